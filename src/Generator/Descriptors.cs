@@ -1,0 +1,54 @@
+using Microsoft.CodeAnalysis;
+
+namespace GenSoftmax.Generator
+{
+    /// <summary>Every diagnostic the generator reports. IDs are never reused.</summary>
+    internal static class Descriptors
+    {
+        private const string Category = "GenSoftmax";
+        private const string HelpBase = "https://example.invalid/gensoftmax/docs/diagnostics#";
+
+        public static readonly DiagnosticDescriptor ClassMustBePartial = Error(
+            "GSM0001",
+            "Model class must be partial",
+            "'{0}' must be declared partial: add the 'partial' modifier to it and to every enclosing type");
+
+        public static readonly DiagnosticDescriptor InputsOutOfRange = Error(
+            "GSM0002",
+            "Inputs out of range",
+            "Inputs = {0} is out of range: a model takes between {1} and {2} inputs");
+
+        public static readonly DiagnosticDescriptor ClassesOutOfRange = Error(
+            "GSM0003",
+            "Classes out of range",
+            "Classes = {0} is out of range: a model has between {1} and {2} classes (2 is logistic regression)");
+
+        public static readonly DiagnosticDescriptor SizeMissing = Error(
+            "GSM0004",
+            "Model size not set",
+            "[SoftmaxModel] on '{0}' must set both sizes as constants, for example [SoftmaxModel(Inputs = 784, Classes = 10)]; missing: {1}");
+
+        public static readonly DiagnosticDescriptor GenericNotSupported = Error(
+            "GSM0005",
+            "Generic model classes are not supported",
+            "'{0}' is generic or nested in a generic type: declare the model in a non-generic class, since its kernels are specialised to one fixed shape");
+
+        public static readonly DiagnosticDescriptor MemberClash = Error(
+            "GSM0006",
+            "Member name clashes with a generated member",
+            "'{0}' declares '{1}', which the generator emits for the model: rename or remove it");
+
+        public static readonly DiagnosticDescriptor UnsupportedTypeKind = Error(
+            "GSM0007",
+            "Model must be a non-static class",
+            "'{0}' cannot be a model: [SoftmaxModel] goes on a non-static class or record class, since each instance holds its own weights");
+
+        public static readonly DiagnosticDescriptor TooManyParameters = Error(
+            "GSM0008",
+            "Model too large",
+            "'{0}' would have {1} weights (Inputs x Classes), more than the {2} a model may hold: reduce Inputs or Classes");
+
+        private static DiagnosticDescriptor Error(string id, string title, string message) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+    }
+}

@@ -1,0 +1,374 @@
+using System.Globalization;
+using GenSoftmax.Generator.Model;
+
+namespace GenSoftmax.Generator.Emit
+{
+    /// <summary>
+    /// Writes the shape-specialised kernels of one model for one instruction set: logits of a block of rows,
+    /// softmax of a block, and the weight gradient of a block. All sizes are constants in the output.
+    /// </summary>
+    internal sealed class KernelEmitter
+    {
+        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+
+        private readonly SourceWriter _w;
+        private readonly ModelSpec _spec;
+        private readonly IsaProfile _isa;
+
+        public KernelEmitter(SourceWriter writer, ModelSpec spec, IsaProfile isa)
+        {
+            _w = writer;
+            _spec = spec;
+            _isa = isa;
+        }
+
+        private int D => _spec.Inputs;
+
+        private int Q => _spec.Classes;
+
+        private int L => _isa.Lanes;
+
+        /// <summary>Inputs covered by whole vectors; the rest (fewer than one vector) is a scalar tail of fixed length.</summary>
+        private int VectorEnd => D / L * L;
+
+        public static string Lit(float v) => v.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+        public void EmitAll()
+        {
+            EmitLogits(InputKind.Float);
+            _w.WriteLine();
+            EmitLogits(InputKind.Byte);
+            _w.WriteLine();
+            EmitGradient(InputKind.Float);
+            _w.WriteLine();
+            EmitGradient(InputKind.Byte);
+            _w.WriteLine();
+            EmitSoftmax();
+        }
+
+        /// <summary>How the classes split into blocks of at most <see cref="IsaProfile.MaxClassBlock"/>.</summary>
+        internal static (int Size, int Full, int Remainder) ClassBlocks(int classes, int maxBlock)
+        {
+            int blocks = (classes + maxBlock - 1) / maxBlock;
+            int size = (classes + blocks - 1) / blocks;
+            return (size, classes / size, classes % size);
+        }
+
+        private static string Suffix(InputKind input) => input == InputKind.Float ? "F32" : "U8";
+
+        private static string Elem(InputKind input) => input == InputKind.Float ? "float" : "byte";
+
+        private string Scalar(InputKind input, string offset) => input == InputKind.Float
+            ? $"{Unsafe}.Add(ref x, {offset})"
+            : $"(float){Unsafe}.Add(ref x, {offset})";
+
+        private string TailComment() => D % L == 0
+            ? $"{D} inputs = {D / L} x {L} lanes, no tail"
+            : VectorEnd == 0
+                ? $"{D} inputs < {L} lanes: all {D} in a scalar loop of fixed length"
+                : $"{D} inputs = {D / L} x {L} lanes + a scalar tail of {D % L}";
+
+        /// <summary>Emits one class block per full block (as a counted loop) and one for the remainder.</summary>
+        private void ForEachClassBlock(string what, System.Action<int> body)
+        {
+            (int size, int full, int rem) = ClassBlocks(Q, _isa.MaxClassBlock);
+            if (full == 1)
+            {
+                using (_w.Block())
+                {
+                    _w.WriteLine($"nuint c0 = 0; // {what}: classes 0..{size - 1}");
+                    body(size);
+                }
+            }
+            else
+            {
+                using (_w.Block($"for (nuint c0 = 0; c0 < {full * size}; c0 += {size}) // {what}: {full} blocks of {size} classes"))
+                {
+                    body(size);
+                }
+            }
+
+            if (rem > 0)
+            {
+                using (_w.Block())
+                {
+                    _w.WriteLine($"nuint c0 = {full * size}; // {what}: the last {rem} classes");
+                    body(rem);
+                }
+            }
+        }
+
+        private void EmitLogits(InputKind input)
+        {
+            (int size, int full, int rem) = ClassBlocks(Q, _isa.MaxClassBlock);
+            string v = _isa.VectorOfFloat;
+            _w.WriteLine($$"""
+                // Logits of a block of rows: o[i, c] = sum_k x[offs[i] + k] * W[c, k]{{(input == InputKind.Byte ? " / 255" : string.Empty)}} + b[c].
+                // {{TailComment()}}; {{Q}} classes in {{full}} block(s) of {{size}}{{(rem > 0 ? $" + 1 of {rem}" : string.Empty)}}.
+                // Two rows share every weight load, so a block keeps 2 x {{size}} independent {{_isa.Lanes}}-lane accumulators.
+                // Pad lanes of each row (classes {{Q}}..ClassStride-1) are set to -inf so max and exp ignore them.
+                """);
+            using (_w.Block($"private static void Logits{Suffix(input)}{_isa.Name}(ref float w, ref float bias, ref {Elem(input)} x, ref nuint offs, int count, ref float blk)"))
+            {
+                _w.WriteLine("int i = 0;");
+                using (_w.Block("for (; i + 1 < count; i += 2)"))
+                {
+                    EmitLogitRows(input, 2);
+                }
+
+                using (_w.Block("if (i < count)"))
+                {
+                    EmitLogitRows(input, 1);
+                }
+            }
+        }
+
+        private void EmitLogitRows(InputKind input, int rows)
+        {
+            string v = _isa.VectorOfFloat;
+            for (int r = 0; r < rows; r++)
+            {
+                _w.WriteLine($"nuint x{r} = {Unsafe}.Add(ref offs, i + {r});");
+                _w.WriteLine($"ref float o{r} = ref {Unsafe}.Add(ref blk, (i + {r}) * ClassStride);");
+            }
+
+            ForEachClassBlock("logits", cb =>
+            {
+                _w.WriteLine($"ref float wb = ref {Unsafe}.Add(ref w, c0 * {D});");
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int c = 0; c < cb; c++)
+                    {
+                        _w.WriteLine(VectorEnd > 0 ? $"{v} a{r}_{c} = {_isa.Vector}.Create(0f);" : $"float s{r}_{c} = 0f;");
+                    }
+                }
+
+                if (VectorEnd > 0)
+                {
+                    using (_w.Block($"for (nuint k = 0; k < {VectorEnd}; k += {L})"))
+                    {
+                        for (int r = 0; r < rows; r++)
+                        {
+                            _w.WriteLine($"{v} xv{r} = {_isa.Load(input, "x", $"x{r} + k")};");
+                        }
+
+                        for (int c = 0; c < cb; c++)
+                        {
+                            _w.WriteLine($"{(c == 0 ? v + " " : string.Empty)}wv = {_isa.Vector}.LoadUnsafe(ref wb, {c * D} + k);");
+                            for (int r = 0; r < rows; r++)
+                            {
+                                _w.WriteLine($"a{r}_{c} = {_isa.Fma($"xv{r}", "wv", $"a{r}_{c}")};");
+                            }
+                        }
+                    }
+
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int c = 0; c < cb; c++)
+                        {
+                            _w.WriteLine($"float s{r}_{c} = {_isa.Vector}.Sum(a{r}_{c});");
+                        }
+                    }
+                }
+
+                if (VectorEnd < D)
+                {
+                    using (_w.Block($"for (nuint k = {VectorEnd}; k < {D}; k++) // scalar tail of fixed length {D - VectorEnd}"))
+                    {
+                        for (int r = 0; r < rows; r++)
+                        {
+                            _w.WriteLine($"float xs{r} = {Scalar(input, $"x{r} + k")};");
+                        }
+
+                        for (int c = 0; c < cb; c++)
+                        {
+                            _w.WriteLine($"{(c == 0 ? "float " : string.Empty)}ws = {Unsafe}.Add(ref wb, {c * D} + k);");
+                            for (int r = 0; r < rows; r++)
+                            {
+                                _w.WriteLine($"s{r}_{c} += xs{r} * ws;");
+                            }
+                        }
+                    }
+                }
+
+                string scale = input == InputKind.Byte ? " * PixelScale" : string.Empty;
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int c = 0; c < cb; c++)
+                    {
+                        _w.WriteLine($"{Unsafe}.Add(ref o{r}, c0 + {c}) = s{r}_{c}{scale} + {Unsafe}.Add(ref bias, c0 + {c});");
+                    }
+                }
+            });
+
+            if (Q < PaddedClasses(Q))
+            {
+                using (_w.Block($"for (int c = {Q}; c < ClassStride; c++)"))
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        _w.WriteLine($"{Unsafe}.Add(ref o{r}, c) = float.NegativeInfinity;");
+                    }
+                }
+            }
+        }
+
+        private void EmitGradient(InputKind input)
+        {
+            (int size, int full, int rem) = ClassBlocks(Q, _isa.MaxClassBlock);
+            int pairEnd = D / (2 * L) * (2 * L);
+            _w.WriteLine($$"""
+                // Weight gradient of a block of rows: dW[c, k] = (first ? 0 : dW[c, k]) + sum_i g[i, c] * x[offs[i] + k].
+                // {{TailComment()}}. Each step holds 2 input vectors x {{size}} classes in accumulators across
+                // the block's rows, so every input vector is loaded once per row and used by all {{size}} classes.
+                """);
+            using (_w.Block($"private static void Gradient{Suffix(input)}{_isa.Name}(ref {Elem(input)} x, ref nuint offs, int count, ref float g, ref float dW, bool first)"))
+            {
+                ForEachClassBlock("gradient", cb =>
+                {
+                    _w.WriteLine($"ref float dWb = ref {Unsafe}.Add(ref dW, c0 * {D});");
+                    _w.WriteLine($"ref float gb = ref {Unsafe}.Add(ref g, c0);");
+                    if (pairEnd > 0)
+                    {
+                        using (_w.Block($"for (nuint k = 0; k < {pairEnd}; k += {2 * L})"))
+                        {
+                            EmitGradientStep(input, cb, 2);
+                        }
+                    }
+
+                    if (VectorEnd > pairEnd)
+                    {
+                        using (_w.Block()) // the one vector left after the pairs
+                        {
+                            _w.WriteLine($"nuint k = {pairEnd};");
+                            EmitGradientStep(input, cb, 1);
+                        }
+                    }
+
+                    if (VectorEnd < D)
+                    {
+                        using (_w.Block($"for (nuint k = {VectorEnd}; k < {D}; k++) // scalar tail of fixed length {D - VectorEnd}"))
+                        {
+                            for (int c = 0; c < cb; c++)
+                            {
+                                _w.WriteLine($"float t{c} = first ? 0f : {Unsafe}.Add(ref dWb, {c * D} + k);");
+                            }
+
+                            using (_w.Block("for (int i = 0; i < count; i++)"))
+                            {
+                                _w.WriteLine($"float xs = {Scalar(input, $"{Unsafe}.Add(ref offs, i) + k")};");
+                                _w.WriteLine($"ref float gi = ref {Unsafe}.Add(ref gb, i * ClassStride);");
+                                for (int c = 0; c < cb; c++)
+                                {
+                                    _w.WriteLine($"t{c} += {Unsafe}.Add(ref gi, {c}) * xs;");
+                                }
+                            }
+
+                            for (int c = 0; c < cb; c++)
+                            {
+                                _w.WriteLine($"{Unsafe}.Add(ref dWb, {c * D} + k) = t{c};");
+                            }
+                        }
+                    }
+                });
+            }
+        }
+
+        private void EmitGradientStep(InputKind input, int cb, int vectors)
+        {
+            string v = _isa.VectorOfFloat;
+            for (int c = 0; c < cb; c++)
+            {
+                for (int j = 0; j < vectors; j++)
+                {
+                    _w.WriteLine($"{v} a{c}_{j} = first ? {_isa.Vector}.Create(0f) : {_isa.Vector}.LoadUnsafe(ref dWb, {c * D} + k + {j * L});");
+                }
+            }
+
+            using (_w.Block("for (int i = 0; i < count; i++)"))
+            {
+                _w.WriteLine("nuint xo = Unsafe_Add(offs, i) + k;".Replace("Unsafe_Add(offs, i)", $"{Unsafe}.Add(ref offs, i)"));
+                for (int j = 0; j < vectors; j++)
+                {
+                    _w.WriteLine($"{v} xv{j} = {_isa.Load(input, "x", $"xo + {j * L}")};");
+                }
+
+                _w.WriteLine($"ref float gi = ref {Unsafe}.Add(ref gb, i * ClassStride);");
+                for (int c = 0; c < cb; c++)
+                {
+                    _w.WriteLine($"{(c == 0 ? v + " " : string.Empty)}gv = {_isa.Vector}.Create({Unsafe}.Add(ref gi, {c}));");
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        _w.WriteLine($"a{c}_{j} = {_isa.Fma($"xv{j}", "gv", $"a{c}_{j}")};");
+                    }
+                }
+            }
+
+            for (int c = 0; c < cb; c++)
+            {
+                for (int j = 0; j < vectors; j++)
+                {
+                    _w.WriteLine($"{_isa.Vector}.StoreUnsafe(a{c}_{j}, ref dWb, {c * D} + k + {j * L});");
+                }
+            }
+        }
+
+        private void EmitSoftmax()
+        {
+            int stride = PaddedClasses(Q);
+            int vectors = stride / L;
+            string v = _isa.VectorOfFloat;
+            _w.WriteLine($$"""
+                // Softmax of each row of a block, in place, given its max m: e = exp(o - m), s = sum e,
+                // logS[i] = log s, row = e * (scale / s). Pad lanes hold -inf, so exp gives them 0.
+                // {{stride}} padded classes = {{vectors}} x {{L}} lanes.
+                """);
+            using (_w.Block($"private static void Softmax{_isa.Name}(ref float blk, int count, ref float m, ref float logS, float scale)"))
+            {
+                using (_w.Block("for (int i = 0; i < count; i++)"))
+                {
+                    _w.WriteLine($"ref float row = ref {Unsafe}.Add(ref blk, i * ClassStride);");
+                    _w.WriteLine($"{v} mv = {_isa.Vector}.Create({Unsafe}.Add(ref m, i));");
+                    _w.WriteLine($"{v} sum = {_isa.Vector}.Create(0f);");
+                    if (vectors <= 4)
+                    {
+                        // Few vectors: keep the exponentials in registers between the two passes.
+                        for (int j = 0; j < vectors; j++)
+                        {
+                            _w.WriteLine($"{v} e{j} = {_isa.Vector}.Exp({_isa.Vector}.LoadUnsafe(ref row, {j * L}) - mv);");
+                            _w.WriteLine($"sum += e{j};");
+                        }
+
+                        _w.WriteLine("float s = " + _isa.Vector + ".Sum(sum);");
+                        _w.WriteLine($"{Unsafe}.Add(ref logS, i) = global::System.MathF.Log(s);");
+                        _w.WriteLine($"{v} inv = {_isa.Vector}.Create(scale / s);");
+                        for (int j = 0; j < vectors; j++)
+                        {
+                            _w.WriteLine($"{_isa.Vector}.StoreUnsafe(e{j} * inv, ref row, {j * L});");
+                        }
+                    }
+                    else
+                    {
+                        using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
+                        {
+                            _w.WriteLine($"{v} e = {_isa.Vector}.Exp({_isa.Vector}.LoadUnsafe(ref row, j) - mv);");
+                            _w.WriteLine($"{_isa.Vector}.StoreUnsafe(e, ref row, j);");
+                            _w.WriteLine("sum += e;");
+                        }
+
+                        _w.WriteLine("float s = " + _isa.Vector + ".Sum(sum);");
+                        _w.WriteLine($"{Unsafe}.Add(ref logS, i) = global::System.MathF.Log(s);");
+                        _w.WriteLine($"{v} inv = {_isa.Vector}.Create(scale / s);");
+                        using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
+                        {
+                            _w.WriteLine($"{_isa.Vector}.StoreUnsafe({_isa.Vector}.LoadUnsafe(ref row, j) * inv, ref row, j);");
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Classes padded to a whole number of the widest vector (16 lanes), so every variant can share one block layout.</summary>
+        public static int PaddedClasses(int classes) => (classes + 15) / 16 * 16;
+    }
+}

@@ -1,0 +1,16 @@
+namespace GenSoftmax.Generator.Model
+{
+    /// <summary>
+    /// Everything the emitter needs and nothing it does not. Value equality is what lets Roslyn skip emission,
+    /// so only strings, numbers and <see cref="EquatableArray{T}"/> live here: never symbols, syntax or locations.
+    /// </summary>
+    internal sealed record ModelSpec(
+        string? Namespace,                      // null: global namespace
+        EquatableArray<string> ContainingTypes, // "public partial class Outer", outermost first
+        string TypeDeclaration,                 // "public sealed partial class FashionClassifier"
+        string TypeName,                        // "FashionClassifier"
+        string FullName,                        // "Contoso.Ml.Outer.FashionClassifier", for comments
+        string HintName,                        // "Contoso.Ml.Outer.FashionClassifier.g.cs": unique, stable
+        int Inputs,
+        int Classes);
+}

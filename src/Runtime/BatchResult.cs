@@ -1,0 +1,8 @@
+namespace GenSoftmax
+{
+    /// <summary>What one batch of training saw: its mean loss and how many of its rows the model already classified right.</summary>
+    /// <param name="Loss">Mean cross-entropy of the batch, before any update.</param>
+    /// <param name="Correct">Rows whose argmax logit (first on ties) was the label, before any update.</param>
+    /// <param name="Count">Rows in the batch.</param>
+    public readonly record struct BatchResult(float Loss, int Correct, int Count);
+}

@@ -1,0 +1,25 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace GenSoftmax.Internal
+{
+    /// <summary>Element-wise helpers the generated models call. Not for direct use.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static class Blas
+    {
+        /// <summary>y += alpha * x.</summary>
+        public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
+        {
+            if (x.Length != y.Length)
+            {
+                throw new ArgumentException($"x has {x.Length} elements and y {y.Length}; they must match.", nameof(y));
+            }
+
+            TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+        }
+
+        /// <summary>x *= s.</summary>
+        public static void Scale(Span<float> x, float s) => TensorPrimitives.Multiply(x, s, x);
+    }
+}

@@ -1,0 +1,79 @@
+using System;
+using System.ComponentModel;
+
+namespace GenSoftmax.Internal
+{
+    /// <summary>Argument checks shared by every generated model. Not for direct use.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static class Guard
+    {
+        /// <summary>Checks that <paramref name="length"/> holds whole rows of <paramref name="width"/> and returns the row count.</summary>
+        public static int Rows(int length, int width, string name)
+        {
+            if (length % width != 0)
+            {
+                throw new ArgumentException(
+                    $"{name} has {length} elements, which is not a whole number of rows of {width}: " +
+                    $"pass [n, {width}] row-major data (n * {width} elements).", name);
+            }
+
+            return length / width;
+        }
+
+        /// <summary>Checks that an output span has exactly <paramref name="expected"/> elements.</summary>
+        public static void Length(int actual, int expected, string name, string shape)
+        {
+            if (actual != expected)
+            {
+                throw new ArgumentException(
+                    $"{name} has {actual} elements but must have {expected} ({shape}).", name);
+            }
+        }
+
+        /// <summary>Checks that a batch is not empty.</summary>
+        public static void NotEmpty(int n, string name)
+        {
+            if (n == 0)
+            {
+                throw new ArgumentException($"{name} is empty: a batch needs at least one row.", name);
+            }
+        }
+
+        /// <summary>Checks every row index in <paramref name="rows"/> against the data set's row count.</summary>
+        public static void RowIndices(ReadOnlySpan<int> rows, int available, string name)
+        {
+            for (int i = 0; i < rows.Length; i++)
+            {
+                if ((uint)rows[i] >= (uint)available)
+                {
+                    throw new ArgumentOutOfRangeException(
+                        name, rows[i], $"{name}[{i}] = {rows[i]} is not a row of the data, which has {available} rows (0..{available - 1}).");
+                }
+            }
+        }
+
+        /// <summary>Checks the labels a batch reads (all of them, or those named by <paramref name="rows"/>).</summary>
+        public static void Labels(ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, int n, int classes, string name)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int row = rows.IsEmpty ? i : rows[i];
+                if ((uint)labels[row] >= (uint)classes)
+                {
+                    throw new ArgumentOutOfRangeException(
+                        name, labels[row], $"{name}[{row}] = {labels[row]} is not a class: labels must be 0..{classes - 1}.");
+                }
+            }
+        }
+
+        /// <summary>Checks a learning rate.</summary>
+        public static void LearningRate(float learningRate)
+        {
+            if (!(learningRate > 0f) || float.IsInfinity(learningRate))
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(learningRate), learningRate, "The learning rate must be a positive finite number, such as 0.1.");
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// Marks a <c>partial class</c> as a softmax-regression model of a fixed shape. The GenSoftmax source
+    /// generator implements <see cref="ISoftmaxModel"/> on it with kernels specialised to exactly
+    /// <see cref="Inputs"/> x <see cref="Classes"/>: AVX-512, AVX2 + FMA and a portable fallback.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// [SoftmaxModel(Inputs = 784, Classes = 10)]
+    /// public partial class FashionClassifier;
+    /// </code>
+    /// </example>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class SoftmaxModelAttribute : Attribute
+    {
+        /// <summary>Number of input features d (784 for 28x28 images). Between 1 and 2^20.</summary>
+        public int Inputs { get; set; }
+
+        /// <summary>Number of classes q (10 for Fashion-MNIST). Between 2 and 1024.</summary>
+        public int Classes { get; set; }
+    }
+}
