@@ -1,0 +1,68 @@
+using System;
+using GenSoftmax.Reference;
+using Xunit;
+using static GenSoftmax.Tests.TestModels;
+
+namespace GenSoftmax.Tests
+{
+    /// <summary>LogSumExp keeps huge and equal logits finite and exact, in every variant.</summary>
+    public sealed class StabilityTests
+    {
+        public static TheoryData<KernelIsa> Variants() => new TheoryData<KernelIsa>(TestModels.Variants);
+
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void Huge_logits_give_finite_exact_loss_and_gradient(KernelIsa isa)
+        {
+            // Weights 0, so the logits are the bias: +1e4, -1e4, 0 for every row, in a model whose padded
+            // lanes (3 of 16) must not leak into the sums.
+            ISoftmaxModel model = Create("3x3", isa);
+            model.Bias[0] = 1e4f;
+            model.Bias[1] = -1e4f;
+            model.Bias[2] = 0f;
+            float[] x = { 0.5f, -2f, 3f, 1f, 1f, 1f, 0f, 0f, 0f };
+            int[] labels = { 0, 1, 2 };
+
+            double[] logits = { 1e4, -1e4, 0 };
+            double lse = SoftmaxReference.LogSumExp(logits);
+            double expectedLoss = ((lse - 1e4) + (lse + 1e4) + lse) / 3; // = (0 + 2e4 + 1e4) / 3
+            var dW = new float[model.Weights.Length];
+            var db = new float[3];
+            float loss = model.LossAndGradient(x, labels, dW, db);
+
+            Assert.True(float.IsFinite(loss));
+            Assert.Equal(expectedLoss, loss, 6);
+            // softmax is (1, 0, 0) to float precision: db = mean(p - y) = ((1-1) + 1 + 1, -1/3, -1/3) / ... exactly:
+            Assert.Equal((1.0 - (1.0 / 3)), db[0], 6);
+            Assert.Equal(-1.0 / 3, db[1], 6);
+            Assert.Equal(-1.0 / 3, db[2], 6);
+            Assert.All(dW, v => Assert.True(float.IsFinite(v)));
+
+            var probabilities = new float[9];
+            model.Probabilities(x, probabilities);
+            Assert.Equal(new float[] { 1, 0, 0, 1, 0, 0, 1, 0, 0 }, probabilities);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void Identical_logits_give_log_q_and_uniform_probabilities(KernelIsa isa)
+        {
+            ISoftmaxModel model = Create("17x17", isa);
+            model.Bias.Fill(-3e4f);
+            float[] x = new float[2 * 17];
+            int[] labels = { 4, 16 };
+            var dW = new float[model.Weights.Length];
+            var db = new float[17];
+            float loss = model.LossAndGradient(x, labels, dW, db);
+
+            Assert.Equal(Math.Log(17), loss, 5);
+            for (int c = 0; c < 17; c++)
+            {
+                double expected = (1.0 / 17) - ((c == 4 ? 0.5 : 0) + (c == 16 ? 0.5 : 0));
+                Assert.Equal(expected, db[c], 6);
+            }
+
+            Assert.All(dW, v => Assert.Equal(0f, v)); // x = 0
+        }
+    }
+}
