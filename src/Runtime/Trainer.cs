@@ -22,6 +22,13 @@ namespace GenSoftmax
         /// <summary>Standard deviation of the initial weights, drawn from N(0, std); the bias starts at 0.</summary>
         public float InitStdDev { get; init; } = 0.01f;
 
+        /// <summary>
+        /// Threads that share each minibatch (data parallelism): thread t takes the t-th slice of the batch, and
+        /// the slices' gradients are summed in thread order, so a seed and thread count give bit-identical results.
+        /// 1 uses the fused single-threaded train step. Defaults to 1.
+        /// </summary>
+        public int Threads { get; init; } = 1;
+
         internal void Validate()
         {
             if (BatchSize < 1)
@@ -37,6 +44,11 @@ namespace GenSoftmax
             if (!(LearningRate > 0f) || float.IsInfinity(LearningRate))
             {
                 throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive finite number, such as 0.1.");
+            }
+
+            if (Threads < 1 || Threads > 256)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be between 1 and 256 (this machine has {Environment.ProcessorCount} cores).");
             }
 
             if (!(InitStdDev >= 0f) || float.IsInfinity(InitStdDev))
@@ -101,6 +113,7 @@ namespace GenSoftmax
             }
 
             int[]? predictions = test is null ? null : new int[test.Count];
+            using DataParallelStep? parallel = options.Threads > 1 ? new DataParallelStep(model, train, options.Threads) : null;
             var reports = new List<EpochReport>(options.Epochs);
             for (int epoch = 1; epoch <= options.Epochs; epoch++)
             {
@@ -111,9 +124,11 @@ namespace GenSoftmax
                 for (int b = 0; b < order.Length; b += options.BatchSize)
                 {
                     ReadOnlySpan<int> rows = order.AsSpan(b, Math.Min(options.BatchSize, order.Length - b));
-                    BatchResult r = train.Features is not null
-                        ? model.TrainStep(train.Features, train.Labels, rows, options.LearningRate)
-                        : model.TrainStep(train.Pixels!, train.Labels, rows, options.LearningRate);
+                    BatchResult r = parallel is not null
+                        ? parallel.Step(rows, options.LearningRate)
+                        : train.Features is not null
+                            ? model.TrainStep(train.Features, train.Labels, rows, options.LearningRate)
+                            : model.TrainStep(train.Pixels!, train.Labels, rows, options.LearningRate);
                     lossSum += (double)r.Loss * r.Count;
                     correct += r.Correct;
                 }

@@ -1,0 +1,134 @@
+using System;
+using System.CommandLine;
+using System.Diagnostics;
+using System.IO;
+using System.Text.Json;
+using GenSoftmax;
+using GenSoftmax.Data;
+using GenSoftmax.Demo;
+
+// Trains the textbook recipe (Dive into Deep Learning, softmax regression from scratch) on Fashion-MNIST with the
+// generated kernels: weights N(0, 0.01), bias 0, minibatch SGD, batch 256, learning rate 0.1, 10 epochs.
+var epochs = new Option<int>("--epochs") { Description = "Passes over the 60,000 training images.", DefaultValueFactory = _ => 10 };
+var batch = new Option<int>("--batch") { Description = "Minibatch size.", DefaultValueFactory = _ => 256 };
+var rate = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.1f };
+var seed = new Option<int>("--seed") { Description = "Seed of the initial weights and the shuffles.", DefaultValueFactory = _ => 42 };
+var threads = new Option<int>("--threads") { Description = "Threads sharing each minibatch (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+var pixels = new Option<bool>("--bytes") { Description = "Train on the raw uint8 pixels, scaled by 1/255 inside the kernels, instead of a float copy." };
+var isa = new Option<KernelIsa?>("--isa") { Description = "Kernel variant: Portable, Avx2 or Avx512 (default: the best this CPU runs)." };
+var data = new Option<DirectoryInfo?>("--data") { Description = $"Directory with the four Fashion-MNIST IDX files (default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DefaultDirectory})." };
+var report = new Option<FileInfo?>("--report") { Description = "Write a JSON summary of the run to this file." };
+epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1."); });
+batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--batch must be at least 1, such as 256."); });
+rate.Validators.Add(r => { float v = r.GetValueOrDefault<float>(); if (!(v > 0) || float.IsInfinity(v)) r.AddError("--lr must be a positive number, such as 0.1."); });
+threads.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 256) r.AddError("--threads must be between 1 and 256."); });
+
+var root = new RootCommand("Train a softmax-regression classifier on Fashion-MNIST with GenSoftmax's generated kernels.")
+{
+    epochs, batch, rate, seed, threads, pixels, isa, data, report,
+};
+
+root.SetAction(parse =>
+{
+    var model = new FashionClassifier();
+    KernelIsa? requested = parse.GetValue(isa);
+    if (requested is { } chosen)
+    {
+        if (!IsaSelection.IsSupported(chosen))
+        {
+            Console.Error.WriteLine($"error: this CPU cannot run the {chosen} kernels; it supports {string.Join(", ", IsaSelection.Supported)}.");
+            return 2;
+        }
+
+        model.Isa = chosen;
+    }
+
+    FileInfo? reportFile = parse.GetValue(report);
+    if (reportFile is not null && reportFile.Directory is { Exists: false } dir)
+    {
+        Console.Error.WriteLine($"error: cannot write the report: directory '{dir.FullName}' does not exist.");
+        return 2;
+    }
+
+    LabeledImages train, test;
+    try
+    {
+        var sw = Stopwatch.StartNew();
+        (train, test) = FashionMnist.Load(parse.GetValue(data)?.FullName);
+        Console.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images of {train.Rows}x{train.Cols} ({sw.Elapsed.TotalSeconds:F2} s to load)");
+    }
+    catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+
+    bool useBytes = parse.GetValue(pixels);
+    TrainData trainData = useBytes ? TrainData.FromPixels(train.Pixels, train.Labels, train.Inputs) : TrainData.FromFeatures(train.ToFloats(), train.Labels, train.Inputs);
+    TrainData testData = useBytes ? TrainData.FromPixels(test.Pixels, test.Labels, test.Inputs) : TrainData.FromFeatures(test.ToFloats(), test.Labels, test.Inputs);
+    var options = new TrainerOptions
+    {
+        Epochs = parse.GetValue(epochs),
+        BatchSize = parse.GetValue(batch),
+        LearningRate = parse.GetValue(rate),
+        Seed = parse.GetValue(seed),
+        Threads = parse.GetValue(threads),
+    };
+
+    Console.WriteLine(
+        $"Model {FashionClassifier.InputCount}x{FashionClassifier.ClassCount}, kernels: {model.Isa} (best on this CPU: {IsaSelection.Best}), " +
+        $"threads: {options.Threads}, input: {(useBytes ? "uint8 pixels" : "float32")}");
+    Console.WriteLine($"SGD: batch {options.BatchSize}, learning rate {options.LearningRate}, {options.Epochs} epochs, seed {options.Seed}");
+    Console.WriteLine("epoch  train loss  train acc  test acc  seconds");
+    var reports = Trainer.Train(model, trainData, testData, options, r =>
+        Console.WriteLine($"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.TestAccuracy,8:F4}  {r.Seconds,7:F3}"));
+
+    double trainSeconds = 0;
+    foreach (EpochReport r in reports)
+    {
+        trainSeconds += r.Seconds;
+    }
+
+    double finalAccuracy = reports[^1].TestAccuracy;
+    Console.WriteLine($"Test accuracy after {reports.Count} epochs: {finalAccuracy:F4} (training took {trainSeconds:F2} s)");
+
+    if (reportFile is not null)
+    {
+        string temp = reportFile.FullName + ".tmp";
+        using (FileStream stream = File.Create(temp))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("isa", model.Isa.ToString());
+            json.WriteNumber("threads", options.Threads);
+            json.WriteString("input", useBytes ? "uint8" : "float32");
+            json.WriteNumber("batch_size", options.BatchSize);
+            json.WriteNumber("learning_rate", options.LearningRate);
+            json.WriteNumber("seed", options.Seed);
+            json.WriteStartArray("epochs");
+            foreach (EpochReport r in reports)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("epoch", r.Epoch);
+                json.WriteNumber("train_loss", r.TrainLoss);
+                json.WriteNumber("train_accuracy", r.TrainAccuracy);
+                json.WriteNumber("test_accuracy", r.TestAccuracy);
+                json.WriteNumber("seconds", r.Seconds);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("test_accuracy", finalAccuracy);
+            json.WriteNumber("train_seconds", trainSeconds);
+            json.WriteEndObject();
+        }
+
+        // Written whole, then moved into place: an interrupted run never leaves half a report over a good one.
+        File.Move(temp, reportFile.FullName, overwrite: true);
+        Console.WriteLine($"Report written to {reportFile.FullName}");
+    }
+
+    return 0;
+});
+
+return root.Parse(args).Invoke();
