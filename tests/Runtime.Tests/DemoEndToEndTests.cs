@@ -1,0 +1,106 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.Json;
+using GenSoftmax.Data;
+using Xunit;
+
+namespace GenSoftmax.Tests
+{
+    /// <summary>The demo as a user runs it: a real process on the real Fashion-MNIST files.</summary>
+    public sealed class DemoEndToEndTests
+    {
+        private static string DemoAssembly => Path.GetFullPath(typeof(DemoEndToEndTests).Assembly
+            .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "DemoAssembly").Value!
+            .Replace('\\', Path.DirectorySeparatorChar));
+
+        private static (int ExitCode, string Output, string Error) RunDemo(string arguments, string? dataVariable = null)
+        {
+            var start = new ProcessStartInfo("dotnet", $"\"{DemoAssembly}\" {arguments}")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            if (dataVariable is not null)
+            {
+                start.Environment[FashionMnist.EnvironmentVariable] = dataVariable;
+            }
+
+            using Process process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            string stderr = process.StandardError.ReadToEnd();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the demo did not finish within 5 minutes");
+            return (process.ExitCode, stdout.Result, stderr);
+        }
+
+        [Fact]
+        public void Textbook_recipe_reaches_the_textbook_accuracy()
+        {
+            // CI installs the data (apt-get install dataset-fashion-mnist); without it this test fails, saying so.
+            string directory = FashionMnist.Locate();
+            string report = Path.Combine(Path.GetTempPath(), $"gensoftmax-e2e-{Guid.NewGuid():N}.json");
+            try
+            {
+                (int exit, string output, string error) = RunDemo($"--data \"{directory}\" --report \"{report}\"");
+                Assert.True(exit == 0, $"demo exited {exit}\n{output}\n{error}");
+                Assert.Contains($"kernels: {IsaSelection.Best}", output);
+
+                using JsonDocument json = JsonDocument.Parse(File.ReadAllText(report));
+                JsonElement root = json.RootElement;
+                Assert.Equal(IsaSelection.Best.ToString(), root.GetProperty("isa").GetString());
+                JsonElement[] epochs = root.GetProperty("epochs").EnumerateArray().ToArray();
+                Assert.Equal(10, epochs.Length);
+                for (int i = 0; i < epochs.Length; i++)
+                {
+                    Assert.Equal(i + 1, epochs[i].GetProperty("epoch").GetInt32());
+                    Assert.True(epochs[i].GetProperty("seconds").GetDouble() > 0);
+                }
+
+                // PyTorch with the same recipe: test accuracy about 0.82 (0.81..0.83), last epoch's train loss about 0.45.
+                double accuracy = root.GetProperty("test_accuracy").GetDouble();
+                double lastLoss = epochs[^1].GetProperty("train_loss").GetDouble();
+                Assert.True(accuracy >= 0.81, $"test accuracy {accuracy} < 0.81\n{output}");
+                Assert.True(accuracy <= 0.86, $"test accuracy {accuracy} is above what a linear model reaches: suspicious\n{output}");
+                Assert.InRange(lastLoss, 0.40, 0.50);
+                Assert.True(epochs[^1].GetProperty("train_loss").GetDouble() < epochs[0].GetProperty("train_loss").GetDouble());
+                Assert.Equal(epochs.Sum(e => e.GetProperty("seconds").GetDouble()), root.GetProperty("train_seconds").GetDouble(), 6);
+            }
+            finally
+            {
+                File.Delete(report);
+            }
+        }
+
+        [Fact]
+        public void Missing_data_names_all_three_ways_to_provide_it_and_keeps_an_existing_report()
+        {
+            string empty = Directory.CreateTempSubdirectory("gensoftmax-nodata-").FullName;
+            string report = Path.Combine(empty, "report.json");
+            File.WriteAllText(report, "{\"kept\": true}");
+            try
+            {
+                (int exit, string output, string error) = RunDemo($"--data \"{empty}\" --epochs 1 --report \"{report}\"");
+                Assert.Equal(1, exit);
+                Assert.Contains("--data", error);
+                Assert.Contains(FashionMnist.EnvironmentVariable, error);
+                Assert.Contains("apt-get install dataset-fashion-mnist", error);
+                Assert.Equal("{\"kept\": true}", File.ReadAllText(report));
+            }
+            finally
+            {
+                Directory.Delete(empty, recursive: true);
+            }
+        }
+
+        [Fact]
+        public void Bad_arguments_are_refused_with_the_reason()
+        {
+            (int exit, _, string error) = RunDemo("--epochs 0");
+            Assert.NotEqual(0, exit);
+            Assert.Contains("--epochs must be at least 1", error);
+        }
+    }
+}
