@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+
+namespace GenSoftmax.Data
+{
+    /// <summary>
+    /// Finds and loads Fashion-MNIST (Zalando): 28x28 greyscale images of clothing in 10 classes, 60,000 for
+    /// training and 10,000 for testing, as four IDX files (each gzip-compressed with a <c>.gz</c> suffix, or raw).
+    /// </summary>
+    /// <remarks>
+    /// The data is looked for in an explicit directory if one is given (and only there), otherwise in the directory
+    /// named by the environment variable <see cref="EnvironmentVariable"/>, then in <see cref="DefaultDirectory"/>,
+    /// where the Debian/Ubuntu package <c>dataset-fashion-mnist</c> installs it.
+    /// </remarks>
+    public static class FashionMnist
+    {
+        /// <summary>The environment variable that may name the directory holding the data.</summary>
+        public const string EnvironmentVariable = "GENSOFTMAX_FASHION_MNIST";
+
+        /// <summary>Where <c>sudo apt-get install dataset-fashion-mnist</c> puts the data; searched last.</summary>
+        public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
+
+        /// <summary>Height and width of every image.</summary>
+        public const int ImageSize = 28;
+
+        /// <summary>Number of classes.</summary>
+        public const int ClassCount = 10;
+
+        internal const string TrainImagesFile = "train-images-idx3-ubyte";
+        internal const string TrainLabelsFile = "train-labels-idx1-ubyte";
+        internal const string TestImagesFile = "t10k-images-idx3-ubyte";
+        internal const string TestLabelsFile = "t10k-labels-idx1-ubyte";
+
+        /// <summary>The four file names without the optional <c>.gz</c> suffix.</summary>
+        internal static readonly string[] FileNames = { TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile };
+
+        /// <summary>The name of each class, indexed by label 0..9.</summary>
+        public static IReadOnlyList<string> ClassNames { get; } = Array.AsReadOnly(new[]
+        {
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        });
+
+        /// <summary>Finds the directory that holds the four Fashion-MNIST files.</summary>
+        /// <param name="directory">A directory to use instead of the search; if given, only it is tried.</param>
+        /// <returns>The full path of the directory.</returns>
+        /// <exception cref="DatasetNotFoundException">No tried directory holds all four files. The message says what
+        /// was tried, which files were missing, and the ways to provide the data.</exception>
+        public static string Locate(string? directory = null) =>
+            Locate(directory, Environment.GetEnvironmentVariable(EnvironmentVariable), DefaultDirectory);
+
+        /// <summary>Loads the training and test sets.</summary>
+        /// <param name="directory">A directory to use instead of the search (see <see cref="Locate(string?)"/>).</param>
+        /// <returns>The 60,000 training and 10,000 test images with their labels (for the official files).</returns>
+        /// <exception cref="DatasetNotFoundException">The files were not found.</exception>
+        /// <exception cref="InvalidDataException">A file is not valid IDX data, the images are not 28x28, the image and
+        /// label counts differ, or a label is not in 0..9.</exception>
+        public static (LabeledImages Train, LabeledImages Test) Load(string? directory = null) =>
+            LoadFrom(Locate(directory));
+
+        /// <summary>Loads the training and test sets with the search inputs given explicitly (for tests).</summary>
+        internal static (LabeledImages Train, LabeledImages Test) Load(
+            string? directory, string? environmentValue, string defaultDirectory) =>
+            LoadFrom(Locate(directory, environmentValue, defaultDirectory));
+
+        /// <summary>
+        /// Finds the data from an explicit <paramref name="directory"/> (only it, if given), else
+        /// <paramref name="environmentValue"/> (if not empty), else <paramref name="defaultDirectory"/>.
+        /// </summary>
+        internal static string Locate(string? directory, string? environmentValue, string defaultDirectory)
+        {
+            var tried = new List<(string Path, string Source, string Problem, string? Missing)>(2);
+            if (directory is not null)
+            {
+                if (string.IsNullOrWhiteSpace(directory))
+                {
+                    throw NotFound(
+                        new List<(string, string, string, string?)> { ("\"\"", "given explicitly", "the directory name is empty", null) },
+                        explicitOnly: true);
+                }
+
+                if (TryDirectory(directory, "given explicitly", tried, out string? found))
+                {
+                    return found;
+                }
+
+                throw NotFound(tried, explicitOnly: true);
+            }
+
+            if (!string.IsNullOrWhiteSpace(environmentValue) &&
+                TryDirectory(environmentValue, $"from {EnvironmentVariable}", tried, out string? fromEnvironment))
+            {
+                return fromEnvironment;
+            }
+
+            if (TryDirectory(defaultDirectory, "default", tried, out string? fromDefault))
+            {
+                return fromDefault;
+            }
+
+            throw NotFound(tried, explicitOnly: false);
+        }
+
+        /// <summary>Loads both splits from a directory that holds the four files.</summary>
+        internal static (LabeledImages Train, LabeledImages Test) LoadFrom(string directory)
+        {
+            LabeledImages train = LoadSplit(directory, TrainImagesFile, TrainLabelsFile);
+            LabeledImages test = LoadSplit(directory, TestImagesFile, TestLabelsFile);
+            return (train, test);
+        }
+
+        private static LabeledImages LoadSplit(string directory, string imagesName, string labelsName)
+        {
+            string imagesPath = Resolve(directory, imagesName) ?? throw MissingAfterLocate(directory, imagesName);
+            string labelsPath = Resolve(directory, labelsName) ?? throw MissingAfterLocate(directory, labelsName);
+
+            (byte[] pixels, int count, int rows, int cols) = IdxReader.ReadImages(imagesPath);
+            if (rows != ImageSize || cols != ImageSize)
+            {
+                throw new InvalidDataException(
+                    $"{imagesPath} holds {rows}x{cols} images; Fashion-MNIST images are {ImageSize}x{ImageSize}.");
+            }
+
+            byte[] rawLabels = IdxReader.ReadLabels(labelsPath);
+            if (rawLabels.Length != count)
+            {
+                throw new InvalidDataException(
+                    $"{imagesPath} holds {count} images but {labelsPath} holds {rawLabels.Length} labels; " +
+                    "the two files must have one label per image.");
+            }
+
+            int[] labels = new int[rawLabels.Length];
+            for (int i = 0; i < rawLabels.Length; i++)
+            {
+                byte label = rawLabels[i];
+                if (label >= ClassCount)
+                {
+                    throw new InvalidDataException(
+                        $"{labelsPath}: label {i} is {label}, but Fashion-MNIST has {ClassCount} classes (labels 0..{ClassCount - 1}).");
+                }
+
+                labels[i] = label;
+            }
+
+            return new LabeledImages(pixels, labels, rows, cols);
+        }
+
+        /// <summary>The path of <paramref name="name"/>.gz or else <paramref name="name"/> in the directory, or null.</summary>
+        private static string? Resolve(string directory, string name)
+        {
+            string gz = Path.Combine(directory, name + ".gz");
+            if (File.Exists(gz))
+            {
+                return gz;
+            }
+
+            string raw = Path.Combine(directory, name);
+            return File.Exists(raw) ? raw : null;
+        }
+
+        private static bool TryDirectory(
+            string directory,
+            string source,
+            List<(string Path, string Source, string Problem, string? Missing)> tried,
+            out string found)
+        {
+            string full;
+            try
+            {
+                full = Path.GetFullPath(directory);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                tried.Add((directory, source, $"not a valid path ({e.Message})", null));
+                found = "";
+                return false;
+            }
+
+            if (!Directory.Exists(full))
+            {
+                string problem = File.Exists(full) ? "is a file, not a directory" : "does not exist";
+                tried.Add((full, source, problem, null));
+                found = "";
+                return false;
+            }
+
+            List<string>? missing = null;
+            foreach (string name in FileNames)
+            {
+                if (Resolve(full, name) is null)
+                {
+                    (missing ??= new List<string>(FileNames.Length)).Add(name + "[.gz]");
+                }
+            }
+
+            if (missing is null)
+            {
+                found = full;
+                return true;
+            }
+
+            string what = missing.Count == FileNames.Length
+                ? "exists but holds none of the four files"
+                : $"exists but is missing {missing.Count} of the four files: {string.Join(", ", missing)}";
+            tried.Add((full, source, what, Path.Combine(full, missing[0].Replace("[.gz]", "", StringComparison.Ordinal))));
+            found = "";
+            return false;
+        }
+
+        private static DatasetNotFoundException NotFound(
+            List<(string Path, string Source, string Problem, string? Missing)> tried, bool explicitOnly)
+        {
+            var message = new StringBuilder();
+            message.Append(explicitOnly
+                ? "Fashion-MNIST was not found in the directory given"
+                : "Fashion-MNIST was not found");
+            message.AppendLine(". Tried:");
+            var paths = new List<string>(tried.Count);
+            string? fileName = null;
+            foreach ((string path, string source, string problem, string? missing) in tried)
+            {
+                message.Append("  - ").Append(path).Append(" (").Append(source).Append("): ").Append(problem).AppendLine(".");
+                paths.Add(path);
+                fileName ??= missing ?? path;
+            }
+
+            message.Append("The directory must hold the four files ").Append(string.Join(", ", FileNames))
+                .AppendLine(", each raw or gzip-compressed with a .gz suffix. To provide the data, do one of:");
+            message.AppendLine("  - pass the directory explicitly (e.g. --data DIR in the demo);");
+            message.Append("  - set the environment variable ").Append(EnvironmentVariable).AppendLine("=DIR;");
+            message.Append("  - install the Debian/Ubuntu package: sudo apt-get install dataset-fashion-mnist (it installs into ")
+                .Append(DefaultDirectory).Append(").");
+            if (explicitOnly)
+            {
+                message.AppendLine().Append("(A directory given explicitly is the only one tried; ").Append(EnvironmentVariable)
+                    .Append(" and ").Append(DefaultDirectory).Append(" were not searched.)");
+            }
+
+            return new DatasetNotFoundException(message.ToString(), paths, fileName);
+        }
+
+        private static FileNotFoundException MissingAfterLocate(string directory, string name) => new(
+            $"{Path.Combine(directory, name)}[.gz] disappeared after the data set was located.", Path.Combine(directory, name));
+    }
+}
