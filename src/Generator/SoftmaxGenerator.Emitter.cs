@@ -212,13 +212,13 @@ namespace GenSoftmax.Generator
                         int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
                         {{Guard}}.Length(output.Length, n * ClassCount, probabilities ? "probabilities" : "logits", $"[{n}, {ClassCount}]");
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock];
+                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + 2];
                         {{Span}}<float> m = stackalloc float[RowBlock];
                         {{Span}}<float> logS = stackalloc float[RowBlock];
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(default, r0, count, offs);
+                            RowOffsets(default, r0, count, n, offs);
                             Logits<float>(isa, x, offs, count, blk);
                             if (probabilities)
                             {
@@ -239,11 +239,11 @@ namespace GenSoftmax.Generator
                         int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
                         {{Guard}}.Length(predictions.Length, n, nameof(predictions), $"[{n}]");
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock];
+                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + 2];
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(default, r0, count, offs);
+                            RowOffsets(default, r0, count, n, offs);
                             Logits(isa, x, offs, count, blk);
                             for (int i = 0; i < count; i++)
                             {
@@ -289,7 +289,7 @@ namespace GenSoftmax.Generator
                         }
 
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock];
+                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + 2];
                         {{Span}}<float> m = stackalloc float[RowBlock];
                         {{Span}}<float> logS = stackalloc float[RowBlock];
                         {{Span}}<double> pre = stackalloc double[RowBlock];
@@ -301,7 +301,7 @@ namespace GenSoftmax.Generator
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(rows, r0, count, offs);
+                            RowOffsets(rows, r0, count, n, offs);
                             Logits(isa, x, offs, count, blk);
                             RowMax(blk, count, m);
                             for (int i = 0; i < count; i++)
@@ -382,11 +382,14 @@ namespace GenSoftmax.Generator
                         return result;
                     }
 
-                    private static void RowOffsets({{ROSpan}}<int> rows, int r0, int count, {{Span}}<nuint> offs)
+                    // Offsets of rows r0 .. r0 + count - 1 of the batch, then of the two rows after them (the next block's
+                    // first rows, clamped to the batch's last row) for the kernels' prefetch.
+                    private static void RowOffsets({{ROSpan}}<int> rows, int r0, int count, int n, {{Span}}<nuint> offs)
                     {
-                        for (int i = 0; i < count; i++)
+                        for (int i = 0; i < count + 2; i++)
                         {
-                            offs[i] = (nuint)(uint)(rows.IsEmpty ? r0 + i : rows[r0 + i]) * (nuint)InputCount;
+                            int r = global::System.Math.Min(r0 + i, n - 1);
+                            offs[i] = (nuint)(uint)(rows.IsEmpty ? r : rows[r]) * (nuint)InputCount;
                         }
                     }
 

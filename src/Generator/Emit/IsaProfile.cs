@@ -18,7 +18,8 @@ namespace GenSoftmax.Generator.Emit
             fma: (a, b, c) => $"{X86}.Avx512F.FusedMultiplyAdd({a}, {b}, {c})",
             // 16 bytes -> 16 int32 (vpmovzxbd) -> 16 float (vcvtdq2ps)
             loadBytes: (r, o) => $"{X86}.Avx512F.ConvertToVector512Single({X86}.Avx512F.ConvertToVector512Int32({Intrinsics}.Vector128.LoadUnsafe(ref {r}, {o})))",
-            description: "AVX-512F, 16 float lanes, FMA");
+            description: "AVX-512F, 16 float lanes, FMA",
+            foldTo128: a => $"{Intrinsics}.Vector256.GetLower({Intrinsics}.Vector512.GetLower({a}) + {Intrinsics}.Vector512.GetUpper({a})) + {Intrinsics}.Vector256.GetUpper({Intrinsics}.Vector512.GetLower({a}) + {Intrinsics}.Vector512.GetUpper({a}))");
 
         public static readonly IsaProfile Avx2 = new IsaProfile(
             name: "Avx2",
@@ -28,7 +29,8 @@ namespace GenSoftmax.Generator.Emit
             fma: (a, b, c) => $"{X86}.Fma.MultiplyAdd({a}, {b}, {c})",
             // 8 bytes (one 64-bit read, never past the row) -> 8 int32 (vpmovzxbd) -> 8 float
             loadBytes: (r, o) => $"{X86}.Avx.ConvertToVector256Single({X86}.Avx2.ConvertToVector256Int32({Intrinsics}.Vector128.AsByte({Intrinsics}.Vector128.CreateScalar({Unsafe}.ReadUnaligned<ulong>(ref {Unsafe}.Add(ref {r}, {o}))))))",
-            description: "AVX2 + FMA3, 8 float lanes");
+            description: "AVX2 + FMA3, 8 float lanes",
+            foldTo128: a => $"{Intrinsics}.Vector256.GetLower({a}) + {Intrinsics}.Vector256.GetUpper({a})");
 
         public static readonly IsaProfile Portable = new IsaProfile(
             name: "Portable",
@@ -50,8 +52,10 @@ namespace GenSoftmax.Generator.Emit
             int maxClassBlock,
             System.Func<string, string, string, string> fma,
             System.Func<string, string, string> loadBytes,
-            string description)
+            string description,
+            System.Func<string, string>? foldTo128 = null)
         {
+            FoldTo128 = foldTo128;
             Name = name;
             Vector = vector;
             VectorOfFloat = vector + "<float>";
@@ -80,6 +84,12 @@ namespace GenSoftmax.Generator.Emit
         public int MaxClassBlock { get; }
 
         public string Description { get; }
+
+        /// <summary>
+        /// Sums the halves of an accumulator down to one Vector128, for variants whose CPUs have SSE3's horizontal
+        /// add; null where the portable path must not assume x86 (it reduces with VectorNNN.Sum instead).
+        /// </summary>
+        public System.Func<string, string>? FoldTo128 { get; }
 
         /// <summary>a * b + c.</summary>
         public string Fma(string a, string b, string c) => _fma(a, b, c);

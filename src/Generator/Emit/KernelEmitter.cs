@@ -126,6 +126,13 @@ namespace GenSoftmax.Generator.Emit
         private void EmitLogitRows(InputKind input, int rows)
         {
             string v = _isa.VectorOfFloat;
+            if (rows == 2 && VectorEnd > 0)
+            {
+                // offs holds two entries past the block (the next block's first rows, or repeats) for the prefetch.
+                _w.WriteLine($"nuint p0 = {Unsafe}.Add(ref offs, i + 2);");
+                _w.WriteLine($"nuint p1 = {Unsafe}.Add(ref offs, i + 3);");
+            }
+
             for (int r = 0; r < rows; r++)
             {
                 _w.WriteLine($"nuint x{r} = {Unsafe}.Add(ref offs, i + {r});");
@@ -139,7 +146,15 @@ namespace GenSoftmax.Generator.Emit
                 {
                     for (int c = 0; c < cb; c++)
                     {
-                        _w.WriteLine(VectorEnd > 0 ? $"{v} a{r}_{c} = {_isa.Vector}.Create(0f);" : $"float s{r}_{c} = 0f;");
+                        if (VectorEnd > 0)
+                        {
+                            _w.WriteLine($"{v} a{r}_{c} = {_isa.Vector}.Create(0f);");
+                        }
+
+                        if (VectorEnd < D)
+                        {
+                            _w.WriteLine($"float t{r}_{c} = 0f;");
+                        }
                     }
                 }
 
@@ -152,6 +167,14 @@ namespace GenSoftmax.Generator.Emit
                             _w.WriteLine($"{v} xv{r} = {_isa.Load(input, "x", $"x{r} + k")};");
                         }
 
+                        if (rows == 2)
+                        {
+                            // Rows arrive in shuffled order, which no hardware prefetcher predicts: fetch the next
+                            // pair's lines while this pair computes. Harmless if they are already cached.
+                            _w.WriteLine($"global::GenSoftmax.Internal.Prefetch.Line(ref {Unsafe}.Add(ref x, p0 + k));");
+                            _w.WriteLine($"global::GenSoftmax.Internal.Prefetch.Line(ref {Unsafe}.Add(ref x, p1 + k));");
+                        }
+
                         for (int c = 0; c < cb; c++)
                         {
                             _w.WriteLine($"{(c == 0 ? v + " " : string.Empty)}wv = {_isa.Vector}.LoadUnsafe(ref wb, {c * D} + k);");
@@ -159,14 +182,6 @@ namespace GenSoftmax.Generator.Emit
                             {
                                 _w.WriteLine($"a{r}_{c} = {_isa.Fma($"xv{r}", "wv", $"a{r}_{c}")};");
                             }
-                        }
-                    }
-
-                    for (int r = 0; r < rows; r++)
-                    {
-                        for (int c = 0; c < cb; c++)
-                        {
-                            _w.WriteLine($"float s{r}_{c} = {_isa.Vector}.Sum(a{r}_{c});");
                         }
                     }
                 }
@@ -185,18 +200,46 @@ namespace GenSoftmax.Generator.Emit
                             _w.WriteLine($"{(c == 0 ? "float " : string.Empty)}ws = {Unsafe}.Add(ref wb, {c * D} + k);");
                             for (int r = 0; r < rows; r++)
                             {
-                                _w.WriteLine($"s{r}_{c} += xs{r} * ws;");
+                                _w.WriteLine($"t{r}_{c} += xs{r} * ws;");
                             }
                         }
                     }
                 }
 
                 string scale = input == InputKind.Byte ? " * PixelScale" : string.Empty;
+                string v128 = "global::System.Runtime.Intrinsics.Vector128";
+                int quads = VectorEnd > 0 && _isa.FoldTo128 is not null ? cb / 4 : 0;
                 for (int r = 0; r < rows; r++)
                 {
-                    for (int c = 0; c < cb; c++)
+                    for (int q = 0; q < quads; q++)
                     {
-                        _w.WriteLine($"{Unsafe}.Add(ref o{r}, c0 + {c}) = s{r}_{c}{scale} + {Unsafe}.Add(ref bias, c0 + {c});");
+                        // Four classes' accumulators reduced together: fold each to 128 bits, then two rounds of
+                        // horizontal adds leave the four sums in one vector, stored with the bias in one go.
+                        int c = q * 4;
+                        for (int j = 0; j < 4; j++)
+                        {
+                            _w.WriteLine($"{v128}<float> f{r}_{c + j} = {_isa.FoldTo128!($"a{r}_{c + j}")};");
+                        }
+
+                        string hadd = "global::System.Runtime.Intrinsics.X86.Sse3.HorizontalAdd";
+                        string sums = $"{hadd}({hadd}(f{r}_{c}, f{r}_{c + 1}), {hadd}(f{r}_{c + 2}, f{r}_{c + 3}))";
+                        if (VectorEnd < D)
+                        {
+                            sums += $" + {v128}.Create(t{r}_{c}, t{r}_{c + 1}, t{r}_{c + 2}, t{r}_{c + 3})";
+                        }
+
+                        _w.WriteLine($"{v128}.StoreUnsafe((({sums}){scale}) + {v128}.LoadUnsafe(ref bias, c0 + {c}), ref o{r}, c0 + {c});");
+                    }
+
+                    for (int c = quads * 4; c < cb; c++)
+                    {
+                        string sum = VectorEnd > 0 ? $"{_isa.Vector}.Sum(a{r}_{c})" : string.Empty;
+                        if (VectorEnd < D)
+                        {
+                            sum = sum.Length > 0 ? $"{sum} + t{r}_{c}" : $"t{r}_{c}";
+                        }
+
+                        _w.WriteLine($"{Unsafe}.Add(ref o{r}, c0 + {c}) = (({sum}){scale}) + {Unsafe}.Add(ref bias, c0 + {c});");
                     }
                 }
             });
