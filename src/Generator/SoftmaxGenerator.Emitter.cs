@@ -77,6 +77,7 @@ namespace GenSoftmax.Generator
                     private const int ClassStride = {{stride}};
                     private const int RowBlock = {{rowBlock}};
                     private const float PixelScale = 1f / 255f;
+                    private const int PrefetchRows = {{KernelEmitter.PrefetchRows}};
 
                     private readonly float[] _weights = new float[{{(long)spec.Inputs * spec.Classes}}]; // [ClassCount, InputCount]
                     private readonly float[] _bias = new float[ClassCount];
@@ -212,7 +213,7 @@ namespace GenSoftmax.Generator
                         int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
                         {{Guard}}.Length(output.Length, n * ClassCount, probabilities ? "probabilities" : "logits", $"[{n}, {ClassCount}]");
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + 2];
+                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
                         {{Span}}<float> m = stackalloc float[RowBlock];
                         {{Span}}<float> logS = stackalloc float[RowBlock];
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
@@ -239,7 +240,7 @@ namespace GenSoftmax.Generator
                         int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
                         {{Guard}}.Length(predictions.Length, n, nameof(predictions), $"[{n}]");
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + 2];
+                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
@@ -289,7 +290,7 @@ namespace GenSoftmax.Generator
                         }
 
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + 2];
+                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
                         {{Span}}<float> m = stackalloc float[RowBlock];
                         {{Span}}<float> logS = stackalloc float[RowBlock];
                         {{Span}}<double> pre = stackalloc double[RowBlock];
@@ -382,11 +383,11 @@ namespace GenSoftmax.Generator
                         return result;
                     }
 
-                    // Offsets of rows r0 .. r0 + count - 1 of the batch, then of the two rows after them (the next block's
-                    // first rows, clamped to the batch's last row) for the kernels' prefetch.
+                    // Offsets of rows r0 .. r0 + count - 1 of the batch, then of the PrefetchRows rows after them (the next
+                    // block's first rows, clamped to the batch's last row) for the kernels' prefetch.
                     private static void RowOffsets({{ROSpan}}<int> rows, int r0, int count, int n, {{Span}}<nuint> offs)
                     {
-                        for (int i = 0; i < count + 2; i++)
+                        for (int i = 0; i < count + PrefetchRows; i++)
                         {
                             int r = global::System.Math.Min(r0 + i, n - 1);
                             offs[i] = (nuint)(uint)(rows.IsEmpty ? r : rows[r]) * (nuint)InputCount;
