@@ -41,12 +41,32 @@ namespace GenSoftmax.Generator
         public static readonly DiagnosticDescriptor UnsupportedTypeKind = Error(
             "GSM0007",
             "Model must be a non-static class",
-            "'{0}' cannot be a model: [SoftmaxModel] goes on a non-static class or record class, since each instance holds its own weights");
+            "'{0}' is a static class: remove the 'static' modifier, since each instance of a model holds its own weights");
 
         public static readonly DiagnosticDescriptor TooManyParameters = Error(
             "GSM0008",
             "Model too large",
             "'{0}' would have {1} weights (Inputs x Classes), more than the {2} a model may hold: reduce Inputs or Classes");
+
+        public static readonly DiagnosticDescriptor FileLocalNotSupported = Error(
+            "GSM0009",
+            "File-local model classes are not supported",
+            "'{0}' is file-local: remove the 'file' modifier from it and from every enclosing type, since the generated part of the class lives in another file");
+
+        public static readonly DiagnosticDescriptor ModelNameClash = Error(
+            "GSM0010",
+            "Model class name clashes with a generated member",
+            "'{0}' is also the name of a member the generator emits into the model, and a member cannot have the name of its class: rename the class");
+
+        public static readonly DiagnosticDescriptor InheritedMemberClash = Error(
+            "GSM0011",
+            "Inherited member clashes with a generated member",
+            "'{0}' inherits '{1}' from '{2}', and the generator emits a member of that name into the model: derive '{0}' from a class without that member, or rename it there");
+
+        public static readonly DiagnosticDescriptor BaseIsModel = Error(
+            "GSM0012",
+            "Model derives from another model",
+            "'{0}' derives from '{1}', which is a [SoftmaxModel] too, so the two would declare the same members: derive '{0}' from a class that is not a model");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());

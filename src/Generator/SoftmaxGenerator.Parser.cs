@@ -15,6 +15,9 @@ namespace GenSoftmax.Generator
         /// <summary>What parsing one declaration produced: a spec to emit, or diagnostics and no spec.</summary>
         internal sealed class ParseResult
         {
+            /// <summary>Nothing to emit and nothing to add: the compiler already reports the mistake.</summary>
+            public static readonly ParseResult Silent = new ParseResult(null, ImmutableArray<Diagnostic>.Empty);
+
             public ParseResult(ModelSpec? spec, ImmutableArray<Diagnostic> diagnostics)
             {
                 Spec = spec;
@@ -36,28 +39,55 @@ namespace GenSoftmax.Generator
 
         internal static class Parser
         {
-            /// <summary>Names the generator emits into the user's class; a user member with one of these clashes.</summary>
-            internal static readonly ImmutableHashSet<string> EmittedMembers = ImmutableHashSet.Create(
-                "InputCount", "ClassCount", "Inputs", "Classes", "Weights", "Bias", "Isa",
-                "Forward", "Probabilities", "Predict", "LossAndGradient", "LossAndGradientSoft", "TrainStep",
-                "ForwardAvx512", "ForwardAvx2", "ForwardPortable",
-                "ProbabilitiesAvx512", "ProbabilitiesAvx2", "ProbabilitiesPortable",
-                "PredictAvx512", "PredictAvx2", "PredictPortable",
-                "LossAndGradientAvx512", "LossAndGradientAvx2", "LossAndGradientPortable",
-                "TrainStepAvx512", "TrainStepAvx2", "TrainStepPortable");
+            /// <summary>Every member the emitter declares in the model class, public or private: a user member with one of these names clashes.</summary>
+            internal static readonly ImmutableHashSet<string> EmittedMembers = EmittedMemberNames();
+
+            /// <summary>Namespaces with keywords escaped ("@event.Models"), without "global::".</summary>
+            private static readonly SymbolDisplayFormat NamespaceFormat = new SymbolDisplayFormat(
+                globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
+                typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+                miscellaneousOptions: SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers);
 
             public static ParseResult Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
             {
                 var type = (INamedTypeSymbol)ctx.TargetSymbol;
                 var syntax = (TypeDeclarationSyntax)ctx.TargetNode;
-                AttributeData attribute = ctx.Attributes[0];
-                var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
                 Location identifier = syntax.Identifier.GetLocation();
 
-                if (type.TypeKind != TypeKind.Class || type.IsStatic)
+                // ctx.Attributes can hold the [SoftmaxModel] of every part of a partial class: take the one on this part.
+                AttributeData? attribute = ctx.Attributes.FirstOrDefault(a => a.ApplicationSyntaxReference is { } r
+                    && r.SyntaxTree == syntax.SyntaxTree && syntax.Span.Contains(r.Span));
+                var attributeSyntax = attribute?.ApplicationSyntaxReference?.GetSyntax(ct) as AttributeSyntax;
+
+                // Mistakes the compiler already reports on the attribute get no second error and no code: a struct or
+                // interface (CS0592, the attribute is only valid on classes), positional or non-constant arguments
+                // (CS1729, CS0182), a value of the wrong type (CS0266), or a second [SoftmaxModel] on another part of
+                // the class (CS0579, reported on the second one; the first one's part is emitted).
+                if (type.TypeKind != TypeKind.Class || attribute is null || attributeSyntax is null || HasCompilerError(ctx.SemanticModel, attributeSyntax, ct))
+                {
+                    return ParseResult.Silent;
+                }
+
+                if (!IsFirstModelAttribute(type, attribute))
+                {
+                    return ParseResult.Silent;
+                }
+
+                var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
+                if (type.IsStatic)
                 {
                     diagnostics.Add(Diagnostic.Create(Descriptors.UnsupportedTypeKind, identifier, type.Name));
                     return new ParseResult(null, diagnostics.ToImmutable());
+                }
+
+                // A file-local class (or one nested in a file-local class) cannot have a part in the generated file.
+                foreach (TypeDeclarationSyntax decl in SelfAndContainingDeclarations(syntax))
+                {
+                    if (decl.Modifiers.Any(SyntaxKind.FileKeyword))
+                    {
+                        diagnostics.Add(Diagnostic.Create(Descriptors.FileLocalNotSupported, decl.Identifier.GetLocation(), decl.Identifier.Text));
+                        break;
+                    }
                 }
 
                 if (type.IsGenericType || ContainingTypes(type).Any(t => t.IsGenericType))
@@ -84,7 +114,7 @@ namespace GenSoftmax.Generator
                         continue;
                     }
 
-                    Location where = ArgumentLocation(attribute, arg.Key, ct) ?? identifier;
+                    Location where = ArgumentLocation(attributeSyntax, arg.Key) ?? identifier;
                     if (arg.Key == "Inputs")
                     {
                         inputs = value;
@@ -106,32 +136,39 @@ namespace GenSoftmax.Generator
                 if (inputs is null || classes is null)
                 {
                     string missing = inputs is null && classes is null ? "Inputs and Classes" : inputs is null ? "Inputs" : "Classes";
-                    Location where = attribute.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? identifier;
-                    diagnostics.Add(Diagnostic.Create(Descriptors.SizeMissing, where, type.Name, missing));
+                    diagnostics.Add(Diagnostic.Create(Descriptors.SizeMissing, attributeSyntax.GetLocation(), type.Name, missing));
                 }
                 else if ((long)inputs.Value * classes.Value > ModelLimits.MaxParameters)
                 {
-                    Location where = attribute.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? identifier;
-                    diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, where, type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
+                    diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
+                }
+
+                if (EmittedMembers.Contains(type.Name))
+                {
+                    diagnostics.Add(Diagnostic.Create(Descriptors.ModelNameClash, identifier, type.Name));
                 }
 
                 foreach (ISymbol member in type.GetMembers())
                 {
-                    if (!member.IsImplicitlyDeclared && EmittedMembers.Contains(member.Name) && !member.Locations.IsEmpty)
+                    if (!member.IsImplicitlyDeclared && EmittedMembers.Contains(member.Name))
                     {
                         Location where = member.Locations.FirstOrDefault(l => l.IsInSource) ?? identifier;
                         diagnostics.Add(Diagnostic.Create(Descriptors.MemberClash, where, type.Name, member.Name));
                     }
                 }
 
+                CheckBaseTypes(ctx, type, syntax, identifier, diagnostics);
+
                 if (diagnostics.Count > 0)
                 {
                     return new ParseResult(null, diagnostics.ToImmutable());
                 }
 
-                string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+                string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(NamespaceFormat);
                 var containing = SelfAndContainingDeclarations(syntax).Skip(1).Reverse().Select(Declaration).ToArray();
-                string fullName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", string.Empty);
+
+                // Symbol names, never source spelling: "@class" is "class" here, so the hint name has no '@'.
+                string fullName = string.Join(".", NamespaceParts(type.ContainingNamespace).Concat(ContainingTypes(type).Reverse().Select(t => t.Name)).Append(type.Name));
                 var spec = new ModelSpec(
                     ns,
                     new EquatableArray<string>(containing),
@@ -142,6 +179,136 @@ namespace GenSoftmax.Generator
                     inputs!.Value,
                     classes!.Value);
                 return new ParseResult(spec, ImmutableArray<Diagnostic>.Empty);
+            }
+
+            /// <summary>
+            /// The names the emitter declares, read from what it writes for a probe model with tails in every loop, so
+            /// the list follows the emitter by itself when it gains a helper (a test checks other shapes add none).
+            /// </summary>
+            private static ImmutableHashSet<string> EmittedMemberNames()
+            {
+                var probe = new ModelSpec(null, EquatableArray<string>.Empty, "partial class Probe", "Probe", "Probe", "Probe.g.cs", Inputs: 17, Classes: 10);
+                SyntaxNode root = CSharpSyntaxTree.ParseText(Emitter.Emit(probe)).GetRoot();
+                ImmutableHashSet<string>.Builder names = ImmutableHashSet.CreateBuilder<string>();
+                foreach (TypeDeclarationSyntax model in root.DescendantNodes().OfType<TypeDeclarationSyntax>().Where(t => t.Identifier.ValueText == "Probe"))
+                {
+                    foreach (MemberDeclarationSyntax member in model.Members)
+                    {
+                        switch (member)
+                        {
+                            case BaseFieldDeclarationSyntax f:
+                                names.UnionWith(f.Declaration.Variables.Select(v => v.Identifier.ValueText));
+                                break;
+                            case MethodDeclarationSyntax m:
+                                names.Add(m.Identifier.ValueText);
+                                break;
+                            case PropertyDeclarationSyntax p:
+                                names.Add(p.Identifier.ValueText);
+                                break;
+                            case EventDeclarationSyntax e:
+                                names.Add(e.Identifier.ValueText);
+                                break;
+                            case BaseTypeDeclarationSyntax t:
+                                names.Add(t.Identifier.ValueText);
+                                break;
+                            case DelegateDeclarationSyntax d:
+                                names.Add(d.Identifier.ValueText);
+                                break;
+                        }
+                    }
+                }
+
+                return names.ToImmutable();
+            }
+
+            /// <summary>True when the compiler reports an error on the attribute itself (bad target, arguments or duplicate).</summary>
+            private static bool HasCompilerError(SemanticModel model, AttributeSyntax attribute, CancellationToken ct)
+            {
+                foreach (Diagnostic d in model.GetDiagnostics(attribute.Span, ct))
+                {
+                    if (d.Severity == DiagnosticSeverity.Error)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            /// <summary>With [SoftmaxModel] on two parts of one class, only the first is a model: the compiler rejects the second (CS0579).</summary>
+            private static bool IsFirstModelAttribute(INamedTypeSymbol type, AttributeData attribute)
+            {
+                foreach (AttributeData a in type.GetAttributes())
+                {
+                    if (a.AttributeClass?.ToDisplayString() == AttributeMetadataName)
+                    {
+                        return a.ApplicationSyntaxReference?.Span == attribute.ApplicationSyntaxReference?.Span
+                            && a.ApplicationSyntaxReference?.SyntaxTree == attribute.ApplicationSyntaxReference?.SyntaxTree;
+                    }
+                }
+
+                return true;
+            }
+
+            /// <summary>
+            /// A base class that is a model, or that has an accessible member named like one the generator emits, would
+            /// make the emitted members hide or clash with inherited ones (CS0108, CS0114, CS0533) in the generated file.
+            /// </summary>
+            private static void CheckBaseTypes(
+                GeneratorAttributeSyntaxContext ctx, INamedTypeSymbol type, TypeDeclarationSyntax syntax, Location identifier, ImmutableArray<Diagnostic>.Builder diagnostics)
+            {
+                Compilation compilation = ctx.SemanticModel.Compilation;
+                Location where = BaseTypeLocation(ctx.SemanticModel, syntax, type.BaseType) ?? identifier;
+                for (INamedTypeSymbol? b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+                {
+                    if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeMetadataName))
+                    {
+                        diagnostics.Add(Diagnostic.Create(Descriptors.BaseIsModel, where, type.Name, b.Name));
+                        return;
+                    }
+                }
+
+                for (INamedTypeSymbol? b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+                {
+                    foreach (ISymbol member in b.GetMembers())
+                    {
+                        if (!member.IsImplicitlyDeclared && EmittedMembers.Contains(member.Name) && compilation.IsSymbolAccessibleWithin(member, type))
+                        {
+                            diagnostics.Add(Diagnostic.Create(Descriptors.InheritedMemberClash, where, type.Name, member.Name, b.Name));
+                            return;
+                        }
+                    }
+                }
+            }
+
+            /// <summary>The base class in this declaration's base list, if this part names it.</summary>
+            private static Location? BaseTypeLocation(SemanticModel model, TypeDeclarationSyntax syntax, INamedTypeSymbol? baseType)
+            {
+                if (syntax.BaseList is null || baseType is null)
+                {
+                    return null;
+                }
+
+                foreach (BaseTypeSyntax b in syntax.BaseList.Types)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(model.GetTypeInfo(b.Type).Type, baseType))
+                    {
+                        return b.GetLocation();
+                    }
+                }
+
+                return null;
+            }
+
+            private static IEnumerable<string> NamespaceParts(INamespaceSymbol ns)
+            {
+                var parts = new Stack<string>();
+                for (INamespaceSymbol? n = ns; n is not null && !n.IsGlobalNamespace; n = n.ContainingNamespace)
+                {
+                    parts.Push(n.Name);
+                }
+
+                return parts;
             }
 
             private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
@@ -163,7 +330,7 @@ namespace GenSoftmax.Generator
                 }
             }
 
-            /// <summary>"partial class Outer" / "partial record Model": the declaration header the emitted part repeats.</summary>
+            /// <summary>"partial class Outer" / "partial record struct Outer": the declaration header the emitted part repeats.</summary>
             private static string Declaration(TypeDeclarationSyntax decl)
             {
                 var sb = new StringBuilder("partial ");
@@ -173,13 +340,14 @@ namespace GenSoftmax.Generator
                     sb.Append(' ').Append(record.ClassOrStructKeyword.ValueText);
                 }
 
-                sb.Append(' ').Append(decl.Identifier.ValueText);
+                // Text, not ValueText: a keyword used as a name keeps its '@' ("partial class @class").
+                sb.Append(' ').Append(decl.Identifier.Text);
                 return sb.ToString();
             }
 
-            private static Location? ArgumentLocation(AttributeData attribute, string name, CancellationToken ct)
+            private static Location? ArgumentLocation(AttributeSyntax syntax, string name)
             {
-                if (attribute.ApplicationSyntaxReference?.GetSyntax(ct) is not AttributeSyntax syntax || syntax.ArgumentList is null)
+                if (syntax.ArgumentList is null)
                 {
                     return null;
                 }
