@@ -1,0 +1,44 @@
+using System.Collections.Generic;
+using BenchmarkDotNet.Attributes;
+
+namespace GenSoftmax.Bench
+{
+    /// <summary>
+    /// Question 2: how many images per second does each contender classify? The 10,000 test images with the
+    /// weights after one epoch, as floats in 0..1, predictions into a caller-owned int[10,000].
+    /// </summary>
+    [MemoryDiagnoser]
+    public class PredictBenchmarks
+    {
+        private readonly int[] _predictions = new int[BenchData.TestCount];
+        private Contender _contender = null!;
+
+        /// <summary>Which implementation runs.</summary>
+        [ParamsSource(nameof(Contenders))]
+        public string Contender { get; set; } = "";
+
+        /// <summary>The contenders that run here.</summary>
+        public static IEnumerable<string> Contenders => Bench.Contenders.Prediction();
+
+        /// <summary>Loads the test set and the trained weights.</summary>
+        [GlobalSetup]
+        public void Setup()
+        {
+            _contender = Bench.Contenders.Create(Contender);
+            _contender.Load(BenchData.TestX, BenchData.TestY);
+            _contender.SetParameters(BenchData.TrainedWeights, BenchData.TrainedBias);
+        }
+
+        /// <summary>Releases native resources.</summary>
+        [GlobalCleanup]
+        public void Cleanup() => _contender.Dispose();
+
+        /// <summary>Argmax class of each of the 10,000 test images.</summary>
+        [Benchmark, Work(Flop.Predict, BenchData.TestCount)]
+        public int Predict10k()
+        {
+            _contender.Predict(_predictions);
+            return _predictions[^1];
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Collections.Generic;
+using BenchmarkDotNet.Attributes;
+
+namespace GenSoftmax.Bench
+{
+    /// <summary>
+    /// Question 1: how fast does each contender train? One SGD step on a batch of 256, and one epoch over the
+    /// 60,000 training images (235 batches, the last of 96) from the same starting weights. The scalar reference
+    /// runs the batch only: its epoch takes seconds and tells nothing new.
+    /// </summary>
+    [MemoryDiagnoser]
+    public class TrainStepBenchmarks
+    {
+        private Contender _contender = null!;
+
+        /// <summary>Which implementation runs.</summary>
+        [ParamsSource(nameof(Contenders))]
+        public string Contender { get; set; } = "";
+
+        /// <summary>The contenders that run here.</summary>
+        public static IEnumerable<string> Contenders => Bench.Contenders.Training();
+
+        /// <summary>Loads the data and sets the initial weights.</summary>
+        [GlobalSetup]
+        public void Setup()
+        {
+            _contender = Bench.Contenders.Create(Contender);
+            _contender.Load(BenchData.TrainX, BenchData.TrainY);
+            _contender.SetParameters(BenchData.InitialWeights, new float[BenchData.Classes]);
+        }
+
+        /// <summary>Releases native resources.</summary>
+        [GlobalCleanup]
+        public void Cleanup() => _contender.Dispose();
+
+        /// <summary>One SGD step on the first 256 rows.</summary>
+        [Benchmark, Work(Flop.Batch, BenchData.BatchSize)]
+        public float Batch256() => _contender.TrainStep(0, BenchData.BatchSize, BenchData.LearningRate);
+
+        /// <summary>One epoch: 235 SGD steps over all 60,000 rows.</summary>
+        [Benchmark, Work(Flop.Epoch, BenchData.TrainCount), SkipContenders(Bench.Contenders.Reference)]
+        public float Epoch() => _contender.Epoch(BenchData.TrainCount, BenchData.BatchSize, BenchData.LearningRate);
+    }
+}
