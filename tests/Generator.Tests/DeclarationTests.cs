@@ -1,0 +1,435 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace GenSoftmax.Generator.Tests
+{
+    /// <summary>
+    /// Any reasonable declaration compiles with zero warnings and runs: each test generates, compiles with every
+    /// warning as an error, loads the assembly into a collectible context, and drives the models through ISoftmaxModel.
+    /// </summary>
+    public sealed class DeclarationTests
+    {
+        /// <summary>Generates, compiles and loads <paramref name="sources"/>, then exercises each named model.</summary>
+        private static void CompileAndRun(string[] sources, params (string TypeName, int Inputs, int Classes)[] models) =>
+            CompileAndRun(Harness.Compilation(sources), models);
+
+        private static void CompileAndRun(Compilation compilation, params (string TypeName, int Inputs, int Classes)[] models)
+        {
+            var (driver, output, diagnostics) = Harness.Run(compilation);
+            Assert.Equal(models.Length, Harness.Generated(driver).Count);
+            var context = new Harness.CollectibleContext();
+            try
+            {
+                Assembly assembly = Harness.Load(output, context, diagnostics);
+                foreach ((string typeName, int inputs, int classes) in models)
+                {
+                    Type? type = assembly.GetType(typeName);
+                    Assert.True(type is not null, $"{typeName} is not in the compiled assembly");
+                    var model = (ISoftmaxModel)Activator.CreateInstance(type!)!;
+                    Exercise(model, inputs, classes);
+                }
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        private static void CompileAndRun(string source, params (string TypeName, int Inputs, int Classes)[] models) =>
+            CompileAndRun(new[] { source }, models);
+
+        /// <summary>Shape, Forward against a double-precision o = W x + b, Predict as argmax, and a training step that lowers the loss.</summary>
+        internal static void Exercise(ISoftmaxModel model, int inputs, int classes)
+        {
+            Assert.Equal(inputs, model.Inputs);
+            Assert.Equal(classes, model.Classes);
+            Assert.Equal(inputs * classes, model.Weights.Length);
+            Assert.Equal(classes, model.Bias.Length);
+
+            var random = new Random(inputs * 31 + classes);
+            Span<float> w = model.Weights;
+            for (int i = 0; i < w.Length; i++)
+            {
+                w[i] = (float)(random.NextDouble() - 0.5);
+            }
+
+            for (int c = 0; c < classes; c++)
+            {
+                model.Bias[c] = (float)(random.NextDouble() - 0.5);
+            }
+
+            const int Rows = 5;
+            float[] x = Enumerable.Range(0, Rows * inputs).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            float[] logits = new float[Rows * classes];
+            int[] predictions = new int[Rows];
+            model.Forward(x, logits);
+            model.Predict(x, predictions);
+            for (int r = 0; r < Rows; r++)
+            {
+                int best = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    double o = model.Bias[c];
+                    for (int k = 0; k < inputs; k++)
+                    {
+                        o += (double)model.Weights[(c * inputs) + k] * x[(r * inputs) + k];
+                    }
+
+                    Assert.True(Math.Abs(o - logits[(r * classes) + c]) <= 1e-4 * (1 + Math.Abs(o)), $"logit [{r}, {c}]: {logits[(r * classes) + c]} vs {o}");
+                    best = logits[(r * classes) + c] > logits[(r * classes) + best] ? c : best;
+                }
+
+                Assert.Equal(best, predictions[r]);
+            }
+
+            int[] labels = Enumerable.Range(0, Rows).Select(r => r % classes).ToArray();
+            float before = model.TrainStep(x, labels, 0.5f);
+            float after = 0;
+            for (int step = 0; step < 20; step++)
+            {
+                after = model.TrainStep(x, labels, 0.5f);
+            }
+
+            Assert.True(float.IsFinite(before) && after < before, $"loss {before} -> {after}");
+        }
+
+        [Fact]
+        public void Global_namespace()
+        {
+            CompileAndRun("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 5, Classes = 3)]
+                public partial class GlobalModel;
+                """, ("GlobalModel", 5, 3));
+        }
+
+        [Fact]
+        public void Block_namespace_nested_namespaces_and_file_scoped_namespace()
+        {
+            CompileAndRun(
+                new[]
+                {
+                    """
+                    using GenSoftmax;
+                    namespace Contoso
+                    {
+                        namespace Ml.Vision
+                        {
+                            [SoftmaxModel(Inputs = 5, Classes = 3)]
+                            public partial class BlockModel;
+                        }
+                    }
+                    """,
+                    """
+                    using GenSoftmax;
+                    namespace Contoso.Ml.Text;
+
+                    [SoftmaxModel(Inputs = 7, Classes = 2)]
+                    internal partial class FileScopedModel;
+                    """,
+                },
+                ("Contoso.Ml.Vision.BlockModel", 5, 3),
+                ("Contoso.Ml.Text.FileScopedModel", 7, 2));
+        }
+
+        [Fact]
+        public void Nested_partial_classes_several_levels_in_classes_records_and_structs()
+        {
+            CompileAndRun("""
+                using GenSoftmax;
+                namespace Contoso
+                {
+                    public static partial class Outer
+                    {
+                        internal sealed partial record Middle(int Unused)
+                        {
+                            private partial struct Holder
+                            {
+                                [SoftmaxModel(Inputs = 3, Classes = 4)]
+                                public sealed partial class Deep;
+                            }
+
+                            public static object Make() => new Holder.Deep();
+                        }
+
+                        [SoftmaxModel(Inputs = 2, Classes = 2)]
+                        internal partial class Shallow;
+                    }
+
+                    public partial interface IHasModels
+                    {
+                        [SoftmaxModel(Inputs = 6, Classes = 2)]
+                        public partial class InInterface;
+                    }
+                }
+                """,
+                ("Contoso.Outer+Middle+Holder+Deep", 3, 4),
+                ("Contoso.Outer+Shallow", 2, 2),
+                ("Contoso.IHasModels+InInterface", 6, 2));
+        }
+
+        [Fact]
+        public void Public_internal_sealed_and_abstract_classes()
+        {
+            CompileAndRun("""
+                using GenSoftmax;
+                namespace Contoso
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial class PublicModel;
+
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    internal partial class InternalModel;
+
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public sealed partial class SealedModel;
+
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    partial class DefaultAccessModel;
+
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public abstract partial class AbstractModel
+                    {
+                        public abstract string Name { get; }
+                    }
+
+                    // A non-model class may derive from a model.
+                    public sealed class Concrete : AbstractModel
+                    {
+                        public override string Name => "concrete";
+                    }
+
+                }
+                """,
+                ("Contoso.PublicModel", 4, 3),
+                ("Contoso.InternalModel", 4, 3),
+                ("Contoso.SealedModel", 4, 3),
+                ("Contoso.DefaultAccessModel", 4, 3),
+                ("Contoso.Concrete", 4, 3));
+        }
+
+        [Fact]
+        public void Unsafe_class_in_a_project_that_allows_unsafe_code()
+        {
+            CompileAndRun(
+                Harness.Compilation("""
+                    namespace Contoso
+                    {
+                        [GenSoftmax.SoftmaxModel(Inputs = 4, Classes = 3)]
+                        public unsafe partial class UnsafeModel
+                        {
+                            public float* Scratch;
+                        }
+                    }
+                    """).WithOptions(Harness.Options.WithAllowUnsafe(true)),
+                ("Contoso.UnsafeModel", 4, 3));
+        }
+
+        [Fact]
+        public void Record_classes()
+        {
+            CompileAndRun("""
+                using GenSoftmax;
+                namespace Contoso
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial record RecordModel;
+
+                    [SoftmaxModel(Inputs = 4, Classes = 2)]
+                    public sealed partial record class RecordClassModel
+                    {
+                        public string Label { get; init; } = "iris";
+                    }
+                }
+                """,
+                ("Contoso.RecordModel", 4, 3),
+                ("Contoso.RecordClassModel", 4, 2));
+        }
+
+        [Fact]
+        public void Several_models_in_one_file_and_one_class_over_several_parts()
+        {
+            CompileAndRun(
+                new[]
+                {
+                    """
+                    using GenSoftmax;
+                    namespace Contoso
+                    {
+                        [SoftmaxModel(Inputs = 1, Classes = 2)] public partial class A;
+                        [SoftmaxModel(Inputs = 16, Classes = 3)] public partial class B;
+                        [SoftmaxModel(Inputs = 17, Classes = 10)] public partial class C;
+                        [SoftmaxModel(Inputs = 33, Classes = 17)] public partial class D;
+
+                        public partial class Split
+                        {
+                            public string Describe() => $"{InputCount}x{ClassCount}";
+                        }
+                    }
+                    """,
+                    """
+                    namespace Contoso
+                    {
+                        [GenSoftmax.SoftmaxModel(Inputs = 9, Classes = 5)]
+                        public partial class Split;
+                    }
+                    """,
+                },
+                ("Contoso.A", 1, 2),
+                ("Contoso.B", 16, 3),
+                ("Contoso.C", 17, 10),
+                ("Contoso.D", 33, 17),
+                ("Contoso.Split", 9, 5));
+        }
+
+        [Fact]
+        public void Same_class_name_in_two_namespaces()
+        {
+            CompileAndRun(
+                new[]
+                {
+                    "namespace Contoso.Vision { [GenSoftmax.SoftmaxModel(Inputs = 4, Classes = 3)] public partial class Classifier; }",
+                    "namespace Contoso.Text { [GenSoftmax.SoftmaxModel(Inputs = 6, Classes = 2)] public partial class Classifier; }",
+                    "namespace Contoso { public partial class Outer { [GenSoftmax.SoftmaxModel(Inputs = 2, Classes = 2)] public partial class Classifier; } }",
+                },
+                ("Contoso.Vision.Classifier", 4, 3),
+                ("Contoso.Text.Classifier", 6, 2),
+                ("Contoso.Outer+Classifier", 2, 2));
+        }
+
+        [Fact]
+        public void Keywords_as_names_and_a_user_type_named_like_the_runtime()
+        {
+            // The generated code says global::GenSoftmax and global::System everywhere, so user types called System,
+            // GenSoftmax or ISoftmaxModel change nothing.
+            CompileAndRun("""
+                namespace @event.Models
+                {
+                    public class System { }
+                    public class GenSoftmax { }
+                    public interface ISoftmaxModel { }
+                    public struct Span<T> { }
+
+                    [global::GenSoftmax.SoftmaxModel(Inputs = 3, Classes = 2)]
+                    public partial class @class;
+                }
+                """, ("event.Models.class", 3, 2));
+        }
+
+        [Fact]
+        public void Model_in_a_library_used_from_another_project()
+        {
+            // The library: a model and a factory, compiled with the generator into an image.
+            var (libDriver, libOutput, libDiagnostics) = Harness.Run(Harness.Compilation("Contoso.Library", new[]
+            {
+                Harness.Parse("""
+                    using GenSoftmax;
+                    namespace Contoso.Library
+                    {
+                        [SoftmaxModel(Inputs = 12, Classes = 4)]
+                        public sealed partial class SharedModel;
+                    }
+                    """),
+            }));
+            Assert.Single(Harness.Generated(libDriver));
+            byte[] libImage = Emit(libOutput, libDiagnostics);
+
+            // The app references the library as metadata (as a ProjectReference does) and uses the model's
+            // generated members directly: the constant, a variant method, and the interface.
+            var (appDriver, appOutput, appDiagnostics) = Harness.Run(Harness.Compilation(
+                "Contoso.App",
+                new[]
+                {
+                    Harness.Parse("""
+                        using GenSoftmax;
+                        using Contoso.Library;
+                        namespace Contoso.App
+                        {
+                            public static class Use
+                            {
+                                public const int Inputs = SharedModel.InputCount;
+                                public static ISoftmaxModel Make()
+                                {
+                                    var model = new SharedModel();
+                                    float[] x = new float[Inputs];
+                                    float[] logits = new float[SharedModel.ClassCount];
+                                    model.ForwardPortable(x, logits);
+                                    return model;
+                                }
+                            }
+                        }
+                        """),
+                },
+                new[] { MetadataReference.CreateFromImage(libImage) }));
+            Assert.Empty(Harness.Generated(appDriver));
+            byte[] appImage = Emit(appOutput, appDiagnostics);
+
+            var context = new InMemoryContext(new[] { libImage, appImage });
+            try
+            {
+                Assembly app = context.LoadFromAssemblyName(new AssemblyName("Contoso.App"));
+                Type use = app.GetType("Contoso.App.Use")!;
+                Assert.Equal(12, (int)use.GetField("Inputs")!.GetRawConstantValue()!);
+                var model = (ISoftmaxModel)use.GetMethod("Make")!.Invoke(null, null)!;
+                Assert.Equal("Contoso.Library.SharedModel", model.GetType().FullName);
+                Exercise(model, 12, 4);
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        [Fact]
+        public void Model_deriving_from_a_library_model_gets_GSM0012()
+        {
+            var (_, libOutput, libDiagnostics) = Harness.Run(Harness.Compilation("Contoso.Library", new[]
+            {
+                Harness.Parse("namespace Contoso.Library { [GenSoftmax.SoftmaxModel(Inputs = 12, Classes = 4)] public partial class SharedModel; }"),
+            }));
+            const string Source = "namespace Contoso.App { [GenSoftmax.SoftmaxModel(Inputs = 12, Classes = 4)] public partial class Mine : Contoso.Library.SharedModel; }";
+            var (driver, _, diagnostics) = Harness.Run(Harness.Compilation(
+                "Contoso.App", new[] { Harness.Parse(Source) }, new[] { MetadataReference.CreateFromImage(Emit(libOutput, libDiagnostics)) }));
+            Diagnostic d = Assert.Single(diagnostics);
+            Assert.Equal("GSM0012", d.Id);
+            Assert.Equal(Harness.SpanOf(Source, "Contoso.Library.SharedModel"), d.Location.SourceSpan);
+            Assert.Empty(Harness.Generated(driver));
+        }
+
+        private static byte[] Emit(Compilation compilation, ImmutableArray<Diagnostic> generatorDiagnostics)
+        {
+            using var pe = new MemoryStream();
+            Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe);
+            ImmutableArray<Diagnostic> problems = Harness.Problems(compilation, generatorDiagnostics);
+            Assert.True(result.Success && problems.IsEmpty, Harness.Describe(compilation, result.Diagnostics.Concat(problems)));
+            return pe.ToArray();
+        }
+
+        /// <summary>A collectible context that resolves the in-memory assemblies by name and everything else from the default context.</summary>
+        private sealed class InMemoryContext : AssemblyLoadContext
+        {
+            private readonly Dictionary<string, byte[]> _images = new(StringComparer.Ordinal);
+
+            public InMemoryContext(IEnumerable<byte[]> images)
+                : base("GenSoftmax.Generator.Tests.Projects", isCollectible: true)
+            {
+                foreach (byte[] image in images)
+                {
+                    using var reader = new System.Reflection.PortableExecutable.PEReader(ImmutableArray.Create(image));
+                    System.Reflection.Metadata.MetadataReader md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(reader);
+                    _images[md.GetString(md.GetAssemblyDefinition().Name)] = image;
+                }
+            }
+
+            protected override Assembly? Load(AssemblyName assemblyName) =>
+                assemblyName.Name is { } name && _images.TryGetValue(name, out byte[]? image) ? LoadFromStream(new MemoryStream(image)) : null;
+        }
+    }
+}

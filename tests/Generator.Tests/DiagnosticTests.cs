@@ -1,0 +1,458 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace GenSoftmax.Generator.Tests
+{
+    /// <summary>
+    /// Every declaration the generator cannot honour gets exactly one GSM error on the offending syntax, no source,
+    /// and no compiler errors besides (no CS0535 or CS0102 from a half-generated class).
+    /// </summary>
+    public sealed class DiagnosticTests
+    {
+        /// <summary>Runs the generator and checks the one diagnostic: ID, severity, exact span, and that nothing was generated.</summary>
+        private static Diagnostic AssertOnly(string source, string id, string marker, int occurrence = 1, string? inner = null)
+        {
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(source);
+
+            Diagnostic d = Assert.Single(diagnostics);
+            Assert.Equal(id, d.Id);
+            Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+            Assert.Equal("GenSoftmax", d.Descriptor.Category);
+            Assert.True(d.Location.IsInSource);
+            Assert.Equal(Harness.SpanOf(source, marker, occurrence, inner), d.Location.SourceSpan);
+            Assert.Empty(Harness.Generated(driver));
+
+            // Our error is the only one: nothing half-generated for the compiler to trip over.
+            Assert.Empty(CompilerErrors(output));
+            return d;
+        }
+
+        /// <summary>Errors proper, not warnings that the test options turn into errors (an unused field is the user's business).</summary>
+        internal static IEnumerable<Diagnostic> CompilerErrors(Compilation output) =>
+            output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && !d.IsWarningAsError);
+
+        [Fact]
+        public void GSM0001_class_not_partial()
+        {
+            Diagnostic d = AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public class Flower;
+                """, "GSM0001", "Flower");
+            Assert.Equal("'Flower' must be declared partial: add the 'partial' modifier to it and to every enclosing type", d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0001_enclosing_type_not_partial_points_at_that_type()
+        {
+            Diagnostic d = AssertOnly("""
+                using GenSoftmax;
+                namespace Garden
+                {
+                    public partial class Outer
+                    {
+                        public class Middle
+                        {
+                            [SoftmaxModel(Inputs = 4, Classes = 3)]
+                            public partial class Flower;
+                        }
+                    }
+                }
+                """, "GSM0001", "Middle");
+            Assert.StartsWith("'Middle' must be declared partial", d.GetMessage());
+        }
+
+        [Theory]
+        [InlineData("Inputs = 0")]
+        [InlineData("Inputs = -3")]
+        [InlineData("Inputs = 1048577")]
+        public void GSM0002_inputs_out_of_range(string argument)
+        {
+            Diagnostic d = AssertOnly($$"""
+                using GenSoftmax;
+                [SoftmaxModel({{argument}}, Classes = 3)]
+                public partial class Flower;
+                """, "GSM0002", argument);
+            Assert.EndsWith("is out of range: a model takes between 1 and 1048576 inputs", d.GetMessage());
+        }
+
+        [Theory]
+        [InlineData("Classes = 1")]
+        [InlineData("Classes = 1025")]
+        public void GSM0003_classes_out_of_range(string argument)
+        {
+            Diagnostic d = AssertOnly($$"""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, {{argument}})]
+                public partial class Flower;
+                """, "GSM0003", argument);
+            Assert.Contains("between 2 and 1024 classes", d.GetMessage());
+        }
+
+        [Theory]
+        [InlineData("SoftmaxModel", "Inputs and Classes")]
+        [InlineData("SoftmaxModel()", "Inputs and Classes")]
+        [InlineData("SoftmaxModel(Inputs = 4)", "Classes")]
+        [InlineData("SoftmaxModel(Classes = 3)", "Inputs")]
+        public void GSM0004_size_not_set(string attribute, string missing)
+        {
+            Diagnostic d = AssertOnly($$"""
+                using GenSoftmax;
+                [{{attribute}}]
+                public partial class Flower;
+                """, "GSM0004", attribute);
+            Assert.EndsWith("missing: " + missing, d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0005_generic_class()
+        {
+            AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower<T>;
+                """, "GSM0005", "Flower");
+        }
+
+        [Fact]
+        public void GSM0005_nested_in_generic_class()
+        {
+            AssertOnly("""
+                using GenSoftmax;
+                public partial class Outer<T>
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial class Flower;
+                }
+                """, "GSM0005", "Flower");
+        }
+
+        public static IEnumerable<object[]> EmittedMemberNames() =>
+            SoftmaxGenerator.Parser.EmittedMembers.OrderBy(n => n, System.StringComparer.Ordinal).Select(n => new object[] { n });
+
+        [Theory]
+        [MemberData(nameof(EmittedMemberNames))]
+        public void GSM0006_member_named_like_a_generated_member(string name)
+        {
+            Diagnostic d = AssertOnly($$"""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower
+                {
+                    public int {{name}};
+                }
+                """, "GSM0006", "int " + name + ";", inner: name);
+            Assert.Equal($"'Flower' declares '{name}', which the generator emits for the model: rename or remove it", d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0006_method_and_nested_type_on_another_part()
+        {
+            const string Source = """
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower;
+
+                public partial class Flower
+                {
+                    public int Predict(string text) => text.Length;
+                }
+                """;
+            AssertOnly(Source, "GSM0006", "Predict");
+        }
+
+        [Fact]
+        public void GSM0006_positional_record_parameter()
+        {
+            AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial record Flower(string Bias);
+                """, "GSM0006", "Bias");
+        }
+
+        [Fact]
+        public void GSM0007_static_class()
+        {
+            Diagnostic d = AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public static partial class Flower;
+                """, "GSM0007", "Flower");
+            Assert.Equal("'Flower' is a static class: remove the 'static' modifier, since each instance of a model holds its own weights", d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0008_too_many_weights()
+        {
+            Diagnostic d = AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 1048576, Classes = 1024)]
+                public partial class Flower;
+                """, "GSM0008", "SoftmaxModel(Inputs = 1048576, Classes = 1024)");
+            Assert.Equal("'Flower' would have 1073741824 weights (Inputs x Classes), more than the 268435456 a model may hold: reduce Inputs or Classes", d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0009_file_local_class()
+        {
+            AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                file partial class Flower;
+                """, "GSM0009", "Flower");
+        }
+
+        [Fact]
+        public void GSM0009_nested_in_file_local_class()
+        {
+            AssertOnly("""
+                using GenSoftmax;
+                file partial class Garden
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial class Flower;
+                }
+                """, "GSM0009", "Garden");
+        }
+
+        [Fact]
+        public void GSM0010_class_named_like_a_generated_member()
+        {
+            AssertOnly("""
+                using GenSoftmax;
+                namespace Garden
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial class Forward;
+                }
+                """, "GSM0010", "Forward");
+        }
+
+        [Fact]
+        public void GSM0011_base_class_member_would_be_hidden()
+        {
+            Diagnostic d = AssertOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower : Plant;
+
+                public class Plant
+                {
+                    protected virtual void Predict() { }
+                }
+                """, "GSM0011", "Plant");
+            Assert.Equal("'Flower' inherits 'Predict' from 'Plant', and the generator emits a member of that name into the model: derive 'Flower' from a class without that member, or rename it there", d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0011_private_base_members_do_not_clash()
+        {
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower : Plant;
+
+                public class Plant
+                {
+                    private readonly float[] _weights = new float[1];
+                    public float First => _weights[0];
+                }
+                """);
+            Assert.Empty(diagnostics);
+            Assert.Single(Harness.Generated(driver));
+            Assert.Empty(Harness.Problems(output, diagnostics));
+        }
+
+        [Fact]
+        public void GSM0012_model_derived_from_a_model()
+        {
+            const string Source = """
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower : Plant;
+
+                [SoftmaxModel(Inputs = 4, Classes = 2)]
+                public partial class Plant;
+                """;
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(Source);
+            Diagnostic d = Assert.Single(diagnostics);
+            Assert.Equal("GSM0012", d.Id);
+            Assert.Equal(Harness.SpanOf(Source, "Plant"), d.Location.SourceSpan);
+            Assert.Equal("'Flower' derives from 'Plant', which is a [SoftmaxModel] too, so the two would declare the same members: derive 'Flower' from a class that is not a model", d.GetMessage());
+
+            // The base model is fine and generated; the derived one is not.
+            Assert.Equal(new[] { "Plant.g.cs" }, Harness.Generated(driver).Keys);
+            Assert.Empty(CompilerErrors(output));
+        }
+
+        [Fact]
+        public void Several_mistakes_on_one_model_are_each_reported_once()
+        {
+            const string Source = """
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 0, Classes = 3)]
+                public class Flower<T>
+                {
+                    public int Isa;
+                }
+                """;
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(Source);
+            Assert.Equal(new[] { "GSM0001", "GSM0002", "GSM0005", "GSM0006" }, diagnostics.Select(d => d.Id).OrderBy(i => i));
+            Assert.Empty(Harness.Generated(driver));
+            Assert.Empty(CompilerErrors(output));
+        }
+
+        [Fact]
+        public void A_bad_model_does_not_stop_a_good_one()
+        {
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run("""
+                using GenSoftmax;
+                namespace Garden
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public class Bad;
+
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial class Good;
+                }
+                """);
+            Assert.Equal("GSM0001", Assert.Single(diagnostics).Id);
+            Assert.Equal(new[] { "Garden.Good.g.cs" }, Harness.Generated(driver).Keys);
+            Assert.Empty(CompilerErrors(output));
+        }
+
+        // ---- Mistakes the compiler reports itself: the user sees that one error, and the generator adds none. ----
+
+        /// <summary>Checks that the compiler's error is the only error and nothing is generated.</summary>
+        private static void AssertCompilerOnly(string source, string compilerId, string marker)
+        {
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(source);
+            Assert.Empty(diagnostics);
+            Assert.Empty(Harness.Generated(driver));
+            Diagnostic d = Assert.Single(CompilerErrors(output));
+            Assert.Equal(compilerId, d.Id);
+            Assert.Equal(Harness.SpanOf(source, marker), d.Location.SourceSpan);
+        }
+
+        [Theory]
+        [InlineData("partial struct")]
+        [InlineData("partial record struct")]
+        [InlineData("readonly partial struct")]
+        [InlineData("partial interface")]
+        public void Struct_or_interface_gets_the_compilers_CS0592_only(string kind)
+        {
+            // AttributeUsage(Class) already rejects these with "only valid on 'class' declarations"; a second error
+            // from the generator would say the same thing again.
+            AssertCompilerOnly($$"""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public {{kind}} Flower;
+                """, "CS0592", "SoftmaxModel");
+        }
+
+        [Fact]
+        public void Enum_gets_the_compilers_CS0592_only()
+        {
+            AssertCompilerOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public enum Flower { Rose }
+                """, "CS0592", "SoftmaxModel");
+        }
+
+        [Fact]
+        public void Non_constant_size_gets_the_compilers_CS0182_only()
+        {
+            // Without the check this was CS0182 plus GSM0004 "missing: Inputs": two errors for one mistake.
+            AssertCompilerOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = Sizes.Inputs, Classes = 3)]
+                public partial class Flower;
+
+                public static class Sizes
+                {
+                    public static readonly int Inputs = 4;
+                }
+                """, "CS0182", "Sizes.Inputs");
+        }
+
+        [Fact]
+        public void Positional_sizes_get_the_compilers_CS1729_only()
+        {
+            AssertCompilerOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(4, 3)]
+                public partial class Flower;
+                """, "CS1729", "SoftmaxModel(4, 3)");
+        }
+
+        [Fact]
+        public void Size_of_the_wrong_type_gets_the_compilers_CS0266_only()
+        {
+            AssertCompilerOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4.5, Classes = 3)]
+                public partial class Flower;
+                """, "CS0266", "4.5");
+        }
+
+        [Fact]
+        public void Size_given_twice_gets_the_compilers_CS0643_only()
+        {
+            AssertCompilerOnly("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3, Inputs = 5)]
+                public partial class Flower;
+                """, "CS0643", "Inputs = 5");
+        }
+
+        [Fact]
+        public void Contradicting_attributes_on_two_parts_get_CS0579_and_the_first_part_is_generated()
+        {
+            // Two parts, two shapes: the compiler rejects the second attribute; the generator emits the first part's
+            // model once (it used to emit both under one hint name and crash, dropping every model of the project).
+            const string Source = """
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower;
+
+                [SoftmaxModel(Inputs = 5, Classes = 3)]
+                public partial class Flower;
+                """;
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(Source);
+            Assert.Empty(diagnostics);
+            Assert.Null(driver.GetRunResult().Results.Single().Exception);
+            string generated = Assert.Single(Harness.Generated(driver)).Value;
+            Assert.Contains("public const int InputCount = 4;", generated);
+            Diagnostic d = Assert.Single(CompilerErrors(output));
+            Assert.Equal("CS0579", d.Id);
+            Assert.Equal(Harness.SpanOf(Source, "SoftmaxModel", 2), d.Location.SourceSpan);
+        }
+
+        [Fact]
+        public void Every_descriptor_is_an_error_in_the_GenSoftmax_category_with_a_help_link()
+        {
+            var descriptors = typeof(Descriptors)
+                .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+                .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+                .OrderBy(d => d.Id, System.StringComparer.Ordinal)
+                .ToArray();
+
+            // IDs run GSM0001, GSM0002, ... without gaps; each is listed in AnalyzerReleases.Unshipped.md.
+            Assert.Equal(Enumerable.Range(1, descriptors.Length).Select(i => $"GSM{i:D4}"), descriptors.Select(d => d.Id));
+            string releases = System.IO.File.ReadAllText(System.IO.Path.Combine(Baselines.RepoRoot, "src", "Generator", "AnalyzerReleases.Unshipped.md"));
+            foreach (DiagnosticDescriptor d in descriptors)
+            {
+                Assert.Equal(DiagnosticSeverity.Error, d.DefaultSeverity);
+                Assert.Equal("GenSoftmax", d.Category);
+                Assert.EndsWith("#" + d.Id.ToLowerInvariant(), d.HelpLinkUri);
+                Assert.Contains($"{d.Id} | GenSoftmax | Error |", releases);
+                Assert.Contains(":", d.MessageFormat.ToString()); // "what is wrong: what to change"
+            }
+        }
+    }
+}
