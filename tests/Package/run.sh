@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Package check: packs GenSoftmax (runtime + generator) into a temporary folder, creates a fresh console project
+# with `dotnet new console`, adds the package from that folder, declares a model there, trains it with
+# GenSoftmax.Trainer on synthetic data and checks that it builds with warnings as errors and the SDK's
+# recommended analyzers, runs, and reaches test accuracy >= 0.95. Exits non-zero with a message on any failure.
+#
+#   bash tests/Package/run.sh            (KEEP=1 keeps the temporary folder for a look afterwards)
+#
+# The package gets a version of its own (0.0.0-pkgtest.<time>.<pid>), so restore can never take a stale
+# GenSoftmax from the NuGet cache; that version's cache folder is removed again at the end.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/gensoftmax-package.XXXXXX")"
+VERSION="0.0.0-pkgtest.$(date +%Y%m%d%H%M%S).$$"
+FEED="$WORK/feed"
+APP="$WORK/PackageSmoke"
+START=$SECONDS
+
+fail() {
+  echo "tests/Package/run.sh: FAILED: $*" >&2
+  echo "tests/Package/run.sh: files kept in $WORK" >&2
+  KEEP=1
+  exit 1
+}
+
+# Show the log of a failed step, then fail.
+fail_with_log() {
+  local log="$1"; shift
+  echo "---- $log (last 60 lines)" >&2
+  tail -n 60 "$log" >&2 || true
+  fail "$*"
+}
+
+cleanup() {
+  local cache
+  cache="$(dotnet nuget locals global-packages --list 2>/dev/null | sed -n 's/^global-packages: *//p')"
+  if [ -n "$cache" ] && [ -d "$cache/gensoftmax/$VERSION" ]; then
+    rm -rf "${cache%/}/gensoftmax/$VERSION"
+  fi
+  if [ "${KEEP:-0}" != "1" ]; then
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+list_zip() {
+  if command -v unzip >/dev/null 2>&1; then unzip -Z1 "$1"; else python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$1"; fi
+}
+
+read_zip() {
+  if command -v unzip >/dev/null 2>&1; then unzip -p "$1" "$2"; else python3 -c 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())' "$1" "$2"; fi
+}
+
+echo "== pack GenSoftmax $VERSION into $FEED"
+dotnet pack "$ROOT/src/Runtime/GenSoftmax.csproj" -c Release -o "$FEED" -p:PackageVersion="$VERSION" --nologo \
+  >"$WORK/pack.log" 2>&1 || fail_with_log "$WORK/pack.log" "dotnet pack src/Runtime failed"
+NUPKG="$FEED/GenSoftmax.$VERSION.nupkg"
+[ -f "$NUPKG" ] || fail "dotnet pack did not write $NUPKG"
+
+# One package gives both: the runtime library, and the generator as an analyzer (never as a lib reference).
+CONTENTS="$(list_zip "$NUPKG")"
+for entry in lib/net10.0/GenSoftmax.dll analyzers/dotnet/cs/GenSoftmax.Generator.dll; do
+  grep -qx "$entry" <<<"$CONTENTS" || fail "the package has no $entry; it holds: $(tr '\n' ' ' <<<"$CONTENTS")"
+done
+if grep -q '^lib/.*GenSoftmax\.Generator\.dll$' <<<"$CONTENTS"; then
+  fail "the generator is packed under lib/, so consumers would reference it as a library"
+fi
+NUSPEC="$(read_zip "$NUPKG" GenSoftmax.nuspec)"
+grep -q 'dependency id="System.Numerics.Tensors"' <<<"$NUSPEC" || fail "the package does not depend on System.Numerics.Tensors"
+if grep -qi 'dependency id="GenSoftmax.Generator"' <<<"$NUSPEC"; then
+  fail "the package depends on GenSoftmax.Generator, which is not a package"
+fi
+echo "   ok: lib/net10.0/GenSoftmax.dll, analyzers/dotnet/cs/GenSoftmax.Generator.dll, depends on System.Numerics.Tensors"
+
+echo "== dotnet new console in $APP"
+dotnet new console -o "$APP" -n PackageSmoke --framework net10.0 --no-restore >"$WORK/new.log" 2>&1 \
+  || fail_with_log "$WORK/new.log" "dotnet new console failed"
+
+# The local folder for GenSoftmax only, nuget.org (the registry the machine's own NuGet.Config uses) for the rest.
+cat >"$APP/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$FEED" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="local">
+      <package pattern="GenSoftmax" />
+    </packageSource>
+    <packageSource key="nuget.org">
+      <package pattern="*" />
+    </packageSource>
+  </packageSourceMapping>
+</configuration>
+XML
+
+# What a careful consumer turns on: every warning an error, the SDK's recommended analyzers, and the generated
+# sources written to obj/ so the script can see the generator ran.
+cat >"$APP/Directory.Build.props" <<'XML'
+<Project>
+  <PropertyGroup>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <AnalysisLevel>latest-recommended</AnalysisLevel>
+    <EmitCompilerGeneratedFiles>true</EmitCompilerGeneratedFiles>
+  </PropertyGroup>
+</Project>
+XML
+
+cat >"$APP/Program.cs" <<'CS'
+using System;
+using System.Globalization;
+using GenSoftmax;
+
+namespace PackageSmoke
+{
+    /// <summary>Three classes in 8 dimensions: the generator emits its kernels from this one line.</summary>
+    [SoftmaxModel(Inputs = 8, Classes = 3)]
+    public sealed partial class Blobs;
+
+    internal static class Program
+    {
+        // Gaussian clusters (standard deviation 1) around centres 4 apart: linearly separable but for a few points.
+        private static TrainData Clusters(Random random, int count)
+        {
+            var x = new float[count * Blobs.InputCount];
+            var y = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                y[i] = i % Blobs.ClassCount;
+                for (int k = 0; k < Blobs.InputCount; k++)
+                {
+                    double centre = k % Blobs.ClassCount == y[i] ? 2.0 : -2.0;
+                    double noise = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                    x[(i * Blobs.InputCount) + k] = (float)(centre + noise);
+                }
+            }
+
+            return TrainData.FromFeatures(x, y, Blobs.InputCount);
+        }
+
+        private static int Main()
+        {
+            var random = new Random(2024);
+            TrainData train = Clusters(random, 3000);
+            TrainData test = Clusters(random, 1000);
+            var model = new Blobs();
+            Console.WriteLine("isa=" + IsaSelection.Best.ToString());
+            var reports = Trainer.Train(model, train, test, new TrainerOptions { Epochs = 10, BatchSize = 32, LearningRate = 0.5f });
+            EpochReport last = reports[^1];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epochs={reports.Count} train_loss={last.TrainLoss:F4}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={last.TestAccuracy:F4}"));
+            return 0;
+        }
+    }
+}
+CS
+
+echo "== dotnet add package GenSoftmax $VERSION"
+dotnet add "$APP/PackageSmoke.csproj" package GenSoftmax --version "$VERSION" >"$WORK/add.log" 2>&1 \
+  || fail_with_log "$WORK/add.log" "dotnet add package GenSoftmax $VERSION failed (restore from $FEED and nuget.org)"
+
+echo "== build (TreatWarningsAsErrors, AnalysisLevel latest-recommended)"
+dotnet build "$APP/PackageSmoke.csproj" -c Release --nologo >"$WORK/build.log" 2>&1 \
+  || fail_with_log "$WORK/build.log" "the console project does not build against the package"
+GENERATED="$APP/obj/Release/net10.0/generated/GenSoftmax.Generator/GenSoftmax.Generator.SoftmaxGenerator/PackageSmoke.Blobs.g.cs"
+[ -f "$GENERATED" ] || fail "the generator from the package did not run: no $GENERATED"
+grep -q "\"GenSoftmax.Generator/" "$APP/obj/project.assets.json" && fail "GenSoftmax.Generator was restored as a package of its own"
+grep -q "\"GenSoftmax/$VERSION\"" "$APP/obj/project.assets.json" || fail "restore did not resolve GenSoftmax $VERSION"
+echo "   ok: built, $(wc -l <"$GENERATED") generated lines in PackageSmoke.Blobs.g.cs"
+
+echo "== run"
+set +e
+OUTPUT="$(dotnet "$APP/bin/Release/net10.0/PackageSmoke.dll" 2>&1)"
+STATUS=$?
+set -e
+echo "$OUTPUT" | sed 's/^/   /'
+[ "$STATUS" -eq 0 ] || fail "the program exited with $STATUS"
+ACCURACY="$(sed -n 's/^accuracy=\([0-9.]*\)$/\1/p' <<<"$OUTPUT")"
+[ -n "$ACCURACY" ] || fail "the program printed no accuracy= line"
+awk -v a="$ACCURACY" 'BEGIN { exit !(a >= 0.95) }' || fail "test accuracy $ACCURACY is below 0.95"
+
+echo "tests/Package/run.sh: passed (accuracy $ACCURACY, GenSoftmax $VERSION, $((SECONDS - START)) s)"
