@@ -175,7 +175,7 @@ namespace GenSoftmax.Generator
                     Declaration(syntax),
                     type.Name,
                     fullName,
-                    fullName + ".g.cs",
+                    HintName(type, fullName, ctx.SemanticModel.Compilation),
                     inputs!.Value,
                     classes!.Value);
                 return new ParseResult(spec, ImmutableArray<Diagnostic>.Empty);
@@ -219,6 +219,50 @@ namespace GenSoftmax.Generator
                 }
 
                 return names.ToImmutable();
+            }
+
+            /// <summary>
+            /// "Contoso.Ml.Outer.Model.g.cs". Roslyn compares hint names ignoring case, so two models whose full names
+            /// differ only in case (N.Model, N.model) would collide and fail the whole generator: those two get a
+            /// stable hash of the exact name as well ("N.Model.1a2b3c4d.g.cs"), everyone else a plain name.
+            /// </summary>
+            private static string HintName(INamedTypeSymbol type, string fullName, Compilation compilation)
+            {
+                return HasCaseOnlyTwin(type, compilation) ? $"{fullName}.{Fnv1a(fullName):x8}.g.cs" : fullName + ".g.cs";
+            }
+
+            private static bool HasCaseOnlyTwin(INamedTypeSymbol type, Compilation compilation)
+            {
+                var path = new List<string>(NamespaceParts(type.ContainingNamespace));
+                path.AddRange(ContainingTypes(type).Reverse().Select(t => t.Name));
+                path.Add(type.Name);
+
+                // Follow the path from the source assembly's global namespace, taking every namespace or type whose
+                // name matches the segment ignoring case; models left at the end other than this one are twins.
+                IEnumerable<INamespaceOrTypeSymbol> level = new INamespaceOrTypeSymbol[] { compilation.Assembly.GlobalNamespace };
+                foreach (string segment in path)
+                {
+                    level = level
+                        .SelectMany(s => s.GetMembers())
+                        .OfType<INamespaceOrTypeSymbol>()
+                        .Where(m => string.Equals(m.Name, segment, System.StringComparison.OrdinalIgnoreCase))
+                        .ToList();
+                }
+
+                return level.OfType<INamedTypeSymbol>().Any(t =>
+                    !SymbolEqualityComparer.Default.Equals(t, type)
+                    && t.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeMetadataName));
+            }
+
+            private static uint Fnv1a(string text)
+            {
+                uint hash = 2166136261;
+                foreach (char c in text)
+                {
+                    hash = unchecked((hash ^ c) * 16777619);
+                }
+
+                return hash;
             }
 
             /// <summary>True when the compiler reports an error on the attribute itself (bad target, arguments or duplicate).</summary>
@@ -340,8 +384,11 @@ namespace GenSoftmax.Generator
                     sb.Append(' ').Append(record.ClassOrStructKeyword.ValueText);
                 }
 
-                // Text, not ValueText: a keyword used as a name keeps its '@' ("partial class @class").
-                sb.Append(' ').Append(decl.Identifier.Text);
+                // Text, not ValueText: a keyword used as a name keeps its '@' ("partial class @class"). A lower-case
+                // ASCII name gets one too, so CS8981 ("may become reserved") is reported where the user wrote the
+                // name, not a second time in the generated file.
+                string name = decl.Identifier.Text;
+                sb.Append(' ').Append(name.All(c => c >= 'a' && c <= 'z') ? "@" + name : name);
                 return sb.ToString();
             }
 

@@ -305,6 +305,50 @@ namespace GenSoftmax.Generator.Tests
         }
 
         [Fact]
+        public void Two_models_whose_names_differ_only_in_case()
+        {
+            // Hint names compare ignoring case: without a disambiguator the second AddSource would throw and the
+            // generator would drop every model of the project (CS8785).
+            var (driver, _, _) = Harness.Run("namespace Contoso { [GenSoftmax.SoftmaxModel(Inputs = 2, Classes = 2)] public partial class Plain; }");
+            Assert.Equal(new[] { "Contoso.Plain.g.cs" }, Harness.Generated(driver).Keys);
+
+            const string Source = """
+                namespace Contoso
+                {
+                    [GenSoftmax.SoftmaxModel(Inputs = 4, Classes = 3)] public partial class Model;
+                    [GenSoftmax.SoftmaxModel(Inputs = 5, Classes = 2)] public partial class MoDeL;
+                }
+                namespace contoso
+                {
+                    [GenSoftmax.SoftmaxModel(Inputs = 6, Classes = 2)] public partial class MODEL;
+                }
+                """;
+            (driver, _, _) = Harness.Run(Source);
+            Assert.Equal(3, Harness.Generated(driver).Keys.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+            Assert.All(Harness.Generated(driver).Keys, k => Assert.Matches(@"^(Contoso\.Model|Contoso\.MoDeL|contoso\.MODEL)\.[0-9a-f]{8}\.g\.cs$", k));
+            CompileAndRun(Source, ("Contoso.Model", 4, 3), ("Contoso.MoDeL", 5, 2), ("contoso.MODEL", 6, 2));
+        }
+
+        [Fact]
+        public void Lower_case_names_warn_only_where_the_user_wrote_them()
+        {
+            // CS8981 ("only lower-cased ascii characters") belongs to the user's declaration; the generated part
+            // spells the names with '@' so the warning is not repeated in a file the user cannot edit.
+            CompileAndRun("""
+                namespace contoso
+                {
+                #pragma warning disable CS8981
+                    public partial class outer
+                    {
+                        [GenSoftmax.SoftmaxModel(Inputs = 3, Classes = 2)]
+                        public partial class model;
+                    }
+                #pragma warning restore CS8981
+                }
+                """, ("contoso.outer+model", 3, 2));
+        }
+
+        [Fact]
         public void Keywords_as_names_and_a_user_type_named_like_the_runtime()
         {
             // The generated code says global::GenSoftmax and global::System everywhere, so user types called System,
