@@ -37,6 +37,7 @@ cleanup() {
   cache="$(dotnet nuget locals global-packages --list 2>/dev/null | sed -n 's/^global-packages: *//p')"
   if [ -n "$cache" ] && [ -d "$cache/gensoftmax/$VERSION" ]; then
     rm -rf "${cache%/}/gensoftmax/$VERSION"
+    rmdir "${cache%/}/gensoftmax" 2>/dev/null || true
   fi
   if [ "${KEEP:-0}" != "1" ]; then
     rm -rf "$WORK"
