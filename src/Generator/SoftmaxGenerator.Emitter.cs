@@ -211,7 +211,7 @@ namespace GenSoftmax.Generator
                     private void ForwardCore({{G}}.KernelIsa isa, {{ROSpan}}<float> x, {{Span}}<float> output, bool probabilities)
                     {
                         int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
-                        {{Guard}}.Length(output.Length, n * ClassCount, probabilities ? "probabilities" : "logits", $"[{n}, {ClassCount}]");
+                        {{Guard}}.Length(output.Length, probabilities ? "probabilities" : "logits", n, ClassCount);
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
                         {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
                         {{Span}}<float> m = stackalloc float[RowBlock];
@@ -238,7 +238,7 @@ namespace GenSoftmax.Generator
                         where T : unmanaged
                     {
                         int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
-                        {{Guard}}.Length(predictions.Length, n, nameof(predictions), $"[{n}]");
+                        {{Guard}}.Length(predictions.Length, nameof(predictions), n);
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
                         {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
@@ -276,15 +276,15 @@ namespace GenSoftmax.Generator
                         bool soft = labels.IsEmpty && !targets.IsEmpty;
                         int n = rows.IsEmpty ? available : rows.Length;
                         {{Guard}}.NotEmpty(n, rows.IsEmpty ? xName : nameof(rows));
-                        {{Guard}}.Length(dW.Length, ClassCount * InputCount, nameof(dW), $"[{ClassCount}, {InputCount}]");
-                        {{Guard}}.Length(db.Length, ClassCount, nameof(db), $"[{ClassCount}]");
+                        {{Guard}}.Length(dW.Length, nameof(dW), ClassCount, InputCount);
+                        {{Guard}}.Length(db.Length, nameof(db), ClassCount);
                         if (soft)
                         {
-                            {{Guard}}.Length(targets.Length, n * ClassCount, nameof(targets), $"[{n}, {ClassCount}]");
+                            {{Guard}}.Length(targets.Length, nameof(targets), n, ClassCount);
                         }
                         else
                         {
-                            {{Guard}}.Length(labels.Length, available, nameof(labels), $"one label per row of {xName}, [{available}]");
+                            {{Guard}}.LabelCount(labels.Length, available, xName);
                             {{Guard}}.RowIndices(rows, available, nameof(rows));
                             {{Guard}}.Labels(labels, rows, n, ClassCount, nameof(labels));
                         }

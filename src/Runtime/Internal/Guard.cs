@@ -20,13 +20,25 @@ namespace GenSoftmax.Internal
             return length / width;
         }
 
-        /// <summary>Checks that an output span has exactly <paramref name="expected"/> elements.</summary>
-        public static void Length(int actual, int expected, string name, string shape)
+        /// <summary>Checks that a span holds exactly [<paramref name="rows"/>] or [<paramref name="rows"/>, <paramref name="columns"/>]
+        /// elements. The message is only formatted on failure, so a passing check allocates nothing.</summary>
+        public static void Length(int actual, string name, int rows, int columns = -1)
         {
+            long expected = columns < 0 ? rows : (long)rows * columns;
             if (actual != expected)
             {
+                string shape = columns < 0 ? $"[{rows}]" : $"[{rows}, {columns}]";
+                throw new ArgumentException($"{name} has {actual} elements but must have {expected} ({shape}).", name);
+            }
+        }
+
+        /// <summary>Checks that there is one label per row of the data.</summary>
+        public static void LabelCount(int labels, int rows, string dataName)
+        {
+            if (labels != rows)
+            {
                 throw new ArgumentException(
-                    $"{name} has {actual} elements but must have {expected} ({shape}).", name);
+                    $"labels has {labels} elements but {dataName} has {rows} rows: pass one label per row ([{rows}]).", "labels");
             }
         }
 
