@@ -18,6 +18,10 @@ namespace GenSoftmax.Bench
         public static IConfig Create(bool shortRun)
         {
             Job job = (shortRun ? Job.ShortRun : Job.Default).WithId(shortRun ? "ShortRun" : "Full");
+#if !TORCHSHARP
+            // BenchmarkDotNet builds the project again for its child processes: keep TorchSharp out of that build too.
+            job = job.WithArguments(new[] { new MsBuildArgument("/p:WithTorchSharp=false") });
+#endif
             return DefaultConfig.Instance
                 .AddJob(job.AsDefault())
                 .AddColumn(WorkColumn.All)
