@@ -36,15 +36,17 @@ namespace GenSoftmax.Tests
             return (process.ExitCode, stdout.Result, stderr);
         }
 
-        [Fact]
-        public void Textbook_recipe_reaches_the_textbook_accuracy()
+        [Theory]
+        [InlineData("")]                                // defaults: uint8 pixels, all cores
+        [InlineData("--input float32 --threads 1")]     // the textbook's float copy, the fused single-thread step
+        public void Textbook_recipe_reaches_the_textbook_accuracy(string options)
         {
             // CI installs the data (apt-get install dataset-fashion-mnist); without it this test fails, saying so.
             string directory = FashionMnist.Locate();
             string report = Path.Combine(Path.GetTempPath(), $"gensoftmax-e2e-{Guid.NewGuid():N}.json");
             try
             {
-                (int exit, string output, string error) = RunDemo($"--data \"{directory}\" --report \"{report}\"");
+                (int exit, string output, string error) = RunDemo($"--data \"{directory}\" --report \"{report}\" {options}");
                 Assert.True(exit == 0, $"demo exited {exit}\n{output}\n{error}");
                 Assert.Contains($"kernels: {IsaSelection.Best}", output);
 
