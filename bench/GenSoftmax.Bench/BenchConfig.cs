@@ -30,7 +30,7 @@ namespace GenSoftmax.Bench
                 .WithSummaryStyle(DefaultConfig.Instance.SummaryStyle.WithMaxParameterColumnWidth(20));
         }
 
-        /// <summary>False for a case whose method needs an ISA this CPU lacks, or that skips its contender.</summary>
+        /// <summary>False for a case whose method needs an ISA this CPU lacks, or that does not run with its contender.</summary>
         public static bool IsRunnable(BenchmarkCase benchmarkCase)
         {
             MethodInfo method = benchmarkCase.Descriptor.WorkloadMethod;
@@ -39,16 +39,18 @@ namespace GenSoftmax.Bench
                 return false;
             }
 
-            if (method.GetCustomAttribute<SkipContendersAttribute>() is { } skip)
+            if (benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Contender")?.Value is not string contender)
             {
-                object? contender = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Contender")?.Value;
-                if (contender is string name && skip.Contenders.Contains(name, StringComparer.Ordinal))
-                {
-                    return false;
-                }
+                return true;
             }
 
-            return true;
+            if (method.GetCustomAttribute<SkipContendersAttribute>() is { } skip && skip.Contenders.Contains(contender, StringComparer.Ordinal))
+            {
+                return false;
+            }
+
+            return method.GetCustomAttribute<OnlyContendersAttribute>() is not { } only
+                || only.Prefixes.Any(prefix => contender.StartsWith(prefix, StringComparison.Ordinal));
         }
     }
 }

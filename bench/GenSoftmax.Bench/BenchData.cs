@@ -27,11 +27,17 @@ namespace GenSoftmax.Bench
         /// <summary>Training images scaled to 0..1 in a fixed shuffled order, [TrainCount, Inputs].</summary>
         public static float[] TrainX => s_loaded.Value.TrainX;
 
+        /// <summary>The same training images as raw pixels 0..255, same order, [TrainCount, Inputs]: a quarter of the bytes.</summary>
+        public static byte[] TrainPixels => s_loaded.Value.TrainPixels;
+
         /// <summary>Training labels in the same order, [TrainCount].</summary>
         public static int[] TrainY => s_loaded.Value.TrainY;
 
         /// <summary>Test images scaled to 0..1, [TestCount, Inputs].</summary>
         public static float[] TestX => s_loaded.Value.TestX;
+
+        /// <summary>The test images as raw pixels 0..255, [TestCount, Inputs].</summary>
+        public static byte[] TestPixels => s_loaded.Value.TestPixels;
 
         /// <summary>Test labels, [TestCount].</summary>
         public static int[] TestY => s_loaded.Value.TestY;
@@ -88,11 +94,13 @@ namespace GenSoftmax.Bench
             }
 
             new Random(Seed).Shuffle(order);
+            byte[] shuffledPixels = new byte[TrainCount * Inputs];
             float[] trainX = new float[TrainCount * Inputs];
             int[] trainY = new int[TrainCount];
             for (int i = 0; i < TrainCount; i++)
             {
-                Scale(trainPixels.AsSpan(order[i] * Inputs, Inputs), trainX.AsSpan(i * Inputs, Inputs));
+                trainPixels.AsSpan(order[i] * Inputs, Inputs).CopyTo(shuffledPixels.AsSpan(i * Inputs, Inputs));
+                Scale(shuffledPixels.AsSpan(i * Inputs, Inputs), trainX.AsSpan(i * Inputs, Inputs));
                 trainY[i] = trainLabels[order[i]];
             }
 
@@ -103,14 +111,15 @@ namespace GenSoftmax.Bench
             Trainer.Initialize(model, Seed);
             float[] initial = model.Weights.ToArray();
             Trainer.Train(model, TrainData.FromFeatures(trainX, trainY, Inputs), null, new TrainerOptions { Epochs = 1, Seed = Seed });
-            return new Loaded(source, trainX, trainY, testX, testLabels, initial, model.Weights.ToArray(), model.Bias.ToArray());
+            return new Loaded(source, trainX, shuffledPixels, trainY, testX, testPixels, testLabels, initial, model.Weights.ToArray(), model.Bias.ToArray());
         }
 
         private static void Scale(ReadOnlySpan<byte> pixels, Span<float> destination)
         {
             for (int i = 0; i < pixels.Length; i++)
             {
-                destination[i] = pixels[i] / 255f;
+                // What the kernels' byte path computes: pixel x (1/255f).
+                destination[i] = pixels[i] * (1f / 255f);
             }
         }
 
@@ -126,7 +135,7 @@ namespace GenSoftmax.Bench
         }
 
         private sealed record Loaded(
-            string Source, float[] TrainX, int[] TrainY, float[] TestX, int[] TestY,
+            string Source, float[] TrainX, byte[] TrainPixels, int[] TrainY, float[] TestX, byte[] TestPixels, int[] TestY,
             float[] InitialWeights, float[] TrainedWeights, float[] TrainedBias);
     }
 }

@@ -57,6 +57,17 @@ namespace GenSoftmax.Bench
         public string[] Contenders { get; }
     }
 
+    /// <summary>The method runs only with contenders whose name starts with one of these prefixes.</summary>
+    [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+    public sealed class OnlyContendersAttribute : Attribute
+    {
+        /// <param name="prefixes">Prefixes of the <c>Contender</c> values the method runs with, e.g. "Gen-".</param>
+        public OnlyContendersAttribute(params string[] prefixes) => Prefixes = prefixes;
+
+        /// <summary>Prefixes of the <c>Contender</c> values the method runs with.</summary>
+        public string[] Prefixes { get; }
+    }
+
     /// <summary>The method needs this kernel variant's instructions; it is left out on CPUs without them.</summary>
     [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
     public sealed class RequiresIsaAttribute : Attribute

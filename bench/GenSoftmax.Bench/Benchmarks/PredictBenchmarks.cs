@@ -5,7 +5,8 @@ namespace GenSoftmax.Bench
 {
     /// <summary>
     /// Question 2: how many images per second does each contender classify? The 10,000 test images with the
-    /// weights after one epoch, as floats in 0..1, predictions into a caller-owned int[10,000].
+    /// weights after one epoch, as floats in 0..1 (and, for the generated kernels, as bytes 0..255), predictions into
+    /// a caller-owned int[10,000].
     /// </summary>
     [MemoryDiagnoser]
     public class PredictBenchmarks
@@ -38,6 +39,14 @@ namespace GenSoftmax.Bench
         public int Predict10k()
         {
             _contender.Predict(_predictions);
+            return _predictions[^1];
+        }
+
+        /// <summary>The same images as bytes (scaled by 1/255 in the kernel); generated kernels only.</summary>
+        [Benchmark, Work(Flop.Predict, BenchData.TestCount), OnlyContenders("Gen-")]
+        public int Predict10kBytes()
+        {
+            ((GeneratedContender)_contender).PredictBytes(BenchData.TestPixels, _predictions);
             return _predictions[^1];
         }
     }

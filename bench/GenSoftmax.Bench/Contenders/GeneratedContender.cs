@@ -67,6 +67,16 @@ namespace GenSoftmax.Bench
             };
         }
 
+        /// <summary>
+        /// One SGD step on rows [start, start + count) of <paramref name="pixels"/> (bytes 0..255, scaled by 1/255
+        /// inside the kernel) through the row-index overload, with the variant this contender was made for.
+        /// </summary>
+        public float TrainStepBytes(byte[] pixels, int[] labels, ReadOnlySpan<int> rows, float learningRate)
+            => _model.TrainStep(pixels, labels, rows, learningRate).Loss;
+
+        /// <summary>Predict on byte pixels, with the variant this contender was made for.</summary>
+        public void PredictBytes(byte[] pixels, Span<int> predictions) => _model.Predict(pixels, predictions);
+
         /// <inheritdoc />
         public override void Predict(Span<int> predictions)
         {
