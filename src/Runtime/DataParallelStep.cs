@@ -17,11 +17,17 @@ namespace GenSoftmax
         private readonly float[][] _dW;
         private readonly float[][] _db;
         private readonly BatchResult[] _results;
-        private readonly Barrier _start;
-        private readonly Barrier _done;
         private readonly Thread[] _workers;
+        private readonly object _gate = new();
+
+        // Step n publishes generation n; worker t answers by writing n into _done[t * Pad]. A step takes a few tens
+        // of microseconds, far less than a sleeping thread needs to wake, so workers spin for a while before they
+        // block (between epochs, or when the machine is oversubscribed), and the caller spins for their answers.
+        private const int Pad = 16; // one cache line per worker's flag
+        private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
+        private readonly int[] _done;
+        private int _generation;
         private int[] _rows = Array.Empty<int>();
-        private int _rowStart;
         private int _rowCount;
         private volatile bool _stopping;
         private Exception? _failure;
@@ -39,11 +45,9 @@ namespace GenSoftmax
                 _db[t] = new float[model.Classes];
             }
 
-            _results = new BatchResult[threads];
-            // The calling thread is worker 0; threads - 1 dedicated workers wait at the start barrier between
-            // batches, so a step costs two barrier phases rather than a task per slice.
-            _start = new Barrier(threads);
-            _done = new Barrier(threads);
+            _results = new BatchResult[threads * Pad];
+            _done = new int[threads * Pad];
+            // The calling thread is worker 0; threads - 1 dedicated workers serve the other slices.
             _workers = new Thread[threads - 1];
             for (int t = 1; t < threads; t++)
             {
@@ -63,10 +67,19 @@ namespace GenSoftmax
 
             rows.CopyTo(_rows);
             _rowCount = rows.Length;
-            _rowStart = 0;
-            _start.SignalAndWait();
+            int generation = Publish();
             Compute(0);
-            _done.SignalAndWait();
+            for (int t = 1; t < _threads; t++)
+            {
+                // SpinWait yields the core after a few rounds, so a worker that lost its core (more threads than
+                // free cores) gets it back instead of watching this loop spin.
+                SpinWait spin = default;
+                while (Volatile.Read(ref _done[t * Pad]) != generation)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+
             if (_failure is not null)
             {
                 throw new AggregateException("A training thread failed.", _failure);
@@ -79,14 +92,14 @@ namespace GenSoftmax
             int firstIndex = 0;
             for (int t = 0; t < _threads; t++)
             {
-                if (_results[t].Count == 0)
+                if (_results[t * Pad].Count == 0)
                 {
                     continue;
                 }
 
-                float share = (float)_results[t].Count / n;
-                lossSum += _results[t].Loss * _results[t].Count;
-                correct += _results[t].Correct;
+                float share = (float)_results[t * Pad].Count / n;
+                lossSum += _results[t * Pad].Loss * _results[t * Pad].Count;
+                correct += _results[t * Pad].Correct;
                 if (first)
                 {
                     Internal.Blas.Scale(_dW[t], share);
@@ -106,11 +119,41 @@ namespace GenSoftmax
             return new BatchResult(lossSum / n, correct, n);
         }
 
+        private int Publish()
+        {
+            lock (_gate)
+            {
+                int generation = ++_generation;
+                Monitor.PulseAll(_gate);
+                return generation;
+            }
+        }
+
         private void WorkerLoop(int index)
         {
+            int seen = 0;
             while (true)
             {
-                _start.SignalAndWait();
+                long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+                SpinWait spin = default;
+                while (Volatile.Read(ref _generation) == seen)
+                {
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
+                    {
+                        spin.SpinOnce(sleep1Threshold: -1);
+                        continue;
+                    }
+
+                    lock (_gate)
+                    {
+                        while (Volatile.Read(ref _generation) == seen)
+                        {
+                            Monitor.Wait(_gate);
+                        }
+                    }
+                }
+
+                seen = Volatile.Read(ref _generation);
                 if (_stopping)
                 {
                     return;
@@ -125,7 +168,7 @@ namespace GenSoftmax
                     _failure = e;
                 }
 
-                _done.SignalAndWait();
+                Volatile.Write(ref _done[index * Pad], seen);
             }
         }
 
@@ -134,16 +177,16 @@ namespace GenSoftmax
             // Slice t of the batch: the first (n % threads) slices take one row more.
             int n = _rowCount;
             int baseSize = n / _threads, extra = n % _threads;
-            int start = _rowStart + (t * baseSize) + Math.Min(t, extra);
+            int start = (t * baseSize) + Math.Min(t, extra);
             int size = baseSize + (t < extra ? 1 : 0);
             if (size == 0)
             {
-                _results[t] = default;
+                _results[t * Pad] = default;
                 return;
             }
 
             ReadOnlySpan<int> rows = _rows.AsSpan(start, size);
-            _results[t] = _data.Features is not null
+            _results[t * Pad] = _data.Features is not null
                 ? _model.LossAndGradient(_data.Features, _data.Labels, rows, _dW[t], _db[t])
                 : _model.LossAndGradient(_data.Pixels!, _data.Labels, rows, _dW[t], _db[t]);
         }
@@ -151,17 +194,11 @@ namespace GenSoftmax
         public void Dispose()
         {
             _stopping = true;
-            if (_workers.Length > 0)
+            Publish();
+            foreach (Thread worker in _workers)
             {
-                _start.SignalAndWait();
-                foreach (Thread worker in _workers)
-                {
-                    worker.Join();
-                }
+                worker.Join();
             }
-
-            _start.Dispose();
-            _done.Dispose();
         }
     }
 }
