@@ -335,6 +335,7 @@ namespace GenSoftmax.Generator
                             }
 
                             Softmax(isa, blk, count, m, logS, scale);
+                            global::GenSoftmax.Internal.Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
                             for (int i = 0; i < count; i++)
                             {
                                 loss += pre[i] + tsum[i] * logS[i];

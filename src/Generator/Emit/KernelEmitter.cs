@@ -367,10 +367,10 @@ namespace GenSoftmax.Generator.Emit
             string v = _isa.VectorOfFloat;
             _w.WriteLine($$"""
                 // Softmax of each row of a block, in place, given its max m: e = exp(o - m), s = sum e,
-                // logS[i] = log s, row = e * (scale / s). Pad lanes hold -inf, so exp gives them 0.
+                // sums[i] = s, row = e * (scale / s). Pad lanes hold -inf, so exp gives them 0.
                 // {{stride}} padded classes = {{vectors}} x {{L}} lanes.
                 """);
-            using (_w.Block($"private static void Softmax{_isa.Name}(ref float blk, int count, ref float m, ref float logS, float scale)"))
+            using (_w.Block($"private static void Softmax{_isa.Name}(ref float blk, int count, ref float m, ref float sums, float scale)"))
             {
                 using (_w.Block("for (int i = 0; i < count; i++)"))
                 {
@@ -387,7 +387,7 @@ namespace GenSoftmax.Generator.Emit
                         }
 
                         _w.WriteLine("float s = " + _isa.Vector + ".Sum(sum);");
-                        _w.WriteLine($"{Unsafe}.Add(ref logS, i) = global::System.MathF.Log(s);");
+                        _w.WriteLine($"{Unsafe}.Add(ref sums, i) = s;");
                         _w.WriteLine($"{v} inv = {_isa.Vector}.Create(scale / s);");
                         for (int j = 0; j < vectors; j++)
                         {
@@ -404,7 +404,7 @@ namespace GenSoftmax.Generator.Emit
                         }
 
                         _w.WriteLine("float s = " + _isa.Vector + ".Sum(sum);");
-                        _w.WriteLine($"{Unsafe}.Add(ref logS, i) = global::System.MathF.Log(s);");
+                        _w.WriteLine($"{Unsafe}.Add(ref sums, i) = s;");
                         _w.WriteLine($"{v} inv = {_isa.Vector}.Create(scale / s);");
                         using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
                         {

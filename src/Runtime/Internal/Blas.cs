@@ -19,6 +19,9 @@ namespace GenSoftmax.Internal
             TensorPrimitives.MultiplyAdd(x, alpha, y, y);
         }
 
+        /// <summary>x = log(x), element-wise.</summary>
+        public static void Log(Span<float> x) => TensorPrimitives.Log(x, x);
+
         /// <summary>x *= s.</summary>
         public static void Scale(Span<float> x, float s) => TensorPrimitives.Multiply(x, s, x);
     }
