@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
+using System.Reflection;
 using System.Runtime.InteropServices;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
@@ -42,7 +45,11 @@ namespace GenSoftmax.Bench
                 rest.AddRange(new[] { "--filter", "*" });
             }
 
-            IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.ToArray(), BenchConfig.Create(shortRun));
+            // Reports stay under the directory the suite was started from, as BenchmarkDotNet does by default.
+            string artifacts = Path.Combine(Directory.GetCurrentDirectory(), "BenchmarkDotNet.Artifacts");
+            EnterProjectDirectory();
+            IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
+                .Run(rest.ToArray(), BenchConfig.Create(shortRun).WithArtifactsPath(artifacts));
             bool failed = false;
             foreach (Summary summary in summaries)
             {
@@ -52,8 +59,29 @@ namespace GenSoftmax.Bench
             return failed ? 1 : 0;
         }
 
+        /// <summary>
+        /// BenchmarkDotNet builds its child processes from this project and looks for the .csproj under the current
+        /// directory only: started from anywhere but the repository or the project folder, it fails to build.
+        /// </summary>
+        private static void EnterProjectDirectory()
+        {
+            string? project = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "ProjectDirectory")?.Value;
+            if (project is null || !Directory.Exists(project))
+            {
+                return;
+            }
+
+            string current = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.GetCurrentDirectory())) + Path.DirectorySeparatorChar;
+            string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(project)) + Path.DirectorySeparatorChar;
+            if (!full.StartsWith(current, StringComparison.Ordinal))
+            {
+                Directory.SetCurrentDirectory(project);
+            }
+        }
+
         /// <summary>What every report starts with: machine, ISA, the measured peak, the data, and peers that cannot run here.</summary>
-        internal static void PrintHeader(System.IO.TextWriter output)
+        internal static void PrintHeader(TextWriter output)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"GenSoftmax bench: .NET {Environment.Version}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, kernels {string.Join("/", IsaSelection.Supported)} (best {IsaSelection.Best})"));

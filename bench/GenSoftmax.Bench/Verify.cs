@@ -57,13 +57,22 @@ namespace GenSoftmax.Bench
                     continue;
                 }
 
-                using Contender contender = Contenders.Create(name);
-                if (contender.CanTrain)
+                try
                 {
-                    CheckTraining(report, contender, expected);
-                }
+                    using Contender contender = Contenders.Create(name);
+                    if (contender.CanTrain)
+                    {
+                        CheckTraining(report, contender, expected);
+                    }
 
-                CheckInference(report, contender, expected);
+                    CheckInference(report, contender, expected);
+                }
+                catch (Exception e)
+                {
+                    // One broken peer (a model ONNX Runtime rejects, a native crash surfacing as an exception) is a
+                    // failed check with its message, and the others still run.
+                    report.Result(name, "runs without an exception", false, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+                }
             }
 
             foreach (KernelIsa isa in IsaSelection.Supported.Reverse())
