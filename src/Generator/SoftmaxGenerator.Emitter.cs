@@ -196,6 +196,41 @@ namespace GenSoftmax.Generator
                             {{ensure}}
                             return TrainStepCore<float>({{k}}, x, labels, default, learningRate).Loss;
                         }
+
+                        /// <summary>Predict on byte pixels with the {{isa.Name}} kernels.</summary>
+                        public void Predict{{isa.Name}}({{ROSpan}}<byte> pixels, {{Span}}<int> predictions)
+                        {
+                            {{ensure}}
+                            PredictCore<byte>({{k}}, pixels, predictions);
+                        }
+
+                        /// <summary>LossAndGradient over rows of a data set with the {{isa.Name}} kernels.</summary>
+                        public {{G}}.BatchResult LossAndGradient{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{Span}}<float> dW, {{Span}}<float> db)
+                        {
+                            {{ensure}}
+                            return LossAndGradientCore<float>({{k}}, x, labels, rows, default, dW, db);
+                        }
+
+                        /// <summary>LossAndGradient over rows of byte pixels with the {{isa.Name}} kernels.</summary>
+                        public {{G}}.BatchResult LossAndGradient{{isa.Name}}({{ROSpan}}<byte> pixels, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{Span}}<float> dW, {{Span}}<float> db)
+                        {
+                            {{ensure}}
+                            return LossAndGradientCore<byte>({{k}}, pixels, labels, rows, default, dW, db);
+                        }
+
+                        /// <summary>TrainStep over rows of a data set with the {{isa.Name}} kernels.</summary>
+                        public {{G}}.BatchResult TrainStep{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
+                        {
+                            {{ensure}}
+                            return TrainStepCore<float>({{k}}, x, labels, rows, learningRate);
+                        }
+
+                        /// <summary>TrainStep over rows of byte pixels with the {{isa.Name}} kernels.</summary>
+                        public {{G}}.BatchResult TrainStep{{isa.Name}}({{ROSpan}}<byte> pixels, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
+                        {
+                            {{ensure}}
+                            return TrainStepCore<byte>({{k}}, pixels, labels, rows, learningRate);
+                        }
                         """);
                 }
 
