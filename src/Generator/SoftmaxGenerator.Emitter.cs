@@ -254,11 +254,10 @@ namespace GenSoftmax.Generator
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(default, r0, count, n, offs);
+                            RowOffsets(default, r0, n, offs);
                             Logits<float>(isa, x, offs, count, blk);
                             if (probabilities)
                             {
-                                RowMax(blk, count, m);
                                 Softmax(isa, blk, count, m, logS, 1f);
                             }
 
@@ -279,7 +278,7 @@ namespace GenSoftmax.Generator
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(default, r0, count, n, offs);
+                            RowOffsets(default, r0, n, offs);
                             Logits(isa, x, offs, count, blk);
                             for (int i = 0; i < count; i++)
                             {
@@ -326,83 +325,80 @@ namespace GenSoftmax.Generator
 
                         {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
                         {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
+                        {{Span}}<nuint> next = stackalloc nuint[RowBlock];
+                        {{Span}}<int> ys = stackalloc int[RowBlock];
                         {{Span}}<float> m = stackalloc float[RowBlock];
+                        {{Span}}<float> pre = stackalloc float[RowBlock];
                         {{Span}}<float> logS = stackalloc float[RowBlock];
-                        {{Span}}<double> pre = stackalloc double[RowBlock];
+                        {{Span}}<double> dot = stackalloc double[RowBlock];
                         {{Span}}<double> tsum = stackalloc double[RowBlock];
-                        db.Clear();
+                        {{Span}}<float> dbAcc = stackalloc float[ClassStride]; // db with the pad lanes, which stay 0
+                        dbAcc.Clear();
                         float scale = 1f / n;
+                        // Pixels enter the kernels as 0..255; their 1/255 is folded into dL/do before the gradient pass.
+                        float gScale = typeof(T) == typeof(byte) ? PixelScale : 1f;
                         double loss = 0;
                         int correct = 0;
                         for (int r0 = 0; r0 < n; r0 += RowBlock)
                         {
                             int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(rows, r0, count, n, offs);
+                            RowOffsets(rows, r0, n, offs);
                             Logits(isa, x, offs, count, blk);
-                            RowMax(blk, count, m);
-                            for (int i = 0; i < count; i++)
+                            if (soft)
                             {
-                                {{ROSpan}}<float> o = blk.Slice(i * ClassStride, ClassCount);
-                                if (soft)
+                                // sum_c t_c (m - o_c) = m tsum - sum_c t_c o_c: the dot product is taken before softmax
+                                // overwrites the logits, in double, where t_c o_c is exact.
+                                for (int i = 0; i < count; i++)
                                 {
+                                    {{ROSpan}}<float> o = blk.Slice(i * ClassStride, ClassCount);
                                     {{ROSpan}}<float> t = targets.Slice((r0 + i) * ClassCount, ClassCount);
                                     double d = 0, ts = 0;
                                     for (int c = 0; c < ClassCount; c++)
                                     {
-                                        d += (double)t[c] * ((double)m[i] - o[c]);
+                                        d += (double)t[c] * o[c];
                                         ts += t[c];
                                     }
 
-                                    pre[i] = d;
+                                    dot[i] = d;
                                     tsum[i] = ts;
                                 }
-                                else
-                                {
-                                    int y = labels[rows.IsEmpty ? r0 + i : rows[r0 + i]];
-                                    pre[i] = (double)m[i] - o[y];
-                                    tsum[i] = 1;
-                                    // Right when the label's logit is the first maximum, as Predict would say.
-                                    if (o[y] == m[i] && global::System.MemoryExtensions.IndexOf(o.Slice(0, y), m[i]) < 0)
-                                    {
-                                        correct++;
-                                    }
-                                }
-                            }
 
-                            Softmax(isa, blk, count, m, logS, scale);
-                            global::GenSoftmax.Internal.Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
-                            for (int i = 0; i < count; i++)
-                            {
-                                loss += pre[i] + tsum[i] * logS[i];
-                                {{Span}}<float> gi = blk.Slice(i * ClassStride, ClassCount);
-                                if (soft)
+                                Softmax(isa, blk, count, m, logS, scale);
+                                global::GenSoftmax.Internal.Blas.Log(logS.Slice(0, count));
+                                for (int i = 0; i < count; i++)
                                 {
+                                    loss += (tsum[i] * m[i]) - dot[i] + (tsum[i] * logS[i]);
+                                    {{Span}}<float> gi = blk.Slice(i * ClassStride, ClassCount);
                                     {{ROSpan}}<float> t = targets.Slice((r0 + i) * ClassCount, ClassCount);
                                     for (int c = 0; c < ClassCount; c++)
                                     {
                                         gi[c] -= t[c] * scale;
+                                        dbAcc[c] += gi[c];
+                                        gi[c] *= gScale;
                                     }
                                 }
-                                else
-                                {
-                                    gi[labels[rows.IsEmpty ? r0 + i : rows[r0 + i]]] -= scale;
-                                }
-
-                                for (int c = 0; c < ClassCount; c++)
-                                {
-                                    db[c] += gi[c];
-                                }
                             }
-
-                            if (typeof(T) == typeof(byte))
+                            else
                             {
-                                // Pixels enter the kernel as 0..255; fold their 1/255 into dL/do instead of scaling every pixel.
-                                global::GenSoftmax.Internal.Blas.Scale(blk.Slice(0, count * ClassStride), PixelScale);
+                                for (int i = 0; i < count; i++)
+                                {
+                                    ys[i] = labels[rows.IsEmpty ? r0 + i : rows[r0 + i]];
+                                }
+
+                                correct += LossRows(isa, blk, count, ys, pre, logS, dbAcc, scale, gScale);
+                                global::GenSoftmax.Internal.Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
+                                for (int i = 0; i < count; i++)
+                                {
+                                    loss += (double)pre[i] + logS[i];
+                                }
                             }
 
-                            Gradient(isa, x, offs, count, blk, dW, first: r0 == 0);
+                            // The next block's rows (clamped to the batch's last row), for the gradient pass to prefetch.
+                            RowOffsets(rows, r0 + RowBlock, n, next);
+                            Gradient(isa, x, offs, next, count, blk, dW, first: r0 == 0);
                         }
 
+                        dbAcc.Slice(0, ClassCount).CopyTo(db);
                         return new {{G}}.BatchResult((float)(loss / n), correct, n);
                     }
 
@@ -419,29 +415,15 @@ namespace GenSoftmax.Generator
                         return result;
                     }
 
-                    // Offsets of rows r0 .. r0 + count - 1 of the batch, then of the PrefetchRows rows after them (the next
-                    // block's first rows, clamped to the batch's last row) for the kernels' prefetch.
-                    private static void RowOffsets({{ROSpan}}<int> rows, int r0, int count, int n, {{Span}}<nuint> offs)
+                    // Offsets of rows r0, r0 + 1, ... of the batch, as many as offs holds, clamped to the batch's last row:
+                    // a block's rows followed by PrefetchRows more for the logits kernel's prefetch, or the next block's
+                    // rows for the gradient kernel's.
+                    private static void RowOffsets({{ROSpan}}<int> rows, int r0, int n, {{Span}}<nuint> offs)
                     {
-                        for (int i = 0; i < count + PrefetchRows; i++)
+                        for (int i = 0; i < offs.Length; i++)
                         {
                             int r = global::System.Math.Min(r0 + i, n - 1);
                             offs[i] = (nuint)(uint)(rows.IsEmpty ? r : rows[r]) * (nuint)InputCount;
-                        }
-                    }
-
-                    private static void RowMax({{ROSpan}}<float> blk, int count, {{Span}}<float> m)
-                    {
-                        for (int i = 0; i < count; i++)
-                        {
-                            {{ROSpan}}<float> o = blk.Slice(i * ClassStride, ClassCount);
-                            float max = o[0];
-                            for (int c = 1; c < ClassCount; c++)
-                            {
-                                max = global::System.MathF.Max(max, o[c]);
-                            }
-
-                            m[i] = max;
                         }
                     }
 
@@ -474,10 +456,11 @@ namespace GenSoftmax.Generator
                         }
                     }
 
-                    private static void Gradient<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{ROSpan}}<nuint> offs, int count, {{ROSpan}}<float> g, {{Span}}<float> dW, bool first)
+                    private static void Gradient<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{ROSpan}}<nuint> offs, {{ROSpan}}<nuint> next, int count, {{ROSpan}}<float> g, {{Span}}<float> dW, bool first)
                         where T : unmanaged
                     {
                         ref nuint o = ref {{MM}}.GetReference(offs);
+                        ref nuint p = ref {{MM}}.GetReference(next);
                         ref float gr = ref {{MM}}.GetReference(g);
                         ref float d = ref {{MM}}.GetReference(dW);
                         if (typeof(T) == typeof(float))
@@ -485,9 +468,9 @@ namespace GenSoftmax.Generator
                             ref float xf = ref {{Unsafe}}.As<T, float>(ref {{MM}}.GetReference(x));
                             switch (isa)
                             {
-                                case {{G}}.KernelIsa.Avx512: GradientF32Avx512(ref xf, ref o, count, ref gr, ref d, first); break;
-                                case {{G}}.KernelIsa.Avx2: GradientF32Avx2(ref xf, ref o, count, ref gr, ref d, first); break;
-                                default: GradientF32Portable(ref xf, ref o, count, ref gr, ref d, first); break;
+                                case {{G}}.KernelIsa.Avx512: GradientF32Avx512(ref xf, ref o, ref p, count, ref gr, ref d, first); break;
+                                case {{G}}.KernelIsa.Avx2: GradientF32Avx2(ref xf, ref o, ref p, count, ref gr, ref d, first); break;
+                                default: GradientF32Portable(ref xf, ref o, ref p, count, ref gr, ref d, first); break;
                             }
                         }
                         else
@@ -495,14 +478,14 @@ namespace GenSoftmax.Generator
                             ref byte xb = ref {{Unsafe}}.As<T, byte>(ref {{MM}}.GetReference(x));
                             switch (isa)
                             {
-                                case {{G}}.KernelIsa.Avx512: GradientU8Avx512(ref xb, ref o, count, ref gr, ref d, first); break;
-                                case {{G}}.KernelIsa.Avx2: GradientU8Avx2(ref xb, ref o, count, ref gr, ref d, first); break;
-                                default: GradientU8Portable(ref xb, ref o, count, ref gr, ref d, first); break;
+                                case {{G}}.KernelIsa.Avx512: GradientU8Avx512(ref xb, ref o, ref p, count, ref gr, ref d, first); break;
+                                case {{G}}.KernelIsa.Avx2: GradientU8Avx2(ref xb, ref o, ref p, count, ref gr, ref d, first); break;
+                                default: GradientU8Portable(ref xb, ref o, ref p, count, ref gr, ref d, first); break;
                             }
                         }
                     }
 
-                    private static void Softmax({{G}}.KernelIsa isa, {{Span}}<float> blk, int count, {{ROSpan}}<float> m, {{Span}}<float> logS, float scale)
+                    private static void Softmax({{G}}.KernelIsa isa, {{Span}}<float> blk, int count, {{Span}}<float> m, {{Span}}<float> logS, float scale)
                     {
                         ref float b = ref {{MM}}.GetReference(blk);
                         ref float mr = ref {{MM}}.GetReference(m);
@@ -513,6 +496,21 @@ namespace GenSoftmax.Generator
                             case {{G}}.KernelIsa.Avx2: SoftmaxAvx2(ref b, count, ref mr, ref l, scale); break;
                             default: SoftmaxPortable(ref b, count, ref mr, ref l, scale); break;
                         }
+                    }
+
+                    private static int LossRows({{G}}.KernelIsa isa, {{Span}}<float> blk, int count, {{ROSpan}}<int> labels, {{Span}}<float> pre, {{Span}}<float> logS, {{Span}}<float> db, float scale, float gScale)
+                    {
+                        ref float b = ref {{MM}}.GetReference(blk);
+                        ref int y = ref {{MM}}.GetReference(labels);
+                        ref float p = ref {{MM}}.GetReference(pre);
+                        ref float l = ref {{MM}}.GetReference(logS);
+                        ref float d = ref {{MM}}.GetReference(db);
+                        return isa switch
+                        {
+                            {{G}}.KernelIsa.Avx512 => LossRowsAvx512(ref b, count, ref y, ref p, ref l, ref d, scale, gScale),
+                            {{G}}.KernelIsa.Avx2 => LossRowsAvx2(ref b, count, ref y, ref p, ref l, ref d, scale, gScale),
+                            _ => LossRowsPortable(ref b, count, ref y, ref p, ref l, ref d, scale, gScale),
+                        };
                     }
                     """);
             }

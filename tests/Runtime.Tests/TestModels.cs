@@ -34,6 +34,7 @@ namespace GenSoftmax.Tests
             ["1000x16"] = () => new M1000x16(),
             ["1000x33"] = () => new M1000x33(),
             ["1000x3"] = () => new M1000x3(),
+            ["20x100"] = () => new M20x100(),
         };
 
         public static readonly KernelIsa[] Variants = { KernelIsa.Portable, KernelIsa.Avx2, KernelIsa.Avx512 };

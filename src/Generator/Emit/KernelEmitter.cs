@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq;
 using GenSoftmax.Generator.Model;
 
 namespace GenSoftmax.Generator.Emit
@@ -268,8 +269,11 @@ namespace GenSoftmax.Generator.Emit
                 // Weight gradient of a block of rows: dW[c, k] = (first ? 0 : dW[c, k]) + sum_i g[i, c] * x[offs[i] + k].
                 // {{TailComment()}}. Each step holds 2 input vectors x {{size}} classes in accumulators across
                 // the block's rows, so every input vector is loaded once per row and used by all {{size}} classes.
+                // This pass reads only cached rows and leaves the memory bus idle, so the step that reads row i at
+                // input k also prefetches row i of the next block (next[i]) at input k: the next logits pass then
+                // finds its rows in cache instead of waiting for DRAM.
                 """);
-            using (_w.Block($"private static void Gradient{Suffix(input)}{_isa.Name}(ref {Elem(input)} x, ref nuint offs, int count, ref float g, ref float dW, bool first)"))
+            using (_w.Block($"private static void Gradient{Suffix(input)}{_isa.Name}(ref {Elem(input)} x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)"))
             {
                 ForEachClassBlock("gradient", cb =>
                 {
@@ -334,7 +338,16 @@ namespace GenSoftmax.Generator.Emit
 
             using (_w.Block("for (int i = 0; i < count; i++)"))
             {
-                _w.WriteLine("nuint xo = Unsafe_Add(offs, i) + k;".Replace("Unsafe_Add(offs, i)", $"{Unsafe}.Add(ref offs, i)"));
+                _w.WriteLine($"nuint xo = {Unsafe}.Add(ref offs, i) + k;");
+                _w.WriteLine($"nuint po = {Unsafe}.Add(ref next, i) + k;");
+                int elemSize = input == InputKind.Float ? 4 : 1;
+                for (int b = 0; b < vectors * L * elemSize; b += 64)
+                {
+                    // One prefetch per cache line the step's vectors span in the next block's row.
+                    string at = b == 0 ? "po" : $"po + {b / elemSize}";
+                    _w.WriteLine($"global::GenSoftmax.Internal.Prefetch.Line(ref {Unsafe}.Add(ref x, {at}));");
+                }
+
                 for (int j = 0; j < vectors; j++)
                 {
                     _w.WriteLine($"{v} xv{j} = {_isa.Load(input, "x", $"xo + {j * L}")};");
@@ -363,54 +376,191 @@ namespace GenSoftmax.Generator.Emit
         private void EmitSoftmax()
         {
             int stride = PaddedClasses(Q);
-            int vectors = stride / L;
-            string v = _isa.VectorOfFloat;
             _w.WriteLine($$"""
-                // Softmax of each row of a block, in place, given its max m: e = exp(o - m), s = sum e,
-                // sums[i] = s, row = e * (scale / s). Pad lanes hold -inf, so exp gives them 0.
-                // {{stride}} padded classes = {{vectors}} x {{L}} lanes.
+                // Softmax of each row of a block, in place: m = max(o), e = exp(o - m), s = sum e, m[i] = m, sums[i] = s,
+                // row = e * (scale / s). Pad lanes hold -inf, so max ignores them and exp gives them 0.
+                // {{stride}} padded classes = {{stride / L}} x {{L}} lanes.
                 """);
             using (_w.Block($"private static void Softmax{_isa.Name}(ref float blk, int count, ref float m, ref float sums, float scale)"))
             {
                 using (_w.Block("for (int i = 0; i < count; i++)"))
                 {
-                    _w.WriteLine($"ref float row = ref {Unsafe}.Add(ref blk, i * ClassStride);");
-                    _w.WriteLine($"{v} mv = {_isa.Vector}.Create({Unsafe}.Add(ref m, i));");
-                    _w.WriteLine($"{v} sum = {_isa.Vector}.Create(0f);");
-                    if (vectors <= 4)
-                    {
-                        // Few vectors: keep the exponentials in registers between the two passes.
-                        for (int j = 0; j < vectors; j++)
-                        {
-                            _w.WriteLine($"{v} e{j} = {_isa.Vector}.Exp({_isa.Vector}.LoadUnsafe(ref row, {j * L}) - mv);");
-                            _w.WriteLine($"sum += e{j};");
-                        }
+                    EmitRowSoftmax(loss: false);
+                }
+            }
 
-                        _w.WriteLine("float s = " + _isa.Vector + ".Sum(sum);");
-                        _w.WriteLine($"{Unsafe}.Add(ref sums, i) = s;");
-                        _w.WriteLine($"{v} inv = {_isa.Vector}.Create(scale / s);");
-                        for (int j = 0; j < vectors; j++)
-                        {
-                            _w.WriteLine($"{_isa.Vector}.StoreUnsafe(e{j} * inv, ref row, {j * L});");
-                        }
+            _w.WriteLine();
+            _w.WriteLine($$"""
+                // The loss's row work for hard labels, fused: per row, with y = labels[i],
+                //   m = max(o), pre[i] = m - o[y], sums[i] = sum exp(o - m)   (the row's loss is pre + log sums, logged
+                //   by the driver for the whole block), correct if y is the first index of the max (as Predict says),
+                //   g = softmax(o) * scale - onehot(y) * scale,  db += g,  row = g * gScale.
+                // Returns how many rows were correct.
+                """);
+            using (_w.Block($"private static int LossRows{_isa.Name}(ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale)"))
+            {
+                string v = _isa.VectorOfFloat;
+                int vectors = stride / L;
+                _w.WriteLine("int correct = 0;");
+                _w.WriteLine($"{v} sv = {_isa.Vector}.Create(scale);");
+                _w.WriteLine($"{v} gsv = {_isa.Vector}.Create(gScale);");
+                if (vectors <= 4)
+                {
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        _w.WriteLine($"{v} d{j} = {_isa.Vector}.LoadUnsafe(ref db, {j * L});");
+                    }
+                }
+
+                using (_w.Block("for (int i = 0; i < count; i++)"))
+                {
+                    EmitRowSoftmax(loss: true);
+                }
+
+                if (vectors <= 4)
+                {
+                    for (int j = 0; j < vectors; j++)
+                    {
+                        _w.WriteLine($"{_isa.Vector}.StoreUnsafe(d{j}, ref db, {j * L});");
+                    }
+                }
+
+                _w.WriteLine("return correct;");
+            }
+        }
+
+        /// <summary>The body of the row loop of Softmax (loss: false) or LossRows (loss: true), for row i.</summary>
+        private void EmitRowSoftmax(bool loss)
+        {
+            int stride = PaddedClasses(Q);
+            int vectors = stride / L;
+            string v = _isa.VectorOfFloat;
+            string V = _isa.Vector;
+            string ints = $"{V}<int>.Indices";
+            string bits = "global::System.Numerics.BitOperations.TrailingZeroCount";
+            _w.WriteLine($"ref float row = ref {Unsafe}.Add(ref blk, i * ClassStride);");
+            if (loss)
+            {
+                _w.WriteLine($"int y = {Unsafe}.Add(ref labels, i);");
+            }
+
+            if (vectors <= 4)
+            {
+                // Few vectors: the row stays in registers from the max to the store.
+                for (int j = 0; j < vectors; j++)
+                {
+                    _w.WriteLine($"{v} o{j} = {V}.LoadUnsafe(ref row, {j * L});");
+                }
+
+                string max = "o0";
+                for (int j = 1; j < vectors; j++)
+                {
+                    max = $"{V}.MaxNative({max}, o{j})";
+                }
+
+                _w.WriteLine($"float mx = global::GenSoftmax.Internal.Lanes.Max({max});");
+                _w.WriteLine($"{v} mv = {V}.Create(mx);");
+                if (loss)
+                {
+                    _w.WriteLine($"{Unsafe}.Add(ref pre, i) = mx - {Unsafe}.Add(ref row, y);");
+                    string eq = string.Join(" | ", Enumerable.Range(0, vectors).Select(j =>
+                        j == 0 ? $"(ulong){V}.ExtractMostSignificantBits({V}.Equals(o0, mv))" : $"((ulong){V}.ExtractMostSignificantBits({V}.Equals(o{j}, mv)) << {j * L})"));
+                    _w.WriteLine($"correct += {bits}({eq}) == y ? 1 : 0;");
+                }
+                else
+                {
+                    _w.WriteLine($"{Unsafe}.Add(ref m, i) = mx;");
+                }
+
+                for (int j = 0; j < vectors; j++)
+                {
+                    _w.WriteLine($"{v} e{j} = {V}.Exp(o{j} - mv);");
+                }
+
+                string sum = string.Join(" + ", Enumerable.Range(0, vectors).Select(j => $"e{j}"));
+                _w.WriteLine($"float s = {V}.Sum({sum});");
+                _w.WriteLine($"{Unsafe}.Add(ref sums, i) = s;");
+                _w.WriteLine($"{v} inv = {V}.Create(scale / s);");
+                if (loss)
+                {
+                    _w.WriteLine($"{V}<int> yv = {V}.Create(y);");
+                }
+
+                for (int j = 0; j < vectors; j++)
+                {
+                    if (loss)
+                    {
+                        string lanes = j == 0 ? ints : $"({ints} + {V}.Create({j * L}))";
+                        _w.WriteLine($"{v} g{j} = (e{j} * inv) - ({V}.AsSingle({V}.Equals({lanes}, yv)) & sv);");
+                        _w.WriteLine($"d{j} += g{j};");
+                        _w.WriteLine($"{V}.StoreUnsafe(g{j} * gsv, ref row, {j * L});");
                     }
                     else
                     {
-                        using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
-                        {
-                            _w.WriteLine($"{v} e = {_isa.Vector}.Exp({_isa.Vector}.LoadUnsafe(ref row, j) - mv);");
-                            _w.WriteLine($"{_isa.Vector}.StoreUnsafe(e, ref row, j);");
-                            _w.WriteLine("sum += e;");
-                        }
-
-                        _w.WriteLine("float s = " + _isa.Vector + ".Sum(sum);");
-                        _w.WriteLine($"{Unsafe}.Add(ref sums, i) = s;");
-                        _w.WriteLine($"{v} inv = {_isa.Vector}.Create(scale / s);");
-                        using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
-                        {
-                            _w.WriteLine($"{_isa.Vector}.StoreUnsafe({_isa.Vector}.LoadUnsafe(ref row, j) * inv, ref row, j);");
-                        }
+                        _w.WriteLine($"{V}.StoreUnsafe(e{j} * inv, ref row, {j * L});");
                     }
+                }
+
+                return;
+            }
+
+            // Many vectors: passes over the row in memory (max, exponentials, scaling).
+            _w.WriteLine($"{v} mxv = {V}.LoadUnsafe(ref row);");
+            using (_w.Block($"for (nuint j = {L}; j < {stride}; j += {L})"))
+            {
+                _w.WriteLine($"mxv = {V}.MaxNative(mxv, {V}.LoadUnsafe(ref row, j));");
+            }
+
+            _w.WriteLine("float mx = global::GenSoftmax.Internal.Lanes.Max(mxv);");
+            _w.WriteLine($"{v} mv = {V}.Create(mx);");
+            if (loss)
+            {
+                _w.WriteLine($"{Unsafe}.Add(ref pre, i) = mx - {Unsafe}.Add(ref row, y);");
+                _w.WriteLine("int first = -1;");
+                using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
+                {
+                    _w.WriteLine($"ulong eq = (ulong){V}.ExtractMostSignificantBits({V}.Equals({V}.LoadUnsafe(ref row, j), mv));");
+                    using (_w.Block("if (eq != 0)"))
+                    {
+                        _w.WriteLine($"first = (int)j + {bits}(eq);");
+                        _w.WriteLine("break;");
+                    }
+                }
+
+                _w.WriteLine("correct += first == y ? 1 : 0;");
+            }
+            else
+            {
+                _w.WriteLine($"{Unsafe}.Add(ref m, i) = mx;");
+            }
+
+            _w.WriteLine($"{v} sum = {V}.Create(0f);");
+            using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
+            {
+                _w.WriteLine($"{v} e = {V}.Exp({V}.LoadUnsafe(ref row, j) - mv);");
+                _w.WriteLine($"{V}.StoreUnsafe(e, ref row, j);");
+                _w.WriteLine("sum += e;");
+            }
+
+            _w.WriteLine($"float s = {V}.Sum(sum);");
+            _w.WriteLine($"{Unsafe}.Add(ref sums, i) = s;");
+            _w.WriteLine($"{v} inv = {V}.Create(scale / s);");
+            if (loss)
+            {
+                _w.WriteLine($"{V}<int> yv = {V}.Create(y);");
+            }
+
+            using (_w.Block($"for (nuint j = 0; j < {stride}; j += {L})"))
+            {
+                if (loss)
+                {
+                    _w.WriteLine($"{v} g = ({V}.LoadUnsafe(ref row, j) * inv) - ({V}.AsSingle({V}.Equals({ints} + {V}.Create((int)j), yv)) & sv);");
+                    _w.WriteLine($"{V}.StoreUnsafe({V}.LoadUnsafe(ref db, j) + g, ref db, j);");
+                    _w.WriteLine($"{V}.StoreUnsafe(g * gsv, ref row, j);");
+                }
+                else
+                {
+                    _w.WriteLine($"{V}.StoreUnsafe({V}.LoadUnsafe(ref row, j) * inv, ref row, j);");
                 }
             }
         }
