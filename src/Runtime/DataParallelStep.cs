@@ -4,10 +4,14 @@ using System.Threading;
 namespace GenSoftmax
 {
     /// <summary>
-    /// One SGD step with the batch split across threads: thread t computes the loss and gradient of the t-th
-    /// contiguous slice of the batch's rows into its own buffers; the gradients are then combined in thread order
-    /// (dW = Σ_t (n_t / n) dW_t, t = 0, 1, ...) and applied once. The order never depends on timing, so results are
-    /// reproducible for a given thread count.
+    /// One SGD step with the batch split across threads, in two phases.
+    /// 1. Thread t computes the loss and gradient of the t-th contiguous slice of the batch's rows into its own
+    ///    buffers.
+    /// 2. After all have finished, thread t applies the update to its own slice of the weights (and thread 0 to the
+    ///    bias): W[j] -= lr Σ_u (n_u / n) dW_u[j], summed in thread order u = 0, 1, ....
+    /// Each element is combined by the same arithmetic in the same order whichever thread does it and whenever it
+    /// runs, so results are reproducible for a given thread count. Splitting the update keeps the combine off the
+    /// critical path: done by one thread it costs as much as a fifth of a 2-thread step (measured, 784 x 10).
     /// </summary>
     internal sealed class DataParallelStep : IDisposable
     {
@@ -16,19 +20,23 @@ namespace GenSoftmax
         private readonly int _threads;
         private readonly float[][] _dW;
         private readonly float[][] _db;
+        private readonly int[] _weightStart; // thread t updates weights [_weightStart[t], _weightStart[t + 1])
         private readonly BatchResult[] _results;
         private readonly Thread[] _workers;
         private readonly object _gate = new();
 
-        // Step n publishes generation n; worker t answers by writing n into _done[t * Pad]. A step takes a few tens
-        // of microseconds, far less than a sleeping thread needs to wake, so workers spin for a while before they
-        // block (between epochs, or when the machine is oversubscribed), and the caller spins for their answers.
-        private const int Pad = 16; // one cache line per worker's flag
+        // Step n publishes generation n. Thread t writes n into _computed[t * Pad] after phase 1 and into
+        // _applied[t * Pad] after phase 2. A step takes tens of microseconds, far less than a sleeping thread needs
+        // to wake, so workers spin for a while before they block (between epochs, or when the machine is
+        // oversubscribed), and every wait inside a step spins.
+        private const int Pad = 16; // one cache line per thread's flag
         private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
-        private readonly int[] _done;
+        private readonly int[] _computed;
+        private readonly int[] _applied;
         private int _generation;
         private int[] _rows = Array.Empty<int>();
         private int _rowCount;
+        private float _learningRate;
         private volatile bool _stopping;
         private Exception? _failure;
 
@@ -45,9 +53,19 @@ namespace GenSoftmax
                 _db[t] = new float[model.Classes];
             }
 
+            // Slices of the weights on 64-byte (16-float) boundaries, so two threads never write one cache line.
+            int length = model.Weights.Length;
+            _weightStart = new int[threads + 1];
+            for (int t = 1; t < threads; t++)
+            {
+                _weightStart[t] = Math.Min(length, (int)((long)length * t / threads / 16 * 16));
+            }
+
+            _weightStart[threads] = length;
             _results = new BatchResult[threads * Pad];
-            _done = new int[threads * Pad];
-            // The calling thread is worker 0; threads - 1 dedicated workers serve the other slices.
+            _computed = new int[threads * Pad];
+            _applied = new int[threads * Pad];
+            // The calling thread is thread 0; threads - 1 dedicated workers are the others.
             _workers = new Thread[threads - 1];
             for (int t = 1; t < threads; t++)
             {
@@ -67,19 +85,10 @@ namespace GenSoftmax
 
             rows.CopyTo(_rows);
             _rowCount = rows.Length;
+            _learningRate = learningRate;
             int generation = Publish();
-            Compute(0);
-            for (int t = 1; t < _threads; t++)
-            {
-                // SpinWait yields the core after a few rounds, so a worker that lost its core (more threads than
-                // free cores) gets it back instead of watching this loop spin.
-                SpinWait spin = default;
-                while (Volatile.Read(ref _done[t * Pad]) != generation)
-                {
-                    spin.SpinOnce(sleep1Threshold: -1);
-                }
-            }
-
+            Run(0, generation);
+            WaitForAll(_applied, generation);
             if (_failure is not null)
             {
                 throw new AggregateException("A training thread failed.", _failure);
@@ -88,34 +97,12 @@ namespace GenSoftmax
             int n = rows.Length;
             float lossSum = 0;
             int correct = 0;
-            bool first = true;
-            int firstIndex = 0;
             for (int t = 0; t < _threads; t++)
             {
-                if (_results[t * Pad].Count == 0)
-                {
-                    continue;
-                }
-
-                float share = (float)_results[t * Pad].Count / n;
                 lossSum += _results[t * Pad].Loss * _results[t * Pad].Count;
                 correct += _results[t * Pad].Correct;
-                if (first)
-                {
-                    Internal.Blas.Scale(_dW[t], share);
-                    Internal.Blas.Scale(_db[t], share);
-                    firstIndex = t;
-                    first = false;
-                }
-                else
-                {
-                    Internal.Blas.Axpy(share, _dW[t], _dW[firstIndex]);
-                    Internal.Blas.Axpy(share, _db[t], _db[firstIndex]);
-                }
             }
 
-            Internal.Blas.Axpy(-learningRate, _dW[firstIndex], _model.Weights);
-            Internal.Blas.Axpy(-learningRate, _db[firstIndex], _model.Bias);
             return new BatchResult(lossSum / n, correct, n);
         }
 
@@ -159,16 +146,50 @@ namespace GenSoftmax
                     return;
                 }
 
-                try
-                {
-                    Compute(index);
-                }
-                catch (Exception e)
-                {
-                    _failure = e;
-                }
+                Run(index, seen);
+            }
+        }
 
-                Volatile.Write(ref _done[index * Pad], seen);
+        /// <summary>Both phases of thread <paramref name="t"/>'s share of step <paramref name="generation"/>.</summary>
+        private void Run(int t, int generation)
+        {
+            try
+            {
+                Compute(t);
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+            }
+
+            Volatile.Write(ref _computed[t * Pad], generation);
+            WaitForAll(_computed, generation);
+            try
+            {
+                if (_failure is null)
+                {
+                    Apply(t);
+                }
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+            }
+
+            Volatile.Write(ref _applied[t * Pad], generation);
+        }
+
+        private void WaitForAll(int[] flags, int generation)
+        {
+            for (int t = 0; t < _threads; t++)
+            {
+                // SpinWait yields the core after a few rounds, so a thread that lost its core (more threads than
+                // free cores) gets it back instead of watching this loop spin.
+                SpinWait spin = default;
+                while (Volatile.Read(ref flags[t * Pad]) != generation)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
             }
         }
 
@@ -189,6 +210,51 @@ namespace GenSoftmax
             _results[t * Pad] = _data.Features is not null
                 ? _model.LossAndGradient(_data.Features, _data.Labels, rows, _dW[t], _db[t])
                 : _model.LossAndGradient(_data.Pixels!, _data.Labels, rows, _dW[t], _db[t]);
+        }
+
+        /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>
+        private void Apply(int t)
+        {
+            int start = _weightStart[t];
+            int length = _weightStart[t + 1] - start;
+            Internal.Blas.Axpy(-_learningRate, Combine(_dW, start, length), _model.Weights.Slice(start, length));
+            if (t == 0)
+            {
+                Internal.Blas.Axpy(-_learningRate, Combine(_db, 0, _db[0].Length), _model.Bias);
+            }
+        }
+
+        /// <summary>
+        /// Σ_u (n_u / n) g_u[start .. start + length) in thread order, in place in the first slice's buffer that has
+        /// rows (a slice without rows, when there are fewer rows than threads, holds a stale gradient and is left out).
+        /// </summary>
+        private Span<float> Combine(float[][] gradients, int start, int length)
+        {
+            Span<float> sum = default;
+            bool first = true;
+            for (int u = 0; u < _threads; u++)
+            {
+                int count = _results[u * Pad].Count;
+                if (count == 0)
+                {
+                    continue;
+                }
+
+                float share = (float)count / _rowCount;
+                Span<float> g = gradients[u].AsSpan(start, length);
+                if (first)
+                {
+                    Internal.Blas.Scale(g, share);
+                    sum = g;
+                    first = false;
+                }
+                else
+                {
+                    Internal.Blas.Axpy(share, g, sum);
+                }
+            }
+
+            return sum;
         }
 
         public void Dispose()

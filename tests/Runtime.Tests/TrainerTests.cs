@@ -84,6 +84,23 @@ namespace GenSoftmax.Tests
         }
 
         [Fact]
+        public void Threads_without_rows_are_left_out_of_the_update()
+        {
+            // Batches of one row on three threads: threads 1 and 2 get no rows, their stale gradients must not count,
+            // and the one slice's share is 1, so every step is bitwise the single-threaded one.
+            (TrainData train, _) = Clusters(15);
+            var one = new M17x10();
+            var three = new M17x10();
+            var options = new TrainerOptions { Epochs = 1, BatchSize = 1, LearningRate = 0.05f };
+            var r1 = Trainer.Train(one, train, null, options with { Threads = 1 });
+            var r3 = Trainer.Train(three, train, null, options with { Threads = 3 });
+
+            Assert.Equal(one.Weights.ToArray(), three.Weights.ToArray());
+            Assert.Equal(one.Bias.ToArray(), three.Bias.ToArray());
+            Assert.Equal(r1[0].TrainLoss, r3[0].TrainLoss);
+        }
+
+        [Fact]
         public void Initialisation_is_seeded_normal_with_zero_bias()
         {
             var model = new M784x10();
