@@ -9,7 +9,10 @@ namespace GenSoftmax.Internal
     public static unsafe class Prefetch
     {
         /// <summary>
-        /// Asks for the cache line holding <paramref name="location"/> to be brought into all cache levels.
+        /// Asks for the cache line holding <paramref name="location"/> to be brought into the L2 cache (prefetcht1),
+        /// not into L1: the rows fetched ahead are needed a few microseconds later, and pulling them into the
+        /// 32 KiB L1 evicted the weights the logits loop was reading. Measured on Zen 4 (784 x 10, one epoch):
+        /// float32 rows 25.3 -> 23.1 ms contiguous and 31.1 -> 27.3 ms shuffled; uint8 rows unchanged.
         /// A hint only: it never faults, so a stale address after a GC move costs nothing but the hint.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -17,7 +20,7 @@ namespace GenSoftmax.Internal
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(Unsafe.AsPointer(ref location));
+                Sse.Prefetch1(Unsafe.AsPointer(ref location));
             }
         }
     }
