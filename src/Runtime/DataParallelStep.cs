@@ -54,7 +54,8 @@ namespace GenSoftmax
                 _db[t] = new float[model.Classes];
             }
 
-            // Slices of the weights on 64-byte (16-float) boundaries, so two threads never write one cache line.
+            // Slices of the weights in whole multiples of 16 floats (64 bytes). The array's own alignment decides
+            // whether those fall on cache-line boundaries, so at most one line per boundary is written by two threads.
             int length = model.Weights.Length;
             _weightStart = new int[threads + 1];
             for (int t = 1; t < threads; t++)
