@@ -29,6 +29,12 @@ namespace GenSoftmax.Generator.Emit
 
         private int L => _isa.Lanes;
 
+        /// <summary>Vectors per padded row of logits.</summary>
+        private int RowVectors => PaddedClasses(Q) / L;
+
+        /// <summary>Whether the row kernels keep a row in registers (few vectors) or loop over it in memory.</summary>
+        private bool RowInRegisters => RowVectors <= 4;
+
         /// <summary>Inputs covered by whole vectors; the rest (fewer than one vector) is a scalar tail of fixed length.</summary>
         private int VectorEnd => D / L * L;
 
@@ -379,7 +385,7 @@ namespace GenSoftmax.Generator.Emit
             _w.WriteLine($$"""
                 // Softmax of each row of a block, in place: m = max(o), e = exp(o - m), s = sum e, m[i] = m, sums[i] = s,
                 // row = e * (scale / s). Pad lanes hold -inf, so max ignores them and exp gives them 0.
-                // {{stride}} padded classes = {{stride / L}} x {{L}} lanes.
+                // {{stride}} padded classes = {{RowVectors}} x {{L}} lanes.
                 """);
             using (_w.Block($"private static void Softmax{_isa.Name}(ref float blk, int count, ref float m, ref float sums, float scale)"))
             {
@@ -400,13 +406,12 @@ namespace GenSoftmax.Generator.Emit
             using (_w.Block($"private static int LossRows{_isa.Name}(ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale)"))
             {
                 string v = _isa.VectorOfFloat;
-                int vectors = stride / L;
                 _w.WriteLine("int correct = 0;");
                 _w.WriteLine($"{v} sv = {_isa.Vector}.Create(scale);");
                 _w.WriteLine($"{v} gsv = {_isa.Vector}.Create(gScale);");
-                if (vectors <= 4)
+                if (RowInRegisters)
                 {
-                    for (int j = 0; j < vectors; j++)
+                    for (int j = 0; j < RowVectors; j++)
                     {
                         _w.WriteLine($"{v} d{j} = {_isa.Vector}.LoadUnsafe(ref db, {j * L});");
                     }
@@ -417,9 +422,9 @@ namespace GenSoftmax.Generator.Emit
                     EmitRowSoftmax(loss: true);
                 }
 
-                if (vectors <= 4)
+                if (RowInRegisters)
                 {
-                    for (int j = 0; j < vectors; j++)
+                    for (int j = 0; j < RowVectors; j++)
                     {
                         _w.WriteLine($"{_isa.Vector}.StoreUnsafe(d{j}, ref db, {j * L});");
                     }
@@ -433,7 +438,7 @@ namespace GenSoftmax.Generator.Emit
         private void EmitRowSoftmax(bool loss)
         {
             int stride = PaddedClasses(Q);
-            int vectors = stride / L;
+            int vectors = RowVectors;
             string v = _isa.VectorOfFloat;
             string V = _isa.Vector;
             string ints = $"{V}<int>.Indices";
@@ -444,7 +449,7 @@ namespace GenSoftmax.Generator.Emit
                 _w.WriteLine($"int y = {Unsafe}.Add(ref labels, i);");
             }
 
-            if (vectors <= 4)
+            if (RowInRegisters)
             {
                 // Few vectors: the row stays in registers from the max to the store.
                 for (int j = 0; j < vectors; j++)
