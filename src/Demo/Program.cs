@@ -55,12 +55,12 @@ root.SetAction(parse =>
         return 2;
     }
 
-    LabeledImages train, test;
+    LabeledData train, test;
     try
     {
         var sw = Stopwatch.StartNew();
         (train, test) = FashionMnist.Load(parse.GetValue(data)?.FullName);
-        Console.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images of {train.Rows}x{train.Cols} ({sw.Elapsed.TotalSeconds:F2} s to load)");
+        Console.WriteLine($"Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images of {train.ImageHeight}x{train.ImageWidth} ({sw.Elapsed.TotalSeconds:F2} s to load)");
     }
     catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException)
     {
@@ -69,13 +69,17 @@ root.SetAction(parse =>
     }
 
     bool useBytes = parse.GetValue(input) == "uint8";
-    TrainData trainData = useBytes ? TrainData.FromPixels(train.Pixels, train.Labels, train.Inputs) : TrainData.FromFeatures(train.ToFloats(), train.Labels, train.Inputs);
-    TrainData testData = useBytes ? TrainData.FromPixels(test.Pixels, test.Labels, test.Inputs) : TrainData.FromFeatures(test.ToFloats(), test.Labels, test.Inputs);
+    if (!useBytes)
+    {
+        train = train.ToFeatures();
+        test = test.ToFeatures();
+    }
+
     var options = new TrainerOptions
     {
         Epochs = parse.GetValue(epochs),
         BatchSize = parse.GetValue(batch),
-        LearningRate = parse.GetValue(rate),
+        Optimizer = new SgdOptions { LearningRate = parse.GetValue(rate) },
         Seed = parse.GetValue(seed),
         Threads = parse.GetValue(threads),
     };
@@ -83,10 +87,12 @@ root.SetAction(parse =>
     Console.WriteLine(
         $"Model {FashionClassifier.InputCount}x{FashionClassifier.ClassCount}, kernels: {model.Isa} (best on this CPU: {IsaSelection.Best}), " +
         $"threads: {options.Threads}, input: {(useBytes ? "uint8 pixels" : "float32")}");
-    Console.WriteLine($"SGD: batch {options.BatchSize}, learning rate {options.LearningRate}, {options.Epochs} epochs, seed {options.Seed}");
+    Console.WriteLine($"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, {options.Epochs} epochs, seed {options.Seed}");
     Console.WriteLine("epoch  train loss  train acc  test acc  seconds");
-    var reports = Trainer.Train(model, trainData, testData, options, r =>
-        Console.WriteLine($"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.TestAccuracy,8:F4}  {r.Seconds,7:F3}"));
+    var trainer = new Trainer(model, options);
+    trainer.Initialize();
+    // The test set is the validation set here, as in the textbook: its accuracy is reported after every epoch.
+    var reports = trainer.Fit(train, test, new EpochPrinter());
 
     double trainSeconds = 0;
     foreach (EpochReport r in reports)
@@ -94,7 +100,7 @@ root.SetAction(parse =>
         trainSeconds += r.Seconds;
     }
 
-    double finalAccuracy = reports[^1].TestAccuracy;
+    double finalAccuracy = reports[^1].ValidationAccuracy;
     Console.WriteLine($"Test accuracy after {reports.Count} epochs: {finalAccuracy:F4} (training took {trainSeconds:F2} s)");
 
     if (reportFile is not null)
@@ -108,7 +114,7 @@ root.SetAction(parse =>
             json.WriteNumber("threads", options.Threads);
             json.WriteString("input", useBytes ? "uint8" : "float32");
             json.WriteNumber("batch_size", options.BatchSize);
-            json.WriteNumber("learning_rate", options.LearningRate);
+            json.WriteNumber("learning_rate", options.Optimizer.LearningRate);
             json.WriteNumber("seed", options.Seed);
             json.WriteStartArray("epochs");
             foreach (EpochReport r in reports)
@@ -117,7 +123,7 @@ root.SetAction(parse =>
                 json.WriteNumber("epoch", r.Epoch);
                 json.WriteNumber("train_loss", r.TrainLoss);
                 json.WriteNumber("train_accuracy", r.TrainAccuracy);
-                json.WriteNumber("test_accuracy", r.TestAccuracy);
+                json.WriteNumber("test_accuracy", r.ValidationAccuracy);
                 json.WriteNumber("seconds", r.Seconds);
                 json.WriteEndObject();
             }
@@ -137,3 +143,15 @@ root.SetAction(parse =>
 });
 
 return root.Parse(args).Invoke();
+
+/// <summary>Prints one line per epoch, on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class EpochPrinter : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value)
+    {
+        if (value.EpochCompleted is { } r)
+        {
+            Console.WriteLine($"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}");
+        }
+    }
+}

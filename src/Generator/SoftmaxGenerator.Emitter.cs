@@ -5,20 +5,22 @@ namespace GenSoftmax.Generator
 {
     public sealed partial class SoftmaxGenerator
     {
-        /// <summary>Writes the generated part of one model class: parameters, the public API, drivers and kernels.</summary>
+        /// <summary>
+        /// Writes one model's file: the thin public class, which forwards <c>ISoftmaxModel</c> to the runtime's engine,
+        /// a private struct that hands the engine this shape's kernels, and the kernels themselves, one file-local class
+        /// per instruction set in a namespace whose aliases name that set's vector types.
+        /// </summary>
         internal static class Emitter
         {
             internal static readonly string Version = typeof(SoftmaxGenerator).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
             private const string G = "global::GenSoftmax";
-            private const string Span = "global::System.Span";
-            private const string ROSpan = "global::System.ReadOnlySpan";
-            private const string MM = "global::System.Runtime.InteropServices.MemoryMarshal";
-            private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
-            private const string Guard = "global::GenSoftmax.Internal.Guard";
 
-            /// <summary>Rows per block: the block's logits live on the stack, [RowBlock, ClassStride] floats, at most 32 KiB.</summary>
-            internal static int RowBlock(int classes) => System.Math.Max(2, System.Math.Min(32, 8192 / KernelEmitter.PaddedClasses(classes)));
+            /// <summary>The namespace of the file-local kernel classes; each variant's are in a child namespace named after it.</summary>
+            private const string KernelNamespace = "GenSoftmax.Generated";
+
+            /// <summary>The private struct nested in the model that implements the runtime's kernel contract.</summary>
+            internal const string KernelsStruct = "GenSoftmaxKernels";
 
             public static string Emit(ModelSpec spec)
             {
@@ -30,7 +32,29 @@ namespace GenSoftmax.Generator
                     #nullable enable
                     """);
                 w.WriteLine();
+                EmitModel(w, spec);
+                w.WriteLine();
+                EmitDispatch(w, spec);
+                foreach (IsaProfile isa in IsaProfile.All)
+                {
+                    w.WriteLine();
+                    using (w.Block($"namespace {KernelNamespace}.{isa.Name}"))
+                    {
+                        w.WriteLine(isa.Aliases);
+                        w.WriteLine();
+                        w.WriteLine($"/// <summary>{spec.FullName}'s kernels for {isa.Description}.</summary>");
+                        using (w.Block("file static class ModelKernels"))
+                        {
+                            new KernelEmitter(w, spec, isa).EmitAll();
+                        }
+                    }
+                }
 
+                return w.ToString();
+            }
+
+            private static void EmitModel(SourceWriter w, ModelSpec spec)
+            {
                 SourceWriter.Scope? ns = spec.Namespace is null ? null : w.Block($"namespace {spec.Namespace}");
                 var containing = new SourceWriter.Scope[spec.ContainingTypes.Count];
                 for (int i = 0; i < containing.Length; i++)
@@ -38,18 +62,90 @@ namespace GenSoftmax.Generator
                     containing[i] = w.Block(spec.ContainingTypes[i]);
                 }
 
-                w.WriteLine($"/// <summary>Softmax regression, {spec.Inputs} inputs x {spec.Classes} classes, with kernels generated for this shape.</summary>");
-                w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]");
+                string isa = $"{G}.KernelIsa";
+                string k = $"global::{KernelNamespace}.ModelKernels";
+                w.WriteLine($$"""
+                    /// <summary>Softmax regression, {{spec.Inputs}} inputs x {{spec.Classes}} classes, with kernels generated for this shape.</summary>
+                    [global::System.CodeDom.Compiler.GeneratedCode("GenSoftmax.Generator", "{{Version}}")]
+                    """);
                 using (w.Block($"{spec.TypeDeclaration} : {G}.ISoftmaxModel"))
                 {
-                    EmitMembers(w, spec);
-                    foreach (IsaProfile isa in IsaProfile.All)
-                    {
-                        w.WriteLine();
-                        w.WriteLine($"// ---- {isa.Name} kernels: {isa.Description} ----");
-                        w.WriteLine();
-                        new KernelEmitter(w, spec, isa).EmitAll();
-                    }
+                    w.WriteLine($$"""
+                        /// <summary>Number of inputs, fixed at compile time.</summary>
+                        public const int InputCount = {{spec.Inputs}};
+
+                        /// <summary>Number of classes, fixed at compile time.</summary>
+                        public const int ClassCount = {{spec.Classes}};
+
+                        // Parameters, ISA setting and the drivers live in the runtime's engine, written once for every
+                        // model and specialised by the JIT for this shape's kernels.
+                        private readonly {{G}}.Kernels.SoftmaxEngine<{{KernelsStruct}}> _engine = new();
+
+                        /// <inheritdoc />
+                        public int Inputs => InputCount;
+
+                        /// <inheritdoc />
+                        public int Classes => ClassCount;
+
+                        /// <inheritdoc />
+                        public global::System.Span<float> Weights => _engine.Weights;
+
+                        /// <inheritdoc />
+                        public global::System.Span<float> Bias => _engine.Bias;
+
+                        /// <inheritdoc />
+                        public {{isa}} Isa
+                        {
+                            get => _engine.Isa;
+                            set => _engine.Isa = value;
+                        }
+
+                        /// <inheritdoc />
+                        public void Forward(in {{G}}.Batch batch, global::System.Span<float> logits) => _engine.Forward(batch, logits);
+
+                        /// <inheritdoc />
+                        public void Probabilities(in {{G}}.Batch batch, global::System.Span<float> probabilities) =>
+                            _engine.Probabilities(batch, probabilities);
+
+                        /// <inheritdoc />
+                        public void Predict(in {{G}}.Batch batch, global::System.Span<int> predictions) => _engine.Predict(batch, predictions);
+
+                        /// <inheritdoc />
+                        public {{G}}.BatchResult Loss(in {{G}}.Batch batch) => _engine.Loss(batch);
+
+                        /// <inheritdoc />
+                        public {{G}}.BatchResult LossAndGradient(
+                            in {{G}}.Batch batch, global::System.Span<float> dW, global::System.Span<float> db) =>
+                            _engine.LossAndGradient(batch, dW, db);
+
+                        /// <summary>This shape's kernels, as the engine calls them.</summary>
+                        private readonly struct {{KernelsStruct}} : {{G}}.Kernels.ISoftmaxKernels
+                        {
+                            public static int Inputs => InputCount;
+
+                            public static int Classes => ClassCount;
+
+                            public static void Logits<T>(
+                                {{isa}} isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
+                                where T : unmanaged =>
+                                {{k}}.Logits(isa, ref weights, ref bias, ref x, ref offs, count, ref block);
+
+                            public static void Gradient<T>(
+                                {{isa}} isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+                                where T : unmanaged =>
+                                {{k}}.Gradient(isa, ref x, ref offs, ref next, count, ref g, ref dW, first);
+
+                            public static void Softmax(
+                                {{isa}} isa, ref float block, int count, ref float m, ref float sums, float scale) =>
+                                {{k}}.Softmax(isa, ref block, count, ref m, ref sums, scale);
+
+                            public static int LossRows(
+                                {{isa}} isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db,
+                                float scale, float gScale) =>
+                                {{k}}.LossRows(
+                                    isa, ref block, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
+                        }
+                        """);
                 }
 
                 for (int i = containing.Length - 1; i >= 0; i--)
@@ -58,461 +154,94 @@ namespace GenSoftmax.Generator
                 }
 
                 ns?.Dispose();
-                return w.ToString();
             }
 
-            private static void EmitMembers(SourceWriter w, ModelSpec spec)
+            /// <summary>The one switch on the variant per kernel call: a block of rows, so its cost is spread over the block.</summary>
+            private static void EmitDispatch(SourceWriter w, ModelSpec spec)
             {
-                int stride = KernelEmitter.PaddedClasses(spec.Classes);
-                int rowBlock = RowBlock(spec.Classes);
-                w.WriteLine($$"""
-                    /// <summary>Number of inputs, fixed at compile time.</summary>
-                    public const int InputCount = {{spec.Inputs}};
-
-                    /// <summary>Number of classes, fixed at compile time.</summary>
-                    public const int ClassCount = {{spec.Classes}};
-
-                    // A block of rows keeps its logits on the stack as [RowBlock, ClassStride]: classes padded to 16 lanes
-                    // (pad lanes -inf) so every variant shares one layout and softmax needs no tail.
-                    private const int ClassStride = {{stride}};
-                    private const int RowBlock = {{rowBlock}};
-                    private const float PixelScale = 1f / 255f;
-                    private const int PrefetchRows = {{KernelEmitter.PrefetchRows}};
-
-                    private readonly float[] _weights = new float[{{(long)spec.Inputs * spec.Classes}}]; // [ClassCount, InputCount]
-                    private readonly float[] _bias = new float[ClassCount];
-                    private float[]? _gradW; // TrainStep's gradient, allocated on first use
-                    private float[]? _gradB;
-                    private {{G}}.KernelIsa _isa = {{G}}.IsaSelection.Best;
-
-                    /// <inheritdoc />
-                    public int Inputs => InputCount;
-
-                    /// <inheritdoc />
-                    public int Classes => ClassCount;
-
-                    /// <inheritdoc />
-                    public {{Span}}<float> Weights => _weights;
-
-                    /// <inheritdoc />
-                    public {{Span}}<float> Bias => _bias;
-
-                    /// <inheritdoc />
-                    public {{G}}.KernelIsa Isa
-                    {
-                        get => _isa;
-                        set
-                        {
-                            {{G}}.IsaSelection.EnsureSupported(value);
-                            _isa = value;
-                        }
-                    }
-
-                    /// <inheritdoc />
-                    public void Forward({{ROSpan}}<float> x, {{Span}}<float> logits) => ForwardCore(_isa, x, logits, probabilities: false);
-
-                    /// <inheritdoc />
-                    public void Probabilities({{ROSpan}}<float> x, {{Span}}<float> probabilities) => ForwardCore(_isa, x, probabilities, probabilities: true);
-
-                    /// <inheritdoc />
-                    public void Predict({{ROSpan}}<float> x, {{Span}}<int> predictions) => PredictCore<float>(_isa, x, predictions);
-
-                    /// <inheritdoc />
-                    public void Predict({{ROSpan}}<byte> pixels, {{Span}}<int> predictions) => PredictCore<byte>(_isa, pixels, predictions);
-
-                    /// <inheritdoc />
-                    public float LossAndGradient({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{Span}}<float> dW, {{Span}}<float> db)
-                        => LossAndGradientCore<float>(_isa, x, labels, default, default, dW, db).Loss;
-
-                    /// <inheritdoc />
-                    public {{G}}.BatchResult LossAndGradient({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{Span}}<float> dW, {{Span}}<float> db)
-                        => LossAndGradientCore<float>(_isa, x, labels, rows, default, dW, db);
-
-                    /// <inheritdoc />
-                    public {{G}}.BatchResult LossAndGradient({{ROSpan}}<byte> pixels, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{Span}}<float> dW, {{Span}}<float> db)
-                        => LossAndGradientCore<byte>(_isa, pixels, labels, rows, default, dW, db);
-
-                    /// <inheritdoc />
-                    public float LossAndGradientSoft({{ROSpan}}<float> x, {{ROSpan}}<float> targets, {{Span}}<float> dW, {{Span}}<float> db)
-                        => LossAndGradientCore<float>(_isa, x, default, default, targets, dW, db).Loss;
-
-                    /// <inheritdoc />
-                    public float TrainStep({{ROSpan}}<float> x, {{ROSpan}}<int> labels, float learningRate)
-                        => TrainStepCore<float>(_isa, x, labels, default, learningRate).Loss;
-
-                    /// <inheritdoc />
-                    public {{G}}.BatchResult TrainStep({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
-                        => TrainStepCore<float>(_isa, x, labels, rows, learningRate);
-
-                    /// <inheritdoc />
-                    public {{G}}.BatchResult TrainStep({{ROSpan}}<byte> pixels, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
-                        => TrainStepCore<byte>(_isa, pixels, labels, rows, learningRate);
-                    """);
-
-                foreach (IsaProfile isa in IsaProfile.All)
+                using (w.Block($"namespace {KernelNamespace}"))
                 {
-                    string k = $"{G}.KernelIsa.{isa.Name}";
-                    string ensure = $"{G}.IsaSelection.EnsureSupported({k});";
-                    w.WriteLine($$"""
-
-                        /// <summary>Forward with the {{isa.Name}} kernels ({{isa.Description}}); throws if the CPU lacks them.</summary>
-                        public void Forward{{isa.Name}}({{ROSpan}}<float> x, {{Span}}<float> logits)
-                        {
-                            {{ensure}}
-                            ForwardCore({{k}}, x, logits, probabilities: false);
-                        }
-
-                        /// <summary>Probabilities with the {{isa.Name}} kernels.</summary>
-                        public void Probabilities{{isa.Name}}({{ROSpan}}<float> x, {{Span}}<float> probabilities)
-                        {
-                            {{ensure}}
-                            ForwardCore({{k}}, x, probabilities, probabilities: true);
-                        }
-
-                        /// <summary>Predict with the {{isa.Name}} kernels.</summary>
-                        public void Predict{{isa.Name}}({{ROSpan}}<float> x, {{Span}}<int> predictions)
-                        {
-                            {{ensure}}
-                            PredictCore<float>({{k}}, x, predictions);
-                        }
-
-                        /// <summary>LossAndGradient with the {{isa.Name}} kernels.</summary>
-                        public float LossAndGradient{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{Span}}<float> dW, {{Span}}<float> db)
-                        {
-                            {{ensure}}
-                            return LossAndGradientCore<float>({{k}}, x, labels, default, default, dW, db).Loss;
-                        }
-
-                        /// <summary>LossAndGradientSoft with the {{isa.Name}} kernels.</summary>
-                        public float LossAndGradientSoft{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<float> targets, {{Span}}<float> dW, {{Span}}<float> db)
-                        {
-                            {{ensure}}
-                            return LossAndGradientCore<float>({{k}}, x, default, default, targets, dW, db).Loss;
-                        }
-
-                        /// <summary>TrainStep with the {{isa.Name}} kernels.</summary>
-                        public float TrainStep{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<int> labels, float learningRate)
-                        {
-                            {{ensure}}
-                            return TrainStepCore<float>({{k}}, x, labels, default, learningRate).Loss;
-                        }
-
-                        /// <summary>Predict on byte pixels with the {{isa.Name}} kernels.</summary>
-                        public void Predict{{isa.Name}}({{ROSpan}}<byte> pixels, {{Span}}<int> predictions)
-                        {
-                            {{ensure}}
-                            PredictCore<byte>({{k}}, pixels, predictions);
-                        }
-
-                        /// <summary>LossAndGradient over rows of a data set with the {{isa.Name}} kernels.</summary>
-                        public {{G}}.BatchResult LossAndGradient{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{Span}}<float> dW, {{Span}}<float> db)
-                        {
-                            {{ensure}}
-                            return LossAndGradientCore<float>({{k}}, x, labels, rows, default, dW, db);
-                        }
-
-                        /// <summary>LossAndGradient over rows of byte pixels with the {{isa.Name}} kernels.</summary>
-                        public {{G}}.BatchResult LossAndGradient{{isa.Name}}({{ROSpan}}<byte> pixels, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{Span}}<float> dW, {{Span}}<float> db)
-                        {
-                            {{ensure}}
-                            return LossAndGradientCore<byte>({{k}}, pixels, labels, rows, default, dW, db);
-                        }
-
-                        /// <summary>TrainStep over rows of a data set with the {{isa.Name}} kernels.</summary>
-                        public {{G}}.BatchResult TrainStep{{isa.Name}}({{ROSpan}}<float> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
-                        {
-                            {{ensure}}
-                            return TrainStepCore<float>({{k}}, x, labels, rows, learningRate);
-                        }
-
-                        /// <summary>TrainStep over rows of byte pixels with the {{isa.Name}} kernels.</summary>
-                        public {{G}}.BatchResult TrainStep{{isa.Name}}({{ROSpan}}<byte> pixels, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
-                        {
-                            {{ensure}}
-                            return TrainStepCore<byte>({{k}}, pixels, labels, rows, learningRate);
-                        }
+                    w.WriteLine("""
+                        using KernelIsa = global::GenSoftmax.KernelIsa;
+                        using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
                         """);
+                    w.WriteLine();
+                    w.WriteLine($"/// <summary>{spec.FullName}'s kernels, by variant.</summary>");
+                    using (w.Block("file static class ModelKernels"))
+                    {
+                        w.WriteLine("""
+                            public static void Logits<T>(KernelIsa isa, ref float w, ref float b, ref T x, ref nuint offs, int count, ref float blk)
+                                where T : unmanaged
+                            {
+                                if (typeof(T) == typeof(float))
+                                {
+                                    ref float xf = ref Unsafe.As<T, float>(ref x);
+                                    switch (isa)
+                                    {
+                                        case KernelIsa.Avx512: Avx512.ModelKernels.LogitsF32(ref w, ref b, ref xf, ref offs, count, ref blk); break;
+                                        case KernelIsa.Avx2: Avx2.ModelKernels.LogitsF32(ref w, ref b, ref xf, ref offs, count, ref blk); break;
+                                        default: Portable.ModelKernels.LogitsF32(ref w, ref b, ref xf, ref offs, count, ref blk); break;
+                                    }
+                                }
+                                else
+                                {
+                                    ref byte xb = ref Unsafe.As<T, byte>(ref x);
+                                    switch (isa)
+                                    {
+                                        case KernelIsa.Avx512: Avx512.ModelKernels.LogitsU8(ref w, ref b, ref xb, ref offs, count, ref blk); break;
+                                        case KernelIsa.Avx2: Avx2.ModelKernels.LogitsU8(ref w, ref b, ref xb, ref offs, count, ref blk); break;
+                                        default: Portable.ModelKernels.LogitsU8(ref w, ref b, ref xb, ref offs, count, ref blk); break;
+                                    }
+                                }
+                            }
+
+                            public static void Gradient<T>(
+                                KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+                                where T : unmanaged
+                            {
+                                if (typeof(T) == typeof(float))
+                                {
+                                    ref float xf = ref Unsafe.As<T, float>(ref x);
+                                    switch (isa)
+                                    {
+                                        case KernelIsa.Avx512: Avx512.ModelKernels.GradientF32(ref xf, ref offs, ref next, count, ref g, ref dW, first); break;
+                                        case KernelIsa.Avx2: Avx2.ModelKernels.GradientF32(ref xf, ref offs, ref next, count, ref g, ref dW, first); break;
+                                        default: Portable.ModelKernels.GradientF32(ref xf, ref offs, ref next, count, ref g, ref dW, first); break;
+                                    }
+                                }
+                                else
+                                {
+                                    ref byte xb = ref Unsafe.As<T, byte>(ref x);
+                                    switch (isa)
+                                    {
+                                        case KernelIsa.Avx512: Avx512.ModelKernels.GradientU8(ref xb, ref offs, ref next, count, ref g, ref dW, first); break;
+                                        case KernelIsa.Avx2: Avx2.ModelKernels.GradientU8(ref xb, ref offs, ref next, count, ref g, ref dW, first); break;
+                                        default: Portable.ModelKernels.GradientU8(ref xb, ref offs, ref next, count, ref g, ref dW, first); break;
+                                    }
+                                }
+                            }
+
+                            public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, float scale)
+                            {
+                                switch (isa)
+                                {
+                                    case KernelIsa.Avx512: Avx512.ModelKernels.Softmax(ref blk, count, ref m, ref sums, scale); break;
+                                    case KernelIsa.Avx2: Avx2.ModelKernels.Softmax(ref blk, count, ref m, ref sums, scale); break;
+                                    default: Portable.ModelKernels.Softmax(ref blk, count, ref m, ref sums, scale); break;
+                                }
+                            }
+
+                            public static int LossRows(
+                                KernelIsa isa, ref float blk, int count, ref int y, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
+                                isa switch
+                                {
+                                    KernelIsa.Avx512 => Avx512.ModelKernels.LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale),
+                                    KernelIsa.Avx2 => Avx2.ModelKernels.LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale),
+                                    _ => Portable.ModelKernels.LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale),
+                                };
+                            """);
+                    }
                 }
-
-                w.WriteLine();
-                EmitDrivers(w, spec);
-            }
-
-            private static void EmitDrivers(SourceWriter w, ModelSpec spec)
-            {
-                w.WriteLine($$"""
-                    // ---- Drivers: argument checks, row blocks, and one switch on the variant per block of RowBlock rows. ----
-
-                    private void ForwardCore({{G}}.KernelIsa isa, {{ROSpan}}<float> x, {{Span}}<float> output, bool probabilities)
-                    {
-                        int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
-                        {{Guard}}.Length(output.Length, probabilities ? "probabilities" : "logits", n, ClassCount);
-                        {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
-                        {{Span}}<float> m = stackalloc float[RowBlock];
-                        {{Span}}<float> logS = stackalloc float[RowBlock];
-                        for (int r0 = 0; r0 < n; r0 += RowBlock)
-                        {
-                            int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(default, r0, n, offs);
-                            Logits<float>(isa, x, offs, count, blk);
-                            if (probabilities)
-                            {
-                                Softmax(isa, blk, count, m, logS, 1f);
-                            }
-
-                            for (int i = 0; i < count; i++)
-                            {
-                                blk.Slice(i * ClassStride, ClassCount).CopyTo(output.Slice((r0 + i) * ClassCount, ClassCount));
-                            }
-                        }
-                    }
-
-                    private void PredictCore<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{Span}}<int> predictions)
-                        where T : unmanaged
-                    {
-                        int n = {{Guard}}.Rows(x.Length, InputCount, nameof(x));
-                        {{Guard}}.Length(predictions.Length, nameof(predictions), n);
-                        {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
-                        for (int r0 = 0; r0 < n; r0 += RowBlock)
-                        {
-                            int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(default, r0, n, offs);
-                            Logits(isa, x, offs, count, blk);
-                            for (int i = 0; i < count; i++)
-                            {
-                                // argmax of the logits: softmax is monotonic, so it is not computed. First index wins ties.
-                                {{ROSpan}}<float> o = blk.Slice(i * ClassStride, ClassCount);
-                                int best = 0;
-                                for (int c = 1; c < ClassCount; c++)
-                                {
-                                    if (o[c] > o[best])
-                                    {
-                                        best = c;
-                                    }
-                                }
-
-                                predictions[r0 + i] = best;
-                            }
-                        }
-                    }
-
-                    // Mean cross-entropy from the logits, never from probabilities, and its gradient:
-                    //   m = max(o);  loss = sum_c t_c ((m - o_c) + log sum exp(o - m));  dL/do = (softmax(o) - t) / n
-                    //   dW = dL/do^T X,  db = column sums of dL/do.
-                    // Hard labels are t = onehot(y). Row blocks keep dL/do on the stack; dW accumulates block by block.
-                    private {{G}}.BatchResult LossAndGradientCore<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, {{ROSpan}}<float> targets, {{Span}}<float> dW, {{Span}}<float> db)
-                        where T : unmanaged
-                    {
-                        string xName = typeof(T) == typeof(byte) ? "pixels" : "x";
-                        int available = {{Guard}}.Rows(x.Length, InputCount, xName);
-                        bool soft = labels.IsEmpty && !targets.IsEmpty;
-                        int n = rows.IsEmpty ? available : rows.Length;
-                        {{Guard}}.NotEmpty(n, rows.IsEmpty ? xName : nameof(rows));
-                        {{Guard}}.Length(dW.Length, nameof(dW), ClassCount, InputCount);
-                        {{Guard}}.Length(db.Length, nameof(db), ClassCount);
-                        if (soft)
-                        {
-                            {{Guard}}.Length(targets.Length, nameof(targets), n, ClassCount);
-                        }
-                        else
-                        {
-                            {{Guard}}.LabelCount(labels.Length, available, xName);
-                            {{Guard}}.RowIndices(rows, available, nameof(rows));
-                            {{Guard}}.Labels(labels, rows, n, ClassCount, nameof(labels));
-                        }
-
-                        {{Span}}<float> blk = stackalloc float[RowBlock * ClassStride];
-                        {{Span}}<nuint> offs = stackalloc nuint[RowBlock + PrefetchRows];
-                        {{Span}}<nuint> next = stackalloc nuint[RowBlock];
-                        {{Span}}<int> ys = stackalloc int[RowBlock];
-                        {{Span}}<float> m = stackalloc float[RowBlock];
-                        {{Span}}<float> pre = stackalloc float[RowBlock];
-                        {{Span}}<float> logS = stackalloc float[RowBlock];
-                        {{Span}}<double> dot = stackalloc double[RowBlock];
-                        {{Span}}<double> tsum = stackalloc double[RowBlock];
-                        {{Span}}<float> dbAcc = stackalloc float[ClassStride]; // db with the pad lanes, which stay 0
-                        dbAcc.Clear();
-                        float scale = 1f / n;
-                        // Pixels enter the kernels as 0..255; their 1/255 is folded into dL/do before the gradient pass.
-                        float gScale = typeof(T) == typeof(byte) ? PixelScale : 1f;
-                        double loss = 0;
-                        int correct = 0;
-                        for (int r0 = 0; r0 < n; r0 += RowBlock)
-                        {
-                            int count = global::System.Math.Min(RowBlock, n - r0);
-                            RowOffsets(rows, r0, n, offs);
-                            Logits(isa, x, offs, count, blk);
-                            if (soft)
-                            {
-                                // sum_c t_c (m - o_c) = m tsum - sum_c t_c o_c: the dot product is taken before softmax
-                                // overwrites the logits, in double, where t_c o_c is exact.
-                                for (int i = 0; i < count; i++)
-                                {
-                                    {{ROSpan}}<float> o = blk.Slice(i * ClassStride, ClassCount);
-                                    {{ROSpan}}<float> t = targets.Slice((r0 + i) * ClassCount, ClassCount);
-                                    double d = 0, ts = 0;
-                                    for (int c = 0; c < ClassCount; c++)
-                                    {
-                                        d += (double)t[c] * o[c];
-                                        ts += t[c];
-                                    }
-
-                                    dot[i] = d;
-                                    tsum[i] = ts;
-                                }
-
-                                Softmax(isa, blk, count, m, logS, scale);
-                                global::GenSoftmax.Internal.Blas.Log(logS.Slice(0, count));
-                                for (int i = 0; i < count; i++)
-                                {
-                                    loss += (tsum[i] * m[i]) - dot[i] + (tsum[i] * logS[i]);
-                                    {{Span}}<float> gi = blk.Slice(i * ClassStride, ClassCount);
-                                    {{ROSpan}}<float> t = targets.Slice((r0 + i) * ClassCount, ClassCount);
-                                    for (int c = 0; c < ClassCount; c++)
-                                    {
-                                        gi[c] -= t[c] * scale;
-                                        dbAcc[c] += gi[c];
-                                        gi[c] *= gScale;
-                                    }
-                                }
-                            }
-                            else
-                            {
-                                for (int i = 0; i < count; i++)
-                                {
-                                    ys[i] = labels[rows.IsEmpty ? r0 + i : rows[r0 + i]];
-                                }
-
-                                correct += LossRows(isa, blk, count, ys, pre, logS, dbAcc, scale, gScale);
-                                global::GenSoftmax.Internal.Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
-                                for (int i = 0; i < count; i++)
-                                {
-                                    loss += (double)pre[i] + logS[i];
-                                }
-                            }
-
-                            // The next block's rows (clamped to the batch's last row), for the gradient pass to prefetch.
-                            RowOffsets(rows, r0 + RowBlock, n, next);
-                            Gradient(isa, x, offs, next, count, blk, dW, first: r0 == 0);
-                        }
-
-                        dbAcc.Slice(0, ClassCount).CopyTo(db);
-                        return new {{G}}.BatchResult((float)(loss / n), correct, n);
-                    }
-
-                    private {{G}}.BatchResult TrainStepCore<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{ROSpan}}<int> labels, {{ROSpan}}<int> rows, float learningRate)
-                        where T : unmanaged
-                    {
-                        {{Guard}}.LearningRate(learningRate);
-                        float[] gradW = _gradW ??= new float[ClassCount * InputCount];
-                        float[] gradB = _gradB ??= new float[ClassCount];
-                        {{G}}.BatchResult result = LossAndGradientCore(isa, x, labels, rows, default, gradW, gradB);
-                        // SGD: W -= lr dW, b -= lr db.
-                        global::GenSoftmax.Internal.Blas.Axpy(-learningRate, gradW, _weights);
-                        global::GenSoftmax.Internal.Blas.Axpy(-learningRate, gradB, _bias);
-                        return result;
-                    }
-
-                    // Offsets of rows r0, r0 + 1, ... of the batch, as many as offs holds, clamped to the batch's last row:
-                    // a block's rows followed by PrefetchRows more for the logits kernel's prefetch, or the next block's
-                    // rows for the gradient kernel's.
-                    private static void RowOffsets({{ROSpan}}<int> rows, int r0, int n, {{Span}}<nuint> offs)
-                    {
-                        for (int i = 0; i < offs.Length; i++)
-                        {
-                            int r = global::System.Math.Min(r0 + i, n - 1);
-                            offs[i] = (nuint)(uint)(rows.IsEmpty ? r : rows[r]) * (nuint)InputCount;
-                        }
-                    }
-
-                    private void Logits<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{ROSpan}}<nuint> offs, int count, {{Span}}<float> blk)
-                        where T : unmanaged
-                    {
-                        ref float w = ref {{MM}}.GetArrayDataReference(_weights);
-                        ref float b = ref {{MM}}.GetArrayDataReference(_bias);
-                        ref nuint o = ref {{MM}}.GetReference(offs);
-                        ref float dst = ref {{MM}}.GetReference(blk);
-                        if (typeof(T) == typeof(float))
-                        {
-                            ref float xf = ref {{Unsafe}}.As<T, float>(ref {{MM}}.GetReference(x));
-                            switch (isa)
-                            {
-                                case {{G}}.KernelIsa.Avx512: LogitsF32Avx512(ref w, ref b, ref xf, ref o, count, ref dst); break;
-                                case {{G}}.KernelIsa.Avx2: LogitsF32Avx2(ref w, ref b, ref xf, ref o, count, ref dst); break;
-                                default: LogitsF32Portable(ref w, ref b, ref xf, ref o, count, ref dst); break;
-                            }
-                        }
-                        else
-                        {
-                            ref byte xb = ref {{Unsafe}}.As<T, byte>(ref {{MM}}.GetReference(x));
-                            switch (isa)
-                            {
-                                case {{G}}.KernelIsa.Avx512: LogitsU8Avx512(ref w, ref b, ref xb, ref o, count, ref dst); break;
-                                case {{G}}.KernelIsa.Avx2: LogitsU8Avx2(ref w, ref b, ref xb, ref o, count, ref dst); break;
-                                default: LogitsU8Portable(ref w, ref b, ref xb, ref o, count, ref dst); break;
-                            }
-                        }
-                    }
-
-                    private static void Gradient<T>({{G}}.KernelIsa isa, {{ROSpan}}<T> x, {{ROSpan}}<nuint> offs, {{ROSpan}}<nuint> next, int count, {{ROSpan}}<float> g, {{Span}}<float> dW, bool first)
-                        where T : unmanaged
-                    {
-                        ref nuint o = ref {{MM}}.GetReference(offs);
-                        ref nuint p = ref {{MM}}.GetReference(next);
-                        ref float gr = ref {{MM}}.GetReference(g);
-                        ref float d = ref {{MM}}.GetReference(dW);
-                        if (typeof(T) == typeof(float))
-                        {
-                            ref float xf = ref {{Unsafe}}.As<T, float>(ref {{MM}}.GetReference(x));
-                            switch (isa)
-                            {
-                                case {{G}}.KernelIsa.Avx512: GradientF32Avx512(ref xf, ref o, ref p, count, ref gr, ref d, first); break;
-                                case {{G}}.KernelIsa.Avx2: GradientF32Avx2(ref xf, ref o, ref p, count, ref gr, ref d, first); break;
-                                default: GradientF32Portable(ref xf, ref o, ref p, count, ref gr, ref d, first); break;
-                            }
-                        }
-                        else
-                        {
-                            ref byte xb = ref {{Unsafe}}.As<T, byte>(ref {{MM}}.GetReference(x));
-                            switch (isa)
-                            {
-                                case {{G}}.KernelIsa.Avx512: GradientU8Avx512(ref xb, ref o, ref p, count, ref gr, ref d, first); break;
-                                case {{G}}.KernelIsa.Avx2: GradientU8Avx2(ref xb, ref o, ref p, count, ref gr, ref d, first); break;
-                                default: GradientU8Portable(ref xb, ref o, ref p, count, ref gr, ref d, first); break;
-                            }
-                        }
-                    }
-
-                    private static void Softmax({{G}}.KernelIsa isa, {{Span}}<float> blk, int count, {{Span}}<float> m, {{Span}}<float> logS, float scale)
-                    {
-                        ref float b = ref {{MM}}.GetReference(blk);
-                        ref float mr = ref {{MM}}.GetReference(m);
-                        ref float l = ref {{MM}}.GetReference(logS);
-                        switch (isa)
-                        {
-                            case {{G}}.KernelIsa.Avx512: SoftmaxAvx512(ref b, count, ref mr, ref l, scale); break;
-                            case {{G}}.KernelIsa.Avx2: SoftmaxAvx2(ref b, count, ref mr, ref l, scale); break;
-                            default: SoftmaxPortable(ref b, count, ref mr, ref l, scale); break;
-                        }
-                    }
-
-                    private static int LossRows({{G}}.KernelIsa isa, {{Span}}<float> blk, int count, {{ROSpan}}<int> labels, {{Span}}<float> pre, {{Span}}<float> logS, {{Span}}<float> db, float scale, float gScale)
-                    {
-                        ref float b = ref {{MM}}.GetReference(blk);
-                        ref int y = ref {{MM}}.GetReference(labels);
-                        ref float p = ref {{MM}}.GetReference(pre);
-                        ref float l = ref {{MM}}.GetReference(logS);
-                        ref float d = ref {{MM}}.GetReference(db);
-                        return isa switch
-                        {
-                            {{G}}.KernelIsa.Avx512 => LossRowsAvx512(ref b, count, ref y, ref p, ref l, ref d, scale, gScale),
-                            {{G}}.KernelIsa.Avx2 => LossRowsAvx2(ref b, count, ref y, ref p, ref l, ref d, scale, gScale),
-                            _ => LossRowsPortable(ref b, count, ref y, ref p, ref l, ref d, scale, gScale),
-                        };
-                    }
-                    """);
             }
         }
     }

@@ -41,17 +41,15 @@ namespace GenSoftmax.Generator
         public Scope Block(string header)
         {
             WriteLine(header);
-            return Open(null);
+            return Block();
         }
 
         /// <summary>Writes an opening brace and indents until the returned scope is disposed.</summary>
-        public Scope Block() => Open(null);
-
-        private Scope Open(string? closeSuffix)
+        public Scope Block()
         {
             WriteLine("{");
             _indent++;
-            return new Scope(this, closeSuffix);
+            return new Scope(this);
         }
 
         public override string ToString() => _sb.ToString();
@@ -59,18 +57,16 @@ namespace GenSoftmax.Generator
         internal readonly struct Scope : IDisposable
         {
             private readonly SourceWriter _writer;
-            private readonly string? _suffix;
 
-            public Scope(SourceWriter writer, string? suffix)
+            public Scope(SourceWriter writer)
             {
                 _writer = writer;
-                _suffix = suffix;
             }
 
             public void Dispose()
             {
                 _writer._indent--;
-                _writer.WriteLine("}" + _suffix);
+                _writer.WriteLine("}");
             }
         }
     }

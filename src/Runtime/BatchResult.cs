@@ -1,6 +1,6 @@
 namespace GenSoftmax
 {
-    /// <summary>What one batch of training saw: its mean loss and how many of its rows the model already classified right.</summary>
+    /// <summary>What the model made of one batch: its mean loss and how many of its rows it classified right.</summary>
     /// <param name="Loss">Mean cross-entropy of the batch, before any update.</param>
     /// <param name="Correct">Rows whose argmax logit (first on ties) was the label, before any update.</param>
     /// <param name="Count">Rows in the batch.</param>

@@ -2,81 +2,82 @@ namespace GenSoftmax.Generator.Emit
 {
     /// <summary>
     /// What distinguishes one instruction-set variant from another. The kernel emitter writes every variant from
-    /// one of these, so the variants differ in this table, never in hand-copied bodies.
+    /// one of these, so the variants differ in this table, never in hand-copied bodies. Each variant's kernels sit
+    /// in a namespace of their own whose <c>using</c> aliases (<see cref="Aliases"/>) name its vector types, so the
+    /// kernel text reads the same in every variant: <c>V</c> is the vector of floats, <c>Vec</c> its static class.
     /// </summary>
     internal sealed class IsaProfile
     {
         private const string Intrinsics = "global::System.Runtime.Intrinsics";
-        private const string X86 = "global::System.Runtime.Intrinsics.X86";
-        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
 
         public static readonly IsaProfile Avx512 = new IsaProfile(
             name: "Avx512",
-            vector: Intrinsics + ".Vector512",
+            vectorType: Intrinsics + ".Vector512",
             lanes: 16,
             maxClassBlock: 12, // 32 zmm registers: 2 x 12 accumulators + 2 inputs + 1 weight
-            fma: (a, b, c) => $"{X86}.Avx512F.FusedMultiplyAdd({a}, {b}, {c})",
+            fma: (a, b, c) => $"X86.Avx512F.FusedMultiplyAdd({a}, {b}, {c})",
             // 16 bytes -> 16 int32 (vpmovzxbd) -> 16 float (vcvtdq2ps)
-            loadBytes: (r, o) => $"{X86}.Avx512F.ConvertToVector512Single({X86}.Avx512F.ConvertToVector512Int32({Intrinsics}.Vector128.LoadUnsafe(ref {r}, {o})))",
+            loadBytes: "X86.Avx512F.ConvertToVector512Single(X86.Avx512F.ConvertToVector512Int32(V128.LoadUnsafe(ref x, offset)))",
             description: "AVX-512F, 16 float lanes, FMA",
-            foldTo128: a => $"{Intrinsics}.Vector256.GetLower({Intrinsics}.Vector512.GetLower({a}) + {Intrinsics}.Vector512.GetUpper({a})) + {Intrinsics}.Vector256.GetUpper({Intrinsics}.Vector512.GetLower({a}) + {Intrinsics}.Vector512.GetUpper({a}))");
+            foldTo128: "F256 h = Vec.GetLower(a) + Vec.GetUpper(a);\nreturn V256.GetLower(h) + V256.GetUpper(h);");
 
         public static readonly IsaProfile Avx2 = new IsaProfile(
             name: "Avx2",
-            vector: Intrinsics + ".Vector256",
+            vectorType: Intrinsics + ".Vector256",
             lanes: 8,
             maxClassBlock: 6, // 16 ymm registers: 2 x 6 accumulators + 2 inputs + 1 weight
-            fma: (a, b, c) => $"{X86}.Fma.MultiplyAdd({a}, {b}, {c})",
+            fma: (a, b, c) => $"X86.Fma.MultiplyAdd({a}, {b}, {c})",
             // 8 bytes (one 64-bit read, never past the row) -> 8 int32 (vpmovzxbd) -> 8 float
-            loadBytes: (r, o) => $"{X86}.Avx.ConvertToVector256Single({X86}.Avx2.ConvertToVector256Int32({Intrinsics}.Vector128.AsByte({Intrinsics}.Vector128.CreateScalar({Unsafe}.ReadUnaligned<ulong>(ref {Unsafe}.Add(ref {r}, {o}))))))",
+            loadBytes: "X86.Avx.ConvertToVector256Single(X86.Avx2.ConvertToVector256Int32(\n    V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, offset))))))",
             description: "AVX2 + FMA3, 8 float lanes",
-            foldTo128: a => $"{Intrinsics}.Vector256.GetLower({a}) + {Intrinsics}.Vector256.GetUpper({a})");
+            foldTo128: "return Vec.GetLower(a) + Vec.GetUpper(a);");
 
         public static readonly IsaProfile Portable = new IsaProfile(
             name: "Portable",
-            vector: Intrinsics + ".Vector128",
+            vectorType: Intrinsics + ".Vector128",
             lanes: 4,
             maxClassBlock: 6, // sized for 16 registers (x64 SSE); ARM64 has 32
             // Fused where the CPU has FMA, multiply-then-add where it does not: never a software fallback.
-            fma: (a, b, c) => $"{Intrinsics}.Vector128.MultiplyAddEstimate({a}, {b}, {c})",
+            fma: (a, b, c) => $"Vec.MultiplyAddEstimate({a}, {b}, {c})",
             // 4 bytes (one 32-bit read) -> widened twice -> 4 float
-            loadBytes: (r, o) => $"{Intrinsics}.Vector128.ConvertToSingle({Intrinsics}.Vector128.WidenLower({Intrinsics}.Vector128.WidenLower({Intrinsics}.Vector128.AsByte({Intrinsics}.Vector128.CreateScalar({Unsafe}.ReadUnaligned<uint>(ref {Unsafe}.Add(ref {r}, {o})))))))",
+            loadBytes: "V128.ConvertToSingle(V128.WidenLower(V128.WidenLower(\n    V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, offset)))))))",
             description: "Vector128 (SSE, AdvSimd or software), 4 float lanes");
 
         public static readonly IsaProfile[] All = { Avx512, Avx2, Portable };
 
+        private readonly System.Func<string, string, string, string> _fma;
+
         private IsaProfile(
             string name,
-            string vector,
+            string vectorType,
             int lanes,
             int maxClassBlock,
             System.Func<string, string, string, string> fma,
-            System.Func<string, string, string> loadBytes,
+            string loadBytes,
             string description,
-            System.Func<string, string>? foldTo128 = null)
+            string? foldTo128 = null)
         {
-            FoldTo128 = foldTo128;
             Name = name;
-            Vector = vector;
-            VectorOfFloat = vector + "<float>";
+            VectorType = vectorType;
             Lanes = lanes;
             MaxClassBlock = maxClassBlock;
             _fma = fma;
-            _loadBytes = loadBytes;
+            LoadBytesBody = loadBytes;
             Description = description;
+            FoldTo128Body = foldTo128;
         }
 
-        private readonly System.Func<string, string, string, string> _fma;
-        private readonly System.Func<string, string, string> _loadBytes;
-
-        /// <summary>Suffix of the variant's methods and name of its KernelIsa member.</summary>
+        /// <summary>Name of the variant's namespace and of its KernelIsa member.</summary>
         public string Name { get; }
 
-        /// <summary>The static vector class, e.g. global::System.Runtime.Intrinsics.Vector512.</summary>
-        public string Vector { get; }
+        /// <summary>The static vector class, e.g. global::System.Runtime.Intrinsics.Vector512, aliased <c>Vec</c>.</summary>
+        public string VectorType { get; }
 
-        /// <summary>The vector type, e.g. global::System.Runtime.Intrinsics.Vector512&lt;float&gt;.</summary>
-        public string VectorOfFloat { get; }
+        /// <summary>The vector of floats, as the kernels spell it (an alias).</summary>
+        public string V => "V";
+
+        /// <summary>The static vector class, as the kernels spell it (an alias).</summary>
+        public string Vec => "Vec";
 
         public int Lanes { get; }
 
@@ -85,19 +86,38 @@ namespace GenSoftmax.Generator.Emit
 
         public string Description { get; }
 
+        /// <summary>Body of <c>LoadBytes(ref byte x, nuint offset)</c>: one vector of floats from bytes.</summary>
+        public string LoadBytesBody { get; }
+
         /// <summary>
-        /// Sums the halves of an accumulator down to one Vector128, for variants whose CPUs have SSE3's horizontal
-        /// add; null where the portable path must not assume x86 (it reduces with VectorNNN.Sum instead).
+        /// Body of <c>Fold(V a)</c>, which sums the halves of an accumulator down to one Vector128, for variants whose
+        /// CPUs have SSE3's horizontal add; null where the portable path must not assume x86 (it reduces with Vec.Sum).
         /// </summary>
-        public System.Func<string, string>? FoldTo128 { get; }
+        public string? FoldTo128Body { get; }
+
+        /// <summary>The <c>using</c> aliases at the top of the variant's namespace.</summary>
+        public string Aliases => $"""
+            using V = {VectorType}<float>;
+            using VI = {VectorType}<int>;
+            using Vec = {VectorType};
+            using V128 = {Intrinsics}.Vector128;
+            using V256 = {Intrinsics}.Vector256;
+            using F128 = {Intrinsics}.Vector128<float>;
+            using F256 = {Intrinsics}.Vector256<float>;
+            using X86 = {Intrinsics}.X86;
+            using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
+            using Bits = global::System.Numerics.BitOperations;
+            using Lanes = global::GenSoftmax.Internal.Lanes;
+            using Prefetch = global::GenSoftmax.Internal.Prefetch;
+            """;
 
         /// <summary>a * b + c.</summary>
         public string Fma(string a, string b, string c) => _fma(a, b, c);
 
         /// <summary>Loads one vector of floats from float (or byte) data at ref + offset.</summary>
         public string Load(InputKind input, string reference, string offset) => input == InputKind.Float
-            ? $"{Vector}.LoadUnsafe(ref {reference}, {offset})"
-            : _loadBytes(reference, offset);
+            ? $"Vec.LoadUnsafe(ref {reference}, {offset})"
+            : $"LoadBytes(ref {reference}, {offset})";
     }
 
     /// <summary>The element type of the input rows.</summary>

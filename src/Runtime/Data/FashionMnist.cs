@@ -56,11 +56,11 @@ namespace GenSoftmax.Data
         /// <exception cref="DatasetNotFoundException">The files were not found.</exception>
         /// <exception cref="InvalidDataException">A file is not valid IDX data, the images are not 28x28, the image and
         /// label counts differ, or a label is not in 0..9.</exception>
-        public static (LabeledImages Train, LabeledImages Test) Load(string? directory = null) =>
+        public static (LabeledData Train, LabeledData Test) Load(string? directory = null) =>
             LoadFrom(Locate(directory));
 
         /// <summary>Loads the training and test sets with the search inputs given explicitly (for tests).</summary>
-        internal static (LabeledImages Train, LabeledImages Test) Load(
+        internal static (LabeledData Train, LabeledData Test) Load(
             string? directory, string? environmentValue, string defaultDirectory) =>
             LoadFrom(Locate(directory, environmentValue, defaultDirectory));
 
@@ -103,14 +103,14 @@ namespace GenSoftmax.Data
         }
 
         /// <summary>Loads both splits from a directory that holds the four files.</summary>
-        internal static (LabeledImages Train, LabeledImages Test) LoadFrom(string directory)
+        internal static (LabeledData Train, LabeledData Test) LoadFrom(string directory)
         {
-            LabeledImages train = LoadSplit(directory, TrainImagesFile, TrainLabelsFile);
-            LabeledImages test = LoadSplit(directory, TestImagesFile, TestLabelsFile);
+            LabeledData train = LoadSplit(directory, TrainImagesFile, TrainLabelsFile);
+            LabeledData test = LoadSplit(directory, TestImagesFile, TestLabelsFile);
             return (train, test);
         }
 
-        private static LabeledImages LoadSplit(string directory, string imagesName, string labelsName)
+        private static LabeledData LoadSplit(string directory, string imagesName, string labelsName)
         {
             string imagesPath = Resolve(directory, imagesName) ?? throw MissingAfterLocate(directory, imagesName);
             string labelsPath = Resolve(directory, labelsName) ?? throw MissingAfterLocate(directory, labelsName);
@@ -143,7 +143,7 @@ namespace GenSoftmax.Data
                 labels[i] = label;
             }
 
-            return new LabeledImages(pixels, labels, rows, cols);
+            return LabeledData.FromImages(pixels, labels, rows, cols);
         }
 
         /// <summary>The path of <paramref name="name"/>.gz or else <paramref name="name"/> in the directory, or null.</summary>

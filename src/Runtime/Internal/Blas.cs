@@ -1,12 +1,10 @@
 using System;
-using System.ComponentModel;
 using System.Numerics.Tensors;
 
 namespace GenSoftmax.Internal
 {
-    /// <summary>Element-wise helpers the generated models call. Not for direct use.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public static class Blas
+    /// <summary>Element-wise helpers of the drivers and the trainer.</summary>
+    internal static class Blas
     {
         /// <summary>y += alpha * x.</summary>
         public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)

@@ -3,9 +3,8 @@ using System.ComponentModel;
 
 namespace GenSoftmax.Internal
 {
-    /// <summary>Argument checks shared by every generated model. Not for direct use.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public static class Guard
+    /// <summary>Argument checks shared by every model. Messages are formatted only on failure, so a passing check allocates nothing.</summary>
+    internal static class Guard
     {
         /// <summary>Checks that <paramref name="length"/> holds whole rows of <paramref name="width"/> and returns the row count.</summary>
         public static int Rows(int length, int width, string name)
@@ -32,9 +31,15 @@ namespace GenSoftmax.Internal
             }
         }
 
-        /// <summary>Checks that there is one label per row of the data.</summary>
-        public static void LabelCount(int labels, int rows, string dataName)
+        /// <summary>Checks that there is one label per row of the data, and that there are labels at all.</summary>
+        public static void HasLabels(int labels, int rows, string dataName)
         {
+            if (labels == 0 && rows > 0)
+            {
+                throw new ArgumentException(
+                    "The batch has no labels or targets: describe it with Batch.WithLabels(labels) or Batch.WithTargets(targets).", "batch");
+            }
+
             if (labels != rows)
             {
                 throw new ArgumentException(
@@ -47,7 +52,7 @@ namespace GenSoftmax.Internal
         {
             if (n == 0)
             {
-                throw new ArgumentException($"{name} is empty: a batch needs at least one row.", name);
+                throw new ArgumentException($"{name} is empty: a loss needs at least one row.", name);
             }
         }
 
@@ -65,11 +70,11 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>Checks the labels a batch reads (all of them, or those named by <paramref name="rows"/>).</summary>
-        public static void Labels(ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, int n, int classes, string name)
+        public static void Labels(ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, bool hasRows, int n, int classes, string name)
         {
             for (int i = 0; i < n; i++)
             {
-                int row = rows.IsEmpty ? i : rows[i];
+                int row = hasRows ? rows[i] : i;
                 if ((uint)labels[row] >= (uint)classes)
                 {
                     throw new ArgumentOutOfRangeException(

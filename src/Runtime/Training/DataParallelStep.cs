@@ -4,11 +4,13 @@ using System.Threading;
 namespace GenSoftmax
 {
     /// <summary>
-    /// One SGD step with the batch split across threads, in two phases.
+    /// One optimizer step with the batch split across threads, in two phases; with one thread, the same two phases
+    /// on the calling thread.
     /// 1. Thread t computes the loss and gradient of the t-th contiguous slice of the batch's rows into its own
     ///    buffers.
-    /// 2. After all have finished, thread t applies the update to its own slice of the weights (and thread 0 to the
-    ///    bias): W[j] -= lr Σ_u (n_u / n) dW_u[j], summed in thread order u = 0, 1, ....
+    /// 2. After all have finished, thread t combines the slices' gradients over its own slice of the weights (and
+    ///    thread 0 over the bias), g[j] = Σ_u (n_u / n) dW_u[j] summed in thread order u = 0, 1, ..., and applies the
+    ///    optimizer's element-wise update to that slice.
     /// Each element is combined by the same arithmetic in the same order whichever thread does it and whenever it
     /// runs, so results are reproducible for a given thread count. Splitting the update keeps the combine off the
     /// critical path: done by the calling thread while the others waited, the 2-thread epoch (784 x 10, bytes) took
@@ -17,7 +19,8 @@ namespace GenSoftmax
     internal sealed class DataParallelStep : IDisposable
     {
         private readonly ISoftmaxModel _model;
-        private readonly TrainData _data;
+        private readonly Sgd _optimizer;
+        private readonly LabeledData _data;
         private readonly int _threads;
         private readonly float[][] _dW;
         private readonly float[][] _db;
@@ -37,13 +40,13 @@ namespace GenSoftmax
         private int _generation;
         private int[] _rows = Array.Empty<int>();
         private int _rowCount;
-        private float _learningRate;
         private volatile bool _stopping;
         private Exception? _failure;
 
-        public DataParallelStep(ISoftmaxModel model, TrainData data, int threads)
+        public DataParallelStep(ISoftmaxModel model, Sgd optimizer, LabeledData data, int threads)
         {
             _model = model;
+            _optimizer = optimizer;
             _data = data;
             _threads = threads;
             _dW = new float[threads][];
@@ -77,7 +80,7 @@ namespace GenSoftmax
             }
         }
 
-        public BatchResult Step(ReadOnlySpan<int> rows, float learningRate)
+        public BatchResult Step(ReadOnlySpan<int> rows)
         {
             // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
             if (_rows.Length < rows.Length)
@@ -87,7 +90,6 @@ namespace GenSoftmax
 
             rows.CopyTo(_rows);
             _rowCount = rows.Length;
-            _learningRate = learningRate;
             int generation = Publish();
             Run(0, generation);
             WaitForAll(_applied, generation);
@@ -97,15 +99,15 @@ namespace GenSoftmax
             }
 
             int n = rows.Length;
-            float lossSum = 0;
+            double lossSum = 0;
             int correct = 0;
             for (int t = 0; t < _threads; t++)
             {
-                lossSum += _results[t * Pad].Loss * _results[t * Pad].Count;
+                lossSum += (double)_results[t * Pad].Loss * _results[t * Pad].Count;
                 correct += _results[t * Pad].Correct;
             }
 
-            return new BatchResult(lossSum / n, correct, n);
+            return new BatchResult((float)(lossSum / n), correct, n);
         }
 
         private int Publish()
@@ -208,10 +210,7 @@ namespace GenSoftmax
                 return;
             }
 
-            ReadOnlySpan<int> rows = _rows.AsSpan(start, size);
-            _results[t * Pad] = _data.Features is not null
-                ? _model.LossAndGradient(_data.Features, _data.Labels, rows, _dW[t], _db[t])
-                : _model.LossAndGradient(_data.Pixels!, _data.Labels, rows, _dW[t], _db[t]);
+            _results[t * Pad] = _model.LossAndGradient(_data.Rows(_rows.AsSpan(start, size)), _dW[t], _db[t]);
         }
 
         /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>
@@ -219,10 +218,14 @@ namespace GenSoftmax
         {
             int start = _weightStart[t];
             int length = _weightStart[t + 1] - start;
-            Internal.Blas.Axpy(-_learningRate, Combine(_dW, start, length), _model.Weights.Slice(start, length));
+            if (length > 0)
+            {
+                _optimizer.UpdateWeights(start, Combine(_dW, start, length));
+            }
+
             if (t == 0)
             {
-                Internal.Blas.Axpy(-_learningRate, Combine(_db, 0, _db[0].Length), _model.Bias);
+                _optimizer.UpdateBias(Combine(_db, 0, _db[0].Length));
             }
         }
 
@@ -246,7 +249,11 @@ namespace GenSoftmax
                 Span<float> g = gradients[u].AsSpan(start, length);
                 if (first)
                 {
-                    Internal.Blas.Scale(g, share);
+                    if (count != _rowCount) // a share of 1 (one slice has every row) would change nothing
+                    {
+                        Internal.Blas.Scale(g, share);
+                    }
+
                     sum = g;
                     first = false;
                 }

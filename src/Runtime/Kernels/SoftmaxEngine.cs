@@ -1,0 +1,343 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using GenSoftmax.Internal;
+
+namespace GenSoftmax.Kernels
+{
+    /// <summary>
+    /// A softmax-regression model whose kernels come from <typeparamref name="TKernels"/>: the parameters, the ISA
+    /// setting, the argument checks and the drivers that walk a batch in blocks of rows, written once for every
+    /// model. The JIT compiles them per kernel struct, so every size is a constant in the code that runs.
+    /// </summary>
+    /// <remarks>For generated code: each <c>[SoftmaxModel]</c> class holds one and forwards <see cref="ISoftmaxModel"/> to it.</remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public sealed class SoftmaxEngine<TKernels> : ISoftmaxModel
+        where TKernels : struct, ISoftmaxKernels
+    {
+        private static int Stride => KernelLayout.ClassStride(TKernels.Classes);
+
+        private static int RowBlock => KernelLayout.RowBlock(TKernels.Classes);
+
+        private const float PixelScale = 1f / 255f;
+
+        private readonly float[] _weights = new float[TKernels.Inputs * TKernels.Classes];
+        private readonly float[] _bias = new float[TKernels.Classes];
+        private KernelIsa _isa = IsaSelection.Default;
+
+        /// <inheritdoc />
+        public int Inputs => TKernels.Inputs;
+
+        /// <inheritdoc />
+        public int Classes => TKernels.Classes;
+
+        /// <inheritdoc />
+        public Span<float> Weights => _weights;
+
+        /// <inheritdoc />
+        public Span<float> Bias => _bias;
+
+        /// <inheritdoc />
+        public KernelIsa Isa
+        {
+            get => _isa;
+            set
+            {
+                IsaSelection.EnsureSupported(value);
+                _isa = value;
+            }
+        }
+
+        /// <inheritdoc />
+        public void Forward(in Batch batch, Span<float> logits)
+        {
+            if (batch.IsPixels)
+            {
+                ForwardCore(batch.Pixels, batch, logits, probabilities: false);
+            }
+            else
+            {
+                ForwardCore(batch.Features, batch, logits, probabilities: false);
+            }
+        }
+
+        /// <inheritdoc />
+        public void Probabilities(in Batch batch, Span<float> probabilities)
+        {
+            if (batch.IsPixels)
+            {
+                ForwardCore(batch.Pixels, batch, probabilities, probabilities: true);
+            }
+            else
+            {
+                ForwardCore(batch.Features, batch, probabilities, probabilities: true);
+            }
+        }
+
+        /// <inheritdoc />
+        public void Predict(in Batch batch, Span<int> predictions)
+        {
+            if (batch.IsPixels)
+            {
+                PredictCore(batch.Pixels, batch, predictions);
+            }
+            else
+            {
+                PredictCore(batch.Features, batch, predictions);
+            }
+        }
+
+        /// <inheritdoc />
+        public BatchResult Loss(in Batch batch) => batch.IsPixels
+            ? LossCore(batch.Pixels, batch, default, default, gradient: false)
+            : LossCore(batch.Features, batch, default, default, gradient: false);
+
+        /// <inheritdoc />
+        public BatchResult LossAndGradient(in Batch batch, Span<float> dW, Span<float> db)
+        {
+            Guard.Length(dW.Length, nameof(dW), TKernels.Classes, TKernels.Inputs);
+            Guard.Length(db.Length, nameof(db), TKernels.Classes);
+            return batch.IsPixels
+                ? LossCore(batch.Pixels, batch, dW, db, gradient: true)
+                : LossCore(batch.Features, batch, dW, db, gradient: true);
+        }
+
+        /// <summary>Checks the inputs and the row list; returns the rows of the batch.</summary>
+        private static int BatchRows(in Batch batch, out int available)
+        {
+            available = Guard.Rows(batch.InputLength, TKernels.Inputs, batch.InputName);
+            if (!batch.HasRows)
+            {
+                return available;
+            }
+
+            Guard.RowIndices(batch.Rows, available, "rows");
+            return batch.Rows.Length;
+        }
+
+        private void ForwardCore<T>(ReadOnlySpan<T> x, in Batch batch, Span<float> output, bool probabilities)
+            where T : unmanaged
+        {
+            int n = BatchRows(batch, out _);
+            Guard.Length(output.Length, probabilities ? "probabilities" : "logits", n, TKernels.Classes);
+            ReadOnlySpan<int> rows = batch.Rows;
+            bool hasRows = batch.HasRows;
+            Span<float> blk = stackalloc float[RowBlock * Stride];
+            Span<nuint> offs = stackalloc nuint[RowBlock + KernelLayout.PrefetchRows];
+            Span<float> m = stackalloc float[RowBlock];
+            Span<float> sums = stackalloc float[RowBlock];
+            for (int r0 = 0; r0 < n; r0 += RowBlock)
+            {
+                int count = Math.Min(RowBlock, n - r0);
+                RowOffsets(rows, hasRows, r0, n, offs);
+                Logits(x, offs, count, blk);
+                if (probabilities)
+                {
+                    TKernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(sums), 1f);
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    blk.Slice(i * Stride, TKernels.Classes).CopyTo(output.Slice((r0 + i) * TKernels.Classes, TKernels.Classes));
+                }
+            }
+        }
+
+        private void PredictCore<T>(ReadOnlySpan<T> x, in Batch batch, Span<int> predictions)
+            where T : unmanaged
+        {
+            int n = BatchRows(batch, out _);
+            Guard.Length(predictions.Length, nameof(predictions), n);
+            ReadOnlySpan<int> rows = batch.Rows;
+            bool hasRows = batch.HasRows;
+            Span<float> blk = stackalloc float[RowBlock * Stride];
+            Span<nuint> offs = stackalloc nuint[RowBlock + KernelLayout.PrefetchRows];
+            for (int r0 = 0; r0 < n; r0 += RowBlock)
+            {
+                int count = Math.Min(RowBlock, n - r0);
+                RowOffsets(rows, hasRows, r0, n, offs);
+                Logits(x, offs, count, blk);
+                for (int i = 0; i < count; i++)
+                {
+                    predictions[r0 + i] = ArgMax(blk.Slice(i * Stride, TKernels.Classes));
+                }
+            }
+        }
+
+        /// <summary>Argmax of the logits: softmax is monotonic, so it is not computed. The first index wins ties.</summary>
+        private static int ArgMax(ReadOnlySpan<float> o)
+        {
+            int best = 0;
+            for (int c = 1; c < o.Length; c++)
+            {
+                if (o[c] > o[best])
+                {
+                    best = c;
+                }
+            }
+
+            return best;
+        }
+
+        // Mean cross-entropy from the logits, never from probabilities, and its gradient:
+        //   m = max(o);  loss = sum_c t_c ((m - o_c) + log sum exp(o - m));  dL/do = (softmax(o) - t) / n
+        //   dW = dL/do^T X,  db = column sums of dL/do.
+        // Hard labels are t = onehot(y). Row blocks keep dL/do on the stack; dW accumulates block by block.
+        private BatchResult LossCore<T>(ReadOnlySpan<T> x, in Batch batch, Span<float> dW, Span<float> db, bool gradient)
+            where T : unmanaged
+        {
+            int q = TKernels.Classes;
+            int n = BatchRows(batch, out int available);
+            Guard.NotEmpty(n, batch.HasRows ? "rows" : batch.InputName);
+            ReadOnlySpan<int> rows = batch.Rows;
+            bool hasRows = batch.HasRows;
+            bool soft = batch.HasTargets;
+            ReadOnlySpan<int> labels = batch.Labels;
+            ReadOnlySpan<float> targets = batch.Targets;
+            if (soft)
+            {
+                Guard.Length(targets.Length, "targets", available, q);
+            }
+            else
+            {
+                Guard.HasLabels(labels.Length, available, batch.InputName);
+                Guard.Labels(labels, rows, hasRows, n, q, "labels");
+            }
+
+            Span<float> blk = stackalloc float[RowBlock * Stride];
+            Span<nuint> offs = stackalloc nuint[RowBlock + KernelLayout.PrefetchRows];
+            Span<nuint> next = stackalloc nuint[RowBlock];
+            Span<int> ys = stackalloc int[RowBlock];
+            Span<float> m = stackalloc float[RowBlock];
+            Span<float> pre = stackalloc float[RowBlock];
+            Span<float> logS = stackalloc float[RowBlock];
+            Span<float> dbAcc = stackalloc float[Stride]; // db with the pad lanes, which stay 0
+            dbAcc.Clear();
+            float scale = 1f / n;
+            // Pixels enter the kernels as 0..255; their 1/255 is folded into dL/do before the gradient pass.
+            float gScale = typeof(T) == typeof(byte) ? PixelScale : 1f;
+            double loss = 0;
+            int correct = 0;
+            for (int r0 = 0; r0 < n; r0 += RowBlock)
+            {
+                int count = Math.Min(RowBlock, n - r0);
+                RowOffsets(rows, hasRows, r0, n, offs);
+                Logits(x, offs, count, blk);
+                if (soft)
+                {
+                    (double blockLoss, int blockCorrect) = SoftRows(blk, count, targets, rows, hasRows, r0, m, logS, dbAcc, scale, gScale);
+                    loss += blockLoss;
+                    correct += blockCorrect;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        ys[i] = labels[hasRows ? rows[r0 + i] : r0 + i];
+                    }
+
+                    correct += TKernels.LossRows(
+                        _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys), ref MemoryMarshal.GetReference(pre),
+                        ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
+                    Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
+                    for (int i = 0; i < count; i++)
+                    {
+                        loss += (double)pre[i] + logS[i];
+                    }
+                }
+
+                if (gradient)
+                {
+                    // The next block's rows (clamped to the batch's last row), for the gradient pass to prefetch.
+                    RowOffsets(rows, hasRows, r0 + RowBlock, n, next);
+                    Gradient(x, offs, next, count, blk, dW, first: r0 == 0);
+                }
+            }
+
+            if (gradient)
+            {
+                dbAcc.Slice(0, q).CopyTo(db);
+            }
+
+            return new BatchResult((float)(loss / n), correct, n);
+        }
+
+        /// <summary>
+        /// Soft targets for one block: loss terms, correct count, and the scaled gradient rows in place.
+        /// sum_c t_c (m - o_c) = m tsum - sum_c t_c o_c: the dot product is taken before softmax overwrites the
+        /// logits, in double, where t_c o_c is exact.
+        /// </summary>
+        private (double Loss, int Correct) SoftRows(
+            Span<float> blk, int count, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows, bool hasRows, int r0,
+            Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale)
+        {
+            int q = TKernels.Classes;
+            Span<double> dot = stackalloc double[RowBlock];
+            Span<double> tsum = stackalloc double[RowBlock];
+            int correct = 0;
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<float> o = blk.Slice(i * Stride, q);
+                ReadOnlySpan<float> t = targets.Slice((hasRows ? rows[r0 + i] : r0 + i) * q, q);
+                double d = 0, ts = 0;
+                for (int c = 0; c < q; c++)
+                {
+                    d += (double)t[c] * o[c];
+                    ts += t[c];
+                }
+
+                dot[i] = d;
+                tsum[i] = ts;
+                correct += ArgMax(o) == ArgMax(t) ? 1 : 0;
+            }
+
+            TKernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS), scale);
+            Blas.Log(logS.Slice(0, count));
+            double loss = 0;
+            for (int i = 0; i < count; i++)
+            {
+                loss += (tsum[i] * m[i]) - dot[i] + (tsum[i] * logS[i]);
+                Span<float> gi = blk.Slice(i * Stride, q);
+                ReadOnlySpan<float> t = targets.Slice((hasRows ? rows[r0 + i] : r0 + i) * q, q);
+                for (int c = 0; c < q; c++)
+                {
+                    gi[c] -= t[c] * scale;
+                    dbAcc[c] += gi[c];
+                    gi[c] *= gScale;
+                }
+            }
+
+            return (loss, correct);
+        }
+
+        /// <summary>
+        /// Offsets of rows r0, r0 + 1, ... of the batch, as many as <paramref name="offs"/> holds, clamped to the batch's
+        /// last row: a block's rows followed by PrefetchRows more for the logits kernel's prefetch, or the next block's
+        /// rows for the gradient kernel's.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, Span<nuint> offs)
+        {
+            for (int i = 0; i < offs.Length; i++)
+            {
+                int r = Math.Min(r0 + i, n - 1);
+                offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * (nuint)TKernels.Inputs;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Logits<T>(ReadOnlySpan<T> x, Span<nuint> offs, int count, Span<float> blk)
+            where T : unmanaged =>
+            TKernels.Logits(
+                _isa, ref MemoryMarshal.GetArrayDataReference(_weights), ref MemoryMarshal.GetArrayDataReference(_bias),
+                ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Gradient<T>(ReadOnlySpan<T> x, Span<nuint> offs, Span<nuint> next, int count, Span<float> g, Span<float> dW, bool first)
+            where T : unmanaged =>
+            TKernels.Gradient(
+                _isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next), count,
+                ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(dW), first);
+    }
+}

@@ -1,0 +1,204 @@
+using System;
+using System.Numerics;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// A labelled data set: rows of inputs, either float features or byte pixels (0..255, which the kernels scale
+    /// by 1/255), row-major [Count, Inputs], and one class label per row. The one type for training, validation and
+    /// test sets; it hands batches of its rows to a model (<see cref="All"/>, <see cref="Rows"/>).
+    /// </summary>
+    /// <remarks>The arrays are used as given, not copied: changing them changes the data set.</remarks>
+    public sealed class LabeledData
+    {
+        private LabeledData(float[]? features, byte[]? pixels, int[] labels, int inputs, int imageHeight, int imageWidth)
+        {
+            ArgumentNullException.ThrowIfNull(labels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
+            long length = features?.LongLength ?? pixels!.LongLength;
+            if (length != (long)labels.Length * inputs)
+            {
+                string name = features is null ? "pixels" : "features";
+                throw new ArgumentException(
+                    $"{name} has {length} values but {labels.Length} labels x {inputs} inputs need {(long)labels.Length * inputs}: " +
+                    $"pass [{labels.Length}, {inputs}] row-major data, one row per label.", name);
+            }
+
+            for (int i = 0; i < labels.Length; i++)
+            {
+                if (labels[i] < 0)
+                {
+                    throw new ArgumentException($"labels[{i}] = {labels[i]} is negative; labels are class indices 0, 1, ...", nameof(labels));
+                }
+            }
+
+            Features = features;
+            Pixels = pixels;
+            Labels = labels;
+            Inputs = inputs;
+            ImageHeight = imageHeight;
+            ImageWidth = imageWidth;
+        }
+
+        /// <summary>Float features, row-major [labels.Length, inputs].</summary>
+        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
+        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs)
+        {
+            ArgumentNullException.ThrowIfNull(features);
+            return new LabeledData(features, null, labels, inputs, 0, 0);
+        }
+
+        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], scaled by 1/255 inside the kernels.</summary>
+        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
+        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs)
+        {
+            ArgumentNullException.ThrowIfNull(pixels);
+            return new LabeledData(null, pixels, labels, inputs, 0, 0);
+        }
+
+        /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row.</summary>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
+        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
+        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width)
+        {
+            ArgumentNullException.ThrowIfNull(pixels);
+            ArgumentNullException.ThrowIfNull(labels);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+            long inputs = (long)height * width;
+            if (inputs > int.MaxValue)
+            {
+                throw new ArgumentException($"Images of {height}x{width} pixels have more inputs than an array can index.", nameof(height));
+            }
+
+            return new LabeledData(null, pixels, labels, (int)inputs, height, width);
+        }
+
+        /// <summary>Number of rows (examples).</summary>
+        public int Count => Labels.Length;
+
+        /// <summary>Values per row: the input width of a model.</summary>
+        public int Inputs { get; }
+
+        /// <summary>Whether the inputs are byte pixels (<see cref="Pixels"/>) rather than float features (<see cref="Features"/>).</summary>
+        public bool IsPixels => Pixels is not null;
+
+        /// <summary>Float features [Count, Inputs], or null when the data is pixels.</summary>
+        public float[]? Features { get; }
+
+        /// <summary>Byte pixels [Count, Inputs], or null when the data is features.</summary>
+        public byte[]? Pixels { get; }
+
+        /// <summary>The class label of each row, [Count].</summary>
+        public int[] Labels { get; }
+
+        /// <summary>Height of each image in pixels, or 0 when the rows are not images of a known shape.</summary>
+        public int ImageHeight { get; }
+
+        /// <summary>Width of each image in pixels, or 0 when the rows are not images of a known shape.</summary>
+        public int ImageWidth { get; }
+
+        /// <summary>A batch of every row, with labels.</summary>
+        public Batch All() => Input().WithLabels(Labels);
+
+        /// <summary>A batch of the rows <paramref name="rows"/> (repeats allowed), with labels; an empty list is an empty batch.</summary>
+        public Batch Rows(ReadOnlySpan<int> rows) => All().WithRows(rows);
+
+        private Batch Input() => Pixels is not null ? Batch.Of(Pixels) : Batch.Of(Features!);
+
+        /// <summary>The pixels of row <paramref name="index"/>, [Inputs] (an image row by row).</summary>
+        /// <exception cref="InvalidOperationException">The data is float features.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in 0..Count-1.</exception>
+        public ReadOnlySpan<byte> Image(int index)
+        {
+            byte[] pixels = Pixels ?? throw new InvalidOperationException("This data set holds float features, not pixels.");
+            if ((uint)index >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(index), index, $"Image {index} does not exist: there are {Count} images (0..{Count - 1}).");
+            }
+
+            return new ReadOnlySpan<byte>(pixels, index * Inputs, Inputs);
+        }
+
+        /// <summary>
+        /// The same rows as float features, pixels divided by 255 (the textbook's <c>ToTensor</c>), in new arrays;
+        /// features are returned as they are.
+        /// </summary>
+        public LabeledData ToFeatures() => Pixels is null ? this : new LabeledData(ToFloats(), null, Labels, Inputs, ImageHeight, ImageWidth);
+
+        /// <summary>The inputs as floats in a new array, [Count, Inputs]: pixels divided by 255, or a copy of the features.</summary>
+        public float[] ToFloats()
+        {
+            float[] result = GC.AllocateUninitializedArray<float>(Count * Inputs);
+            ToFloats(result);
+            return result;
+        }
+
+        /// <summary>Writes the inputs as floats into <paramref name="destination"/>, [Count, Inputs]: pixels divided by 255.</summary>
+        /// <exception cref="ArgumentException"><paramref name="destination"/> does not have exactly <c>Count * Inputs</c> elements.</exception>
+        public void ToFloats(Span<float> destination)
+        {
+            if (destination.Length != Count * Inputs)
+            {
+                throw new ArgumentException(
+                    $"{nameof(destination)} has {destination.Length} elements but must have {Count * Inputs} ([{Count}, {Inputs}]).",
+                    nameof(destination));
+            }
+
+            if (Features is not null)
+            {
+                Features.CopyTo(destination);
+                return;
+            }
+
+            ReadOnlySpan<byte> source = Pixels;
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                Vector<float> scale = new Vector<float>(255f);
+                int width = Vector<float>.Count;
+                for (; i <= source.Length - Vector<byte>.Count; i += Vector<byte>.Count)
+                {
+                    Vector.Widen(new Vector<byte>(source.Slice(i)), out Vector<ushort> low, out Vector<ushort> high);
+                    Vector.Widen(low, out Vector<uint> a, out Vector<uint> b);
+                    Vector.Widen(high, out Vector<uint> c, out Vector<uint> d);
+                    (Vector.ConvertToSingle(Vector.AsVectorInt32(a)) / scale).CopyTo(destination.Slice(i));
+                    (Vector.ConvertToSingle(Vector.AsVectorInt32(b)) / scale).CopyTo(destination.Slice(i + width));
+                    (Vector.ConvertToSingle(Vector.AsVectorInt32(c)) / scale).CopyTo(destination.Slice(i + (2 * width)));
+                    (Vector.ConvertToSingle(Vector.AsVectorInt32(d)) / scale).CopyTo(destination.Slice(i + (3 * width)));
+                }
+            }
+
+            for (; i < source.Length; i++)
+            {
+                destination[i] = source[i] / 255f;
+            }
+        }
+
+        /// <summary>Checks that a model of this shape can use the data: the input width, and every label a class of it.</summary>
+        internal void CheckFits(ISoftmaxModel model, string name)
+        {
+            if (Inputs != model.Inputs)
+            {
+                throw new ArgumentException(
+                    $"The {name} data has {Inputs} inputs per row but the model takes {model.Inputs}: " +
+                    $"use a model with {Inputs} inputs, or reshape the data.", name);
+            }
+
+            if (Count == 0)
+            {
+                throw new ArgumentException($"The {name} data is empty.", name);
+            }
+
+            for (int i = 0; i < Labels.Length; i++)
+            {
+                if ((uint)Labels[i] >= (uint)model.Classes)
+                {
+                    throw new ArgumentException(
+                        $"Label {Labels[i]} of {name} row {i} is not a class of the model, which has {model.Classes} (0..{model.Classes - 1}).", name);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System;
+
+namespace GenSoftmax
+{
+    /// <summary>Shorthands for the commonest batches: every row of a span of features or pixels.</summary>
+    public static class SoftmaxModelExtensions
+    {
+        /// <summary>Logits of every row of <paramref name="features"/> [n, Inputs] into <paramref name="logits"/> [n, Classes].</summary>
+        public static void Forward(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<float> logits) =>
+            NotNull(model).Forward(Batch.Of(features), logits);
+
+        /// <summary>Logits of every row of <paramref name="pixels"/> [n, Inputs] (scaled by 1/255) into <paramref name="logits"/>.</summary>
+        public static void Forward(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<float> logits) =>
+            NotNull(model).Forward(Batch.Of(pixels), logits);
+
+        /// <summary>Class probabilities of every row of <paramref name="features"/> into <paramref name="probabilities"/> [n, Classes].</summary>
+        public static void Probabilities(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<float> probabilities) =>
+            NotNull(model).Probabilities(Batch.Of(features), probabilities);
+
+        /// <summary>Class probabilities of every row of <paramref name="pixels"/> into <paramref name="probabilities"/> [n, Classes].</summary>
+        public static void Probabilities(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<float> probabilities) =>
+            NotNull(model).Probabilities(Batch.Of(pixels), probabilities);
+
+        /// <summary>The most likely class of every row of <paramref name="features"/> into <paramref name="predictions"/> [n].</summary>
+        public static void Predict(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<int> predictions) =>
+            NotNull(model).Predict(Batch.Of(features), predictions);
+
+        /// <summary>The most likely class of every row of <paramref name="pixels"/> into <paramref name="predictions"/> [n].</summary>
+        public static void Predict(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<int> predictions) =>
+            NotNull(model).Predict(Batch.Of(pixels), predictions);
+
+        private static ISoftmaxModel NotNull(ISoftmaxModel model)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            return model;
+        }
+    }
+}

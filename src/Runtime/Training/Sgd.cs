@@ -1,0 +1,187 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// Settings of stochastic gradient descent. The defaults are the textbook's plain SGD with learning rate 0.1.
+    /// </summary>
+    public sealed record SgdOptions
+    {
+        /// <summary>Step size η. Positive and finite.</summary>
+        public float LearningRate { get; init; } = 0.1f;
+
+        /// <summary>
+        /// Momentum μ in [0, 1): the step follows a velocity v = μ v + g (PyTorch's <c>SGD(momentum=μ)</c>, no
+        /// dampening, not Nesterov). 0 is plain SGD.
+        /// </summary>
+        public float Momentum { get; init; }
+
+        /// <summary>
+        /// L2 weight decay λ ≥ 0 on the weights (not the bias): the gradient gains λ W, as PyTorch's
+        /// <c>SGD(weight_decay=λ)</c> applies it, which minimises loss + λ/2 ‖W‖².
+        /// </summary>
+        public float WeightDecay { get; init; }
+
+        /// <summary>Throws when a setting is out of range, naming it and a valid example.</summary>
+        public void Validate()
+        {
+            if (!(LearningRate > 0f) || float.IsInfinity(LearningRate))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive finite number, such as 0.1.");
+            }
+
+            if (!(Momentum >= 0f && Momentum < 1f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be at least 0 and below 1, such as 0.9 (0 turns it off).");
+            }
+
+            if (!(WeightDecay >= 0f) || float.IsInfinity(WeightDecay))
+            {
+                throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must be a finite number >= 0, such as 1e-4 (0 turns it off).");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stochastic gradient descent with optional momentum and L2 weight decay, for one model, owning its state.
+    /// Per element: g' = g + λ w (weights only); v = μ v + g'; w -= η v (with μ = 0: w -= η g').
+    /// </summary>
+    /// <remarks>
+    /// The update is element-wise, so it can be applied to any slice of the weights on its own: the data-parallel
+    /// trainer has each thread update its own slice. Its state (the velocity) can be read and restored, so a run
+    /// can be saved and continued.
+    /// </remarks>
+    public sealed class Sgd
+    {
+        private readonly ISoftmaxModel _model;
+        private readonly float[] _dW;
+        private readonly float[] _db;
+        private readonly float[]? _velocityW;
+        private readonly float[]? _velocityB;
+        private float _learningRate;
+
+        /// <summary>An optimizer for <paramref name="model"/>'s parameters, with zero velocity.</summary>
+        public Sgd(ISoftmaxModel model, SgdOptions? options = null)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            options ??= new SgdOptions();
+            options.Validate();
+            _model = model;
+            Options = options;
+            _learningRate = options.LearningRate;
+            _dW = new float[model.Weights.Length];
+            _db = new float[model.Classes];
+            if (options.Momentum != 0f)
+            {
+                _velocityW = new float[_dW.Length];
+                _velocityB = new float[_db.Length];
+            }
+        }
+
+        /// <summary>The settings it was created with.</summary>
+        public SgdOptions Options { get; }
+
+        /// <summary>The model whose parameters it updates.</summary>
+        public ISoftmaxModel Model => _model;
+
+        /// <summary>The step size of the next update: <see cref="SgdOptions.LearningRate"/> unless a schedule changed it.</summary>
+        public float LearningRate
+        {
+            get => _learningRate;
+            set
+            {
+                if (!(value > 0f) || float.IsInfinity(value))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a positive finite number, such as 0.1.");
+                }
+
+                _learningRate = value;
+            }
+        }
+
+        /// <summary>The velocity of the weights, [Classes, Inputs] (empty without momentum).</summary>
+        public ReadOnlySpan<float> VelocityWeights => _velocityW;
+
+        /// <summary>The velocity of the bias, [Classes] (empty without momentum).</summary>
+        public ReadOnlySpan<float> VelocityBias => _velocityB;
+
+        /// <summary>One step on a batch: its loss and gradient at the current parameters, then the update.</summary>
+        /// <returns>The batch's loss and correct count before the update.</returns>
+        public BatchResult Step(in Batch batch)
+        {
+            BatchResult result = _model.LossAndGradient(batch, _dW, _db);
+            UpdateWeights(0, _dW);
+            UpdateBias(_db);
+            return result;
+        }
+
+        /// <summary>Applies a gradient computed elsewhere: <paramref name="dW"/> [Classes, Inputs], <paramref name="db"/> [Classes].</summary>
+        public void Update(ReadOnlySpan<float> dW, ReadOnlySpan<float> db)
+        {
+            Internal.Guard.Length(dW.Length, nameof(dW), _model.Classes, _model.Inputs);
+            Internal.Guard.Length(db.Length, nameof(db), _model.Classes);
+            dW.CopyTo(_dW);
+            db.CopyTo(_db);
+            UpdateWeights(0, _dW);
+            UpdateBias(_db);
+        }
+
+        /// <summary>Sets the velocity, as read from <see cref="VelocityWeights"/> and <see cref="VelocityBias"/> of a saved run.</summary>
+        public void RestoreVelocity(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+        {
+            if (_velocityW is null || _velocityB is null)
+            {
+                if (weights.IsEmpty && bias.IsEmpty)
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with the saved run's SgdOptions.");
+            }
+
+            Internal.Guard.Length(weights.Length, nameof(weights), _model.Classes, _model.Inputs);
+            Internal.Guard.Length(bias.Length, nameof(bias), _model.Classes);
+            weights.CopyTo(_velocityW);
+            bias.CopyTo(_velocityB);
+        }
+
+        /// <summary>Sets the velocity to zero, as for a fresh run.</summary>
+        public void Reset()
+        {
+            _velocityW?.AsSpan().Clear();
+            _velocityB?.AsSpan().Clear();
+            _learningRate = Options.LearningRate;
+        }
+
+        /// <summary>
+        /// The update of weights [start, start + gradient.Length) from their gradient, which is used as scratch.
+        /// Touches nothing outside the slice, so threads may update disjoint slices at once.
+        /// </summary>
+        internal void UpdateWeights(int start, Span<float> gradient)
+        {
+            Span<float> w = _model.Weights.Slice(start, gradient.Length);
+            if (Options.WeightDecay != 0f)
+            {
+                TensorPrimitives.MultiplyAdd(w, Options.WeightDecay, gradient, gradient); // g += λ w
+            }
+
+            Apply(w, gradient, _velocityW is null ? default : _velocityW.AsSpan(start, gradient.Length));
+        }
+
+        /// <summary>The update of the bias from its gradient (no weight decay), which is used as scratch.</summary>
+        internal void UpdateBias(Span<float> gradient) => Apply(_model.Bias, gradient, _velocityB);
+
+        private void Apply(Span<float> parameters, Span<float> gradient, Span<float> velocity)
+        {
+            ReadOnlySpan<float> step = gradient;
+            if (!velocity.IsEmpty)
+            {
+                TensorPrimitives.MultiplyAdd(velocity, Options.Momentum, gradient, velocity); // v = μ v + g
+                step = velocity;
+            }
+
+            TensorPrimitives.MultiplyAdd(step, -_learningRate, parameters, parameters); // w -= η step
+        }
+    }
+}
