@@ -65,6 +65,11 @@ root.SetAction(parse =>
     catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
+        if (e is DatasetNotFoundException)
+        {
+            Console.Error.WriteLine("In this demo, --data DIR names the directory.");
+        }
+
         return 1;
     }
 

@@ -12,6 +12,9 @@ namespace GenSoftmax.Tests
         // 37 rows: more than one row block (32), and an odd last block, so the single-row path runs too.
         private const int Rows = 37;
 
+        // Rows of the data a row list picks from (with repeats).
+        private const int DataRows = 50;
+
         [SkippableTheory]
         [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
         public void Forward_and_probabilities_match_reference(string name, KernelIsa isa)
@@ -29,10 +32,41 @@ namespace GenSoftmax.Tests
             var probabilities = new float[Rows * model.Classes];
             model.Probabilities(x, probabilities);
             AssertClose(reference.Probabilities(x), probabilities, $"{name} {isa} probabilities");
-            for (int r = 0; r < Rows; r++)
-            {
-                Assert.Equal(1.0, probabilities.AsSpan(r * model.Classes, model.Classes).ToArray().Sum(p => (double)p), 5);
-            }
+            AssertRowsSumToOne(probabilities, model.Classes);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
+        public void Byte_pixel_forward_and_probabilities_match_reference_on_pixels_over_255(string name, KernelIsa isa)
+        {
+            ISoftmaxModel model = Create(name, isa);
+            var random = new Random(11);
+            Randomize(model, random);
+            (byte[] pixels, float[] features) = Pixels(random, Rows * model.Inputs);
+            pixels[0] = 255; // both ends of the scale
+            features[0] = 1f;
+            pixels[1 % pixels.Length] = 0;
+            features[1 % features.Length] = 0f;
+            SoftmaxReference reference = ReferenceOf(model);
+
+            var logits = new float[Rows * model.Classes];
+            model.Forward(pixels, logits);
+            AssertClose(reference.Forward(features), logits, $"{name} {isa} byte logits");
+
+            var probabilities = new float[Rows * model.Classes];
+            model.Probabilities(pixels, probabilities);
+            AssertClose(reference.Probabilities(features), probabilities, $"{name} {isa} byte probabilities");
+            AssertRowsSumToOne(probabilities, model.Classes);
+
+            // The same rows through a row list, from bytes: each output row is the gathered row's.
+            int[] rows = Enumerable.Range(0, 7).Select(i => (i * 11) % Rows).Reverse().ToArray();
+            float[] gathered = Gather(features, model.Inputs, rows);
+            var rowLogits = new float[rows.Length * model.Classes];
+            model.Forward(Batch.Of(pixels).WithRows(rows), rowLogits);
+            AssertClose(reference.Forward(gathered), rowLogits, $"{name} {isa} byte row-list logits");
+            var rowProbabilities = new float[rows.Length * model.Classes];
+            model.Probabilities(Batch.Of(pixels).WithRows(rows), rowProbabilities);
+            AssertClose(reference.Probabilities(gathered), rowProbabilities, $"{name} {isa} byte row-list probabilities");
         }
 
         [SkippableTheory]
@@ -48,15 +82,7 @@ namespace GenSoftmax.Tests
 
             var predictions = new int[Rows];
             model.Predict(x, predictions);
-            for (int r = 0; r < Rows; r++)
-            {
-                if (predictions[r] != expected[r])
-                {
-                    // Only a near-tie may go either way in float.
-                    double gap = Math.Abs(logits[(r * model.Classes) + predictions[r]] - logits[(r * model.Classes) + expected[r]]);
-                    Assert.True(gap < 1e-5, $"{name} {isa} row {r}: predicted {predictions[r]}, reference {expected[r]} (logit gap {gap})");
-                }
-            }
+            AssertPredictions(expected, logits, model.Classes, predictions, $"{name} {isa}");
         }
 
         [SkippableTheory]
@@ -67,7 +93,7 @@ namespace GenSoftmax.Tests
             var random = new Random(3);
             Randomize(model, random);
             float[] x = Uniform(random, Rows * model.Inputs, -1f, 1f);
-            int[] labels = Enumerable.Range(0, Rows).Select(_ => random.Next(model.Classes)).ToArray();
+            int[] labels = Labels(random, Rows, model.Classes);
             SoftmaxReference reference = ReferenceOf(model);
             var dWExpected = new double[model.Weights.Length];
             var dbExpected = new double[model.Classes];
@@ -76,10 +102,12 @@ namespace GenSoftmax.Tests
             var dW = new float[model.Weights.Length];
             var db = new float[model.Classes];
             Array.Fill(dW, float.NaN); // overwritten, not accumulated
-            float loss = model.LossAndGradient(x, labels, dW, db);
-            AssertClose(lossExpected, loss, $"{name} {isa} loss");
+            Array.Fill(db, float.NaN);
+            BatchResult result = model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
+            AssertClose(lossExpected, result.Loss, $"{name} {isa} loss");
             AssertClose(dWExpected, dW, $"{name} {isa} dW");
             AssertClose(dbExpected, db, $"{name} {isa} db");
+            Assert.Equal(Rows, result.Count);
         }
 
         [SkippableTheory]
@@ -90,21 +118,7 @@ namespace GenSoftmax.Tests
             var random = new Random(4);
             Randomize(model, random);
             float[] x = Uniform(random, Rows * model.Inputs, -1f, 1f);
-            float[] targets = Uniform(random, Rows * model.Classes, 0f, 1f);
-            for (int r = 0; r < Rows; r++)
-            {
-                Span<float> t = targets.AsSpan(r * model.Classes, model.Classes);
-                float sum = 0;
-                foreach (float v in t)
-                {
-                    sum += v;
-                }
-
-                for (int c = 0; c < t.Length; c++)
-                {
-                    t[c] /= sum;
-                }
-            }
+            float[] targets = Targets(random, Rows, model.Classes);
 
             SoftmaxReference reference = ReferenceOf(model);
             var dWExpected = new double[model.Weights.Length];
@@ -113,10 +127,67 @@ namespace GenSoftmax.Tests
 
             var dW = new float[model.Weights.Length];
             var db = new float[model.Classes];
-            float loss = model.LossAndGradientSoft(x, targets, dW, db);
-            AssertClose(lossExpected, loss, $"{name} {isa} soft loss");
+            Array.Fill(dW, float.NaN);
+            Array.Fill(db, float.NaN);
+            BatchResult result = model.LossAndGradient(Batch.Of(x).WithTargets(targets), dW, db);
+            AssertClose(lossExpected, result.Loss, $"{name} {isa} soft loss");
             AssertClose(dWExpected, dW, $"{name} {isa} soft dW");
             AssertClose(dbExpected, db, $"{name} {isa} soft db");
+            Assert.Equal(Rows, result.Count);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
+        public void Loss_equals_LossAndGradient_bit_for_bit_and_matches_reference(string name, KernelIsa isa)
+        {
+            ISoftmaxModel model = Create(name, isa);
+            var random = new Random(12);
+            Randomize(model, random);
+            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
+            int[] labels = Labels(random, DataRows, model.Classes);
+            float[] targets = Targets(random, DataRows, model.Classes);
+            int[] rows = Enumerable.Range(0, Rows).Select(_ => random.Next(DataRows)).ToArray();
+            SoftmaxReference reference = ReferenceOf(model);
+            int[] referencePredictions = reference.Predict(features);
+            var dW = new float[model.Weights.Length];
+            var db = new float[model.Classes];
+
+            // Hard labels, every row, floats and bytes.
+            double hardExpected = reference.Loss(features, labels);
+            int hardCorrect = referencePredictions.Zip(labels).Count(p => p.First == p.Second);
+            foreach (bool bytes in new[] { false, true })
+            {
+                string what = $"{name} {isa} {(bytes ? "byte" : "float")}";
+                BatchResult loss = model.Loss(Input(bytes).WithLabels(labels));
+                BatchResult withGradient = model.LossAndGradient(Input(bytes).WithLabels(labels), dW, db);
+                Assert.Equal(withGradient, loss); // Loss, Correct and Count, bit for bit
+                Assert.Equal(BitConverter.SingleToInt32Bits(withGradient.Loss), BitConverter.SingleToInt32Bits(loss.Loss));
+                AssertClose(hardExpected, loss.Loss, $"{what} loss");
+                Assert.Equal(DataRows, loss.Count);
+                Assert.Equal(hardCorrect, loss.Correct);
+            }
+
+            // Soft targets, every row and a row list, floats and bytes.
+            double softExpected = reference.Loss(features, (ReadOnlySpan<float>)targets);
+            float[] gathered = Gather(features, model.Inputs, rows);
+            double softRowsExpected = reference.Loss(gathered, (ReadOnlySpan<float>)Gather(targets, model.Classes, rows));
+            foreach (bool bytes in new[] { false, true })
+            {
+                string what = $"{name} {isa} {(bytes ? "byte" : "float")} soft";
+                BatchResult loss = model.Loss(Input(bytes).WithTargets(targets));
+                BatchResult withGradient = model.LossAndGradient(Input(bytes).WithTargets(targets), dW, db);
+                Assert.Equal(withGradient, loss);
+                AssertClose(softExpected, loss.Loss, $"{what} loss");
+                Assert.Equal(DataRows, loss.Count);
+
+                loss = model.Loss(Input(bytes).WithTargets(targets).WithRows(rows));
+                withGradient = model.LossAndGradient(Input(bytes).WithTargets(targets).WithRows(rows), dW, db);
+                Assert.Equal(withGradient, loss);
+                AssertClose(softRowsExpected, loss.Loss, $"{what} row-list loss");
+                Assert.Equal(Rows, loss.Count);
+            }
+
+            Batch Input(bool bytes) => bytes ? Batch.Of(pixels) : Batch.Of(features);
         }
 
         [SkippableTheory]
@@ -126,14 +197,11 @@ namespace GenSoftmax.Tests
             ISoftmaxModel model = Create(name, isa);
             var random = new Random(5);
             Randomize(model, random);
-            const int DataRows = 50;
-            byte[] pixels = new byte[DataRows * model.Inputs];
-            random.NextBytes(pixels);
-            float[] features = pixels.Select(p => p / 255f).ToArray();
-            int[] labels = Enumerable.Range(0, DataRows).Select(_ => random.Next(model.Classes)).ToArray();
+            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
+            int[] labels = Labels(random, DataRows, model.Classes);
             int[] rows = Enumerable.Range(0, Rows).Select(_ => random.Next(DataRows)).ToArray(); // repeats allowed
 
-            float[] gathered = rows.SelectMany(r => features.AsSpan(r * model.Inputs, model.Inputs).ToArray()).ToArray();
+            float[] gathered = Gather(features, model.Inputs, rows);
             int[] gatheredLabels = rows.Select(r => labels[r]).ToArray();
             SoftmaxReference reference = ReferenceOf(model);
             var dWExpected = new double[model.Weights.Length];
@@ -143,24 +211,71 @@ namespace GenSoftmax.Tests
 
             var dW = new float[model.Weights.Length];
             var db = new float[model.Classes];
-            BatchResult f = model.LossAndGradient(features, labels, rows, dW, db);
+            BatchResult f = model.LossAndGradient(Batch.Of(features).WithLabels(labels).WithRows(rows), dW, db);
             AssertClose(lossExpected, f.Loss, $"{name} {isa} float rows loss");
             AssertClose(dWExpected, dW, $"{name} {isa} float rows dW");
             AssertClose(dbExpected, db, $"{name} {isa} float rows db");
             Assert.Equal(Rows, f.Count);
             Assert.Equal(correctExpected, f.Correct);
 
-            BatchResult b = model.LossAndGradient(pixels, labels, rows, dW, db);
+            Array.Fill(dW, float.NaN);
+            Array.Fill(db, float.NaN);
+            BatchResult b = model.LossAndGradient(Batch.Of(pixels).WithLabels(labels).WithRows(rows), dW, db);
             AssertClose(lossExpected, b.Loss, $"{name} {isa} byte rows loss");
             AssertClose(dWExpected, dW, $"{name} {isa} byte rows dW");
             AssertClose(dbExpected, db, $"{name} {isa} byte rows db");
+            Assert.Equal(Rows, b.Count);
             Assert.Equal(correctExpected, b.Correct);
 
+            // Byte predictions of every row are the reference's argmax on pixels / 255 (only a near-tie may differ).
+            double[] logits = reference.Forward(features);
+            int[] expectedPredictions = reference.Predict(features);
             var predictions = new int[DataRows];
             model.Predict(pixels, predictions);
-            Assert.Equal(reference.Predict(features).Count(p => true), predictions.Length);
-            int[] expectedPredictions = reference.Predict(features);
+            AssertPredictions(expectedPredictions, logits, model.Classes, predictions, $"{name} {isa} byte");
             Assert.True(predictions.Zip(expectedPredictions).Count(p => p.First != p.Second) <= 1, $"{name} {isa} byte predictions differ");
+
+            // A row list predicts exactly what the same rows predict in a whole-data call, in the list's order.
+            var rowPredictions = new int[Rows];
+            model.Predict(Batch.Of(pixels).WithRows(rows), rowPredictions);
+            Assert.Equal(rows.Select(r => predictions[r]).ToArray(), rowPredictions);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
+        public void Soft_targets_with_a_row_list_match_reference_on_gathered_rows(string name, KernelIsa isa)
+        {
+            ISoftmaxModel model = Create(name, isa);
+            var random = new Random(13);
+            Randomize(model, random);
+            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
+            float[] targets = Targets(random, DataRows, model.Classes); // indexed by data row, like labels
+            int[] rows = Enumerable.Range(0, Rows).Select(_ => random.Next(DataRows)).ToArray();
+
+            float[] gathered = Gather(features, model.Inputs, rows);
+            float[] gatheredTargets = Gather(targets, model.Classes, rows);
+            SoftmaxReference reference = ReferenceOf(model);
+            var dWExpected = new double[model.Weights.Length];
+            var dbExpected = new double[model.Classes];
+            double lossExpected = reference.LossAndGradient(gathered, (ReadOnlySpan<float>)gatheredTargets, dWExpected, dbExpected);
+            int[] predicted = reference.Predict(gathered);
+            int correctExpected = Enumerable.Range(0, Rows).Count(i => predicted[i] == ArgMax(gatheredTargets.AsSpan(i * model.Classes, model.Classes)));
+
+            foreach (bool bytes in new[] { false, true })
+            {
+                string what = $"{name} {isa} {(bytes ? "byte" : "float")} soft rows";
+                var dW = new float[model.Weights.Length];
+                var db = new float[model.Classes];
+                Array.Fill(dW, float.NaN);
+                Array.Fill(db, float.NaN);
+                Batch batch = (bytes ? Batch.Of(pixels) : Batch.Of(features)).WithTargets(targets).WithRows(rows);
+                BatchResult result = model.LossAndGradient(batch, dW, db);
+                AssertClose(lossExpected, result.Loss, $"{what} loss");
+                AssertClose(dWExpected, dW, $"{what} dW");
+                AssertClose(dbExpected, db, $"{what} db");
+                Assert.Equal(Rows, result.Count);
+                Assert.Equal(correctExpected, result.Correct);
+            }
         }
 
         [SkippableTheory]
@@ -171,12 +286,12 @@ namespace GenSoftmax.Tests
             var random = new Random(6);
             Randomize(model, random);
             float[] x = Uniform(random, Rows * model.Inputs, -1f, 1f);
-            int[] labels = Enumerable.Range(0, Rows).Select(_ => random.Next(model.Classes)).ToArray();
+            int[] labels = Labels(random, Rows, model.Classes);
             SoftmaxReference reference = ReferenceOf(model);
 
             double lossExpected = reference.TrainStep(x, labels, 0.5f);
-            float loss = model.TrainStep(x, labels, 0.5f);
-            AssertClose(lossExpected, loss, $"{name} {isa} train-step loss");
+            BatchResult result = new Sgd(model, new SgdOptions { LearningRate = 0.5f }).Step(Batch.Of(x).WithLabels(labels));
+            AssertClose(lossExpected, result.Loss, $"{name} {isa} train-step loss");
             AssertClose(reference.Weights.Select(v => (double)v).ToArray(), model.Weights, $"{name} {isa} weights after step");
             AssertClose(reference.Bias.Select(v => (double)v).ToArray(), model.Bias, $"{name} {isa} bias after step");
         }
@@ -187,6 +302,7 @@ namespace GenSoftmax.Tests
         [InlineData("17x10", KernelIsa.Avx512)]
         [InlineData("3x33", KernelIsa.Avx512)]
         [InlineData("1000x3", KernelIsa.Avx2)]
+        [InlineData("20x100", KernelIsa.Portable)]
         public void Gradient_matches_central_finite_differences(string name, KernelIsa isa)
         {
             ISoftmaxModel model = Create(name, isa);
@@ -194,10 +310,10 @@ namespace GenSoftmax.Tests
             Randomize(model, random);
             const int n = 9;
             float[] x = Uniform(random, n * model.Inputs, -1f, 1f);
-            int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(model.Classes)).ToArray();
+            int[] labels = Labels(random, n, model.Classes);
             var dW = new float[model.Weights.Length];
             var db = new float[model.Classes];
-            model.LossAndGradient(x, labels, dW, db);
+            model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
 
             // The loss is evaluated by the double reference, so differences of 1e-3 are not lost to float rounding;
             // the step actually taken is (float)(w + h) - (float)(w - h).
@@ -220,6 +336,44 @@ namespace GenSoftmax.Tests
                     Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
                     $"{name} {isa} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
             }
+        }
+
+        /// <summary>Each prediction is the reference's argmax, except where the reference logits nearly tie.</summary>
+        private static void AssertPredictions(int[] expected, double[] logits, int classes, int[] predictions, string what)
+        {
+            Assert.Equal(expected.Length, predictions.Length);
+            for (int r = 0; r < expected.Length; r++)
+            {
+                Assert.InRange(predictions[r], 0, classes - 1);
+                if (predictions[r] != expected[r])
+                {
+                    // Only a near-tie may go either way in float.
+                    double gap = Math.Abs(logits[(r * classes) + predictions[r]] - logits[(r * classes) + expected[r]]);
+                    Assert.True(gap < 1e-5, $"{what} row {r}: predicted {predictions[r]}, reference {expected[r]} (logit gap {gap})");
+                }
+            }
+        }
+
+        private static void AssertRowsSumToOne(float[] probabilities, int classes)
+        {
+            for (int r = 0; r < probabilities.Length / classes; r++)
+            {
+                Assert.Equal(1.0, probabilities.AsSpan(r * classes, classes).ToArray().Sum(p => (double)p), 5);
+            }
+        }
+
+        private static int ArgMax(ReadOnlySpan<float> values)
+        {
+            int best = 0;
+            for (int i = 1; i < values.Length; i++)
+            {
+                if (values[i] > values[best])
+                {
+                    best = i;
+                }
+            }
+
+            return best;
         }
     }
 }

@@ -62,6 +62,52 @@ namespace GenSoftmax.Tests
             return values;
         }
 
+        /// <summary>Random class labels [count], 0..classes-1.</summary>
+        public static int[] Labels(Random random, int count, int classes)
+        {
+            var labels = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                labels[i] = random.Next(classes);
+            }
+
+            return labels;
+        }
+
+        /// <summary>Random soft targets [rows, classes], each row a probability distribution.</summary>
+        public static float[] Targets(Random random, int rows, int classes)
+        {
+            float[] targets = Uniform(random, rows * classes, 0f, 1f);
+            for (int r = 0; r < rows; r++)
+            {
+                Span<float> t = targets.AsSpan(r * classes, classes);
+                float sum = 0;
+                foreach (float v in t)
+                {
+                    sum += v;
+                }
+
+                for (int c = 0; c < t.Length; c++)
+                {
+                    t[c] /= sum;
+                }
+            }
+
+            return targets;
+        }
+
+        /// <summary>Random pixels [count] and the same values as features, pixel / 255f.</summary>
+        public static (byte[] Pixels, float[] Features) Pixels(Random random, int count)
+        {
+            var pixels = new byte[count];
+            random.NextBytes(pixels);
+            return (pixels, pixels.Select(p => p / 255f).ToArray());
+        }
+
+        /// <summary>The rows <paramref name="rows"/> of <paramref name="data"/> [n, width], copied in that order: [rows.Length, width].</summary>
+        public static T[] Gather<T>(T[] data, int width, int[] rows) =>
+            rows.SelectMany(r => data.AsSpan(r * width, width).ToArray()).ToArray();
+
         /// <summary>A reference model with the same parameters as <paramref name="model"/>.</summary>
         public static SoftmaxReference ReferenceOf(ISoftmaxModel model)
         {

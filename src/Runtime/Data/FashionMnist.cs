@@ -227,7 +227,7 @@ namespace GenSoftmax.Data
 
             message.Append("The directory must hold the four files ").Append(string.Join(", ", FileNames))
                 .AppendLine(", each raw or gzip-compressed with a .gz suffix. To provide the data, do one of:");
-            message.AppendLine("  - pass the directory explicitly (e.g. --data DIR in the demo);");
+            message.AppendLine("  - pass the directory explicitly (FashionMnist.Load(directory), or the option an application offers for it);");
             message.Append("  - set the environment variable ").Append(EnvironmentVariable).AppendLine("=DIR;");
             message.Append("  - install the Debian/Ubuntu package: sudo apt-get install dataset-fashion-mnist (it installs into ")
                 .Append(DefaultDirectory).Append(").");

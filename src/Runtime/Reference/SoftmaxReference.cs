@@ -132,7 +132,8 @@ namespace GenSoftmax.Reference
         public double LossAndGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> targets, double[] dW, double[] db)
             => LossAndGradient(x, ToDouble(targets), dW, db);
 
-        /// <summary>One SGD step: W -= lr dW, b -= lr db, with the gradient in double. Returns the mean loss.</summary>
+        /// <summary>One plain SGD step: W -= lr dW, b -= lr db, with the gradient in double. Returns the mean loss.</summary>
+        /// <remarks>For momentum and weight decay, see <see cref="ReferenceSgd"/>.</remarks>
         public double TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, float learningRate)
         {
             var dW = new double[Weights.Length];
@@ -219,6 +220,97 @@ namespace GenSoftmax.Reference
             }
 
             return d;
+        }
+    }
+
+    /// <summary>
+    /// Stochastic gradient descent on a <see cref="SoftmaxReference"/>, written out element by element in double: the
+    /// oracle <see cref="Sgd"/> is tested against. PyTorch's <c>SGD</c> (dampening 0, not Nesterov):
+    /// g' = g + λ W for the weights and g' = g for the bias (no decay); v = μ v + g'; W -= η v.
+    /// </summary>
+    /// <remarks>
+    /// The velocity stays in double from step to step. The parameters are the reference model's floats, as they are
+    /// the model's: each step computes W - η v in double and rounds it once.
+    /// With μ = 0 the velocity is simply the last step's g', so the update is W -= η g'.
+    /// </remarks>
+    public sealed class ReferenceSgd
+    {
+        /// <summary>An optimizer for <paramref name="model"/> with zero velocity.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
+        public ReferenceSgd(SoftmaxReference model, SgdOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            ArgumentNullException.ThrowIfNull(options);
+            options.Validate();
+            Model = model;
+            LearningRate = options.LearningRate;
+            Momentum = options.Momentum;
+            WeightDecay = options.WeightDecay;
+            VelocityWeights = new double[model.Weights.Length];
+            VelocityBias = new double[model.Classes];
+        }
+
+        /// <summary>The model whose parameters it updates.</summary>
+        public SoftmaxReference Model { get; }
+
+        /// <summary>Step size η.</summary>
+        public double LearningRate { get; set; }
+
+        /// <summary>Momentum μ.</summary>
+        public double Momentum { get; }
+
+        /// <summary>Weight decay λ, applied to the weights only.</summary>
+        public double WeightDecay { get; }
+
+        /// <summary>Velocity of the weights [classes, inputs], in double.</summary>
+        public double[] VelocityWeights { get; }
+
+        /// <summary>Velocity of the bias [classes], in double.</summary>
+        public double[] VelocityBias { get; }
+
+        /// <summary>One step on a batch with hard labels: the loss and gradient at the current parameters, then the update.</summary>
+        /// <returns>The batch's mean loss before the update.</returns>
+        public double Step(ReadOnlySpan<float> x, ReadOnlySpan<int> labels)
+        {
+            var dW = new double[Model.Weights.Length];
+            var db = new double[Model.Classes];
+            double loss = Model.LossAndGradient(x, labels, dW, db);
+            Update(dW, db);
+            return loss;
+        }
+
+        /// <summary>One step on a batch with soft targets [n, classes].</summary>
+        /// <returns>The batch's mean loss before the update.</returns>
+        public double Step(ReadOnlySpan<float> x, ReadOnlySpan<float> targets)
+        {
+            var dW = new double[Model.Weights.Length];
+            var db = new double[Model.Classes];
+            double loss = Model.LossAndGradient(x, targets, dW, db);
+            Update(dW, db);
+            return loss;
+        }
+
+        /// <summary>Applies a gradient: <paramref name="dW"/> [classes, inputs], <paramref name="db"/> [classes].</summary>
+        public void Update(ReadOnlySpan<double> dW, ReadOnlySpan<double> db)
+        {
+            if (dW.Length != Model.Weights.Length || db.Length != Model.Classes)
+            {
+                throw new ArgumentException(
+                    $"The gradient has {dW.Length} + {db.Length} elements but the model needs [{Model.Classes}, {Model.Inputs}] + [{Model.Classes}].");
+            }
+
+            Apply(Model.Weights, dW, VelocityWeights, WeightDecay);
+            Apply(Model.Bias, db, VelocityBias, weightDecay: 0);
+        }
+
+        private void Apply(float[] parameters, ReadOnlySpan<double> gradient, double[] velocity, double weightDecay)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                double g = gradient[i] + (weightDecay * parameters[i]);
+                velocity[i] = (Momentum * velocity[i]) + g;
+                parameters[i] = (float)(parameters[i] - (LearningRate * velocity[i]));
+            }
         }
     }
 }

@@ -140,8 +140,14 @@ namespace GenSoftmax
                 throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with the saved run's SgdOptions.");
             }
 
-            Internal.Guard.Length(weights.Length, nameof(weights), _model.Classes, _model.Inputs);
-            Internal.Guard.Length(bias.Length, nameof(bias), _model.Classes);
+            if (weights.IsEmpty && bias.IsEmpty)
+            {
+                throw new InvalidOperationException(
+                    "The saved run had no momentum, so it saved no velocity, but this optimizer has momentum: create it with the saved run's SgdOptions.");
+            }
+
+            Internal.Guard.Length(weights.Length, "velocity of the weights", _model.Classes, _model.Inputs);
+            Internal.Guard.Length(bias.Length, "velocity of the bias", _model.Classes);
             weights.CopyTo(_velocityW);
             bias.CopyTo(_velocityB);
         }

@@ -74,7 +74,8 @@ namespace GenSoftmax
     /// <param name="Epoch">1-based epoch number.</param>
     /// <param name="Batch">Batches of the epoch done, 1-based.</param>
     /// <param name="BatchesPerEpoch">Batches in an epoch.</param>
-    /// <param name="Result">The last batch's loss and correct count, before its update.</param>
+    /// <param name="Result">The last batch's loss and correct count, before its update (default when an epoch of a
+    /// continued run had no batches left to do).</param>
     /// <param name="Elapsed">Training time of the epoch so far.</param>
     /// <param name="EpochCompleted">The epoch's report, when this is the end of an epoch.</param>
     public readonly record struct TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, BatchResult Result, TimeSpan Elapsed, EpochReport? EpochCompleted);
@@ -194,6 +195,7 @@ namespace GenSoftmax
 
             var reports = new List<EpochReport>();
             using var step = new DataParallelStep(Model, Optimizer, train, Options.Threads);
+            BatchResult last = default;
             while (_epochsDone < Options.Epochs)
             {
                 int epoch = _epochsDone + 1;
@@ -208,7 +210,7 @@ namespace GenSoftmax
                     }
 
                     int first = b * batchSize;
-                    BatchResult r = step.Step(order.AsSpan(first, Math.Min(batchSize, train.Count - first)));
+                    BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, train.Count - first)));
                     _lossSum += (double)r.Loss * r.Count;
                     _correct += r.Correct;
                     _batchesDone = b + 1;
@@ -224,7 +226,7 @@ namespace GenSoftmax
                 ResetEpoch();
                 _history.Add(report);
                 reports.Add(report);
-                progress?.Report(new TrainingProgress(epoch, batches, batches, default, TimeSpan.FromSeconds(seconds), report));
+                progress?.Report(new TrainingProgress(epoch, batches, batches, last, TimeSpan.FromSeconds(seconds), report));
             }
 
             return reports;

@@ -37,13 +37,17 @@ namespace GenSoftmax.Tests.Data
         {
             var written = IdxTestFiles.WriteDataset(_temp.Path, gzip);
 
-            (LabeledImages train, LabeledImages test) = FashionMnist.Load(_temp.Path);
+            (LabeledData train, LabeledData test) = FashionMnist.Load(_temp.Path);
 
             Assert.Equal(5, train.Count);
             Assert.Equal(3, test.Count);
             Assert.Equal(784, train.Inputs);
-            Assert.Equal(28, test.Rows);
-            Assert.Equal(28, test.Cols);
+            Assert.Equal(28, test.ImageHeight);
+            Assert.Equal(28, test.ImageWidth);
+            Assert.Equal(28, train.ImageHeight);
+            Assert.Equal(28, train.ImageWidth);
+            Assert.True(train.IsPixels);
+            Assert.True(test.IsPixels);
             Assert.Equal(written.TrainPixels, train.Pixels);
             Assert.Equal(Ints(written.TrainLabels), train.Labels);
             Assert.Equal(written.TestPixels, test.Pixels);
@@ -58,7 +62,7 @@ namespace GenSoftmax.Tests.Data
             IdxTestFiles.WriteSplit(_temp.Path, "train", trainPixels, trainLabels, gzip: true);
             IdxTestFiles.WriteSplit(_temp.Path, "t10k", IdxTestFiles.Pixels(2, 28, 28), IdxTestFiles.Labels(2), gzip: false);
 
-            (LabeledImages train, LabeledImages test) = FashionMnist.Load(_temp.Path);
+            (LabeledData train, LabeledData test) = FashionMnist.Load(_temp.Path);
 
             Assert.Equal(trainPixels, train.Pixels);
             Assert.Equal(2, test.Count);
@@ -70,7 +74,7 @@ namespace GenSoftmax.Tests.Data
             var compressed = IdxTestFiles.WriteDataset(_temp.Path, gzip: true, seed: 1);
             IdxTestFiles.WriteDataset(_temp.Path, gzip: false, seed: 50);
 
-            (LabeledImages train, LabeledImages test) = FashionMnist.Load(_temp.Path);
+            (LabeledData train, LabeledData test) = FashionMnist.Load(_temp.Path);
 
             Assert.Equal(compressed.TrainPixels, train.Pixels);
             Assert.Equal(compressed.TestPixels, test.Pixels);
@@ -280,14 +284,15 @@ namespace GenSoftmax.Tests.Data
             string environment = _temp.Subdirectory("env");
             var written = IdxTestFiles.WriteDataset(environment);
 
-            (LabeledImages train, _) = FashionMnist.Load(null, environment, _temp.File("none"));
+            (LabeledData train, _) = FashionMnist.Load(null, environment, _temp.File("none"));
 
             Assert.Equal(written.TrainPixels, train.Pixels);
         }
 
         private static void AssertNamesAllThreeWays(string message)
         {
-            Assert.Contains("--data DIR", message);
+            // The library names its own way to pass a directory, not a particular application's command-line option.
+            Assert.Contains("pass the directory explicitly (FashionMnist.Load(directory)", message);
             Assert.Contains("GENSOFTMAX_FASHION_MNIST=DIR", message);
             Assert.Contains("sudo apt-get install dataset-fashion-mnist", message);
             Assert.Contains("/usr/share/datasets/fashion-mnist", message);
