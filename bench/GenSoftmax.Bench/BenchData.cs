@@ -42,7 +42,7 @@ namespace GenSoftmax.Bench
         /// <summary>Test labels, [TestCount].</summary>
         public static int[] TestY => s_loaded.Value.TestY;
 
-        /// <summary>Weights [Classes, Inputs] as <see cref="Trainer.Initialize"/> draws them from <see cref="Seed"/>.</summary>
+        /// <summary>Weights [Classes, Inputs] as <see cref="Trainer.Initialize(ISoftmaxModel, int, float)"/> draws them from <see cref="Seed"/>.</summary>
         public static float[] InitialWeights => s_loaded.Value.InitialWeights;
 
         /// <summary>Weights [Classes, Inputs] after one epoch (batch 256, learning rate 0.1) of the generated trainer.</summary>
@@ -64,8 +64,8 @@ namespace GenSoftmax.Bench
             string source;
             try
             {
-                (LabeledImages train, LabeledImages test) = FashionMnist.Load();
-                (trainPixels, trainLabels, testPixels, testLabels) = (train.Pixels, train.Labels, test.Pixels, test.Labels);
+                (LabeledData train, LabeledData test) = FashionMnist.Load();
+                (trainPixels, trainLabels, testPixels, testLabels) = (train.Pixels!, train.Labels, test.Pixels!, test.Labels);
                 source = $"Fashion-MNIST ({FashionMnist.Locate()})";
             }
             catch (DatasetNotFoundException)
@@ -108,9 +108,16 @@ namespace GenSoftmax.Bench
             Scale(testPixels, testX);
 
             var model = new FashionModel();
-            Trainer.Initialize(model, Seed);
+            var trainer = new Trainer(model, new TrainerOptions
+            {
+                Epochs = 1,
+                Seed = Seed,
+                BatchSize = BatchSize,
+                Optimizer = new SgdOptions { LearningRate = LearningRate },
+            });
+            trainer.Initialize();
             float[] initial = model.Weights.ToArray();
-            Trainer.Train(model, TrainData.FromFeatures(trainX, trainY, Inputs), null, new TrainerOptions { Epochs = 1, Seed = Seed });
+            trainer.Fit(LabeledData.FromFeatures(trainX, trainY, Inputs));
             return new Loaded(source, trainX, shuffledPixels, trainY, testX, testPixels, testLabels, initial, model.Weights.ToArray(), model.Bias.ToArray());
         }
 

@@ -17,8 +17,11 @@ namespace GenSoftmax.Bench
         private readonly float[] _probabilities = new float[BenchData.BatchSize * Classes]; // P, then G [n, Classes]
         private readonly float[] _lse = new float[BenchData.BatchSize];                     // [n]
 
-        /// <summary>Mean loss of x [n, Inputs] (n ≤ 256) and its gradient dW [Classes, Inputs], db [Classes] (overwritten).</summary>
-        public float Run(FashionModel model, KernelIsa isa, ReadOnlySpan<float> x, ReadOnlySpan<int> labels, Span<float> dW, Span<float> db)
+        /// <summary>
+        /// Mean loss of x [n, Inputs] (n ≤ 256) and its gradient dW [Classes, Inputs], db [Classes] (overwritten); the
+        /// forward pass runs the variant set in <paramref name="model"/>'s <see cref="ISoftmaxModel.Isa"/>.
+        /// </summary>
+        public float Run(FashionModel model, ReadOnlySpan<float> x, ReadOnlySpan<int> labels, Span<float> dW, Span<float> db)
         {
             int n = labels.Length;
             Span<float> o = _logits.AsSpan(0, n * Classes);
@@ -26,12 +29,7 @@ namespace GenSoftmax.Bench
             Span<float> lse = _lse.AsSpan(0, n);
 
             // Pass 1: forward, O = X Wᵀ + b.
-            switch (isa)
-            {
-                case KernelIsa.Avx512: model.ForwardAvx512(x, o); break;
-                case KernelIsa.Avx2: model.ForwardAvx2(x, o); break;
-                default: model.ForwardPortable(x, o); break;
-            }
+            model.Forward(Batch.Of(x), o);
 
             // Pass 2: softmax per row, max-subtracted; lse = m + log Σ exp(o - m).
             for (int r = 0; r < n; r++)

@@ -38,9 +38,9 @@ namespace GenSoftmax.Bench
             Expected expected = Expected.Compute();
 
             var names = new List<string>();
-            for (int i = IsaSelection.Supported.Count - 1; i >= 0; i--)
+            foreach (KernelIsa isa in IsaSelection.Supported) // best first
             {
-                names.Add(Contenders.GeneratedName(IsaSelection.Supported[i]));
+                names.Add(Contenders.GeneratedName(isa));
             }
 
             names.Add(Contenders.TensorPrimitives);
@@ -75,7 +75,7 @@ namespace GenSoftmax.Bench
                 }
             }
 
-            foreach (KernelIsa isa in IsaSelection.Supported.Reverse())
+            foreach (KernelIsa isa in IsaSelection.Supported)
             {
                 CheckUnfused(report, isa, expected);
                 CheckAllocations(report, isa);
@@ -169,12 +169,12 @@ namespace GenSoftmax.Bench
 
         private static void CheckUnfused(Report report, KernelIsa isa, Expected expected)
         {
-            var model = new FashionModel();
+            var model = new FashionModel { Isa = isa };
             BenchData.TrainedWeights.AsSpan().CopyTo(model.Weights);
             BenchData.TrainedBias.AsSpan().CopyTo(model.Bias);
             float[] dW = new float[Classes * Inputs];
             float[] db = new float[Classes];
-            float loss = new UnfusedLossAndGradient().Run(model, isa, BenchData.BatchX, BenchData.BatchY, dW, db);
+            float loss = new UnfusedLossAndGradient().Run(model, BenchData.BatchX, BenchData.BatchY, dW, db);
             string name = "Unfused-" + isa;
             report.Check(name, "loss (batch 256)", ScalarError(loss, expected.Loss));
             report.Check(name, "dW (batch 256)", ArrayError(dW, expected.DW));
@@ -186,15 +186,21 @@ namespace GenSoftmax.Bench
         {
             var model = new FashionModel { Isa = isa };
             BenchData.TrainedWeights.AsSpan().CopyTo(model.Weights);
+            var sgd = new Sgd(model, new SgdOptions { LearningRate = BenchData.LearningRate });
             float[] dW = new float[Classes * Inputs];
             float[] db = new float[Classes];
             int[] predictions = new int[BenchData.TestCount];
             int[] rows = Enumerable.Range(0, BenchData.BatchSize).ToArray();
             string name = Contenders.GeneratedName(isa);
-            Allocations(report, name, "TrainStep allocates nothing", () => model.TrainStep(BenchData.BatchX, BenchData.BatchY, BenchData.LearningRate));
-            Allocations(report, name, "TrainStep(rows) allocates nothing", () => model.TrainStep(BenchData.TrainX, BenchData.TrainY, rows, BenchData.LearningRate));
-            Allocations(report, name, "LossAndGradient allocates nothing", () => model.LossAndGradient(BenchData.BatchX, BenchData.BatchY, dW, db));
-            Allocations(report, name, "Predict allocates nothing", () => model.Predict(BenchData.TestX, predictions));
+            Allocations(report, name, "Sgd.Step allocates nothing", () => sgd.Step(Batch.Of(BenchData.BatchX).WithLabels(BenchData.BatchY)));
+            Allocations(report, name, "Sgd.Step(rows) allocates nothing",
+                () => sgd.Step(Batch.Of(BenchData.TrainX).WithLabels(BenchData.TrainY).WithRows(rows)));
+            Allocations(report, name, "Sgd.Step(bytes) allocates nothing",
+                () => sgd.Step(Batch.Of(BenchData.TrainPixels).WithLabels(BenchData.TrainY).WithRows(rows)));
+            Allocations(report, name, "LossAndGradient allocates nothing",
+                () => model.LossAndGradient(Batch.Of(BenchData.BatchX).WithLabels(BenchData.BatchY), dW, db));
+            Allocations(report, name, "Predict allocates nothing", () => model.Predict(Batch.Of(BenchData.TestX), predictions));
+            Allocations(report, name, "Predict(bytes) allocates nothing", () => model.Predict(Batch.Of(BenchData.TestPixels), predictions));
         }
 
         private static void Allocations(Report report, string name, string check, Action action)

@@ -34,9 +34,9 @@ namespace GenSoftmax.Bench
         /// <summary>Contenders that train, best generated variant first.</summary>
         public static IEnumerable<string> Training()
         {
-            for (int i = IsaSelection.Supported.Count - 1; i >= 0; i--)
+            foreach (KernelIsa isa in IsaSelection.Supported) // most preferred first
             {
-                yield return GeneratedName(IsaSelection.Supported[i]);
+                yield return GeneratedName(isa);
             }
 
             yield return TensorPrimitives;

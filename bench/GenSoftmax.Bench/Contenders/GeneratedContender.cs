@@ -2,10 +2,14 @@ using System;
 
 namespace GenSoftmax.Bench
 {
-    /// <summary>The generated kernels of <see cref="FashionModel"/>, one variant, called through its ISA-suffixed methods.</summary>
+    /// <summary>
+    /// The generated kernels of <see cref="FashionModel"/>, one variant, chosen once with <see cref="ISoftmaxModel.Isa"/>
+    /// and then called through the ISA-neutral API (<see cref="Batch"/>, a reusable <see cref="Sgd"/>).
+    /// </summary>
     public sealed class GeneratedContender : Contender
     {
         private readonly FashionModel _model = new();
+        private readonly Sgd _sgd;
         private readonly KernelIsa _isa;
         private float[] _x = Array.Empty<float>();
         private int[] _labels = Array.Empty<int>();
@@ -13,9 +17,9 @@ namespace GenSoftmax.Bench
         /// <param name="isa">The variant; must be supported by this CPU.</param>
         public GeneratedContender(KernelIsa isa)
         {
-            IsaSelection.EnsureSupported(isa);
             _isa = isa;
-            _model.Isa = isa;
+            _model.Isa = isa; // throws PlatformNotSupportedException when this CPU lacks it
+            _sgd = new Sgd(_model, new SgdOptions { LearningRate = BenchData.LearningRate });
         }
 
         /// <inheritdoc />
@@ -44,58 +48,43 @@ namespace GenSoftmax.Bench
         /// <inheritdoc />
         public override float TrainStep(int start, int count, float learningRate)
         {
+            SetLearningRate(learningRate);
             ReadOnlySpan<float> x = _x.AsSpan(start * FashionModel.InputCount, count * FashionModel.InputCount);
-            ReadOnlySpan<int> labels = _labels.AsSpan(start, count);
-            return _isa switch
-            {
-                KernelIsa.Avx512 => _model.TrainStepAvx512(x, labels, learningRate),
-                KernelIsa.Avx2 => _model.TrainStepAvx2(x, labels, learningRate),
-                _ => _model.TrainStepPortable(x, labels, learningRate),
-            };
+            return _sgd.Step(Batch.Of(x).WithLabels(_labels.AsSpan(start, count))).Loss;
         }
 
         /// <inheritdoc />
         public override float LossAndGradient(int start, int count, Span<float> dW, Span<float> db)
         {
             ReadOnlySpan<float> x = _x.AsSpan(start * FashionModel.InputCount, count * FashionModel.InputCount);
-            ReadOnlySpan<int> labels = _labels.AsSpan(start, count);
-            return _isa switch
-            {
-                KernelIsa.Avx512 => _model.LossAndGradientAvx512(x, labels, dW, db),
-                KernelIsa.Avx2 => _model.LossAndGradientAvx2(x, labels, dW, db),
-                _ => _model.LossAndGradientPortable(x, labels, dW, db),
-            };
+            return _model.LossAndGradient(Batch.Of(x).WithLabels(_labels.AsSpan(start, count)), dW, db).Loss;
         }
 
         /// <summary>
-        /// One SGD step on rows [start, start + count) of <paramref name="pixels"/> (bytes 0..255, scaled by 1/255
-        /// inside the kernel) through the row-index overload, with the variant this contender was made for.
+        /// One SGD step on the rows <paramref name="rows"/> of <paramref name="pixels"/> (bytes 0..255, scaled by 1/255
+        /// inside the kernel), as the trainer builds its batches, with the variant this contender was made for.
         /// </summary>
         public float TrainStepBytes(byte[] pixels, int[] labels, ReadOnlySpan<int> rows, float learningRate)
-            => _model.TrainStep(pixels, labels, rows, learningRate).Loss;
-
-        /// <summary>Predict on byte pixels, with the variant this contender was made for.</summary>
-        public void PredictBytes(byte[] pixels, Span<int> predictions) => _model.Predict(pixels, predictions);
-
-        /// <inheritdoc />
-        public override void Predict(Span<int> predictions)
         {
-            switch (_isa)
-            {
-                case KernelIsa.Avx512: _model.PredictAvx512(_x, predictions); break;
-                case KernelIsa.Avx2: _model.PredictAvx2(_x, predictions); break;
-                default: _model.PredictPortable(_x, predictions); break;
-            }
+            SetLearningRate(learningRate);
+            return _sgd.Step(Batch.Of(pixels).WithLabels(labels).WithRows(rows)).Loss;
         }
 
+        /// <summary>Predict on byte pixels, with the variant this contender was made for.</summary>
+        public void PredictBytes(byte[] pixels, Span<int> predictions) => _model.Predict(Batch.Of(pixels), predictions);
+
         /// <inheritdoc />
-        public override void Probabilities(Span<float> probabilities)
+        public override void Predict(Span<int> predictions) => _model.Predict(Batch.Of(_x), predictions);
+
+        /// <inheritdoc />
+        public override void Probabilities(Span<float> probabilities) => _model.Probabilities(Batch.Of(_x), probabilities);
+
+        /// <summary>The optimizer was made with the suite's learning rate; only another rate (never in the suite) changes it.</summary>
+        private void SetLearningRate(float learningRate)
         {
-            switch (_isa)
+            if (learningRate != _sgd.LearningRate)
             {
-                case KernelIsa.Avx512: _model.ProbabilitiesAvx512(_x, probabilities); break;
-                case KernelIsa.Avx2: _model.ProbabilitiesAvx2(_x, probabilities); break;
-                default: _model.ProbabilitiesPortable(_x, probabilities); break;
+                _sgd.LearningRate = learningRate;
             }
         }
     }

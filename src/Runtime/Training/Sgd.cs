@@ -55,8 +55,8 @@ namespace GenSoftmax
     public sealed class Sgd
     {
         private readonly ISoftmaxModel _model;
-        private readonly float[] _dW;
-        private readonly float[] _db;
+        private float[]? _dW; // Step's and Update's gradient buffers, allocated on first use (the trainer brings its own)
+        private float[]? _db;
         private readonly float[]? _velocityW;
         private readonly float[]? _velocityB;
         private float _learningRate;
@@ -70,12 +70,10 @@ namespace GenSoftmax
             _model = model;
             Options = options;
             _learningRate = options.LearningRate;
-            _dW = new float[model.Weights.Length];
-            _db = new float[model.Classes];
             if (options.Momentum != 0f)
             {
-                _velocityW = new float[_dW.Length];
-                _velocityB = new float[_db.Length];
+                _velocityW = new float[model.Weights.Length];
+                _velocityB = new float[model.Classes];
             }
         }
 
@@ -110,9 +108,11 @@ namespace GenSoftmax
         /// <returns>The batch's loss and correct count before the update.</returns>
         public BatchResult Step(in Batch batch)
         {
-            BatchResult result = _model.LossAndGradient(batch, _dW, _db);
-            UpdateWeights(0, _dW);
-            UpdateBias(_db);
+            float[] dW = _dW ??= new float[_model.Weights.Length];
+            float[] db = _db ??= new float[_model.Classes];
+            BatchResult result = _model.LossAndGradient(batch, dW, db);
+            UpdateWeights(0, dW);
+            UpdateBias(db);
             return result;
         }
 
@@ -121,10 +121,12 @@ namespace GenSoftmax
         {
             Internal.Guard.Length(dW.Length, nameof(dW), _model.Classes, _model.Inputs);
             Internal.Guard.Length(db.Length, nameof(db), _model.Classes);
-            dW.CopyTo(_dW);
-            db.CopyTo(_db);
-            UpdateWeights(0, _dW);
-            UpdateBias(_db);
+            float[] gradW = _dW ??= new float[_model.Weights.Length];
+            float[] gradB = _db ??= new float[_model.Classes];
+            dW.CopyTo(gradW);
+            db.CopyTo(gradB);
+            UpdateWeights(0, gradW);
+            UpdateBias(gradB);
         }
 
         /// <summary>Sets the velocity, as read from <see cref="VelocityWeights"/> and <see cref="VelocityBias"/> of a saved run.</summary>
