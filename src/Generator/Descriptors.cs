@@ -68,6 +68,11 @@ namespace GenSoftmax.Generator
             "Model derives from another model",
             "'{0}' derives from '{1}', which is a [SoftmaxModel] too, so the two would declare the same members: derive '{0}' from a class that is not a model");
 
+        public static readonly DiagnosticDescriptor LanguageVersionTooOld = Error(
+            "GSM0013",
+            "C# language version too old for the generated kernels",
+            "'{0}' needs C# 11 or newer for its generated kernels, and the project uses C# {1}: set <LangVersion> to 11 or later (the .NET 7+ SDK default)");
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
     }

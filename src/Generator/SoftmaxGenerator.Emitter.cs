@@ -22,6 +22,8 @@ namespace GenSoftmax.Generator
             /// <summary>The private struct nested in the model that implements the runtime's kernel contract.</summary>
             internal const string KernelsStruct = "GenSoftmaxKernels";
 
+            private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]";
+
             public static string Emit(ModelSpec spec)
             {
                 var w = new SourceWriter();
@@ -43,6 +45,7 @@ namespace GenSoftmax.Generator
                         w.WriteLine(isa.Aliases);
                         w.WriteLine();
                         w.WriteLine($"/// <summary>{spec.FullName}'s kernels for {isa.Description}.</summary>");
+                        w.WriteLine(GeneratedCode);
                         using (w.Block("file static class ModelKernels"))
                         {
                             new KernelEmitter(w, spec, isa).EmitAll();
@@ -119,6 +122,7 @@ namespace GenSoftmax.Generator
                             _engine.LossAndGradient(batch, dW, db);
 
                         /// <summary>This shape's kernels, as the engine calls them.</summary>
+                        [global::System.CodeDom.Compiler.GeneratedCode("GenSoftmax.Generator", "{{Version}}")]
                         private readonly struct {{KernelsStruct}} : {{G}}.Kernels.ISoftmaxKernels
                         {
                             public static int Inputs => InputCount;
@@ -167,6 +171,7 @@ namespace GenSoftmax.Generator
                         """);
                     w.WriteLine();
                     w.WriteLine($"/// <summary>{spec.FullName}'s kernels, by variant.</summary>");
+                    w.WriteLine(GeneratedCode);
                     using (w.Block("file static class ModelKernels"))
                     {
                         w.WriteLine("""

@@ -80,6 +80,14 @@ namespace GenSoftmax.Generator
                     return new ParseResult(null, diagnostics.ToImmutable());
                 }
 
+                // The generated kernels are file-local classes behind a contract of static abstract members (C# 11). The
+                // tree's own parse options say which C# the project compiles with: no compilation needed.
+                var parseOptions = syntax.SyntaxTree.Options as CSharpParseOptions;
+                if (parseOptions is not null && parseOptions.LanguageVersion < LanguageVersion.CSharp11)
+                {
+                    diagnostics.Add(Diagnostic.Create(Descriptors.LanguageVersionTooOld, identifier, type.Name, parseOptions.LanguageVersion.ToDisplayString()));
+                }
+
                 // A file-local class (or one nested in a file-local class) cannot have a part in the generated file.
                 foreach (TypeDeclarationSyntax decl in SelfAndContainingDeclarations(syntax))
                 {

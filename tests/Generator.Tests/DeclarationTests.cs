@@ -45,7 +45,10 @@ namespace GenSoftmax.Generator.Tests
         private static void CompileAndRun(string source, params (string TypeName, int Inputs, int Classes)[] models) =>
             CompileAndRun(new[] { source }, models);
 
-        /// <summary>Shape, Forward against a double-precision o = W x + b, Predict as argmax, and a training step that lowers the loss.</summary>
+        /// <summary>
+        /// Shape; for every variant the CPU supports, Forward against a double-precision o = W x + b, Predict as argmax and
+        /// Probabilities as softmax; then SGD steps that lower the loss.
+        /// </summary>
         internal static void Exercise(ISoftmaxModel model, int inputs, int classes)
         {
             Assert.Equal(inputs, model.Inputs);
@@ -67,37 +70,55 @@ namespace GenSoftmax.Generator.Tests
 
             const int Rows = 5;
             float[] x = Enumerable.Range(0, Rows * inputs).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            float[] logits = new float[Rows * classes];
-            int[] predictions = new int[Rows];
-            model.Forward(x, logits);
-            model.Predict(x, predictions);
-            for (int r = 0; r < Rows; r++)
+            foreach (KernelIsa isa in IsaSelection.Supported)
             {
-                int best = 0;
-                for (int c = 0; c < classes; c++)
+                model.Isa = isa;
+                float[] logits = new float[Rows * classes];
+                float[] probabilities = new float[Rows * classes];
+                int[] predictions = new int[Rows];
+                model.Forward(Batch.Of(x), logits);
+                model.Probabilities(Batch.Of(x), probabilities);
+                model.Predict(Batch.Of(x), predictions);
+                for (int r = 0; r < Rows; r++)
                 {
-                    double o = model.Bias[c];
-                    for (int k = 0; k < inputs; k++)
+                    var o = new double[classes];
+                    int best = 0;
+                    for (int c = 0; c < classes; c++)
                     {
-                        o += (double)model.Weights[(c * inputs) + k] * x[(r * inputs) + k];
+                        o[c] = model.Bias[c];
+                        for (int k = 0; k < inputs; k++)
+                        {
+                            o[c] += (double)model.Weights[(c * inputs) + k] * x[(r * inputs) + k];
+                        }
+
+                        float actual = logits[(r * classes) + c];
+                        Assert.True(Math.Abs(o[c] - actual) <= 1e-4 * (1 + Math.Abs(o[c])), $"{isa}: logit [{r}, {c}]: {actual} vs {o[c]}");
+                        best = logits[(r * classes) + c] > logits[(r * classes) + best] ? c : best;
                     }
 
-                    Assert.True(Math.Abs(o - logits[(r * classes) + c]) <= 1e-4 * (1 + Math.Abs(o)), $"logit [{r}, {c}]: {logits[(r * classes) + c]} vs {o}");
-                    best = logits[(r * classes) + c] > logits[(r * classes) + best] ? c : best;
+                    Assert.Equal(best, predictions[r]);
+                    double max = o.Max();
+                    double sum = o.Sum(v => Math.Exp(v - max));
+                    for (int c = 0; c < classes; c++)
+                    {
+                        double p = Math.Exp(o[c] - max) / sum;
+                        Assert.True(Math.Abs(p - probabilities[(r * classes) + c]) <= 1e-4, $"{isa}: probability [{r}, {c}]: {probabilities[(r * classes) + c]} vs {p}");
+                    }
                 }
-
-                Assert.Equal(best, predictions[r]);
             }
 
+            model.Isa = IsaSelection.Best;
             int[] labels = Enumerable.Range(0, Rows).Select(r => r % classes).ToArray();
-            float before = model.TrainStep(x, labels, 0.5f);
-            float after = 0;
+            var sgd = new Sgd(model, new SgdOptions { LearningRate = 0.5f });
+            float before = sgd.Step(Batch.Of(x).WithLabels(labels)).Loss;
             for (int step = 0; step < 20; step++)
             {
-                after = model.TrainStep(x, labels, 0.5f);
+                sgd.Step(Batch.Of(x).WithLabels(labels));
             }
 
-            Assert.True(float.IsFinite(before) && after < before, $"loss {before} -> {after}");
+            BatchResult after = model.Loss(Batch.Of(x).WithLabels(labels));
+            Assert.Equal(Rows, after.Count);
+            Assert.True(float.IsFinite(before) && after.Loss < before, $"loss {before} -> {after.Loss}");
         }
 
         [Fact]
@@ -230,6 +251,97 @@ namespace GenSoftmax.Generator.Tests
                     }
                     """).WithOptions(Harness.Options.WithAllowUnsafe(true)),
                 ("Contoso.UnsafeModel", 4, 3));
+        }
+
+        [Fact]
+        public void Project_on_CSharp_11_the_oldest_version_supported()
+        {
+            // GSM0013 says C# 11 is enough: file-local kernel classes and static abstract members, nothing newer.
+            const string Source = """
+                using GenSoftmax;
+                namespace Contoso
+                {
+                    [SoftmaxModel(Inputs = 17, Classes = 10)]
+                    public sealed partial class Eleven { }
+
+                    public static partial class Outer
+                    {
+                        [SoftmaxModel(Inputs = 3, Classes = 33)]
+                        internal partial record Nested { }
+                    }
+                }
+                """;
+            var options = new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp11);
+            CompileAndRun(
+                Harness.Compilation("Tests", new[] { Harness.Parse(Source, options: options) }),
+                ("Contoso.Eleven", 17, 10),
+                ("Contoso.Outer+Nested", 3, 33));
+        }
+
+        [Fact]
+        public void Model_may_declare_members_named_like_the_old_generated_methods()
+        {
+            // Softmax, TrainStep, LossRows, ForwardAvx512 ... were generated into the model before the kernels moved to
+            // file-local classes. Only the public API, _engine and GenSoftmaxKernels are reserved now; a user may keep
+            // a TrainStep of their own, written against the new optimizer.
+            const string Source = """
+                using System;
+                using GenSoftmax;
+                namespace Contoso
+                {
+                    [SoftmaxModel(Inputs = 6, Classes = 4)]
+                    public sealed partial class Legacy
+                    {
+                        private Sgd? _sgd;
+
+                        public float TrainStep(float[] x, int[] labels, float learningRate) =>
+                            (_sgd ??= new Sgd(this, new SgdOptions { LearningRate = learningRate })).Step(Batch.Of(x).WithLabels(labels)).Loss;
+
+                        public static float Softmax(float logit) => MathF.Exp(logit);
+
+                        public int LossRows => 4;
+
+                        public string ForwardAvx512() => nameof(ForwardAvx512);
+
+                        public void Logits() { }
+
+                        public void Gradient() { }
+
+                        public const int ClassStride = 99;
+
+                        private sealed class ModelKernels { }
+
+                        public static object Kernels() => new ModelKernels();
+                    }
+                }
+                """;
+            var (driver, output, diagnostics) = Harness.Run(Source);
+            Assert.Single(Harness.Generated(driver));
+            var context = new Harness.CollectibleContext();
+            try
+            {
+                Type type = Harness.Load(output, context, diagnostics).GetType("Contoso.Legacy")!;
+                var model = (ISoftmaxModel)Activator.CreateInstance(type)!;
+                Exercise(model, 6, 4);
+
+                // The user's own members are the ones called.
+                Assert.Equal(MathF.Exp(0.5f), (float)type.GetMethod("Softmax")!.Invoke(null, new object[] { 0.5f })!);
+                Assert.Equal(99, (int)type.GetField("ClassStride")!.GetRawConstantValue()!);
+                float[] x = Enumerable.Range(0, 12).Select(i => (float)Math.Sin(i)).ToArray();
+                object[] args = { x, new[] { 1, 3 }, 0.5f };
+                float first = (float)type.GetMethod("TrainStep")!.Invoke(model, args)!;
+                float last = first;
+                for (int i = 0; i < 10; i++)
+                {
+                    last = (float)type.GetMethod("TrainStep")!.Invoke(model, args)!;
+                }
+
+                Assert.True(last < first, $"loss {first} -> {last}");
+            }
+            finally
+            {
+                context.Unload();
+            }
         }
 
         [Fact]
@@ -386,7 +498,7 @@ namespace GenSoftmax.Generator.Tests
             byte[] libImage = Emit(libOutput, libDiagnostics);
 
             // The app references the library as metadata (as a ProjectReference does) and uses the model's
-            // generated members directly: the constant, a variant method, and the interface.
+            // generated members directly: the constants, the ISA setting, and the interface.
             var (appDriver, appOutput, appDiagnostics) = Harness.Run(Harness.Compilation(
                 "Contoso.App",
                 new[]
@@ -404,7 +516,8 @@ namespace GenSoftmax.Generator.Tests
                                     var model = new SharedModel();
                                     float[] x = new float[Inputs];
                                     float[] logits = new float[SharedModel.ClassCount];
-                                    model.ForwardPortable(x, logits);
+                                    model.Isa = KernelIsa.Portable;
+                                    model.Forward(Batch.Of(x), logits);
                                     return model;
                                 }
                             }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace GenSoftmax.Generator.Tests
@@ -13,9 +14,12 @@ namespace GenSoftmax.Generator.Tests
     public sealed class DiagnosticTests
     {
         /// <summary>Runs the generator and checks the one diagnostic: ID, severity, exact span, and that nothing was generated.</summary>
-        private static Diagnostic AssertOnly(string source, string id, string marker, int occurrence = 1, string? inner = null)
+        private static Diagnostic AssertOnly(string source, string id, string marker, int occurrence = 1, string? inner = null) =>
+            AssertOnly(Harness.Compilation(source), source, id, marker, occurrence, inner);
+
+        private static Diagnostic AssertOnly(Compilation compilation, string source, string id, string marker, int occurrence = 1, string? inner = null)
         {
-            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(source);
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(compilation);
 
             Diagnostic d = Assert.Single(diagnostics);
             Assert.Equal(id, d.Id);
@@ -149,6 +153,19 @@ namespace GenSoftmax.Generator.Tests
         }
 
         [Fact]
+        public void Reserved_names_are_the_generated_public_API_and_the_private_engine_and_kernels()
+        {
+            // The model class holds only what the user calls (ISoftmaxModel and the two constants) plus one private field
+            // and one private struct; the kernels live in file-local classes, so their names are not reserved.
+            string[] expected =
+            {
+                "_engine", "Bias", "ClassCount", "Classes", "Forward", "GenSoftmaxKernels", "InputCount", "Inputs", "Isa", "Loss",
+                "LossAndGradient", "Predict", "Probabilities", "Weights",
+            };
+            Assert.Equal(expected.OrderBy(n => n, System.StringComparer.Ordinal), SoftmaxGenerator.Parser.EmittedMembers.OrderBy(n => n, System.StringComparer.Ordinal));
+        }
+
+        [Fact]
         public void GSM0006_method_and_nested_type_on_another_part()
         {
             const string Source = """
@@ -235,6 +252,7 @@ namespace GenSoftmax.Generator.Tests
         [Fact]
         public void GSM0011_base_class_member_would_be_hidden()
         {
+            // Without the check: CS0108 ("Flower.Inputs hides inherited member Plant.Inputs") in the generated file.
             Diagnostic d = AssertOnly("""
                 using GenSoftmax;
                 [SoftmaxModel(Inputs = 4, Classes = 3)]
@@ -242,10 +260,58 @@ namespace GenSoftmax.Generator.Tests
 
                 public class Plant
                 {
-                    protected virtual void Predict() { }
+                    public int Inputs { get; set; }
                 }
                 """, "GSM0011", "Plant");
-            Assert.Equal("'Flower' inherits 'Predict' from 'Plant', and the generator emits a member of that name into the model: derive 'Flower' from a class without that member, or rename it there", d.GetMessage());
+            Assert.Equal("'Flower' inherits 'Inputs' from 'Plant', and the generator emits a member of that name into the model: derive 'Flower' from a class without that member, or rename it there", d.GetMessage());
+        }
+
+        [Theory]
+        [InlineData("protected virtual void Predict() { }", "Predict")]
+        [InlineData("protected readonly object? _engine;", "_engine")]
+        [InlineData("protected class GenSoftmaxKernels { }", "GenSoftmaxKernels")]
+        [InlineData("public const int InputCount = 1;", "InputCount")]
+        public void GSM0011_every_accessible_member_named_like_a_generated_one(string member, string name)
+        {
+            // Name-based on purpose: a base method with other parameters would only be an overload, but the same name
+            // on a field, property, constant or type would be hidden, and an overload of Predict beside the model's is
+            // more confusing than helpful. The private _engine and GenSoftmaxKernels clash with protected ones too.
+            Diagnostic d = AssertOnly($$"""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower : Plant;
+
+                public class Plant
+                {
+                    {{member}}
+                }
+                """, "GSM0011", "Plant");
+            Assert.StartsWith($"'Flower' inherits '{name}' from 'Plant'", d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0011_base_members_named_like_the_old_kernels_do_not_clash()
+        {
+            // Softmax, LossRows, TrainStep, ForwardAvx512 ... were model members before the kernels moved to file-local
+            // classes; a base class may declare them now.
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run("""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 4, Classes = 3)]
+                public partial class Flower : Plant;
+
+                public class Plant
+                {
+                    public virtual float Softmax(float x) => x;
+                    protected static int LossRows() => 0;
+                    public float TrainStep(float rate) => rate;
+                    public void ForwardAvx512() { }
+                    protected int Logits, Gradient, ClassStride;
+                    public const string ModelKernels = "mine";
+                }
+                """);
+            Assert.Empty(diagnostics);
+            Assert.Single(Harness.Generated(driver));
+            Assert.Empty(Harness.Problems(output, diagnostics));
         }
 
         [Fact]
@@ -286,6 +352,42 @@ namespace GenSoftmax.Generator.Tests
 
             // The base model is fine and generated; the derived one is not.
             Assert.Equal(new[] { "Plant.g.cs" }, Harness.Generated(driver).Keys);
+            Assert.Empty(CompilerErrors(output));
+        }
+
+        [Theory]
+        [InlineData(LanguageVersion.CSharp10, "10.0")]
+        [InlineData(LanguageVersion.CSharp8, "8.0")]
+        public void GSM0013_language_version_before_CSharp_11(LanguageVersion version, string shown)
+        {
+            // C# 10 has no 'file' types and no static abstract interface members, both of which the kernels need.
+            const string Source = """
+                using GenSoftmax;
+                namespace Garden
+                {
+                    [SoftmaxModel(Inputs = 4, Classes = 3)]
+                    public partial class Flower { }
+                }
+                """;
+            Compilation compilation = Harness.Compilation("Tests", new[] { Harness.Parse(Source, options: new CSharpParseOptions(version)) });
+            Diagnostic d = AssertOnly(compilation, Source, "GSM0013", "Flower");
+            Assert.Equal(
+                $"'Flower' needs C# 11 or newer for its generated kernels, and the project uses C# {shown}: set <LangVersion> to 11 or later (the .NET 7+ SDK default)",
+                d.GetMessage());
+        }
+
+        [Fact]
+        public void GSM0013_is_reported_with_the_models_other_mistakes()
+        {
+            const string Source = """
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = 0, Classes = 3)]
+                public partial class Flower { }
+                """;
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(
+                Harness.Compilation("Tests", new[] { Harness.Parse(Source, options: new CSharpParseOptions(LanguageVersion.CSharp10)) }));
+            Assert.Equal(new[] { "GSM0002", "GSM0013" }, diagnostics.Select(d => d.Id).OrderBy(i => i));
+            Assert.Empty(Harness.Generated(driver));
             Assert.Empty(CompilerErrors(output));
         }
 

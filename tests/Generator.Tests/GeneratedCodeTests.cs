@@ -153,7 +153,8 @@ namespace GenSoftmax.Generator.Tests
             // emitted only for some shapes would be missing from it, and a user member of that name would clash with
             // it (CS0102 in the generated file) instead of getting our diagnostic.
             string text = GenerateOne(ModelSource(inputs, classes));
-            ClassDeclarationSyntax model = CSharpSyntaxTree.ParseText(text).GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>().Single();
+            ClassDeclarationSyntax model = CSharpSyntaxTree.ParseText(text).GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>()
+                .Single(c => c.Identifier.ValueText == "Iris");
             string[] declared = model.Members.SelectMany(MemberNames).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
             string[] unknown = declared.Where(n => !SoftmaxGenerator.Parser.EmittedMembers.Contains(n)).ToArray();
             Assert.True(unknown.Length == 0, "Add to SoftmaxGenerator.Parser.EmittedMembers: " + string.Join(", ", unknown));

@@ -32,8 +32,8 @@ namespace GenSoftmax.Generator.Tests
             generalDiagnosticOption: ReportDiagnostic.Error,
             deterministic: true);
 
-        public static SyntaxTree Parse(string source, string path = "Model.cs") =>
-            CSharpSyntaxTree.ParseText(source, ParseOptions, path, Encoding.UTF8);
+        public static SyntaxTree Parse(string source, string path = "Model.cs", CSharpParseOptions? options = null) =>
+            CSharpSyntaxTree.ParseText(source, options ?? ParseOptions, path, Encoding.UTF8);
 
         public static CSharpCompilation Compilation(params string[] sources) =>
             Compilation("Tests", sources.Select((s, i) => Parse(s, $"Model{i}.cs")));
@@ -41,15 +41,18 @@ namespace GenSoftmax.Generator.Tests
         public static CSharpCompilation Compilation(string assemblyName, IEnumerable<SyntaxTree> trees, IEnumerable<MetadataReference>? extra = null) =>
             CSharpCompilation.Create(assemblyName, trees, References.AddRange(extra ?? Array.Empty<MetadataReference>()), Options);
 
-        public static GeneratorDriver Driver() => CSharpGeneratorDriver.Create(
+        /// <summary>A driver that parses what it generates with <paramref name="options"/>, as the SDK uses the project's own.</summary>
+        public static GeneratorDriver Driver(CSharpParseOptions? options = null) => CSharpGeneratorDriver.Create(
             new[] { new SoftmaxGenerator().AsSourceGenerator() },
-            parseOptions: ParseOptions,
+            parseOptions: options ?? ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
         /// <summary>Runs the generator once; returns the driver (for a second run), the compilation with the generated files, and the generator's diagnostics.</summary>
         public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(Compilation compilation)
         {
-            GeneratorDriver driver = Driver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+            // The generated files get the parse options of the user's files, as in a build.
+            var options = compilation.SyntaxTrees.FirstOrDefault()?.Options as CSharpParseOptions;
+            GeneratorDriver driver = Driver(options).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
             return (driver, output, diagnostics);
         }
 

@@ -114,6 +114,29 @@ namespace GenSoftmax.Generator.Tests
             Assert.Equal("GSM0002", Assert.Single(second).Id);
         }
 
+        [Fact]
+        public void Lowering_LangVersion_removes_the_file_and_reports_GSM0013_and_raising_it_brings_the_file_back()
+        {
+            // The parser reads the version from the tree's parse options, which change with the project's LangVersion
+            // (every tree is parsed again), so no compilation-wide input is needed to notice it.
+            Compilation compilation = Harness.Compilation(FashionModelSource);
+            GeneratorDriver driver = Harness.Driver().RunGenerators(compilation);
+            Assert.Single(Harness.Generated(driver));
+            SyntaxTree tree = compilation.SyntaxTrees.Single();
+
+            var old = new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp10);
+            SyntaxTree older = tree.WithRootAndOptions(tree.GetRoot(), old);
+            driver = driver.WithUpdatedParseOptions(old).RunGeneratorsAndUpdateCompilation(
+                compilation.ReplaceSyntaxTree(tree, older), out _, out ImmutableArray<Diagnostic> diagnostics);
+            Assert.Equal("GSM0013", Assert.Single(diagnostics).Id);
+            Assert.Empty(Harness.Generated(driver));
+
+            driver = driver.WithUpdatedParseOptions(Harness.ParseOptions).RunGeneratorsAndUpdateCompilation(
+                compilation, out _, out diagnostics);
+            Assert.Empty(diagnostics);
+            Assert.Contains("public const int InputCount = 784;", Harness.Generated(driver).Values.Single());
+        }
+
         private static ModelSpec SpecOf(string source)
         {
             GeneratorDriver driver = Harness.Driver().RunGenerators(Harness.Compilation(source));

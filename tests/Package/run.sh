@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Package check: packs GenSoftmax (runtime + generator) into a temporary folder, creates a fresh console project
 # with `dotnet new console`, adds the package from that folder, declares a model there, trains it with
-# GenSoftmax.Trainer on synthetic data and checks that it builds with warnings as errors and the SDK's
-# recommended analyzers, runs, and reaches test accuracy >= 0.95. Exits non-zero with a message on any failure.
+# GenSoftmax.Trainer (and one step of its Sgd) on synthetic data and checks that it builds with warnings as errors
+# and the SDK's recommended analyzers, runs, and reaches test accuracy >= 0.95; then that the same project built
+# with C# 10 gets GSM0013. Exits non-zero with a message on any failure.
 #
 #   bash tests/Package/run.sh            (KEEP=1 keeps the temporary folder for a look afterwards)
 #
@@ -112,6 +113,7 @@ XML
 
 cat >"$APP/Program.cs" <<'CS'
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using GenSoftmax;
 
@@ -124,7 +126,7 @@ namespace PackageSmoke
     internal static class Program
     {
         // Gaussian clusters (standard deviation 1) around centres 4 apart: linearly separable but for a few points.
-        private static TrainData Clusters(Random random, int count)
+        private static LabeledData Clusters(Random random, int count)
         {
             var x = new float[count * Blobs.InputCount];
             var y = new int[count];
@@ -139,20 +141,43 @@ namespace PackageSmoke
                 }
             }
 
-            return TrainData.FromFeatures(x, y, Blobs.InputCount);
+            return LabeledData.FromFeatures(x, y, Blobs.InputCount);
         }
 
         private static int Main()
         {
             var random = new Random(2024);
-            TrainData train = Clusters(random, 3000);
-            TrainData test = Clusters(random, 1000);
+            LabeledData train = Clusters(random, 3000);
+            LabeledData test = Clusters(random, 1000);
             var model = new Blobs();
-            Console.WriteLine("isa=" + IsaSelection.Best.ToString());
-            var reports = Trainer.Train(model, train, test, new TrainerOptions { Epochs = 10, BatchSize = 32, LearningRate = 0.5f });
+            Console.WriteLine("isa=" + model.Isa.ToString());
+
+            var options = new TrainerOptions { Epochs = 10, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.5f } };
+            var trainer = new Trainer(model, options);
+            trainer.Initialize();
+            IReadOnlyList<EpochReport> reports = trainer.Fit(train, test);
             EpochReport last = reports[^1];
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epochs={reports.Count} train_loss={last.TrainLoss:F4}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={last.TestAccuracy:F4}"));
+
+            // The model's own Predict over the whole test set agrees with the trainer's validation accuracy.
+            var predictions = new int[test.Count];
+            model.Predict(Batch.Of(test.Features), predictions);
+            int correct = 0;
+            for (int i = 0; i < test.Count; i++)
+            {
+                correct += predictions[i] == test.Labels[i] ? 1 : 0;
+            }
+
+            double accuracy = (double)correct / test.Count;
+            if (Math.Abs(accuracy - last.ValidationAccuracy) > 1e-9)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Predict gives {accuracy:F4}, the trainer {last.ValidationAccuracy:F4}"));
+                return 1;
+            }
+
+            // One more SGD step on a hand-picked batch, through the optimizer the trainer uses.
+            BatchResult step = new Sgd(model, options.Optimizer).Step(test.Rows([0, 1, 2, 3]));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epochs={reports.Count} train_loss={last.TrainLoss:F4} step_loss={step.Loss:F4}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={last.ValidationAccuracy:F4}"));
             return 0;
         }
     }
@@ -182,5 +207,13 @@ echo "$OUTPUT" | sed 's/^/   /'
 ACCURACY="$(sed -n 's/^accuracy=\([0-9.]*\)$/\1/p' <<<"$OUTPUT")"
 [ -n "$ACCURACY" ] || fail "the program printed no accuracy= line"
 awk -v a="$ACCURACY" 'BEGIN { exit !(a >= 0.95) }' || fail "test accuracy $ACCURACY is below 0.95"
+
+echo "== build with <LangVersion>10</LangVersion>: the generator asks for C# 11 (GSM0013)"
+if dotnet build "$APP/PackageSmoke.csproj" -c Release --nologo -p:LangVersion=10 >"$WORK/build10.log" 2>&1; then
+  fail "the console project built with C# 10, which the generated kernels do not support"
+fi
+grep -q "error GSM0013: 'Blobs' needs C# 11 or newer" "$WORK/build10.log" \
+  || fail_with_log "$WORK/build10.log" "the C# 10 build failed without GSM0013"
+echo "   ok: error GSM0013 on Blobs"
 
 echo "tests/Package/run.sh: passed (accuracy $ACCURACY, GenSoftmax $VERSION, $((SECONDS - START)) s)"

@@ -88,7 +88,7 @@ namespace GenSoftmax.Generator.Emit
         private string ClassBlockComment()
         {
             (int size, int full, int rem) = ClassBlocks(Q, _isa.MaxClassBlock);
-            return $"{Q} classes in {full} block(s) of {size}{(rem > 0 ? $" + 1 of {rem}" : string.Empty)}";
+            return $"{Q} classes in {full} block{(full == 1 ? string.Empty : "s")} of {size}{(rem > 0 ? $" + 1 of {rem}" : string.Empty)}";
         }
 
         private void EmitHelpers()
@@ -241,7 +241,7 @@ namespace GenSoftmax.Generator.Emit
 
                         for (int c = 0; c < cb; c++)
                         {
-                            _w.WriteLine($"{(c == 0 ? "V " : string.Empty)}wv = Vec.LoadUnsafe(ref wb, {c * D} + k);");
+                            _w.WriteLine($"{(c == 0 ? "V " : string.Empty)}wv = Vec.LoadUnsafe(ref wb, {At(c * D)});");
                             for (int r = 0; r < rows; r++)
                             {
                                 _w.WriteLine($"a{r}_{c} = {_isa.Fma($"xv{r}", "wv", $"a{r}_{c}")};");
@@ -261,7 +261,7 @@ namespace GenSoftmax.Generator.Emit
 
                         for (int c = 0; c < cb; c++)
                         {
-                            _w.WriteLine($"{(c == 0 ? "float " : string.Empty)}ws = Unsafe.Add(ref wb, {c * D} + k);");
+                            _w.WriteLine($"{(c == 0 ? "float " : string.Empty)}ws = Unsafe.Add(ref wb, {At(c * D)});");
                             for (int r = 0; r < rows; r++)
                             {
                                 _w.WriteLine($"t{r}_{c} += xs{r} * ws;");
@@ -296,7 +296,8 @@ namespace GenSoftmax.Generator.Emit
                             sum = sum.Length > 0 ? $"{sum} + t{r}_{c}" : $"t{r}_{c}";
                         }
 
-                        _w.WriteLine($"Unsafe.Add(ref o{r}, c0 + {c}) = (({sum}){scale}) + Unsafe.Add(ref bias, c0 + {c});");
+                        string value = scale.Length > 0 ? $"(({sum}){scale})" : sum;
+                        _w.WriteLine($"Unsafe.Add(ref o{r}, c0 + {c}) = {value} + Unsafe.Add(ref bias, c0 + {c});");
                     }
                 }
             });
@@ -324,7 +325,7 @@ namespace GenSoftmax.Generator.Emit
             if (vectors > 0)
             {
                 _w.WriteLine($$"""
-                    // Each step holds {{vectors}} input vector(s) x {{size}} classes in accumulators across the block's rows,
+                    // Each step holds {{StepVectors()}} x {{size}} classes in accumulators across the block's rows,
                     // so every input vector is loaded once per row and used by all {{size}} classes.
                     // This pass reads only cached rows and leaves the memory bus idle, so the step that reads row i at
                     // input k also prefetches row i of the next block (next[i]) at input k: the next logits pass then
@@ -337,7 +338,7 @@ namespace GenSoftmax.Generator.Emit
             {
                 if (vectors == 0)
                 {
-                    _w.WriteLine("_ = next; // rows this short fit in one cache line each; nothing to prefetch");
+                    _w.WriteLine("_ = next; // rows shorter than one vector: only the scalar loop, which does not prefetch");
                 }
 
                 ForEachClassBlock("gradient", cb =>
@@ -367,7 +368,7 @@ namespace GenSoftmax.Generator.Emit
                         {
                             for (int c = 0; c < cb; c++)
                             {
-                                _w.WriteLine($"float t{c} = first ? 0f : Unsafe.Add(ref dWb, {c * D} + k);");
+                                _w.WriteLine($"float t{c} = first ? 0f : Unsafe.Add(ref dWb, {At(c * D)});");
                             }
 
                             using (_w.Block("for (int i = 0; i < count; i++)"))
@@ -382,7 +383,7 @@ namespace GenSoftmax.Generator.Emit
 
                             for (int c = 0; c < cb; c++)
                             {
-                                _w.WriteLine($"Unsafe.Add(ref dWb, {c * D} + k) = t{c};");
+                                _w.WriteLine($"Unsafe.Add(ref dWb, {At(c * D)}) = t{c};");
                             }
                         }
                     }
@@ -390,13 +391,22 @@ namespace GenSoftmax.Generator.Emit
             }
         }
 
+        /// <summary>The input vectors a gradient step holds, as the comment says it: "2 input vectors (the last step 1)".</summary>
+        private string StepVectors() => PairEnd > 0
+            ? VectorEnd > PairEnd ? "2 input vectors (the last step 1)" : "2 input vectors"
+            : "1 input vector";
+
+        /// <summary>"k", "784 + k", "784 + k + 16": an offset into a row of W at input k, with no "0 +".</summary>
+        private static string At(int rowStart, int lane = 0) =>
+            (rowStart > 0 ? $"{rowStart} + k" : "k") + (lane > 0 ? $" + {lane}" : string.Empty);
+
         private void EmitGradientStep(InputKind input, int cb, int vectors)
         {
             for (int c = 0; c < cb; c++)
             {
                 for (int j = 0; j < vectors; j++)
                 {
-                    _w.WriteLine($"V a{c}_{j} = first ? V.Zero : Vec.LoadUnsafe(ref dWb, {c * D} + k + {j * L});");
+                    _w.WriteLine($"V a{c}_{j} = first ? V.Zero : Vec.LoadUnsafe(ref dWb, {At(c * D, j * L)});");
                 }
             }
 
@@ -432,7 +442,7 @@ namespace GenSoftmax.Generator.Emit
             {
                 for (int j = 0; j < vectors; j++)
                 {
-                    _w.WriteLine($"Vec.StoreUnsafe(a{c}_{j}, ref dWb, {c * D} + k + {j * L});");
+                    _w.WriteLine($"Vec.StoreUnsafe(a{c}_{j}, ref dWb, {At(c * D, j * L)});");
                 }
             }
         }
