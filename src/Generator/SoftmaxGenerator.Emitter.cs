@@ -129,6 +129,10 @@ namespace GenSoftmax.Generator
 
                             public static int Classes => ClassCount;
 
+                            public static int ClassStride => {{KernelLayout.ClassStride(spec.Classes)}};
+
+                            public static int RowBlock => {{KernelLayout.RowBlock(spec.Classes)}};
+
                             public static void Logits<T>(
                                 {{isa}} isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
                                 where T : unmanaged =>

@@ -6,8 +6,8 @@ namespace GenSoftmax.Generator.Model
     /// </summary>
     internal sealed record ModelSpec(
         string? Namespace,                      // null: global namespace
-        EquatableArray<string> ContainingTypes, // "public partial class Outer", outermost first
-        string TypeDeclaration,                 // "public sealed partial class FashionClassifier"
+        EquatableArray<string> ContainingTypes, // "partial class Outer", "partial record struct Inner", outermost first
+        string TypeDeclaration,                 // "partial class FashionClassifier": modifiers stay on the user's part
         string TypeName,                        // "FashionClassifier"
         string FullName,                        // "Contoso.Ml.Outer.FashionClassifier", for comments
         string HintName,                        // "Contoso.Ml.Outer.FashionClassifier.g.cs": unique, stable

@@ -23,6 +23,12 @@ namespace GenSoftmax.Kernels
         /// <summary>Classes.</summary>
         static abstract int Classes { get; }
 
+        /// <summary>Floats per row of a block of logits: the classes padded to whole vectors of the widest variant.</summary>
+        static abstract int ClassStride { get; }
+
+        /// <summary>Rows per block of logits.</summary>
+        static abstract int RowBlock { get; }
+
         /// <summary>
         /// Logits of <paramref name="count"/> rows into the block: <c>o[i, c] = sum_k x[offs[i] + k] W[c, k] (/ 255 for
         /// bytes) + b[c]</c>. <paramref name="offs"/> holds <c>count + PrefetchRows</c> offsets: the rows past the block

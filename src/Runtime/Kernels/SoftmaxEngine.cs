@@ -16,9 +16,11 @@ namespace GenSoftmax.Kernels
     public sealed class SoftmaxEngine<TKernels> : ISoftmaxModel
         where TKernels : struct, ISoftmaxKernels
     {
-        private static int Stride => KernelLayout.ClassStride(TKernels.Classes);
+        // Literals in the generated struct, so after the JIT specialises the engine every buffer below has a constant
+        // size and every loop bound is known (a computed size here kept the stack buffers dynamic: bench/README.md).
+        private static int Stride => TKernels.ClassStride;
 
-        private static int RowBlock => KernelLayout.RowBlock(TKernels.Classes);
+        private static int RowBlock => TKernels.RowBlock;
 
         private const float PixelScale = 1f / 255f;
 

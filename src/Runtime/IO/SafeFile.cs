@@ -1,0 +1,139 @@
+using System;
+using System.IO;
+using System.Security.Cryptography;
+
+namespace GenSoftmax.IO
+{
+    /// <summary>
+    /// The one way GenSoftmax writes a file (model, checkpoint, report, plot, export): never half a file, never
+    /// through a planted link, never over something that is not a regular file.
+    /// </summary>
+    /// <remarks>
+    /// <para>The content goes to a new temporary file in the target's directory, created exclusively under an
+    /// unpredictable name (O_CREAT | O_EXCL: an existing file or symlink of that name is an error, never followed),
+    /// is flushed to disk, and is then renamed over the target, so a reader sees the old file or the new one, whole.
+    /// If writing fails the temporary file is deleted and the target is untouched.</para>
+    /// <para>The target may be absent or a regular file. A symlink, directory, device, FIFO or socket at the target
+    /// is refused with an <see cref="IOException"/> naming it: replacing <c>/dev/full</c> or a link's target is never
+    /// what a user asked for.</para>
+    /// </remarks>
+    public static class SafeFile
+    {
+        /// <summary>Writes a file atomically: <paramref name="write"/> fills a stream that becomes <paramref name="path"/>.</summary>
+        /// <exception cref="IOException">The target is not a regular file, its directory does not exist or is not writable,
+        /// or writing failed; the message names the path.</exception>
+        public static void Write(string path, Action<Stream> write)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            ArgumentNullException.ThrowIfNull(write);
+            string full = CheckTarget(path);
+            string directory = Path.GetDirectoryName(full)!;
+            string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()}.tmp");
+            FileStream stream;
+            try
+            {
+                // CreateNew is O_CREAT | O_EXCL: it fails on any existing name, a dangling symlink included.
+                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"Cannot write '{full}': cannot create a file in '{directory}' ({e.Message}).", e);
+            }
+
+            try
+            {
+                using (stream)
+                {
+                    write(stream);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                File.Move(temp, full, overwrite: true);
+            }
+            catch
+            {
+                TryDelete(temp);
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Checks, before any work is done, that <paramref name="path"/> could be written: its directory exists and
+        /// the target is absent or a regular file. Returns the full path.
+        /// </summary>
+        /// <exception cref="IOException">The message says what is wrong with the path and how to fix it.</exception>
+        public static string CheckTarget(string path)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            string full = Path.GetFullPath(path);
+            string? directory = Path.GetDirectoryName(full);
+            if (directory is null || Path.GetFileName(full).Length == 0)
+            {
+                throw new IOException($"Cannot write '{path}': it names a directory, not a file.");
+            }
+
+            if (!Directory.Exists(directory))
+            {
+                throw new IOException($"Cannot write '{full}': the directory '{directory}' does not exist.");
+            }
+
+            var info = new FileInfo(full);
+            if (info.LinkTarget is not null)
+            {
+                throw new IOException($"Cannot write '{full}': it is a symbolic link (to '{info.LinkTarget}'); GenSoftmax replaces only regular files. Remove the link or choose another path.");
+            }
+
+            if (Directory.Exists(full))
+            {
+                throw new IOException($"Cannot write '{full}': it is a directory.");
+            }
+
+            if (info.Exists && !IsRegularFile(full))
+            {
+                throw new IOException(
+                    $"Cannot write '{full}': it is not a regular file (a device, FIFO or socket); GenSoftmax replaces only regular files. Choose another path.");
+            }
+
+            return full;
+        }
+
+        /// <summary>Whether <paramref name="path"/> is a regular file, asked without opening it (opening a FIFO can block).</summary>
+        internal static bool IsRegularFile(string path)
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return (File.GetAttributes(path) & (FileAttributes.Device | FileAttributes.Directory | FileAttributes.ReparsePoint)) == 0;
+            }
+
+            // lstat through the runtime's own native shim (what File.GetAttributes calls on Unix), whose status record
+            // starts with two 32-bit fields, Flags and Mode, in every .NET version; Mode carries the file type bits.
+            Span<byte> status = stackalloc byte[512];
+            if (Native.LStat(path, ref status[0]) != 0)
+            {
+                return false;
+            }
+
+            const int TypeMask = 0xF000, Regular = 0x8000;
+            int mode = BitConverter.ToInt32(status.Slice(4, 4));
+            return (mode & TypeMask) == Regular;
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The original failure is what the caller needs to see.
+            }
+        }
+    }
+
+    internal static partial class Native
+    {
+        [System.Runtime.InteropServices.LibraryImport("libSystem.Native", EntryPoint = "SystemNative_LStat", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+        internal static partial int LStat(string path, ref byte status);
+    }
+}
