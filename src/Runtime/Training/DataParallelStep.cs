@@ -82,20 +82,30 @@ namespace GenSoftmax
 
         public BatchResult Step(ReadOnlySpan<int> rows)
         {
-            // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
-            if (_rows.Length < rows.Length)
-            {
-                _rows = new int[rows.Length];
-            }
-
-            rows.CopyTo(_rows);
             _rowCount = rows.Length;
-            int generation = Publish();
-            Run(0, generation);
-            WaitForAll(_applied, generation);
-            if (_failure is not null)
+            if (_workers.Length == 0)
             {
-                throw new AggregateException("A training thread failed.", _failure);
+                // One thread: the same two phases on the caller, with nothing to publish or wait for, and a failure
+                // surfaces as itself.
+                Compute(0, rows);
+                Apply(0);
+            }
+            else
+            {
+                // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
+                if (_rows.Length < rows.Length)
+                {
+                    _rows = new int[rows.Length];
+                }
+
+                rows.CopyTo(_rows);
+                int generation = Publish();
+                Run(0, generation);
+                WaitForAll(_applied, generation);
+                if (_failure is not null)
+                {
+                    throw new AggregateException("A training thread failed.", _failure);
+                }
             }
 
             int n = rows.Length;
@@ -159,7 +169,7 @@ namespace GenSoftmax
         {
             try
             {
-                Compute(t);
+                Compute(t, _rows.AsSpan(0, _rowCount));
             }
             catch (Exception e)
             {
@@ -197,7 +207,7 @@ namespace GenSoftmax
             }
         }
 
-        private void Compute(int t)
+        private void Compute(int t, ReadOnlySpan<int> batch)
         {
             // Slice t of the batch: the first (n % threads) slices take one row more.
             int n = _rowCount;
@@ -210,7 +220,7 @@ namespace GenSoftmax
                 return;
             }
 
-            _results[t * Pad] = _model.LossAndGradient(_data.Rows(_rows.AsSpan(start, size)), _dW[t], _db[t]);
+            _results[t * Pad] = _model.LossAndGradient(_data.Rows(batch.Slice(start, size)), _dW[t], _db[t]);
         }
 
         /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>
