@@ -1,18 +1,18 @@
 using System;
+using GenSoftmax.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace GenSoftmax.Bench
 {
     /// <summary>
-    /// ONNX Runtime (CPU execution provider) running the trained model as Gemm + Softmax (+ ArgMax), built in
-    /// memory by <see cref="OnnxSoftmaxModel"/>. Input and outputs are bound once to pinned managed arrays with an
-    /// <see cref="OrtIoBinding"/>, so a run copies nothing on the managed side.
+    /// ONNX Runtime (CPU execution provider) running the trained model as Gemm + Softmax (+ ArgMax), exported in
+    /// memory by the GenSoftmax.Onnx package (<see cref="OnnxExport"/>, float features). Input and outputs are bound
+    /// once to pinned managed arrays with an <see cref="OrtIoBinding"/>, so a run copies nothing on the managed side.
     /// </summary>
     public sealed class OnnxContender : Contender
     {
         private readonly int _threads;
-        private readonly float[] _weights = new float[BenchData.Classes * BenchData.Inputs];
-        private readonly float[] _bias = new float[BenchData.Classes];
+        private readonly FashionModel _model = new();
         private readonly RunOptions _runOptions = new();
         private InferenceSession? _session;
         private OrtIoBinding? _predictBinding;
@@ -39,8 +39,8 @@ namespace GenSoftmax.Bench
         /// <inheritdoc />
         public override void SetParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
         {
-            weights.CopyTo(_weights);
-            bias.CopyTo(_bias);
+            weights.CopyTo(_model.Weights);
+            bias.CopyTo(_model.Bias);
             using var options = new SessionOptions
             {
                 IntraOpNumThreads = _threads,
@@ -49,15 +49,15 @@ namespace GenSoftmax.Bench
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             };
             DisposeSession();
-            _session = new InferenceSession(OnnxSoftmaxModel.Build(weights, bias, BenchData.Inputs, BenchData.Classes), options);
+            _session = new InferenceSession(OnnxExport.ToBytes(_model), options);
             Bind();
         }
 
         /// <inheritdoc />
         public override void GetParameters(Span<float> weights, Span<float> bias)
         {
-            _weights.CopyTo(weights);
-            _bias.CopyTo(bias);
+            _model.Weights.CopyTo(weights);
+            _model.Bias.CopyTo(bias);
         }
 
         /// <inheritdoc />
@@ -112,11 +112,11 @@ namespace GenSoftmax.Bench
             _predictBinding?.Dispose();
             _probabilitiesBinding?.Dispose();
             _predictBinding = _session.CreateIoBinding();
-            _predictBinding.BindInput(OnnxSoftmaxModel.Input, _input!);
-            _predictBinding.BindOutput(OnnxSoftmaxModel.LabelOutput, _labelValue!);
+            _predictBinding.BindInput(OnnxExport.InputName, _input!);
+            _predictBinding.BindOutput(OnnxExport.LabelOutput, _labelValue!);
             _probabilitiesBinding = _session.CreateIoBinding();
-            _probabilitiesBinding.BindInput(OnnxSoftmaxModel.Input, _input!);
-            _probabilitiesBinding.BindOutput(OnnxSoftmaxModel.ProbabilitiesOutput, _probabilitiesValue!);
+            _probabilitiesBinding.BindInput(OnnxExport.InputName, _input!);
+            _probabilitiesBinding.BindOutput(OnnxExport.ProbabilitiesOutput, _probabilitiesValue!);
         }
 
         private void DisposeSession()
