@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 bash scripts/ensure-data.sh || exit 1
+bash scripts/ensure-test-tools.sh
 rm -rf TestResults
 mkdir -p TestResults
 dotnet test GenSoftmax.sln -c Release --nologo --logger "trx" --results-directory TestResults

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics;
 
 namespace GenSoftmax
@@ -8,10 +9,12 @@ namespace GenSoftmax
     /// by 1/255), row-major [Count, Inputs], and one class label per row. The one type for training, validation and
     /// test sets; it hands batches of its rows to a model (<see cref="All"/>, <see cref="Rows"/>).
     /// </summary>
-    /// <remarks>The arrays are used as given, not copied: changing them changes the data set.</remarks>
+    /// <remarks>The arrays are used as given, not copied: changing them changes the data set. Class names, when
+    /// given, are copied.</remarks>
     public sealed class LabeledData
     {
-        private LabeledData(float[]? features, byte[]? pixels, int[] labels, int inputs, int imageHeight, int imageWidth)
+        private LabeledData(
+            float[]? features, byte[]? pixels, int[] labels, int inputs, int imageHeight, int imageWidth, IReadOnlyList<string>? classNames)
         {
             ArgumentNullException.ThrowIfNull(labels);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
@@ -24,11 +27,19 @@ namespace GenSoftmax
                     $"pass [{labels.Length}, {inputs}] row-major data, one row per label.", name);
             }
 
+            string[]? names = classNames is null ? null : CheckClassNames(classNames);
             for (int i = 0; i < labels.Length; i++)
             {
                 if (labels[i] < 0)
                 {
                     throw new ArgumentException($"labels[{i}] = {labels[i]} is negative; labels are class indices 0, 1, ...", nameof(labels));
+                }
+
+                if (names is not null && labels[i] >= names.Length)
+                {
+                    throw new ArgumentException(
+                        $"labels[{i}] = {labels[i]} has no class name: classNames has {names.Length} names (classes 0..{names.Length - 1}). " +
+                        "Give one name per class, in class-index order.", nameof(labels));
                 }
             }
 
@@ -38,6 +49,47 @@ namespace GenSoftmax
             Inputs = inputs;
             ImageHeight = imageHeight;
             ImageWidth = imageWidth;
+            ClassNames = names is null ? null : Array.AsReadOnly(names);
+        }
+
+        private LabeledData(LabeledData source, float[] features)
+        {
+            Features = features;
+            Labels = source.Labels;
+            Inputs = source.Inputs;
+            ImageHeight = source.ImageHeight;
+            ImageWidth = source.ImageWidth;
+            ClassNames = source.ClassNames;
+        }
+
+        /// <summary>Copies class names, checking that there is at least one and that none is null, empty or repeated.</summary>
+        private static string[] CheckClassNames(IReadOnlyList<string> classNames)
+        {
+            if (classNames.Count == 0)
+            {
+                throw new ArgumentException("classNames is empty: give one name per class, or pass null for data without class names.", nameof(classNames));
+            }
+
+            string[] names = new string[classNames.Count];
+            var seen = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
+            for (int i = 0; i < names.Length; i++)
+            {
+                string name = classNames[i];
+                if (string.IsNullOrEmpty(name))
+                {
+                    throw new ArgumentException($"classNames[{i}] is {(name is null ? "null" : "empty")}: every class needs a name.", nameof(classNames));
+                }
+
+                if (!seen.TryAdd(name, i))
+                {
+                    throw new ArgumentException(
+                        $"classNames[{seen[name]}] and classNames[{i}] are both '{name}': class names must be unique.", nameof(classNames));
+                }
+
+                names[i] = name;
+            }
+
+            return names;
         }
 
         /// <summary>Float features, row-major [labels.Length, inputs].</summary>
@@ -45,7 +97,20 @@ namespace GenSoftmax
         public static LabeledData FromFeatures(float[] features, int[] labels, int inputs)
         {
             ArgumentNullException.ThrowIfNull(features);
-            return new LabeledData(features, null, labels, inputs, 0, 0);
+            return new LabeledData(features, null, labels, inputs, 0, 0, null);
+        }
+
+        /// <summary>Float features, row-major [labels.Length, inputs], with the name of each class.</summary>
+        /// <param name="features">[labels.Length, inputs] row-major.</param>
+        /// <param name="labels">Class index of each row.</param>
+        /// <param name="inputs">Values per row.</param>
+        /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
+        /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
+        /// are empty, repeated or null.</exception>
+        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs, IReadOnlyList<string>? classNames)
+        {
+            ArgumentNullException.ThrowIfNull(features);
+            return new LabeledData(features, null, labels, inputs, 0, 0, classNames);
         }
 
         /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], scaled by 1/255 inside the kernels.</summary>
@@ -53,13 +118,39 @@ namespace GenSoftmax
         public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs)
         {
             ArgumentNullException.ThrowIfNull(pixels);
-            return new LabeledData(null, pixels, labels, inputs, 0, 0);
+            return new LabeledData(null, pixels, labels, inputs, 0, 0, null);
+        }
+
+        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], with the name of each class.</summary>
+        /// <param name="pixels">[labels.Length, inputs] row-major, scaled by 1/255 inside the kernels.</param>
+        /// <param name="labels">Class index of each row.</param>
+        /// <param name="inputs">Values per row.</param>
+        /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
+        /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
+        /// are empty, repeated or null.</exception>
+        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs, IReadOnlyList<string>? classNames)
+        {
+            ArgumentNullException.ThrowIfNull(pixels);
+            return new LabeledData(null, pixels, labels, inputs, 0, 0, classNames);
         }
 
         /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row.</summary>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
         /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
-        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width)
+        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width) =>
+            FromImages(pixels, labels, height, width, null);
+
+        /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row,
+        /// with the name of each class.</summary>
+        /// <param name="pixels">[labels.Length, height * width], each image row by row.</param>
+        /// <param name="labels">Class index of each image.</param>
+        /// <param name="height">Rows of pixels per image.</param>
+        /// <param name="width">Pixels per row of an image.</param>
+        /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
+        /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
+        /// are empty, repeated or null.</exception>
+        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width, IReadOnlyList<string>? classNames)
         {
             ArgumentNullException.ThrowIfNull(pixels);
             ArgumentNullException.ThrowIfNull(labels);
@@ -71,7 +162,7 @@ namespace GenSoftmax
                 throw new ArgumentException($"Images of {height}x{width} pixels have more inputs than an array can index.", nameof(height));
             }
 
-            return new LabeledData(null, pixels, labels, (int)inputs, height, width);
+            return new LabeledData(null, pixels, labels, (int)inputs, height, width, classNames);
         }
 
         /// <summary>Number of rows (examples).</summary>
@@ -97,6 +188,12 @@ namespace GenSoftmax
 
         /// <summary>Width of each image in pixels, or 0 when the rows are not images of a known shape.</summary>
         public int ImageWidth { get; }
+
+        /// <summary>
+        /// The name of each class, indexed by label (<c>ClassNames[Labels[i]]</c> is row i's class), or null when the
+        /// data came without names. Readers set it from string labels (<see cref="Data.CsvReader"/>).
+        /// </summary>
+        public IReadOnlyList<string>? ClassNames { get; }
 
         /// <summary>A batch of every row, with labels.</summary>
         public Batch All() => Input().WithLabels(Labels);
@@ -125,7 +222,7 @@ namespace GenSoftmax
         /// The same rows as float features, pixels divided by 255 (the textbook's <c>ToTensor</c>), in new arrays;
         /// features are returned as they are.
         /// </summary>
-        public LabeledData ToFeatures() => Pixels is null ? this : new LabeledData(ToFloats(), null, Labels, Inputs, ImageHeight, ImageWidth);
+        public LabeledData ToFeatures() => Pixels is null ? this : new LabeledData(this, ToFloats());
 
         /// <summary>The inputs as floats in a new array, [Count, Inputs]: pixels divided by 255, or a copy of the features.</summary>
         public float[] ToFloats()
