@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Diagnostics;
 using System.IO;
@@ -6,6 +7,7 @@ using System.Text.Json;
 using GenSoftmax;
 using GenSoftmax.Data;
 using GenSoftmax.Demo;
+using GenSoftmax.IO;
 
 // Trains the textbook recipe (Dive into Deep Learning, softmax regression from scratch) on Fashion-MNIST with the
 // generated kernels: weights N(0, 0.01), bias 0, minibatch SGD, batch 256, learning rate 0.1, 10 epochs.
@@ -23,6 +25,15 @@ input.AcceptOnlyFromAmong("uint8", "float32");
 var isa = new Option<KernelIsa?>("--isa") { Description = "Kernel variant: Portable, Avx2 or Avx512 (default: the best this CPU runs)." };
 var data = new Option<DirectoryInfo?>("--data") { Description = $"Directory with the four Fashion-MNIST IDX files (default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DefaultDirectory})." };
 var report = new Option<FileInfo?>("--report") { Description = "Write a JSON summary of the run to this file." };
+var save = new Option<FileInfo?>("--save")
+{
+    Description = "After training, save the model, its class names and its training state to this file (a model file; --resume continues from it).",
+};
+var resume = new Option<FileInfo?>("--resume")
+{
+    Description = "Continue the run saved in this model file (by --save) until --epochs epochs are complete. Its batch size, learning rate, seed " +
+        "and threads are used (giving a different value is an error); keep --input and --isa as they were for a bit-identical continuation.",
+};
 epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1."); });
 batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--batch must be at least 1, such as 256."); });
 rate.Validators.Add(r => { float v = r.GetValueOrDefault<float>(); if (!(v > 0) || float.IsInfinity(v)) r.AddError("--lr must be a positive number, such as 0.1."); });
@@ -30,7 +41,7 @@ threads.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v
 
 var root = new RootCommand("Train a softmax-regression classifier on Fashion-MNIST with GenSoftmax's generated kernels.")
 {
-    epochs, batch, rate, seed, threads, input, isa, data, report,
+    epochs, batch, rate, seed, threads, input, isa, data, report, save, resume,
 };
 
 root.SetAction(parse =>
@@ -48,11 +59,95 @@ root.SetAction(parse =>
         model.Isa = chosen;
     }
 
+    // Every file this run will write is checked now, before minutes of training, not after.
     FileInfo? reportFile = parse.GetValue(report);
-    if (reportFile is not null && reportFile.Directory is { Exists: false } dir)
+    FileInfo? saveFile = parse.GetValue(save);
+    foreach ((FileInfo? file, string what) in new[] { (reportFile, "the report"), (saveFile, "the model") })
     {
-        Console.Error.WriteLine($"error: cannot write the report: directory '{dir.FullName}' does not exist.");
-        return 2;
+        try
+        {
+            if (file is not null)
+            {
+                SafeFile.CheckTarget(file.FullName);
+            }
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: cannot write {what}: {e.Message}");
+            return 2;
+        }
+    }
+
+    var options = new TrainerOptions
+    {
+        Epochs = parse.GetValue(epochs),
+        BatchSize = parse.GetValue(batch),
+        Optimizer = new SgdOptions { LearningRate = parse.GetValue(rate) },
+        Seed = parse.GetValue(seed),
+        Threads = parse.GetValue(threads),
+    };
+
+    TrainingState? resumeState = null;
+    FileInfo? resumeFile = parse.GetValue(resume);
+    if (resumeFile is not null)
+    {
+        ModelFileContents saved;
+        try
+        {
+            saved = ModelFile.Load(resumeFile.FullName, model);
+        }
+        catch (ModelFileException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+
+        if (saved.TrainerOptions is not { } savedOptions || saved.TrainingState is not { } state)
+        {
+            Console.Error.WriteLine(
+                $"error: '{resumeFile.FullName}' holds a model but not the state of its training run, so the run cannot be continued; " +
+                "train from the start, or resume from a file saved by --save.");
+            return 2;
+        }
+
+        // The saved run's options decide its trajectory: an option given on the command line must agree with them.
+        var conflicts = new List<string>();
+        void Check<T>(Option<T> option, T value, T savedValue, string what)
+        {
+            if (parse.GetResult(option) is { Implicit: false } && !Equals(value, savedValue))
+            {
+                conflicts.Add($"{option.Name} {value} conflicts with the {what} of the saved run, {savedValue}");
+            }
+        }
+
+        Check(batch, options.BatchSize, savedOptions.BatchSize, "batch size");
+        Check(rate, options.Optimizer.LearningRate, savedOptions.Optimizer.LearningRate, "learning rate");
+        Check(seed, options.Seed, savedOptions.Seed, "seed");
+        Check(threads, options.Threads, savedOptions.Threads, "thread count");
+        if (conflicts.Count > 0)
+        {
+            foreach (string conflict in conflicts)
+            {
+                Console.Error.WriteLine($"error: {conflict}.");
+            }
+
+            Console.Error.WriteLine($"A resumed run keeps the options it was saved with ('{resumeFile.FullName}'): leave those options out.");
+            return 2;
+        }
+
+        if (options.Epochs <= state.CompletedEpochs && state.BatchesDone == 0)
+        {
+            Console.Error.WriteLine(
+                $"error: the run saved in '{resumeFile.FullName}' has already completed {state.CompletedEpochs} epochs: " +
+                $"pass --epochs {state.CompletedEpochs + 1} or more to continue it.");
+            return 2;
+        }
+
+        options = savedOptions with { Epochs = Math.Max(options.Epochs, state.CompletedEpochs + 1) };
+        resumeState = state;
+        Console.WriteLine(
+            $"Resuming '{resumeFile.FullName}': {state.CompletedEpochs} epochs done" +
+            (state.BatchesDone > 0 ? $" and {state.BatchesDone} batches of epoch {state.CompletedEpochs + 1}" : "") + ".");
     }
 
     LabeledData train, test;
@@ -80,24 +175,32 @@ root.SetAction(parse =>
         test = test.ToFeatures();
     }
 
-    var options = new TrainerOptions
-    {
-        Epochs = parse.GetValue(epochs),
-        BatchSize = parse.GetValue(batch),
-        Optimizer = new SgdOptions { LearningRate = parse.GetValue(rate) },
-        Seed = parse.GetValue(seed),
-        Threads = parse.GetValue(threads),
-    };
-
     Console.WriteLine(
         $"Model {FashionClassifier.InputCount}x{FashionClassifier.ClassCount}, kernels: {model.Isa} (best on this CPU: {IsaSelection.Best}), " +
         $"threads: {options.Threads}, input: {(useBytes ? "uint8 pixels" : "float32")}");
     Console.WriteLine($"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, {options.Epochs} epochs, seed {options.Seed}");
     Console.WriteLine("epoch  train loss  train acc  test acc  seconds");
     var trainer = new Trainer(model, options);
-    trainer.Initialize();
+    if (resumeState is null)
+    {
+        trainer.Initialize();
+    }
+    else
+    {
+        trainer.RestoreState(resumeState);
+    }
+
     // The test set is the validation set here, as in the textbook: its accuracy is reported after every epoch.
-    var reports = trainer.Fit(train, test, new EpochPrinter());
+    IReadOnlyList<EpochReport> reports;
+    try
+    {
+        reports = trainer.Fit(train, test, new EpochPrinter());
+    }
+    catch (InvalidOperationException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
 
     double trainSeconds = 0;
     foreach (EpochReport r in reports)
@@ -106,45 +209,68 @@ root.SetAction(parse =>
     }
 
     double finalAccuracy = reports[^1].ValidationAccuracy;
-    Console.WriteLine($"Test accuracy after {reports.Count} epochs: {finalAccuracy:F4} (training took {trainSeconds:F2} s)");
+    Console.WriteLine($"Test accuracy after {trainer.CompletedEpochs} epochs: {finalAccuracy:F4} (training took {trainSeconds:F2} s)");
+
+    if (saveFile is not null)
+    {
+        try
+        {
+            ModelFile.Save(saveFile.FullName, trainer, FashionMnist.ClassNames);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: cannot save the model: {e.Message}");
+            return 1;
+        }
+
+        Console.WriteLine($"Model saved to {saveFile.FullName} (continue the run with --resume)");
+    }
 
     if (reportFile is not null)
     {
-        string temp = reportFile.FullName + ".tmp";
-        using (FileStream stream = File.Create(temp))
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        // Written whole, then moved into place: an interrupted run never leaves half a report over a good one.
+        try
         {
-            json.WriteStartObject();
-            json.WriteString("isa", model.Isa.ToString());
-            json.WriteNumber("threads", options.Threads);
-            json.WriteString("input", useBytes ? "uint8" : "float32");
-            json.WriteNumber("batch_size", options.BatchSize);
-            json.WriteNumber("learning_rate", options.Optimizer.LearningRate);
-            json.WriteNumber("seed", options.Seed);
-            json.WriteStartArray("epochs");
-            foreach (EpochReport r in reports)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("epoch", r.Epoch);
-                json.WriteNumber("train_loss", r.TrainLoss);
-                json.WriteNumber("train_accuracy", r.TrainAccuracy);
-                json.WriteNumber("test_accuracy", r.ValidationAccuracy);
-                json.WriteNumber("seconds", r.Seconds);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteNumber("test_accuracy", finalAccuracy);
-            json.WriteNumber("train_seconds", trainSeconds);
-            json.WriteEndObject();
+            SafeFile.Write(reportFile.FullName, WriteReport);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: cannot write the report: {e.Message}");
+            return 1;
         }
 
-        // Written whole, then moved into place: an interrupted run never leaves half a report over a good one.
-        File.Move(temp, reportFile.FullName, overwrite: true);
         Console.WriteLine($"Report written to {reportFile.FullName}");
     }
 
     return 0;
+
+    void WriteReport(Stream stream)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("isa", model.Isa.ToString());
+        json.WriteNumber("threads", options.Threads);
+        json.WriteString("input", useBytes ? "uint8" : "float32");
+        json.WriteNumber("batch_size", options.BatchSize);
+        json.WriteNumber("learning_rate", options.Optimizer.LearningRate);
+        json.WriteNumber("seed", options.Seed);
+        json.WriteStartArray("epochs");
+        foreach (EpochReport r in reports)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("epoch", r.Epoch);
+            json.WriteNumber("train_loss", r.TrainLoss);
+            json.WriteNumber("train_accuracy", r.TrainAccuracy);
+            json.WriteNumber("test_accuracy", r.ValidationAccuracy);
+            json.WriteNumber("seconds", r.Seconds);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("test_accuracy", finalAccuracy);
+        json.WriteNumber("train_seconds", trainSeconds);
+        json.WriteEndObject();
+    }
 });
 
 return root.Parse(args).Invoke();

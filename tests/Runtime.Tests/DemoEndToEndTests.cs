@@ -4,7 +4,10 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using GenSoftmax.Data;
+using GenSoftmax.Tests.Data;
+using GenSoftmax.Tests.Models;
 using Xunit;
 
 namespace GenSoftmax.Tests
@@ -85,6 +88,75 @@ namespace GenSoftmax.Tests
             {
                 File.Delete(report);
             }
+        }
+
+        /// <summary>The epoch lines of a run's output by epoch, without the seconds column.</summary>
+        private static System.Collections.Generic.Dictionary<int, string> EpochLines(string output) => output
+            .Split('\n')
+            .Select(l => l.TrimEnd('\r'))
+            .Where(l => Regex.IsMatch(l, @"^ *\d+ +\d+\.\d{4} +\d+\.\d{4} +\d+\.\d{4} +\d+\.\d{3}$"))
+            .ToDictionary(l => int.Parse(l.AsSpan(0, 5), System.Globalization.CultureInfo.InvariantCulture), l => l[..^9]);
+
+        [Fact]
+        public void A_run_saved_and_resumed_in_another_process_ends_bit_identical_to_an_uninterrupted_run()
+        {
+            string data = $"--data \"{FashionMnist.Locate()}\"";
+            using var dir = new TempDirectory();
+            string a = dir.File("a.gsm"), b = dir.File("b.gsm"), c = dir.File("c.gsm");
+
+            (int exit, string first, string error) = RunDemo($"{data} --epochs 2 --save \"{a}\"");
+            Assert.True(exit == 0, $"the first run exited {exit}\n{first}\n{error}");
+            Assert.Contains($"Model saved to {a}", first);
+            (exit, string resumed, error) = RunDemo($"{data} --resume \"{a}\" --epochs 4 --save \"{b}\"");
+            Assert.True(exit == 0, $"the resumed run exited {exit}\n{resumed}\n{error}");
+            Assert.Contains($"Resuming '{a}': 2 epochs done.", resumed);
+            Assert.Contains("Test accuracy after 4 epochs", resumed);
+            (exit, string whole, error) = RunDemo($"{data} --epochs 4 --save \"{c}\"");
+            Assert.True(exit == 0, $"the uninterrupted run exited {exit}\n{whole}\n{error}");
+
+            // The printed epochs: 1-2, then 3-4 in another process, are those of the run that never stopped.
+            var wholeLines = EpochLines(whole);
+            Assert.Equal(new[] { 1, 2, 3, 4 }, wholeLines.Keys);
+            Assert.Equal(wholeLines.Where(l => l.Key <= 2), EpochLines(first));
+            Assert.Equal(wholeLines.Where(l => l.Key > 2), EpochLines(resumed));
+
+            // And the saved models hold the same weights, bit for bit.
+            var resumedModel = new M784x10();
+            var wholeModel = new M784x10();
+            ModelFileContents saved = ModelFile.Load(b, resumedModel);
+            ModelFile.Load(c, wholeModel);
+            Assert.Equal(wholeModel.Weights.ToArray(), resumedModel.Weights.ToArray());
+            Assert.Equal(wholeModel.Bias.ToArray(), resumedModel.Bias.ToArray());
+            Assert.Equal(FashionMnist.ClassNames, saved.ClassNames);
+            Assert.Equal(4, saved.TrainingState!.CompletedEpochs);
+            Assert.Equal(4, saved.TrainerOptions!.Epochs);
+
+            // Options that would change the saved run's trajectory are refused, before any training.
+            (exit, string output, error) = RunDemo($"{data} --resume \"{a}\" --epochs 4 --lr 0.5 --batch 256 --seed 7");
+            Assert.Equal(2, exit);
+            Assert.Contains("--lr 0.5 conflicts with the learning rate of the saved run, 0.1", error);
+            Assert.Contains("--seed 7 conflicts with the seed of the saved run, 42", error);
+            Assert.DoesNotContain("--batch", error); // given, but the same as saved
+            Assert.DoesNotContain("epoch", output);
+
+            (exit, _, error) = RunDemo($"{data} --resume \"{a}\" --epochs 2");
+            Assert.Equal(2, exit);
+            Assert.Contains("has already completed 2 epochs: pass --epochs 3 or more", error);
+
+            // A file that is not a model, and a --save path that cannot be written, are reported before training.
+            string foreign = dir.File("labels.idx");
+            File.WriteAllBytes(foreign, [0, 0, 8, 1, 0, 0, 0, 1, 5]);
+            (exit, output, error) = RunDemo($"{data} --resume \"{foreign}\"");
+            Assert.Equal(1, exit);
+            Assert.Contains($"error: '{foreign}' is not a GenSoftmax model file", error);
+            Assert.DoesNotContain("Fashion-MNIST:", output);
+
+            string nowhere = Path.Combine(dir.Path, "missing", "model.gsm");
+            (exit, output, error) = RunDemo($"{data} --epochs 1 --save \"{nowhere}\"");
+            Assert.Equal(2, exit);
+            Assert.Contains("error: cannot write the model:", error);
+            Assert.Contains("does not exist", error);
+            Assert.DoesNotContain("Fashion-MNIST:", output);
         }
 
         [Fact]

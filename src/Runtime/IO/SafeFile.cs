@@ -44,10 +44,14 @@ namespace GenSoftmax.IO
             {
                 using (stream)
                 {
+                    KeepPermissions(full, stream);
                     write(stream);
                     stream.Flush(flushToDisk: true);
                 }
 
+                // Again just before the rename, which replaces the name itself (never writes through a link): whatever
+                // appeared there while the content was written is refused, not replaced.
+                CheckTarget(full);
                 File.Move(temp, full, overwrite: true);
             }
             catch
@@ -97,25 +101,50 @@ namespace GenSoftmax.IO
             return full;
         }
 
-        /// <summary>Whether <paramref name="path"/> is a regular file, asked without opening it (opening a FIFO can block).</summary>
-        internal static bool IsRegularFile(string path)
+        /// <summary>
+        /// Whether <paramref name="path"/> is a regular file, asked without opening it (opening a FIFO can block).
+        /// A symlink is not a regular file unless <paramref name="followLinks"/> is set, which asks about its target.
+        /// </summary>
+        internal static bool IsRegularFile(string path, bool followLinks = false)
         {
             if (OperatingSystem.IsWindows())
             {
-                return (File.GetAttributes(path) & (FileAttributes.Device | FileAttributes.Directory | FileAttributes.ReparsePoint)) == 0;
+                FileAttributes attributes = File.GetAttributes(path);
+                FileAttributes refused = FileAttributes.Device | FileAttributes.Directory | (followLinks ? 0 : FileAttributes.ReparsePoint);
+                return (attributes & refused) == 0;
             }
 
-            // lstat through the runtime's own native shim (what File.GetAttributes calls on Unix), whose status record
-            // starts with two 32-bit fields, Flags and Mode, in every .NET version; Mode carries the file type bits.
+            // stat/lstat through the runtime's own native shim (what File.GetAttributes calls on Unix). Its status
+            // record starts with two 32-bit fields, Flags and Mode, in every .NET version, and the shim checks at
+            // compile time that its S_IF* type bits are the platform's, so Mode's type bits can be read as POSIX ones.
             Span<byte> status = stackalloc byte[512];
-            if (Native.LStat(path, ref status[0]) != 0)
+            int result = followLinks ? Native.Stat(path, ref status[0]) : Native.LStat(path, ref status[0]);
+            if (result != 0)
             {
                 return false;
             }
 
             const int TypeMask = 0xF000, Regular = 0x8000;
-            int mode = BitConverter.ToInt32(status.Slice(4, 4));
+            int mode = BitConverter.ToInt32(status.Slice(4, 4)); // native byte order, as the shim wrote it
             return (mode & TypeMask) == Regular;
+        }
+
+        /// <summary>A replaced file keeps its permissions (a model readable only by its owner stays so).</summary>
+        private static void KeepPermissions(string target, FileStream temp)
+        {
+            if (OperatingSystem.IsWindows() || !File.Exists(target))
+            {
+                return;
+            }
+
+            try
+            {
+                File.SetUnixFileMode(temp.SafeFileHandle, File.GetUnixFileMode(target));
+            }
+            catch (FileNotFoundException)
+            {
+                // Removed meanwhile: the new file keeps the default permissions.
+            }
         }
 
         private static void TryDelete(string path)
@@ -135,5 +164,8 @@ namespace GenSoftmax.IO
     {
         [System.Runtime.InteropServices.LibraryImport("libSystem.Native", EntryPoint = "SystemNative_LStat", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
         internal static partial int LStat(string path, ref byte status);
+
+        [System.Runtime.InteropServices.LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+        internal static partial int Stat(string path, ref byte status);
     }
 }

@@ -1,0 +1,926 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+using GenSoftmax.IO;
+using static GenSoftmax.ModelFileFormat;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// Saves a model to a file and loads it back: the parameters, and optionally the class names and what a run
+    /// needs to continue (its options and the trainer's state), in a versioned, checksummed binary format that does
+    /// not depend on the kernel variant that trained the model (README.md, "Model files", documents it byte by byte).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// ModelFile.Save("fashion.gsm", trainer, FashionMnist.ClassNames);      // parameters, names, options, state
+    ///
+    /// var model = new FashionClassifier();
+    /// ModelFileContents saved = ModelFile.Load("fashion.gsm", model);        // model now predicts as the saved one
+    /// var resumed = new Trainer(model, saved.TrainerOptions! with { Epochs = 20 });
+    /// resumed.RestoreState(saved.TrainingState!);                           // and continues the run bit-identically
+    /// </code>
+    /// </example>
+    public static class ModelFile
+    {
+        /// <summary>The format version this library writes, and the newest it reads.</summary>
+        public const int FormatVersion = ModelFileFormat.Version;
+
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        /// <summary>
+        /// Saves <paramref name="model"/>'s parameters, and what <paramref name="contents"/> holds, to <paramref name="path"/>,
+        /// atomically (<see cref="SafeFile.Write"/>): a reader sees the old file or the new one, whole, never a mix.
+        /// </summary>
+        /// <exception cref="ArgumentException"><paramref name="contents"/> does not fit the model: a class name per class,
+        /// velocity of the model's shape, the same seed in the options and the state.</exception>
+        /// <exception cref="IOException">The file cannot be written; the message names it and says why.</exception>
+        public static void Save(string path, ISoftmaxModel model, ModelFileContents? contents)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            ArgumentNullException.ThrowIfNull(model);
+            contents ??= new ModelFileContents();
+            int inputs = model.Inputs;
+            int classes = model.Classes;
+            byte[][]? names = EncodeNames(contents.ClassNames, classes);
+            TrainerOptions? options = contents.TrainerOptions;
+            options?.Validate();
+            TrainingState? state = contents.TrainingState;
+            if (state is not null)
+            {
+                CheckState(state, options, inputs, classes);
+            }
+
+            bool velocity = state is not null && state.VelocityWeights.Length != 0;
+            long namesLength = 4;
+            foreach (byte[] name in names ?? [])
+            {
+                namesLength += 4 + name.Length;
+            }
+
+            int sections = 1 + (names is null ? 0 : 1) + (options is null ? 0 : 1) + (state is null ? 0 : 1);
+            long length = HeaderLength + SectionHeaderLength + ParametersLength(inputs, classes)
+                + (names is null ? 0 : SectionHeaderLength + namesLength)
+                + (options is null ? 0 : SectionHeaderLength + TrainerOptionsLength)
+                + (state is null ? 0 : SectionHeaderLength + TrainingStateLength(inputs, classes, velocity))
+                + ChecksumLength;
+
+            SafeFile.Write(path, stream =>
+            {
+                var writer = new HashingWriter(stream);
+                Span<byte> header = stackalloc byte[HeaderLength];
+                header.Clear();
+                Magic.CopyTo(header);
+                BinaryPrimitives.WriteUInt16LittleEndian(header.Slice(VersionOffset), ModelFileFormat.Version);
+                BinaryPrimitives.WriteInt32LittleEndian(header.Slice(InputsOffset), inputs);
+                BinaryPrimitives.WriteInt32LittleEndian(header.Slice(ClassesOffset), classes);
+                BinaryPrimitives.WriteUInt32LittleEndian(header.Slice(SectionCountOffset), (uint)sections);
+                BinaryPrimitives.WriteUInt64LittleEndian(header.Slice(FileLengthOffset), (ulong)length);
+                writer.Write(header);
+
+                writer.SectionHeader(ParametersTag, RequiredFlag, ParametersLength(inputs, classes));
+                writer.Write([Float32, ClassMajor, 0, 0]);
+                writer.WriteFloats(model.Weights);
+                writer.WriteFloats(model.Bias);
+
+                if (names is not null)
+                {
+                    writer.SectionHeader(ClassNamesTag, 0, namesLength);
+                    writer.WriteUInt32((uint)names.Length);
+                    foreach (byte[] name in names)
+                    {
+                        writer.WriteUInt32((uint)name.Length);
+                        writer.Write(name);
+                    }
+                }
+
+                if (options is not null)
+                {
+                    writer.SectionHeader(TrainerOptionsTag, 0, TrainerOptionsLength);
+                    Span<byte> o = stackalloc byte[TrainerOptionsLength];
+                    BinaryPrimitives.WriteInt32LittleEndian(o, options.BatchSize);
+                    BinaryPrimitives.WriteInt32LittleEndian(o.Slice(4), options.Epochs);
+                    BinaryPrimitives.WriteInt32LittleEndian(o.Slice(8), options.Seed);
+                    BinaryPrimitives.WriteSingleLittleEndian(o.Slice(12), options.InitStdDev);
+                    BinaryPrimitives.WriteInt32LittleEndian(o.Slice(16), options.Threads);
+                    BinaryPrimitives.WriteSingleLittleEndian(o.Slice(20), options.Optimizer.LearningRate);
+                    BinaryPrimitives.WriteSingleLittleEndian(o.Slice(24), options.Optimizer.Momentum);
+                    BinaryPrimitives.WriteSingleLittleEndian(o.Slice(28), options.Optimizer.WeightDecay);
+                    writer.Write(o);
+                }
+
+                if (state is not null)
+                {
+                    writer.SectionHeader(TrainingStateTag, 0, TrainingStateLength(inputs, classes, velocity));
+                    Span<byte> s = stackalloc byte[TrainingStateFixedLength];
+                    BinaryPrimitives.WriteInt32LittleEndian(s, state.Seed);
+                    BinaryPrimitives.WriteInt32LittleEndian(s.Slice(4), state.CompletedEpochs);
+                    BinaryPrimitives.WriteInt32LittleEndian(s.Slice(8), state.BatchesDone);
+                    BinaryPrimitives.WriteSingleLittleEndian(s.Slice(12), state.LearningRate);
+                    BinaryPrimitives.WriteDoubleLittleEndian(s.Slice(16), state.EpochLossSum);
+                    BinaryPrimitives.WriteInt64LittleEndian(s.Slice(24), state.EpochCorrect);
+                    BinaryPrimitives.WriteDoubleLittleEndian(s.Slice(32), state.EpochSeconds);
+                    BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(40), velocity ? 1u : 0u);
+                    writer.Write(s);
+                    if (velocity)
+                    {
+                        writer.WriteFloats(state.VelocityWeights);
+                        writer.WriteFloats(state.VelocityBias);
+                    }
+                }
+
+                writer.WriteChecksum();
+                if (writer.Position != length)
+                {
+                    throw new InvalidOperationException($"Internal error: the model file came to {writer.Position} bytes, but its header declares {length}.");
+                }
+            });
+        }
+
+        /// <summary>Saves <paramref name="model"/>'s parameters to <paramref name="path"/>, atomically.</summary>
+        /// <exception cref="IOException">The file cannot be written; the message names it and says why.</exception>
+        public static void Save(string path, ISoftmaxModel model) => Save(path, model, contents: null);
+
+        /// <summary>
+        /// Saves <paramref name="trainer"/>'s model with its options and state, so the run can be continued from the
+        /// file (<see cref="Load"/>, then <see cref="Trainer.RestoreState"/>), and optionally the class names.
+        /// </summary>
+        /// <exception cref="ArgumentException"><paramref name="classNames"/> does not have one name per class.</exception>
+        /// <exception cref="IOException">The file cannot be written; the message names it and says why.</exception>
+        public static void Save(string path, Trainer trainer, IReadOnlyList<string>? classNames)
+        {
+            ArgumentNullException.ThrowIfNull(trainer);
+            Save(path, trainer.Model, new ModelFileContents
+            {
+                ClassNames = classNames, TrainerOptions = trainer.Options, TrainingState = trainer.SaveState(),
+            });
+        }
+
+        /// <summary>
+        /// Loads the parameters saved in <paramref name="path"/> into <paramref name="into"/>, which then predicts
+        /// bit-identically to the model that was saved (with the same kernel variant), and returns what else the file holds.
+        /// </summary>
+        /// <remarks>The whole file is checked (magic, version, length, checksum, shape, structure) before the model is
+        /// touched: after any failure it holds what it held before.</remarks>
+        /// <exception cref="ModelFileException">The file is missing, unreadable, empty, truncated, damaged, not a model file,
+        /// from a newer format version, or holds a model of another shape; the message names the file and the problem.</exception>
+        public static ModelFileContents Load(string path, ISoftmaxModel into)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            ArgumentNullException.ThrowIfNull(into);
+            Parsed file = Read(path, into);
+            file.Weights.CopyTo(into.Weights);
+            file.Bias.CopyTo(into.Bias);
+            return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = file.Options, TrainingState = file.State };
+        }
+
+        /// <summary>
+        /// Describes the model file <paramref name="path"/> without loading it: format version, shape, class names,
+        /// training options and position, and whether the checksum holds (a damaged file is described, not refused,
+        /// as far as its structure can still be read).
+        /// </summary>
+        /// <exception cref="ModelFileException">The file is missing, unreadable, empty, truncated, not a model file, from a
+        /// newer format version, or too damaged to describe.</exception>
+        public static ModelFileInfo ReadInfo(string path)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            Parsed file = Read(path, into: null);
+            return new ModelFileInfo(
+                file.Path, file.Length, file.Version, file.Inputs, file.Classes, file.ClassNames, file.Options,
+                file.HasState, file.CompletedEpochs, file.BatchesDone, file.ChecksumValid);
+        }
+
+        private static byte[][]? EncodeNames(IReadOnlyList<string>? names, int classes)
+        {
+            if (names is null)
+            {
+                return null;
+            }
+
+            if (names.Count != classes)
+            {
+                throw new ArgumentException(
+                    $"ClassNames has {names.Count} names, but the model has {classes} classes: give one name per class, in class order.", "contents");
+            }
+
+            var encoded = new byte[classes][];
+            for (int k = 0; k < classes; k++)
+            {
+                string? name = names[k];
+                if (name is null)
+                {
+                    throw new ArgumentException($"ClassNames[{k}] is null: give every class a name (an empty string is allowed).", "contents");
+                }
+
+                try
+                {
+                    encoded[k] = StrictUtf8.GetBytes(name);
+                }
+                catch (EncoderFallbackException e)
+                {
+                    throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a lone surrogate), so it cannot be saved as UTF-8.", "contents", e);
+                }
+            }
+
+            return encoded;
+        }
+
+        private static void CheckState(TrainingState state, TrainerOptions? options, int inputs, int classes)
+        {
+            int w = state.VelocityWeights?.Length ?? -1;
+            int b = state.VelocityBias?.Length ?? -1;
+            if (!(w == 0 && b == 0) && !(w == (long)inputs * classes && b == classes))
+            {
+                throw new ArgumentException(
+                    $"The training state's velocity has {w} weights and {b} bias entries, but the model needs {(long)inputs * classes} and {classes} " +
+                    "(or none, without momentum): save the state of a trainer of this model.", "contents");
+            }
+
+            if (state.CompletedEpochs < 0 || state.BatchesDone < 0)
+            {
+                throw new ArgumentException($"The training state's position (epoch {state.CompletedEpochs}, batch {state.BatchesDone}) is negative.", "contents");
+            }
+
+            if (options is null)
+            {
+                return;
+            }
+
+            if (state.Seed != options.Seed)
+            {
+                throw new ArgumentException(
+                    $"The training state is of a run with seed {state.Seed}, but the trainer options have seed {options.Seed}: save the options of the run the state belongs to.",
+                    "contents");
+            }
+
+            if ((options.Optimizer.Momentum != 0f) != (w != 0))
+            {
+                throw new ArgumentException(
+                    options.Optimizer.Momentum != 0f
+                        ? "The trainer options have momentum, but the training state has no velocity: save the state of the run the options belong to."
+                        : "The training state has a velocity, but the trainer options have no momentum: save the options of the run the state belongs to.",
+                    "contents");
+            }
+        }
+
+        /// <summary>What a read found. Weights and bias are null when only a description was asked for.</summary>
+        private sealed class Parsed
+        {
+            public required string Path;
+            public long Length;
+            public int Version;
+            public int Inputs;
+            public int Classes;
+            public bool ChecksumValid;
+            public float[] Weights = [];
+            public float[] Bias = [];
+            public string[]? ClassNames;
+            public TrainerOptions? Options;
+            public TrainingState? State;
+            public bool HasState;
+            public int StateSeed;
+            public bool StateHasVelocity;
+            public int CompletedEpochs;
+            public int BatchesDone;
+        }
+
+        private static Parsed Read(string path, ISoftmaxModel? into)
+        {
+            string full = Path.GetFullPath(path);
+            using FileStream stream = Open(full);
+            try
+            {
+                return Read(stream, full, into);
+            }
+            catch (IOException e) when (e is not ModelFileException)
+            {
+                throw new ModelFileException(full, $"'{full}' could not be read: {e.Message}", e);
+            }
+        }
+
+        private static FileStream Open(string full)
+        {
+            if (Directory.Exists(full))
+            {
+                throw new ModelFileException(full, $"'{full}' is a directory, not a model file: name the file inside it.", null);
+            }
+
+            // Opening a FIFO for reading waits for a writer: refuse anything that is not a regular file before opening it.
+            if (File.Exists(full) && !SafeFile.IsRegularFile(full, followLinks: true))
+            {
+                throw new ModelFileException(full, $"'{full}' is not a regular file (a device, FIFO or socket), so it cannot be a model file.", null);
+            }
+
+            try
+            {
+                return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new ModelFileException(full, $"'{full}' does not exist: check the path, or save a model there first.", e);
+            }
+            catch (DirectoryNotFoundException e)
+            {
+                throw new ModelFileException(full, $"'{full}' does not exist: its directory '{Path.GetDirectoryName(full)}' does not exist either.", e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new ModelFileException(full, $"'{full}' cannot be read: permission denied.", e);
+            }
+            catch (IOException e)
+            {
+                throw new ModelFileException(full, $"'{full}' cannot be opened: {e.Message}", e);
+            }
+        }
+
+        private static Parsed Read(FileStream stream, string full, ISoftmaxModel? into)
+        {
+            long length = stream.Length;
+            Span<byte> header = stackalloc byte[HeaderLength];
+            int got = stream.ReadAtLeast(header, HeaderLength, throwOnEndOfStream: false);
+            CheckMagic(full, header.Slice(0, got), length);
+            if (got < HeaderLength)
+            {
+                throw Truncated(full, $"it ends inside its {HeaderLength}-byte header, after {length} bytes");
+            }
+
+            int version = BinaryPrimitives.ReadUInt16LittleEndian(header.Slice(VersionOffset));
+            if (version > ModelFileFormat.Version)
+            {
+                throw new ModelFileException(full,
+                    $"'{full}' is in model file format version {version}, written by a newer GenSoftmax; this one reads versions up to {ModelFileFormat.Version}. " +
+                    "Upgrade the GenSoftmax package to load it.", null);
+            }
+
+            if (version == 0)
+            {
+                throw Invalid(full, "its header declares format version 0, which does not exist");
+            }
+
+            ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(header.Slice(FileLengthOffset));
+            if (declared > (ulong)length)
+            {
+                throw Truncated(full, $"its header declares {declared:N0} bytes, but the file has {length:N0}");
+            }
+
+            if (declared < (ulong)length)
+            {
+                throw Invalid(full,
+                    $"it has {length - (long)declared:N0} bytes past its end (its header declares {declared:N0} bytes, the file has {length:N0}): " +
+                    "something was appended to it, or its header is damaged");
+            }
+
+            if (length < MinimumLength)
+            {
+                throw Invalid(full, $"it declares {length} bytes, fewer than the smallest model file ({MinimumLength})");
+            }
+
+            // The checksum first, streamed: a damaged file is reported as damaged, whatever its damage made the header
+            // say, and nothing is allocated for what the file declares.
+            long content = length - ChecksumLength;
+            stream.Position = 0;
+            var scan = new HashingReader(stream, full, content);
+            scan.Skip(content);
+            Span<byte> trailer = stackalloc byte[ChecksumLength];
+            stream.ReadExactly(trailer);
+            ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(trailer);
+            ulong actual = scan.Hash;
+            bool checksumValid = stored == actual;
+            if (!checksumValid && into is not null)
+            {
+                throw Damaged(full, stored, actual);
+            }
+
+            try
+            {
+                Parsed parsed = Parse(stream, full, header, length, version, into);
+                parsed.ChecksumValid = checksumValid;
+                return parsed;
+            }
+            catch (ModelFileException) when (!checksumValid)
+            {
+                throw Damaged(full, stored, actual);
+            }
+        }
+
+        private static Parsed Parse(FileStream stream, string full, ReadOnlySpan<byte> header, long length, int version, ISoftmaxModel? into)
+        {
+            int reserved = BinaryPrimitives.ReadUInt16LittleEndian(header.Slice(ReservedOffset));
+            if (reserved != 0)
+            {
+                throw Invalid(full, $"bytes {ReservedOffset}-{ReservedOffset + 1} of its header are 0x{reserved:X4}, but must be 0 in format version {version}");
+            }
+
+            int inputs = BinaryPrimitives.ReadInt32LittleEndian(header.Slice(InputsOffset));
+            int classes = BinaryPrimitives.ReadInt32LittleEndian(header.Slice(ClassesOffset));
+            if (inputs < ModelLimits.MinInputs || inputs > ModelLimits.MaxInputs || classes < ModelLimits.MinClasses || classes > ModelLimits.MaxClasses
+                || (long)inputs * classes > ModelLimits.MaxParameters)
+            {
+                throw Invalid(full,
+                    $"its header declares a model of {inputs} inputs and {classes} classes, outside what GenSoftmax supports " +
+                    $"({ModelLimits.MinInputs}..{ModelLimits.MaxInputs} inputs, {ModelLimits.MinClasses}..{ModelLimits.MaxClasses} classes, " +
+                    $"at most {ModelLimits.MaxParameters} weights)");
+            }
+
+            if (into is not null && (into.Inputs != inputs || into.Classes != classes))
+            {
+                throw new ModelFileException(full,
+                    $"'{full}' holds a model of {inputs} inputs and {classes} classes, but the model it is loaded into ({into.GetType().Name}) has " +
+                    $"{into.Inputs} inputs and {into.Classes} classes: load it into a model of the file's shape.", null);
+            }
+
+            uint sections = BinaryPrimitives.ReadUInt32LittleEndian(header.Slice(SectionCountOffset));
+            long content = length - ChecksumLength;
+            if (sections > (content - HeaderLength) / SectionHeaderLength)
+            {
+                throw Invalid(full, $"its header declares {sections} sections, more than its {length} bytes can hold");
+            }
+
+            var parsed = new Parsed { Path = full, Length = length, Version = version, Inputs = inputs, Classes = classes };
+            stream.Position = 0;
+            var reader = new HashingReader(stream, full, content);
+            Span<byte> again = stackalloc byte[HeaderLength];
+            reader.Read(again, "the header");
+            if (!again.SequenceEqual(header))
+            {
+                throw Changed(full);
+            }
+
+            var seen = new HashSet<uint>();
+            Span<byte> sectionHeader = stackalloc byte[SectionHeaderLength];
+            for (uint s = 0; s < sections; s++)
+            {
+                long at = reader.Position;
+                reader.Read(sectionHeader, $"the header of section {s + 1} of {sections}");
+                uint tag = BinaryPrimitives.ReadUInt32LittleEndian(sectionHeader);
+                uint flags = BinaryPrimitives.ReadUInt32LittleEndian(sectionHeader.Slice(4));
+                ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(sectionHeader.Slice(8));
+                string name = TagName(tag);
+                if (declared > (ulong)reader.Remaining)
+                {
+                    throw Invalid(full, $"its section '{name}' at byte {at} declares {declared:N0} bytes, but only {reader.Remaining:N0} remain before the checksum");
+                }
+
+                if (!seen.Add(tag))
+                {
+                    throw Invalid(full, $"it holds a second section '{name}' at byte {at}; a section may appear once");
+                }
+
+                long payload = (long)declared;
+                if (tag == ParametersTag)
+                {
+                    ReadParameters(reader, full, payload, parsed, load: into is not null);
+                }
+                else if (tag == ClassNamesTag)
+                {
+                    parsed.ClassNames = ReadNames(reader, full, payload, classes);
+                }
+                else if (tag == TrainerOptionsTag)
+                {
+                    parsed.Options = ReadOptions(reader, full, payload);
+                }
+                else if (tag == TrainingStateTag)
+                {
+                    ReadState(reader, full, payload, parsed, load: into is not null);
+                }
+                else if ((flags & RequiredFlag) != 0)
+                {
+                    throw new ModelFileException(full,
+                        $"'{full}' holds a section '{name}' (at byte {at}) that this version of GenSoftmax does not know and that the file marks as " +
+                        "required: it was written by a newer GenSoftmax. Upgrade the GenSoftmax package to load it.", null);
+                }
+                else
+                {
+                    reader.Skip(payload); // optional content of a newer writer: not needed to use the model
+                }
+
+                if (reader.Position != at + SectionHeaderLength + payload)
+                {
+                    throw Invalid(full, $"its section '{name}' at byte {at} declares {payload:N0} bytes, but its content takes {reader.Position - at - SectionHeaderLength:N0}");
+                }
+            }
+
+            if (reader.Remaining != 0)
+            {
+                throw Invalid(full, $"{reader.Remaining:N0} bytes between its last section (which ends at byte {reader.Position}) and its checksum belong to no section");
+            }
+
+            if (!seen.Contains(ParametersTag))
+            {
+                throw Invalid(full, "it has no parameters section ('PARM')");
+            }
+
+            if (parsed.Options is { } options && parsed.HasState)
+            {
+                int seed = parsed.StateSeed;
+                if (seed != options.Seed)
+                {
+                    throw Invalid(full, $"its training state is of a run with seed {seed}, but its trainer options have seed {options.Seed}");
+                }
+
+                if ((options.Optimizer.Momentum != 0f) != parsed.StateHasVelocity)
+                {
+                    throw Invalid(full, parsed.StateHasVelocity
+                        ? "its training state has a velocity, but its trainer options have no momentum"
+                        : "its trainer options have momentum, but its training state has no velocity");
+                }
+            }
+
+            return parsed;
+        }
+
+        private static void ReadParameters(HashingReader reader, string full, long payload, Parsed parsed, bool load)
+        {
+            long expected = ParametersLength(parsed.Inputs, parsed.Classes);
+            if (payload != expected)
+            {
+                throw Invalid(full,
+                    $"its parameters section has {payload:N0} bytes, but a model of {parsed.Inputs} inputs and {parsed.Classes} classes needs {expected:N0}");
+            }
+
+            Span<byte> prefix = stackalloc byte[ParametersPrefix];
+            reader.Read(prefix, "the parameters' element type");
+            if (prefix[0] != Float32 || prefix[1] != ClassMajor)
+            {
+                throw new ModelFileException(full,
+                    $"'{full}' stores its parameters as element type {prefix[0]} in layout {prefix[1]}; this version of GenSoftmax reads element type " +
+                    $"{Float32} (float32) in layout {ClassMajor} (class-major weights, then bias). Upgrade the GenSoftmax package to load it.", null);
+            }
+
+            if (prefix[2] != 0 || prefix[3] != 0)
+            {
+                throw Invalid(full, "the reserved bytes of its parameters section are not 0");
+            }
+
+            if (!load)
+            {
+                reader.Skip(payload - ParametersPrefix);
+                return;
+            }
+
+            // Justified by the file: the section's length matched the shape and fits in the file.
+            parsed.Weights = new float[parsed.Inputs * parsed.Classes];
+            parsed.Bias = new float[parsed.Classes];
+            reader.ReadFloats(parsed.Weights, "the weights");
+            reader.ReadFloats(parsed.Bias, "the bias");
+        }
+
+        private static string[] ReadNames(HashingReader reader, string full, long payload, int classes)
+        {
+            long left = payload - 4;
+            if (left < 0)
+            {
+                throw Invalid(full, $"its class names section has {payload} bytes, too few to hold their count");
+            }
+
+            uint count = reader.ReadUInt32("the number of class names");
+            if (count != classes)
+            {
+                throw Invalid(full, $"it names {count} classes, but its model has {classes}");
+            }
+
+            var names = new string[classes];
+            for (int k = 0; k < classes; k++)
+            {
+                if (left < 4)
+                {
+                    throw Invalid(full, $"its class names section ends before the name of class {k}");
+                }
+
+                uint bytes = reader.ReadUInt32("the length of a class name");
+                left -= 4;
+                if (bytes > left)
+                {
+                    throw Invalid(full, $"the name of class {k} declares {bytes:N0} bytes, but its section has {left:N0} left");
+                }
+
+                byte[] utf8 = new byte[bytes];
+                reader.Read(utf8, $"the name of class {k}");
+                left -= bytes;
+                try
+                {
+                    names[k] = StrictUtf8.GetString(utf8);
+                }
+                catch (DecoderFallbackException)
+                {
+                    throw Invalid(full, $"the name of class {k} is not valid UTF-8");
+                }
+            }
+
+            if (left != 0)
+            {
+                throw Invalid(full, $"its class names section has {left:N0} bytes after the last name");
+            }
+
+            return names;
+        }
+
+        private static TrainerOptions ReadOptions(HashingReader reader, string full, long payload)
+        {
+            if (payload != TrainerOptionsLength)
+            {
+                throw Invalid(full, $"its trainer options section has {payload:N0} bytes, but format version 1 defines {TrainerOptionsLength}");
+            }
+
+            Span<byte> o = stackalloc byte[TrainerOptionsLength];
+            reader.Read(o, "the trainer options");
+            var options = new TrainerOptions
+            {
+                BatchSize = BinaryPrimitives.ReadInt32LittleEndian(o),
+                Epochs = BinaryPrimitives.ReadInt32LittleEndian(o.Slice(4)),
+                Seed = BinaryPrimitives.ReadInt32LittleEndian(o.Slice(8)),
+                InitStdDev = BinaryPrimitives.ReadSingleLittleEndian(o.Slice(12)),
+                Threads = BinaryPrimitives.ReadInt32LittleEndian(o.Slice(16)),
+                Optimizer = new SgdOptions
+                {
+                    LearningRate = BinaryPrimitives.ReadSingleLittleEndian(o.Slice(20)),
+                    Momentum = BinaryPrimitives.ReadSingleLittleEndian(o.Slice(24)),
+                    WeightDecay = BinaryPrimitives.ReadSingleLittleEndian(o.Slice(28)),
+                },
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid(full, $"its trainer options are out of range ({e.Message})");
+            }
+
+            return options;
+        }
+
+        private static void ReadState(HashingReader reader, string full, long payload, Parsed parsed, bool load)
+        {
+            if (payload < TrainingStateFixedLength)
+            {
+                throw Invalid(full, $"its training state section has {payload:N0} bytes, fewer than the {TrainingStateFixedLength} of its fixed part");
+            }
+
+            Span<byte> s = stackalloc byte[TrainingStateFixedLength];
+            reader.Read(s, "the training state");
+            int seed = BinaryPrimitives.ReadInt32LittleEndian(s);
+            int epochs = BinaryPrimitives.ReadInt32LittleEndian(s.Slice(4));
+            int batches = BinaryPrimitives.ReadInt32LittleEndian(s.Slice(8));
+            float learningRate = BinaryPrimitives.ReadSingleLittleEndian(s.Slice(12));
+            double lossSum = BinaryPrimitives.ReadDoubleLittleEndian(s.Slice(16));
+            long correct = BinaryPrimitives.ReadInt64LittleEndian(s.Slice(24));
+            double seconds = BinaryPrimitives.ReadDoubleLittleEndian(s.Slice(32));
+            uint velocityFlag = BinaryPrimitives.ReadUInt32LittleEndian(s.Slice(40));
+            if (epochs < 0 || batches < 0 || correct < 0)
+            {
+                throw Invalid(full, $"its training state has a negative position or count (epoch {epochs}, batch {batches}, {correct} correct)");
+            }
+
+            if (!(learningRate > 0f) || float.IsInfinity(learningRate))
+            {
+                throw Invalid(full, $"its training state's learning rate is {learningRate}, but must be positive and finite");
+            }
+
+            if (velocityFlag > 1)
+            {
+                throw Invalid(full, $"its training state's velocity flag is {velocityFlag}, but must be 0 (none) or 1");
+            }
+
+            bool velocity = velocityFlag == 1;
+            long expected = TrainingStateLength(parsed.Inputs, parsed.Classes, velocity);
+            if (payload != expected)
+            {
+                throw Invalid(full, $"its training state section has {payload:N0} bytes, but {(velocity ? "with" : "without")} velocity it needs {expected:N0}");
+            }
+
+            parsed.HasState = true;
+            parsed.StateSeed = seed;
+            parsed.StateHasVelocity = velocity;
+            parsed.CompletedEpochs = epochs;
+            parsed.BatchesDone = batches;
+            if (!load)
+            {
+                reader.Skip(payload - TrainingStateFixedLength);
+                return;
+            }
+
+            float[] w = velocity ? new float[parsed.Inputs * parsed.Classes] : [];
+            float[] b = velocity ? new float[parsed.Classes] : [];
+            reader.ReadFloats(w, "the velocity of the weights");
+            reader.ReadFloats(b, "the velocity of the bias");
+            parsed.State = new TrainingState(seed, epochs, batches, learningRate, w, b, lossSum, correct, seconds);
+        }
+
+        private static void CheckMagic(string full, ReadOnlySpan<byte> start, long length)
+        {
+            if (length == 0)
+            {
+                throw new ModelFileException(full,
+                    $"'{full}' is empty (0 bytes), not a model file: it may be left from an interrupted copy. Copy or save the model again.", null);
+            }
+
+            int n = Math.Min(start.Length, Magic.Length);
+            if (start.Slice(0, n).SequenceEqual(Magic.Slice(0, n)))
+            {
+                if (n < Magic.Length)
+                {
+                    throw Truncated(full, $"it has only {length} bytes, the start of a model file's header");
+                }
+
+                return;
+            }
+
+            var bytes = new StringBuilder();
+            foreach (byte b in start.Slice(0, n))
+            {
+                bytes.Append(bytes.Length == 0 ? "" : " ").Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            string what = Recognise(start);
+            throw new ModelFileException(full,
+                $"'{full}' is not a GenSoftmax model file: it starts with {bytes}{what}, but a model file starts with 89 47 53 4D 0D 0A 1A 0A (\"\\x89GSM\\r\\n\\x1a\\n\").",
+                null);
+        }
+
+        /// <summary>A few formats a model file is mistaken for, named from their first bytes.</summary>
+        private static string Recognise(ReadOnlySpan<byte> start)
+        {
+            if (start.Length >= 4 && start[0] == 0x89 && start[1] == 'G' && start[2] == 'S' && start[3] == 'M')
+            {
+                return " (a model file whose line-ending bytes were changed, as a text-mode transfer does: copy it in binary mode)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']))
+            {
+                return " (a PNG image)";
+            }
+
+            if (start.Length >= 4 && start[0] == 0 && start[1] == 0 && start[2] == 0x08 && start[3] is 1 or 3)
+            {
+                return $" (an IDX {(start[3] == 1 ? "labels" : "images")} file, as MNIST's)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B]))
+            {
+                return " (gzip-compressed data)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']))
+            {
+                return " (a NumPy .npy array)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[(byte)'P', (byte)'K', 3, 4]))
+            {
+                return " (a ZIP archive)";
+            }
+
+            foreach (byte b in start)
+            {
+                if (b < 0x09 || b is > 0x0D and < 0x20 || b == 0x7F)
+                {
+                    return "";
+                }
+            }
+
+            return " (text)";
+        }
+
+        private static ModelFileException Truncated(string full, string problem) => new(full,
+            $"'{full}' is truncated: {problem}. It was probably cut short by an interrupted copy or download: copy or save it again.", null);
+
+        private static ModelFileException Invalid(string full, string problem) => new(full,
+            $"'{full}' is not a valid model file: {problem}. Save the model again, or restore the file from a copy.", null);
+
+        private static ModelFileException Damaged(string full, ulong stored, ulong actual) => new(full,
+            $"'{full}' is damaged: its content does not match its checksum (XxHash3 of the content is {actual:x16}, the file stores {stored:x16}), " +
+            "so some bytes changed after it was written. Restore it from a copy or save the model again.", null);
+
+        private static ModelFileException Changed(string full) => new(full,
+            $"'{full}' changed while it was being read: load it again once nothing is writing it.", null);
+
+        /// <summary>Reads the content of a model file, hashing every byte, never past the checksum.</summary>
+        private sealed class HashingReader(Stream stream, string full, long end)
+        {
+            private readonly XxHash3 _hash = new();
+
+            public long Position { get; private set; }
+
+            public long Remaining => end - Position;
+
+            public ulong Hash => _hash.GetCurrentHashAsUInt64();
+
+            public void Read(Span<byte> buffer, string what)
+            {
+                if (buffer.Length > Remaining)
+                {
+                    throw Invalid(full, $"{what} at byte {Position} runs past the end of its content (byte {end}, where the checksum starts)");
+                }
+
+                try
+                {
+                    stream.ReadExactly(buffer);
+                }
+                catch (EndOfStreamException)
+                {
+                    throw Changed(full);
+                }
+
+                _hash.Append(buffer);
+                Position += buffer.Length;
+            }
+
+            public uint ReadUInt32(string what)
+            {
+                Span<byte> value = stackalloc byte[4];
+                Read(value, what);
+                return BinaryPrimitives.ReadUInt32LittleEndian(value);
+            }
+
+            public void ReadFloats(Span<float> values, string what)
+            {
+                Read(MemoryMarshal.AsBytes(values), what);
+                if (!BitConverter.IsLittleEndian)
+                {
+                    Span<uint> bits = MemoryMarshal.Cast<float, uint>(values);
+                    BinaryPrimitives.ReverseEndianness(bits, bits);
+                }
+            }
+
+            public void Skip(long count)
+            {
+                byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(count, 1 << 16));
+                try
+                {
+                    while (count > 0)
+                    {
+                        int n = (int)Math.Min(count, buffer.Length);
+                        Read(buffer.AsSpan(0, n), "the content");
+                        count -= n;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+
+        /// <summary>Writes the content of a model file, hashing every byte, then the checksum.</summary>
+        private sealed class HashingWriter(Stream stream)
+        {
+            private readonly XxHash3 _hash = new();
+
+            public long Position { get; private set; }
+
+            public void Write(ReadOnlySpan<byte> bytes)
+            {
+                _hash.Append(bytes);
+                stream.Write(bytes);
+                Position += bytes.Length;
+            }
+
+            public void WriteUInt32(uint value)
+            {
+                Span<byte> bytes = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
+                Write(bytes);
+            }
+
+            public void SectionHeader(uint tag, uint flags, long length)
+            {
+                Span<byte> bytes = stackalloc byte[SectionHeaderLength];
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes, tag);
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(4), flags);
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.Slice(8), (ulong)length);
+                Write(bytes);
+            }
+
+            public void WriteFloats(ReadOnlySpan<float> values)
+            {
+                if (BitConverter.IsLittleEndian)
+                {
+                    Write(MemoryMarshal.AsBytes(values));
+                    return;
+                }
+
+                Span<uint> chunk = stackalloc uint[256];
+                for (int i = 0; i < values.Length; i += chunk.Length)
+                {
+                    int n = Math.Min(chunk.Length, values.Length - i);
+                    BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, uint>(values.Slice(i, n)), chunk.Slice(0, n));
+                    Write(MemoryMarshal.AsBytes(chunk.Slice(0, n)));
+                }
+            }
+
+            public void WriteChecksum()
+            {
+                Span<byte> sum = stackalloc byte[ChecksumLength];
+                BinaryPrimitives.WriteUInt64LittleEndian(sum, _hash.GetCurrentHashAsUInt64());
+                stream.Write(sum);
+                Position += ChecksumLength;
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Collections.Generic;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// A description of a model file, read by <see cref="ModelFile.ReadInfo"/> without loading it into a model:
+    /// its format version, shape, class names, training options and position, and whether its checksum holds.
+    /// </summary>
+    public sealed class ModelFileInfo
+    {
+        internal ModelFileInfo(
+            string path, long length, int formatVersion, int inputs, int classes, IReadOnlyList<string>? classNames,
+            TrainerOptions? trainerOptions, bool hasTrainingState, int completedEpochs, int batchesDone, bool checksumValid)
+        {
+            Path = path;
+            Length = length;
+            FormatVersion = formatVersion;
+            Inputs = inputs;
+            Classes = classes;
+            ClassNames = classNames;
+            TrainerOptions = trainerOptions;
+            HasTrainingState = hasTrainingState;
+            CompletedEpochs = completedEpochs;
+            BatchesDone = batchesDone;
+            ChecksumValid = checksumValid;
+        }
+
+        /// <summary>The file, as the caller named it.</summary>
+        public string Path { get; }
+
+        /// <summary>Size of the file in bytes.</summary>
+        public long Length { get; }
+
+        /// <summary>The format version the file was written in (<see cref="ModelFile.FormatVersion"/> or older).</summary>
+        public int FormatVersion { get; }
+
+        /// <summary>Number of input features of the model.</summary>
+        public int Inputs { get; }
+
+        /// <summary>Number of classes of the model.</summary>
+        public int Classes { get; }
+
+        /// <summary>The name of each class, [Classes], or null if the file names none.</summary>
+        public IReadOnlyList<string>? ClassNames { get; }
+
+        /// <summary>The options of the run that trained the model, or null if none were saved.</summary>
+        public TrainerOptions? TrainerOptions { get; }
+
+        /// <summary>Whether the file holds the trainer's state, so the run can be continued.</summary>
+        public bool HasTrainingState { get; }
+
+        /// <summary>Epochs the saved run had completed (0 without training state).</summary>
+        public int CompletedEpochs { get; }
+
+        /// <summary>Batches of the next epoch the saved run had done (0 at an epoch boundary or without training state).</summary>
+        public int BatchesDone { get; }
+
+        /// <summary>
+        /// Whether the checksum over the file's content matches. When false the file is damaged: what this
+        /// description says may be wrong, and <see cref="ModelFile.Load"/> refuses it.
+        /// </summary>
+        public bool ChecksumValid { get; }
+    }
+}

@@ -1,0 +1,185 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Runtime.Versioning;
+using System.Text;
+using System.Threading.Tasks;
+using GenSoftmax.IO;
+using GenSoftmax.Tests.Data;
+using Xunit;
+
+namespace GenSoftmax.Tests
+{
+    /// <summary>SafeFile against real special files, all created inside a temporary directory.</summary>
+    public sealed class SafeFileTests : IDisposable
+    {
+        private readonly TempDirectory _dir = new();
+
+        public void Dispose() => _dir.Dispose();
+
+        /// <summary>Runs a program to its end and returns its exit code and standard error.</summary>
+        internal static (int Exit, string Error) TryRun(string program, params string[] arguments)
+        {
+            var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using Process process = Process.Start(start)!;
+            string error = process.StandardError.ReadToEnd();
+            process.StandardOutput.ReadToEnd();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"{program} did not finish");
+            return (process.ExitCode, error);
+        }
+
+        /// <summary>Runs a program that must succeed.</summary>
+        internal static void Run(string program, params string[] arguments)
+        {
+            (int exit, string error) = TryRun(program, arguments);
+            Assert.True(exit == 0, $"{program} {string.Join(' ', arguments)} exited {exit}: {error}");
+        }
+
+        private static void WriteText(string path, string text) => SafeFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text)));
+
+        /// <summary>Temporary files SafeFile might have left: ".NAME.HEX.tmp".</summary>
+        private string[] TempFiles() => Directory.GetFiles(_dir.Path, ".*.tmp");
+
+        /// <summary>Writing <paramref name="path"/> is refused, before and at write time, with its name and no temporary file left.</summary>
+        private IOException Refused(string path)
+        {
+            var check = Assert.Throws<IOException>(() => SafeFile.CheckTarget(path));
+            var e = Assert.Throws<IOException>(() => WriteText(path, "new content"));
+            Assert.Equal(check.Message, e.Message);
+            Assert.Contains($"'{Path.GetFullPath(path)}'", e.Message);
+            Assert.Empty(TempFiles());
+            return e;
+        }
+
+        [SkippableFact]
+        [UnsupportedOSPlatform("windows")] // skipped there, at run time
+        public void A_normal_write_creates_then_replaces_a_regular_file_keeping_its_permissions()
+        {
+            string path = _dir.File("model.bin");
+            WriteText(path, "first");
+            Assert.Equal("first", File.ReadAllText(path));
+
+            Skip.If(OperatingSystem.IsWindows(), "Unix permissions");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            WriteText(path, "second, longer");
+            Assert.Equal("second, longer", File.ReadAllText(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Equal(new[] { "model.bin" }, Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+        }
+
+        [SkippableFact]
+        public void A_symlink_to_a_file_elsewhere_is_refused_and_its_target_untouched()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "symlinks need privileges on Windows");
+            using var elsewhere = new TempDirectory();
+            string target = elsewhere.File("precious.txt");
+            File.WriteAllText(target, "precious");
+            string link = _dir.File("model.bin");
+            File.CreateSymbolicLink(link, target);
+
+            IOException e = Refused(link);
+            Assert.Contains("is a symbolic link", e.Message);
+            Assert.Contains(target, e.Message);
+            Assert.Equal("precious", File.ReadAllText(target));
+            Assert.Equal(target, new FileInfo(link).LinkTarget);
+        }
+
+        [SkippableFact]
+        public void A_dangling_symlink_is_refused_and_nothing_is_created_where_it_points()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "symlinks need privileges on Windows");
+            using var elsewhere = new TempDirectory();
+            string target = elsewhere.File("planted.txt");
+            string link = _dir.File("model.bin");
+            File.CreateSymbolicLink(link, target);
+
+            Assert.Contains("is a symbolic link", Refused(link).Message);
+            Assert.False(File.Exists(target));
+        }
+
+        [Fact]
+        public void A_directory_is_refused()
+        {
+            string directory = _dir.Subdirectory("models");
+            Assert.Contains("is a directory", Refused(directory).Message);
+            Assert.True(Directory.Exists(directory));
+            Assert.Contains("names a directory", Assert.Throws<IOException>(() => WriteText(directory + "/", "x")).Message);
+        }
+
+        [SkippableFact]
+        public void A_FIFO_is_refused_without_opening_it()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
+            string fifo = _dir.File("model.bin");
+            Run("mkfifo", fifo);
+
+            // Opening a FIFO waits for the other end: the refusal must come from its type alone.
+            Task<IOException> write = Task.Run(() => Refused(fifo));
+            Assert.True(write.Wait(TimeSpan.FromSeconds(10)), "writing to a FIFO blocked");
+            Assert.Contains("is not a regular file", write.Result.Message);
+            Assert.False(SafeFile.IsRegularFile(fifo));
+        }
+
+        [SkippableFact]
+        public void A_character_device_is_refused()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "device nodes are a Unix thing");
+            string device = _dir.File("model.bin");
+            (int exit, string error) = TryRun("mknod", device, "c", "1", "3"); // a twin of /dev/null, inside the temporary directory
+            Skip.If(exit != 0, $"mknod is not permitted here ({error.Trim()}): creating a device node needs root");
+
+            Assert.Contains("is not a regular file (a device, FIFO or socket)", Refused(device).Message);
+            Assert.False(SafeFile.IsRegularFile(device));
+            Assert.False(SafeFile.IsRegularFile(device, followLinks: true));
+        }
+
+        [Fact]
+        public void A_missing_directory_is_refused()
+        {
+            string missing = Path.Combine(_dir.Path, "no-such-directory");
+            IOException e = Refused(Path.Combine(missing, "model.bin"));
+            Assert.Contains($"the directory '{missing}' does not exist", e.Message);
+            Assert.False(Directory.Exists(missing));
+        }
+
+        [Fact]
+        public void A_writer_that_throws_midway_leaves_the_old_file_intact_and_no_temporary_file()
+        {
+            string path = _dir.File("model.bin");
+            WriteText(path, "old and good");
+            var e = Assert.Throws<InvalidOperationException>(() => SafeFile.Write(path, stream =>
+            {
+                stream.Write(Encoding.UTF8.GetBytes("half of the new"));
+                Assert.Single(TempFiles()); // the new content goes to a temporary file, not to the target
+                throw new InvalidOperationException("the writer failed");
+            }));
+            Assert.Equal("the writer failed", e.Message);
+            Assert.Equal("old and good", File.ReadAllText(path));
+            Assert.Empty(TempFiles());
+        }
+
+        [SkippableFact]
+        public void IsRegularFile_tells_the_kinds_of_file_apart()
+        {
+            string file = _dir.File("file");
+            File.WriteAllText(file, "x");
+            Assert.True(SafeFile.IsRegularFile(file));
+            Assert.False(SafeFile.IsRegularFile(_dir.Path));
+            Assert.False(SafeFile.IsRegularFile(_dir.File("missing")));
+
+            Skip.If(OperatingSystem.IsWindows(), "symlinks need privileges on Windows");
+            string link = _dir.File("link");
+            File.CreateSymbolicLink(link, file);
+            Assert.False(SafeFile.IsRegularFile(link));
+            Assert.True(SafeFile.IsRegularFile(link, followLinks: true));
+            Assert.False(SafeFile.IsRegularFile("/dev/null"));
+            Assert.False(SafeFile.IsRegularFile("/dev/null", followLinks: true));
+        }
+    }
+}
