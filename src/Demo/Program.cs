@@ -46,7 +46,18 @@ var root = new RootCommand("Train a softmax-regression classifier on Fashion-MNI
 
 root.SetAction(parse =>
 {
-    var model = new FashionClassifier();
+    FashionClassifier model;
+    try
+    {
+        model = new FashionClassifier();
+    }
+    catch (InvalidOperationException e)
+    {
+        // A bad GENSOFTMAX_ISA: the message names the valid values.
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+
     KernelIsa? requested = parse.GetValue(isa);
     if (requested is { } chosen)
     {

@@ -19,7 +19,7 @@ namespace GenSoftmax.Tests
             .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "DemoAssembly").Value!
             .Replace('\\', Path.DirectorySeparatorChar));
 
-        private static (int ExitCode, string Output, string Error) RunDemo(string arguments, string? dataVariable = null)
+        private static (int ExitCode, string Output, string Error) RunDemo(string arguments, string? dataVariable = null, string? isaVariable = null)
         {
             var start = new ProcessStartInfo("dotnet", $"\"{DemoAssembly}\" {arguments}")
             {
@@ -30,6 +30,11 @@ namespace GenSoftmax.Tests
             if (dataVariable is not null)
             {
                 start.Environment[FashionMnist.EnvironmentVariable] = dataVariable;
+            }
+
+            if (isaVariable is not null)
+            {
+                start.Environment[IsaSelection.EnvironmentVariable] = isaVariable;
             }
 
             using Process process = Process.Start(start)!;
@@ -186,6 +191,17 @@ namespace GenSoftmax.Tests
             (int exit, _, string error) = RunDemo("--epochs 0");
             Assert.NotEqual(0, exit);
             Assert.Contains("--epochs must be at least 1", error);
+        }
+
+        [Fact]
+        public void A_bad_GENSOFTMAX_ISA_is_one_clear_line_not_a_type_initializer_stack_trace()
+        {
+            (int exit, string output, string error) = RunDemo("--epochs 1", isaVariable: "sse9");
+            Assert.Equal(2, exit);
+            Assert.Equal("", output);
+            Assert.Equal(
+                "error: GENSOFTMAX_ISA='sse9' is not a kernel variant: set it to one of Portable, Avx2, Avx512, or unset it.",
+                error.Trim());
         }
     }
 }
