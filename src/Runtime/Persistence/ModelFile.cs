@@ -148,7 +148,7 @@ namespace GenSoftmax
 
         /// <summary>
         /// Saves <paramref name="trainer"/>'s model with its options and state, so the run can be continued from the
-        /// file (<see cref="Load"/>, then <see cref="Trainer.RestoreState"/>), and optionally the class names.
+        /// file (<see cref="Load(string, ISoftmaxModel)"/>, then <see cref="Trainer.RestoreState"/>), and optionally the class names.
         /// </summary>
         /// <exception cref="ArgumentException"><paramref name="classNames"/> does not have one name per class.</exception>
         /// <exception cref="IOException">The file cannot be written; the message names it and says why.</exception>
@@ -177,6 +177,20 @@ namespace GenSoftmax
             file.Weights.CopyTo(into.Weights);
             file.Bias.CopyTo(into.Bias);
             return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = file.Options, TrainingState = file.State };
+        }
+
+        /// <summary>
+        /// Loads a model file of any shape into a new run-time-shaped model (<see cref="RuntimeSoftmaxModel"/>): no
+        /// <c>[SoftmaxModel]</c> declaration of that shape is needed. It predicts as the saved model did, to float rounding
+        /// (its kernels sum in another order than a generated model's).
+        /// </summary>
+        /// <exception cref="ModelFileException">As for <see cref="Load(string, ISoftmaxModel)"/>.</exception>
+        public static RuntimeSoftmaxModel Load(string path, out ModelFileContents contents)
+        {
+            ModelFileInfo info = ReadInfo(path);
+            var model = new RuntimeSoftmaxModel(info.Inputs, info.Classes);
+            contents = Load(path, model);
+            return model;
         }
 
         /// <summary>

@@ -4,7 +4,7 @@ namespace GenSoftmax
 {
     /// <summary>
     /// What a model file holds besides the parameters, all optional: the class names, the options the model was
-    /// trained with, and the trainer's state to continue the run. <see cref="ModelFile.Load"/> returns it;
+    /// trained with, and the trainer's state to continue the run. <see cref="ModelFile.Load(string, ISoftmaxModel)"/> returns it;
     /// <see cref="ModelFile.Save(string, ISoftmaxModel, ModelFileContents)"/> writes it.
     /// </summary>
     public sealed record ModelFileContents

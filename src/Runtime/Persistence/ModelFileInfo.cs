@@ -57,7 +57,7 @@ namespace GenSoftmax
 
         /// <summary>
         /// Whether the checksum over the file's content matches. When false the file is damaged: what this
-        /// description says may be wrong, and <see cref="ModelFile.Load"/> refuses it.
+        /// description says may be wrong, and <see cref="ModelFile.Load(string, ISoftmaxModel)"/> refuses it.
         /// </summary>
         public bool ChecksumValid { get; }
     }

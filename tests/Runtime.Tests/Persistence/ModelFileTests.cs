@@ -123,6 +123,52 @@ namespace GenSoftmax.Tests.Persistence
             }
         }
 
+        [SkippableTheory]
+        [MemberData(nameof(TestModels.ModelsAndVariants), MemberType = typeof(TestModels))]
+        public void A_file_of_any_shape_loads_into_a_run_time_shaped_model(string name, KernelIsa isa)
+        {
+            ISoftmaxModel saved = Randomised(TestModels.Create(name, isa), seed: 8);
+            string path = _dir.File($"{name}-any.gsm");
+            ModelFile.Save(path, saved, new ModelFileContents { ClassNames = Enumerable.Range(0, saved.Classes).Select(c => $"class {c}").ToArray() });
+
+            RuntimeSoftmaxModel loaded = ModelFile.Load(path, out ModelFileContents contents);
+            loaded.Isa = isa;
+            Assert.Equal((saved.Inputs, saved.Classes), (loaded.Inputs, loaded.Classes));
+            Assert.Equal("class 0", contents.ClassNames![0]);
+            Assert.Equal(saved.Weights.ToArray(), loaded.Weights.ToArray());
+            Assert.Equal(saved.Bias.ToArray(), loaded.Bias.ToArray());
+
+            // Same parameters, kernels that sum in another order: probabilities to float rounding, labels equal except
+            // where the top two logits nearly tie.
+            var random = new Random(4);
+            const int Rows = 37;
+            float[] features = TestModels.Uniform(random, Rows * saved.Inputs, -2f, 2f);
+            float[] expected = new float[Rows * saved.Classes], actual = new float[Rows * saved.Classes];
+            saved.Probabilities(Batch.Of(features), expected);
+            loaded.Probabilities(Batch.Of(features), actual);
+            TestModels.AssertClose(expected.Select(v => (double)v).ToArray(), actual, $"{name} {isa} probabilities after loading any shape");
+            float[] logits = new float[Rows * saved.Classes];
+            saved.Forward(Batch.Of(features), logits);
+            int[] expectedLabels = new int[Rows], actualLabels = new int[Rows];
+            saved.Predict(Batch.Of(features), expectedLabels);
+            loaded.Predict(Batch.Of(features), actualLabels);
+            for (int r = 0; r < Rows; r++)
+            {
+                if (expectedLabels[r] != actualLabels[r])
+                {
+                    float gap = Math.Abs(logits[(r * saved.Classes) + expectedLabels[r]] - logits[(r * saved.Classes) + actualLabels[r]]);
+                    Assert.True(gap < 1e-5f, $"{name} {isa} row {r}: {actualLabels[r]} instead of {expectedLabels[r]} (logit gap {gap})");
+                }
+            }
+
+            // A damaged file is refused before a model is made.
+            byte[] bytes = File.ReadAllBytes(path);
+            bytes[^20] ^= 0x40;
+            string damaged = _dir.File($"{name}-any-damaged.gsm");
+            File.WriteAllBytes(damaged, bytes);
+            Assert.Throws<ModelFileException>(() => ModelFile.Load(damaged, out _));
+        }
+
         [Fact]
         public void The_file_is_laid_out_byte_by_byte_as_the_README_documents()
         {

@@ -1,0 +1,255 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using GenSoftmax.Internal;
+
+namespace GenSoftmax.Dynamic
+{
+    /// <summary>
+    /// What the run-time-shaped kernels need from one vector width: the same operations the generator's
+    /// <c>IsaProfile</c> spells per variant, as static members of a struct, so <see cref="RuntimeKernels{TOps, TVec}"/>
+    /// is written once and the JIT compiles it per variant with every call inlined (TensorPrimitives' operator structs).
+    /// </summary>
+    /// <typeparam name="TVec">The vector of floats: Vector128, Vector256 or Vector512.</typeparam>
+    internal interface IVectorOps<TVec>
+        where TVec : struct
+    {
+        /// <summary>Float lanes per vector.</summary>
+        static abstract int Count { get; }
+
+        /// <summary>A vector of zeros.</summary>
+        static abstract TVec Zero { get; }
+
+        /// <summary>Count floats from <c>source + offset</c>.</summary>
+        static abstract TVec Load(ref float source, nuint offset);
+
+        /// <summary>Count bytes (pixels 0..255) from <c>source + offset</c>, as floats.</summary>
+        static abstract TVec LoadBytes(ref byte source, nuint offset);
+
+        /// <summary>Stores the lanes at <c>destination + offset</c>.</summary>
+        static abstract void Store(TVec value, ref float destination, nuint offset);
+
+        /// <summary>Every lane <paramref name="value"/>.</summary>
+        static abstract TVec Create(float value);
+
+        /// <summary>a * b + addend, fused where the variant has FMA.</summary>
+        static abstract TVec MultiplyAdd(TVec a, TVec b, TVec addend);
+
+        /// <summary>a + b.</summary>
+        static abstract TVec Add(TVec a, TVec b);
+
+        /// <summary>a - b.</summary>
+        static abstract TVec Subtract(TVec a, TVec b);
+
+        /// <summary>a * b.</summary>
+        static abstract TVec Multiply(TVec a, TVec b);
+
+        /// <summary>Lane-wise max by the platform's instruction (NaN handling unspecified, as in the generated kernels).</summary>
+        static abstract TVec Max(TVec a, TVec b);
+
+        /// <summary>The largest lane.</summary>
+        static abstract float MaxAcross(TVec value);
+
+        /// <summary>The sum of the lanes.</summary>
+        static abstract float Sum(TVec value);
+
+        /// <summary>The lane sums of four vectors, in one Vector128 (a, b, c, d), in a fixed order.</summary>
+        static abstract Vector128<float> Sum4(TVec a, TVec b, TVec c, TVec d);
+
+        /// <summary>exp(o - max) per lane, exactly 1 in the lanes equal to <paramref name="max"/> (exp(0) is not 1 in every vector library).</summary>
+        static abstract TVec ExpShifted(TVec o, TVec max);
+
+        /// <summary>Bit j set when lane j of <paramref name="o"/> equals <paramref name="max"/>.</summary>
+        static abstract ulong EqualMask(TVec o, TVec max);
+
+        /// <summary><paramref name="value"/> in the lane whose class (<paramref name="firstClass"/> + lane) is <paramref name="label"/>, 0 elsewhere.</summary>
+        static abstract TVec OneHot(int firstClass, int label, TVec value);
+    }
+
+    /// <summary>AVX-512F, 16 float lanes, FMA. Used only when <see cref="IsaSelection.IsSupported"/> says so.</summary>
+    internal readonly struct Avx512Ops : IVectorOps<Vector512<float>>
+    {
+        public static int Count => Vector512<float>.Count;
+
+        public static Vector512<float> Zero => Vector512<float>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(ref float source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
+
+        // 16 bytes widened to 16 ints, then converted: one instruction each.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> LoadBytes(ref byte source, nuint offset) =>
+            Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref source, offset)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector512<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> addend) =>
+            Avx512F.FusedMultiplyAdd(a, b, addend);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float MaxAcross(Vector512<float> value) => Lanes.Max(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d) =>
+            Sse3.HorizontalAdd(Sse3.HorizontalAdd(Fold(a), Fold(b)), Sse3.HorizontalAdd(Fold(c), Fold(d)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> ExpShifted(Vector512<float> o, Vector512<float> max) =>
+            Vector512.ConditionalSelect(Vector512.Equals(o, max), Vector512<float>.One, Vector512.Exp(o - max));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong EqualMask(Vector512<float> o, Vector512<float> max) => Vector512.ExtractMostSignificantBits(Vector512.Equals(o, max));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> OneHot(int firstClass, int label, Vector512<float> value) =>
+            Vector512.Equals(Vector512<int>.Indices + Vector512.Create(firstClass), Vector512.Create(label)).AsSingle() & value;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> Fold(Vector512<float> a)
+        {
+            Vector256<float> h = a.GetLower() + a.GetUpper();
+            return h.GetLower() + h.GetUpper();
+        }
+    }
+
+    /// <summary>AVX2 + FMA3, 8 float lanes.</summary>
+    internal readonly struct Avx2Ops : IVectorOps<Vector256<float>>
+    {
+        public static int Count => Vector256<float>.Count;
+
+        public static Vector256<float> Zero => Vector256<float>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load(ref float source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
+
+        // 8 bytes (one 64-bit read, never past the row) widened to 8 ints, then converted.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> LoadBytes(ref byte source, nuint offset) =>
+            Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(
+                Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, offset))).AsByte()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector256<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Fma.MultiplyAdd(a, b, addend);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float MaxAcross(Vector256<float> value) => Lanes.Max(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d) =>
+            Sse3.HorizontalAdd(
+                Sse3.HorizontalAdd(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper()),
+                Sse3.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> ExpShifted(Vector256<float> o, Vector256<float> max) =>
+            Vector256.ConditionalSelect(Vector256.Equals(o, max), Vector256<float>.One, Vector256.Exp(o - max));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong EqualMask(Vector256<float> o, Vector256<float> max) => Vector256.ExtractMostSignificantBits(Vector256.Equals(o, max));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> OneHot(int firstClass, int label, Vector256<float> value) =>
+            Vector256.Equals(Vector256<int>.Indices + Vector256.Create(firstClass), Vector256.Create(label)).AsSingle() & value;
+    }
+
+    /// <summary>Vector128, 4 float lanes: x64 SSE, ARM64 AdvSimd, or software. No x86 call here, so it runs everywhere.</summary>
+    internal readonly struct PortableOps : IVectorOps<Vector128<float>>
+    {
+        public static int Count => Vector128<float>.Count;
+
+        public static Vector128<float> Zero => Vector128<float>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Load(ref float source, nuint offset) => Vector128.LoadUnsafe(ref source, offset);
+
+        // 4 bytes (one 32-bit read, never past the row) widened twice, then converted.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> LoadBytes(ref byte source, nuint offset) =>
+            Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(
+                Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, offset))).AsByte())));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector128<float> value, ref float destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Create(float value) => Vector128.Create(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> addend) =>
+            Vector128.MultiplyAddEstimate(a, b, addend);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float MaxAcross(Vector128<float> value) => Lanes.Max(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Sum4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d) =>
+            Vector128.Create(Vector128.Sum(a), Vector128.Sum(b), Vector128.Sum(c), Vector128.Sum(d));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> ExpShifted(Vector128<float> o, Vector128<float> max) =>
+            Vector128.ConditionalSelect(Vector128.Equals(o, max), Vector128<float>.One, Vector128.Exp(o - max));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong EqualMask(Vector128<float> o, Vector128<float> max) => Vector128.ExtractMostSignificantBits(Vector128.Equals(o, max));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> OneHot(int firstClass, int label, Vector128<float> value) =>
+            Vector128.Equals(Vector128<int>.Indices + Vector128.Create(firstClass), Vector128.Create(label)).AsSingle() & value;
+    }
+}

@@ -1,0 +1,593 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using GenSoftmax.Reference;
+using Xunit;
+using static GenSoftmax.Tests.TestModels;
+
+namespace GenSoftmax.Tests
+{
+    /// <summary>
+    /// <see cref="RuntimeSoftmaxModel"/>, every variant, on the awkward shapes of the generated models (and a few that
+    /// only a run-time shape can have, such as the largest class count) against the scalar double reference, and
+    /// against the generated model of the same shape and variant.
+    /// </summary>
+    public sealed class RuntimeShapedTests
+    {
+        // 37 rows: more than one row block (32 for up to 16 classes), and an odd last block.
+        private const int Rows = 37;
+
+        // Rows of the data a row list picks from (with repeats).
+        private const int DataRows = 50;
+
+        /// <summary>Shapes no test model declares: the most classes (8-row blocks, 256 class passes), and odd sizes past one vector.</summary>
+        public static readonly string[] RuntimeOnlyShapes = { "2x1024", "33x7", "129x65" };
+
+        /// <summary>Every shape, generated and run-time only, with every variant.</summary>
+        public static IEnumerable<object[]> ShapesAndVariants() =>
+            from name in All.Keys.Concat(RuntimeOnlyShapes) from isa in Variants select new object[] { name, isa };
+
+        /// <summary>The shapes that have a generated model, with every variant.</summary>
+        public static IEnumerable<object[]> GeneratedShapesAndVariants() => ModelsAndVariants();
+
+        /// <summary>A run-time-shaped model for "inputs x classes", set to <paramref name="isa"/> (skipped when the CPU lacks it).</summary>
+        internal static RuntimeSoftmaxModel CreateRuntime(string name, KernelIsa isa)
+        {
+            Skip.IfNot(IsaSelection.IsSupported(isa), $"{isa} kernels need instructions this CPU does not have");
+            string[] parts = name.Split('x');
+            var model = new RuntimeSoftmaxModel(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+            model.Isa = isa;
+            return model;
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ShapesAndVariants))]
+        public void Forward_probabilities_and_predict_match_reference_for_floats_bytes_and_row_lists(string name, KernelIsa isa)
+        {
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            Assert.Equal(name, $"{model.Inputs}x{model.Classes}");
+            var random = new Random(1);
+            Randomize(model, random);
+            float[] x = Uniform(random, Rows * model.Inputs, -1f, 1f);
+            (byte[] pixels, float[] pixelFeatures) = Pixels(random, Rows * model.Inputs);
+            SoftmaxReference reference = ReferenceOf(model);
+            int q = model.Classes;
+
+            var logits = new float[Rows * q];
+            model.Forward(x, logits);
+            AssertClose(reference.Forward(x), logits, $"{name} {isa} logits");
+            var probabilities = new float[Rows * q];
+            model.Probabilities(x, probabilities);
+            AssertClose(reference.Probabilities(x), probabilities, $"{name} {isa} probabilities");
+            AssertRowsSumToOne(probabilities, q);
+            var predictions = new int[Rows];
+            model.Predict(x, predictions);
+            AssertPredictions(reference.Predict(x), reference.Forward(x), q, predictions, $"{name} {isa}");
+
+            model.Forward(pixels, logits);
+            AssertClose(reference.Forward(pixelFeatures), logits, $"{name} {isa} byte logits");
+            model.Probabilities(pixels, probabilities);
+            AssertClose(reference.Probabilities(pixelFeatures), probabilities, $"{name} {isa} byte probabilities");
+            var bytePredictions = new int[Rows];
+            model.Predict(pixels, bytePredictions);
+            AssertPredictions(reference.Predict(pixelFeatures), reference.Forward(pixelFeatures), q, bytePredictions, $"{name} {isa} byte");
+
+            // A row list (reversed, with repeats): each output row is the gathered row's, from floats and bytes.
+            int[] rows = Enumerable.Range(0, 9).Select(i => (i * 11) % Rows).Append(0).Reverse().ToArray();
+            foreach (bool bytes in new[] { false, true })
+            {
+                string what = $"{name} {isa} {(bytes ? "byte" : "float")} row-list";
+                float[] gathered = Gather(bytes ? pixelFeatures : x, model.Inputs, rows);
+                Batch batch = (bytes ? Batch.Of(pixels) : Batch.Of(x)).WithRows(rows);
+                var rowLogits = new float[rows.Length * q];
+                model.Forward(batch, rowLogits);
+                AssertClose(reference.Forward(gathered), rowLogits, $"{what} logits");
+                var rowProbabilities = new float[rows.Length * q];
+                model.Probabilities(batch, rowProbabilities);
+                AssertClose(reference.Probabilities(gathered), rowProbabilities, $"{what} probabilities");
+                var rowPredictions = new int[rows.Length];
+                model.Predict(batch, rowPredictions);
+                Assert.Equal(rows.Select(r => (bytes ? bytePredictions : predictions)[r]).ToArray(), rowPredictions); // exactly the whole-data call's
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ShapesAndVariants))]
+        public void Loss_and_gradient_match_reference_for_labels_targets_bytes_and_row_lists(string name, KernelIsa isa)
+        {
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            var random = new Random(3);
+            Randomize(model, random);
+            int q = model.Classes;
+            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
+            int[] labels = Labels(random, DataRows, q);
+            float[] targets = Targets(random, DataRows, q);
+            int[] rows = Enumerable.Range(0, Rows).Select(_ => random.Next(DataRows)).ToArray(); // repeats allowed
+            SoftmaxReference reference = ReferenceOf(model);
+
+            foreach (bool bytes in new[] { false, true })
+            {
+                foreach (bool soft in new[] { false, true })
+                {
+                    foreach (bool withRows in new[] { false, true })
+                    {
+                        string what = $"{name} {isa} {(bytes ? "byte" : "float")} {(soft ? "soft" : "hard")}{(withRows ? " row-list" : "")}";
+                        int[] picked = withRows ? rows : Enumerable.Range(0, DataRows).ToArray();
+                        float[] gathered = Gather(features, model.Inputs, picked);
+                        var dWExpected = new double[model.Weights.Length];
+                        var dbExpected = new double[q];
+                        double lossExpected;
+                        int correctExpected;
+                        int[] predicted = reference.Predict(gathered);
+                        if (soft)
+                        {
+                            float[] t = Gather(targets, q, picked);
+                            lossExpected = reference.LossAndGradient(gathered, (ReadOnlySpan<float>)t, dWExpected, dbExpected);
+                            correctExpected = Enumerable.Range(0, picked.Length).Count(i => predicted[i] == ArgMax(t.AsSpan(i * q, q)));
+                        }
+                        else
+                        {
+                            int[] y = picked.Select(r => labels[r]).ToArray();
+                            lossExpected = reference.LossAndGradient(gathered, y, dWExpected, dbExpected);
+                            correctExpected = predicted.Zip(y).Count(p => p.First == p.Second);
+                        }
+
+                        Batch batch = bytes ? Batch.Of(pixels) : Batch.Of(features);
+                        batch = soft ? batch.WithTargets(targets) : batch.WithLabels(labels);
+                        batch = withRows ? batch.WithRows(rows) : batch;
+                        var dW = new float[model.Weights.Length];
+                        var db = new float[q];
+                        Array.Fill(dW, float.NaN); // overwritten, not accumulated
+                        Array.Fill(db, float.NaN);
+                        BatchResult result = model.LossAndGradient(batch, dW, db);
+                        AssertClose(lossExpected, result.Loss, $"{what} loss");
+                        AssertClose(dWExpected, dW, $"{what} dW");
+                        AssertClose(dbExpected, db, $"{what} db");
+                        Assert.Equal(picked.Length, result.Count);
+                        Assert.Equal(correctExpected, result.Correct);
+
+                        // Loss is LossAndGradient without the gradient: the same figures, bit for bit.
+                        BatchResult loss = model.Loss(batch);
+                        Assert.Equal(result, loss);
+                        Assert.Equal(BitConverter.SingleToInt32Bits(result.Loss), BitConverter.SingleToInt32Bits(loss.Loss));
+                    }
+                }
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(GeneratedShapesAndVariants))]
+        public void Agrees_with_the_generated_model_of_the_same_shape_and_variant(string name, KernelIsa isa)
+        {
+            ISoftmaxModel generated = Create(name, isa);
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            var random = new Random(5);
+            Randomize(generated, random);
+            generated.Weights.CopyTo(model.Weights);
+            generated.Bias.CopyTo(model.Bias);
+            int q = model.Classes;
+            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
+            int[] labels = Labels(random, DataRows, q);
+            float[] targets = Targets(random, DataRows, q);
+            int[] rows = Enumerable.Range(0, Rows).Select(_ => random.Next(DataRows)).ToArray();
+
+            foreach (bool bytes in new[] { false, true })
+            {
+                string what = $"{name} {isa} {(bytes ? "byte" : "float")}";
+                Batch input = bytes ? Batch.Of(pixels) : Batch.Of(features);
+                var expectedLogits = new float[DataRows * q];
+                var logits = new float[DataRows * q];
+                generated.Forward(input, expectedLogits);
+                model.Forward(input, logits);
+                AssertCloseTo(expectedLogits, logits, $"{what} logits");
+                var expectedProbabilities = new float[Rows * q];
+                var probabilities = new float[Rows * q];
+                generated.Probabilities(input.WithRows(rows), expectedProbabilities);
+                model.Probabilities(input.WithRows(rows), probabilities);
+                AssertCloseTo(expectedProbabilities, probabilities, $"{what} row-list probabilities");
+                var expectedPredictions = new int[DataRows];
+                var predictions = new int[DataRows];
+                generated.Predict(input, expectedPredictions);
+                model.Predict(input, predictions);
+                Assert.Equal(expectedPredictions, predictions);
+
+                foreach (bool soft in new[] { false, true })
+                {
+                    Batch batch = (soft ? input.WithTargets(targets) : input.WithLabels(labels)).WithRows(rows);
+                    var dWExpected = new float[model.Weights.Length];
+                    var dbExpected = new float[q];
+                    var dW = new float[model.Weights.Length];
+                    var db = new float[q];
+                    BatchResult expected = generated.LossAndGradient(batch, dWExpected, dbExpected);
+                    BatchResult actual = model.LossAndGradient(batch, dW, db);
+                    AssertClose(expected.Loss, actual.Loss, $"{what} {(soft ? "soft" : "hard")} loss");
+                    Assert.Equal(expected.Correct, actual.Correct);
+                    Assert.Equal(expected.Count, actual.Count);
+                    AssertCloseTo(dWExpected, dW, $"{what} {(soft ? "soft" : "hard")} dW");
+                    AssertCloseTo(dbExpected, db, $"{what} {(soft ? "soft" : "hard")} db");
+                }
+            }
+
+            // Three SGD steps with momentum and weight decay keep the two models together.
+            var options = new SgdOptions { LearningRate = 0.3f, Momentum = 0.9f, WeightDecay = 1e-3f };
+            var sgdGenerated = new Sgd(generated, options);
+            var sgd = new Sgd(model, options);
+            for (int step = 0; step < 3; step++)
+            {
+                BatchResult expected = sgdGenerated.Step(Batch.Of(pixels).WithLabels(labels).WithRows(rows));
+                BatchResult actual = sgd.Step(Batch.Of(pixels).WithLabels(labels).WithRows(rows));
+                AssertClose(expected.Loss, actual.Loss, $"{name} {isa} step {step} loss");
+            }
+
+            AssertCloseTo(generated.Weights.ToArray(), model.Weights.ToArray(), $"{name} {isa} weights after 3 steps");
+            AssertCloseTo(generated.Bias.ToArray(), model.Bias.ToArray(), $"{name} {isa} bias after 3 steps");
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ShapesAndVariants))]
+        public void Sgd_steps_with_momentum_and_decay_match_the_reference(string name, KernelIsa isa)
+        {
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            var random = new Random(6);
+            Randomize(model, random);
+            var options = new SgdOptions { LearningRate = 0.2f, Momentum = 0.9f, WeightDecay = 1e-3f };
+            var sgd = new Sgd(model, options);
+            var reference = new ReferenceSgd(ReferenceOf(model), options);
+            for (int step = 0; step < 3; step++)
+            {
+                float[] x = Uniform(random, Rows * model.Inputs, -1f, 1f);
+                int[] labels = Labels(random, Rows, model.Classes);
+                double expectedLoss = reference.Step(x, labels);
+                BatchResult result = sgd.Step(Batch.Of(x).WithLabels(labels));
+                AssertClose(expectedLoss, result.Loss, $"{name} {isa} step {step} loss");
+                AssertClose(reference.Model.Weights.Select(v => (double)v).ToArray(), model.Weights, $"{name} {isa} step {step} weights");
+                AssertClose(reference.Model.Bias.Select(v => (double)v).ToArray(), model.Bias, $"{name} {isa} step {step} bias");
+            }
+        }
+
+        [SkippableTheory]
+        [InlineData("17x10", KernelIsa.Portable)]
+        [InlineData("17x10", KernelIsa.Avx2)]
+        [InlineData("17x10", KernelIsa.Avx512)]
+        [InlineData("3x33", KernelIsa.Avx2)]
+        [InlineData("1000x3", KernelIsa.Avx2)]
+        [InlineData("129x65", KernelIsa.Portable)]
+        [InlineData("2x1024", KernelIsa.Avx2)]
+        public void Gradient_matches_central_finite_differences(string name, KernelIsa isa)
+        {
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            var random = new Random(7);
+            Randomize(model, random);
+            const int n = 9;
+            float[] x = Uniform(random, n * model.Inputs, -1f, 1f);
+            int[] labels = Labels(random, n, model.Classes);
+            var dW = new float[model.Weights.Length];
+            var db = new float[model.Classes];
+            model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
+
+            // The loss is evaluated by the double reference, so differences of 1e-3 are not lost to float rounding.
+            SoftmaxReference reference = ReferenceOf(model);
+            for (int trial = 0; trial < 24; trial++)
+            {
+                bool bias = trial % 4 == 0;
+                float[] p = bias ? reference.Bias : reference.Weights;
+                // Half the trials on the last classes, which the kernels reach through a partial pass of four.
+                int i = trial % 2 == 0 ? random.Next(p.Length) : p.Length - 1 - random.Next(Math.Min(p.Length, 3 * (bias ? 1 : model.Inputs)));
+                float original = p[i];
+                float plus = original + 1e-3f, minus = original - 1e-3f;
+                p[i] = plus;
+                double lossPlus = reference.Loss(x, labels);
+                p[i] = minus;
+                double lossMinus = reference.Loss(x, labels);
+                p[i] = original;
+                double numeric = (lossPlus - lossMinus) / ((double)plus - minus);
+                double analytic = bias ? db[i] : dW[i];
+                Assert.True(
+                    Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
+                    $"{name} {isa} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(VariantData))]
+        public void Logits_of_plus_and_minus_1e4_give_a_finite_exact_loss_and_gradient(KernelIsa isa)
+        {
+            // Weights 0, so the logits are the bias: +1e4, -1e4, 0 for every row; 13 pad lanes must not leak into the sums.
+            RuntimeSoftmaxModel model = CreateRuntime("3x3", isa);
+            model.Bias[0] = 1e4f;
+            model.Bias[1] = -1e4f;
+            model.Bias[2] = 0f;
+            float[] x = { 0.5f, -2f, 3f, 1f, 1f, 1f, 0f, 0f, 0f };
+            int[] labels = { 0, 1, 2 };
+            double expectedLoss = (0 + 2e4 + 1e4) / 3;
+            var dW = new float[model.Weights.Length];
+            var db = new float[3];
+            float loss = model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db).Loss;
+
+            Assert.True(float.IsFinite(loss));
+            Assert.Equal(expectedLoss, loss, 6);
+            Assert.Equal(1.0 - (1.0 / 3), db[0], 6);
+            Assert.Equal(-1.0 / 3, db[1], 6);
+            Assert.Equal(-1.0 / 3, db[2], 6);
+            Assert.All(dW, v => Assert.True(float.IsFinite(v)));
+            var probabilities = new float[9];
+            model.Probabilities(x, probabilities);
+            Assert.Equal(new float[] { 1, 0, 0, 1, 0, 0, 1, 0, 0 }, probabilities);
+
+            // The same through the largest class count, whose rows are 1024 lanes long, with -1e4 everywhere but one class.
+            RuntimeSoftmaxModel wide = CreateRuntime("2x1024", isa);
+            wide.Bias.Fill(-1e4f);
+            wide.Bias[1000] = 1e4f;
+            float[] xs = new float[2 * 2];
+            BatchResult r = wide.LossAndGradient(Batch.Of(xs).WithLabels(new[] { 1000, 3 }), new float[wide.Weights.Length], new float[1024]);
+            Assert.Equal(1e4, r.Loss, 0); // (0 + 2e4) / 2
+            Assert.Equal(1, r.Correct);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(VariantData))]
+        public void Identical_logits_give_log_q_and_uniform_probabilities(KernelIsa isa)
+        {
+            foreach (string name in new[] { "17x17", "2x1024", "33x7" })
+            {
+                RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+                int q = model.Classes;
+                model.Bias.Fill(-3e4f);
+                float[] x = new float[2 * model.Inputs];
+                int[] labels = { 4, q - 1 };
+                var dW = new float[model.Weights.Length];
+                var db = new float[q];
+                float loss = model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db).Loss;
+                Assert.Equal(Math.Log(q), loss, 5);
+                for (int c = 0; c < q; c++)
+                {
+                    double expected = (1.0 / q) - ((c == 4 ? 0.5 : 0) + (c == q - 1 ? 0.5 : 0));
+                    Assert.Equal(expected, db[c], 6);
+                }
+
+                Assert.All(dW, v => Assert.Equal(0f, v)); // x = 0
+                var probabilities = new float[2 * q];
+                model.Probabilities(x, probabilities);
+                Assert.All(probabilities, p => Assert.Equal(1.0 / q, p, 6));
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ShapesAndVariants))]
+        public void A_tie_counts_as_correct_only_for_its_first_class_as_Predict_says(string name, KernelIsa isa)
+        {
+            // Every logit equal: Predict says class 0, so of the labels 0, 1, last and 0 exactly two are right.
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            model.Bias.Fill(2.5f);
+            int q = model.Classes;
+            float[] x = new float[4 * model.Inputs];
+            int[] labels = { 0, 1, q - 1, 0 };
+            int[] rows = { 0, 1, 2, 3 };
+            var predictions = new int[4];
+            model.Predict(x, predictions);
+            Assert.Equal(new[] { 0, 0, 0, 0 }, predictions);
+
+            BatchResult result = model.LossAndGradient(Batch.Of(x).WithLabels(labels).WithRows(rows), new float[model.Weights.Length], new float[q]);
+            Assert.Equal(2, result.Correct);
+            Assert.Equal(Math.Log(q), result.Loss, 5);
+            BatchResult bytes = model.LossAndGradient(Batch.Of(new byte[x.Length]).WithLabels(labels).WithRows(rows), new float[model.Weights.Length], new float[q]);
+            Assert.Equal(2, bytes.Correct);
+
+            // A tie between the last two classes, the only ones that differ from the rest: the earlier one wins.
+            model.Bias[q - 2] = 3f;
+            model.Bias[q - 1] = 3f;
+            model.Predict(x, predictions);
+            Assert.Equal(new[] { q - 2, q - 2, q - 2, q - 2 }, predictions);
+            result = model.Loss(Batch.Of(x).WithLabels(new[] { q - 1, q - 2, q - 1, q - 1 }));
+            Assert.Equal(1, result.Correct);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ShapesAndVariants))]
+        public void Perfectly_fitted_rows_have_a_loss_of_exactly_zero(string name, KernelIsa isa)
+        {
+            // The true class's logit exceeds every other by about 200, so every other exp(o - m) underflows to 0 and the
+            // max lane's term must be exactly 1: loss exactly 0, softmax exactly one-hot, gradient exactly 0.
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            int inputs = model.Inputs, q = model.Classes;
+            const int n = 37;
+            var random = new Random(41);
+            Uniform(random, q, -1f, 1f).CopyTo(model.Bias);
+            int ClassOf(int k) => ((k * 7) + 3) % q;
+            for (int k = 0; k < inputs; k++)
+            {
+                model.Weights[(ClassOf(k) * inputs) + k] = 200f;
+            }
+
+            var features = new float[n * inputs];
+            var pixels = new byte[n * inputs];
+            var labels = new int[n];
+            var targets = new float[n * q];
+            for (int r = 0; r < n; r++)
+            {
+                int k = r % inputs;
+                features[(r * inputs) + k] = 1f;
+                pixels[(r * inputs) + k] = 255;
+                labels[r] = ClassOf(k);
+                targets[(r * q) + labels[r]] = 1f;
+            }
+
+            int[] rows = Enumerable.Range(0, n).Reverse().ToArray();
+            foreach (bool bytes in new[] { false, true })
+            {
+                string what = $"{name} {isa} {(bytes ? "byte" : "float")}";
+                var dW = new float[model.Weights.Length];
+                var db = new float[q];
+                Array.Fill(dW, float.NaN);
+                Array.Fill(db, float.NaN);
+                Batch input = bytes ? Batch.Of(pixels) : Batch.Of(features);
+
+                BatchResult loss = model.Loss(input.WithLabels(labels));
+                Assert.True(loss.Loss == 0f, $"{what}: loss {loss.Loss:R}, expected exactly 0");
+                Assert.Equal(n, loss.Correct);
+                BatchResult withGradient = model.LossAndGradient(input.WithLabels(labels).WithRows(rows), dW, db);
+                Assert.True(withGradient.Loss == 0f, $"{what} rows: loss {withGradient.Loss:R}, expected exactly 0");
+                Assert.All(dW, v => Assert.Equal(0f, v));
+                Assert.All(db, v => Assert.Equal(0f, v));
+                BatchResult soft = model.LossAndGradient(input.WithTargets(targets), dW, db);
+                Assert.True(soft.Loss == 0f, $"{what} soft: loss {soft.Loss:R}, expected exactly 0");
+                Assert.Equal(n, soft.Correct);
+                var probabilities = new float[n * q];
+                model.Probabilities(input, probabilities);
+                Assert.Equal(targets, probabilities); // exactly one-hot
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ShapesAndVariants))]
+        public void An_empty_row_list_is_an_empty_batch_and_has_no_loss(string name, KernelIsa isa)
+        {
+            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+            var random = new Random(31);
+            Randomize(model, random);
+            (byte[] pixels, float[] features) = Pixels(random, 5 * model.Inputs);
+            int[] labels = Labels(random, 5, model.Classes);
+            int[] none = Array.Empty<int>();
+            model.Forward(Batch.Of(features).WithRows(none), Span<float>.Empty);
+            model.Probabilities(Batch.Of(pixels).WithRows(none), Span<float>.Empty);
+            model.Predict(Batch.Of(pixels).WithRows(none), Span<int>.Empty);
+            Assert.Contains("must have 0", Assert.Throws<ArgumentException>(() => model.Predict(Batch.Of(features).WithRows(none), new int[5])).Message);
+
+            var dW = new float[model.Weights.Length];
+            var db = new float[model.Classes];
+            Array.Fill(dW, 7f);
+            var e = Assert.Throws<ArgumentException>(() => model.LossAndGradient(Batch.Of(pixels).WithLabels(labels).WithRows(none), dW, db));
+            Assert.Equal("rows is empty: a loss needs at least one row. (Parameter 'rows')", e.Message);
+            Assert.Throws<ArgumentException>(() => model.Loss(Batch.Of(features).WithLabels(labels).WithRows(none)));
+            Assert.All(dW, v => Assert.Equal(7f, v));
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(VariantData))]
+        public void Bad_arguments_get_the_generated_models_exceptions_and_messages(KernelIsa isa)
+        {
+            // The same bad calls on both models of each shape: the same exception type, message and parameter name.
+            foreach (string name in new[] { "17x10", "1x2", "20x100" })
+            {
+                ISoftmaxModel generated = Create(name, isa);
+                RuntimeSoftmaxModel model = CreateRuntime(name, isa);
+                int d = model.Inputs, q = model.Classes;
+                float[] x = new float[4 * d];
+                byte[] pixels = new byte[4 * d];
+                int[] labels = { 0, 1, q - 1, 0 };
+                var calls = new List<(string What, Action<ISoftmaxModel> Call)>
+                {
+                    ("short logits", m => m.Forward(x, new float[(4 * q) - 1])),
+                    ("long probabilities", m => m.Probabilities(Batch.Of(pixels), new float[(4 * q) + 1])),
+                    ("long predictions", m => m.Predict(x, new int[5])),
+                    ("row past the data", m => m.Predict(Batch.Of(x).WithRows(new[] { 0, 4 }), new int[2])),
+                    ("negative row", m => m.Loss(Batch.Of(x).WithLabels(labels).WithRows(new[] { -1 }))),
+                    ("label past the classes", m => m.Loss(Batch.Of(x).WithLabels(new[] { 0, q, 0, 0 }))),
+                    ("negative label", m => m.LossAndGradient(Batch.Of(pixels).WithLabels(new[] { 0, 0, -3, 0 }), new float[q * d], new float[q])),
+                    ("no labels", m => m.Loss(Batch.Of(x))),
+                    ("too few labels", m => m.Loss(Batch.Of(x).WithLabels(new[] { 0, 1, 0 }))),
+                    ("short targets", m => m.Loss(Batch.Of(x).WithTargets(new float[(4 * q) - 1]))),
+                    ("short dW", m => m.LossAndGradient(Batch.Of(x).WithLabels(labels), new float[(q * d) - 1], new float[q])),
+                    ("long db", m => m.LossAndGradient(Batch.Of(x).WithLabels(labels), new float[q * d], new float[q + 1])),
+                    ("empty rows", m => m.Loss(Batch.Of(x).WithLabels(labels).WithRows(ReadOnlySpan<int>.Empty))),
+                    ("empty features", m => m.Loss(Batch.Of(ReadOnlySpan<float>.Empty).WithLabels(ReadOnlySpan<int>.Empty))),
+                };
+                if (d > 1) // with one input, every length is a whole number of rows
+                {
+                    calls.Add(("ragged features", m => m.Forward(new float[(4 * d) + 1], new float[5 * q])));
+                    calls.Add(("ragged pixels", m => m.Loss(Batch.Of(new byte[(4 * d) + 1]).WithLabels(labels))));
+                }
+
+                foreach ((string what, Action<ISoftmaxModel> call) in calls)
+                {
+                    Exception? expected = Record.Exception(() => call(generated));
+                    Exception? actual = Record.Exception(() => call(model));
+                    Assert.True(expected is not null, $"{name} {what}: the generated model accepted the call");
+                    Assert.NotNull(actual);
+                    Assert.Equal(expected!.GetType(), actual!.GetType());
+                    Assert.Equal(expected.Message, actual.Message);
+                    Assert.Equal((expected as ArgumentException)?.ParamName, (actual as ArgumentException)?.ParamName);
+                }
+            }
+        }
+
+        [Fact]
+        public void Shapes_outside_the_generators_limits_are_refused_with_the_limit_in_the_message()
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(0, 10));
+            Assert.Equal("inputs", e.ParamName);
+            Assert.Contains("inputs = 0 is not a supported number of input features: use 1 to 1,048,576", e.Message);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(ModelLimits.MaxInputs + 1, 2));
+            Assert.Contains("inputs = 1048577", e.Message);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(784, 1));
+            Assert.Equal("classes", e.ParamName);
+            Assert.Contains("classes = 1 is not a supported number of classes: use 2 to 1,024", e.Message);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(784, 1025));
+            Assert.Contains("classes = 1025", e.Message);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(-5, -5));
+            Assert.Equal("inputs", e.ParamName);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(ModelLimits.MaxInputs, 512));
+            Assert.Contains("512 classes x 1,048,576 inputs = 536,870,912 weights, more than the limit of 268,435,456 (2^28)", e.Message);
+
+            // The extremes themselves are fine and compute.
+            var widest = new RuntimeSoftmaxModel(ModelLimits.MaxInputs, 2);
+            Assert.Equal(2 * ModelLimits.MaxInputs, widest.Weights.Length);
+            widest.Weights[ModelLimits.MaxInputs - 1] = 1f; // class 0, last input
+            var x = new float[ModelLimits.MaxInputs];
+            x[^1] = 3f;
+            var logits = new float[2];
+            widest.Forward(x, logits);
+            Assert.Equal(new[] { 3f, 0f }, logits);
+            const int inputsAtTheLimit = (int)(ModelLimits.MaxParameters / 1024); // 2^28 weights exactly would be 1 GiB: only the check is run
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new RuntimeSoftmaxModel(inputsAtTheLimit + 1, 1024));
+            Assert.Contains("1,024 classes x 262,145 inputs = 268,436,480 weights", e.Message);
+            var smallest = new RuntimeSoftmaxModel(1, 2);
+            Assert.Equal(2, smallest.Weights.Length);
+            Assert.Equal(2, smallest.Bias.Length);
+        }
+
+        public static TheoryData<KernelIsa> VariantData() => new(Variants);
+
+        /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>
+        private static void AssertCloseTo(float[] expected, float[] actual, string what) =>
+            AssertClose(expected.Select(v => (double)v).ToArray(), actual, what);
+
+        /// <summary>Each prediction is the reference's argmax, except where the reference logits nearly tie.</summary>
+        internal static void AssertPredictions(int[] expected, double[] logits, int classes, int[] predictions, string what)
+        {
+            Assert.Equal(expected.Length, predictions.Length);
+            for (int r = 0; r < expected.Length; r++)
+            {
+                Assert.InRange(predictions[r], 0, classes - 1);
+                if (predictions[r] != expected[r])
+                {
+                    double gap = Math.Abs(logits[(r * classes) + predictions[r]] - logits[(r * classes) + expected[r]]);
+                    Assert.True(gap < 1e-5, $"{what} row {r}: predicted {predictions[r]}, reference {expected[r]} (logit gap {gap})");
+                }
+            }
+        }
+
+        private static void AssertRowsSumToOne(float[] probabilities, int classes)
+        {
+            for (int r = 0; r < probabilities.Length / classes; r++)
+            {
+                Assert.Equal(1.0, probabilities.AsSpan(r * classes, classes).ToArray().Sum(p => (double)p), 5);
+            }
+        }
+
+        private static int ArgMax(ReadOnlySpan<float> values)
+        {
+            int best = 0;
+            for (int i = 1; i < values.Length; i++)
+            {
+                if (values[i] > values[best])
+                {
+                    best = i;
+                }
+            }
+
+            return best;
+        }
+    }
+}
