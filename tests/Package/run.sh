@@ -216,4 +216,27 @@ grep -q "error GSM0013: 'Blobs' needs C# 11 or newer" "$WORK/build10.log" \
   || fail_with_log "$WORK/build10.log" "the C# 10 build failed without GSM0013"
 echo "   ok: error GSM0013 on Blobs"
 
+echo "== the README's usage example, exactly as written, as a default console app's Program.cs"
+# The first C# block of the README's "Using it" section becomes the whole program; it trains the textbook recipe on
+# Fashion-MNIST (installed by test.sh), prints one line per epoch and saves fashion.gsm in the project directory.
+awk '/^## Using it/ { section = 1 } section && /^```csharp/ { inside = 1; next } inside && /^```/ { exit } inside { print }' \
+  "$ROOT/README.md" >"$APP/Program.cs"
+[ -s "$APP/Program.cs" ] || fail "README.md has no C# example under '## Using it'"
+# The analyzer settings of a project made by `dotnet new console`, not the strict ones above (they would ask a
+# README example for culture-explicit formatting); a compiler warning would still show in the log.
+dotnet build "$APP/PackageSmoke.csproj" -c Release --nologo -p:TreatWarningsAsErrors=false -p:AnalysisLevel=latest \
+  >"$WORK/readme-build.log" 2>&1 || fail_with_log "$WORK/readme-build.log" "the README's usage example does not compile against the package"
+grep -q " warning CS" "$WORK/readme-build.log" && fail_with_log "$WORK/readme-build.log" "the README's usage example compiles with warnings"
+set +e
+README_OUTPUT="$(cd "$APP" && dotnet "$APP/bin/Release/net10.0/PackageSmoke.dll" 2>&1)"
+STATUS=$?
+set -e
+echo "$README_OUTPUT" | tail -2 | sed 's/^/   /'
+[ "$STATUS" -eq 0 ] || fail "the README's usage example exited with $STATUS: $README_OUTPUT"
+LAST="$(sed -n 's/^epoch 10: .*test accuracy \([0-9.]*\)$/\1/p' <<<"$README_OUTPUT")"
+[ -n "$LAST" ] || fail "the README's usage example printed no 'epoch 10' line"
+awk -v a="$LAST" 'BEGIN { exit !(a >= 0.80) }' || fail "the README's usage example reached only $LAST test accuracy"
+[ -s "$APP/fashion.gsm" ] || fail "the README's usage example did not save fashion.gsm"
+echo "   ok: compiles, trains to $LAST test accuracy, saves fashion.gsm"
+
 echo "tests/Package/run.sh: passed (accuracy $ACCURACY, GenSoftmax $VERSION, $((SECONDS - START)) s)"
