@@ -70,6 +70,8 @@ if grep -q '^lib/.*GenSoftmax\.Generator\.dll$' <<<"$CONTENTS"; then
 fi
 NUSPEC="$(read_zip "$NUPKG" GenSoftmax.nuspec)"
 grep -q 'dependency id="System.Numerics.Tensors"' <<<"$NUSPEC" || fail "the package does not depend on System.Numerics.Tensors"
+grep -q '<readme>README.md</readme>' <<<"$NUSPEC" || fail "the package names no readme"
+grep -qx "README.md" <<<"$CONTENTS" || fail "the package does not carry README.md"
 if grep -qi 'dependency id="GenSoftmax.Generator"' <<<"$NUSPEC"; then
   fail "the package depends on GenSoftmax.Generator, which is not a package"
 fi
