@@ -226,24 +226,9 @@ namespace GenSoftmax
                 Logits(x, offs, count, blk);
                 for (int i = 0; i < count; i++)
                 {
-                    predictions[r0 + i] = ArgMax(blk.Slice(i * stride, _shape.Classes));
+                    predictions[r0 + i] = Blas.ArgMax(blk.Slice(i * stride, _shape.Classes));
                 }
             }
-        }
-
-        /// <summary>Argmax of the logits: softmax is monotonic, so it is not computed. The first index wins ties.</summary>
-        private static int ArgMax(ReadOnlySpan<float> o)
-        {
-            int best = 0;
-            for (int c = 1; c < o.Length; c++)
-            {
-                if (o[c] > o[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
         }
 
         // Mean cross-entropy from the logits, never from probabilities, and its gradient:
@@ -360,7 +345,7 @@ namespace GenSoftmax
 
                 dot[i] = d;
                 tsum[i] = ts;
-                correct += ArgMax(o) == ArgMax(t) ? 1 : 0;
+                correct += Blas.ArgMax(o) == Blas.ArgMax(t) ? 1 : 0;
             }
 
             RuntimeKernels.Softmax(

@@ -17,6 +17,21 @@ namespace GenSoftmax.Internal
             TensorPrimitives.MultiplyAdd(x, alpha, y, y);
         }
 
+        /// <summary>The index of the largest value, the first on ties: a row's predicted class (softmax is monotonic).</summary>
+        public static int ArgMax(ReadOnlySpan<float> o)
+        {
+            int best = 0;
+            for (int c = 1; c < o.Length; c++)
+            {
+                if (o[c] > o[best])
+                {
+                    best = c;
+                }
+            }
+
+            return best;
+        }
+
         /// <summary>x = log(x), element-wise.</summary>
         public static void Log(Span<float> x) => TensorPrimitives.Log(x, x);
 

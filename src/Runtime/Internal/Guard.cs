@@ -83,13 +83,12 @@ namespace GenSoftmax.Internal
             }
         }
 
-        /// <summary>Checks a learning rate.</summary>
-        public static void LearningRate(float learningRate)
+        /// <summary>Checks a learning rate: positive and finite.</summary>
+        public static void LearningRate(float learningRate, string name)
         {
             if (!(learningRate > 0f) || float.IsInfinity(learningRate))
             {
-                throw new ArgumentOutOfRangeException(
-                    nameof(learningRate), learningRate, "The learning rate must be a positive finite number, such as 0.1.");
+                throw new ArgumentOutOfRangeException(name, learningRate, "The learning rate must be a positive finite number, such as 0.1.");
             }
         }
     }

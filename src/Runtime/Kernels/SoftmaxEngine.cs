@@ -162,24 +162,9 @@ namespace GenSoftmax.Kernels
                 Logits(x, offs, count, blk);
                 for (int i = 0; i < count; i++)
                 {
-                    predictions[r0 + i] = ArgMax(blk.Slice(i * Stride, TKernels.Classes));
+                    predictions[r0 + i] = Blas.ArgMax(blk.Slice(i * Stride, TKernels.Classes));
                 }
             }
-        }
-
-        /// <summary>Argmax of the logits: softmax is monotonic, so it is not computed. The first index wins ties.</summary>
-        private static int ArgMax(ReadOnlySpan<float> o)
-        {
-            int best = 0;
-            for (int c = 1; c < o.Length; c++)
-            {
-                if (o[c] > o[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
         }
 
         // Mean cross-entropy from the logits, never from probabilities, and its gradient:
@@ -291,7 +276,7 @@ namespace GenSoftmax.Kernels
 
                 dot[i] = d;
                 tsum[i] = ts;
-                correct += ArgMax(o) == ArgMax(t) ? 1 : 0;
+                correct += Blas.ArgMax(o) == Blas.ArgMax(t) ? 1 : 0;
             }
 
             TKernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS), scale);

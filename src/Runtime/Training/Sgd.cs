@@ -26,10 +26,7 @@ namespace GenSoftmax
         /// <summary>Throws when a setting is out of range, naming it and a valid example.</summary>
         public void Validate()
         {
-            if (!(LearningRate > 0f) || float.IsInfinity(LearningRate))
-            {
-                throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive finite number, such as 0.1.");
-            }
+            Internal.Guard.LearningRate(LearningRate, nameof(LearningRate));
 
             if (!(Momentum >= 0f && Momentum < 1f))
             {
@@ -89,11 +86,7 @@ namespace GenSoftmax
             get => _learningRate;
             set
             {
-                if (!(value > 0f) || float.IsInfinity(value))
-                {
-                    throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a positive finite number, such as 0.1.");
-                }
-
+                Internal.Guard.LearningRate(value, nameof(value));
                 _learningRate = value;
             }
         }
