@@ -30,12 +30,12 @@ namespace GenSoftmax.App
             loss.LegendText = "train loss";
             var trainAcc = plot.Add.Scatter(x, epochs.Select(e => e.TrainAccuracy).ToArray());
             trainAcc.LegendText = "train acc";
-            trainAcc.LinePattern = LinePattern.Dashed;
+            trainAcc.MarkerShape = MarkerShape.FilledSquare; // markers, not dash patterns: Skia's SVG writer cannot draw those
             if (epochs.All(e => !double.IsNaN(e.ValidationAccuracy)))
             {
                 var valAcc = plot.Add.Scatter(x, epochs.Select(e => e.ValidationAccuracy).ToArray());
                 valAcc.LegendText = validationName + " acc";
-                valAcc.LinePattern = LinePattern.Dotted;
+                valAcc.MarkerShape = MarkerShape.FilledTriangleUp;
             }
 
             plot.Title(title);
