@@ -277,7 +277,7 @@ namespace GenSoftmax.App
                 }
             }
 
-            TrainingDisplay.Summary(epochs, perEpochName, live);
+            TrainingDisplay.Summary(epochs, curveName, live);
             double trainSeconds = 0;
             foreach (EpochReport e in epochs)
             {

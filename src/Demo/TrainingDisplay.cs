@@ -54,7 +54,7 @@ namespace GenSoftmax.App
             return AnsiConsole.Progress()
                 .AutoClear(false)
                 .HideCompleted(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 })
                 .Start(ctx =>
                 {
                     _context = ctx;
@@ -74,7 +74,7 @@ namespace GenSoftmax.App
                 {
                     if (_task is not null)
                     {
-                        _task.Description = Describe(value, r.TrainLoss, r.TrainAccuracy) + $" {_validationName} {r.ValidationAccuracy:F4}";
+                        _task.Description = Describe(value, r.TrainLoss, r.TrainAccuracy, string.Create(CultureInfo.InvariantCulture, $"{_validationName} {r.ValidationAccuracy:F4}"));
                         _task.Value = _task.MaxValue;
                         _task.StopTask();
                         _task = null;
@@ -107,22 +107,27 @@ namespace GenSoftmax.App
             if (value.Batch == value.BatchesPerEpoch || Stopwatch.GetElapsedTime(_lastRefresh, now).TotalMilliseconds >= 100)
             {
                 _lastRefresh = now;
-                _task.Description = Describe(value, _rows == 0 ? double.NaN : _lossSum / _rows, _rows == 0 ? double.NaN : (double)_correct / _rows);
+                _task.Description = Describe(value, _rows == 0 ? double.NaN : _lossSum / _rows, _rows == 0 ? double.NaN : (double)_correct / _rows, null);
             }
         }
 
-        private string Describe(TrainingProgress p, double loss, double accuracy)
+        /// <summary>One line that fits 80 columns beside the bar: epoch, batches, running loss and accuracy, speed, and
+        /// the time left for the whole run (or, once an epoch ends, its validation/test accuracy).</summary>
+        private string Describe(TrainingProgress p, double loss, double accuracy, string? end)
         {
             double seconds = p.Elapsed.TotalSeconds;
             double rate = seconds > 0 ? Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch) / seconds : 0;
             double left = rate > 0 ? ((double)(_totalEpochs - p.Epoch) * _rowsPerEpoch + (_rowsPerEpoch - Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch))) / rate : 0;
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"epoch {p.Epoch}/{_totalEpochs}  batch {p.Batch}/{p.BatchesPerEpoch}  loss {loss:F4}  acc {accuracy:F4}  {rate:N0} img/s  ~{left:F0} s left");
+                $"epoch {p.Epoch}/{_totalEpochs} {p.Batch}/{p.BatchesPerEpoch} loss {loss:F4} acc {accuracy:F4} {rate / 1000:F0}k img/s {end ?? $"~{left:F0}s left"}");
         }
 
         /// <summary>The summary table printed after training.</summary>
         public static void Summary(IReadOnlyList<EpochReport> epochs, string validationName, bool live)
+            => SummaryTable(epochs, validationName, live);
+
+        private static void SummaryTable(IReadOnlyList<EpochReport> epochs, string validationName, bool live)
         {
             if (!live)
             {
