@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+
+namespace GenSoftmax.App
+{
+    /// <summary><c>eval MODEL</c>: accuracy, per-class accuracy and the confusion matrix with class names.</summary>
+    internal static class EvalCommand
+    {
+        public static Command Create()
+        {
+            var model = new Argument<string>("MODEL") { Description = "A model file written by 'train --save'." };
+            var data = new DataOptions();
+            var isa = Models.IsaOption();
+            var command = new Command("eval", "Evaluate a saved model: accuracy, per-class accuracy and the confusion matrix (IDX: the test split; CSV/.npy: every row).")
+            {
+                model, isa,
+            };
+            data.AddTo(command);
+            command.SetAction(parse =>
+            {
+                (ISoftmaxModel m, ModelFileContents contents) = Models.Load(parse.GetValue(model)!, parse.GetValue(isa));
+                LoadedData loaded = DataLoader.Load(data.Read(parse), contents.ClassNames, m.Classes);
+                LabeledData set = loaded.Test ?? loaded.Train;
+                CheckShape(m, set, loaded.Description);
+                if (set.Count == 0)
+                {
+                    throw new AppError($"{loaded.Description} has no rows to evaluate.");
+                }
+
+                int[] predictions = new int[set.Count];
+                m.Predict(set.All(), predictions);
+                IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? set.ClassNames, m.Classes);
+                Console.Write(Render(predictions, set.Labels, names, loaded.Description + (loaded.Test is null ? "" : " (test split)")));
+                return 0;
+            });
+            return command;
+        }
+
+        public static void CheckShape(ISoftmaxModel model, LabeledData data, string description)
+        {
+            if (data.Inputs != model.Inputs)
+            {
+                throw new AppError($"the model takes {model.Inputs} inputs but {description} has {data.Inputs} per row: use the data the model was trained on.");
+            }
+
+            int max = DataLoader.MaxLabel(data.Labels);
+            if (max >= model.Classes)
+            {
+                throw new AppError($"{description} has label {max}, but the model has {model.Classes} classes (0..{model.Classes - 1}).");
+            }
+        }
+
+        /// <summary>The accuracy line, the per-class table and the confusion matrix (rows: true class, columns: predicted).</summary>
+        public static string Render(int[] predictions, int[] labels, IReadOnlyList<string> names, string description)
+        {
+            int k = names.Count;
+            long[,] confusion = new long[k, k];
+            long correct = 0;
+            for (int i = 0; i < labels.Length; i++)
+            {
+                confusion[labels[i], predictions[i]]++;
+                correct += labels[i] == predictions[i] ? 1 : 0;
+            }
+
+            var sb = new StringBuilder();
+            CultureInfo inv = CultureInfo.InvariantCulture;
+            sb.AppendLine(string.Create(inv, $"Accuracy {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0}) on {description}"));
+            sb.AppendLine();
+            int nameWidth = Math.Max(5, MaxLength(names));
+            sb.AppendLine(string.Create(inv, $"{"class".PadRight(nameWidth)}  {"rows",7}  {"correct",7}  accuracy"));
+            for (int c = 0; c < k; c++)
+            {
+                long rows = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    rows += confusion[c, p];
+                }
+
+                string acc = rows == 0 ? "       -" : ((double)confusion[c, c] / rows).ToString("F4", inv).PadLeft(8);
+                sb.AppendLine(string.Create(inv, $"{names[c].PadRight(nameWidth)}  {rows,7}  {confusion[c, c],7}  {acc}"));
+            }
+
+            sb.AppendLine();
+            sb.AppendLine("Confusion matrix (rows: true class, columns: predicted class by number)");
+            int cell = Math.Max(5, labels.Length.ToString(inv).Length + 1);
+            sb.Append(' ', nameWidth + 5);
+            for (int p = 0; p < k; p++)
+            {
+                sb.Append(p.ToString(inv).PadLeft(cell));
+            }
+
+            sb.AppendLine();
+            for (int c = 0; c < k; c++)
+            {
+                sb.Append(string.Create(inv, $"{c,3}  {names[c].PadRight(nameWidth)}"));
+                for (int p = 0; p < k; p++)
+                {
+                    sb.Append(confusion[c, p].ToString(inv).PadLeft(cell));
+                }
+
+                sb.AppendLine();
+            }
+
+            return sb.ToString();
+        }
+
+        private static int MaxLength(IReadOnlyList<string> names)
+        {
+            int max = 0;
+            foreach (string n in names)
+            {
+                max = Math.Max(max, n.Length);
+            }
+
+            return max;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace GenSoftmax.App
+{
+    /// <summary>
+    /// Numeric options that parse with the invariant culture and check their range in one place: text that is not a
+    /// number, or a number out of range (NaN and infinity included), is a parse error naming the option, the value and
+    /// a valid example — never an exception from a validator reading a value that did not parse.
+    /// </summary>
+    internal static class NumberOptions
+    {
+        public static Option<int> Int(string name, string description, int defaultValue, int min, int max, string example, params string[] aliases) =>
+            new(name, aliases)
+            {
+                Description = description,
+                DefaultValueFactory = _ => defaultValue,
+                CustomParser = r =>
+                {
+                    string text = Token(r);
+                    if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v))
+                    {
+                        r.AddError($"{name} '{text}' is not a whole number: give one such as {example}.");
+                        return defaultValue;
+                    }
+
+                    if (v < min || v > max)
+                    {
+                        r.AddError(max == int.MaxValue ? $"{name} must be at least {min}, such as {example}; got {v}." : $"{name} must be between {min} and {max}, such as {example}; got {v}.");
+                    }
+
+                    return v;
+                },
+            };
+
+        /// <summary>A float in [min, max) when <paramref name="maxExclusive"/>, else [min, max]; positive means min exclusive too.</summary>
+        public static Option<float> Float(string name, string description, float defaultValue, float min, bool minExclusive, float max, bool maxExclusive, string example) =>
+            new(name)
+            {
+                Description = description,
+                DefaultValueFactory = _ => defaultValue,
+                CustomParser = r => (float)Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, float.MaxValue),
+            };
+
+        public static Option<double> Double(string name, string description, double defaultValue, double min, bool minExclusive, double max, bool maxExclusive, string example) =>
+            new(name)
+            {
+                Description = description,
+                DefaultValueFactory = _ => defaultValue,
+                CustomParser = r => Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, double.MaxValue),
+            };
+
+        private static double Check(ArgumentResult r, string name, double min, bool minExclusive, double max, bool maxExclusive, string example, double fallback, double largest)
+        {
+            string text = Token(r);
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || Math.Abs(v) > largest)
+            {
+                r.AddError($"{name} '{text}' is not a finite number: give one such as {example}.");
+                return fallback;
+            }
+
+            bool low = minExclusive ? v <= min : v < min;
+            bool high = maxExclusive ? v >= max : v > max;
+            if (low || high)
+            {
+                string lower = minExclusive ? $"above {min.ToString(CultureInfo.InvariantCulture)}" : $"at least {min.ToString(CultureInfo.InvariantCulture)}";
+                string upper = double.IsPositiveInfinity(max) ? "" : maxExclusive ? $" and below {max.ToString(CultureInfo.InvariantCulture)}" : $" and at most {max.ToString(CultureInfo.InvariantCulture)}";
+                r.AddError($"{name} must be {lower}{upper}, such as {example}; got {text}.");
+            }
+
+            return v;
+        }
+
+        private static string Token(ArgumentResult r) => r.Tokens.Count == 0 ? "" : r.Tokens[0].Value;
+    }
+}

@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace GenSoftmax.App
+{
+    /// <summary>
+    /// <c>predict MODEL</c>: for images, N test images as greyscale half-block art with the true and predicted labels
+    /// and the top probabilities (the textbook's predict_ch3); for other data, predictions as CSV on stdout.
+    /// </summary>
+    internal static class PredictCommand
+    {
+        public static Command Create()
+        {
+            var model = new Argument<string>("MODEL") { Description = "A model file written by 'train --save'." };
+            var count = NumberOptions.Int("--count", "How many rows to show (default: 6 images, or every row as CSV).", 0, 1, int.MaxValue, "6", "-n");
+            var wrong = new Option<bool>("--wrong") { Description = "Show only rows the model gets wrong." };
+            var csv = new Option<bool>("--csv") { Description = "Write CSV even for images." };
+            var isa = Models.IsaOption();
+            var data = new DataOptions();
+            var command = new Command("predict", "Predict with a saved model: images drawn in the terminal with true and predicted labels, or CSV on stdout for other data.")
+            {
+                model, count, wrong, csv, isa,
+            };
+            data.AddTo(command);
+            command.SetAction(parse =>
+            {
+                (ISoftmaxModel m, ModelFileContents contents) = Models.Load(parse.GetValue(model)!, parse.GetValue(isa));
+                LoadedData loaded = DataLoader.Load(data.Read(parse), contents.ClassNames, m.Classes);
+                LabeledData set = loaded.Test ?? loaded.Train;
+                EvalCommand.CheckShape(m, set, loaded.Description);
+                IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? set.ClassNames, m.Classes);
+                int[] predictions = new int[set.Count];
+                m.Predict(set.All(), predictions);
+                var rows = new List<int>();
+                bool images = set.ImageHeight > 0 && !parse.GetValue(csv);
+                int limit = parse.GetResult(count) is { Implicit: false } ? parse.GetValue(count) : images ? 6 : int.MaxValue;
+                for (int i = 0; i < set.Count && rows.Count < limit; i++)
+                {
+                    if (!parse.GetValue(wrong) || predictions[i] != set.Labels[i])
+                    {
+                        rows.Add(i);
+                    }
+                }
+
+                float[] probabilities = new float[rows.Count * m.Classes];
+                if (rows.Count > 0)
+                {
+                    m.Probabilities(set.Rows(rows.ToArray()), probabilities);
+                }
+
+                if (images)
+                {
+                    bool color = !Console.IsOutputRedirected;
+                    for (int j = 0; j < rows.Count; j++)
+                    {
+                        Console.Write(Art(set, rows[j], names, probabilities.AsSpan(j * m.Classes, m.Classes), color));
+                    }
+
+                    if (rows.Count == 0)
+                    {
+                        Console.WriteLine(parse.GetValue(wrong) ? "No mistakes: the model classifies every row correctly." : "No rows.");
+                    }
+                }
+                else
+                {
+                    var sb = new StringBuilder("row,label,predicted");
+                    foreach (string n in names)
+                    {
+                        sb.Append(",p_").Append(Csv(n));
+                    }
+
+                    Console.WriteLine(sb.ToString());
+                    for (int j = 0; j < rows.Count; j++)
+                    {
+                        sb.Clear();
+                        int i = rows[j];
+                        sb.Append(i.ToString(CultureInfo.InvariantCulture)).Append(',').Append(Csv(names[set.Labels[i]])).Append(',').Append(Csv(names[predictions[i]]));
+                        foreach (float p in probabilities.AsSpan(j * m.Classes, m.Classes))
+                        {
+                            sb.Append(',').Append(p.ToString("G6", CultureInfo.InvariantCulture));
+                        }
+
+                        Console.WriteLine(sb.ToString());
+                    }
+                }
+
+                return 0;
+            });
+            return command;
+        }
+
+        private static string Csv(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+
+        /// <summary>
+        /// One image as half-block art: each character cell holds two pixel rows, the upper half '▀' drawn in the top
+        /// pixel's grey and the lower in the bottom's (24-bit colour on a terminal; thresholded blocks otherwise).
+        /// The labels and the top three probabilities stand to the right.
+        /// </summary>
+        public static string Art(LabeledData data, int row, IReadOnlyList<string> names, ReadOnlySpan<float> p, bool color)
+        {
+            int h = data.ImageHeight, w = data.ImageWidth;
+            ReadOnlySpan<byte> image = data.Image(row);
+            int predicted = 0;
+            for (int c = 1; c < p.Length; c++)
+            {
+                predicted = p[c] > p[predicted] ? c : predicted;
+            }
+
+            int truth = data.Labels[row];
+            float[] q = p.ToArray();
+            var top = Enumerable.Range(0, q.Length).OrderByDescending(c => q[c]).Take(3).Select(c => (c, q[c])).ToList();
+            var side = new List<string>
+            {
+                $"#{row}",
+                $"true: {names[truth]}",
+                $"pred: {names[predicted]}{(predicted == truth ? "" : "   (wrong)")}",
+            };
+            foreach ((int c, float pc) in top)
+            {
+                side.Add(string.Create(CultureInfo.InvariantCulture, $"  {pc,6:P1}  {names[c]}"));
+            }
+
+            var sb = new StringBuilder();
+            int lines = (h + 1) / 2;
+            int offset = Math.Max(0, (lines - side.Count) / 2);
+            for (int y = 0; y < Math.Max(lines, side.Count); y++)
+            {
+                for (int x = 0; x < w && y >= lines; x++)
+                {
+                    sb.Append(' ');
+                }
+
+                for (int x = 0; x < w && y < lines; x++)
+                {
+                    byte top1 = image[2 * y * w + x];
+                    byte bottom = 2 * y + 1 < h ? image[(2 * y + 1) * w + x] : (byte)0;
+                    if (color)
+                    {
+                        sb.Append(CultureInfo.InvariantCulture, $"\u001b[38;2;{top1};{top1};{top1}m\u001b[48;2;{bottom};{bottom};{bottom}m\u2580");
+                    }
+                    else
+                    {
+                        bool t = top1 >= 96, b = bottom >= 96;
+                        sb.Append(t && b ? '\u2588' : t ? '\u2580' : b ? '\u2584' : ' ');
+                    }
+                }
+
+                if (color && y < lines)
+                {
+                    sb.Append("\u001b[0m");
+                }
+
+                int sideLine = y - offset;
+                if (sideLine >= 0 && sideLine < side.Count)
+                {
+                    sb.Append("  ").Append(side[sideLine]);
+                }
+
+                sb.Append('\n');
+            }
+
+            sb.Append('\n');
+            return sb.ToString();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+using Xunit;
+
+namespace GenSoftmax.App.Tests
+{
+    /// <summary>The result of one run of the app.</summary>
+    public sealed record AppRun(int ExitCode, string Output, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+    }
+
+    /// <summary>Runs the built app as a real process: <c>dotnet gensoftmax-cli.dll ARGS</c> in a working directory.</summary>
+    public static class AppProcess
+    {
+        public static string AppAssembly => Path.GetFullPath(typeof(AppProcess).Assembly
+            .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppAssembly").Value!
+            .Replace('\\', Path.DirectorySeparatorChar));
+
+        public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+        {
+            var start = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = workingDirectory,
+            };
+            start.ArgumentList.Add(AppAssembly);
+            foreach (string a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            // The tests choose the data explicitly; an inherited variant choice would change what they check.
+            start.Environment.Remove("GENSOFTMAX_ISA");
+            if (environment is not null)
+            {
+                foreach ((string key, string? value) in environment)
+                {
+                    start.Environment[key] = value;
+                }
+            }
+
+            return start;
+        }
+
+        public static AppRun Run(string workingDirectory, params string[] args) => Run(workingDirectory, args, null);
+
+        public static AppRun Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment)
+        {
+            using Process process = Process.Start(StartInfo(workingDirectory, args, environment))!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            string stderr = process.StandardError.ReadToEnd();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"gensoftmax-cli {string.Join(' ', args)} did not finish within 3 minutes");
+            }
+
+            return new AppRun(process.ExitCode, stdout.Result, stderr);
+        }
+
+        /// <summary>Starts the app, waits until a line of its stdout satisfies <paramref name="ready"/>, sends <paramref name="signal"/>.</summary>
+        public static AppRun RunAndSignal(string workingDirectory, IEnumerable<string> args, Func<string, bool> ready, int signal)
+        {
+            using Process process = Process.Start(StartInfo(workingDirectory, args))!;
+            var output = new StringBuilder();
+            using var seen = new ManualResetEventSlim();
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    return;
+                }
+
+                lock (output)
+                {
+                    output.AppendLine(e.Data);
+                }
+
+                if (ready(e.Data))
+                {
+                    seen.Set();
+                }
+            };
+            process.BeginOutputReadLine();
+            var stderr = process.StandardError.ReadToEndAsync();
+            Assert.True(seen.Wait(TimeSpan.FromMinutes(2)), "the app never printed the line to interrupt at");
+            Assert.Equal(0, Kill(process.Id, signal));
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the app did not exit after the signal");
+            process.WaitForExit();
+            lock (output)
+            {
+                return new AppRun(process.ExitCode, output.ToString(), stderr.Result);
+            }
+        }
+
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        private static extern int Kill(int pid, int signal);
+    }
+
+    /// <summary>A temporary directory, deleted with everything in it.</summary>
+    public sealed class TempDir : IDisposable
+    {
+        public TempDir()
+        {
+            Path = Directory.CreateTempSubdirectory("gensoftmax-app-").FullName;
+        }
+
+        public string Path { get; }
+
+        public string this[string name] => System.IO.Path.Combine(Path, name);
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

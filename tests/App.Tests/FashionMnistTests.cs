@@ -1,0 +1,108 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using GenSoftmax.Data;
+using Xunit;
+
+namespace GenSoftmax.App.Tests
+{
+    /// <summary>Every command on the real Fashion-MNIST, as a user runs them one after another.</summary>
+    public sealed class FashionMnistTests
+    {
+        [Fact]
+        public void Textbook_recipe_then_eval_predict_info_and_show()
+        {
+            // CI installs the data (scripts/ensure-data.sh); without it this test fails, saying so.
+            string data = FashionMnist.Locate();
+            using var dir = new TempDir();
+
+            // No command: train with the textbook defaults.
+            AppRun train = AppProcess.Run(dir.Path, "--data", data, "--save", "model.gsm", "--plot", "curves.svg", "--report", "run.json");
+            Assert.True(train.ExitCode == 0, train.ToString());
+            Assert.Contains("Model 784x10 (generated), kernels: " + IsaSelection.Best, train.Output);
+            Assert.Contains("SGD: batch 256, learning rate 0.1, momentum 0, weight decay 0, 10 epochs, seed 42", train.Output);
+            Assert.Contains("epoch  train loss  train acc  test acc  seconds", train.Output);
+            Assert.Equal(10, Regex.Matches(train.Output, @"^\s+\d+\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+\d+\.\d{3}$", RegexOptions.Multiline).Count);
+            Assert.Empty(train.Error);
+
+            // PyTorch with the same recipe: test accuracy about 0.82 (0.81..0.83), last epoch's train loss about 0.45.
+            double accuracy = double.Parse(Regex.Match(train.Output, @"test accuracy (\d\.\d{4})").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(accuracy, 0.81, 0.86);
+            using (JsonDocument json = JsonDocument.Parse(File.ReadAllText(dir["run.json"])))
+            {
+                JsonElement root = json.RootElement;
+                Assert.Equal(IsaSelection.Best.ToString(), root.GetProperty("isa").GetString());
+                Assert.Equal("generated", root.GetProperty("model").GetString());
+                JsonElement[] epochs = root.GetProperty("epochs").EnumerateArray().ToArray();
+                Assert.Equal(10, epochs.Length);
+                Assert.InRange(epochs[^1].GetProperty("train_loss").GetDouble(), 0.40, 0.50);
+                Assert.Equal(accuracy, Math.Round(root.GetProperty("test_accuracy").GetDouble(), 4));
+                Assert.Equal(JsonValueKind.Null, root.GetProperty("validation_accuracy").ValueKind);
+                Assert.Equal(FashionMnist.ClassNames, root.GetProperty("class_names").EnumerateArray().Select(e => e.GetString()!).ToArray());
+            }
+
+            // The plot: an SVG with the three series named in its legend.
+            XDocument svg = XDocument.Load(dir["curves.svg"]);
+            Assert.Equal("svg", svg.Root!.Name.LocalName);
+            string svgText = File.ReadAllText(dir["curves.svg"]);
+            Assert.Contains("train loss", svgText);
+            Assert.Contains("train acc", svgText);
+            Assert.Contains("test acc", svgText);
+
+            // The model file: what train reported, eval reports.
+            ModelFileInfo info = ModelFile.ReadInfo(dir["model.gsm"]);
+            Assert.Equal((784, 10, true, 10), (info.Inputs, info.Classes, info.ChecksumValid, info.CompletedEpochs));
+            AppRun eval = AppProcess.Run(dir.Path, "eval", "model.gsm", "--data", data);
+            Assert.True(eval.ExitCode == 0, eval.ToString());
+            Assert.Contains($"Accuracy {accuracy.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)} (", eval.Output);
+            Assert.Contains("of 10,000) on IDX images", eval.Output);
+            foreach (string name in FashionMnist.ClassNames)
+            {
+                Assert.Matches(new Regex($@"^{Regex.Escape(name)}\s+1000\s+\d+\s+0\.\d{{4}}$", RegexOptions.Multiline), eval.Output);
+            }
+
+            // The confusion matrix: ten rows of ten counts, each row summing to the 1000 test images of its class.
+            MatchCollection matrix = Regex.Matches(eval.Output, @"^\s*(\d)\s+(\S.*?)((?:\s+\d+){10})$", RegexOptions.Multiline);
+            Assert.Equal(10, matrix.Count);
+            long diagonal = 0;
+            for (int c = 0; c < 10; c++)
+            {
+                long[] counts = matrix[c].Groups[3].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
+                Assert.Equal(1000, counts.Sum());
+                diagonal += counts[c];
+            }
+
+            Assert.Equal(Math.Round(accuracy * 10_000), diagonal);
+
+            // predict: three images as half-block art, each with its true and predicted class and top probabilities.
+            AppRun predict = AppProcess.Run(dir.Path, "predict", "model.gsm", "--data", data, "--count", "3");
+            Assert.True(predict.ExitCode == 0, predict.ToString());
+            Assert.Equal(3, Regex.Matches(predict.Output, @"true: ").Count);
+            Assert.Equal(3, Regex.Matches(predict.Output, @"pred: ").Count);
+            Assert.Contains("#0", predict.Output);
+            Assert.Contains("true: Ankle boot", predict.Output); // the first test image
+            Assert.Matches(new Regex(@"[\u2580\u2584\u2588]"), predict.Output);
+            AppRun wrong = AppProcess.Run(dir.Path, "predict", "model.gsm", "--data", data, "--count", "2", "--wrong");
+            Assert.True(wrong.ExitCode == 0, wrong.ToString());
+            Assert.Equal(2, Regex.Matches(wrong.Output, @"\(wrong\)").Count);
+
+            // info: the CPU, the variant and the model file's header.
+            AppRun about = AppProcess.Run(dir.Path, "info", "model.gsm");
+            Assert.True(about.ExitCode == 0, about.ToString());
+            Assert.Contains($"Kernels used: {IsaSelection.Best}", about.Output);
+            Assert.Contains("Shape:        784 inputs x 10 classes", about.Output);
+            Assert.Contains("Checksum:     valid", about.Output);
+            Assert.Contains("Training:     10 epochs done", about.Output);
+            Assert.Contains("T-shirt/top, Trouser", about.Output);
+
+            // show: a grid of 18 images (2 rows of 9) as a PNG.
+            AppRun show = AppProcess.Run(dir.Path, "show", "--data", data, "--out", "samples.png");
+            Assert.True(show.ExitCode == 0, show.ToString());
+            (int width, int height) = TestData.PngSize(dir["samples.png"]);
+            Assert.True(width > height * 3, $"an 9x2 grid is wide: {width}x{height}");
+        }
+    }
+}

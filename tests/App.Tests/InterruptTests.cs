@@ -1,0 +1,55 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using GenSoftmax.Data;
+using Xunit;
+
+namespace GenSoftmax.App.Tests
+{
+    /// <summary>
+    /// Ctrl+C or SIGTERM during training saves the run atomically and exits 130 or 143; <c>train --resume</c> then ends
+    /// with weights bit-identical to a run that was never interrupted.
+    /// </summary>
+    public sealed class InterruptTests
+    {
+        private const int SigInt = 2;
+        private const int SigTerm = 15;
+
+        [Theory]
+        [InlineData(SigInt, 130)]
+        [InlineData(SigTerm, 143)]
+        public void Interrupted_run_resumes_to_bit_identical_weights(int signal, int exitCode)
+        {
+            string data = FashionMnist.Locate();
+            using var dir = new TempDir();
+            string[] recipe = ["train", "--data", data, "--epochs", "4", "--threads", "2", "--validation", "0.1"];
+
+            AppRun whole = AppProcess.Run(dir.Path, [.. recipe, "--save", "whole.gsm"], null);
+            Assert.True(whole.ExitCode == 0, whole.ToString());
+
+            // Interrupted once the first epoch's line is out: somewhere in epoch 2 (or 3).
+            AppRun cut = AppProcess.RunAndSignal(dir.Path, [.. recipe, "--save", "cut.gsm"], line => Regex.IsMatch(line, @"^\s+1\s+\d\.\d{4}"), signal);
+            Assert.True(cut.ExitCode == exitCode, cut.ToString());
+            Assert.Matches(new Regex($@"^interrupted \({(signal == SigInt ? "SIGINT" : "SIGTERM")}\) at epoch \d, batch \d+: the run is saved in '.*cut\.gsm'"), cut.Error);
+            Assert.DoesNotContain("After 4 epochs", cut.Output);
+            ModelFileInfo saved = ModelFile.ReadInfo(dir["cut.gsm"]);
+            Assert.True(saved.HasTrainingState && saved.ChecksumValid);
+            Assert.InRange(saved.CompletedEpochs, 1, 3);
+            Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp*"));
+
+            AppRun resumed = AppProcess.Run(dir.Path, [.. recipe, "--resume", "cut.gsm", "--save", "cut.gsm"], null);
+            Assert.True(resumed.ExitCode == 0, resumed.ToString());
+            Assert.Contains("Resuming '", resumed.Output);
+            Assert.Contains("After 4 epochs", resumed.Output);
+
+            RuntimeSoftmaxModel a = ModelFile.Load(dir["whole.gsm"], out _);
+            RuntimeSoftmaxModel b = ModelFile.Load(dir["cut.gsm"], out _);
+            Assert.True(MemoryMarshal.AsBytes(a.Weights).SequenceEqual(MemoryMarshal.AsBytes(b.Weights)), "weights differ after resuming");
+            Assert.True(MemoryMarshal.AsBytes(a.Bias).SequenceEqual(MemoryMarshal.AsBytes(b.Bias)), "biases differ after resuming");
+
+            // The final accuracies agree too.
+            Assert.Equal(Regex.Match(whole.Output, @"test accuracy \d\.\d{4}").Value, Regex.Match(resumed.Output, @"test accuracy \d\.\d{4}").Value);
+        }
+    }
+}
