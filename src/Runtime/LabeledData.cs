@@ -27,6 +27,11 @@ namespace GenSoftmax
                     $"pass [{labels.Length}, {inputs}] row-major data, one row per label.", name);
             }
 
+            if (features is not null)
+            {
+                CheckFinite(features, inputs);
+            }
+
             string[]? names = classNames is null ? null : CheckClassNames(classNames);
             for (int i = 0; i < labels.Length; i++)
             {
@@ -62,6 +67,41 @@ namespace GenSoftmax
             ClassNames = source.ClassNames;
         }
 
+        /// <summary>
+        /// Rejects a NaN or infinite feature, naming its row and column: one such value turns every weight into NaN
+        /// within an epoch of training, and every prediction after it into class 0.
+        /// </summary>
+        private static void CheckFinite(float[] features, int inputs)
+        {
+            ReadOnlySpan<float> values = features;
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                // x - x is 0 for every finite x and NaN for NaN and both infinities; find the first vector holding one.
+                for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var v = new Vector<float>(values.Slice(i));
+                    if (!Vector.EqualsAll(v - v, Vector<float>.Zero))
+                    {
+                        break;
+                    }
+                }
+            }
+
+            for (; i < values.Length; i++)
+            {
+                float value = values[i];
+                if (!float.IsFinite(value))
+                {
+                    string what = float.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+                    throw new ArgumentException(
+                        $"features[{i}] (row {i / inputs}, column {i % inputs}) is {what}. Features must be finite: one NaN or " +
+                        "infinite value makes every weight NaN within an epoch. Replace the value or drop the row before handing the data over.",
+                        "features");
+                }
+            }
+        }
+
         /// <summary>Copies class names, checking that there is at least one and that none is null, empty or repeated.</summary>
         private static string[] CheckClassNames(IReadOnlyList<string> classNames)
         {
@@ -93,7 +133,8 @@ namespace GenSoftmax
         }
 
         /// <summary>Float features, row-major [labels.Length, inputs].</summary>
-        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
+        /// <exception cref="ArgumentException">The sizes do not match, a feature is NaN or infinite (the message names its
+        /// row and column), or a label is negative.</exception>
         public static LabeledData FromFeatures(float[] features, int[] labels, int inputs)
         {
             ArgumentNullException.ThrowIfNull(features);
@@ -105,8 +146,8 @@ namespace GenSoftmax
         /// <param name="labels">Class index of each row.</param>
         /// <param name="inputs">Values per row.</param>
         /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
-        /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
-        /// are empty, repeated or null.</exception>
+        /// <exception cref="ArgumentException">The sizes do not match, a feature is NaN or infinite (the message names its
+        /// row and column), a label is negative or has no name, or the names are empty, repeated or null.</exception>
         public static LabeledData FromFeatures(float[] features, int[] labels, int inputs, IReadOnlyList<string>? classNames)
         {
             ArgumentNullException.ThrowIfNull(features);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -180,6 +181,91 @@ namespace GenSoftmax.Tests
             Assert.True(SafeFile.IsRegularFile(link, followLinks: true));
             Assert.False(SafeFile.IsRegularFile("/dev/null"));
             Assert.False(SafeFile.IsRegularFile("/dev/null", followLinks: true));
+        }
+
+        [SkippableFact]
+        public void Symlinks_planted_at_predictable_temporary_names_are_never_followed()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "symlinks need privileges on Windows");
+            using var elsewhere = new TempDirectory();
+            string victim = elsewhere.File("victim.txt");
+            File.WriteAllText(victim, "precious");
+            string target = _dir.File("REPORT");
+            string[] planted = [target + ".tmp", _dir.File(".REPORT.tmp"), target + "~", target + ".new"];
+            foreach (string link in planted)
+            {
+                File.CreateSymbolicLink(link, victim);
+            }
+
+            WriteText(target, "the report");
+
+            Assert.Equal("the report", File.ReadAllText(target));
+            Assert.True(SafeFile.IsRegularFile(target));
+            Assert.Equal("precious", File.ReadAllText(victim));
+            Assert.All(planted, link => Assert.Equal(victim, new FileInfo(link).LinkTarget));
+        }
+
+        [Fact]
+        public void The_temporary_file_is_new_each_time_unpredictable_and_beside_the_target()
+        {
+            string target = _dir.File("report.txt");
+            var names = new List<string>();
+            for (int i = 0; i < 3; i++)
+            {
+                SafeFile.Write(target, stream =>
+                {
+                    string temp = Assert.Single(TempFiles());
+                    Assert.Equal(_dir.Path, Path.GetDirectoryName(temp));
+                    Assert.Matches(@"^\.report\.txt\.[0-9a-f]{16}\.tmp$", Path.GetFileName(temp));
+                    names.Add(temp);
+                    stream.Write(Encoding.UTF8.GetBytes($"version {i}"));
+                });
+            }
+
+            Assert.Equal(3, names.Distinct().Count()); // 64 random bits each: a name cannot be planted in advance
+            Assert.Equal("version 2", File.ReadAllText(target));
+            Assert.Empty(TempFiles());
+        }
+
+        [SkippableFact]
+        public void A_target_swapped_for_a_symlink_while_writing_is_refused_at_the_rename()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "symlinks need privileges on Windows");
+            using var elsewhere = new TempDirectory();
+            string victim = elsewhere.File("victim.txt");
+            File.WriteAllText(victim, "precious");
+            string target = _dir.File("model.bin");
+            WriteText(target, "old");
+
+            var e = Assert.Throws<IOException>(() => SafeFile.Write(target, stream =>
+            {
+                stream.Write(Encoding.UTF8.GetBytes("new"));
+                File.Delete(target);
+                File.CreateSymbolicLink(target, victim); // an attacker's race
+            }));
+
+            Assert.Contains("is a symbolic link", e.Message);
+            Assert.Equal("precious", File.ReadAllText(victim));
+            Assert.Equal(victim, new FileInfo(target).LinkTarget);
+            Assert.Empty(TempFiles());
+        }
+
+        [SkippableFact]
+        public void A_target_swapped_for_a_fifo_while_writing_is_refused_without_blocking()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
+            string target = _dir.File("report.txt");
+
+            Task<Exception?> write = Task.Run<Exception?>(() => Record.Exception(() => SafeFile.Write(target, stream =>
+            {
+                stream.Write(Encoding.UTF8.GetBytes("new"));
+                Run("mkfifo", target);
+            })));
+
+            Assert.True(write.Wait(TimeSpan.FromSeconds(30)), "SafeFile blocked on a FIFO");
+            Assert.Contains("is not a regular file", Assert.IsType<IOException>(write.Result).Message);
+            Assert.False(SafeFile.IsRegularFile(target));
+            Assert.Empty(TempFiles());
         }
     }
 }

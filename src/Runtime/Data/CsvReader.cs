@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using GenSoftmax.IO;
 using nietras.SeparatedValues;
 
 namespace GenSoftmax.Data
@@ -46,13 +47,14 @@ namespace GenSoftmax.Data
         /// names the file, line and column.</exception>
         /// <exception cref="ArgumentException">An option is invalid, or names a label column the file does not have.</exception>
         /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+        /// <exception cref="IOException">The path names a directory, FIFO, device or socket, not a regular file.</exception>
         public static LabeledData Read(string path, CsvOptions? options = null)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
             options ??= new CsvOptions();
             options.Validate();
 
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.SequentialScan);
+            using FileStream file = FileKinds.OpenData(path, "a CSV file", FileBufferSize);
             char separator = options.Separator ?? DetectSeparator(file, path);
             file.Position = 0;
 

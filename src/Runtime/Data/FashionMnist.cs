@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using GenSoftmax.IO;
 
 namespace GenSoftmax.Data
 {
@@ -13,6 +14,9 @@ namespace GenSoftmax.Data
     /// The data is looked for in an explicit directory if one is given (and only there), otherwise in the directory
     /// named by the environment variable <see cref="EnvironmentVariable"/>, then in <see cref="DefaultDirectory"/>,
     /// where the Debian/Ubuntu package <c>dataset-fashion-mnist</c> installs it.
+    /// <para>For each of the four files, <c>NAME.gz</c> is used if it is a regular file (following symlinks), else
+    /// <c>NAME</c>; an entry that is not a regular file (a symlink that leads nowhere or loops, a FIFO, a directory) is
+    /// passed over, and if neither is usable the error names what was found instead.</para>
     /// </remarks>
     public static class FashionMnist
     {
@@ -146,17 +150,37 @@ namespace GenSoftmax.Data
             return LabeledData.FromImages(pixels, labels, rows, cols);
         }
 
-        /// <summary>The path of <paramref name="name"/>.gz or else <paramref name="name"/> in the directory, or null.</summary>
+        /// <summary>
+        /// The path of <paramref name="name"/>.gz or else <paramref name="name"/> in the directory, whichever is first a
+        /// regular file (following symlinks), or null. A name that is anything else (a symlink that leads nowhere or loops,
+        /// a FIFO, a directory, a device) is passed over, so it never hides a valid file beside it.
+        /// </summary>
         private static string? Resolve(string directory, string name)
         {
             string gz = Path.Combine(directory, name + ".gz");
-            if (File.Exists(gz))
+            if (FileKinds.Of(gz, followLinks: true) == FileKind.Regular)
             {
                 return gz;
             }
 
             string raw = Path.Combine(directory, name);
-            return File.Exists(raw) ? raw : null;
+            return FileKinds.Of(raw, followLinks: true) == FileKind.Regular ? raw : null;
+        }
+
+        /// <summary>Why neither <paramref name="name"/>.gz nor <paramref name="name"/> could be used, when something is there.</summary>
+        private static string? Unusable(string directory, string name)
+        {
+            var found = new List<string>(2);
+            foreach (string candidate in new[] { name + ".gz", name })
+            {
+                FileKind kind = FileKinds.Of(Path.Combine(directory, candidate), followLinks: true);
+                if (kind is not (FileKind.Missing or FileKind.Regular))
+                {
+                    found.Add($"{candidate} is {FileKinds.Describe(kind)}");
+                }
+            }
+
+            return found.Count == 0 ? null : string.Join("; ", found);
         }
 
         private static bool TryDirectory(
@@ -190,7 +214,9 @@ namespace GenSoftmax.Data
             {
                 if (Resolve(full, name) is null)
                 {
-                    (missing ??= new List<string>(FileNames.Length)).Add(name + "[.gz]");
+                    string? why = Unusable(full, name);
+                    (missing ??= new List<string>(FileNames.Length)).Add(
+                        why is null ? name + "[.gz]" : $"{name}[.gz] ({why}, not a regular file)");
                 }
             }
 
@@ -203,7 +229,7 @@ namespace GenSoftmax.Data
             string what = missing.Count == FileNames.Length
                 ? "exists but holds none of the four files"
                 : $"exists but is missing {missing.Count} of the four files: {string.Join(", ", missing)}";
-            tried.Add((full, source, what, Path.Combine(full, missing[0].Replace("[.gz]", "", StringComparison.Ordinal))));
+            tried.Add((full, source, what, Path.Combine(full, missing[0].Substring(0, missing[0].IndexOf("[.gz]", StringComparison.Ordinal)))));
             found = "";
             return false;
         }

@@ -1,7 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.IO;
-using System.IO.Compression;
+using GenSoftmax.IO;
 
 namespace GenSoftmax.Data
 {
@@ -13,6 +13,11 @@ namespace GenSoftmax.Data
     /// <remarks>
     /// A file may be gzip-compressed or raw; compression is detected from the gzip magic bytes <c>1f 8b</c>, not from
     /// the file name. Every format problem is reported as an <see cref="InvalidDataException"/> that names the file.
+    /// <para>A gzip file must be one complete member: its trailer's CRC-32 and length are checked against the data, so
+    /// a file cut anywhere (its trailer included) or damaged is rejected ("checksum mismatch", "truncated"), and bytes
+    /// after the member (a second member, or anything appended) are rejected too. Memory for the data is allocated as
+    /// the data arrives: a small file whose header declares gigabytes costs what the file holds, not what it declares.
+    /// A raw file is read to exactly the length its header declares; one that shrinks or grows while read is an error.</para>
     /// </remarks>
     public static class IdxReader
     {
@@ -35,7 +40,9 @@ namespace GenSoftmax.Data
         /// <returns>The pixels, [count, rows * cols] row-major, and the three dimensions from the header.</returns>
         /// <exception cref="InvalidDataException">The file is not an unsigned-byte, three-dimensional IDX file, or its
         /// size does not match its header (truncated or with trailing bytes), or its gzip data is corrupt.</exception>
-        /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+        /// <exception cref="FileNotFoundException">The file does not exist, or is a symlink that leads nowhere.</exception>
+        /// <exception cref="IOException">The path names a directory, FIFO, device or socket, not a regular file (checked
+        /// before opening, so a FIFO never blocks the reader).</exception>
         public static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
         {
             Span<int> dims = stackalloc int[3];
@@ -48,7 +55,9 @@ namespace GenSoftmax.Data
         /// <returns>The labels, one byte each.</returns>
         /// <exception cref="InvalidDataException">The file is not an unsigned-byte, one-dimensional IDX file, or its
         /// size does not match its header (truncated or with trailing bytes), or its gzip data is corrupt.</exception>
-        /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+        /// <exception cref="FileNotFoundException">The file does not exist, or is a symlink that leads nowhere.</exception>
+        /// <exception cref="IOException">The path names a directory, FIFO, device or socket, not a regular file (checked
+        /// before opening, so a FIFO never blocks the reader).</exception>
         public static byte[] ReadLabels(string path)
         {
             Span<int> dims = stackalloc int[1];
@@ -58,64 +67,128 @@ namespace GenSoftmax.Data
         private static byte[] Read(string path, Span<int> dims, string kind)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
+            using FileStream file = FileKinds.OpenData(path, $"an IDX {kind} file", FileBufferSize);
+            return Read(file, file.Length, path, dims, kind);
+        }
 
-            using FileStream file = new FileStream(
-                path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.SequentialScan);
-            long fileLength = file.Length;
+        /// <summary>Reads an IDX file from <paramref name="file"/>, which held <paramref name="fileLength"/> bytes when opened.</summary>
+        internal static byte[] Read(Stream file, long fileLength, string path, Span<int> dims, string kind)
+        {
             bool compressed = IsGzip(file);
-            using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
-            string described = compressed ? $"{path} (gzip)" : path;
+            return compressed
+                ? ReadGzip(file, fileLength, $"{path} (gzip)", dims, kind)
+                : ReadRaw(file, fileLength, path, dims, kind);
+        }
 
-            int headerLength = ReadHeader(stream, described, dims, kind, compressed);
-
-            long expected = 1;
-            for (int i = 0; i < dims.Length; i++)
+        private static byte[] ReadRaw(Stream file, long fileLength, string described, Span<int> dims, string kind)
+        {
+            int headerLength = ReadHeader(file, described, dims, kind);
+            long expected = CheckDimensions(described, dims, kind);
+            long found = fileLength - headerLength;
+            if (found != expected)
             {
-                expected *= dims[i];
-                if (expected > Array.MaxLength)
-                {
-                    throw new InvalidDataException(
-                        $"{described}: the header declares {Shape(dims, kind)}, which is {TotalBytes(dims)} bytes of data, " +
-                        $"more than a .NET array can hold ({Array.MaxLength}); the header is probably corrupt.");
-                }
+                throw SizeMismatch(described, dims, kind, headerLength, expected, found, compressed: false);
             }
 
-            if (!compressed)
-            {
-                long found = fileLength - headerLength;
-                if (found != expected)
-                {
-                    throw SizeMismatch(described, dims, kind, headerLength, expected, found, compressed);
-                }
-
-                byte[] raw = GC.AllocateUninitializedArray<byte>((int)expected);
-                Fill(stream, raw, described, compressed);
-                return raw;
-            }
-
-            if (expected > fileLength * MaxDeflateRatio + 1024)
-            {
-                // Cannot be there: count what is, without allocating what the header asks for.
-                throw SizeMismatch(described, dims, kind, headerLength, expected, Drain(stream, described), compressed);
-            }
-
+            // The file's length matched the header, so the array is no larger than the file.
             byte[] data = GC.AllocateUninitializedArray<byte>((int)expected);
-            int read = Fill(stream, data, described, compressed);
+            int read = file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (read < data.Length)
             {
-                throw SizeMismatch(described, dims, kind, headerLength, expected, read, compressed);
+                throw new InvalidDataException(
+                    $"{described} became shorter while it was read: it had {fileLength} bytes when opened, but its data ended after " +
+                    $"{headerLength + read}. Is another program writing it? Read it again once it is complete.");
             }
 
-            long trailing = Drain(stream, described);
-            if (trailing != 0)
+            if (file.ReadByte() >= 0)
             {
-                throw SizeMismatch(described, dims, kind, headerLength, expected, expected + trailing, compressed);
+                throw new InvalidDataException(
+                    $"{described} grew while it was read: it had {fileLength} bytes when opened, and more followed. " +
+                    "Is another program writing it? Read it again once it is complete.");
             }
 
             return data;
         }
 
-        private static bool IsGzip(FileStream file)
+        private static byte[] ReadGzip(Stream file, long fileLength, string described, Span<int> dims, string kind)
+        {
+            using var gzip = new GzipMemberStream(file, fileLength, described);
+            int headerLength = ReadHeader(gzip, described, dims, kind);
+            long expected = CheckDimensions(described, dims, kind);
+
+            if (expected > fileLength * MaxDeflateRatio + 1024)
+            {
+                // Cannot be there: count what is (verifying the gzip data on the way), allocating nothing for it.
+                throw SizeMismatch(described, dims, kind, headerLength, expected, Drain(gzip), compressed: true);
+            }
+
+            // Allocated as the data arrives, never more than twice what has arrived (or a first guess from the compressed
+            // size): a header that declares gigabytes costs only what the file really holds.
+            int capacity = (int)Math.Min(expected, Math.Max(1 << 16, Math.Min(fileLength * 4, Array.MaxLength)));
+            byte[] data = GC.AllocateUninitializedArray<byte>(capacity);
+            int filled = 0;
+            while (true)
+            {
+                int n = gzip.ReadAtLeast(data.AsSpan(filled), data.Length - filled, throwOnEndOfStream: false);
+                filled += n;
+                if (filled < data.Length || filled == expected)
+                {
+                    break;
+                }
+
+                byte[] larger = GC.AllocateUninitializedArray<byte>((int)Math.Min(expected, (long)data.Length * 2));
+                data.AsSpan(0, filled).CopyTo(larger);
+                data = larger;
+            }
+
+            // Read to the end even when the data is short or complete: the trailer is checked there, so a damaged file is
+            // reported as damaged rather than as a size mismatch, and trailing bytes are counted.
+            long trailing = Drain(gzip);
+            if (filled < expected)
+            {
+                throw SizeMismatch(described, dims, kind, headerLength, expected, filled, compressed: true);
+            }
+
+            if (trailing != 0)
+            {
+                throw SizeMismatch(described, dims, kind, headerLength, expected, expected + trailing, compressed: true);
+            }
+
+            return data;
+        }
+
+        /// <summary>
+        /// Checks the dimensions: an image has at least one row and one column, and the data fits an array. A count of 0
+        /// is a valid, empty file. Returns the data length.
+        /// </summary>
+        private static long CheckDimensions(string described, ReadOnlySpan<int> dims, string kind)
+        {
+            if (dims.Length == 3 && (dims[1] == 0 || dims[2] == 0))
+            {
+                throw new InvalidDataException(
+                    $"{described}: its header declares {Shape(dims, kind)} pixels, but an image needs at least one row and one " +
+                    "column (a count of 0 images would be a valid empty file; 0 rows or columns is not). The header is damaged.");
+            }
+
+            if (dims.Length == 3 && (long)dims[1] * dims[2] > Array.MaxLength)
+            {
+                throw new InvalidDataException(
+                    $"{described}: its header declares images of {dims[1]}x{dims[2]} pixels, more pixels per image than a .NET " +
+                    $"array can hold ({Array.MaxLength}); the header is probably corrupt.");
+            }
+
+            long total = TotalBytes(dims);
+            if (total > Array.MaxLength)
+            {
+                throw new InvalidDataException(
+                    $"{described}: the header declares {Shape(dims, kind)}, which is {total} bytes of data, " +
+                    $"more than a .NET array can hold ({Array.MaxLength}); the header is probably corrupt.");
+            }
+
+            return total;
+        }
+
+        private static bool IsGzip(Stream file)
         {
             Span<byte> magic = stackalloc byte[2];
             int n = file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
@@ -123,14 +196,14 @@ namespace GenSoftmax.Data
             return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         }
 
-        private static int ReadHeader(Stream stream, string described, Span<int> dims, string kind, bool compressed)
+        private static int ReadHeader(Stream stream, string described, Span<int> dims, string kind)
         {
             int expectedMagic = dims.Length == 1 ? LabelsMagic : ImagesMagic;
             int headerLength = 4 + 4 * dims.Length;
             Span<byte> header = stackalloc byte[4 + 4 * 3];
             header = header.Slice(0, headerLength);
 
-            int read = Fill(stream, header.Slice(0, 4), described, compressed);
+            int read = Fill(stream, header.Slice(0, 4));
             if (read < 4)
             {
                 throw new InvalidDataException(
@@ -165,7 +238,7 @@ namespace GenSoftmax.Data
                     $"expected 0x{expectedMagic:X8}: an IDX {kind} file has {dims.Length} dimension{(dims.Length == 1 ? "" : "s")}.");
             }
 
-            read += Fill(stream, header.Slice(4), described, compressed);
+            read += Fill(stream, header.Slice(4));
             if (read < headerLength)
             {
                 throw new InvalidDataException(
@@ -188,31 +261,18 @@ namespace GenSoftmax.Data
         }
 
         /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read.</summary>
-        private static int Fill(Stream stream, Span<byte> buffer, string described, bool compressed)
-        {
-            try
-            {
-                return stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            }
-            catch (InvalidDataException e) when (compressed)
-            {
-                throw new InvalidDataException($"{described}: the gzip data is corrupt or truncated ({e.Message}).", e);
-            }
-        }
+        private static int Fill(Stream stream, Span<byte> buffer) =>
+            stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
 
-        /// <summary>Reads the rest of the stream and returns how many bytes it held.</summary>
-        private static long Drain(Stream stream, string described)
+        /// <summary>Reads the rest of the stream (verifying gzip data to its end) and returns how many bytes it held.</summary>
+        private static long Drain(Stream stream)
         {
             Span<byte> scratch = stackalloc byte[4096];
             long total = 0;
             int n;
-            while ((n = Fill(stream, scratch, described, compressed: true)) > 0)
+            while ((n = stream.Read(scratch)) > 0)
             {
                 total += n;
-                if (n < scratch.Length)
-                {
-                    break;
-                }
             }
 
             return total;
@@ -238,7 +298,7 @@ namespace GenSoftmax.Data
 
         private static long TotalBytes(ReadOnlySpan<int> dims)
         {
-            // Saturates instead of overflowing; only used for messages.
+            // Exact for any three 32-bit sizes (decimal holds 96 bits); saturates at long.MaxValue.
             decimal total = 1;
             for (int i = 0; i < dims.Length; i++)
             {

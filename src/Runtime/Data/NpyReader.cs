@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using GenSoftmax.IO;
 
 namespace GenSoftmax.Data
 {
@@ -43,6 +44,7 @@ namespace GenSoftmax.Data
         /// header declares, the row counts differ, a feature is NaN or infinite, or a label is not a class.</exception>
         /// <exception cref="ArgumentException"><paramref name="classNames"/> has an empty or repeated name.</exception>
         /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+        /// <exception cref="IOException">A path names a directory, FIFO, device or socket, not a regular file.</exception>
         public static LabeledData Read(string featuresPath, string labelsPath, IReadOnlyList<string>? classNames = null)
         {
             ArgumentException.ThrowIfNullOrEmpty(featuresPath);
@@ -275,8 +277,7 @@ namespace GenSoftmax.Data
             }
         }
 
-        private static FileStream Open(string path) =>
-            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.SequentialScan);
+        private static FileStream Open(string path) => FileKinds.OpenData(path, "a .npy file", FileBufferSize);
 
         /// <summary>
         /// Reads and checks the magic, version, header length and header dictionary, and checks the shape against the

@@ -105,29 +105,8 @@ namespace GenSoftmax.IO
         /// Whether <paramref name="path"/> is a regular file, asked without opening it (opening a FIFO can block).
         /// A symlink is not a regular file unless <paramref name="followLinks"/> is set, which asks about its target.
         /// </summary>
-        internal static bool IsRegularFile(string path, bool followLinks = false)
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                FileAttributes attributes = File.GetAttributes(path);
-                FileAttributes refused = FileAttributes.Device | FileAttributes.Directory | (followLinks ? 0 : FileAttributes.ReparsePoint);
-                return (attributes & refused) == 0;
-            }
-
-            // stat/lstat through the runtime's own native shim (what File.GetAttributes calls on Unix). Its status
-            // record starts with two 32-bit fields, Flags and Mode, in every .NET version, and the shim checks at
-            // compile time that its S_IF* type bits are the platform's, so Mode's type bits can be read as POSIX ones.
-            Span<byte> status = stackalloc byte[512];
-            int result = followLinks ? Native.Stat(path, ref status[0]) : Native.LStat(path, ref status[0]);
-            if (result != 0)
-            {
-                return false;
-            }
-
-            const int TypeMask = 0xF000, Regular = 0x8000;
-            int mode = BitConverter.ToInt32(status.Slice(4, 4)); // native byte order, as the shim wrote it
-            return (mode & TypeMask) == Regular;
-        }
+        internal static bool IsRegularFile(string path, bool followLinks = false) =>
+            FileKinds.Of(path, followLinks) == FileKind.Regular;
 
         /// <summary>A replaced file keeps its permissions (a model readable only by its owner stays so).</summary>
         private static void KeepPermissions(string target, FileStream temp)

@@ -37,7 +37,8 @@ namespace GenSoftmax
         /// Saves <paramref name="model"/>'s parameters, and what <paramref name="contents"/> holds, to <paramref name="path"/>,
         /// atomically (<see cref="SafeFile.Write"/>): a reader sees the old file or the new one, whole, never a mix.
         /// </summary>
-        /// <exception cref="ArgumentException"><paramref name="contents"/> does not fit the model: a class name per class,
+        /// <exception cref="ArgumentException">A weight or bias of the model is NaN or infinite (the message names it), or
+        /// <paramref name="contents"/> does not fit the model: a class name per class,
         /// velocity of the model's shape, the same seed in the options and the state.</exception>
         /// <exception cref="IOException">The file cannot be written; the message names it and says why.</exception>
         public static void Save(string path, ISoftmaxModel model, ModelFileContents? contents)
@@ -47,6 +48,7 @@ namespace GenSoftmax
             contents ??= new ModelFileContents();
             int inputs = model.Inputs;
             int classes = model.Classes;
+            CheckFinite(model);
             byte[][]? names = EncodeNames(contents.ClassNames, classes);
             TrainerOptions? options = contents.TrainerOptions;
             options?.Validate();
@@ -582,6 +584,52 @@ namespace GenSoftmax
             parsed.Bias = new float[parsed.Classes];
             reader.ReadFloats(parsed.Weights, "the weights");
             reader.ReadFloats(parsed.Bias, "the bias");
+            CheckFinite(full, parsed.Weights, parsed.Inputs, "weight");
+            CheckFinite(full, parsed.Bias, parsed.Classes, "bias");
+        }
+
+        /// <summary>A model with a NaN or infinite parameter is not saved: loading it would be refused.</summary>
+        private static void CheckFinite(ISoftmaxModel model)
+        {
+            int i = FirstNonFinite(model.Weights);
+            int b = FirstNonFinite(model.Bias);
+            if (i >= 0 || b >= 0)
+            {
+                string where = i >= 0 ? $"weight [class {i / model.Inputs}, input {i % model.Inputs}]" : $"bias [{b}]";
+                float value = i >= 0 ? model.Weights[i] : model.Bias[b];
+                throw new ArgumentException(
+                    $"The model's {where} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: a model with a NaN or " +
+                    "infinite parameter predicts nothing useful and is not saved. Train it again from its last good checkpoint, " +
+                    "with a smaller learning rate.", nameof(model));
+            }
+        }
+
+        private static int FirstNonFinite(ReadOnlySpan<float> values)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>
+        /// A NaN or infinite parameter is refused: GenSoftmax never saves one (training stops at divergence), so the file
+        /// was made or changed by something else, and a model holding one predicts class 0 for everything.
+        /// </summary>
+        private static void CheckFinite(string full, float[] values, int perClass, string what)
+        {
+            int i = FirstNonFinite(values);
+            if (i >= 0)
+            {
+                string where = what == "bias" ? $"bias [{i}]" : $"weight [class {i / perClass}, input {i % perClass}]";
+                string value = values[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+                throw Invalid(full, $"its {where} is {value}, but every parameter of a model must be finite");
+            }
         }
 
         private static string[] ReadNames(HashingReader reader, string full, long payload, int classes)

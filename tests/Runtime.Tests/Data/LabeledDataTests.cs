@@ -206,5 +206,46 @@ namespace GenSoftmax.Tests.Data
             e = Assert.Throws<ArgumentException>(() => LabeledData.FromFeatures(new float[2], new[] { -3, 0 }, 1));
             Assert.Equal("labels", e.ParamName);
         }
+
+        [Theory]
+        [InlineData(float.NaN, "NaN")]
+        [InlineData(float.PositiveInfinity, "+infinity")]
+        [InlineData(float.NegativeInfinity, "-infinity")]
+        public void FromFeatures_RejectsANonFiniteValueNamingItsRowAndColumn(float bad, string spelled)
+        {
+            // 1,000 rows of 37 features: the bad value sits past several whole vectors, in an odd column.
+            const int Rows = 1000, Inputs = 37;
+            float[] features = Enumerable.Range(0, Rows * Inputs).Select(i => (i % 11) - 5f).ToArray();
+            int row = 811, column = 29;
+            features[row * Inputs + column] = bad;
+            int[] labels = new int[Rows];
+
+            var e = Assert.Throws<ArgumentException>(() => LabeledData.FromFeatures(features, labels, Inputs));
+
+            Assert.Equal("features", e.ParamName);
+            Assert.Contains($"(row {row}, column {column}) is {spelled}", e.Message);
+        }
+
+        [Fact]
+        public void FromFeatures_ReportsTheFirstNonFiniteValue_InTheScalarTailToo()
+        {
+            float[] features = new float[3 * 7];
+            features[20] = float.NaN; // the last element: after any whole vector
+            features[19] = float.PositiveInfinity;
+
+            var e = Assert.Throws<ArgumentException>(() => LabeledData.FromFeatures(features, new int[3], 7));
+
+            Assert.Contains("(row 2, column 5) is +infinity", e.Message);
+        }
+
+        [Fact]
+        public void FromFeatures_AcceptsExtremeFiniteValues()
+        {
+            float[] features = [float.MaxValue, float.MinValue, float.Epsilon, -0f, 0f, 1e-45f];
+
+            LabeledData data = LabeledData.FromFeatures(features, new int[2], 3);
+
+            Assert.Equal(2, data.Count);
+        }
     }
 }

@@ -497,5 +497,50 @@ namespace GenSoftmax.Tests.Persistence
             Assert.Equal(Randomised(new M17x10(), 2).Weights.ToArray(), loaded.Weights.ToArray());
             Assert.Equal(new[] { "model.gsm" }, Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
         }
+
+        [Theory]
+        [InlineData(5, float.NaN, "weight [class 1, input 2] is NaN")]
+        [InlineData(0, float.PositiveInfinity, "weight [class 0, input 0] is Infinity")]
+        [InlineData(-2, float.NegativeInfinity, "bias [1] is -Infinity")]
+        public void Save_refuses_a_model_with_a_non_finite_parameter(int index, float value, string expected)
+        {
+            string path = _dir.File("diverged.gsm");
+            var model = Randomised(new M3x3(), 3);
+            if (index >= 0)
+            {
+                model.Weights[index] = value;
+            }
+            else
+            {
+                model.Bias[-index - 1] = value;
+            }
+
+            var e = Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model));
+
+            Assert.Contains(expected, e.Message);
+            Assert.Empty(Directory.GetFiles(_dir.Path));
+        }
+
+        [Fact]
+        public void Load_refuses_a_well_formed_file_holding_a_NaN_weight_and_leaves_the_model_untouched()
+        {
+            // A file made by something else: the right layout and checksum around a NaN weight.
+            string path = _dir.File("nan.gsm");
+            ModelFile.Save(path, Randomised(new M3x3(), 4));
+            byte[] bytes = File.ReadAllBytes(path);
+            const int FirstWeight = 32 + 16 + 4; // header, parameters section header, element type and layout
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(FirstWeight + 4 * 4), float.NaN);
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), XxHash3.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
+            File.WriteAllBytes(path, bytes);
+            var model = Randomised(new M3x3(), 5);
+            float[] before = model.Weights.ToArray();
+
+            var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, model));
+
+            Assert.Contains(path, e.Message);
+            Assert.Contains("weight [class 1, input 1] is NaN, but every parameter of a model must be finite", e.Message);
+            Assert.Equal(before, model.Weights.ToArray());
+            Assert.Throws<ModelFileException>(() => ModelFile.Load(path, out _));
+        }
     }
 }

@@ -1,0 +1,336 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.IO.Hashing;
+
+namespace GenSoftmax.Data
+{
+    /// <summary>
+    /// Decompresses a gzip file of exactly one member (RFC 1952) and verifies everything the format lets a reader
+    /// verify: the header (and its CRC-16 when present), that the deflate data ends exactly where the 8-byte trailer
+    /// begins, and the trailer's CRC-32 and length against the data that came out.
+    /// </summary>
+    /// <remarks>
+    /// <para>.NET's <see cref="GZipStream"/> checks a trailer that is there, but a file cut inside its trailer or its
+    /// compressed data ends without an error, and a second member (or its first bytes) after the first is read or
+    /// ignored. This stream reports each of those as an <see cref="InvalidDataException"/> naming the file.</para>
+    /// <para>Concatenated members are valid gzip, but no IDX distribution writes them and a reader that accepts them
+    /// cannot tell a second member from bytes appended by mistake; they are rejected with a message that says how to
+    /// rewrite the file (decompress and compress it again).</para>
+    /// <para>The verification happens when the data is read to its end: a caller must read until <c>Read</c> returns
+    /// 0 before trusting what it read.</para>
+    /// </remarks>
+    internal sealed class GzipMemberStream : Stream
+    {
+        private const int TrailerLength = 8;
+
+        private readonly Stream _file;
+        private readonly string _described;
+        private readonly CompressedFeed _feed;
+        private readonly DeflateStream _deflate;
+        private readonly Crc32 _crc = new();
+        private long _length;
+        private bool _verified;
+
+        /// <summary>Reads and checks the gzip header from the start of <paramref name="file"/>.</summary>
+        /// <param name="file">The whole gzip file, positioned at its first byte.</param>
+        /// <param name="fileLength">Its length in bytes.</param>
+        /// <param name="described">The file, as messages name it.</param>
+        public GzipMemberStream(Stream file, long fileLength, string described)
+        {
+            _file = file;
+            _described = described;
+            long headerLength = ReadHeader(file, fileLength, described);
+            long compressedLength = fileLength - headerLength - TrailerLength;
+            if (compressedLength <= 0)
+            {
+                throw new InvalidDataException(
+                    $"{described} is truncated: after its {headerLength}-byte gzip header it has {fileLength - headerLength} bytes, " +
+                    $"too few for any compressed data and the {TrailerLength}-byte trailer (CRC-32 and length).");
+            }
+
+            _feed = new CompressedFeed(file, compressedLength);
+            _deflate = new DeflateStream(_feed, CompressionMode.Decompress, leaveOpen: true);
+        }
+
+        /// <summary>Bytes decompressed so far.</summary>
+        public long UncompressedLength => _length;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_verified || buffer.IsEmpty)
+            {
+                return 0;
+            }
+
+            int n;
+            try
+            {
+                n = _deflate.Read(buffer);
+            }
+            catch (InvalidDataException e)
+            {
+                throw _feed.ReadPastEnd
+                    ? Truncated()
+                    : new InvalidDataException(
+                        $"{_described}: the compressed data is damaged ({e.Message}), after {_length} uncompressed bytes. " +
+                        "The file is corrupt: download or copy it again.", e);
+            }
+
+            if (n > 0)
+            {
+                _crc.Append(buffer.Slice(0, n));
+                _length += n;
+                return n;
+            }
+
+            Verify();
+            _verified = true;
+            return 0;
+        }
+
+        private void Verify()
+        {
+            if (_feed.ReadPastEnd)
+            {
+                throw Truncated();
+            }
+
+            if (_feed.Remaining > 0)
+            {
+                throw new InvalidDataException(
+                    $"{_described}: its compressed data ends before the last {_feed.Remaining + TrailerLength} bytes of the file, which " +
+                    "should be only the 8-byte trailer. It holds a second gzip member, or bytes were appended to it or damaged. " +
+                    "GenSoftmax reads single-member gzip files, as gzip writes them: decompress the file and compress it again " +
+                    "(gunzip -c FILE | gzip > NEW), or get an undamaged copy.");
+            }
+
+            Span<byte> trailer = stackalloc byte[TrailerLength];
+            int got = _file.ReadAtLeast(trailer, TrailerLength, throwOnEndOfStream: false);
+            if (got < TrailerLength)
+            {
+                throw new InvalidDataException($"{_described} became shorter while it was read: its gzip trailer is missing.");
+            }
+
+            uint storedCrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            uint storedLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer.Slice(4));
+            uint actualCrc = _crc.GetCurrentHashAsUInt32();
+            if (storedCrc != actualCrc)
+            {
+                throw new InvalidDataException(
+                    $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but the {_length} decompressed " +
+                    $"bytes have CRC-32 0x{actualCrc:X8}. The file is damaged or truncated: download or copy it again.");
+            }
+
+            if (storedLength != unchecked((uint)_length))
+            {
+                throw new InvalidDataException(
+                    $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), but {_length} came out. " +
+                    "The file is damaged: download or copy it again.");
+            }
+
+            if (_file.ReadByte() >= 0)
+            {
+                throw new InvalidDataException($"{_described} grew while it was read: it has bytes after its gzip trailer.");
+            }
+        }
+
+        private InvalidDataException Truncated() => new(
+            $"{_described} is truncated: the file ends inside its compressed data, after {_length} uncompressed bytes, so " +
+            "the gzip trailer (CRC-32 and length) that must follow is missing or incomplete. Download or copy the file again.");
+
+        /// <summary>Parses the gzip member header; returns its length. The stream is left at the compressed data.</summary>
+        private static long ReadHeader(Stream file, long fileLength, string described)
+        {
+            var crc = new Crc32();
+            long read = 0;
+
+            int Next(string where)
+            {
+                int b = file.ReadByte();
+                if (b < 0)
+                {
+                    throw new InvalidDataException(
+                        $"{described} is truncated inside its gzip header ({where}), after {read} of {fileLength} bytes.");
+                }
+
+                crc.Append([(byte)b]);
+                read++;
+                return b;
+            }
+
+            Span<byte> fixedPart = stackalloc byte[10];
+            for (int i = 0; i < fixedPart.Length; i++)
+            {
+                fixedPart[i] = (byte)Next("its 10 fixed bytes");
+            }
+
+            if (fixedPart[0] != 0x1f || fixedPart[1] != 0x8b)
+            {
+                throw new InvalidDataException($"{described} does not start with the gzip magic bytes 1f 8b.");
+            }
+
+            if (fixedPart[2] != 8)
+            {
+                throw new InvalidDataException(
+                    $"{described}: its gzip header names compression method {fixedPart[2]}; gzip defines only 8 (deflate). " +
+                    "The file is damaged, or not gzip.");
+            }
+
+            const int FHCRC = 0x02, FEXTRA = 0x04, FNAME = 0x08, FCOMMENT = 0x10, Reserved = 0xE0;
+            int flags = fixedPart[3];
+            if ((flags & Reserved) != 0)
+            {
+                throw new InvalidDataException(
+                    $"{described}: its gzip header sets reserved flag bits (flags 0x{flags:X2}); the file is damaged, or not gzip.");
+            }
+
+            if ((flags & FEXTRA) != 0)
+            {
+                int extraLength = Next("the extra field's length") | (Next("the extra field's length") << 8);
+                for (int i = 0; i < extraLength; i++)
+                {
+                    Next("the extra field");
+                }
+            }
+
+            if ((flags & FNAME) != 0)
+            {
+                while (Next("the original file name") != 0)
+                {
+                }
+            }
+
+            if ((flags & FCOMMENT) != 0)
+            {
+                while (Next("the comment") != 0)
+                {
+                }
+            }
+
+            if ((flags & FHCRC) != 0)
+            {
+                uint expected = crc.GetCurrentHashAsUInt32() & 0xFFFF;
+                int stored = Next("the header CRC") | (Next("the header CRC") << 8);
+                if (stored != expected)
+                {
+                    throw new InvalidDataException(
+                        $"{described}: checksum mismatch in the gzip header: its CRC-16 is 0x{stored:X4}, the header's bytes give 0x{expected:X4}. " +
+                        "The file is damaged: download or copy it again.");
+                }
+            }
+
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _deflate.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        /// <summary>
+        /// Hands the deflate decoder the compressed bytes, and nothing past them, holding back the last one so that it is
+        /// fed alone. The decoder asks for input only when it has used all it was given, so: it finished with bytes left
+        /// over means the compressed data ended early; it asked after the last byte means the data was cut short; it
+        /// finished having taken exactly the last byte means the data ends where the trailer begins.
+        /// </summary>
+        private sealed class CompressedFeed : Stream
+        {
+            private readonly Stream _file;
+
+            public CompressedFeed(Stream file, long length)
+            {
+                _file = file;
+                Remaining = length;
+            }
+
+            public long Remaining { get; private set; }
+
+            /// <summary>The decoder asked for more after the last compressed byte (or the file ended early).</summary>
+            public bool ReadPastEnd { get; private set; }
+
+            public override bool CanRead => true;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => false;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position
+            {
+                get => throw new NotSupportedException();
+                set => throw new NotSupportedException();
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+            public override int Read(Span<byte> buffer)
+            {
+                if (buffer.IsEmpty)
+                {
+                    return 0;
+                }
+
+                if (Remaining == 0)
+                {
+                    ReadPastEnd = true;
+                    return 0;
+                }
+
+                int max = Remaining > 1 ? (int)Math.Min(buffer.Length, Remaining - 1) : 1;
+                int n = _file.Read(buffer.Slice(0, max));
+                if (n == 0)
+                {
+                    // The file became shorter than it was when opened.
+                    ReadPastEnd = true;
+                    return 0;
+                }
+
+                Remaining -= n;
+                return n;
+            }
+
+            public override void Flush()
+            {
+            }
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+    }
+}
