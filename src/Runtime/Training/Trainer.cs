@@ -53,22 +53,19 @@ namespace GenSoftmax
         public static TrainerOptions Textbook { get; } = new();
 
         /// <summary>
-        /// The fast recipe, chosen by a search on Fashion-MNIST (README, "Training options"): momentum 0.9, weight decay 1e-4,
-        /// a cosine schedule, FastEpochs epochs of batch 256, 2 threads. It reaches the best linear models' test accuracy
-        /// (0.846) in about half a second.
+        /// The fast recipe, found by a search on Fashion-MNIST (README, "Training options"): 8 epochs of batch 512, SGD
+        /// with learning rate 0.4 and momentum 0.9 on a cosine schedule (batch by batch, down towards 0), no weight
+        /// decay, 2 threads, seed 42. From uint8 pixels it reaches 0.8467 test accuracy, the best linear models' level,
+        /// in a fifth of the textbook recipe's work. The seed decides the last digits: seeds 1-4 gave 0.8454-0.8467.
         /// </summary>
         public static TrainerOptions Fast { get; } = new()
         {
-            BatchSize = FastBatchSize,
-            Epochs = FastEpochs,
+            BatchSize = 512,
+            Epochs = 8,
             Threads = 2,
-            Optimizer = new SgdOptions { LearningRate = FastLearningRate, Momentum = 0.9f, WeightDecay = 1e-4f },
+            Optimizer = new SgdOptions { LearningRate = 0.4f, Momentum = 0.9f },
             Schedule = LearningRateSchedule.Cosine(),
         };
-
-        private const int FastBatchSize = 256;
-        private const int FastEpochs = 20;
-        private const float FastLearningRate = 0.1f;
 
         /// <summary>Throws when a setting is out of range, naming it and a valid example.</summary>
         public void Validate()
