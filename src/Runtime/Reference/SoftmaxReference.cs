@@ -152,6 +152,59 @@ namespace GenSoftmax.Reference
             return loss;
         }
 
+        /// <summary>
+        /// Mean squared error of the logits against one-hot labels, (1/n) Σ_i ½ Σ_c (o_ic - y_ic)², and its gradient
+        /// dW = Gᵀ X, db = column sums of G, with G = (O - Y) / n (either may be null to skip the gradient).
+        /// </summary>
+        public double SquaredErrorAndGradient(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, double[]? dW, double[]? db)
+            => SquaredErrorAndGradient(x, OneHot(labels), dW, db);
+
+        /// <summary>Mean squared error of the logits against targets [n, classes], and its gradient, as for one-hot labels.</summary>
+        public double SquaredErrorAndGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> targets, double[]? dW, double[]? db)
+            => SquaredErrorAndGradient(x, ToDouble(targets), dW, db);
+
+        private double SquaredErrorAndGradient(ReadOnlySpan<float> x, double[] targets, double[]? dW, double[]? db)
+        {
+            int n = x.Length / Inputs;
+            double[] logits = Forward(x);
+            if (dW is not null)
+            {
+                Array.Clear(dW);
+            }
+
+            if (db is not null)
+            {
+                Array.Clear(db);
+            }
+
+            double loss = 0;
+            for (int r = 0; r < n; r++)
+            {
+                ReadOnlySpan<float> row = x.Slice(r * Inputs, Inputs);
+                for (int c = 0; c < Classes; c++)
+                {
+                    double e = logits[(r * Classes) + c] - targets[(r * Classes) + c];
+                    loss += 0.5 * e * e;
+                    double g = e / n;
+                    if (db is not null)
+                    {
+                        db[c] += g;
+                    }
+
+                    if (dW is not null)
+                    {
+                        Span<double> w = dW.AsSpan(c * Inputs, Inputs);
+                        for (int k = 0; k < Inputs; k++)
+                        {
+                            w[k] += g * row[k];
+                        }
+                    }
+                }
+            }
+
+            return loss / n;
+        }
+
         private double LossAndGradient(ReadOnlySpan<float> x, double[] targets, double[]? dW, double[]? db)
         {
             int n = x.Length / Inputs;

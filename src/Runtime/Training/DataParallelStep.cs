@@ -20,7 +20,7 @@ namespace GenSoftmax
     {
         private readonly ISoftmaxModel _model;
         private readonly Sgd _optimizer;
-        private readonly LabeledData _data;
+        private readonly TrainingObjective _objective;
         private readonly int _threads;
         private readonly float[][] _dW;
         private readonly float[][] _db;
@@ -43,11 +43,11 @@ namespace GenSoftmax
         private volatile bool _stopping;
         private Exception? _failure;
 
-        public DataParallelStep(ISoftmaxModel model, Sgd optimizer, LabeledData data, int threads)
+        public DataParallelStep(ISoftmaxModel model, Sgd optimizer, TrainingObjective objective, int threads)
         {
             _model = model;
             _optimizer = optimizer;
-            _data = data;
+            _objective = objective;
             _threads = threads;
             _dW = new float[threads][];
             _db = new float[threads][];
@@ -220,7 +220,7 @@ namespace GenSoftmax
                 return;
             }
 
-            _results[t * Pad] = _model.LossAndGradient(_data.Rows(batch.Slice(start, size)), _dW[t], _db[t]);
+            _results[t * Pad] = _objective.LossAndGradient(t, batch.Slice(start, size), _dW[t], _db[t]);
         }
 
         /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>

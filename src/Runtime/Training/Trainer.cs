@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using System.Threading;
 
 namespace GenSoftmax
@@ -30,6 +31,42 @@ namespace GenSoftmax
         /// </summary>
         public int Threads { get; init; } = 1;
 
+        /// <summary>The learning rate of each batch, from <see cref="SgdOptions.LearningRate"/>. Defaults to constant (the textbook).</summary>
+        public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+        /// <summary>The loss minimised. Defaults to cross-entropy (the textbook).</summary>
+        public TrainingLoss Loss { get; init; } = TrainingLoss.CrossEntropy;
+
+        /// <summary>
+        /// Label smoothing ε in [0, 1): each training target t becomes (1 - ε) t + ε / q (for a hard label, t is its one-hot
+        /// vector). Validation and accuracy use the labels as they are. 0 (the default) turns it off.
+        /// </summary>
+        public float LabelSmoothing { get; init; }
+
+        /// <summary>Stops when a held-out part of the training data stops improving, or null (the default) to train every epoch.</summary>
+        public EarlyStoppingOptions? EarlyStopping { get; init; }
+
+        /// <summary>
+        /// The textbook recipe ("Dive into Deep Learning", softmax regression from scratch): batch 256, plain SGD with
+        /// learning rate 0.1, 10 epochs, cross-entropy, constant rate. The same as <c>new TrainerOptions()</c>.
+        /// </summary>
+        public static TrainerOptions Textbook { get; } = new();
+
+        /// <summary>
+        /// The fast recipe, found by a search on Fashion-MNIST (README, "Training options"): 8 epochs of batch 512, SGD
+        /// with learning rate 0.4 and momentum 0.9 on a cosine schedule (batch by batch, down towards 0), no weight
+        /// decay, 2 threads, seed 42. From uint8 pixels it reaches 0.8467 test accuracy, the best linear models' level,
+        /// in a fifth of the textbook recipe's work. The seed decides the last digits: seeds 1-4 gave 0.8454-0.8467.
+        /// </summary>
+        public static TrainerOptions Fast { get; } = new()
+        {
+            BatchSize = 512,
+            Epochs = 8,
+            Threads = 2,
+            Optimizer = new SgdOptions { LearningRate = 0.4f, Momentum = 0.9f },
+            Schedule = LearningRateSchedule.Cosine(),
+        };
+
         /// <summary>Throws when a setting is out of range, naming it and a valid example.</summary>
         public void Validate()
         {
@@ -55,6 +92,19 @@ namespace GenSoftmax
 
             ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
             Optimizer.Validate();
+            ArgumentNullException.ThrowIfNull(Schedule, nameof(Schedule));
+            Schedule.Validate();
+            if (!Enum.IsDefined(Loss))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "The loss must be CrossEntropy or SquaredError.");
+            }
+
+            if (!(LabelSmoothing >= 0f && LabelSmoothing < 1f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Label smoothing must be at least 0 and below 1, such as 0.1 (0 turns it off).");
+            }
+
+            EarlyStopping?.Validate();
         }
     }
 
@@ -65,7 +115,17 @@ namespace GenSoftmax
     /// <param name="ValidationLoss">Mean cross-entropy on the validation data after the epoch, or NaN without it.</param>
     /// <param name="ValidationAccuracy">Accuracy on the validation data after the epoch, or NaN without it.</param>
     /// <param name="Seconds">Wall time of the epoch's training steps (shuffle included, validation excluded).</param>
-    public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
+    public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds)
+    {
+        /// <summary>Loss on the rows held out for early stopping after the epoch, or NaN without early stopping.</summary>
+        public double HeldOutLoss { get; init; } = double.NaN;
+
+        /// <summary>Accuracy on the rows held out for early stopping after the epoch, or NaN without early stopping.</summary>
+        public double HeldOutAccuracy { get; init; } = double.NaN;
+
+        /// <summary>The learning rate of the epoch's last batch.</summary>
+        public float LearningRate { get; init; }
+    }
 
     /// <summary>
     /// Where training is, reported after every batch (<see cref="EpochCompleted"/> null) and after every epoch
@@ -95,20 +155,28 @@ namespace GenSoftmax
     /// <param name="EpochSeconds">Training time of the partial epoch.</param>
     public sealed record TrainingState(
         int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, float[] VelocityWeights, float[] VelocityBias,
-        double EpochLossSum, long EpochCorrect, double EpochSeconds);
+        double EpochLossSum, long EpochCorrect, double EpochSeconds)
+    {
+        /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
+        public EarlyStoppingState? EarlyStopping { get; init; }
+    }
 
     /// <summary>
     /// Minibatch training of one model: initialise, fit, observe, cancel, save the state and continue.
     /// </summary>
     /// <remarks>
-    /// Epoch e's order of the training rows is the identity shuffled e times in a row (Fisher-Yates) by
+    /// <para>Epoch e's order of the training rows is the identity shuffled e times in a row (Fisher-Yates) by
     /// <c>new Random(seed * 7919 + 1)</c>: a function of (seed, e) alone, so a run continued from a
-    /// <see cref="TrainingState"/> at any batch boundary finishes bit-identical to one that never stopped.
+    /// <see cref="TrainingState"/> at any batch boundary finishes bit-identical to one that never stopped. With early
+    /// stopping, the rows trained on (ascending) take the identity's place.</para>
+    /// <para>Every batch is checked: a loss or weight that is not finite stops training with a
+    /// <see cref="TrainingDivergedException"/> naming the epoch and batch, and the model keeps its weights from before that batch.</para>
     /// </remarks>
     public sealed class Trainer
     {
         private readonly List<EpochReport> _history = new();
         private int[] _order = Array.Empty<int>();
+        private int[]? _orderBase; // the rows _order is a shuffle of
         private int _orderEpoch = -1; // the epoch _order belongs to, -1 for none
         private Random? _shuffle;
         private int _epochsDone;
@@ -116,6 +184,20 @@ namespace GenSoftmax
         private double _lossSum;
         private long _correct;
         private double _seconds;
+
+        // Early stopping's record.
+        private int _bestEpoch;
+        private double _bestValue = double.NaN;
+        private int _sinceBest;
+        private bool _stopped;
+        private float[] _bestWeights = Array.Empty<float>();
+        private float[] _bestBias = Array.Empty<float>();
+
+        // The parameters and velocity before the current batch, to put back when it diverges.
+        private readonly float[] _lastWeights;
+        private readonly float[] _lastBias;
+        private readonly float[] _lastVelocityWeights;
+        private readonly float[] _lastVelocityBias;
 
         /// <summary>A trainer for <paramref name="model"/>, which it trains as it is: call <see cref="Initialize()"/> for a fresh start.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
@@ -127,6 +209,10 @@ namespace GenSoftmax
             Model = model;
             Options = options;
             Optimizer = new Sgd(model, options.Optimizer);
+            _lastWeights = new float[model.Weights.Length];
+            _lastBias = new float[model.Classes];
+            _lastVelocityWeights = new float[Optimizer.VelocityWeights.Length];
+            _lastVelocityBias = new float[Optimizer.VelocityBias.Length];
         }
 
         /// <summary>The model being trained.</summary>
@@ -135,7 +221,10 @@ namespace GenSoftmax
         /// <summary>The settings.</summary>
         public TrainerOptions Options { get; }
 
-        /// <summary>The optimizer, whose learning rate may be changed between batches.</summary>
+        /// <summary>
+        /// The optimizer, whose learning rate may be changed between batches. With a schedule other than a constant rate
+        /// without warm-up, the trainer sets it before every batch.
+        /// </summary>
         public Sgd Optimizer { get; }
 
         /// <summary>Epochs completed.</summary>
@@ -143,6 +232,9 @@ namespace GenSoftmax
 
         /// <summary>Reports of the epochs completed by this trainer.</summary>
         public IReadOnlyList<EpochReport> History => _history;
+
+        /// <summary>How the last call to Fit ended (when, why, the best epoch), or null before one has returned.</summary>
+        public TrainingOutcome? Outcome { get; private set; }
 
         /// <summary>Sets the weights to N(0, <paramref name="stdDev"/>) draws from <paramref name="seed"/> and the bias to 0.</summary>
         public static void Initialize(ISoftmaxModel model, int seed, float stdDev = 0.01f)
@@ -169,24 +261,61 @@ namespace GenSoftmax
             _epochsDone = 0;
             ResetEpoch();
             _history.Clear();
+            ResetEarlyStopping();
+            Outcome = null;
         }
 
         /// <summary>
-        /// Trains from where the trainer is until <see cref="TrainerOptions.Epochs"/> epochs are complete, reshuffling
-        /// every epoch, and evaluates <paramref name="validation"/> after each.
+        /// Trains from where the trainer is until <see cref="TrainerOptions.Epochs"/> epochs are complete (or early
+        /// stopping ends the run), reshuffling every epoch, and evaluates <paramref name="validation"/> after each.
         /// </summary>
-        /// <returns>The reports of the epochs completed by this call.</returns>
+        /// <returns>The reports of the epochs completed by this call; <see cref="Outcome"/> says how it ended.</returns>
         /// <exception cref="ArgumentException">The data does not fit the model.</exception>
+        /// <exception cref="TrainingDivergedException">A batch's loss or the weights after it were not finite; the model
+        /// keeps the weights from before that batch.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled. It is checked before
         /// every batch: the model holds the last completed batch's update, and <see cref="SaveState"/> can continue from there.</exception>
         public IReadOnlyList<EpochReport> Fit(
             LabeledData train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(train);
+            return FitCore(train, null, validation, progress, cancellationToken);
+        }
+
+        /// <summary>
+        /// Trains on soft targets: each row's target is its probability vector in <paramref name="train"/> (then label
+        /// smoothing, when set), through the same loss and gradient as hard labels. Accuracy counts a row right when the
+        /// model's argmax is the target's argmax; <paramref name="validation"/> is evaluated against its labels.
+        /// </summary>
+        /// <inheritdoc cref="Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?, CancellationToken)"/>
+        public IReadOnlyList<EpochReport> FitTargets(
+            SoftTargets train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(train);
+            if (train.Classes != Model.Classes)
+            {
+                throw new ArgumentException($"The targets have {train.Classes} classes but the model has {Model.Classes}.", nameof(train));
+            }
+
+            return FitCore(train.Data, train.Targets, validation, progress, cancellationToken);
+        }
+
+        private IReadOnlyList<EpochReport> FitCore(
+            LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
+            EarlyStoppingOptions? stopping = Options.EarlyStopping;
+            int[]? heldOut = null;
+            int[]? trainRows = null;
+            if (stopping is not null)
+            {
+                (trainRows, heldOut) = stopping.Split(train.Count, Options.Seed);
+            }
+
+            int trainCount = trainRows?.Length ?? train.Count;
             int batchSize = Options.BatchSize;
-            int batches = (train.Count + batchSize - 1) / batchSize;
+            int batches = (trainCount + batchSize - 1) / batchSize;
             if (_batchesDone > batches)
             {
                 throw new InvalidOperationException(
@@ -194,13 +323,22 @@ namespace GenSoftmax
             }
 
             var reports = new List<EpochReport>();
-            using var step = new DataParallelStep(Model, Optimizer, train, Options.Threads);
+            if (_stopped)
+            {
+                Outcome = MakeOutcome(StopReason.EarlyStopped, restored: false);
+                return reports;
+            }
+
+            var objective = new TrainingObjective(Model, train, targets, Options.Loss, Options.LabelSmoothing, Options.Threads);
+            LearningRateSchedule schedule = Options.Schedule;
+            bool scheduled = schedule.Kind != LearningRateScheduleKind.Constant || schedule.WarmupEpochs > 0;
+            using var step = new DataParallelStep(Model, Optimizer, objective, Options.Threads);
             BatchResult last = default;
-            while (_epochsDone < Options.Epochs)
+            while (_epochsDone < Options.Epochs && !_stopped)
             {
                 int epoch = _epochsDone + 1;
                 long start = Stopwatch.GetTimestamp();
-                int[] order = EpochOrder(epoch, train.Count);
+                int[] order = EpochOrder(epoch, trainRows, train.Count);
                 for (int b = _batchesDone; b < batches; b++)
                 {
                     if (cancellationToken.IsCancellationRequested)
@@ -209,8 +347,15 @@ namespace GenSoftmax
                         cancellationToken.ThrowIfCancellationRequested();
                     }
 
+                    if (scheduled)
+                    {
+                        Optimizer.LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
+                    }
+
+                    Remember();
                     int first = b * batchSize;
-                    BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, train.Count - first)));
+                    BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, trainCount - first)));
+                    CheckFinite(r, epoch, b, batches, start);
                     _lossSum += (double)r.Loss * r.Count;
                     _correct += r.Correct;
                     _batchesDone = b + 1;
@@ -218,10 +363,20 @@ namespace GenSoftmax
                 }
 
                 double seconds = _seconds + Stopwatch.GetElapsedTime(start).TotalSeconds;
-                BatchResult v = validation is null ? default : Model.Loss(validation.All());
+                BatchResult v = validation is null ? default : objective.Evaluate(validation);
                 var report = new EpochReport(
-                    epoch, _lossSum / train.Count, (double)_correct / train.Count,
-                    validation is null ? double.NaN : v.Loss, validation is null ? double.NaN : (double)v.Correct / v.Count, seconds);
+                    epoch, _lossSum / trainCount, (double)_correct / trainCount,
+                    validation is null ? double.NaN : v.Loss, validation is null ? double.NaN : (double)v.Correct / v.Count, seconds)
+                {
+                    LearningRate = Optimizer.LearningRate,
+                };
+                if (stopping is not null)
+                {
+                    BatchResult h = objective.Evaluate(train, heldOut);
+                    report = report with { HeldOutLoss = h.Loss, HeldOutAccuracy = (double)h.Correct / h.Count };
+                    Watch(stopping, epoch, stopping.Metric == EarlyStoppingMetric.HeldOutLoss ? h.Loss : report.HeldOutAccuracy);
+                }
+
                 _epochsDone = epoch;
                 ResetEpoch();
                 _history.Add(report);
@@ -229,13 +384,91 @@ namespace GenSoftmax
                 progress?.Report(new TrainingProgress(epoch, batches, batches, last, TimeSpan.FromSeconds(seconds), report));
             }
 
+            bool restore = stopping is { RestoreBestWeights: true } && _bestEpoch > 0 && _bestEpoch != _epochsDone;
+            if (restore)
+            {
+                _bestWeights.CopyTo(Model.Weights);
+                _bestBias.CopyTo(Model.Bias);
+            }
+
+            Outcome = MakeOutcome(_stopped ? StopReason.EarlyStopped : StopReason.Completed, restore);
             return reports;
+        }
+
+        /// <summary>Keeps the parameters and velocity before a batch, to put back if the batch diverges.</summary>
+        private void Remember()
+        {
+            Model.Weights.CopyTo(_lastWeights);
+            Model.Bias.CopyTo(_lastBias);
+            Optimizer.VelocityWeights.CopyTo(_lastVelocityWeights);
+            Optimizer.VelocityBias.CopyTo(_lastVelocityBias);
+        }
+
+        /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/> diverged.</summary>
+        private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
+        {
+            string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
+                : !AllFinite(Model.Weights) ? "the weights after its update are not all finite"
+                : !AllFinite(Model.Bias) ? "the bias after its update is not all finite"
+                : null;
+            if (what is null)
+            {
+                return;
+            }
+
+            _lastWeights.CopyTo(Model.Weights);
+            _lastBias.CopyTo(Model.Bias);
+            Optimizer.RestoreVelocity(_lastVelocityWeights, _lastVelocityBias);
+            _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            throw new TrainingDivergedException(epoch, b + 1, batches, what, Optimizer.LearningRate);
+        }
+
+        // The largest magnitude is NaN when any element is NaN and infinite when any is infinite.
+        private static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
+
+        /// <summary>Early stopping's bookkeeping after <paramref name="epoch"/>, whose held-out value is <paramref name="value"/>.</summary>
+        private void Watch(EarlyStoppingOptions stopping, int epoch, double value)
+        {
+            bool lowerIsBetter = stopping.Metric == EarlyStoppingMetric.HeldOutLoss;
+            bool improved = _bestEpoch == 0
+                || (lowerIsBetter ? value < _bestValue - stopping.MinImprovement : value > _bestValue + stopping.MinImprovement);
+            if (improved)
+            {
+                _bestEpoch = epoch;
+                _bestValue = value;
+                _sinceBest = 0;
+                _bestWeights = Model.Weights.ToArray();
+                _bestBias = Model.Bias.ToArray();
+            }
+            else if (++_sinceBest >= stopping.Patience)
+            {
+                _stopped = true;
+            }
+        }
+
+        private TrainingOutcome MakeOutcome(StopReason reason, bool restored) => new(
+            reason, _epochsDone, _bestEpoch, Options.EarlyStopping is null ? double.NaN : _bestValue,
+            restored || (_bestEpoch != 0 && _bestEpoch == _epochsDone));
+
+        private void ResetEarlyStopping()
+        {
+            _bestEpoch = 0;
+            _bestValue = double.NaN;
+            _sinceBest = 0;
+            _stopped = false;
+            _bestWeights = Array.Empty<float>();
+            _bestBias = Array.Empty<float>();
         }
 
         /// <summary>The state to continue this run later (with the model's parameters, saved separately).</summary>
         public TrainingState SaveState() => new(
             Options.Seed, _epochsDone, _batchesDone, Optimizer.LearningRate, Optimizer.VelocityWeights.ToArray(), Optimizer.VelocityBias.ToArray(),
-            _lossSum, _correct, _seconds);
+            _lossSum, _correct, _seconds)
+        {
+            EarlyStopping = Options.EarlyStopping is null
+                ? null
+                : new EarlyStoppingState(_bestEpoch, _bestValue, _sinceBest, _stopped, _bestWeights.AsSpan().ToArray(), _bestBias.AsSpan().ToArray()),
+        };
 
         /// <summary>Continues a run saved by <see cref="SaveState"/>; the model must hold the parameters saved with it.</summary>
         /// <exception cref="ArgumentException">The state belongs to a run with another seed, or its velocity does not fit the model.</exception>
@@ -254,6 +487,23 @@ namespace GenSoftmax
                 throw new ArgumentException($"The state's position (epoch {state.CompletedEpochs}, batch {state.BatchesDone}) is negative.", nameof(state));
             }
 
+            EarlyStoppingState? es = state.EarlyStopping;
+            if (Options.EarlyStopping is not null && es is null && state.CompletedEpochs > 0)
+            {
+                throw new ArgumentException(
+                    "This trainer stops early, but the state was saved by a run without early stopping (or without its record): " +
+                    "create the trainer with the saved run's options.", nameof(state));
+            }
+
+            if (es is not null && es.BestEpoch > 0
+                && (es.BestWeights.Length != Model.Weights.Length || es.BestBias.Length != Model.Classes || es.BestEpoch > state.CompletedEpochs))
+            {
+                throw new ArgumentException(
+                    $"The state's early-stopping record (best epoch {es.BestEpoch}, {es.BestWeights.Length} + {es.BestBias.Length} parameters) " +
+                    $"does not fit this model ([{Model.Classes}, {Model.Inputs}] + [{Model.Classes}]) or its position (epoch {state.CompletedEpochs}).",
+                    nameof(state));
+            }
+
             Optimizer.RestoreVelocity(state.VelocityWeights, state.VelocityBias);
             Optimizer.LearningRate = state.LearningRate;
             _epochsDone = state.CompletedEpochs;
@@ -261,6 +511,16 @@ namespace GenSoftmax
             _lossSum = state.EpochLossSum;
             _correct = state.EpochCorrect;
             _seconds = state.EpochSeconds;
+            ResetEarlyStopping();
+            if (es is not null && Options.EarlyStopping is not null)
+            {
+                _bestEpoch = es.BestEpoch;
+                _bestValue = es.BestValue;
+                _sinceBest = es.EpochsWithoutImprovement;
+                _stopped = es.Stopped;
+                _bestWeights = es.BestWeights.AsSpan().ToArray();
+                _bestBias = es.BestBias.AsSpan().ToArray();
+            }
         }
 
         /// <summary>Share of rows of <paramref name="data"/> whose predicted class is the label.</summary>
@@ -281,23 +541,29 @@ namespace GenSoftmax
             _seconds = 0;
         }
 
-        /// <summary>The order of the rows in <paramref name="epoch"/>: one more shuffle of the previous epoch's order.</summary>
-        private int[] EpochOrder(int epoch, int count)
+        /// <summary>
+        /// The order of the rows in <paramref name="epoch"/>: one more shuffle of the previous epoch's order, starting
+        /// from <paramref name="rows"/> (ascending), or from 0 .. count - 1 when null.
+        /// </summary>
+        private int[] EpochOrder(int epoch, int[]? rows, int count)
         {
-            if (_orderEpoch == epoch && _order.Length == count)
+            int length = rows?.Length ?? count;
+            bool sameBase = _orderBase is null ? rows is null : rows is not null && _orderBase.AsSpan().SequenceEqual(rows);
+            if (_orderEpoch == epoch && _order.Length == length && sameBase)
             {
                 return _order;
             }
 
-            if (_orderEpoch != epoch - 1 || _order.Length != count || _shuffle is null)
+            if (_orderEpoch != epoch - 1 || _order.Length != length || _shuffle is null || !sameBase)
             {
-                // Replay from the start: the order of epoch e is the identity shuffled e times.
-                _order = new int[count];
-                for (int i = 0; i < count; i++)
+                // Replay from the start: the order of epoch e is the base order shuffled e times.
+                _order = new int[length];
+                for (int i = 0; i < length; i++)
                 {
-                    _order[i] = i;
+                    _order[i] = rows is null ? i : rows[i];
                 }
 
+                _orderBase = rows;
                 _shuffle = new Random(unchecked((Options.Seed * 7919) + 1));
                 for (int e = 1; e < epoch; e++)
                 {

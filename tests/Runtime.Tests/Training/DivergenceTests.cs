@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using GenSoftmax.Tests.Models;
+using Xunit;
+
+namespace GenSoftmax.Tests.Training
+{
+    /// <summary>Issue 13, "trains garbage": a run that goes non-finite stops with the epoch and batch, keeping the last finite weights.</summary>
+    public sealed class DivergenceTests
+    {
+        /// <summary>Trains until it throws, remembering the parameters after every completed batch.</summary>
+        private static (TrainingDivergedException Error, float[] LastWeights, float[] LastBias, int Batches) RunToDivergence(
+            Trainer trainer, LabeledData data)
+        {
+            float[] weights = trainer.Model.Weights.ToArray(), bias = trainer.Model.Bias.ToArray();
+            int batches = 0;
+            TrainingDivergedException e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(data, null, new TrainerTests.SyncProgress(p =>
+            {
+                if (p.EpochCompleted is null)
+                {
+                    weights = trainer.Model.Weights.ToArray();
+                    bias = trainer.Model.Bias.ToArray();
+                    batches++;
+                }
+            })));
+            return (e, weights, bias, batches);
+        }
+
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]
+        public void A_huge_learning_rate_stops_with_epoch_and_batch_and_keeps_the_last_finite_weights(int threads)
+        {
+            (LabeledData train, _) = TrainerTests.Clusters(7, 320, 10);
+            var model = new M17x10();
+            var trainer = new Trainer(model, new TrainerOptions
+            {
+                BatchSize = 32, Threads = threads, Optimizer = new SgdOptions { LearningRate = 1e37f, Momentum = 0.9f },
+            });
+            trainer.Initialize();
+            (TrainingDivergedException e, float[] weights, float[] bias, int batches) = RunToDivergence(trainer, train);
+
+            Assert.Equal(1, e.Epoch);
+            Assert.Equal(batches + 1, e.Batch);
+            Assert.Contains($"epoch 1, batch {e.Batch} of 10", e.Message);
+            Assert.Contains("smaller learning rate", e.Message);
+            Assert.Equal(1e37f, e.LearningRate);
+            TrainingData.AssertFinite(model);
+            Assert.Equal(weights, model.Weights.ToArray());
+            Assert.Equal(bias, model.Bias.ToArray());
+            Assert.All(trainer.Optimizer.VelocityWeights.ToArray(), v => Assert.True(float.IsFinite(v)));
+
+            // The position is the failed batch: a saved state continues from there, not after it.
+            TrainingState state = trainer.SaveState();
+            Assert.Equal(0, state.CompletedEpochs);
+            Assert.Equal(batches, state.BatchesDone);
+        }
+
+        [Theory]
+        [InlineData(1, float.NaN)]
+        [InlineData(2, float.PositiveInfinity)]
+        [InlineData(3, float.NegativeInfinity)]
+        public void A_non_finite_input_value_stops_at_the_batch_that_holds_it(int threads, float bad)
+        {
+            (LabeledData clean, _) = TrainerTests.Clusters(8, 320, 10);
+            float[] features = clean.Features!.ToArray();
+            LabeledData data = LabeledData.FromFeatures(features, clean.Labels, 17);
+            const int BadRow = 201;
+            features[(BadRow * 17) + 5] = bad; // after the data was handed over, as a reader that missed it would
+            var options = new TrainerOptions { BatchSize = 32, Epochs = 2, Threads = threads };
+            int[] order = TrainingData.EpochOrders(options.Seed, 320, 1)[0];
+            int badBatch = (Array.IndexOf(order, BadRow) / 32) + 1;
+
+            var model = new M17x10();
+            var trainer = new Trainer(model, options);
+            trainer.Initialize();
+            (TrainingDivergedException e, float[] weights, _, _) = RunToDivergence(trainer, data);
+
+            Assert.Equal((1, badBatch), (e.Epoch, e.Batch));
+            Assert.Contains("NaN or infinite values", e.Message);
+            TrainingData.AssertFinite(model);
+            Assert.Equal(weights, model.Weights.ToArray());
+        }
+
+        [Fact]
+        public void The_app_level_catch_of_InvalidOperationException_sees_it()
+        {
+            // The demo app reports InvalidOperationException from Fit as one line; divergence is one.
+            Assert.True(typeof(InvalidOperationException).IsAssignableFrom(typeof(TrainingDivergedException)));
+        }
+    }
+}
