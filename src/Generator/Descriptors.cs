@@ -73,6 +73,21 @@ namespace GenSoftmax.Generator
             "C# language version too old for the generated kernels",
             "'{0}' needs C# 11 or newer for its generated kernels, and the project uses C# {1}: set <LangVersion> to 11 or later (the .NET 7+ SDK default)");
 
+        public static readonly DiagnosticDescriptor HypercomplexOutOfRange = Error(
+            "GSM0014",
+            "Hypercomplex factor count out of range",
+            "Hypercomplex = {0} is out of range: a hypercomplex layer has at least 2 factors, such as Hypercomplex = 2; leave it out (or 0) for the dense layer");
+
+        public static readonly DiagnosticDescriptor HypercomplexNotDivisor = Error(
+            "GSM0015",
+            "Hypercomplex factor count does not divide the sizes",
+            "Hypercomplex = {0} must divide both Inputs = {1} and Classes = {2}, since W is a sum of Kronecker products of {0} x {0} and (Classes / {0}) x (Inputs / {0}) matrices: {3}");
+
+        public static readonly DiagnosticDescriptor HypercomplexNotSmaller = Error(
+            "GSM0016",
+            "Hypercomplex layer no smaller than the dense layer",
+            "Hypercomplex = {0} gives {1} factor weights (n³ + Inputs·Classes/n), not fewer than the {2} weights of the dense layer it stands for: {3}");
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
     }

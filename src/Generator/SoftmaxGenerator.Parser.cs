@@ -40,7 +40,10 @@ namespace GenSoftmax.Generator
         internal static class Parser
         {
             /// <summary>Every member the emitter declares in the model class, public or private: a user member with one of these names clashes.</summary>
-            internal static readonly ImmutableHashSet<string> EmittedMembers = EmittedMemberNames();
+            internal static readonly ImmutableHashSet<string> EmittedMembers = EmittedMemberNames(hypercomplex: 0);
+
+            /// <summary>The same for a hypercomplex model, which also declares <c>IHypercomplexModel</c>'s members.</summary>
+            internal static readonly ImmutableHashSet<string> EmittedHypercomplexMembers = EmittedMemberNames(hypercomplex: 2);
 
             /// <summary>Namespaces with keywords escaped ("@event.Models"), without "global::".</summary>
             private static readonly SymbolDisplayFormat NamespaceFormat = new SymbolDisplayFormat(
@@ -115,6 +118,8 @@ namespace GenSoftmax.Generator
 
                 int? inputs = null;
                 int? classes = null;
+                int hypercomplex = 0;
+                Location? hypercomplexWhere = null;
                 foreach (KeyValuePair<string, TypedConstant> arg in attribute.NamedArguments)
                 {
                     if (arg.Value.Kind != TypedConstantKind.Primitive || arg.Value.Value is not int value)
@@ -139,6 +144,16 @@ namespace GenSoftmax.Generator
                             diagnostics.Add(Diagnostic.Create(Descriptors.ClassesOutOfRange, where, value, ModelLimits.MinClasses, ModelLimits.MaxClasses));
                         }
                     }
+                    else if (arg.Key == "Hypercomplex")
+                    {
+                        // 0 is the dense layer; 1 would be the dense layer times one extra scale, so it is refused too.
+                        hypercomplex = value;
+                        hypercomplexWhere = where;
+                        if (value < 0 || value == 1)
+                        {
+                            diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexOutOfRange, where, value));
+                        }
+                    }
                 }
 
                 if (inputs is null || classes is null)
@@ -150,22 +165,28 @@ namespace GenSoftmax.Generator
                 {
                     diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
                 }
+                else if (hypercomplex >= 2 && hypercomplexWhere is not null)
+                {
+                    CheckHypercomplex(hypercomplex, inputs.Value, classes.Value, hypercomplexWhere, diagnostics);
+                }
 
-                if (EmittedMembers.Contains(type.Name))
+                ImmutableHashSet<string> emittedMembers = hypercomplex >= 2 ? EmittedHypercomplexMembers : EmittedMembers;
+
+                if (emittedMembers.Contains(type.Name))
                 {
                     diagnostics.Add(Diagnostic.Create(Descriptors.ModelNameClash, identifier, type.Name));
                 }
 
                 foreach (ISymbol member in type.GetMembers())
                 {
-                    if (!member.IsImplicitlyDeclared && EmittedMembers.Contains(member.Name))
+                    if (!member.IsImplicitlyDeclared && emittedMembers.Contains(member.Name))
                     {
                         Location where = member.Locations.FirstOrDefault(l => l.IsInSource) ?? identifier;
                         diagnostics.Add(Diagnostic.Create(Descriptors.MemberClash, where, type.Name, member.Name));
                     }
                 }
 
-                CheckBaseTypes(ctx, type, syntax, identifier, diagnostics);
+                CheckBaseTypes(ctx, type, syntax, identifier, emittedMembers, diagnostics);
 
                 if (diagnostics.Count > 0)
                 {
@@ -185,7 +206,8 @@ namespace GenSoftmax.Generator
                     fullName,
                     HintName(type, fullName, ctx.SemanticModel.Compilation),
                     inputs!.Value,
-                    classes!.Value);
+                    classes!.Value,
+                    hypercomplex);
                 return new ParseResult(spec, ImmutableArray<Diagnostic>.Empty);
             }
 
@@ -193,9 +215,11 @@ namespace GenSoftmax.Generator
             /// The names the emitter declares, read from what it writes for a probe model with tails in every loop, so
             /// the list follows the emitter by itself when it gains a helper (a test checks other shapes add none).
             /// </summary>
-            private static ImmutableHashSet<string> EmittedMemberNames()
+            private static ImmutableHashSet<string> EmittedMemberNames(int hypercomplex)
             {
-                var probe = new ModelSpec(null, EquatableArray<string>.Empty, "partial class Probe", "Probe", "Probe", "Probe.g.cs", Inputs: 17, Classes: 10);
+                // With factors, 34 inputs (17 per block) keep the tails of the dense probe.
+                var probe = new ModelSpec(
+                    null, EquatableArray<string>.Empty, "partial class Probe", "Probe", "Probe", "Probe.g.cs", Inputs: hypercomplex == 0 ? 17 : 34, Classes: 10, hypercomplex);
                 SyntaxNode root = CSharpSyntaxTree.ParseText(Emitter.Emit(probe)).GetRoot();
                 ImmutableHashSet<string>.Builder names = ImmutableHashSet.CreateBuilder<string>();
                 foreach (TypeDeclarationSyntax model in root.DescendantNodes().OfType<TypeDeclarationSyntax>().Where(t => t.Identifier.ValueText == "Probe"))
@@ -307,7 +331,8 @@ namespace GenSoftmax.Generator
             /// make the emitted members hide or clash with inherited ones (CS0108, CS0114, CS0533) in the generated file.
             /// </summary>
             private static void CheckBaseTypes(
-                GeneratorAttributeSyntaxContext ctx, INamedTypeSymbol type, TypeDeclarationSyntax syntax, Location identifier, ImmutableArray<Diagnostic>.Builder diagnostics)
+                GeneratorAttributeSyntaxContext ctx, INamedTypeSymbol type, TypeDeclarationSyntax syntax, Location identifier, ImmutableHashSet<string> emittedMembers,
+                ImmutableArray<Diagnostic>.Builder diagnostics)
             {
                 Compilation compilation = ctx.SemanticModel.Compilation;
                 Location where = BaseTypeLocation(ctx.SemanticModel, syntax, type.BaseType) ?? identifier;
@@ -324,13 +349,54 @@ namespace GenSoftmax.Generator
                 {
                     foreach (ISymbol member in b.GetMembers())
                     {
-                        if (!member.IsImplicitlyDeclared && EmittedMembers.Contains(member.Name) && compilation.IsSymbolAccessibleWithin(member, type))
+                        if (!member.IsImplicitlyDeclared && emittedMembers.Contains(member.Name) && compilation.IsSymbolAccessibleWithin(member, type))
                         {
                             diagnostics.Add(Diagnostic.Create(Descriptors.InheritedMemberClash, where, type.Name, member.Name, b.Name));
                             return;
                         }
                     }
                 }
+            }
+
+            /// <summary>
+            /// W = Σ A_i ⊗ S_i needs n to divide both sizes (GSM0015), and is only worth generating when its n³ + dq/n
+            /// factor weights are fewer than the dq of W (GSM0016); each message names the n that would work.
+            /// </summary>
+            private static void CheckHypercomplex(int n, int inputs, int classes, Location where, ImmutableArray<Diagnostic>.Builder diagnostics)
+            {
+                if (inputs % n != 0 || classes % n != 0)
+                {
+                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotDivisor, where, n, inputs, classes, HypercomplexAdvice(inputs, classes)));
+                    return;
+                }
+
+                long factors = HypercomplexFactorWeights(n, inputs, classes);
+                if (factors >= (long)inputs * classes)
+                {
+                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotSmaller, where, n, factors, (long)inputs * classes, HypercomplexAdvice(inputs, classes)));
+                }
+            }
+
+            private static long HypercomplexFactorWeights(int n, int inputs, int classes) => ((long)n * n * n) + ((long)inputs * classes / n);
+
+            /// <summary>"use one of 2, 4" or why no n works, for the two hypercomplex diagnostics.</summary>
+            internal static string HypercomplexAdvice(int inputs, int classes)
+            {
+                var valid = new List<int>();
+                for (int n = 2; n <= classes; n++)
+                {
+                    if (inputs % n == 0 && classes % n == 0 && HypercomplexFactorWeights(n, inputs, classes) < (long)inputs * classes)
+                    {
+                        valid.Add(n);
+                    }
+                }
+
+                return valid.Count switch
+                {
+                    0 => "no count of factors does both for this shape, so leave Hypercomplex out",
+                    1 => $"use Hypercomplex = {valid[0]}",
+                    _ => $"use one of {string.Join(", ", valid)}",
+                };
             }
 
             /// <summary>The base class in this declaration's base list, if this part names it.</summary>

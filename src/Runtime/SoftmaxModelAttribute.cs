@@ -21,5 +21,15 @@ namespace GenSoftmax
 
         /// <summary>Number of classes q (10 for Fashion-MNIST). Between 2 and 1024.</summary>
         public int Classes { get; set; }
+
+        /// <summary>
+        /// Number of factors n of a parameterised hypercomplex layer (Zhang, Tay, Zhang et al., ICLR 2021), or 0 (the
+        /// default) for the dense layer. With n &gt;= 2 the weights are W = Σ_{i=1..n} A_i ⊗ S_i, n matrices A_i of n x n
+        /// and n matrices S_i of (Classes / n) x (Inputs / n): n³ + Inputs·Classes / n trained numbers instead of
+        /// Inputs·Classes. n must divide both sizes. The class then implements <see cref="IHypercomplexModel"/>; train it
+        /// with <see cref="HypercomplexSgd"/>.
+        /// </summary>
+        /// <example><c>[SoftmaxModel(Inputs = 784, Classes = 10, Hypercomplex = 2)]</c>: 3,928 + 10 parameters instead of 7,850.</example>
+        public int Hypercomplex { get; set; }
     }
 }

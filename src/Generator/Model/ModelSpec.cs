@@ -12,5 +12,6 @@ namespace GenSoftmax.Generator.Model
         string FullName,                        // "Contoso.Ml.Outer.FashionClassifier", for comments
         string HintName,                        // "Contoso.Ml.Outer.FashionClassifier.g.cs": unique, stable
         int Inputs,
-        int Classes);
+        int Classes,
+        int Hypercomplex = 0);                  // factors n of W = Σ A_i ⊗ S_i; 0: the dense layer
 }

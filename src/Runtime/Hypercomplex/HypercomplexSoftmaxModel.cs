@@ -1,0 +1,114 @@
+using System;
+using System.Buffers;
+using GenSoftmax.Internal;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// A parameterised hypercomplex (PHM) softmax-regression model over a dense model of the same shape, which holds the
+    /// materialised W = Σ A_i ⊗ S_i and runs every operation with its kernels. A <c>[SoftmaxModel(..., Hypercomplex = n)]</c>
+    /// class holds one over its generated kernels; for a shape known only at run time, wrap a <c>RuntimeSoftmaxModel</c>.
+    /// </summary>
+    /// <remarks>
+    /// The factors start at zero (so W = 0, as a dense model starts); <see cref="HypercomplexSgd.Initialize"/> draws
+    /// random ones, which training needs: at A = S = 0 every factor gradient is zero.
+    /// </remarks>
+    public sealed class HypercomplexSoftmaxModel : IHypercomplexModel
+    {
+        private readonly ISoftmaxModel _dense;
+        private readonly float[] _a;
+        private readonly float[] _s;
+
+        /// <summary>
+        /// A model with <paramref name="n"/> factors whose W lives in <paramref name="dense"/>, which it takes over: W is
+        /// overwritten now and whenever the factors change, so nothing else should write to it.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is below 2, does not divide both sizes, or gives no fewer parameters than W.</exception>
+        public HypercomplexSoftmaxModel(ISoftmaxModel dense, int n)
+        {
+            ArgumentNullException.ThrowIfNull(dense);
+            Layout = new HypercomplexLayout(n, dense.Inputs, dense.Classes);
+            _dense = dense;
+            _a = new float[Layout.FactorALength];
+            _s = new float[Layout.FactorSLength];
+            Layout.Materialize(_a, _s, _dense.Weights);
+        }
+
+        /// <inheritdoc />
+        public HypercomplexLayout Layout { get; }
+
+        /// <inheritdoc />
+        public ReadOnlySpan<float> FactorA => _a;
+
+        /// <inheritdoc />
+        public ReadOnlySpan<float> FactorS => _s;
+
+        /// <inheritdoc />
+        public int Inputs => _dense.Inputs;
+
+        /// <inheritdoc />
+        public int Classes => _dense.Classes;
+
+        /// <summary>The materialised W = Σ A_i ⊗ S_i, [Classes, Inputs]: read it, set the factors to change it.</summary>
+        public Span<float> Weights => _dense.Weights;
+
+        /// <inheritdoc />
+        public Span<float> Bias => _dense.Bias;
+
+        /// <inheritdoc />
+        public KernelIsa Isa
+        {
+            get => _dense.Isa;
+            set => _dense.Isa = value;
+        }
+
+        /// <inheritdoc />
+        public void SetFactors(ReadOnlySpan<float> a, ReadOnlySpan<float> s)
+        {
+            Layout.CheckFactors(a.Length, s.Length);
+            a.CopyTo(_a);
+            s.CopyTo(_s);
+            Layout.Materialize(_a, _s, _dense.Weights);
+        }
+
+        /// <inheritdoc />
+        public void Forward(in Batch batch, Span<float> logits) => _dense.Forward(batch, logits);
+
+        /// <inheritdoc />
+        public void Probabilities(in Batch batch, Span<float> probabilities) => _dense.Probabilities(batch, probabilities);
+
+        /// <inheritdoc />
+        public void Predict(in Batch batch, Span<int> predictions) => _dense.Predict(batch, predictions);
+
+        /// <inheritdoc />
+        public BatchResult Loss(in Batch batch) => _dense.Loss(batch);
+
+        /// <inheritdoc />
+        public BatchResult LossAndGradient(in Batch batch, Span<float> dW, Span<float> db) => _dense.LossAndGradient(batch, dW, db);
+
+        /// <inheritdoc />
+        public BatchResult LossAndFactorGradient(in Batch batch, Span<float> dA, Span<float> dS, Span<float> db)
+        {
+            Guard.Length(dA.Length, nameof(dA), Layout.FactorALength);
+            Guard.Length(dS.Length, nameof(dS), Layout.FactorSLength);
+
+            // The fused dense kernel gives dW; projecting it costs n·dq multiply-adds, small next to the batch's 2·n_rows·dq.
+            // Pooled rather than owned, so several calls may run at once as for every other model.
+            int length = Inputs * Classes;
+            float[] dW = ArrayPool<float>.Shared.Rent(length);
+            try
+            {
+                BatchResult result = _dense.LossAndGradient(batch, dW.AsSpan(0, length), db);
+                Layout.Project(_a, _s, dW.AsSpan(0, length), dA, dS);
+                return result;
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(dW);
+            }
+        }
+
+        /// <inheritdoc />
+        public override string ToString() => $"Hypercomplex softmax regression, {Inputs} inputs x {Classes} classes, {Layout}";
+    }
+}

@@ -1,0 +1,43 @@
+using System;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// A softmax-regression model whose weights are a parameterised hypercomplex multiplication (PHM):
+    /// W = Σ_{i=1..n} A_i ⊗ S_i (see <see cref="HypercomplexLayout"/>), generated for
+    /// <c>[SoftmaxModel(Inputs = 784, Classes = 10, Hypercomplex = 2)]</c>. Its trained parameters are the factors A and S
+    /// and the bias; train it with <see cref="HypercomplexSgd"/>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Every <see cref="ISoftmaxModel"/> operation runs the dense kernels on the materialised W, which
+    /// <see cref="ISoftmaxModel.Weights"/> shows and which is rebuilt whenever the factors change (<see cref="SetFactors"/>);
+    /// W is also what a model file saves, so the file loads into a dense model of the same shape. Writing to
+    /// <see cref="ISoftmaxModel.Weights"/> directly changes the predictions only until the factors are next set, and the
+    /// dense <c>Sgd</c> and <c>Trainer</c> train W as a dense matrix, not the factors: use <see cref="HypercomplexSgd"/>.</para>
+    /// <para><see cref="ISoftmaxModel.LossAndGradient"/> gives the gradient with respect to W;
+    /// <see cref="LossAndFactorGradient"/> projects it onto the factors.</para>
+    /// </remarks>
+    public interface IHypercomplexModel : ISoftmaxModel
+    {
+        /// <summary>The factors' shape: n, the sizes of A and S, the parameter counts.</summary>
+        HypercomplexLayout Layout { get; }
+
+        /// <summary>The factors A_1 .. A_n, [n, n, n].</summary>
+        ReadOnlySpan<float> FactorA { get; }
+
+        /// <summary>The factors S_1 .. S_n, [n, Classes / n, Inputs / n].</summary>
+        ReadOnlySpan<float> FactorS { get; }
+
+        /// <summary>Sets the factors (copied) and rebuilds W = Σ A_i ⊗ S_i. Not safe while another operation runs on the model.</summary>
+        /// <exception cref="ArgumentException">A span's length does not match <see cref="Layout"/>.</exception>
+        void SetFactors(ReadOnlySpan<float> a, ReadOnlySpan<float> s);
+
+        /// <summary>
+        /// The batch's loss, as <see cref="ISoftmaxModel.Loss"/>, and its gradient with respect to the trained parameters,
+        /// all overwritten: <paramref name="dA"/> [n, n, n], <paramref name="dS"/> [n, Classes / n, Inputs / n] and
+        /// <paramref name="db"/> [Classes].
+        /// </summary>
+        /// <exception cref="ArgumentException">The batch has no rows, no labels or targets, or a size does not match.</exception>
+        BatchResult LossAndFactorGradient(in Batch batch, Span<float> dA, Span<float> dS, Span<float> db);
+    }
+}
