@@ -363,6 +363,43 @@ namespace GenSoftmax.Tests.Data
         }
 
         [Fact]
+        public void Every_single_bit_flip_of_a_gzip_file_is_rejected_unless_gzip_leaves_that_bit_unprotected()
+        {
+            // Small, so every one of its bits can be tried: 3 images of 4x5 with some repetition for deflate to find.
+            byte[] idx = IdxTestFiles.Idx(IdxTestFiles.ImagesMagic, new[] { 3, 4, 5 }, [.. IdxTestFiles.Pixels(1, 4, 5), .. new byte[40]]);
+            byte[] file = IdxTestFiles.Gzip(idx);
+            string path = _temp.File("flipped.gz");
+            int lastDeflateByte = file.Length - 9;
+            int rejected = 0;
+            for (int offset = 0; offset < file.Length; offset++)
+            {
+                for (int bit = 0; bit < 8; bit++)
+                {
+                    byte[] flipped = (byte[])file.Clone();
+                    flipped[offset] ^= (byte)(1 << bit);
+                    File.WriteAllBytes(path, flipped);
+                    try
+                    {
+                        (byte[] pixels, int count, _, _) = IdxReader.ReadImages(path);
+                        // Unprotected: the text flag (FLG bit 0), time stamp, extra flags, OS byte, and padding bits after
+                        // the final deflate block. What loads must be the original data.
+                        bool unprotected = (offset == 3 && bit == 0) || offset is >= 4 and <= 9 || offset == lastDeflateByte;
+                        Assert.True(unprotected, $"a flip of bit {bit} at offset {offset} of {file.Length} loaded");
+                        Assert.Equal(3, count);
+                        Assert.Equal(idx.AsSpan(16).ToArray(), pixels);
+                    }
+                    catch (InvalidDataException e)
+                    {
+                        Assert.Contains(path, e.Message);
+                        rejected++;
+                    }
+                }
+            }
+
+            Assert.True(rejected >= 8 * (file.Length - 8), $"only {rejected} of {8 * file.Length} flips were rejected");
+        }
+
+        [Fact]
         public void Real_fashion_mnist_gzip_files_verify_if_installed()
         {
             string path = Path.Combine(FashionMnist.DefaultDirectory, "t10k-labels-idx1-ubyte.gz");
