@@ -178,6 +178,19 @@ namespace GenSoftmax.Tests.Data
         }
 
         [Fact]
+        public void Damaged_deflate_codes_are_reported_as_damage_not_as_an_unsupported_method()
+        {
+            byte[] file = IdxTestFiles.Gzip(ImagesIdx());
+            // A final block of reserved type 3 in the first deflate byte: an invalid code whatever follows.
+            file[10] |= 0b110;
+
+            var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(WriteBytes("codes.gz", file)));
+
+            Assert.Contains("the compressed data is damaged", e.Message);
+            Assert.DoesNotContain("unsupported", e.Message, StringComparison.OrdinalIgnoreCase);
+        }
+
+        [Fact]
         public void An_unknown_compression_method_is_named_as_such()
         {
             byte[] file = IdxTestFiles.Gzip(ImagesIdx());
