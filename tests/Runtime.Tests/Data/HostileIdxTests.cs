@@ -352,6 +352,36 @@ namespace GenSoftmax.Tests.Data
         }
 
         [SkippableFact]
+        public void A_file_this_user_may_not_read_is_an_IOException_saying_so()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "Unix permissions");
+            string path = IdxTestFiles.WriteLabels(_temp.File("secret"), IdxTestFiles.Labels(3), gzip: false);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.None);
+            }
+
+            Skip.If(Environment.UserName == "root" || CanOpen(path), "this user reads files whatever their permissions (root)");
+
+            var e = Assert.Throws<IOException>(() => IdxReader.ReadLabels(path));
+
+            Assert.Contains($"{path} cannot be read: permission denied", e.Message);
+        }
+
+        private static bool CanOpen(string path)
+        {
+            try
+            {
+                File.OpenRead(path).Dispose();
+                return true;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        [SkippableFact]
         public void A_dangling_symlink_is_a_missing_file_that_says_where_it_points()
         {
             Skip.If(OperatingSystem.IsWindows(), "creating symlinks needs privileges on Windows");
