@@ -93,7 +93,7 @@ namespace GenSoftmax
                 float value = values[i];
                 if (!float.IsFinite(value))
                 {
-                    string what = float.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+                    string what = float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
                     throw new ArgumentException(
                         $"features[{i}] (row {i / inputs}, column {i % inputs}) is {what}. Features must be finite: one NaN or " +
                         "infinite value makes every weight NaN within an epoch. Replace the value or drop the row before handing the data over.",

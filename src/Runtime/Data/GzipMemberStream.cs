@@ -89,8 +89,9 @@ namespace GenSoftmax.Data
                 throw _feed.ReadPastEnd
                     ? Truncated()
                     : new InvalidDataException(
-                        $"{_described}: the compressed data is damaged ({e.Message}), after {_length} uncompressed bytes. " +
-                        "The file is corrupt: download or copy it again.", e);
+                        // Not e.Message: for any damage zlib reports, .NET says "unsupported compression method".
+                        $"{_described}: the compressed data is damaged: the deflate decoder found an invalid code after " +
+                        $"{_length} uncompressed bytes. The file is corrupt: download or copy it again.", e);
             }
 
             if (n > 0)

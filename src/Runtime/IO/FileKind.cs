@@ -105,7 +105,8 @@ namespace GenSoftmax.IO
         /// <param name="what">What the file should be, for the message: "an IDX file".</param>
         /// <param name="bufferSize">The stream's buffer size.</param>
         /// <exception cref="FileNotFoundException">Nothing is there, or a symlink there leads nowhere.</exception>
-        /// <exception cref="IOException">It is a directory, FIFO, device or socket; the message names it and its kind.</exception>
+        /// <exception cref="IOException">It is a directory, FIFO, device or socket (the message names it and its kind), or
+        /// this user may not read it.</exception>
         internal static FileStream OpenData(string path, string what, int bufferSize)
         {
             FileKind kind = Of(path, followLinks: true);
@@ -126,7 +127,15 @@ namespace GenSoftmax.IO
             }
 
             // The check and the open are two steps; a file swapped for a FIFO in between is outside what this guards.
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.SequentialScan);
+            try
+            {
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.SequentialScan);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new IOException(
+                    $"{path} cannot be read: permission denied. Give this user read access to it (and search access to its directories).", e);
+            }
         }
     }
 }

@@ -595,14 +595,17 @@ namespace GenSoftmax
             int b = FirstNonFinite(model.Bias);
             if (i >= 0 || b >= 0)
             {
-                string where = i >= 0 ? $"weight [class {i / model.Inputs}, input {i % model.Inputs}]" : $"bias [{b}]";
+                string where = i >= 0 ? $"Weights[{i / model.Inputs}, {i % model.Inputs}]" : $"Bias[{b}]";
                 float value = i >= 0 ? model.Weights[i] : model.Bias[b];
                 throw new ArgumentException(
-                    $"The model's {where} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: a model with a NaN or " +
+                    $"The model's {where} is {Describe(value)}: a model with a NaN or " +
                     "infinite parameter predicts nothing useful and is not saved. Train it again from its last good checkpoint, " +
                     "with a smaller learning rate.", nameof(model));
             }
         }
+
+        /// <summary>NaN, +Infinity or -Infinity, as the ONNX exporter spells them.</summary>
+        private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
 
         private static int FirstNonFinite(ReadOnlySpan<float> values)
         {
@@ -626,9 +629,8 @@ namespace GenSoftmax
             int i = FirstNonFinite(values);
             if (i >= 0)
             {
-                string where = what == "bias" ? $"bias [{i}]" : $"weight [class {i / perClass}, input {i % perClass}]";
-                string value = values[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
-                throw Invalid(full, $"its {where} is {value}, but every parameter of a model must be finite");
+                string where = what == "bias" ? $"Bias[{i}]" : $"Weights[{i / perClass}, {i % perClass}]";
+                throw Invalid(full, $"its {where} is {Describe(values[i])}, but every parameter of a model must be finite");
             }
         }
 

@@ -178,6 +178,19 @@ namespace GenSoftmax.Tests.Data
         }
 
         [Fact]
+        public void Damaged_deflate_codes_are_reported_as_damage_not_as_an_unsupported_method()
+        {
+            byte[] file = IdxTestFiles.Gzip(ImagesIdx());
+            // A final block of reserved type 3 in the first deflate byte: an invalid code whatever follows.
+            file[10] |= 0b110;
+
+            var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(WriteBytes("codes.gz", file)));
+
+            Assert.Contains("the compressed data is damaged", e.Message);
+            Assert.DoesNotContain("unsupported", e.Message, StringComparison.OrdinalIgnoreCase);
+        }
+
+        [Fact]
         public void An_unknown_compression_method_is_named_as_such()
         {
             byte[] file = IdxTestFiles.Gzip(ImagesIdx());
@@ -339,6 +352,36 @@ namespace GenSoftmax.Tests.Data
         }
 
         [SkippableFact]
+        public void A_file_this_user_may_not_read_is_an_IOException_saying_so()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "Unix permissions");
+            string path = IdxTestFiles.WriteLabels(_temp.File("secret"), IdxTestFiles.Labels(3), gzip: false);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.None);
+            }
+
+            Skip.If(Environment.UserName == "root" || CanOpen(path), "this user reads files whatever their permissions (root)");
+
+            var e = Assert.Throws<IOException>(() => IdxReader.ReadLabels(path));
+
+            Assert.Contains($"{path} cannot be read: permission denied", e.Message);
+        }
+
+        private static bool CanOpen(string path)
+        {
+            try
+            {
+                File.OpenRead(path).Dispose();
+                return true;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        [SkippableFact]
         public void A_dangling_symlink_is_a_missing_file_that_says_where_it_points()
         {
             Skip.If(OperatingSystem.IsWindows(), "creating symlinks needs privileges on Windows");
@@ -360,6 +403,43 @@ namespace GenSoftmax.Tests.Data
             File.CreateSymbolicLink(link, target);
 
             Assert.Equal(labels, IdxReader.ReadLabels(link));
+        }
+
+        [Fact]
+        public void Every_single_bit_flip_of_a_gzip_file_is_rejected_unless_gzip_leaves_that_bit_unprotected()
+        {
+            // Small, so every one of its bits can be tried: 3 images of 4x5 with some repetition for deflate to find.
+            byte[] idx = IdxTestFiles.Idx(IdxTestFiles.ImagesMagic, new[] { 3, 4, 5 }, [.. IdxTestFiles.Pixels(1, 4, 5), .. new byte[40]]);
+            byte[] file = IdxTestFiles.Gzip(idx);
+            string path = _temp.File("flipped.gz");
+            int lastDeflateByte = file.Length - 9;
+            int rejected = 0;
+            for (int offset = 0; offset < file.Length; offset++)
+            {
+                for (int bit = 0; bit < 8; bit++)
+                {
+                    byte[] flipped = (byte[])file.Clone();
+                    flipped[offset] ^= (byte)(1 << bit);
+                    File.WriteAllBytes(path, flipped);
+                    try
+                    {
+                        (byte[] pixels, int count, _, _) = IdxReader.ReadImages(path);
+                        // Unprotected: the text flag (FLG bit 0), time stamp, extra flags, OS byte, and padding bits after
+                        // the final deflate block. What loads must be the original data.
+                        bool unprotected = (offset == 3 && bit == 0) || offset is >= 4 and <= 9 || offset == lastDeflateByte;
+                        Assert.True(unprotected, $"a flip of bit {bit} at offset {offset} of {file.Length} loaded");
+                        Assert.Equal(3, count);
+                        Assert.Equal(idx.AsSpan(16).ToArray(), pixels);
+                    }
+                    catch (InvalidDataException e)
+                    {
+                        Assert.Contains(path, e.Message);
+                        rejected++;
+                    }
+                }
+            }
+
+            Assert.True(rejected >= 8 * (file.Length - 8), $"only {rejected} of {8 * file.Length} flips were rejected");
         }
 
         [Fact]

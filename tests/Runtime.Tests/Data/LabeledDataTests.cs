@@ -209,8 +209,8 @@ namespace GenSoftmax.Tests.Data
 
         [Theory]
         [InlineData(float.NaN, "NaN")]
-        [InlineData(float.PositiveInfinity, "+infinity")]
-        [InlineData(float.NegativeInfinity, "-infinity")]
+        [InlineData(float.PositiveInfinity, "+Infinity")]
+        [InlineData(float.NegativeInfinity, "-Infinity")]
         public void FromFeatures_RejectsANonFiniteValueNamingItsRowAndColumn(float bad, string spelled)
         {
             // 1,000 rows of 37 features: the bad value sits past several whole vectors, in an odd column.
@@ -235,7 +235,7 @@ namespace GenSoftmax.Tests.Data
 
             var e = Assert.Throws<ArgumentException>(() => LabeledData.FromFeatures(features, new int[3], 7));
 
-            Assert.Contains("(row 2, column 5) is +infinity", e.Message);
+            Assert.Contains("(row 2, column 5) is +Infinity", e.Message);
         }
 
         [Fact]

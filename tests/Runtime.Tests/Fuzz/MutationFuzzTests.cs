@@ -414,6 +414,8 @@ namespace GenSoftmax.Tests.Fuzz
                         $"{where}: threw {error.GetType().Name}, not the documented {format.Documented.Name}: {error}");
                     Assert.True(error.Message.Contains(format.FileName, StringComparison.Ordinal) || error.Message.Contains("labels.npy", StringComparison.Ordinal),
                         $"{where}: the message does not name the file: {error.Message}");
+                    Assert.False(error.Message.Contains("unsupported compression method", StringComparison.OrdinalIgnoreCase),
+                        $"{where}: damage reported as an unsupported compression method: {error.Message}");
                     outcome = "rejected";
                     rejected++;
                 }

@@ -499,9 +499,9 @@ namespace GenSoftmax.Tests.Persistence
         }
 
         [Theory]
-        [InlineData(5, float.NaN, "weight [class 1, input 2] is NaN")]
-        [InlineData(0, float.PositiveInfinity, "weight [class 0, input 0] is Infinity")]
-        [InlineData(-2, float.NegativeInfinity, "bias [1] is -Infinity")]
+        [InlineData(5, float.NaN, "Weights[1, 2] is NaN")]
+        [InlineData(0, float.PositiveInfinity, "Weights[0, 0] is +Infinity")]
+        [InlineData(-2, float.NegativeInfinity, "Bias[1] is -Infinity")]
         public void Save_refuses_a_model_with_a_non_finite_parameter(int index, float value, string expected)
         {
             string path = _dir.File("diverged.gsm");
@@ -538,7 +538,7 @@ namespace GenSoftmax.Tests.Persistence
             var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, model));
 
             Assert.Contains(path, e.Message);
-            Assert.Contains("weight [class 1, input 1] is NaN, but every parameter of a model must be finite", e.Message);
+            Assert.Contains("Weights[1, 1] is NaN, but every parameter of a model must be finite", e.Message);
             Assert.Equal(before, model.Weights.ToArray());
             Assert.Throws<ModelFileException>(() => ModelFile.Load(path, out _));
         }
