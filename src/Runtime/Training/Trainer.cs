@@ -270,7 +270,8 @@ namespace GenSoftmax
         /// stopping ends the run), reshuffling every epoch, and evaluates <paramref name="validation"/> after each.
         /// </summary>
         /// <returns>The reports of the epochs completed by this call; <see cref="Outcome"/> says how it ended.</returns>
-        /// <exception cref="ArgumentException">The data does not fit the model.</exception>
+        /// <exception cref="ArgumentException">The data does not fit the model, or a float feature is NaN or infinite (the
+        /// message names the row and input).</exception>
         /// <exception cref="TrainingDivergedException">A batch's loss or the weights after it were not finite; the model
         /// keeps the weights from before that batch.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled. It is checked before
@@ -305,6 +306,12 @@ namespace GenSoftmax
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
+            CheckFiniteInputs(train, nameof(train));
+            if (validation is not null)
+            {
+                CheckFiniteInputs(validation, nameof(validation));
+            }
+
             EarlyStoppingOptions? stopping = Options.EarlyStopping;
             int[]? heldOut = null;
             int[]? trainRows = null;
@@ -393,6 +400,40 @@ namespace GenSoftmax
 
             Outcome = MakeOutcome(_stopped ? StopReason.EarlyStopped : StopReason.Completed, restore);
             return reports;
+        }
+
+        /// <summary>
+        /// Rejects float features that are NaN or infinite, naming the first such row and input: one would turn every
+        /// weight into NaN within a batch. Pixels are always finite. One pass over the data per Fit call.
+        /// </summary>
+        private static void CheckFiniteInputs(LabeledData data, string name)
+        {
+            float[]? features = data.Features;
+            if (features is null)
+            {
+                return;
+            }
+
+            int d = data.Inputs;
+            for (int r = 0; r < data.Count; r++)
+            {
+                ReadOnlySpan<float> row = features.AsSpan(r * d, d);
+                if (AllFinite(row))
+                {
+                    continue;
+                }
+
+                int k = 0;
+                while (float.IsFinite(row[k]))
+                {
+                    k++;
+                }
+
+                string value = float.IsNaN(row[k]) ? "NaN" : row[k] > 0 ? "infinity" : "-infinity";
+                throw new ArgumentException(
+                    $"The {name} data's row {r} has {value} at input {k}: every feature must be a finite number (one NaN or infinity " +
+                    "would turn every weight into NaN). Replace the value or remove the row.", name);
+            }
         }
 
         /// <summary>Keeps the parameters and velocity before a batch, to put back if the batch diverges.</summary>
