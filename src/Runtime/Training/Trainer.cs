@@ -193,12 +193,6 @@ namespace GenSoftmax
         private float[] _bestWeights = Array.Empty<float>();
         private float[] _bestBias = Array.Empty<float>();
 
-        // The parameters and velocity before the current batch, to put back when it diverges.
-        private readonly float[] _lastWeights;
-        private readonly float[] _lastBias;
-        private readonly float[] _lastVelocityWeights;
-        private readonly float[] _lastVelocityBias;
-
         /// <summary>A trainer for <paramref name="model"/>, which it trains as it is: call <see cref="Initialize()"/> for a fresh start.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
         public Trainer(ISoftmaxModel model, TrainerOptions? options = null)
@@ -209,10 +203,7 @@ namespace GenSoftmax
             Model = model;
             Options = options;
             Optimizer = new Sgd(model, options.Optimizer);
-            _lastWeights = new float[model.Weights.Length];
-            _lastBias = new float[model.Classes];
-            _lastVelocityWeights = new float[Optimizer.VelocityWeights.Length];
-            _lastVelocityBias = new float[Optimizer.VelocityBias.Length];
+            Optimizer.KeepPrevious(); // what a diverged batch overwrote, to put back
         }
 
         /// <summary>The model being trained.</summary>
@@ -359,7 +350,6 @@ namespace GenSoftmax
                         Optimizer.LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
                     }
 
-                    Remember();
                     int first = b * batchSize;
                     BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, trainCount - first)));
                     CheckFinite(r, epoch, b, batches, start);
@@ -436,15 +426,6 @@ namespace GenSoftmax
             }
         }
 
-        /// <summary>Keeps the parameters and velocity before a batch, to put back if the batch diverges.</summary>
-        private void Remember()
-        {
-            Model.Weights.CopyTo(_lastWeights);
-            Model.Bias.CopyTo(_lastBias);
-            Optimizer.VelocityWeights.CopyTo(_lastVelocityWeights);
-            Optimizer.VelocityBias.CopyTo(_lastVelocityBias);
-        }
-
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/> diverged.</summary>
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
@@ -457,9 +438,7 @@ namespace GenSoftmax
                 return;
             }
 
-            _lastWeights.CopyTo(Model.Weights);
-            _lastBias.CopyTo(Model.Bias);
-            Optimizer.RestoreVelocity(_lastVelocityWeights, _lastVelocityBias);
+            Optimizer.RestorePrevious();
             _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
             throw new TrainingDivergedException(epoch, b + 1, batches, what, Optimizer.LearningRate);
         }
