@@ -58,6 +58,14 @@ namespace GenSoftmax
         private readonly float[]? _velocityB;
         private float _learningRate;
 
+        // With KeepPrevious on: the parameters and velocity as they were before the last update, written slice by slice
+        // by the update itself (the slice is in cache then, and each thread copies its own), so the trainer can put back
+        // the last finite state when a batch diverges without copying the whole model before every batch.
+        private float[]? _previousW;
+        private float[]? _previousB;
+        private float[]? _previousVelocityW;
+        private float[]? _previousVelocityB;
+
         /// <summary>An optimizer for <paramref name="model"/>'s parameters, with zero velocity.</summary>
         public Sgd(ISoftmaxModel model, SgdOptions? options = null)
         {
@@ -155,6 +163,29 @@ namespace GenSoftmax
             _learningRate = Options.LearningRate;
         }
 
+        /// <summary>From now on, every update first keeps the values it overwrites, for <see cref="RestorePrevious"/>.</summary>
+        internal void KeepPrevious()
+        {
+            _previousW ??= _model.Weights.ToArray();
+            _previousB ??= _model.Bias.ToArray();
+            _previousVelocityW ??= _velocityW is null ? null : (float[])_velocityW.Clone();
+            _previousVelocityB ??= _velocityB is null ? null : (float[])_velocityB.Clone();
+        }
+
+        /// <summary>Undoes the last update: the parameters and velocity as they were before it (needs <see cref="KeepPrevious"/>).</summary>
+        internal void RestorePrevious()
+        {
+            if (_previousW is null || _previousB is null)
+            {
+                throw new InvalidOperationException("The optimizer keeps no previous values: call KeepPrevious before the update.");
+            }
+
+            _previousW.CopyTo(_model.Weights);
+            _previousB.CopyTo(_model.Bias);
+            _previousVelocityW?.CopyTo(_velocityW!, 0);
+            _previousVelocityB?.CopyTo(_velocityB!, 0);
+        }
+
         /// <summary>
         /// The update of weights [start, start + gradient.Length) from their gradient, which is used as scratch.
         /// Touches nothing outside the slice, so threads may update disjoint slices at once.
@@ -162,6 +193,12 @@ namespace GenSoftmax
         internal void UpdateWeights(int start, Span<float> gradient)
         {
             Span<float> w = _model.Weights.Slice(start, gradient.Length);
+            if (_previousW is not null)
+            {
+                w.CopyTo(_previousW.AsSpan(start, gradient.Length));
+                _velocityW?.AsSpan(start, gradient.Length).CopyTo(_previousVelocityW.AsSpan(start, gradient.Length));
+            }
+
             if (Options.WeightDecay != 0f)
             {
                 TensorPrimitives.MultiplyAdd(w, Options.WeightDecay, gradient, gradient); // g += λ w
@@ -171,7 +208,16 @@ namespace GenSoftmax
         }
 
         /// <summary>The update of the bias from its gradient (no weight decay), which is used as scratch.</summary>
-        internal void UpdateBias(Span<float> gradient) => Apply(_model.Bias, gradient, _velocityB);
+        internal void UpdateBias(Span<float> gradient)
+        {
+            if (_previousB is not null)
+            {
+                _model.Bias.CopyTo(_previousB);
+                _velocityB?.CopyTo(_previousVelocityB.AsSpan());
+            }
+
+            Apply(_model.Bias, gradient, _velocityB);
+        }
 
         private void Apply(Span<float> parameters, Span<float> gradient, Span<float> velocity)
         {

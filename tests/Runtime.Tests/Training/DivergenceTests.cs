@@ -58,24 +58,55 @@ namespace GenSoftmax.Tests.Training
         }
 
         [Theory]
+        [InlineData(float.NaN, "NaN")]
+        [InlineData(float.NegativeInfinity, "-infinity")]
+        [InlineData(float.PositiveInfinity, "infinity")]
+        public void Non_finite_features_handed_to_the_trainer_are_rejected_with_the_row(float bad, string shown)
+        {
+            (LabeledData clean, LabeledData validation) = TrainerTests.Clusters(8, 320, 10);
+            float[] features = clean.Features!.ToArray();
+            features[(201 * 17) + 5] = bad;
+            var model = new M17x10();
+            var trainer = new Trainer(model, new TrainerOptions { BatchSize = 32 });
+            trainer.Initialize();
+            float[] before = model.Weights.ToArray();
+
+            ArgumentException e = Assert.Throws<ArgumentException>(() => trainer.Fit(LabeledData.FromFeatures(features, clean.Labels, 17), validation));
+            Assert.Contains($"row 201 has {shown} at input 5", e.Message);
+            Assert.Equal("train", e.ParamName);
+            Assert.Equal(before, model.Weights.ToArray());
+
+            float[] validationFeatures = validation.Features!.ToArray();
+            validationFeatures[3] = bad;
+            e = Assert.Throws<ArgumentException>(() => trainer.Fit(clean, LabeledData.FromFeatures(validationFeatures, validation.Labels, 17)));
+            Assert.Contains("validation data's row 0", e.Message);
+        }
+
+        [Theory]
         [InlineData(1, float.NaN)]
         [InlineData(2, float.PositiveInfinity)]
         [InlineData(3, float.NegativeInfinity)]
-        public void A_non_finite_input_value_stops_at_the_batch_that_holds_it(int threads, float bad)
+        public void A_non_finite_value_arriving_during_training_stops_at_the_batch_that_holds_it(int threads, float bad)
         {
             (LabeledData clean, _) = TrainerTests.Clusters(8, 320, 10);
             float[] features = clean.Features!.ToArray();
             LabeledData data = LabeledData.FromFeatures(features, clean.Labels, 17);
             const int BadRow = 201;
-            features[(BadRow * 17) + 5] = bad; // after the data was handed over, as a reader that missed it would
             var options = new TrainerOptions { BatchSize = 32, Epochs = 2, Threads = threads };
             int[] order = TrainingData.EpochOrders(options.Seed, 320, 1)[0];
             int badBatch = (Array.IndexOf(order, BadRow) / 32) + 1;
+            Assert.True(badBatch > 1);
 
             var model = new M17x10();
             var trainer = new Trainer(model, options);
             trainer.Initialize();
-            (TrainingDivergedException e, float[] weights, _, _) = RunToDivergence(trainer, data);
+            float[] weights = model.Weights.ToArray();
+            TrainingDivergedException e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(data, null, new TrainerTests.SyncProgress(p =>
+            {
+                // The data changes under the trainer after its first batch (the arrays are used as given, not copied).
+                features[(BadRow * 17) + 5] = bad;
+                weights = model.Weights.ToArray();
+            })));
 
             Assert.Equal((1, badBatch), (e.Epoch, e.Batch));
             Assert.Contains("NaN or infinite values", e.Message);
