@@ -234,7 +234,7 @@ namespace GenSoftmax.App
 
             string kind = model is FashionClassifier ? "generated" : "run-time-shaped";
             say.WriteLine(
-                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best on this CPU: {IsaSelection.Best}), " +
+                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {CpuFeatures.CpuBest()}), " +
                 $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
             if (CpuFeatures.BetterVariantAdvice() is { } advice)
             {
@@ -287,7 +287,7 @@ namespace GenSoftmax.App
             double? testAccuracy = test is null ? null : Trainer.Accuracy(model, test);
             double? validationAccuracy = validation is null ? null : Trainer.Accuracy(model, validation);
             CultureInfo inv = CultureInfo.InvariantCulture;
-            string result = string.Create(inv, $"After {trainer.CompletedEpochs} epochs: train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
+            string result = string.Create(inv, $"After {trainer.CompletedEpochs} epoch{(trainer.CompletedEpochs == 1 ? "" : "s")}: train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
                 (validationAccuracy is { } va ? string.Create(inv, $", validation accuracy {va:F4}") : "") +
                 (testAccuracy is { } ta ? string.Create(inv, $", test accuracy {ta:F4}") : "") +
                 string.Create(inv, $" (training took {trainSeconds:F2} s)");
