@@ -86,6 +86,19 @@ namespace GenSoftmax.App
                 throw new AppError("--labels applies to .npy features only; leave it out (IDX directories and CSV files hold their labels).");
             }
 
+            if (spec.Path is not null && Directory.Exists(spec.Path))
+            {
+                try
+                {
+                    using IEnumerator<string> entries = Directory.EnumerateFileSystemEntries(spec.Path).GetEnumerator();
+                    entries.MoveNext();
+                }
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    throw new AppError($"cannot read the directory '{spec.Path}': {e.Message} Give this user read and execute permission on it, or copy the data elsewhere.", AppError.Failure);
+                }
+            }
+
             try
             {
                 return spec.Kind switch
