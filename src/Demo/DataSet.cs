@@ -12,17 +12,20 @@ namespace GenSoftmax.App
     {
         public Option<string?> Data { get; } = new("--data")
         {
+            HelpName = "DIR|FILE",
             Description = "Data: a directory of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), " +
                 $"a CSV/TSV file, or a .npy features file. Default: Fashion-MNIST from ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DefaultDirectory}.",
         };
 
         public Option<string?> Labels { get; } = new("--labels")
         {
+            HelpName = "FILE",
             Description = "For .npy features: the labels .npy file (default: NAME.labels.npy beside NAME.npy).",
         };
 
         public Option<string?> LabelColumn { get; } = new("--label-column")
         {
+            HelpName = "NAME|INDEX",
             Description = "For CSV/TSV: the label column, by header name or by index (0 is the first column, -1 the last; default -1).",
         };
 

@@ -38,20 +38,21 @@ namespace GenSoftmax.App
 
         private readonly Option<KernelIsa?> _isa = Models.IsaOption();
         private readonly DataOptions _data = new();
-        private readonly Option<string?> _test = new("--test") { Description = "Test data for a CSV/TSV or .npy --data, in the same format (IDX directories hold their own)." };
+        private readonly Option<string?> _test = new("--test") { HelpName = "FILE", Description = "Test data for a CSV/TSV or .npy --data, in the same format (IDX directories hold their own)." };
         private readonly Option<double> _validation = NumberOptions.Double(
             "--validation", "Hold out this fraction of the training rows (0 to <1, chosen by --seed) and report accuracy on it after each epoch; 0 (default) reports the test set's.",
             0, 0, false, 1, true, "0.1");
 
-        private readonly Option<FileInfo?> _save = new("--save") { Description = "Save the trained model, its class names and its training state to this model file." };
-        private readonly Option<FileInfo?> _checkpoint = new("--checkpoint") { Description = "Where Ctrl+C or SIGTERM saves the interrupted run (default: the --save file, else ./gensoftmax.checkpoint)." };
+        private readonly Option<FileInfo?> _save = new("--save") { HelpName = "FILE", Description = "Save the trained model, its class names and its training state to this model file." };
+        private readonly Option<FileInfo?> _checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "Where Ctrl+C or SIGTERM saves the interrupted run (default: the --save file, else ./gensoftmax.checkpoint)." };
         private readonly Option<FileInfo?> _resume = new("--resume")
         {
+            HelpName = "FILE",
             Description = "Continue the run saved in this model file (by --save or an interruption) until its epochs (or --epochs) are done. Give the same data, --validation, --input and --isa for a bit-identical continuation.",
         };
 
-        private readonly Option<FileInfo?> _plot = new("--plot") { Description = "Draw the learning curves (train loss, train and validation/test accuracy per epoch) to FILE.svg or FILE.png." };
-        private readonly Option<FileInfo?> _report = new("--report") { Description = "Write a JSON summary of the run to this file." };
+        private readonly Option<FileInfo?> _plot = new("--plot") { HelpName = "FILE", Description = "Draw the learning curves (train loss, train and validation/test accuracy per epoch) to FILE.svg or FILE.png." };
+        private readonly Option<FileInfo?> _report = new("--report") { HelpName = "FILE", Description = "Write a JSON summary of the run to this file." };
         private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the final result and errors." };
 
         public TrainCommand()
@@ -133,13 +134,15 @@ namespace GenSoftmax.App
             string? save = parse.GetValue(_save)?.FullName;
             string? report = parse.GetValue(_report)?.FullName;
             string? plot = parse.GetValue(_plot)?.FullName;
-            string checkpoint = parse.GetValue(_checkpoint)?.FullName ?? save ?? Path.GetFullPath("gensoftmax.checkpoint");
+            string? explicitCheckpoint = parse.GetValue(_checkpoint)?.FullName;
+            string checkpoint = explicitCheckpoint ?? save ?? Path.GetFullPath("gensoftmax.checkpoint");
             if (plot is not null)
             {
                 Pictures.CheckExtension(plot, "--plot", svgAllowed: true);
             }
 
-            foreach ((string? file, string option) in new[] { (save, "--save"), (report, "--report"), (plot, "--plot"), (checkpoint, "--checkpoint") })
+            // The default checkpoint (./gensoftmax.checkpoint) is not checked: a run that is never interrupted never writes it.
+            foreach ((string? file, string option) in new[] { (save, "--save"), (report, "--report"), (plot, "--plot"), (explicitCheckpoint, "--checkpoint") })
             {
                 CheckWritable(file, option);
             }
@@ -268,12 +271,22 @@ namespace GenSoftmax.App
                 }
                 catch (OperationCanceledException) when (interrupt.Signal is { } signal)
                 {
-                    ModelFile.Save(checkpoint, trainer, names is null ? null : Models.Names(names, model.Classes));
+                    int code = signal == PosixSignal.SIGINT ? 130 : 143;
                     TrainingState at = trainer.SaveState();
+                    try
+                    {
+                        ModelFile.Save(checkpoint, trainer, names is null ? null : Models.Names(names, model.Classes));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        Console.Error.WriteLine($"interrupted ({signal}) at epoch {at.CompletedEpochs + 1}, batch {at.BatchesDone}, but the run could not be saved: {e.Message.ReplaceLineEndings(" ")} Name a writable file with --checkpoint.");
+                        return code;
+                    }
+
                     Console.Error.WriteLine(
                         $"interrupted ({signal}) at epoch {at.CompletedEpochs + 1}, batch {at.BatchesDone}: the run is saved in '{checkpoint}'; " +
                         $"continue it with 'train --resume {checkpoint}' and the same data options.");
-                    return signal == PosixSignal.SIGINT ? 130 : 143;
+                    return code;
                 }
             }
 
