@@ -155,51 +155,13 @@ namespace GenSoftmax.App
             (ISoftmaxModel Model, ModelFileContents Contents)? resumed = resumeFile is null ? null : Models.Load(resumeFile, isa);
             IReadOnlyList<string>? savedNames = resumed?.Contents.ClassNames;
 
-            var watch = Stopwatch.StartNew();
-            DataSpec spec = _data.Read(parse);
-            LoadedData loaded = DataLoader.Load(spec, savedNames, resumed?.Model.Classes);
-            LabeledData train = loaded.Train;
-            LabeledData? test = loaded.Test;
-            string? testPath = parse.GetValue(_test);
-            if (testPath is not null)
-            {
-                if (loaded.Kind == DataKind.Idx)
-                {
-                    throw new AppError("--test applies to CSV/TSV and .npy data; an IDX directory holds its test split (t10k-*).");
-                }
-
-                test = DataLoader.Load(spec with { Path = testPath, LabelsPath = null }, train.ClassNames ?? savedNames, null).Train;
-            }
-
-            double fraction = parse.GetValue(_validation);
-            LabeledData? validation = null;
-            if (fraction > 0)
-            {
-                (train, validation) = DataLoader.Split(train, fraction, options.Seed);
-                if (validation.Count == 0)
-                {
-                    throw new AppError($"--validation {fraction} of {loaded.Train.Count} rows holds out no row: raise the fraction or use more data.");
-                }
-            }
-
-            if (train.Count == 0)
-            {
-                throw new AppError(fraction > 0
-                    ? $"the training split is empty: --validation {fraction} leaves none of the {loaded.Train.Count} rows to train on; lower the fraction."
-                    : $"the training data ({loaded.Description}) has no rows.");
-            }
-
-            IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
-            int classes = Math.Max(DataLoader.MaxLabel(train.Labels), test is null ? -1 : DataLoader.MaxLabel(test.Labels)) + 1;
-            classes = Math.Max(Math.Max(classes, validation is null ? 0 : DataLoader.MaxLabel(validation.Labels) + 1), names?.Count ?? 0);
-            if (classes < 2)
-            {
-                throw new AppError($"the training data ({loaded.Description}) has only one class: a classifier needs labels of at least two classes.");
-            }
-
+            // A resumed run splits off the same validation rows: by the saved run's seed, not the command line's.
+            int splitSeed = resumed?.Contents.TrainerOptions?.Seed ?? options.Seed;
+            TrainingData data = LoadData(parse, splitSeed, savedNames, resumed?.Model.Classes);
+            (LoadedData loaded, LabeledData train, LabeledData? validation, LabeledData? test, IReadOnlyList<string>? names, int classes) = data;
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Data: {loaded.Description}: {train.Count:N0} training rows{(validation is null ? "" : $", {validation.Count:N0} validation rows")}{(test is null ? "" : $", {test.Count:N0} test rows")}, " +
-                $"{train.Inputs} inputs, {classes} classes ({watch.Elapsed.TotalSeconds:F2} s to load)"));
+                $"{train.Inputs} inputs, {classes} classes ({data.LoadSeconds:F2} s to load)"));
 
             ISoftmaxModel model;
             TrainingState? state = null;
@@ -326,6 +288,60 @@ namespace GenSoftmax.App
             }
 
             return 0;
+        }
+
+        /// <summary>Loads the training data, the test data (IDX: its own split; else --test) and the --validation split.</summary>
+        private TrainingData LoadData(ParseResult parse, int seed, IReadOnlyList<string>? savedNames, int? savedClasses)
+        {
+            var watch = Stopwatch.StartNew();
+            DataSpec spec = _data.Read(parse);
+            LoadedData loaded = DataLoader.Load(spec, savedNames, savedClasses);
+            LabeledData train = loaded.Train;
+            LabeledData? test = loaded.Test;
+            string? testPath = parse.GetValue(_test);
+            if (testPath is not null)
+            {
+                if (loaded.Kind == DataKind.Idx)
+                {
+                    throw new AppError("--test applies to CSV/TSV and .npy data; an IDX directory holds its test split (t10k-*).");
+                }
+
+                test = DataLoader.Load(spec with { Path = testPath, LabelsPath = null }, train.ClassNames ?? savedNames, null).Train;
+            }
+
+            double fraction = parse.GetValue(_validation);
+            LabeledData? validation = null;
+            if (fraction > 0)
+            {
+                (train, validation) = DataLoader.Split(train, fraction, seed);
+                if (validation.Count == 0)
+                {
+                    throw new AppError($"--validation {fraction} of {loaded.Train.Count} rows holds out no row: raise the fraction or use more data.");
+                }
+            }
+
+            if (train.Count == 0)
+            {
+                throw new AppError(fraction > 0
+                    ? $"the training split is empty: --validation {fraction} leaves none of the {loaded.Train.Count} rows to train on; lower the fraction."
+                    : $"the training data ({loaded.Description}) has no rows.");
+            }
+
+            IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
+            int classes = Math.Max(DataLoader.MaxLabel(train.Labels), test is null ? -1 : DataLoader.MaxLabel(test.Labels)) + 1;
+            classes = Math.Max(Math.Max(classes, validation is null ? 0 : DataLoader.MaxLabel(validation.Labels) + 1), names?.Count ?? 0);
+            if (classes < 2)
+            {
+                throw new AppError($"the training data ({loaded.Description}) has only one class: a classifier needs labels of at least two classes.");
+            }
+
+            return new TrainingData(loaded, train, validation, test, names, classes) { LoadSeconds = watch.Elapsed.TotalSeconds };
+        }
+
+        /// <summary>The data a run trains and reports on.</summary>
+        private sealed record TrainingData(LoadedData Loaded, LabeledData Train, LabeledData? Validation, LabeledData? Test, IReadOnlyList<string>? Names, int Classes)
+        {
+            public double LoadSeconds { get; init; }
         }
 
         private static EpochReport Last(IReadOnlyList<EpochReport> epochs) => epochs[^1];
