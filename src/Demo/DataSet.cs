@@ -12,17 +12,20 @@ namespace GenSoftmax.App
     {
         public Option<string?> Data { get; } = new("--data")
         {
+            HelpName = "DIR|FILE",
             Description = "Data: a directory of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), " +
                 $"a CSV/TSV file, or a .npy features file. Default: Fashion-MNIST from ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DefaultDirectory}.",
         };
 
         public Option<string?> Labels { get; } = new("--labels")
         {
+            HelpName = "FILE",
             Description = "For .npy features: the labels .npy file (default: NAME.labels.npy beside NAME.npy).",
         };
 
         public Option<string?> LabelColumn { get; } = new("--label-column")
         {
+            HelpName = "NAME|INDEX",
             Description = "For CSV/TSV: the label column, by header name or by index (0 is the first column, -1 the last; default -1).",
         };
 
@@ -84,6 +87,19 @@ namespace GenSoftmax.App
             if (spec.Kind != DataKind.Npy && spec.LabelsPath is not null)
             {
                 throw new AppError("--labels applies to .npy features only; leave it out (IDX directories and CSV files hold their labels).");
+            }
+
+            if (spec.Path is not null && Directory.Exists(spec.Path))
+            {
+                try
+                {
+                    using IEnumerator<string> entries = Directory.EnumerateFileSystemEntries(spec.Path).GetEnumerator();
+                    entries.MoveNext();
+                }
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    throw new AppError($"cannot read the directory '{spec.Path}': {e.Message} Give this user read and execute permission on it, or copy the data elsewhere.", AppError.Failure);
+                }
             }
 
             try

@@ -103,7 +103,9 @@ namespace GenSoftmax.App
 
             if (!IsaSelection.IsSupported(isa))
             {
-                result.AddError($"--isa {isa}: this CPU or binary cannot run the {isa} kernels; it runs {string.Join(", ", IsaSelection.Supported)} ('gensoftmax-cli info' says why).");
+                result.AddError(CpuFeatures.CpuBest() >= isa
+                    ? $"--isa {isa}: this CPU has it, but this binary was compiled for '{CpuFeatures.CompiledInstructionSet}' without it and runs {string.Join(", ", IsaSelection.Supported)}; rebuild with -p:IlcInstructionSet=native ('gensoftmax-cli info' says more)."
+                    : $"--isa {isa}: this CPU cannot run the {isa} kernels; it runs {string.Join(", ", IsaSelection.Supported)} ('gensoftmax-cli info' says why).");
                 return null;
             }
 

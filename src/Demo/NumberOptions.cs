@@ -16,6 +16,7 @@ namespace GenSoftmax.App
             new(name, aliases)
             {
                 Description = description,
+                HelpName = "N",
                 DefaultValueFactory = _ => defaultValue,
                 CustomParser = r =>
                 {
@@ -35,11 +36,36 @@ namespace GenSoftmax.App
                 },
             };
 
+        /// <summary>An optional whole number of at least <paramref name="min"/>: null when the option is not given.</summary>
+        public static Option<int?> OptionalInt(string name, string description, int min, string example, params string[] aliases) =>
+            new(name, aliases)
+            {
+                Description = description,
+                HelpName = "N",
+                CustomParser = r =>
+                {
+                    string text = Token(r);
+                    if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v))
+                    {
+                        r.AddError($"{name} '{text}' is not a whole number: give one such as {example}.");
+                        return null;
+                    }
+
+                    if (v < min)
+                    {
+                        r.AddError($"{name} must be at least {min}, such as {example}; got {v}.");
+                    }
+
+                    return v;
+                },
+            };
+
         /// <summary>A float in [min, max) when <paramref name="maxExclusive"/>, else [min, max]; positive means min exclusive too.</summary>
         public static Option<float> Float(string name, string description, float defaultValue, float min, bool minExclusive, float max, bool maxExclusive, string example) =>
             new(name)
             {
                 Description = description,
+                HelpName = "X",
                 DefaultValueFactory = _ => defaultValue,
                 CustomParser = r => (float)Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, float.MaxValue),
             };
@@ -48,6 +74,7 @@ namespace GenSoftmax.App
             new(name)
             {
                 Description = description,
+                HelpName = "X",
                 DefaultValueFactory = _ => defaultValue,
                 CustomParser = r => Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, double.MaxValue),
             };

@@ -40,6 +40,7 @@ namespace GenSoftmax.App
 
             plot.Title(title);
             plot.XLabel("epoch");
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             plot.ShowLegend(Edge.Right);
             plot.Axes.SetLimitsY(0, Math.Max(1.0, epochs.Max(e => double.IsFinite(e.TrainLoss) ? e.TrainLoss : 0) * 1.05));
             const int width = 640, height = 420;

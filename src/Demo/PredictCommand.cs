@@ -16,7 +16,7 @@ namespace GenSoftmax.App
         public static Command Create()
         {
             var model = new Argument<string>("MODEL") { Description = "A model file written by 'train --save'." };
-            var count = NumberOptions.Int("--count", "How many rows to show (default: 6 images, or every row as CSV).", 0, 1, int.MaxValue, "6", "-n");
+            var count = NumberOptions.OptionalInt("--count", "How many rows to show (default: 6 images, or every row as CSV).", 1, "6", "-n");
             var wrong = new Option<bool>("--wrong") { Description = "Show only rows the model gets wrong." };
             var csv = new Option<bool>("--csv") { Description = "Write CSV even for images." };
             var isa = Models.IsaOption();
@@ -37,7 +37,7 @@ namespace GenSoftmax.App
                 m.Predict(set.All(), predictions);
                 var rows = new List<int>();
                 bool images = set.ImageHeight > 0 && !parse.GetValue(csv);
-                int limit = parse.GetResult(count) is { Implicit: false } ? parse.GetValue(count) : images ? 6 : int.MaxValue;
+                int limit = parse.GetValue(count) ?? (images ? 6 : int.MaxValue);
                 for (int i = 0; i < set.Count && rows.Count < limit; i++)
                 {
                     if (!parse.GetValue(wrong) || predictions[i] != set.Labels[i])

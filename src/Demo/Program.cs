@@ -49,13 +49,25 @@ catch (InsufficientExecutionStackException e)
 {
     return Fail(e.Message, AppError.Failure);
 }
+catch (Exception e) when (e is DllNotFoundException || e.InnerException is DllNotFoundException)
+{
+    // SkiaSharp's native library draws --plot and show; `dotnet publish` puts it beside the binary.
+    return Fail(
+        "drawing pictures needs libSkiaSharp and libHarfBuzzSharp, which 'dotnet publish' puts beside gensoftmax-cli: " +
+        $"keep them in the binary's directory ({(e.InnerException ?? e).Message})", AppError.Failure);
+}
 catch (OutOfMemoryException)
 {
     return Fail("out of memory: the data or model does not fit in the memory this process may use; use a smaller data set or raise the limit.", 3);
 }
-catch (Exception e) when (e is ArgumentException or InvalidOperationException or PlatformNotSupportedException)
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or PlatformNotSupportedException or ArithmeticException)
 {
     return Fail(e.Message, AppError.Failure);
+}
+catch (Exception e)
+{
+    // Anything else is a bug of ours; still one line, with the exception's type so the report can name it.
+    return Fail($"unexpected {e.GetType().Name}: {e.Message} (please report this)", 70);
 }
 
 static int Fail(string message, int code)

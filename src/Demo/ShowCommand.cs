@@ -12,7 +12,7 @@ namespace GenSoftmax.App
         {
             var count = NumberOptions.Int("--count", "How many images (the first of the training split).", 18, 1, 1000, "18", "-n");
             var columns = NumberOptions.Int("--columns", "Images per row of the grid.", 9, 1, 100, "9");
-            var output = new Option<FileInfo>("--out", "-o") { Description = "The PNG file to write.", Required = true };
+            var output = new Option<FileInfo>("--out", "-o") { HelpName = "FILE.png", Description = "The PNG file to write.", Required = true };
             var data = new DataOptions();
             var command = new Command("show", "Draw sample images of a data set in a grid with their labels, to a PNG file.") { count, columns, output };
             data.AddTo(command);

@@ -38,20 +38,21 @@ namespace GenSoftmax.App
 
         private readonly Option<KernelIsa?> _isa = Models.IsaOption();
         private readonly DataOptions _data = new();
-        private readonly Option<string?> _test = new("--test") { Description = "Test data for a CSV/TSV or .npy --data, in the same format (IDX directories hold their own)." };
+        private readonly Option<string?> _test = new("--test") { HelpName = "FILE", Description = "Test data for a CSV/TSV or .npy --data, in the same format (IDX directories hold their own)." };
         private readonly Option<double> _validation = NumberOptions.Double(
             "--validation", "Hold out this fraction of the training rows (0 to <1, chosen by --seed) and report accuracy on it after each epoch; 0 (default) reports the test set's.",
             0, 0, false, 1, true, "0.1");
 
-        private readonly Option<FileInfo?> _save = new("--save") { Description = "Save the trained model, its class names and its training state to this model file." };
-        private readonly Option<FileInfo?> _checkpoint = new("--checkpoint") { Description = "Where Ctrl+C or SIGTERM saves the interrupted run (default: the --save file, else ./gensoftmax.checkpoint)." };
+        private readonly Option<FileInfo?> _save = new("--save") { HelpName = "FILE", Description = "Save the trained model, its class names and its training state to this model file." };
+        private readonly Option<FileInfo?> _checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "Where Ctrl+C or SIGTERM saves the interrupted run (default: the --save file, else ./gensoftmax.checkpoint)." };
         private readonly Option<FileInfo?> _resume = new("--resume")
         {
+            HelpName = "FILE",
             Description = "Continue the run saved in this model file (by --save or an interruption) until its epochs (or --epochs) are done. Give the same data, --validation, --input and --isa for a bit-identical continuation.",
         };
 
-        private readonly Option<FileInfo?> _plot = new("--plot") { Description = "Draw the learning curves (train loss, train and validation/test accuracy per epoch) to FILE.svg or FILE.png." };
-        private readonly Option<FileInfo?> _report = new("--report") { Description = "Write a JSON summary of the run to this file." };
+        private readonly Option<FileInfo?> _plot = new("--plot") { HelpName = "FILE", Description = "Draw the learning curves (train loss, train and validation/test accuracy per epoch) to FILE.svg or FILE.png." };
+        private readonly Option<FileInfo?> _report = new("--report") { HelpName = "FILE", Description = "Write a JSON summary of the run to this file." };
         private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the final result and errors." };
 
         public TrainCommand()
@@ -133,13 +134,15 @@ namespace GenSoftmax.App
             string? save = parse.GetValue(_save)?.FullName;
             string? report = parse.GetValue(_report)?.FullName;
             string? plot = parse.GetValue(_plot)?.FullName;
-            string checkpoint = parse.GetValue(_checkpoint)?.FullName ?? save ?? Path.GetFullPath("gensoftmax.checkpoint");
+            string? explicitCheckpoint = parse.GetValue(_checkpoint)?.FullName;
+            string checkpoint = explicitCheckpoint ?? save ?? Path.GetFullPath("gensoftmax.checkpoint");
             if (plot is not null)
             {
                 Pictures.CheckExtension(plot, "--plot", svgAllowed: true);
             }
 
-            foreach ((string? file, string option) in new[] { (save, "--save"), (report, "--report"), (plot, "--plot"), (checkpoint, "--checkpoint") })
+            // The default checkpoint (./gensoftmax.checkpoint) is not checked: a run that is never interrupted never writes it.
+            foreach ((string? file, string option) in new[] { (save, "--save"), (report, "--report"), (plot, "--plot"), (explicitCheckpoint, "--checkpoint") })
             {
                 CheckWritable(file, option);
             }
@@ -152,51 +155,13 @@ namespace GenSoftmax.App
             (ISoftmaxModel Model, ModelFileContents Contents)? resumed = resumeFile is null ? null : Models.Load(resumeFile, isa);
             IReadOnlyList<string>? savedNames = resumed?.Contents.ClassNames;
 
-            var watch = Stopwatch.StartNew();
-            DataSpec spec = _data.Read(parse);
-            LoadedData loaded = DataLoader.Load(spec, savedNames, resumed?.Model.Classes);
-            LabeledData train = loaded.Train;
-            LabeledData? test = loaded.Test;
-            string? testPath = parse.GetValue(_test);
-            if (testPath is not null)
-            {
-                if (loaded.Kind == DataKind.Idx)
-                {
-                    throw new AppError("--test applies to CSV/TSV and .npy data; an IDX directory holds its test split (t10k-*).");
-                }
-
-                test = DataLoader.Load(spec with { Path = testPath, LabelsPath = null }, train.ClassNames ?? savedNames, null).Train;
-            }
-
-            double fraction = parse.GetValue(_validation);
-            LabeledData? validation = null;
-            if (fraction > 0)
-            {
-                (train, validation) = DataLoader.Split(train, fraction, options.Seed);
-                if (validation.Count == 0)
-                {
-                    throw new AppError($"--validation {fraction} of {loaded.Train.Count} rows holds out no row: raise the fraction or use more data.");
-                }
-            }
-
-            if (train.Count == 0)
-            {
-                throw new AppError(fraction > 0
-                    ? $"the training split is empty: --validation {fraction} leaves none of the {loaded.Train.Count} rows to train on; lower the fraction."
-                    : $"the training data ({loaded.Description}) has no rows.");
-            }
-
-            IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
-            int classes = Math.Max(DataLoader.MaxLabel(train.Labels), test is null ? -1 : DataLoader.MaxLabel(test.Labels)) + 1;
-            classes = Math.Max(Math.Max(classes, validation is null ? 0 : DataLoader.MaxLabel(validation.Labels) + 1), names?.Count ?? 0);
-            if (classes < 2)
-            {
-                throw new AppError($"the training data ({loaded.Description}) has only one class: a classifier needs labels of at least two classes.");
-            }
-
+            // A resumed run splits off the same validation rows: by the saved run's seed, not the command line's.
+            int splitSeed = resumed?.Contents.TrainerOptions?.Seed ?? options.Seed;
+            TrainingData data = LoadData(parse, splitSeed, savedNames, resumed?.Model.Classes);
+            (LoadedData loaded, LabeledData train, LabeledData? validation, LabeledData? test, IReadOnlyList<string>? names, int classes) = data;
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Data: {loaded.Description}: {train.Count:N0} training rows{(validation is null ? "" : $", {validation.Count:N0} validation rows")}{(test is null ? "" : $", {test.Count:N0} test rows")}, " +
-                $"{train.Inputs} inputs, {classes} classes ({watch.Elapsed.TotalSeconds:F2} s to load)"));
+                $"{train.Inputs} inputs, {classes} classes ({data.LoadSeconds:F2} s to load)"));
 
             ISoftmaxModel model;
             TrainingState? state = null;
@@ -234,7 +199,7 @@ namespace GenSoftmax.App
 
             string kind = model is FashionClassifier ? "generated" : "run-time-shaped";
             say.WriteLine(
-                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best on this CPU: {IsaSelection.Best}), " +
+                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {CpuFeatures.CpuBest()}), " +
                 $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
             if (CpuFeatures.BetterVariantAdvice() is { } advice)
             {
@@ -268,12 +233,22 @@ namespace GenSoftmax.App
                 }
                 catch (OperationCanceledException) when (interrupt.Signal is { } signal)
                 {
-                    ModelFile.Save(checkpoint, trainer, names is null ? null : Models.Names(names, model.Classes));
+                    int code = signal == PosixSignal.SIGINT ? 130 : 143;
                     TrainingState at = trainer.SaveState();
+                    try
+                    {
+                        ModelFile.Save(checkpoint, trainer, names is null ? null : Models.Names(names, model.Classes));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        Console.Error.WriteLine($"interrupted ({signal}) at epoch {at.CompletedEpochs + 1}, batch {at.BatchesDone}, but the run could not be saved: {e.Message.ReplaceLineEndings(" ")} Name a writable file with --checkpoint.");
+                        return code;
+                    }
+
                     Console.Error.WriteLine(
                         $"interrupted ({signal}) at epoch {at.CompletedEpochs + 1}, batch {at.BatchesDone}: the run is saved in '{checkpoint}'; " +
                         $"continue it with 'train --resume {checkpoint}' and the same data options.");
-                    return signal == PosixSignal.SIGINT ? 130 : 143;
+                    return code;
                 }
             }
 
@@ -287,7 +262,7 @@ namespace GenSoftmax.App
             double? testAccuracy = test is null ? null : Trainer.Accuracy(model, test);
             double? validationAccuracy = validation is null ? null : Trainer.Accuracy(model, validation);
             CultureInfo inv = CultureInfo.InvariantCulture;
-            string result = string.Create(inv, $"After {trainer.CompletedEpochs} epochs: train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
+            string result = string.Create(inv, $"After {trainer.CompletedEpochs} epoch{(trainer.CompletedEpochs == 1 ? "" : "s")}: train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
                 (validationAccuracy is { } va ? string.Create(inv, $", validation accuracy {va:F4}") : "") +
                 (testAccuracy is { } ta ? string.Create(inv, $", test accuracy {ta:F4}") : "") +
                 string.Create(inv, $" (training took {trainSeconds:F2} s)");
@@ -313,6 +288,60 @@ namespace GenSoftmax.App
             }
 
             return 0;
+        }
+
+        /// <summary>Loads the training data, the test data (IDX: its own split; else --test) and the --validation split.</summary>
+        private TrainingData LoadData(ParseResult parse, int seed, IReadOnlyList<string>? savedNames, int? savedClasses)
+        {
+            var watch = Stopwatch.StartNew();
+            DataSpec spec = _data.Read(parse);
+            LoadedData loaded = DataLoader.Load(spec, savedNames, savedClasses);
+            LabeledData train = loaded.Train;
+            LabeledData? test = loaded.Test;
+            string? testPath = parse.GetValue(_test);
+            if (testPath is not null)
+            {
+                if (loaded.Kind == DataKind.Idx)
+                {
+                    throw new AppError("--test applies to CSV/TSV and .npy data; an IDX directory holds its test split (t10k-*).");
+                }
+
+                test = DataLoader.Load(spec with { Path = testPath, LabelsPath = null }, train.ClassNames ?? savedNames, null).Train;
+            }
+
+            double fraction = parse.GetValue(_validation);
+            LabeledData? validation = null;
+            if (fraction > 0)
+            {
+                (train, validation) = DataLoader.Split(train, fraction, seed);
+                if (validation.Count == 0)
+                {
+                    throw new AppError($"--validation {fraction} of {loaded.Train.Count} rows holds out no row: raise the fraction or use more data.");
+                }
+            }
+
+            if (train.Count == 0)
+            {
+                throw new AppError(fraction > 0
+                    ? $"the training split is empty: --validation {fraction} leaves none of the {loaded.Train.Count} rows to train on; lower the fraction."
+                    : $"the training data ({loaded.Description}) has no rows.");
+            }
+
+            IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
+            int classes = Math.Max(DataLoader.MaxLabel(train.Labels), test is null ? -1 : DataLoader.MaxLabel(test.Labels)) + 1;
+            classes = Math.Max(Math.Max(classes, validation is null ? 0 : DataLoader.MaxLabel(validation.Labels) + 1), names?.Count ?? 0);
+            if (classes < 2)
+            {
+                throw new AppError($"the training data ({loaded.Description}) has only one class: a classifier needs labels of at least two classes.");
+            }
+
+            return new TrainingData(loaded, train, validation, test, names, classes) { LoadSeconds = watch.Elapsed.TotalSeconds };
+        }
+
+        /// <summary>The data a run trains and reports on.</summary>
+        private sealed record TrainingData(LoadedData Loaded, LabeledData Train, LabeledData? Validation, LabeledData? Test, IReadOnlyList<string>? Names, int Classes)
+        {
+            public double LoadSeconds { get; init; }
         }
 
         private static EpochReport Last(IReadOnlyList<EpochReport> epochs) => epochs[^1];

@@ -125,9 +125,6 @@ namespace GenSoftmax.App
 
         /// <summary>The summary table printed after training.</summary>
         public static void Summary(IReadOnlyList<EpochReport> epochs, string validationName, bool live)
-            => SummaryTable(epochs, validationName, live);
-
-        private static void SummaryTable(IReadOnlyList<EpochReport> epochs, string validationName, bool live)
         {
             if (!live)
             {

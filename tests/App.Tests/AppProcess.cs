@@ -24,15 +24,25 @@ namespace GenSoftmax.App.Tests
             .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppAssembly").Value!
             .Replace('\\', Path.DirectorySeparatorChar));
 
-        public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+        public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment = null, string[]? wrapper = null)
         {
-            var start = new ProcessStartInfo("dotnet")
+            var start = new ProcessStartInfo(wrapper is null ? "dotnet" : wrapper[0])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
                 WorkingDirectory = workingDirectory,
             };
+            if (wrapper is not null)
+            {
+                foreach (string w in wrapper[1..])
+                {
+                    start.ArgumentList.Add(w);
+                }
+
+                start.ArgumentList.Add("dotnet");
+            }
+
             start.ArgumentList.Add(AppAssembly);
             foreach (string a in args)
             {
@@ -54,15 +64,50 @@ namespace GenSoftmax.App.Tests
 
         public static AppRun Run(string workingDirectory, params string[] args) => Run(workingDirectory, args, null);
 
-        public static AppRun Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment)
+        public static AppRun Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string?>? environment, string[]? wrapper = null)
         {
-            using Process process = Process.Start(StartInfo(workingDirectory, args, environment))!;
+            using Process process = Process.Start(StartInfo(workingDirectory, args, environment, wrapper))!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             string stderr = process.StandardError.ReadToEnd();
             if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
             {
                 process.Kill(entireProcessTree: true);
                 Assert.Fail($"gensoftmax-cli {string.Join(' ', args)} did not finish within 3 minutes");
+            }
+
+            return new AppRun(process.ExitCode, stdout.Result, stderr);
+        }
+
+        /// <summary>Runs another program (which runs the app), such as script(1) for a pseudo-terminal.</summary>
+        public static AppRun RunCommand(string workingDirectory, string program, IEnumerable<string> args, IDictionary<string, string?> environment)
+        {
+            var start = new ProcessStartInfo(program)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+                WorkingDirectory = workingDirectory,
+            };
+            foreach (string a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            start.Environment.Remove("GENSOFTMAX_ISA");
+            foreach ((string key, string? value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+
+            using Process process = Process.Start(start)!;
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            string stderr = process.StandardError.ReadToEnd();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"{program} {string.Join(' ', args)} did not finish within 3 minutes");
             }
 
             return new AppRun(process.ExitCode, stdout.Result, stderr);

@@ -88,20 +88,38 @@ namespace GenSoftmax.App.Tests
         public void Unreadable_directory_is_one_line()
         {
             Skip.If(OperatingSystem.IsWindows(), "Unix permissions");
-            Skip.If(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root", "root reads every directory, so a directory without read permission cannot be made here");
+
+            // Root reads every directory through its DAC capabilities: run the app without them (setpriv, util-linux).
+            string[]? wrapper = null;
+            if (Environment.UserName == "root")
+            {
+                Skip.If(!File.Exists("/usr/bin/setpriv"), "running as root without setpriv, so a directory without read permission cannot be made here");
+                wrapper = ["/usr/bin/setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"];
+            }
+
             string locked = _dir["locked"];
             Directory.CreateDirectory(locked);
             TestData.WriteIdxDirectory(locked, 4, 4, 2, gzip: false);
             File.SetUnixFileMode(locked, UnixFileMode.None);
             try
             {
-                AppRun run = AppProcess.Run(_dir.Path, "train", "--data", "locked");
-                AssertOneLineError(run, 1, "locked");
+                AppRun run = AppProcess.Run(_dir.Path, ["train", "--data", "locked"], null, wrapper);
+                AssertOneLineError(run, 1, "cannot read the directory 'locked'");
             }
             finally
             {
                 File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
+        }
+
+        [Fact]
+        public void Report_to_a_device_is_refused_before_training_and_the_device_stays()
+        {
+            AppRun run = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--epochs", "1", "--report", "/dev/full");
+            AssertOneLineError(run, 2, "--report '/dev/full' cannot be written");
+            Assert.Empty(run.Output);
+            using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", "-c %F /dev/full") { RedirectStandardOutput = true })!;
+            Assert.Equal("character special file", stat.StandardOutput.ReadToEnd().Trim());
         }
 
         [Fact]
