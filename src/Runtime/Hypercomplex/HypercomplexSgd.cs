@@ -136,6 +136,36 @@ namespace GenSoftmax
             Apply();
         }
 
+        /// <summary>Sets the velocity, as read from <see cref="VelocityA"/>, <see cref="VelocityS"/> and <see cref="VelocityBias"/> of a saved run.</summary>
+        /// <exception cref="InvalidOperationException">The saved run and this optimizer differ in having momentum.</exception>
+        /// <exception cref="ArgumentException">A span's length does not match the model.</exception>
+        public void RestoreVelocity(ReadOnlySpan<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> bias)
+        {
+            bool saved = !(a.IsEmpty && s.IsEmpty && bias.IsEmpty);
+            if (_velocityA is null || _velocityS is null || _velocityB is null)
+            {
+                if (saved)
+                {
+                    throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with the saved run's SgdOptions.");
+                }
+
+                return;
+            }
+
+            if (!saved)
+            {
+                throw new InvalidOperationException(
+                    "The saved run had no momentum, so it saved no velocity, but this optimizer has momentum: create it with the saved run's SgdOptions.");
+            }
+
+            Guard.Length(a.Length, "velocity of A", _velocityA.Length);
+            Guard.Length(s.Length, "velocity of S", _velocityS.Length);
+            Guard.Length(bias.Length, "velocity of the bias", _velocityB.Length);
+            a.CopyTo(_velocityA);
+            s.CopyTo(_velocityS);
+            bias.CopyTo(_velocityB);
+        }
+
         /// <summary>Sets the velocity to zero and the learning rate to the options', as for a fresh run.</summary>
         public void Reset()
         {

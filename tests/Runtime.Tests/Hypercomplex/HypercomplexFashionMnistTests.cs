@@ -9,7 +9,7 @@ namespace GenSoftmax.Tests.Hypercomplex
 {
     /// <summary>
     /// The hypercomplex layer on Fashion-MNIST (784 inputs, 10 classes, n = 2) beside the dense model, both with the
-    /// textbook recipe (batch 256, SGD at 0.1, 10 epochs, seed 42, one thread) and the same batches: parameter count,
+    /// textbook recipe (batch 256, SGD at 0.1, 10 epochs, seed 42, one thread), or with momentum, over the same batches: parameter count,
     /// test accuracy and epoch time go to the test output. Only the accuracy is asserted; times are reported, never checked.
     /// </summary>
     public sealed class HypercomplexFashionMnistTests
@@ -22,18 +22,21 @@ namespace GenSoftmax.Tests.Hypercomplex
 
         public HypercomplexFashionMnistTests(ITestOutputHelper output) => _output = output;
 
-        [Fact]
-        public void Two_factors_train_on_Fashion_MNIST_with_half_the_parameters()
+        [Theory]
+        [InlineData(0.1f, 0f)]   // the textbook recipe
+        [InlineData(0.02f, 0.9f)] // with momentum
+        public void Two_factors_train_on_Fashion_MNIST_with_half_the_parameters(float learningRate, float momentum)
         {
             // CI installs the data (apt-get install dataset-fashion-mnist); without it this test fails, saying so.
             (LabeledData train, LabeledData test) = FashionMnist.Load();
 
             var dense = new FashionDense();
             Trainer.Initialize(dense, Seed);
-            var denseSgd = new Sgd(dense);
+            var options = new SgdOptions { LearningRate = learningRate, Momentum = momentum };
+            var denseSgd = new Sgd(dense, options);
             var phm = new FashionPhm2();
             HypercomplexSgd.Initialize(phm, Seed);
-            var phmSgd = new HypercomplexSgd(phm);
+            var phmSgd = new HypercomplexSgd(phm, options);
 
             // Epochs alternate between the models, so a busy spell on the machine slows both rather than one.
             var denseRun = new Run(train);
@@ -46,7 +49,7 @@ namespace GenSoftmax.Tests.Hypercomplex
 
             double denseAccuracy = Trainer.Accuracy(dense, test);
             double phmAccuracy = Trainer.Accuracy(phm, test);
-            _output.WriteLine($"Fashion-MNIST (bytes), {Epochs} epochs, batch {BatchSize}, SGD 0.1, seed {Seed}, 1 thread, {IsaSelection.Default} kernels:");
+            _output.WriteLine($"Fashion-MNIST (bytes), {Epochs} epochs, batch {BatchSize}, SGD {learningRate} momentum {momentum}, seed {Seed}, 1 thread, {IsaSelection.Default} kernels:");
             _output.WriteLine($"  dense     {dense.Weights.Length + dense.Classes,5} parameters, test accuracy {denseAccuracy:F4}, epoch {denseRun.Timing}");
             _output.WriteLine($"  PHM n=2   {phm.Layout.ParameterCount,5} parameters, test accuracy {phmAccuracy:F4}, epoch {phmRun.Timing}");
             _output.WriteLine($"  training loss by epoch, dense: {string.Join(", ", denseRun.Losses.Select(l => l.ToString("F4")))}");

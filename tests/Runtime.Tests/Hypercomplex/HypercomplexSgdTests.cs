@@ -146,6 +146,45 @@ namespace GenSoftmax.Tests.Hypercomplex
         }
 
         [Fact]
+        public void A_run_continued_from_its_saved_velocity_equals_one_that_never_stopped()
+        {
+            var options = new SgdOptions { LearningRate = 0.05f, Momentum = 0.9f };
+            var random = new Random(25);
+            float[][] xs = Enumerable.Range(0, 4).Select(_ => Uniform(random, 12 * 34, 0f, 1f)).ToArray();
+            int[][] ys = Enumerable.Range(0, 4).Select(_ => Labels(random, 12, 10)).ToArray();
+
+            IHypercomplexModel whole = new Phm2x34x10();
+            HypercomplexSgd.Initialize(whole, seed: 2);
+            var wholeSgd = new HypercomplexSgd(whole, options);
+            for (int i = 0; i < 4; i++)
+            {
+                wholeSgd.Step(Batch.Of(xs[i]).WithLabels(ys[i]));
+            }
+
+            IHypercomplexModel first = new Phm2x34x10();
+            HypercomplexSgd.Initialize(first, seed: 2);
+            var firstSgd = new HypercomplexSgd(first, options);
+            firstSgd.Step(Batch.Of(xs[0]).WithLabels(ys[0]));
+            firstSgd.Step(Batch.Of(xs[1]).WithLabels(ys[1]));
+
+            IHypercomplexModel resumed = new Phm2x34x10();
+            resumed.SetFactors(first.FactorA, first.FactorS);
+            first.Bias.CopyTo(resumed.Bias);
+            var resumedSgd = new HypercomplexSgd(resumed, options);
+            resumedSgd.RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias);
+            resumedSgd.Step(Batch.Of(xs[2]).WithLabels(ys[2]));
+            resumedSgd.Step(Batch.Of(xs[3]).WithLabels(ys[3]));
+
+            Assert.Equal(whole.FactorA.ToArray(), resumed.FactorA.ToArray());
+            Assert.Equal(whole.FactorS.ToArray(), resumed.FactorS.ToArray());
+            Assert.Equal(whole.Bias.ToArray(), resumed.Bias.ToArray());
+
+            Assert.Throws<InvalidOperationException>(() => new HypercomplexSgd(resumed).RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias));
+            Assert.Throws<InvalidOperationException>(() => resumedSgd.RestoreVelocity(default, default, default));
+            Assert.Throws<ArgumentException>(() => resumedSgd.RestoreVelocity(new float[3], firstSgd.VelocityS, firstSgd.VelocityBias));
+        }
+
+        [Fact]
         public void Initialisation_is_seeded_and_gives_W_the_dense_initial_spread()
         {
             IHypercomplexModel first = new FashionPhm2(), again = new FashionPhm2(), other = new FashionPhm2();
