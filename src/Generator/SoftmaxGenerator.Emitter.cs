@@ -231,13 +231,18 @@ namespace GenSoftmax.Generator
                     w.WriteLine("""
                         using KernelIsa = global::GenSoftmax.KernelIsa;
                         using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
+                        using MethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+                        using MethodImplOptions = global::System.Runtime.CompilerServices.MethodImplOptions;
                         """);
                     w.WriteLine();
                     w.WriteLine($"/// <summary>{spec.FullName}'s kernels, by variant.</summary>");
                     w.WriteLine(GeneratedCode);
                     using (w.Block("file static class ModelKernels"))
                     {
+                        // Inlined into the engine's drivers, which the JIT compiles fully optimised at once (they
+                        // allocate on the stack), so the switch folds and the call goes straight to the kernel.
                         w.WriteLine("""
+                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
                             public static void Logits<T>(KernelIsa isa, ref float w, ref float b, ref T x, ref nuint offs, int count, ref float blk)
                                 where T : unmanaged
                             {
@@ -263,6 +268,7 @@ namespace GenSoftmax.Generator
                                 }
                             }
 
+                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
                             public static void Gradient<T>(
                                 KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
                                 where T : unmanaged
@@ -289,6 +295,7 @@ namespace GenSoftmax.Generator
                                 }
                             }
 
+                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
                             public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, float scale)
                             {
                                 switch (isa)
@@ -299,6 +306,7 @@ namespace GenSoftmax.Generator
                                 }
                             }
 
+                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
                             public static int LossRows(
                                 KernelIsa isa, ref float blk, int count, ref int y, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
                                 isa switch

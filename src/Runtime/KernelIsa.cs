@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace GenSoftmax
@@ -42,7 +43,27 @@ namespace GenSoftmax
         /// </summary>
         /// <exception cref="InvalidOperationException"><c>GENSOFTMAX_ISA</c> names no variant, or one this CPU cannot
         /// run; the message names the valid values. Thrown where a model is first created, never from a type initializer.</exception>
-        public static KernelIsa Default => Chosen.Error is null ? Chosen.Isa : throw new InvalidOperationException(Chosen.Error);
+        public static KernelIsa Default
+        {
+            get
+            {
+                PerformanceWarnings.CheckIsa();
+                return Chosen.Error is null ? Chosen.Isa : throw new InvalidOperationException(Chosen.Error);
+            }
+        }
+
+        /// <summary>
+        /// The most preferred variant this CPU has by its CPUID, whether or not this program can run it: a native AOT
+        /// binary compiled without an instruction set (<c>&lt;IlcInstructionSet&gt;</c>), or a runtime told not to use
+        /// AVX (<c>DOTNET_EnableAVX2=0</c>), runs a slower variant than the CPU offers. Off x86, <see cref="Best"/>.
+        /// </summary>
+        public static KernelIsa CpuBest { get; } = CpuBestByCpuId();
+
+        /// <summary>
+        /// <see cref="CpuBest"/> when this program cannot run it only because of how it was compiled or configured,
+        /// else null. When set, the first model created writes one warning (<see cref="PerformanceWarnings"/>).
+        /// </summary>
+        public static KernelIsa? CompiledWithout => Rank(CpuBest) < Rank(Best) ? CpuBest : null;
 
         /// <summary>
         /// Whether this CPU and runtime can run <paramref name="isa"/>: every instruction set its code calls
@@ -94,6 +115,55 @@ namespace GenSoftmax
             }
 
             return (forced, null);
+        }
+
+        /// <summary>The warning for a CPU whose <paramref name="isa"/> variant this program cannot run.</summary>
+        internal static string CompiledWithoutMessage(KernelIsa isa)
+        {
+            string level = isa == KernelIsa.Avx512 ? "x86-64-v4" : "x86-64-v3";
+            // A project that publishes native AOT also turns dynamic code off under the JIT (a feature switch), so
+            // IsDynamicCodeCompiled alone would call a JIT process native: a native AOT process has compiled nothing.
+            bool nativeAot = !RuntimeFeature.IsDynamicCodeCompiled && System.Runtime.JitInfo.GetCompiledMethodCount() == 0;
+            return !nativeAot
+                ? $"this CPU has {isa} (by its CPUID) but the .NET runtime does not use it, so the models run the slower {Best} kernels. " +
+                    "A setting such as DOTNET_EnableAVX2=0, DOTNET_EnableAVX512F=0 or DOTNET_EnableHWIntrinsic=0 turns it off: unset it for full speed."
+                : $"this CPU has {isa} (by its CPUID) but this native AOT program was compiled for x86-64 without it, so the models run the slower " +
+                    $"{Best} kernels. Publish with an instruction set: <IlcInstructionSet>{level}</IlcInstructionSet> in the project " +
+                    $"(or -p:IlcInstructionSet={level}; 'native' for this machine only).";
+        }
+
+        private static int Rank(KernelIsa isa)
+        {
+            for (int i = 0; i < Preference.Count; i++)
+            {
+                if (Preference[i] == isa)
+                {
+                    return i;
+                }
+            }
+
+            return Preference.Count;
+        }
+
+        /// <summary>What the CPU reports, read with CPUID (which a baseline x86-64 binary can always execute).</summary>
+        private static KernelIsa CpuBestByCpuId()
+        {
+            if (!X86Base.IsSupported)
+            {
+                return BestSupported();
+            }
+
+            int maxLeaf = X86Base.CpuId(0, 0).Eax;
+            int ecx1 = X86Base.CpuId(1, 0).Ecx;
+            int ebx7 = maxLeaf >= 7 ? X86Base.CpuId(7, 0).Ebx : 0;
+            bool sse3 = (ecx1 & (1 << 0)) != 0;
+            bool fma = (ecx1 & (1 << 12)) != 0;
+            bool osAvx = (ecx1 & (1 << 27)) != 0 && (ecx1 & (1 << 28)) != 0; // OSXSAVE and AVX
+            bool avx2 = (ebx7 & (1 << 5)) != 0;
+            bool avx512f = (ebx7 & (1 << 16)) != 0;
+            KernelIsa cpu = osAvx && sse3 && avx512f ? KernelIsa.Avx512 : osAvx && sse3 && avx2 && fma ? KernelIsa.Avx2 : KernelIsa.Portable;
+            KernelIsa runs = BestSupported();
+            return Rank(runs) < Rank(cpu) ? runs : cpu;
         }
 
         private static KernelIsa BestSupported()

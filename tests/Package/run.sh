@@ -2,8 +2,8 @@
 # Package check: packs GenSoftmax (runtime + generator) into a temporary folder, creates a fresh console project
 # with `dotnet new console`, adds the package from that folder, declares a model there, trains it with
 # GenSoftmax.Trainer (and one step of its Sgd) on synthetic data and checks that it builds with warnings as errors
-# and the SDK's recommended analyzers, runs, and reaches test accuracy >= 0.95; then that the same project built
-# with C# 10 gets GSM0013. Exits non-zero with a message on any failure.
+# and the SDK's recommended analyzers, runs, and reaches test accuracy >= 0.95; that publishing it native AOT without
+# an instruction set warns GSM1001 (and with one does not); then that the same project built with C# 10 gets GSM0013. Exits non-zero with a message on any failure.
 #
 #   bash tests/Package/run.sh            (KEEP=1 keeps the temporary folder for a look afterwards)
 #
@@ -62,7 +62,7 @@ NUPKG="$FEED/GenSoftmax.$VERSION.nupkg"
 
 # One package gives both: the runtime library, and the generator as an analyzer (never as a lib reference).
 CONTENTS="$(list_zip "$NUPKG")"
-for entry in lib/net10.0/GenSoftmax.dll analyzers/dotnet/cs/GenSoftmax.Generator.dll; do
+for entry in lib/net10.0/GenSoftmax.dll analyzers/dotnet/cs/GenSoftmax.Generator.dll build/GenSoftmax.targets buildTransitive/GenSoftmax.targets; do
   grep -qx "$entry" <<<"$CONTENTS" || fail "the package has no $entry; it holds: $(tr '\n' ' ' <<<"$CONTENTS")"
 done
 if grep -q '^lib/.*GenSoftmax\.Generator\.dll$' <<<"$CONTENTS"; then
@@ -209,6 +209,20 @@ echo "$OUTPUT" | sed 's/^/   /'
 ACCURACY="$(sed -n 's/^accuracy=\([0-9.]*\)$/\1/p' <<<"$OUTPUT")"
 [ -n "$ACCURACY" ] || fail "the program printed no accuracy= line"
 awk -v a="$ACCURACY" 'BEGIN { exit !(a >= 0.95) }' || fail "test accuracy $ACCURACY is below 0.95"
+
+echo "== publish native AOT without an instruction set: the package warns GSM1001, naming IlcInstructionSet"
+# Up to PrepareForPublish, where the package's check runs (the native compile after it is not needed to see it).
+# The project's TreatWarningsAsErrors turns the warning into an error, so the first run fails; either way it is named.
+AOT_ARGS=(-restore -t:PrepareForPublish -p:Configuration=Release -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 -nologo)
+dotnet msbuild "$APP/PackageSmoke.csproj" "${AOT_ARGS[@]}" >"$WORK/aot.log" 2>&1 || true
+grep -q "GSM1001: This project publishes native AOT without an instruction set" "$WORK/aot.log" \
+  || fail_with_log "$WORK/aot.log" "publishing native AOT without IlcInstructionSet gave no GSM1001"
+grep -q "Set <IlcInstructionSet> in the project: x86-64-v3" "$WORK/aot.log" \
+  || fail_with_log "$WORK/aot.log" "GSM1001 does not name the IlcInstructionSet setting"
+dotnet msbuild "$APP/PackageSmoke.csproj" "${AOT_ARGS[@]}" -p:IlcInstructionSet=x86-64-v3 >"$WORK/aot-v3.log" 2>&1 \
+  || fail_with_log "$WORK/aot-v3.log" "publishing native AOT with IlcInstructionSet=x86-64-v3 failed"
+grep -q "GSM1001" "$WORK/aot-v3.log" && fail_with_log "$WORK/aot-v3.log" "GSM1001 with IlcInstructionSet set"
+echo "   ok: GSM1001 without an instruction set, none with x86-64-v3"
 
 echo "== build with <LangVersion>10</LangVersion>: the generator asks for C# 11 (GSM0013)"
 if dotnet build "$APP/PackageSmoke.csproj" -c Release --nologo -p:LangVersion=10 >"$WORK/build10.log" 2>&1; then

@@ -106,6 +106,8 @@ namespace GenSoftmax.Generator.Emit
             using F256 = {Intrinsics}.Vector256<float>;
             using X86 = {Intrinsics}.X86;
             using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
+            using MethodImpl = global::System.Runtime.CompilerServices.MethodImplAttribute;
+            using MethodImplOptions = global::System.Runtime.CompilerServices.MethodImplOptions;
             using Bits = global::System.Numerics.BitOperations;
             using Lanes = global::GenSoftmax.Internal.Lanes;
             using Prefetch = global::GenSoftmax.Internal.Prefetch;

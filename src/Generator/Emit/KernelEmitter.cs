@@ -99,25 +99,26 @@ namespace GenSoftmax.Generator.Emit
             if (VectorEnd > 0)
             {
                 _w.WriteLine("// One vector of floats from as many bytes (pixels 0..255).");
-                _w.WriteLine("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+                _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (_w.Block("private static V LoadBytes(ref byte x, nuint offset)"))
                 {
                     _w.WriteLine("return " + _isa.LoadBytesBody + ";");
                 }
             }
 
+            EmitExp();
             if (UsesSum4)
             {
                 _w.WriteLine();
                 _w.WriteLine("// The sums of four accumulators in one Vector128: each folded to 128 bits, then two rounds of horizontal adds.");
-                _w.WriteLine("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+                _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (_w.Block("private static F128 Sum4(V a, V b, V c, V d)"))
                 {
                     _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), X86.Sse3.HorizontalAdd(Fold(c), Fold(d)));");
                 }
 
                 _w.WriteLine();
-                _w.WriteLine("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+                _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (_w.Block("private static F128 Fold(V a)"))
                 {
                     _w.WriteLine(_isa.FoldTo128Body!);
@@ -126,6 +127,49 @@ namespace GenSoftmax.Generator.Emit
 
             _w.WriteLine();
         }
+
+        /// <summary>
+        /// exp for the softmax kernels, written out so that it inlines. <c>Vec.Exp</c> calls a generic helper of the
+        /// runtime's (VectorMath.ExpSingle) that the JIT does not inline and that has no precompiled code for 256- and
+        /// 512-bit vectors, so in a fresh process it ran unoptimised, once per vector of every row, until the JIT
+        /// replaced it after its tiering delay: the largest part of the slow first epoch (bench/README.md).
+        /// </summary>
+        private void EmitExp()
+        {
+            string Fma(string a, string b, string c) => _isa.Fma(a, b, c);
+            _w.WriteLine();
+            _w.WriteLine($$"""
+                // exp(x) for the x = o - max(o) <= 0 of softmax (Cephes' expf): n = round(x log2 e), r = x - n ln 2 with
+                // ln 2 in two parts (the first exact in 9 bits, so n * it is exact), exp(r) ~ 1 + r + r^2 p(r) on
+                // |r| <= ln 2 / 2 (error about 1 ulp), scaled by 2^n built in the exponent bits. Below -87.33654
+                // (exp(x) < 2^-126, the smallest normal float), and at -inf (the pad lanes), the result is 0.
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                private static V Exp(V x)
+                {
+                    V n = Vec.Round(x * Vec.Create(1.44269504088896341f));
+                    V r = {{Fma("n", "Vec.Create(-0.693359375f)", "x")}};
+                    r = {{Fma("n", "Vec.Create(2.12194440e-4f)", "r")}};
+                    V p = {{Fma("Vec.Create(1.9875691500e-4f)", "r", "Vec.Create(1.3981999507e-3f)")}};
+                    p = {{Fma("p", "r", "Vec.Create(8.3334519073e-3f)")}};
+                    p = {{Fma("p", "r", "Vec.Create(4.1665795894e-2f)")}};
+                    p = {{Fma("p", "r", "Vec.Create(1.6666665459e-1f)")}};
+                    p = {{Fma("p", "r", "Vec.Create(5.0000001201e-1f)")}};
+                    p = {{Fma("p", "r * r", "r + V.One")}};
+                    V scale = Vec.AsSingle(Vec.ShiftLeft(Vec.ConvertToInt32(Vec.MaxNative(n, Vec.Create(-126f))) + Vec.Create(127), 23));
+                    return Vec.ConditionalSelect(Vec.LessThan(x, Vec.Create(-87.33654f)), V.Zero, p * scale);
+                }
+                """);
+        }
+
+        /// <summary>
+        /// Marks a kernel to be compiled fully optimised at its first call. Without it the JIT starts every method at
+        /// tier 0 (unoptimised, Vector256.Exp and the helpers not inlined) and replaces it only after 30 calls and a
+        /// quiet period with no new tier-0 methods: the first epochs of a fresh process ran several times slower than
+        /// the rest, longest on one CPU, where the background recompilation competes with training (bench/README.md).
+        /// Kernels are the whole cost of a call and have no branches a profile could improve, so nothing is lost.
+        /// </summary>
+        private void EmitHot() =>
+            _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
 
         /// <summary>Emits one class block per full block (as a counted loop) and one for the remainder.</summary>
         private void ForEachClassBlock(string what, System.Action<int> body)
@@ -171,6 +215,7 @@ namespace GenSoftmax.Generator.Emit
                 _w.WriteLine($"// The pad lanes of each row (classes {Q}..{Stride - 1}) are set to -inf so max and exp ignore them.");
             }
 
+            EmitHot();
             using (_w.Block($"internal static void Logits{Suffix(input)}(ref float w, ref float bias, ref {Elem(input)} x, ref nuint offs, int count, ref float blk)"))
             {
                 _w.WriteLine("int i = 0;");
@@ -334,6 +379,7 @@ namespace GenSoftmax.Generator.Emit
             }
 
             string signature = $"internal static void Gradient{Suffix(input)}(ref {Elem(input)} x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)";
+            EmitHot();
             using (_w.Block(signature))
             {
                 if (vectors == 0)
@@ -459,6 +505,7 @@ namespace GenSoftmax.Generator.Emit
                 // Pad lanes hold -inf, so max ignores them and exp gives them 0.
                 // {{RowComment()}}
                 """);
+            EmitHot();
             using (_w.Block("internal static void Softmax(ref float blk, int count, ref float m, ref float sums, float scale)"))
             {
                 _w.WriteLine("V one = V.One;");
@@ -481,6 +528,7 @@ namespace GenSoftmax.Generator.Emit
                 // Returns how many rows were correct.
                 """);
             string signature = "internal static int LossRows(\n    ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale)";
+            EmitHot();
             using (_w.Block(signature))
             {
                 _w.WriteLine("int correct = 0;");
@@ -560,7 +608,7 @@ namespace GenSoftmax.Generator.Emit
 
                 for (int j = 0; j < vectors; j++)
                 {
-                    _w.WriteLine($"V e{j} = Vec.ConditionalSelect(top{j}, one, Vec.Exp(o{j} - mv));");
+                    _w.WriteLine($"V e{j} = Vec.ConditionalSelect(top{j}, one, Exp(o{j} - mv));");
                 }
 
                 string sum = string.Join(" + ", Enumerable.Range(0, vectors).Select(j => $"e{j}"));
@@ -623,7 +671,7 @@ namespace GenSoftmax.Generator.Emit
             using (_w.Block($"for (nuint j = 0; j < {Stride}; j += {L})"))
             {
                 _w.WriteLine("V o = Vec.LoadUnsafe(ref row, j);");
-                _w.WriteLine("V e = Vec.ConditionalSelect(Vec.Equals(o, mv), one, Vec.Exp(o - mv));");
+                _w.WriteLine("V e = Vec.ConditionalSelect(Vec.Equals(o, mv), one, Exp(o - mv));");
                 _w.WriteLine("Vec.StoreUnsafe(e, ref row, j);");
                 _w.WriteLine("sum += e;");
             }

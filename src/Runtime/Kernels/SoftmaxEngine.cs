@@ -28,6 +28,9 @@ namespace GenSoftmax.Kernels
         private readonly float[] _bias = new float[TKernels.Classes];
         private KernelIsa _isa = IsaSelection.Default;
 
+        /// <summary>A model with zero parameters. The first model of a Debug-built assembly warns that its kernels are unoptimised.</summary>
+        public SoftmaxEngine() => PerformanceWarnings.CheckModel(typeof(TKernels));
+
         /// <inheritdoc />
         public int Inputs => TKernels.Inputs;
 
