@@ -73,7 +73,7 @@ namespace GenSoftmax.Generator
                     w.WriteLine($$"""
                         /// <summary>
                         /// Softmax regression, {{spec.Inputs}} inputs x {{spec.Classes}} classes, whose weights are a parameterised hypercomplex
-                        /// multiplication with {{spec.Hypercomplex}} factors, W = Σ A_i ⊗ S_i, run by kernels generated for this shape.
+                        /// multiplication with {{spec.Hypercomplex}} factors, W = sum_i kron(A_i, S_i), run by kernels generated for this shape.
                         /// </summary>
                         """);
                 }
@@ -179,16 +179,17 @@ namespace GenSoftmax.Generator
                 ns?.Dispose();
             }
 
-            /// <summary>", hypercomplex n = 2 (W = sum of 2 Kronecker products)" for the header line, nothing for a dense model.</summary>
+            /// <summary>", hypercomplex n = 2" for the header line, nothing for a dense model.</summary>
             private static string HypercomplexHeader(ModelSpec spec) =>
-                spec.Hypercomplex > 0 ? $", hypercomplex n = {spec.Hypercomplex} (W = sum of {spec.Hypercomplex} Kronecker products)" : "";
+                spec.Hypercomplex > 0 ? $", hypercomplex n = {spec.Hypercomplex}" : "";
 
             /// <summary>The engine field: the dense engine, or for a hypercomplex model the factors over one.</summary>
             private static string EngineField(ModelSpec spec) => spec.Hypercomplex > 0
                 ? $$"""
                     // The factors live in the runtime's hypercomplex model, which materialises W into a dense engine over this
                     // shape's kernels (specialised by the JIT) and runs every operation there.
-                    private readonly {{G}}.HypercomplexSoftmaxModel _engine = new(new {{G}}.Kernels.SoftmaxEngine<{{KernelsStruct}}>(), {{spec.Hypercomplex}});
+                    private readonly {{G}}.HypercomplexSoftmaxModel _engine =
+                        new(new {{G}}.Kernels.SoftmaxEngine<{{KernelsStruct}}>(), {{spec.Hypercomplex}});
                     """
                 : $$"""
                     // Parameters, ISA setting and the drivers live in the runtime's engine, written once for every
@@ -201,7 +202,8 @@ namespace GenSoftmax.Generator
             {
                 int n = spec.Hypercomplex;
                 w.WriteLine($$"""
-                    // W [{{spec.Classes}}, {{spec.Inputs}}] = Σ_{i<{{n}}} A_i ⊗ S_i, A [{{n}}, {{n}}, {{n}}], S [{{n}}, {{spec.Classes / n}}, {{spec.Inputs / n}}]: {{(long)n * n * n + (long)spec.Inputs * spec.Classes / n}} factor weights instead of {{(long)spec.Inputs * spec.Classes}}.
+                    // W [{{spec.Classes}}, {{spec.Inputs}}] = sum over i < {{n}} of kron(A_i, S_i), A [{{n}}, {{n}}, {{n}}], S [{{n}}, {{spec.Classes / n}}, {{spec.Inputs / n}}]:
+                    // {{(long)n * n * n + (long)spec.Inputs * spec.Classes / n}} factor weights instead of {{(long)spec.Inputs * spec.Classes}}.
 
                     /// <inheritdoc />
                     public {{G}}.HypercomplexLayout Layout => _engine.Layout;
@@ -217,7 +219,10 @@ namespace GenSoftmax.Generator
 
                     /// <inheritdoc />
                     public {{G}}.BatchResult LossAndFactorGradient(
-                        in {{G}}.Batch batch, global::System.Span<float> dA, global::System.Span<float> dS, global::System.Span<float> db) =>
+                        in {{G}}.Batch batch,
+                        global::System.Span<float> dA,
+                        global::System.Span<float> dS,
+                        global::System.Span<float> db) =>
                         _engine.LossAndFactorGradient(batch, dA, dS, db);
 
                     """);

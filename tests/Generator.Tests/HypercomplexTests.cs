@@ -114,8 +114,11 @@ namespace GenSoftmax.Generator.Tests
             var (driver, output, diagnostics) = Harness.Run(source);
             string text = Harness.Generated(driver).Values.Single();
             Assert.Contains(
-                $"// GenSoftmax model Contoso.Models.Fashion: {inputs} inputs x {classes} classes, hypercomplex n = {n} (W = sum of {n} Kronecker products).\n", text);
+                $"// GenSoftmax model Contoso.Models.Fashion: {inputs} inputs x {classes} classes, hypercomplex n = {n}.\n", text);
             Assert.Contains("partial class Fashion : global::GenSoftmax.IHypercomplexModel", text);
+            Assert.Contains($"// {n * n * n + (inputs * classes / n)} factor weights instead of {inputs * classes}.\n", text);
+            Assert.All(text, ch => Assert.True(ch < 128, $"non-ASCII '{ch}' in the generated file"));
+            Assert.DoesNotContain(text.Split('\n'), line => line.Length > 140 || line.EndsWith(' '));
 
             var context = new Harness.CollectibleContext();
             try
