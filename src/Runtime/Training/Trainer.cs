@@ -298,10 +298,10 @@ namespace GenSoftmax
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
-            CheckFiniteInputs(train, nameof(train));
+            train.CheckFinite(nameof(train));
             if (validation is not null)
             {
-                CheckFiniteInputs(validation, nameof(validation));
+                validation.CheckFinite(nameof(validation));
             }
 
             EarlyStoppingOptions? stopping = Options.EarlyStopping;
@@ -391,40 +391,6 @@ namespace GenSoftmax
 
             Outcome = MakeOutcome(_stopped ? StopReason.EarlyStopped : StopReason.Completed, restore);
             return reports;
-        }
-
-        /// <summary>
-        /// Rejects float features that are NaN or infinite, naming the first such row and input: one would turn every
-        /// weight into NaN within a batch. Pixels are always finite. One pass over the data per Fit call.
-        /// </summary>
-        private static void CheckFiniteInputs(LabeledData data, string name)
-        {
-            float[]? features = data.Features;
-            if (features is null)
-            {
-                return;
-            }
-
-            int d = data.Inputs;
-            for (int r = 0; r < data.Count; r++)
-            {
-                ReadOnlySpan<float> row = features.AsSpan(r * d, d);
-                if (AllFinite(row))
-                {
-                    continue;
-                }
-
-                int k = 0;
-                while (float.IsFinite(row[k]))
-                {
-                    k++;
-                }
-
-                string value = float.IsNaN(row[k]) ? "NaN" : row[k] > 0 ? "infinity" : "-infinity";
-                throw new ArgumentException(
-                    $"The {name} data's row {r} has {value} at input {k}: every feature must be a finite number (one NaN or infinity " +
-                    "would turn every weight into NaN). Replace the value or remove the row.", name);
-            }
         }
 
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/> diverged.</summary>

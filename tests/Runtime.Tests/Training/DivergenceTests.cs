@@ -59,27 +59,32 @@ namespace GenSoftmax.Tests.Training
 
         [Theory]
         [InlineData(float.NaN, "NaN")]
-        [InlineData(float.NegativeInfinity, "-infinity")]
-        [InlineData(float.PositiveInfinity, "infinity")]
+        [InlineData(float.NegativeInfinity, "-Infinity")]
+        [InlineData(float.PositiveInfinity, "+Infinity")]
         public void Non_finite_features_handed_to_the_trainer_are_rejected_with_the_row(float bad, string shown)
         {
+            // LabeledData refuses such a value when it is created, but it keeps the caller's array, which can change
+            // before Fit: the trainer checks again.
             (LabeledData clean, LabeledData validation) = TrainerTests.Clusters(8, 320, 10);
             float[] features = clean.Features!.ToArray();
+            LabeledData train = LabeledData.FromFeatures(features, clean.Labels, 17);
             features[(201 * 17) + 5] = bad;
             var model = new M17x10();
             var trainer = new Trainer(model, new TrainerOptions { BatchSize = 32 });
             trainer.Initialize();
             float[] before = model.Weights.ToArray();
 
-            ArgumentException e = Assert.Throws<ArgumentException>(() => trainer.Fit(LabeledData.FromFeatures(features, clean.Labels, 17), validation));
-            Assert.Contains($"row 201 has {shown} at input 5", e.Message);
+            ArgumentException e = Assert.Throws<ArgumentException>(() => trainer.Fit(train, validation));
+            Assert.Contains($"The train data's features[{(201 * 17) + 5}] (row 201, column 5) is {shown}", e.Message);
             Assert.Equal("train", e.ParamName);
             Assert.Equal(before, model.Weights.ToArray());
 
             float[] validationFeatures = validation.Features!.ToArray();
+            LabeledData held = LabeledData.FromFeatures(validationFeatures, validation.Labels, 17);
             validationFeatures[3] = bad;
-            e = Assert.Throws<ArgumentException>(() => trainer.Fit(clean, LabeledData.FromFeatures(validationFeatures, validation.Labels, 17)));
-            Assert.Contains("validation data's row 0", e.Message);
+            e = Assert.Throws<ArgumentException>(() => trainer.Fit(clean, held));
+            Assert.Contains("The validation data's features[3] (row 0, column 3)", e.Message);
+            Assert.Equal("validation", e.ParamName);
         }
 
         [Theory]
