@@ -165,8 +165,9 @@ namespace GenSoftmax.Generator
                 {
                     diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
                 }
-                else if (hypercomplex >= 2 && hypercomplexWhere is not null)
+                else if (hypercomplex >= 2 && hypercomplexWhere is not null && InRange(inputs.Value, classes.Value))
                 {
+                    // Sizes out of range already have their error; a second about the factors would only repeat it.
                     CheckHypercomplex(hypercomplex, inputs.Value, classes.Value, hypercomplexWhere, diagnostics);
                 }
 
@@ -376,6 +377,9 @@ namespace GenSoftmax.Generator
                     diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotSmaller, where, n, factors, (long)inputs * classes, HypercomplexAdvice(inputs, classes)));
                 }
             }
+
+            private static bool InRange(int inputs, int classes) =>
+                inputs >= ModelLimits.MinInputs && inputs <= ModelLimits.MaxInputs && classes >= ModelLimits.MinClasses && classes <= ModelLimits.MaxClasses;
 
             private static long HypercomplexFactorWeights(int n, int inputs, int classes) => ((long)n * n * n) + ((long)inputs * classes / n);
 

@@ -85,6 +85,14 @@ namespace GenSoftmax.Generator.Tests
             Assert.EndsWith(": no count of factors does both for this shape, so leave Hypercomplex out", d.GetMessage());
         }
 
+        [Theory]
+        [InlineData("Inputs = 0, Classes = 10, Hypercomplex = 2", "GSM0002", "Inputs = 0")]
+        [InlineData("Inputs = 784, Classes = 1, Hypercomplex = 2", "GSM0003", "Classes = 1")]
+        public void A_size_out_of_range_gets_its_own_error_and_no_second_about_the_factors(string arguments, string id, string marker)
+        {
+            AssertOnly(Source(arguments), id, marker);
+        }
+
         [Fact]
         public void Advice_lists_every_common_divisor_that_shrinks_the_layer()
         {

@@ -144,7 +144,7 @@ namespace GenSoftmax
             }
         }
 
-        /// <summary>"n = 2: W = Σ A_i ⊗ S_i, A [2, 2, 2], S [2, 5, 392]; 3936 parameters instead of 7850".</summary>
+        /// <summary>"n = 2: W = Σ A_i ⊗ S_i, A [2, 2, 2], S [2, 5, 392]; 3938 parameters instead of 7850".</summary>
         public override string ToString() =>
             $"n = {N}: W = Σ A_i ⊗ S_i, A [{N}, {N}, {N}], S [{N}, {BlockRows}, {BlockColumns}]; {ParameterCount} parameters instead of {DenseParameterCount}";
 
