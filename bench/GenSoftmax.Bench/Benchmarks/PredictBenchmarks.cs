@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
 
@@ -39,6 +40,22 @@ namespace GenSoftmax.Bench
         public int Predict10k()
         {
             _contender.Predict(_predictions);
+            return _predictions[^1];
+        }
+
+        /// <summary>The floats on every core (ParallelPrediction, Environment.ProcessorCount threads); generated kernels only.</summary>
+        [Benchmark, Work(Flop.Predict, BenchData.TestCount), OnlyContenders("Gen-")]
+        public int Predict10kAllCores()
+        {
+            ((GeneratedContender)_contender).Predict(_predictions, Environment.ProcessorCount);
+            return _predictions[^1];
+        }
+
+        /// <summary>The bytes on every core (ParallelPrediction, Environment.ProcessorCount threads); generated kernels only.</summary>
+        [Benchmark, Work(Flop.Predict, BenchData.TestCount), OnlyContenders("Gen-")]
+        public int Predict10kBytesAllCores()
+        {
+            ((GeneratedContender)_contender).PredictBytes(BenchData.TestPixels, _predictions, Environment.ProcessorCount);
             return _predictions[^1];
         }
 

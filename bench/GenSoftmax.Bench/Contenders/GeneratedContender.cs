@@ -73,6 +73,12 @@ namespace GenSoftmax.Bench
         /// <summary>Predict on byte pixels, with the variant this contender was made for.</summary>
         public void PredictBytes(byte[] pixels, Span<int> predictions) => _model.Predict(Batch.Of(pixels), predictions);
 
+        /// <summary>Predict on byte pixels on up to <paramref name="threads"/> threads (ParallelPrediction).</summary>
+        public void PredictBytes(byte[] pixels, Span<int> predictions, int threads) => _model.Predict(Batch.Of(pixels), predictions, threads);
+
+        /// <summary>Predict on the floats on up to <paramref name="threads"/> threads (ParallelPrediction).</summary>
+        public void Predict(Span<int> predictions, int threads) => _model.Predict(Batch.Of(_x), predictions, threads);
+
         /// <inheritdoc />
         public override void Predict(Span<int> predictions) => _model.Predict(Batch.Of(_x), predictions);
 
