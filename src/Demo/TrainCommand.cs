@@ -60,11 +60,10 @@ namespace GenSoftmax.App
         private readonly Option<float> _holdOut = NumberOptions.Float("--hold-out", "With --early-stopping: the share of the training rows held out to watch (default 0.1).", 0.1f, 0, true, 1, true, "0.1");
         private readonly Option<int?> _hypercomplex = NumberOptions.OptionalInt(
             "--hypercomplex", "Train the parameterised-hypercomplex (PHM) model with this n instead of the dense layer (784x10 data: n = 2, 3,938 parameters instead of 7,850), then the dense model on the same batches, and compare them.", 1, "2");
-        private readonly Option<string> _input = new("--input")
-        {
-            Description = "For byte data: uint8 feeds the raw pixels to the kernels, which scale them by 1/255; float32 trains on a float copy scaled up front, as the textbook does. Same math.",
-            DefaultValueFactory = _ => "uint8",
-        };
+        private readonly Option<string> _input = NumberOptions.Choice(
+            "--input",
+            "For byte data: uint8 feeds the raw pixels to the kernels, which scale them by 1/255; float32 trains on a float copy scaled up front, as the textbook does. Same math.",
+            "uint8", "uint8", "float32");
 
         private readonly Option<KernelIsa?> _isa = Models.IsaOption();
         private readonly DataOptions _data = new();
@@ -84,11 +83,6 @@ namespace GenSoftmax.App
         private readonly Option<FileInfo?> _plot = new("--plot") { HelpName = "FILE", Description = "Draw the learning curves (train loss, train and validation/test accuracy per epoch) to FILE.svg or FILE.png." };
         private readonly Option<FileInfo?> _report = new("--report") { HelpName = "FILE", Description = "Write a JSON summary of the run (options, per-epoch figures and learning rate, how it ended) to this file." };
         private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Print only the final result and errors." };
-
-        public TrainCommand()
-        {
-            _input.AcceptOnlyFromAmong("uint8", "float32");
-        }
 
         /// <summary>Adds the options to <paramref name="command"/> (the root, where train is the default, and the train command).</summary>
         public void AddTo(Command command)
@@ -894,6 +888,19 @@ namespace GenSoftmax.App
             Number(json, "train_seconds", trainSeconds);
             extra?.Invoke(json);
             json.WriteEndObject();
+        }
+
+        /// <summary>A float as its shortest round-trip text (0.9, not 0.8999999761581421), or null when missing or not finite.</summary>
+        private static void Number(Utf8JsonWriter json, string name, float? value)
+        {
+            if (value is { } v && float.IsFinite(v))
+            {
+                json.WriteNumber(name, v);
+            }
+            else
+            {
+                json.WriteNull(name);
+            }
         }
 
         /// <summary>JSON has no NaN or infinity: a missing or non-finite value is written as null.</summary>

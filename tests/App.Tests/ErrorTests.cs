@@ -44,6 +44,7 @@ namespace GenSoftmax.App.Tests
             { ["train", "--data", "idx", "--report", "idx"], 2, "--report" },
             { ["train", "--data", "idx", "--plot", "curves.gif"], 2, "must end in .png or .svg" },
             { ["train", "--data", "idx", "--label-column", "x"], 2, "apply to CSV/TSV data only" },
+            { ["train", "--input", "int8"], 2, "--input 'int8' is not one of uint8, float32" },
             { ["train", "--recipe", "slow"], 2, "--recipe 'slow' is not one of fast, textbook" },
             { ["train", "--schedule", "linear"], 2, "--schedule 'linear' is not one of constant, step, cosine" },
             { ["train", "--loss", "hinge"], 2, "--loss 'hinge' is not one of cross-entropy, squared-error" },
