@@ -100,6 +100,33 @@ namespace GenSoftmax.App
             return v;
         }
 
+        /// <summary>A word from a fixed list (e.g. --recipe fast|textbook); anything else is a one-line error naming the valid ones.</summary>
+        public static Option<string> Choice(string name, string description, string? defaultValue, params string[] values)
+        {
+            var option = new Option<string>(name)
+            {
+                Description = description,
+                HelpName = string.Join('|', values),
+                CustomParser = r =>
+                {
+                    string text = Token(r);
+                    if (Array.IndexOf(values, text) < 0)
+                    {
+                        r.AddError($"{name} '{text}' is not one of {string.Join(", ", values)}: give one such as {values[0]}.");
+                        return defaultValue ?? values[0];
+                    }
+
+                    return text;
+                },
+            };
+            if (defaultValue is not null)
+            {
+                option.DefaultValueFactory = _ => defaultValue;
+            }
+
+            return option;
+        }
+
         private static string Token(ArgumentResult r) => r.Tokens.Count == 0 ? "" : r.Tokens[0].Value;
     }
 }

@@ -5,10 +5,10 @@ using GenSoftmax;
 using GenSoftmax.App;
 using GenSoftmax.Data;
 
-// gensoftmax: train, eval, predict, info and show. With no command it trains the textbook recipe on Fashion-MNIST.
-var root = new RootCommand("GenSoftmax: softmax regression with generated AVX-512/AVX2 kernels. With no command, trains the textbook recipe on Fashion-MNIST (same options as 'train').");
+// gensoftmax: train, eval, predict, info and show. With no command it trains the fast recipe on Fashion-MNIST.
+var root = new RootCommand("GenSoftmax: softmax regression with generated AVX-512/AVX2 kernels. With no command, trains the fast recipe on Fashion-MNIST (same options as 'train'; --recipe textbook for the textbook's).");
 new TrainCommand().AddTo(root);
-var train = new Command("train", "Train a softmax-regression classifier (default: the textbook recipe on Fashion-MNIST).");
+var train = new Command("train", "Train a softmax-regression classifier (default: the fast recipe on Fashion-MNIST; --recipe textbook for the textbook's).");
 new TrainCommand().AddTo(train);
 root.Subcommands.Add(train);
 root.Subcommands.Add(EvalCommand.Create());

@@ -43,7 +43,7 @@ namespace GenSoftmax.App
         {
             if (!_quiet && !_live)
             {
-                Console.WriteLine($"epoch  train loss  train acc  {_validationName,8}  seconds");
+                Console.WriteLine($"epoch  train loss  train acc  {_validationName,8}  seconds  last lr");
             }
 
             if (!_live)
@@ -82,7 +82,7 @@ namespace GenSoftmax.App
                 }
                 else if (!_quiet)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"));
                 }
 
                 return;
@@ -131,16 +131,19 @@ namespace GenSoftmax.App
                 return;
             }
 
-            var table = new Table().Title("training summary").AddColumns("epoch", "train loss", "train acc", validationName + " loss", validationName + " acc", "seconds");
+            var table = new Table().Title("training summary").AddColumns("epoch", "train loss", "train acc", validationName + " loss", validationName + " acc", "seconds", "last lr");
             foreach (EpochReport r in epochs)
             {
                 table.AddRow(
                     r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValidationLoss), F(r.ValidationAccuracy),
-                    r.Seconds.ToString("F3", CultureInfo.InvariantCulture));
+                    r.Seconds.ToString("F3", CultureInfo.InvariantCulture), Rate(r.LearningRate));
             }
 
             AnsiConsole.Write(table);
         }
+
+        /// <summary>The epoch's last learning rate, three significant digits (a cosine schedule ends near 1e-6).</summary>
+        private static string Rate(float rate) => rate.ToString("G3", CultureInfo.InvariantCulture);
 
         private static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("F4", CultureInfo.InvariantCulture);
     }

@@ -24,13 +24,16 @@ namespace GenSoftmax.App.Tests
         {
             string data = FashionMnist.Locate();
             using var dir = new TempDir();
+            // The textbook recipe: until model files carry the learning-rate schedule, a resumed fast (cosine) run would
+            // continue at a constant rate. The resumed run gives no recipe: the saved options decide.
             string[] recipe = ["train", "--data", data, "--epochs", "6", "--threads", "2", "--validation", "0.1"];
+            string[] textbook = ["--recipe", "textbook"];
 
-            AppRun whole = AppProcess.Run(dir.Path, [.. recipe, "--seed", "7", "--save", "whole.gsm"], null);
+            AppRun whole = AppProcess.Run(dir.Path, [.. recipe, .. textbook, "--seed", "7", "--save", "whole.gsm"], null);
             Assert.True(whole.ExitCode == 0, whole.ToString());
 
             // Interrupted once the first epoch's line is out: somewhere in epoch 2 (or a later one on a loaded machine).
-            AppRun cut = AppProcess.RunAndSignal(dir.Path, [.. recipe, "--seed", "7", "--save", "cut.gsm"], line => Regex.IsMatch(line, @"^\s+1\s+\d\.\d{4}"), signal);
+            AppRun cut = AppProcess.RunAndSignal(dir.Path, [.. recipe, .. textbook, "--seed", "7", "--save", "cut.gsm"], line => Regex.IsMatch(line, @"^\s+1\s+\d\.\d{4}"), signal);
             Assert.True(cut.ExitCode == exitCode, cut.ToString());
             Assert.Matches(new Regex($@"^interrupted \({(signal == SigInt ? "SIGINT" : "SIGTERM")}\) at epoch \d, batch \d+: the run is saved in '.*cut\.gsm'"), cut.Error);
             Assert.DoesNotContain("After 6 epochs", cut.Output);
