@@ -6,17 +6,12 @@ using System.Runtime.Intrinsics.X86;
 namespace GenSoftmax.App
 {
     /// <summary>
-    /// What the processor offers, read with CPUID, beside what this binary can use (<c>IsSupported</c>). Under the JIT the
-    /// two agree; a native binary compiled for a lower instruction-set level reports <c>IsSupported == false</c> for what
-    /// it was not compiled with, whatever the CPU has, and only CPUID tells the difference.
+    /// The processor's extensions as CPUID reports them, for <c>info</c>, and the instruction set this binary was
+    /// published with. Which kernel variant the CPU could run and what this binary runs come from the runtime's
+    /// <see cref="IsaSelection"/> (CpuBest, Best, CompiledWithoutAdvice).
     /// </summary>
     internal static class CpuFeatures
     {
-        /// <summary>Whether this is a native (AOT) binary rather than IL under the JIT.</summary>
-        /// <remarks>Not RuntimeFeature.IsDynamicCodeSupported: PublishAot switches that off under the JIT too. A native binary
-        /// has compiled no method at run time.</remarks>
-        public static bool IsNative => System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false) == 0;
-
         /// <summary>The IlcInstructionSet the native binary was published with ("native", "x86-64-v3", ...).</summary>
         public static string CompiledInstructionSet
         {
@@ -73,39 +68,6 @@ namespace GenSoftmax.App
             Add("avx512vl", osAvx && Bit(ebx7, 31));
             Add("avx512vnni", osAvx && Bit(ecx7, 11));
             return list;
-        }
-
-        /// <summary>The best kernel variant the processor could run, whatever this binary was compiled for.</summary>
-        public static KernelIsa CpuBest()
-        {
-            IReadOnlyList<string> ext = Extensions();
-            bool has(string name) => ((List<string>)ext).Contains(name);
-            if (has("avx512f") && has("sse3"))
-            {
-                return KernelIsa.Avx512;
-            }
-
-            return has("avx2") && has("fma") && has("sse3") ? KernelIsa.Avx2 : KernelIsa.Portable;
-        }
-
-        /// <summary>
-        /// A sentence when the processor has a better variant than this binary can run, saying what to rebuild with;
-        /// null when the binary already runs the processor's best.
-        /// </summary>
-        public static string? BetterVariantAdvice()
-        {
-            KernelIsa cpu = CpuBest();
-            KernelIsa binary = IsaSelection.Best;
-            if (cpu <= binary)
-            {
-                return null;
-            }
-
-            string level = cpu == KernelIsa.Avx512 ? "x86-64-v4" : "x86-64-v3";
-            return IsNative
-                ? $"this CPU runs the {cpu} kernels but this binary was compiled for '{CompiledInstructionSet}' and can only use {binary}: " +
-                  $"rebuild with 'dotnet publish src/Demo -c Release -p:IlcInstructionSet=native' (or ={level} for machines like this one)."
-                : $"this CPU has {cpu} but the runtime does not enable it (a DOTNET_Enable* or DOTNET_PreferredVectorBitWidth setting?): only {binary} kernels run.";
         }
 
         private static bool Bit(int value, int bit) => (value & (1 << bit)) != 0;

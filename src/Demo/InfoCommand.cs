@@ -15,9 +15,9 @@ namespace GenSoftmax.App
             command.SetAction(parse =>
             {
                 Console.WriteLine($"Runtime:      .NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}, " +
-                    (CpuFeatures.IsNative ? $"native AOT binary compiled for instruction set '{CpuFeatures.CompiledInstructionSet}'" : "JIT (IL compiled on this machine for this CPU)"));
+                    (IsaSelection.IsNativeAot ? $"native AOT binary compiled for instruction set '{CpuFeatures.CompiledInstructionSet}'" : "JIT (IL compiled on this machine for this CPU)"));
                 Console.WriteLine($"CPU:          {Environment.ProcessorCount} logical cores; extensions (CPUID): {string.Join(' ', CpuFeatures.Extensions())}");
-                Console.WriteLine($"CPU can run:  {CpuFeatures.CpuBest()} kernels at best");
+                Console.WriteLine($"CPU can run:  {IsaSelection.CpuBest} kernels at best");
                 Console.WriteLine($"Binary runs:  {string.Join(", ", IsaSelection.Supported)} (best: {IsaSelection.Best})");
                 string? forced = Environment.GetEnvironmentVariable(IsaSelection.EnvironmentVariable);
                 string why;
@@ -35,7 +35,7 @@ namespace GenSoftmax.App
                 }
 
                 Console.WriteLine($"Kernels used: {chosen} ({why}; --isa overrides it per command)");
-                Console.WriteLine(CpuFeatures.BetterVariantAdvice() is { } advice
+                Console.WriteLine(IsaSelection.CompiledWithoutAdvice is { } advice
                     ? $"note: {advice}"
                     : "This binary uses the best kernels this CPU has.");
                 if (parse.GetValue(model) is { } path)

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.IO;
+using System.Linq;
 
 namespace GenSoftmax.App
 {
@@ -103,7 +104,7 @@ namespace GenSoftmax.App
 
             if (!IsaSelection.IsSupported(isa))
             {
-                result.AddError(CpuFeatures.CpuBest() >= isa
+                result.AddError(IsaSelection.Preference.ToList().IndexOf(IsaSelection.CpuBest) <= IsaSelection.Preference.ToList().IndexOf(isa)
                     ? $"--isa {isa}: this CPU has it, but this binary was compiled for '{CpuFeatures.CompiledInstructionSet}' without it and runs {string.Join(", ", IsaSelection.Supported)}; rebuild with -p:IlcInstructionSet=native ('gensoftmax-cli info' says more)."
                     : $"--isa {isa}: this CPU cannot run the {isa} kernels; it runs {string.Join(", ", IsaSelection.Supported)} ('gensoftmax-cli info' says why).");
                 return null;

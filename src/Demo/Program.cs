@@ -16,6 +16,9 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ShowCommand.Create());
 
+// The runtime's warnings (Debug-built kernels, a CPU variant this binary was compiled without) as the app's one-line notes.
+PerformanceWarnings.Issued += warning => Console.Error.WriteLine("warning: " + warning);
+
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {

@@ -387,13 +387,8 @@ namespace GenSoftmax.App
 
             string kind = model is FashionClassifier ? "generated" : "run-time-shaped";
             say.WriteLine(
-                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {CpuFeatures.CpuBest()}), " +
+                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {IsaSelection.CpuBest}), " +
                 $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
-            if (CpuFeatures.BetterVariantAdvice() is { } advice)
-            {
-                say.WriteLine($"note: {advice}");
-            }
-
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, momentum {options.Optimizer.Momentum}, " +
                 $"weight decay {options.Optimizer.WeightDecay}, {options.Epochs} epochs, seed {options.Seed}"));

@@ -66,6 +66,21 @@ namespace GenSoftmax
         public static KernelIsa? CompiledWithout => Rank(CpuBest) < Rank(Best) ? CpuBest : null;
 
         /// <summary>
+        /// What to change to run <see cref="CompiledWithout"/> (the instruction set to publish with, or the setting that
+        /// turns it off), as one sentence; null when this program runs the best variant the CPU has.
+        /// </summary>
+        public static string? CompiledWithoutAdvice => CompiledWithout is { } missing ? CompiledWithoutMessage(missing) : null;
+
+        /// <summary>
+        /// Whether this is a native AOT program (which cannot use instruction sets it was not compiled for), rather
+        /// than IL compiled by the JIT for this CPU.
+        /// </summary>
+        /// <remarks>A project that publishes native AOT also turns dynamic code off under the JIT (a feature switch),
+        /// so <see cref="RuntimeFeature.IsDynamicCodeCompiled"/> alone would call a JIT process native: a native AOT
+        /// process has compiled no method at run time.</remarks>
+        public static bool IsNativeAot => !RuntimeFeature.IsDynamicCodeCompiled && System.Runtime.JitInfo.GetCompiledMethodCount() == 0;
+
+        /// <summary>
         /// Whether this CPU and runtime can run <paramref name="isa"/>: every instruction set its code calls
         /// (<c>Vector512.IsHardwareAccelerated</c> can be false on CPUs whose Avx512F intrinsics run fine, so the
         /// intrinsics are tested, not the vector types). SSE3's horizontal add reduces the accumulators of both
@@ -121,10 +136,7 @@ namespace GenSoftmax
         internal static string CompiledWithoutMessage(KernelIsa isa)
         {
             string level = isa == KernelIsa.Avx512 ? "x86-64-v4" : "x86-64-v3";
-            // A project that publishes native AOT also turns dynamic code off under the JIT (a feature switch), so
-            // IsDynamicCodeCompiled alone would call a JIT process native: a native AOT process has compiled nothing.
-            bool nativeAot = !RuntimeFeature.IsDynamicCodeCompiled && System.Runtime.JitInfo.GetCompiledMethodCount() == 0;
-            return !nativeAot
+            return !IsNativeAot
                 ? $"this CPU has {isa} (by its CPUID) but the .NET runtime does not use it, so the models run the slower {Best} kernels. " +
                     "A setting such as DOTNET_EnableAVX2=0, DOTNET_EnableAVX512F=0 or DOTNET_EnableHWIntrinsic=0 turns it off: unset it for full speed."
                 : $"this CPU has {isa} (by its CPUID) but this native AOT program was compiled for x86-64 without it, so the models run the slower " +
