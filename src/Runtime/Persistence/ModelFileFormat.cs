@@ -15,7 +15,8 @@ namespace GenSoftmax
     /// </code>
     /// A reader skips a section it does not know unless its required flag is set: new optional content (say, a
     /// description) is a new section that older readers ignore; content they must not ignore sets the flag; a change
-    /// to what existing bytes mean is a new format version.
+    /// to what existing bytes mean is a new format version. Sections of version 1: PARM (required), NAME, TOPT, TOPX
+    /// (required, only when options beyond TOPT's differ from their defaults), TSTA, ESTA (required), PHMF, PHMO.
     /// </remarks>
     internal static class ModelFileFormat
     {
