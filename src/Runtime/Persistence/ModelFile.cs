@@ -59,17 +59,39 @@ namespace GenSoftmax
             }
 
             bool velocity = state is not null && state.VelocityWeights.Length != 0;
+            bool extension = options is not null && HasExtension(options);
+            EarlyStoppingState? stopping = state?.EarlyStopping;
+            bool bestWeights = stopping is { BestEpoch: > 0 };
+            IHypercomplexModel? hypercomplex = model as IHypercomplexModel;
+            HypercomplexLayout? layout = hypercomplex?.Layout;
+            if (hypercomplex is not null)
+            {
+                CheckFactors(hypercomplex);
+            }
+
+            HypercomplexOptimizerState? optimizer = contents.HypercomplexOptimizer;
+            if (optimizer is not null)
+            {
+                CheckOptimizer(optimizer, layout);
+            }
+
+            bool optimizerVelocity = optimizer is not null && optimizer.VelocityA.Length != 0;
             long namesLength = 4;
             foreach (byte[] name in names ?? [])
             {
                 namesLength += 4 + name.Length;
             }
 
-            int sections = 1 + (names is null ? 0 : 1) + (options is null ? 0 : 1) + (state is null ? 0 : 1);
+            int sections = 1 + (names is null ? 0 : 1) + (options is null ? 0 : 1) + (state is null ? 0 : 1) + (extension ? 1 : 0)
+                + (stopping is null ? 0 : 1) + (layout is null ? 0 : 1) + (optimizer is null ? 0 : 1);
             long length = HeaderLength + SectionHeaderLength + ParametersLength(inputs, classes)
                 + (names is null ? 0 : SectionHeaderLength + namesLength)
                 + (options is null ? 0 : SectionHeaderLength + TrainerOptionsLength)
+                + (extension ? SectionHeaderLength + TrainerOptionsExtensionLength : 0)
                 + (state is null ? 0 : SectionHeaderLength + TrainingStateLength(inputs, classes, velocity))
+                + (stopping is null ? 0 : SectionHeaderLength + EarlyStoppingLength(inputs, classes, bestWeights))
+                + (layout is null ? 0 : SectionHeaderLength + HypercomplexFactorsLength(layout))
+                + (optimizer is null ? 0 : SectionHeaderLength + HypercomplexOptimizerLength(layout!, optimizerVelocity))
                 + ChecksumLength;
 
             SafeFile.Write(path, stream =>
@@ -116,6 +138,14 @@ namespace GenSoftmax
                     writer.Write(o);
                 }
 
+                if (extension)
+                {
+                    writer.SectionHeader(TrainerOptionsExtensionTag, RequiredFlag, TrainerOptionsExtensionLength);
+                    Span<byte> x = stackalloc byte[TrainerOptionsExtensionLength];
+                    WriteExtension(x, options!);
+                    writer.Write(x);
+                }
+
                 if (state is not null)
                 {
                     writer.SectionHeader(TrainingStateTag, 0, TrainingStateLength(inputs, classes, velocity));
@@ -133,6 +163,51 @@ namespace GenSoftmax
                     {
                         writer.WriteFloats(state.VelocityWeights);
                         writer.WriteFloats(state.VelocityBias);
+                    }
+                }
+
+                if (stopping is not null)
+                {
+                    writer.SectionHeader(EarlyStoppingStateTag, RequiredFlag, EarlyStoppingLength(inputs, classes, bestWeights));
+                    Span<byte> e = stackalloc byte[EarlyStoppingFixedLength];
+                    BinaryPrimitives.WriteInt32LittleEndian(e, stopping.BestEpoch);
+                    BinaryPrimitives.WriteInt32LittleEndian(e.Slice(4), stopping.EpochsWithoutImprovement);
+                    BinaryPrimitives.WriteDoubleLittleEndian(e.Slice(8), stopping.BestValue);
+                    BinaryPrimitives.WriteUInt32LittleEndian(e.Slice(16), stopping.Stopped ? 1u : 0u);
+                    BinaryPrimitives.WriteUInt32LittleEndian(e.Slice(20), bestWeights ? 1u : 0u);
+                    writer.Write(e);
+                    if (bestWeights)
+                    {
+                        writer.WriteFloats(stopping.BestWeights);
+                        writer.WriteFloats(stopping.BestBias);
+                    }
+                }
+
+                if (hypercomplex is not null)
+                {
+                    writer.SectionHeader(HypercomplexFactorsTag, 0, HypercomplexFactorsLength(layout!));
+                    writer.WriteUInt32((uint)layout!.N);
+                    writer.WriteUInt32(0);
+                    writer.WriteFloats(hypercomplex.FactorA);
+                    writer.WriteFloats(hypercomplex.FactorS);
+                }
+
+                if (optimizer is not null)
+                {
+                    writer.SectionHeader(HypercomplexOptimizerTag, 0, HypercomplexOptimizerLength(layout!, optimizerVelocity));
+                    Span<byte> h = stackalloc byte[HypercomplexOptimizerFixedLength];
+                    BinaryPrimitives.WriteSingleLittleEndian(h, optimizer.Options.LearningRate);
+                    BinaryPrimitives.WriteSingleLittleEndian(h.Slice(4), optimizer.Options.Momentum);
+                    BinaryPrimitives.WriteSingleLittleEndian(h.Slice(8), optimizer.Options.WeightDecay);
+                    BinaryPrimitives.WriteSingleLittleEndian(h.Slice(12), optimizer.LearningRate);
+                    BinaryPrimitives.WriteUInt32LittleEndian(h.Slice(16), optimizerVelocity ? 1u : 0u);
+                    BinaryPrimitives.WriteUInt32LittleEndian(h.Slice(20), 0u);
+                    writer.Write(h);
+                    if (optimizerVelocity)
+                    {
+                        writer.WriteFloats(optimizer.VelocityA);
+                        writer.WriteFloats(optimizer.VelocityS);
+                        writer.WriteFloats(optimizer.VelocityBias);
                     }
                 }
 
@@ -164,21 +239,53 @@ namespace GenSoftmax
         }
 
         /// <summary>
+        /// Saves <paramref name="optimizer"/>'s hypercomplex model (its W, and its factors A and S) with the optimizer's
+        /// settings, learning rate and velocity, so the run can be continued from the file (<see cref="Load(string, ISoftmaxModel)"/>
+        /// into a model of the same declaration, then <see cref="HypercomplexOptimizerState.CreateOptimizer"/>), and optionally the class names.
+        /// </summary>
+        /// <exception cref="ArgumentException"><paramref name="classNames"/> does not have one name per class, or the model's
+        /// weights were written directly rather than through its factors.</exception>
+        /// <exception cref="IOException">The file cannot be written; the message names it and says why.</exception>
+        public static void Save(string path, HypercomplexSgd optimizer, IReadOnlyList<string>? classNames)
+        {
+            ArgumentNullException.ThrowIfNull(optimizer);
+            Save(path, optimizer.Model, new ModelFileContents
+            {
+                ClassNames = classNames, HypercomplexOptimizer = HypercomplexOptimizerState.Of(optimizer),
+            });
+        }
+
+        /// <summary>
         /// Loads the parameters saved in <paramref name="path"/> into <paramref name="into"/>, which then predicts
         /// bit-identically to the model that was saved (with the same kernel variant), and returns what else the file holds.
         /// </summary>
         /// <remarks>The whole file is checked (magic, version, length, checksum, shape, structure) before the model is
         /// touched: after any failure it holds what it held before.</remarks>
+        /// <remarks>A hypercomplex model (<see cref="IHypercomplexModel"/>) gets the file's factors A and S, from which it
+        /// rebuilds W; the file must hold factors of its n (a file saved from such a model does).</remarks>
         /// <exception cref="ModelFileException">The file is missing, unreadable, empty, truncated, damaged, not a model file,
-        /// from a newer format version, or holds a model of another shape; the message names the file and the problem.</exception>
+        /// from a newer format version, or holds a model of another shape (or, for a hypercomplex model, no factors of its n);
+        /// the message names the file and the problem.</exception>
         public static ModelFileContents Load(string path, ISoftmaxModel into)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
             ArgumentNullException.ThrowIfNull(into);
             Parsed file = Read(path, into);
-            file.Weights.CopyTo(into.Weights);
+            if (into is IHypercomplexModel hypercomplex)
+            {
+                // Checked by Read: the file holds factors of this n, and they make the file's W.
+                hypercomplex.SetFactors(file.FactorA, file.FactorS);
+            }
+            else
+            {
+                file.Weights.CopyTo(into.Weights);
+            }
+
             file.Bias.CopyTo(into.Bias);
-            return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = file.Options, TrainingState = file.State };
+            return new ModelFileContents
+            {
+                ClassNames = file.ClassNames, TrainerOptions = file.Options, TrainingState = file.State, HypercomplexOptimizer = file.Optimizer,
+            };
         }
 
         /// <summary>
@@ -208,7 +315,7 @@ namespace GenSoftmax
             Parsed file = Read(path, into: null);
             return new ModelFileInfo(
                 file.Path, file.Length, file.Version, file.Inputs, file.Classes, file.ClassNames, file.Options,
-                file.HasState, file.CompletedEpochs, file.BatchesDone, file.ChecksumValid);
+                file.HasState, file.CompletedEpochs, file.BatchesDone, file.ChecksumValid, file.HypercomplexN);
         }
 
         private static byte[][]? EncodeNames(IReadOnlyList<string>? names, int classes)
@@ -262,6 +369,8 @@ namespace GenSoftmax
                 throw new ArgumentException($"The training state's position (epoch {state.CompletedEpochs}, batch {state.BatchesDone}) is negative.", "contents");
             }
 
+            CheckStopping(state, options, inputs, classes);
+
             if (options is null)
             {
                 return;
@@ -284,6 +393,187 @@ namespace GenSoftmax
             }
         }
 
+        /// <summary>Whether <paramref name="options"/> differ from the defaults in a setting that TOPT does not hold.</summary>
+        private static bool HasExtension(TrainerOptions options) =>
+            options.Schedule != LearningRateSchedule.Constant || options.Loss != TrainingLoss.CrossEntropy
+            || options.LabelSmoothing != 0f || options.EarlyStopping is not null;
+
+        private static void WriteExtension(Span<byte> x, TrainerOptions options)
+        {
+            x.Clear();
+            LearningRateSchedule schedule = options.Schedule;
+            EarlyStoppingOptions? stopping = options.EarlyStopping;
+            x[0] = (byte)schedule.Kind;
+            x[1] = (byte)options.Loss;
+            x[2] = stopping is null ? (byte)0 : (byte)1;
+            x[3] = stopping is null ? (byte)0 : (byte)stopping.Metric;
+            BinaryPrimitives.WriteInt32LittleEndian(x.Slice(4), schedule.StepEpochs);
+            BinaryPrimitives.WriteSingleLittleEndian(x.Slice(8), schedule.StepFactor);
+            BinaryPrimitives.WriteSingleLittleEndian(x.Slice(12), schedule.FinalFraction);
+            BinaryPrimitives.WriteInt32LittleEndian(x.Slice(16), schedule.WarmupEpochs);
+            BinaryPrimitives.WriteSingleLittleEndian(x.Slice(20), options.LabelSmoothing);
+            if (stopping is not null)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(x.Slice(24), stopping.HoldOutFraction);
+                BinaryPrimitives.WriteInt32LittleEndian(x.Slice(28), stopping.Patience);
+                BinaryPrimitives.WriteDoubleLittleEndian(x.Slice(32), stopping.MinImprovement);
+                x[40] = stopping.RestoreBestWeights ? (byte)1 : (byte)0;
+            }
+        }
+
+        /// <summary>The early-stopping record is saved only as a trainer makes it, so that loading it never refuses what was saved.</summary>
+        private static void CheckStopping(TrainingState state, TrainerOptions? options, int inputs, int classes)
+        {
+            EarlyStoppingState? es = state.EarlyStopping;
+            if (options is not null && (options.EarlyStopping is null) != (es is null))
+            {
+                throw new ArgumentException(
+                    es is null
+                        ? "The trainer options stop early, but the training state has no early-stopping record: save the state of the run the options belong to."
+                        : "The training state has an early-stopping record, but the trainer options do not stop early: save the options of the run the state belongs to.",
+                    "contents");
+            }
+
+            if (es is null)
+            {
+                return;
+            }
+
+            string? problem = StoppingProblem(es.BestEpoch, es.EpochsWithoutImprovement, es.BestValue, es.Stopped ? 1u : 0u, state.CompletedEpochs);
+            if (problem is null && es.BestEpoch > 0
+                && (es.BestWeights is null || es.BestBias is null || es.BestWeights.Length != (long)inputs * classes || es.BestBias.Length != classes))
+            {
+                problem = $"its best weights have {es.BestWeights?.Length ?? -1} + {es.BestBias?.Length ?? -1} entries, but the model needs {(long)inputs * classes} + {classes}";
+            }
+
+            if (problem is null && es.BestEpoch == 0 && (es.BestWeights?.Length ?? 0) + (es.BestBias?.Length ?? 0) != 0)
+            {
+                problem = "it has best weights but no best epoch";
+            }
+
+            if (problem is null && es.BestEpoch > 0 && (FirstNonFinite(es.BestWeights) >= 0 || FirstNonFinite(es.BestBias) >= 0))
+            {
+                problem = "its best weights hold a NaN or infinite value";
+            }
+
+            if (problem is not null)
+            {
+                throw new ArgumentException($"The training state's early-stopping record is not one a trainer makes: {problem}. Save the state of a trainer of this model.", "contents");
+            }
+        }
+
+        /// <summary>What is wrong with an early-stopping record's numbers, or null.</summary>
+        private static string? StoppingProblem(int bestEpoch, int sinceBest, double bestValue, uint stopped, int completedEpochs)
+        {
+            if (bestEpoch < 0 || sinceBest < 0)
+            {
+                return $"its best epoch ({bestEpoch}) or epochs without improvement ({sinceBest}) is negative";
+            }
+
+            if (stopped > 1)
+            {
+                return $"its stopped flag is {stopped}, but must be 0 or 1";
+            }
+
+            if (bestEpoch > completedEpochs || sinceBest > completedEpochs)
+            {
+                return $"its best epoch ({bestEpoch}) or epochs without improvement ({sinceBest}) is past the run's {completedEpochs} completed epochs";
+            }
+
+            if (bestEpoch == 0)
+            {
+                return double.IsNaN(bestValue) && sinceBest == 0 && stopped == 0
+                    ? null
+                    : "it has no best epoch yet, so its best value must be NaN, its epochs without improvement 0 and it cannot have stopped";
+            }
+
+            return double.IsFinite(bestValue) && bestValue >= 0
+                ? null
+                : $"its best held-out value is {bestValue}, but a loss or accuracy is finite and at least 0";
+        }
+
+        /// <summary>A hypercomplex model's W must be what its factors make: the file holds both, and a reader may use either.</summary>
+        private static void CheckFactors(IHypercomplexModel model)
+        {
+            HypercomplexLayout layout = model.Layout;
+            if (layout.Inputs != model.Inputs || layout.Classes != model.Classes || model.FactorA.Length != layout.FactorALength || model.FactorS.Length != layout.FactorSLength)
+            {
+                throw new ArgumentException($"The hypercomplex model's layout ({layout}) does not match its shape ({model.Inputs} x {model.Classes}).", nameof(model));
+            }
+
+            if (FirstNonFinite(model.FactorA) >= 0 || FirstNonFinite(model.FactorS) >= 0)
+            {
+                throw new ArgumentException("The hypercomplex model's factors hold a NaN or infinite value: it is not saved. Train it again with a smaller learning rate.", nameof(model));
+            }
+
+            int k = FactorMismatch(layout, model.FactorA, model.FactorS, model.Weights);
+            if (k >= 0)
+            {
+                throw new ArgumentException(
+                    $"The hypercomplex model's Weights[{k / model.Inputs}, {k % model.Inputs}] is {model.Weights[k]}, not what its factors make: its weights " +
+                    "were written directly. Set them through SetFactors (or train with HypercomplexSgd) before saving.", nameof(model));
+            }
+        }
+
+        /// <summary>
+        /// The first weight further from Σ A_i ⊗ S_i than float rounding of the n-term sum allows (a file written on a
+        /// machine whose vector width rounds the sum otherwise still loads), or -1.
+        /// </summary>
+        private static int FactorMismatch(HypercomplexLayout layout, ReadOnlySpan<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> weights)
+        {
+            var made = new float[weights.Length];
+            var scale = new float[weights.Length];
+            layout.Materialize(a, s, made);
+            float[] absA = a.ToArray();
+            float[] absS = s.ToArray();
+            System.Numerics.Tensors.TensorPrimitives.Abs(absA, absA);
+            System.Numerics.Tensors.TensorPrimitives.Abs(absS, absS);
+            layout.Materialize(absA, absS, scale);
+            for (int k = 0; k < weights.Length; k++)
+            {
+                // Each of the n products and n - 1 additions rounds once: |error| <= 2n u Σ|A_i S_i|, u = 2^-24.
+                double bound = (2.0 * layout.N * Math.ScaleB(1.0, -24) * scale[k]) + float.Epsilon;
+                if (!(Math.Abs((double)weights[k] - made[k]) <= bound))
+                {
+                    return k;
+                }
+            }
+
+            return -1;
+        }
+
+        private static void CheckOptimizer(HypercomplexOptimizerState optimizer, HypercomplexLayout? layout)
+        {
+            if (layout is null)
+            {
+                throw new ArgumentException("HypercomplexOptimizer is the state of a hypercomplex model's optimizer, but the model saved is dense: save the hypercomplex model it trains.", "contents");
+            }
+
+            ArgumentNullException.ThrowIfNull(optimizer.Options, "contents");
+            optimizer.Options.Validate();
+            if (!(optimizer.LearningRate > 0f) || float.IsInfinity(optimizer.LearningRate))
+            {
+                throw new ArgumentException($"HypercomplexOptimizer.LearningRate is {optimizer.LearningRate}, but must be positive and finite.", "contents");
+            }
+
+            int a = optimizer.VelocityA?.Length ?? -1, s = optimizer.VelocityS?.Length ?? -1, b = optimizer.VelocityBias?.Length ?? -1;
+            bool momentum = optimizer.Options.Momentum != 0f;
+            bool fits = momentum
+                ? a == layout.FactorALength && s == layout.FactorSLength && b == layout.Classes
+                : a == 0 && s == 0 && b == 0;
+            if (!fits)
+            {
+                throw new ArgumentException(
+                    $"HypercomplexOptimizer's velocity has {a} + {s} + {b} entries, but {(momentum ? $"with momentum the model needs {layout.FactorALength} + {layout.FactorSLength} + {layout.Classes}" : "without momentum it has none")}: " +
+                    "save the state of this model's optimizer (HypercomplexOptimizerState.Of).", "contents");
+            }
+
+            if (FirstNonFinite(optimizer.VelocityA) >= 0 || FirstNonFinite(optimizer.VelocityS) >= 0 || FirstNonFinite(optimizer.VelocityBias) >= 0)
+            {
+                throw new ArgumentException("HypercomplexOptimizer's velocity holds a NaN or infinite value: it is not saved.", "contents");
+            }
+        }
+
         /// <summary>What a read found. Weights and bias are null when only a description was asked for.</summary>
         private sealed class Parsed
         {
@@ -303,7 +593,22 @@ namespace GenSoftmax
             public bool StateHasVelocity;
             public int CompletedEpochs;
             public int BatchesDone;
+            public Extension? Extension;
+            public bool HasStopping;
+            public int StoppingBestEpoch;
+            public int StoppingSinceBest;
+            public double StoppingBestValue;
+            public uint StoppingStopped;
+            public EarlyStoppingState? Stopping;
+            public int HypercomplexN;
+            public float[] FactorA = [];
+            public float[] FactorS = [];
+            public bool HasOptimizer;
+            public HypercomplexOptimizerState? Optimizer;
         }
+
+        /// <summary>The trainer options that TOPX holds.</summary>
+        private sealed record Extension(LearningRateSchedule Schedule, TrainingLoss Loss, float LabelSmoothing, EarlyStoppingOptions? EarlyStopping);
 
         private static Parsed Read(string path, ISoftmaxModel? into)
         {
@@ -504,6 +809,22 @@ namespace GenSoftmax
                 {
                     ReadState(reader, full, payload, parsed, load: into is not null);
                 }
+                else if (tag == TrainerOptionsExtensionTag)
+                {
+                    parsed.Extension = ReadExtension(reader, full, payload);
+                }
+                else if (tag == EarlyStoppingStateTag)
+                {
+                    ReadStopping(reader, full, payload, parsed, load: into is not null);
+                }
+                else if (tag == HypercomplexFactorsTag)
+                {
+                    ReadFactors(reader, full, payload, parsed, load: into is not null);
+                }
+                else if (tag == HypercomplexOptimizerTag)
+                {
+                    ReadOptimizer(reader, full, payload, parsed, load: into is not null);
+                }
                 else if ((flags & RequiredFlag) != 0)
                 {
                     throw new ModelFileException(full,
@@ -531,6 +852,7 @@ namespace GenSoftmax
                 throw Invalid(full, "it has no parameters section ('PARM')");
             }
 
+            CheckSections(full, parsed, seen, into);
             if (parsed.Options is { } options && parsed.HasState)
             {
                 int seed = parsed.StateSeed;
@@ -548,6 +870,324 @@ namespace GenSoftmax
             }
 
             return parsed;
+        }
+
+        /// <summary>The checks that need more than one section, and the merging of TOPX and ESTA into what they extend.</summary>
+        private static void CheckSections(string full, Parsed parsed, HashSet<uint> seen, ISoftmaxModel? into)
+        {
+            if (parsed.Extension is { } x)
+            {
+                if (parsed.Options is null)
+                {
+                    throw Invalid(full, "it holds more trainer options ('TOPX') but not the trainer options they extend ('TOPT')");
+                }
+
+                parsed.Options = parsed.Options with
+                {
+                    Schedule = x.Schedule, Loss = x.Loss, LabelSmoothing = x.LabelSmoothing, EarlyStopping = x.EarlyStopping,
+                };
+                try
+                {
+                    parsed.Options.Validate();
+                }
+                catch (ArgumentException e)
+                {
+                    throw Invalid(full, $"its trainer options are out of range ({e.Message})");
+                }
+            }
+
+            if (parsed.HasStopping)
+            {
+                if (!parsed.HasState)
+                {
+                    throw Invalid(full, "it holds an early-stopping record ('ESTA') but not the training state it belongs to ('TSTA')");
+                }
+
+                string? problem = StoppingProblem(
+                    parsed.StoppingBestEpoch, parsed.StoppingSinceBest, parsed.StoppingBestValue, parsed.StoppingStopped, parsed.CompletedEpochs);
+                if (problem is not null)
+                {
+                    throw Invalid(full, $"its early-stopping record is inconsistent: {problem}");
+                }
+
+                if (parsed.State is not null)
+                {
+                    parsed.State = parsed.State with { EarlyStopping = parsed.Stopping };
+                }
+            }
+
+            if (parsed.Options is { } options && parsed.HasState && (options.EarlyStopping is not null) != parsed.HasStopping)
+            {
+                throw Invalid(full, parsed.HasStopping
+                    ? "its training state has an early-stopping record, but its trainer options do not stop early"
+                    : "its trainer options stop early, but its training state has no early-stopping record ('ESTA')");
+            }
+
+            if (parsed.HasOptimizer && parsed.HypercomplexN == 0)
+            {
+                throw Invalid(full, "it holds a hypercomplex optimizer ('PHMO') but no hypercomplex factors ('PHMF')");
+            }
+
+            if (parsed.HypercomplexN != 0 && into is not null)
+            {
+                var layout = new HypercomplexLayout(parsed.HypercomplexN, parsed.Inputs, parsed.Classes);
+                int k = FactorMismatch(layout, parsed.FactorA, parsed.FactorS, parsed.Weights);
+                if (k >= 0)
+                {
+                    throw Invalid(full,
+                        $"its weight [{k / parsed.Inputs}, {k % parsed.Inputs}] is {parsed.Weights[k]}, not what its hypercomplex factors make: " +
+                        "its weights and factors disagree");
+                }
+            }
+
+            if (into is IHypercomplexModel hypercomplex)
+            {
+                if (parsed.HypercomplexN == 0)
+                {
+                    throw new ModelFileException(full,
+                        $"'{full}' holds a dense model without hypercomplex factors, but the model it is loaded into ({into.GetType().Name}) is a " +
+                        $"hypercomplex model (n = {hypercomplex.Layout.N}) whose weights are made from factors: load the file into a dense model of its shape " +
+                        "(ModelFile.Load(path, out contents) makes one).", null);
+                }
+
+                if (parsed.HypercomplexN != hypercomplex.Layout.N)
+                {
+                    throw new ModelFileException(full,
+                        $"'{full}' holds a hypercomplex model with n = {parsed.HypercomplexN} factors, but the model it is loaded into ({into.GetType().Name}) " +
+                        $"has n = {hypercomplex.Layout.N}: load it into a model declared with Hypercomplex = {parsed.HypercomplexN}, or into a dense model of its shape.", null);
+                }
+            }
+        }
+
+        private static Extension ReadExtension(HashingReader reader, string full, long payload)
+        {
+            if (payload != TrainerOptionsExtensionLength)
+            {
+                throw Invalid(full, $"its trainer options extension ('TOPX') has {payload:N0} bytes, but format version 1 defines {TrainerOptionsExtensionLength}");
+            }
+
+            Span<byte> x = stackalloc byte[TrainerOptionsExtensionLength];
+            reader.Read(x, "the trainer options extension");
+            if (x[0] > (byte)LearningRateScheduleKind.Cosine)
+            {
+                throw Invalid(full, $"its learning-rate schedule kind is {x[0]}, but must be 0 (constant), 1 (step decay) or 2 (cosine)");
+            }
+
+            if (x[1] > (byte)TrainingLoss.SquaredError)
+            {
+                throw Invalid(full, $"its loss is {x[1]}, but must be 0 (cross-entropy) or 1 (squared error)");
+            }
+
+            if (x[2] > 1)
+            {
+                throw Invalid(full, $"its early-stopping flag is {x[2]}, but must be 0 (none) or 1");
+            }
+
+            bool stops = x[2] == 1;
+            if (x[3] > (byte)EarlyStoppingMetric.HeldOutAccuracy || x[40] > 1)
+            {
+                throw Invalid(full, $"its early-stopping metric ({x[3]}) or restore flag ({x[40]}) is not 0 or 1");
+            }
+
+            if (x.Slice(41).ContainsAnyExcept((byte)0) || (!stops && (x[3] != 0 || x.Slice(24, 17).ContainsAnyExcept((byte)0))))
+            {
+                throw Invalid(full, "its trainer options extension has non-zero bytes where it must have zeros (reserved, or early-stopping settings without early stopping)");
+            }
+
+            var schedule = new LearningRateSchedule
+            {
+                Kind = (LearningRateScheduleKind)x[0],
+                StepEpochs = BinaryPrimitives.ReadInt32LittleEndian(x.Slice(4)),
+                StepFactor = BinaryPrimitives.ReadSingleLittleEndian(x.Slice(8)),
+                FinalFraction = BinaryPrimitives.ReadSingleLittleEndian(x.Slice(12)),
+                WarmupEpochs = BinaryPrimitives.ReadInt32LittleEndian(x.Slice(16)),
+            };
+            EarlyStoppingOptions? stopping = !stops ? null : new EarlyStoppingOptions
+            {
+                Metric = (EarlyStoppingMetric)x[3],
+                HoldOutFraction = BinaryPrimitives.ReadSingleLittleEndian(x.Slice(24)),
+                Patience = BinaryPrimitives.ReadInt32LittleEndian(x.Slice(28)),
+                MinImprovement = BinaryPrimitives.ReadDoubleLittleEndian(x.Slice(32)),
+                RestoreBestWeights = x[40] == 1,
+            };
+            var extension = new Extension(schedule, (TrainingLoss)x[1], BinaryPrimitives.ReadSingleLittleEndian(x.Slice(20)), stopping);
+            try
+            {
+                new TrainerOptions { Schedule = extension.Schedule, Loss = extension.Loss, LabelSmoothing = extension.LabelSmoothing, EarlyStopping = stopping }.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid(full, $"its trainer options are out of range ({e.Message})");
+            }
+
+            return extension;
+        }
+
+        private static void ReadStopping(HashingReader reader, string full, long payload, Parsed parsed, bool load)
+        {
+            if (payload < EarlyStoppingFixedLength)
+            {
+                throw Invalid(full, $"its early-stopping record ('ESTA') has {payload:N0} bytes, fewer than the {EarlyStoppingFixedLength} of its fixed part");
+            }
+
+            Span<byte> e = stackalloc byte[EarlyStoppingFixedLength];
+            reader.Read(e, "the early-stopping record");
+            int best = BinaryPrimitives.ReadInt32LittleEndian(e);
+            int since = BinaryPrimitives.ReadInt32LittleEndian(e.Slice(4));
+            double value = BinaryPrimitives.ReadDoubleLittleEndian(e.Slice(8));
+            uint stopped = BinaryPrimitives.ReadUInt32LittleEndian(e.Slice(16));
+            uint weightsFlag = BinaryPrimitives.ReadUInt32LittleEndian(e.Slice(20));
+            if (weightsFlag > 1 || (weightsFlag == 1) != (best > 0))
+            {
+                throw Invalid(full, $"its early-stopping record's best-weights flag is {weightsFlag}, but must be 1 exactly when it has a best epoch (it has {best})");
+            }
+
+            bool weights = weightsFlag == 1;
+            long expected = EarlyStoppingLength(parsed.Inputs, parsed.Classes, weights);
+            if (payload != expected)
+            {
+                throw Invalid(full, $"its early-stopping record has {payload:N0} bytes, but {(weights ? "with" : "without")} best weights it needs {expected:N0}");
+            }
+
+            parsed.HasStopping = true;
+            parsed.StoppingBestEpoch = best;
+            parsed.StoppingSinceBest = since;
+            parsed.StoppingBestValue = value;
+            parsed.StoppingStopped = stopped;
+            if (!load)
+            {
+                reader.Skip(payload - EarlyStoppingFixedLength);
+                return;
+            }
+
+            float[] w = weights ? new float[parsed.Inputs * parsed.Classes] : [];
+            float[] b = weights ? new float[parsed.Classes] : [];
+            reader.ReadFloats(w, "the best weights");
+            reader.ReadFloats(b, "the best bias");
+            if (FirstNonFinite(w) >= 0 || FirstNonFinite(b) >= 0)
+            {
+                throw Invalid(full, "its early-stopping record's best weights hold a NaN or infinite value");
+            }
+
+            parsed.Stopping = new EarlyStoppingState(best, value, since, stopped == 1, w, b);
+        }
+
+        private static void ReadFactors(HashingReader reader, string full, long payload, Parsed parsed, bool load)
+        {
+            if (payload < HypercomplexFactorsPrefix)
+            {
+                throw Invalid(full, $"its hypercomplex factors section ('PHMF') has {payload:N0} bytes, too few to hold n");
+            }
+
+            uint n = reader.ReadUInt32("the number of hypercomplex factors");
+            uint reserved = reader.ReadUInt32("the reserved bytes of the hypercomplex factors");
+            if (reserved != 0)
+            {
+                throw Invalid(full, "the reserved bytes of its hypercomplex factors section are not 0");
+            }
+
+            HypercomplexLayout layout;
+            try
+            {
+                layout = new HypercomplexLayout((int)Math.Min(n, int.MaxValue), parsed.Inputs, parsed.Classes);
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid(full, $"its hypercomplex factors have n = {n}, which does not fit its model of {parsed.Inputs} inputs and {parsed.Classes} classes ({e.Message})");
+            }
+
+            long expected = HypercomplexFactorsLength(layout);
+            if (payload != expected)
+            {
+                throw Invalid(full, $"its hypercomplex factors section has {payload:N0} bytes, but n = {n} needs {expected:N0}");
+            }
+
+            parsed.HypercomplexN = layout.N;
+            if (!load)
+            {
+                reader.Skip(payload - HypercomplexFactorsPrefix);
+                return;
+            }
+
+            parsed.FactorA = new float[layout.FactorALength];
+            parsed.FactorS = new float[layout.FactorSLength];
+            reader.ReadFloats(parsed.FactorA, "the factors A");
+            reader.ReadFloats(parsed.FactorS, "the factors S");
+            if (FirstNonFinite(parsed.FactorA) >= 0 || FirstNonFinite(parsed.FactorS) >= 0)
+            {
+                throw Invalid(full, "its hypercomplex factors hold a NaN or infinite value");
+            }
+        }
+
+        private static void ReadOptimizer(HashingReader reader, string full, long payload, Parsed parsed, bool load)
+        {
+            if (parsed.HypercomplexN == 0)
+            {
+                throw Invalid(full, "its hypercomplex optimizer ('PHMO') comes before, or without, the hypercomplex factors ('PHMF') it trains");
+            }
+
+            if (payload < HypercomplexOptimizerFixedLength)
+            {
+                throw Invalid(full, $"its hypercomplex optimizer section has {payload:N0} bytes, fewer than the {HypercomplexOptimizerFixedLength} of its fixed part");
+            }
+
+            Span<byte> h = stackalloc byte[HypercomplexOptimizerFixedLength];
+            reader.Read(h, "the hypercomplex optimizer");
+            var options = new SgdOptions
+            {
+                LearningRate = BinaryPrimitives.ReadSingleLittleEndian(h),
+                Momentum = BinaryPrimitives.ReadSingleLittleEndian(h.Slice(4)),
+                WeightDecay = BinaryPrimitives.ReadSingleLittleEndian(h.Slice(8)),
+            };
+            float rate = BinaryPrimitives.ReadSingleLittleEndian(h.Slice(12));
+            uint velocityFlag = BinaryPrimitives.ReadUInt32LittleEndian(h.Slice(16));
+            uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(h.Slice(20));
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid(full, $"its hypercomplex optimizer's settings are out of range ({e.Message})");
+            }
+
+            if (!(rate > 0f) || float.IsInfinity(rate))
+            {
+                throw Invalid(full, $"its hypercomplex optimizer's learning rate is {rate}, but must be positive and finite");
+            }
+
+            if (velocityFlag > 1 || (velocityFlag == 1) != (options.Momentum != 0f) || reserved != 0)
+            {
+                throw Invalid(full, $"its hypercomplex optimizer's velocity flag is {velocityFlag} (reserved {reserved}), but must be 1 exactly when it has momentum (it has {options.Momentum}), and reserved 0");
+            }
+
+            var layout = new HypercomplexLayout(parsed.HypercomplexN, parsed.Inputs, parsed.Classes);
+            bool velocity = velocityFlag == 1;
+            long expected = HypercomplexOptimizerLength(layout, velocity);
+            if (payload != expected)
+            {
+                throw Invalid(full, $"its hypercomplex optimizer section has {payload:N0} bytes, but {(velocity ? "with" : "without")} velocity it needs {expected:N0}");
+            }
+
+            parsed.HasOptimizer = true;
+            if (!load)
+            {
+                reader.Skip(payload - HypercomplexOptimizerFixedLength);
+                return;
+            }
+
+            float[] a = velocity ? new float[layout.FactorALength] : [];
+            float[] s = velocity ? new float[layout.FactorSLength] : [];
+            float[] b = velocity ? new float[layout.Classes] : [];
+            reader.ReadFloats(a, "the velocity of A");
+            reader.ReadFloats(s, "the velocity of S");
+            reader.ReadFloats(b, "the velocity of the bias");
+            if (FirstNonFinite(a) >= 0 || FirstNonFinite(s) >= 0 || FirstNonFinite(b) >= 0)
+            {
+                throw Invalid(full, "its hypercomplex optimizer's velocity holds a NaN or infinite value");
+            }
+
+            parsed.Optimizer = new HypercomplexOptimizerState(options, rate, a, s, b);
         }
 
         private static void ReadParameters(HashingReader reader, string full, long payload, Parsed parsed, bool load)

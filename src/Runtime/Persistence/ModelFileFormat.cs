@@ -15,7 +15,8 @@ namespace GenSoftmax
     /// </code>
     /// A reader skips a section it does not know unless its required flag is set: new optional content (say, a
     /// description) is a new section that older readers ignore; content they must not ignore sets the flag; a change
-    /// to what existing bytes mean is a new format version.
+    /// to what existing bytes mean is a new format version. Sections of version 1: PARM (required), NAME, TOPT, TOPX
+    /// (required, only when options beyond TOPT's differ from their defaults), TSTA, ESTA (required), PHMF, PHMO.
     /// </remarks>
     internal static class ModelFileFormat
     {
@@ -53,6 +54,23 @@ namespace GenSoftmax
         /// <summary>The training state (optional): 44 bytes, then the velocity if the run has momentum.</summary>
         public static readonly uint TrainingStateTag = Tag("TSTA");
 
+        /// <summary>
+        /// The trainer options beyond TOPT's (required when present): schedule, loss, label smoothing, early stopping; 48
+        /// bytes. Written only when one of them differs from its default, so a file of a textbook run stays readable by
+        /// readers older than it; without it, they are the defaults. Required: a reader that ignored it would continue a
+        /// cosine-schedule run at a constant rate.
+        /// </summary>
+        public static readonly uint TrainerOptionsExtensionTag = Tag("TOPX");
+
+        /// <summary>Early stopping's record of the training state (required when present): 24 bytes, then the best weights and bias.</summary>
+        public static readonly uint EarlyStoppingStateTag = Tag("ESTA");
+
+        /// <summary>A hypercomplex model's factors (optional: W in PARM is the model for a dense reader): n, A, S.</summary>
+        public static readonly uint HypercomplexFactorsTag = Tag("PHMF");
+
+        /// <summary>A hypercomplex optimizer's settings, learning rate and velocity (optional): 24 bytes, then the velocity.</summary>
+        public static readonly uint HypercomplexOptimizerTag = Tag("PHMO");
+
         /// <summary>Element type 1: IEEE 754 binary32, little-endian.</summary>
         public const byte Float32 = 1;
 
@@ -63,6 +81,17 @@ namespace GenSoftmax
         public const int ParametersPrefix = 4;
 
         public const int TrainerOptionsLength = 32;
+
+        public const int TrainerOptionsExtensionLength = 48;
+
+        /// <summary>Bytes of the early-stopping record before the best weights.</summary>
+        public const int EarlyStoppingFixedLength = 24;
+
+        /// <summary>Bytes of the hypercomplex factors section before A: n, reserved.</summary>
+        public const int HypercomplexFactorsPrefix = 8;
+
+        /// <summary>Bytes of the hypercomplex optimizer section before the velocity.</summary>
+        public const int HypercomplexOptimizerFixedLength = 24;
 
         /// <summary>Bytes of the training state before the velocity.</summary>
         public const int TrainingStateFixedLength = 44;
@@ -76,6 +105,18 @@ namespace GenSoftmax
         /// <summary>Bytes of the training state section for a shape, with or without velocity.</summary>
         public static long TrainingStateLength(int inputs, int classes, bool velocity) =>
             TrainingStateFixedLength + (velocity ? 4L * classes * ((long)inputs + 1) : 0);
+
+        /// <summary>Bytes of the early-stopping record, with or without the best weights.</summary>
+        public static long EarlyStoppingLength(int inputs, int classes, bool weights) =>
+            EarlyStoppingFixedLength + (weights ? 4L * classes * ((long)inputs + 1) : 0);
+
+        /// <summary>Bytes of the hypercomplex factors section.</summary>
+        public static long HypercomplexFactorsLength(HypercomplexLayout layout) =>
+            HypercomplexFactorsPrefix + (4L * ((long)layout.FactorALength + layout.FactorSLength));
+
+        /// <summary>Bytes of the hypercomplex optimizer section, with or without velocity.</summary>
+        public static long HypercomplexOptimizerLength(HypercomplexLayout layout, bool velocity) =>
+            HypercomplexOptimizerFixedLength + (velocity ? 4L * ((long)layout.FactorALength + layout.FactorSLength + layout.Classes) : 0);
 
         public static uint Tag(string name) => BinaryPrimitives.ReadUInt32LittleEndian(
             [(byte)name[0], (byte)name[1], (byte)name[2], (byte)name[3]]);

@@ -10,7 +10,7 @@ namespace GenSoftmax
     {
         internal ModelFileInfo(
             string path, long length, int formatVersion, int inputs, int classes, IReadOnlyList<string>? classNames,
-            TrainerOptions? trainerOptions, bool hasTrainingState, int completedEpochs, int batchesDone, bool checksumValid)
+            TrainerOptions? trainerOptions, bool hasTrainingState, int completedEpochs, int batchesDone, bool checksumValid, int hypercomplexFactors)
         {
             Path = path;
             Length = length;
@@ -23,7 +23,11 @@ namespace GenSoftmax
             CompletedEpochs = completedEpochs;
             BatchesDone = batchesDone;
             ChecksumValid = checksumValid;
+            HypercomplexFactors = hypercomplexFactors;
         }
+
+        /// <summary>n of a hypercomplex model's factors (W = Σ_{i=1..n} A_i ⊗ S_i) that the file holds, or 0 for a dense model.</summary>
+        public int HypercomplexFactors { get; }
 
         /// <summary>The file, as the caller named it.</summary>
         public string Path { get; }

@@ -248,6 +248,96 @@ namespace GenSoftmax.Tests.Fuzz
                 file => BaseAllocation + 16L * file.Length);
         }
 
+        // ---------------------------------------------------------------- model files with every section
+
+        /// <summary>A hypercomplex 6x4 model (n = 2) with names, every trainer option, a state with early stopping's record, and its optimizer.</summary>
+        private static readonly (HypercomplexSoftmaxModel Model, ModelFileContents Contents) FullSaved = MakeFull();
+
+        private static (HypercomplexSoftmaxModel, ModelFileContents) MakeFull()
+        {
+            var model = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(6, 4), 2);
+            HypercomplexSgd.Initialize(model, seed: 3, stdDev: 0.5f);
+            model.Bias[2] = -0.5f;
+            float[] Ramp(int n, float step) => Enumerable.Range(0, n).Select(i => (i - (n / 2)) * step).ToArray();
+            var contents = new ModelFileContents
+            {
+                ClassNames = ["cat", "dog", "emu", "yak"],
+                TrainerOptions = new TrainerOptions
+                {
+                    Seed = 9, Epochs = 6, Optimizer = new SgdOptions { Momentum = 0.9f },
+                    Schedule = LearningRateSchedule.Cosine(0.1f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.1f,
+                    EarlyStopping = new EarlyStoppingOptions { Patience = 2, Metric = EarlyStoppingMetric.HeldOutAccuracy },
+                },
+                TrainingState = new TrainingState(9, 3, 2, 0.05f, Ramp(24, 0.01f), Ramp(4, 0.1f), 1.5, 11, 0.5)
+                {
+                    EarlyStopping = new EarlyStoppingState(2, 0.75, 1, false, Ramp(24, 0.02f), Ramp(4, 0.2f)),
+                },
+                HypercomplexOptimizer = new HypercomplexOptimizerState(new SgdOptions { Momentum = 0.5f, WeightDecay = 1e-3f }, 0.05f, Ramp(8, 0.1f), Ramp(12, 0.05f), Ramp(4, 0.3f)),
+            };
+            return (model, contents);
+        }
+
+        private static byte[] FullModelBytes()
+        {
+            using var dir = new TempDirectory();
+            string path = dir.File("seed.gsm");
+            ModelFile.Save(path, FullSaved.Model, FullSaved.Contents);
+            return File.ReadAllBytes(path);
+        }
+
+        private static readonly byte[] ValidFullModel = FullModelBytes();
+
+        private static Format FullModelFormat()
+        {
+            // The header's fields, then every 4 bytes of the sections' headers and fixed parts (not their arrays).
+            var fields = new List<int> { 8, 12, 16, 20, 24, 28 };
+            foreach (Persistence.TrainingOptionsFileTests.Section section in Persistence.TrainingOptionsFileTests.Sections(ValidFullModel))
+            {
+                int fixedPart = section.Tag switch { "TOPT" => 32, "TOPX" => 48, "TSTA" => 44, "ESTA" => 24, "PHMF" => 8, "PHMO" => 24, _ => 4 };
+                for (int at = section.Header; at < section.Payload + fixedPart; at += 4)
+                {
+                    fields.Add(at);
+                }
+            }
+
+            int[] offsets = [.. fields];
+            return new(
+                "model file with every section",
+                "full.gsm",
+                ValidFullModel,
+                Gen.Frequency(
+                    (5, MutationGen.Of(ValidFullModel, 32, offsets, bigEndian: false)),
+                    (5, MutationGen.Of(ValidFullModel, 32, offsets, bigEndian: false)
+                        .Select(m => (Mutation)new Then(m, Reseal, "length and checksum recomputed", ValidFullModel)))),
+                typeof(ModelFileException),
+                path =>
+                {
+                    var model = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(6, 4), 2);
+                    ModelFileContents contents = ModelFile.Load(path, model);
+                    return (model, contents);
+                },
+                (file, mutation, loaded) =>
+                {
+                    var (model, contents) = ((HypercomplexSoftmaxModel, ModelFileContents))loaded;
+                    Assert.All(model.Weights.ToArray(), w => Assert.True(float.IsFinite(w)));
+                    Assert.All(model.FactorA.ToArray(), w => Assert.True(float.IsFinite(w)));
+                    contents.TrainerOptions?.Validate();
+                    if (mutation is not Then)
+                    {
+                        // Unsealed changes must be caught by the checksum: what loads is what was saved.
+                        ModelFileContents saved = FullSaved.Contents;
+                        Assert.Equal(FullSaved.Model.FactorA.ToArray(), model.FactorA.ToArray());
+                        Assert.Equal(FullSaved.Model.FactorS.ToArray(), model.FactorS.ToArray());
+                        Assert.Equal(FullSaved.Model.Weights.ToArray(), model.Weights.ToArray());
+                        Assert.Equal(FullSaved.Model.Bias.ToArray(), model.Bias.ToArray());
+                        Assert.Equal(saved.TrainerOptions, contents.TrainerOptions);
+                        Assert.Equal(saved.TrainingState!.EarlyStopping!.BestWeights, contents.TrainingState!.EarlyStopping!.BestWeights);
+                        Assert.Equal(saved.HypercomplexOptimizer!.VelocityS, contents.HypercomplexOptimizer!.VelocityS);
+                    }
+                },
+                file => BaseAllocation + 16L * file.Length);
+        }
+
         // ---------------------------------------------------------------- CSV
 
         private static readonly byte[] ValidCsv = Encoding.UTF8.GetBytes(
@@ -347,6 +437,9 @@ namespace GenSoftmax.Tests.Fuzz
 
         [Fact]
         public void Model_files_load_what_was_saved_or_throw_ModelFileException() => Run(ModelFormat());
+
+        [Fact]
+        public void Model_files_with_every_section_load_what_was_saved_or_throw_ModelFileException() => Run(FullModelFormat());
 
         [Fact]
         public void Csv_files_load_finite_consistent_data_or_are_rejected() => Run(CsvFormat());
