@@ -18,22 +18,22 @@ namespace GenSoftmax.App.Tests
         private const int SigTerm = 15;
 
         [Theory]
-        [InlineData(SigInt, 130)]
-        [InlineData(SigTerm, 143)]
-        public void Interrupted_run_resumes_to_bit_identical_weights(int signal, int exitCode)
+        [InlineData(SigInt, 130, "textbook")]
+        [InlineData(SigTerm, 143, "fast")]
+        public void Interrupted_run_resumes_to_bit_identical_weights(int signal, int exitCode, string recipeName)
         {
             string data = FashionMnist.Locate();
             using var dir = new TempDir();
-            // The textbook recipe: until model files carry the learning-rate schedule, a resumed fast (cosine) run would
-            // continue at a constant rate. The resumed run gives no recipe: the saved options decide.
+            // The textbook recipe (a constant rate) and the fast one (momentum and a cosine schedule, which the model
+            // file carries). The resumed run gives no recipe: the saved options decide.
             string[] recipe = ["train", "--data", data, "--epochs", "6", "--threads", "2", "--validation", "0.1"];
-            string[] textbook = ["--recipe", "textbook"];
+            string[] chosen = ["--recipe", recipeName];
 
-            AppRun whole = AppProcess.Run(dir.Path, [.. recipe, .. textbook, "--seed", "7", "--save", "whole.gsm"], null);
+            AppRun whole = AppProcess.Run(dir.Path, [.. recipe, .. chosen, "--seed", "7", "--save", "whole.gsm"], null);
             Assert.True(whole.ExitCode == 0, whole.ToString());
 
             // Interrupted once the first epoch's line is out: somewhere in epoch 2 (or a later one on a loaded machine).
-            AppRun cut = AppProcess.RunAndSignal(dir.Path, [.. recipe, .. textbook, "--seed", "7", "--save", "cut.gsm"], line => Regex.IsMatch(line, @"^\s+1\s+\d\.\d{4}"), signal);
+            AppRun cut = AppProcess.RunAndSignal(dir.Path, [.. recipe, .. chosen, "--seed", "7", "--save", "cut.gsm"], line => Regex.IsMatch(line, @"^\s+1\s+\d\.\d{4}"), signal);
             Assert.True(cut.ExitCode == exitCode, cut.ToString());
             Assert.Matches(new Regex($@"^interrupted \({(signal == SigInt ? "SIGINT" : "SIGTERM")}\) at epoch \d, batch \d+: the run is saved in '.*cut\.gsm'"), cut.Error);
             Assert.DoesNotContain("After 6 epochs", cut.Output);
