@@ -35,8 +35,9 @@ namespace GenSoftmax.App
                 }
 
                 Console.WriteLine($"Kernels used: {chosen} ({why}; --isa overrides it per command)");
-                Console.WriteLine(IsaSelection.CompiledWithoutAdvice is { } advice
-                    ? $"note: {advice}"
+                // When the binary lacks the CPU's best variant, the runtime's warning (stderr) says what to rebuild with.
+                Console.WriteLine(IsaSelection.CompiledWithout is { } missing
+                    ? $"Missing:      {missing}: this binary cannot run the best kernels this CPU has (the warning says how to rebuild)."
                     : "This binary uses the best kernels this CPU has.");
                 if (parse.GetValue(model) is { } path)
                 {

@@ -30,7 +30,8 @@ namespace GenSoftmax.App.Tests
 
             AppRun info = AppProcess.Run(dir.Path, ["info"], NoAvx2);
             Assert.True(info.ExitCode == 0, info.ToString());
-            Assert.Contains("DOTNET_EnableAVX2=0", info.Output);
+            Assert.Contains($"Missing:      {IsaSelection.CpuBest}", info.Output);
+            Assert.Single(info.Error.Split('\n'), l => l.StartsWith("warning:", StringComparison.Ordinal) && l.Contains("DOTNET_EnableAVX2=0", StringComparison.Ordinal));
 
             // Without the setting nothing is missing, and nothing is said.
             AppRun plain = AppProcess.Run(dir.Path, "train", "--data", "train.csv", "--epochs", "1", "--batch", "16");

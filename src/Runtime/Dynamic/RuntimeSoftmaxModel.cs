@@ -75,7 +75,6 @@ namespace GenSoftmax
                         $"more than the limit of {ModelLimits.MaxParameters:N0} (2^28): use fewer inputs or classes."));
             }
 
-            PerformanceWarnings.CheckIsa();
             _shape = RuntimeShape.Of(inputs, classes);
             _weights = new float[parameters];
             _bias = new float[_shape.ClassStride];
