@@ -210,6 +210,7 @@ namespace GenSoftmax.Tests.Training
             second.RestoreState(state);
             second.Fit(data);
 
+            Assert.NotEqual(stopped.FactorS.ToArray(), resumed.FactorS.ToArray()); // it trained on after the restore
             Assert.Equal(whole.FactorA.ToArray(), resumed.FactorA.ToArray());
             Assert.Equal(whole.FactorS.ToArray(), resumed.FactorS.ToArray());
             Assert.Equal(whole.Bias.ToArray(), resumed.Bias.ToArray());
