@@ -26,6 +26,15 @@ namespace GenSoftmax
         private readonly float[]? _velocityB;
         private float _learningRate;
 
+        // With KeepPrevious on: the factors, bias and velocity as they were before the last update, so the trainer can put
+        // back the last finite state when a batch diverges.
+        private float[]? _previousA;
+        private float[]? _previousS;
+        private float[]? _previousB;
+        private float[]? _previousVelocityA;
+        private float[]? _previousVelocityS;
+        private float[]? _previousVelocityB;
+
         /// <summary>An optimizer for <paramref name="model"/>'s factors and bias, with zero velocity.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
         public HypercomplexSgd(IHypercomplexModel model, SgdOptions? options = null)
@@ -175,11 +184,50 @@ namespace GenSoftmax
             _learningRate = Options.LearningRate;
         }
 
+        /// <summary>From now on, every update first keeps the values it overwrites, for <see cref="RestorePrevious"/>.</summary>
+        internal void KeepPrevious()
+        {
+            _previousA ??= _model.FactorA.ToArray();
+            _previousS ??= _model.FactorS.ToArray();
+            _previousB ??= _model.Bias.ToArray();
+            _previousVelocityA ??= _velocityA is null ? null : (float[])_velocityA.Clone();
+            _previousVelocityS ??= _velocityS is null ? null : (float[])_velocityS.Clone();
+            _previousVelocityB ??= _velocityB is null ? null : (float[])_velocityB.Clone();
+        }
+
+        /// <summary>
+        /// Undoes the last update: the factors (and so W), bias and velocity as they were before it (needs
+        /// <see cref="KeepPrevious"/>).
+        /// </summary>
+        internal void RestorePrevious()
+        {
+            if (_previousA is null || _previousS is null || _previousB is null)
+            {
+                throw new InvalidOperationException("The optimizer keeps no previous values: call KeepPrevious before the update.");
+            }
+
+            _model.SetFactors(_previousA, _previousS);
+            _previousB.CopyTo(_model.Bias);
+            _previousVelocityA?.CopyTo(_velocityA!, 0);
+            _previousVelocityS?.CopyTo(_velocityS!, 0);
+            _previousVelocityB?.CopyTo(_velocityB!, 0);
+        }
+
         /// <summary>Updates A, S and b from the gradients in _dA, _dS and _db (used as scratch), then rebuilds W.</summary>
         private void Apply()
         {
             _model.FactorA.CopyTo(_a);
             _model.FactorS.CopyTo(_s);
+            if (_previousA is not null)
+            {
+                _a.CopyTo(_previousA, 0);
+                _s.CopyTo(_previousS!, 0);
+                _model.Bias.CopyTo(_previousB);
+                _velocityA?.CopyTo(_previousVelocityA!, 0);
+                _velocityS?.CopyTo(_previousVelocityS!, 0);
+                _velocityB?.CopyTo(_previousVelocityB!, 0);
+            }
+
             if (Options.WeightDecay != 0f)
             {
                 TensorPrimitives.MultiplyAdd(_a, Options.WeightDecay, _dA, _dA); // g += λ p

@@ -13,7 +13,8 @@ namespace GenSoftmax
     /// <see cref="ISoftmaxModel.Weights"/> shows and which is rebuilt whenever the factors change (<see cref="SetFactors"/>);
     /// W is also what a model file saves, so the file loads into a dense model of the same shape. Writing to
     /// <see cref="ISoftmaxModel.Weights"/> directly changes the predictions only until the factors are next set, and the
-    /// dense <c>Sgd</c> and <c>Trainer</c> train W as a dense matrix, not the factors: use <see cref="HypercomplexSgd"/>.</para>
+    /// dense <c>Sgd</c> would train W as a dense matrix, not the factors: use <see cref="HypercomplexSgd"/>, or the
+    /// <c>Trainer</c>, which trains a hypercomplex model through its factors with one.</para>
     /// <para><see cref="ISoftmaxModel.LossAndGradient"/> gives the gradient with respect to W;
     /// <see cref="LossAndFactorGradient"/> projects it onto the factors.</para>
     /// </remarks>

@@ -15,11 +15,17 @@ namespace GenSoftmax
     /// runs, so results are reproducible for a given thread count. Splitting the update keeps the combine off the
     /// critical path: done by the calling thread while the others waited, the 2-thread epoch (784 x 10, bytes) took
     /// 20.0 ms; split, 16.0 ms in the same conditions.
+    /// A hypercomplex model (<see cref="HypercomplexSgd"/>) is not updated element-wise: projecting dW onto the factors
+    /// needs all of it. Its phase 2 only combines the slices (in parallel, by the same arithmetic), and once every thread
+    /// is done the calling thread projects the combined dW and updates the factors and bias
+    /// (<see cref="HypercomplexSgd.Update"/>). The projection costs n·dq multiply-adds, small next to the batch's
+    /// 2·rows·dq, so it stays serial.
     /// </summary>
     internal sealed class DataParallelStep : IDisposable
     {
         private readonly ISoftmaxModel _model;
-        private readonly Sgd _optimizer;
+        private readonly Sgd? _optimizer;
+        private readonly HypercomplexSgd? _factors;
         private readonly TrainingObjective _objective;
         private readonly int _threads;
         private readonly float[][] _dW;
@@ -43,10 +49,17 @@ namespace GenSoftmax
         private volatile bool _stopping;
         private Exception? _failure;
 
-        public DataParallelStep(ISoftmaxModel model, Sgd optimizer, TrainingObjective objective, int threads)
+        /// <summary>A step that updates with <paramref name="optimizer"/> (element-wise, per thread) or, when it is null, with <paramref name="factors"/>.</summary>
+        public DataParallelStep(ISoftmaxModel model, Sgd? optimizer, HypercomplexSgd? factors, TrainingObjective objective, int threads)
         {
+            if ((optimizer is null) == (factors is null))
+            {
+                throw new ArgumentException("Exactly one optimizer is needed: a dense Sgd or a HypercomplexSgd.");
+            }
+
             _model = model;
             _optimizer = optimizer;
+            _factors = factors;
             _objective = objective;
             _threads = threads;
             _dW = new float[threads][];
@@ -106,6 +119,13 @@ namespace GenSoftmax
                 {
                     throw new AggregateException("A training thread failed.", _failure);
                 }
+            }
+
+            if (_factors is not null)
+            {
+                // Every slice of the combined gradient is in the buffers of the first thread that had rows.
+                int u = FirstWithRows();
+                _factors.Update(_dW[u], _db[u]);
             }
 
             int n = rows.Length;
@@ -228,6 +248,22 @@ namespace GenSoftmax
         {
             int start = _weightStart[t];
             int length = _weightStart[t + 1] - start;
+            if (_optimizer is null)
+            {
+                // Hypercomplex: combine only; the caller projects and updates once every slice is combined.
+                if (length > 0)
+                {
+                    Combine(_dW, start, length);
+                }
+
+                if (t == 0)
+                {
+                    Combine(_db, 0, _db[0].Length);
+                }
+
+                return;
+            }
+
             if (length > 0)
             {
                 _optimizer.UpdateWeights(start, Combine(_dW, start, length));
@@ -237,6 +273,20 @@ namespace GenSoftmax
             {
                 _optimizer.UpdateBias(Combine(_db, 0, _db[0].Length));
             }
+        }
+
+        /// <summary>The first thread whose slice of the batch had rows: its buffers hold the combined gradient.</summary>
+        private int FirstWithRows()
+        {
+            for (int u = 0; u < _threads; u++)
+            {
+                if (_results[u * Pad].Count != 0)
+                {
+                    return u;
+                }
+            }
+
+            throw new InvalidOperationException("The batch had no rows.");
         }
 
         /// <summary>

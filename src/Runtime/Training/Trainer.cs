@@ -154,10 +154,19 @@ namespace GenSoftmax
     /// <param name="EpochLossSum">Sum over the partial epoch's rows of their loss.</param>
     /// <param name="EpochCorrect">Rows of the partial epoch classified right.</param>
     /// <param name="EpochSeconds">Training time of the partial epoch.</param>
+    /// <remarks>For a hypercomplex model (<see cref="IHypercomplexModel"/>) the velocity is that of the factors:
+    /// <see cref="VelocityWeights"/> is empty and <see cref="VelocityFactorA"/> and <see cref="VelocityFactorS"/> hold it
+    /// (empty without momentum); <see cref="VelocityBias"/> is the bias's as for a dense model.</remarks>
     public sealed record TrainingState(
         int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, float[] VelocityWeights, float[] VelocityBias,
         double EpochLossSum, long EpochCorrect, double EpochSeconds)
     {
+        /// <summary>Momentum velocity of a hypercomplex model's factors A, [n, n, n] (empty for a dense model or without momentum).</summary>
+        public float[] VelocityFactorA { get; init; } = Array.Empty<float>();
+
+        /// <summary>Momentum velocity of a hypercomplex model's factors S, [n, Classes / n, Inputs / n] (empty for a dense model or without momentum).</summary>
+        public float[] VelocityFactorS { get; init; } = Array.Empty<float>();
+
         /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
         public EarlyStoppingState? EarlyStopping { get; init; }
     }
@@ -172,6 +181,10 @@ namespace GenSoftmax
     /// stopping, the rows trained on (ascending) take the identity's place.</para>
     /// <para>Every batch is checked: a loss or weight that is not finite stops training with a
     /// <see cref="TrainingDivergedException"/> naming the epoch and batch, and the model keeps its weights from before that batch.</para>
+    /// <para>A hypercomplex model (<see cref="IHypercomplexModel"/>) is trained through its factors A and S and its bias with a
+    /// <see cref="HypercomplexSgd"/> (<see cref="HypercomplexOptimizer"/>), by the same steps: initialisation, schedules,
+    /// divergence rollback, early stopping (the best factors are kept and restored) and saved state (the factors' velocity).
+    /// Each batch's gradient with respect to W, combined over the threads, is projected onto the factors.</para>
     /// </remarks>
     public sealed class Trainer
     {
@@ -193,6 +206,11 @@ namespace GenSoftmax
         private bool _stopped;
         private float[] _bestWeights = Array.Empty<float>();
         private float[] _bestBias = Array.Empty<float>();
+        private float[] _bestFactorA = Array.Empty<float>();
+        private float[] _bestFactorS = Array.Empty<float>();
+
+        private readonly Sgd? _sgd; // exactly one of these two
+        private readonly HypercomplexSgd? _factors;
 
         /// <summary>A trainer for <paramref name="model"/>, which it trains as it is: call <see cref="Initialize()"/> for a fresh start.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
@@ -203,8 +221,16 @@ namespace GenSoftmax
             options.Validate();
             Model = model;
             Options = options;
-            Optimizer = new Sgd(model, options.Optimizer);
-            Optimizer.KeepPrevious(); // what a diverged batch overwrote, to put back
+            if (model is IHypercomplexModel h)
+            {
+                _factors = new HypercomplexSgd(h, options.Optimizer);
+                _factors.KeepPrevious(); // what a diverged batch overwrote, to put back
+            }
+            else
+            {
+                _sgd = new Sgd(model, options.Optimizer);
+                _sgd.KeepPrevious();
+            }
         }
 
         /// <summary>The model being trained.</summary>
@@ -214,10 +240,37 @@ namespace GenSoftmax
         public TrainerOptions Options { get; }
 
         /// <summary>
-        /// The optimizer, whose learning rate may be changed between batches. With a schedule other than a constant rate
-        /// without warm-up, the trainer sets it before every batch.
+        /// The optimizer of a dense model, whose learning rate may be changed between batches. With a schedule other than a
+        /// constant rate without warm-up, the trainer sets it before every batch. A hypercomplex model's is
+        /// <see cref="HypercomplexOptimizer"/>; <see cref="LearningRate"/> is either's.
         /// </summary>
-        public Sgd Optimizer { get; }
+        /// <exception cref="InvalidOperationException">The model is hypercomplex: its optimizer is <see cref="HypercomplexOptimizer"/>.</exception>
+        public Sgd Optimizer => _sgd ?? throw new InvalidOperationException(
+            "This trainer trains a hypercomplex model through its factors: its optimizer is HypercomplexOptimizer, not the dense Optimizer.");
+
+        /// <summary>The optimizer of a hypercomplex model's factors and bias, or null when the model is dense (see <see cref="Optimizer"/>).</summary>
+        public HypercomplexSgd? HypercomplexOptimizer => _factors;
+
+        /// <summary>
+        /// The optimizer's step size of the next batch, whichever the optimizer; it may be changed between batches. With a
+        /// schedule other than a constant rate without warm-up, the trainer sets it before every batch.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is not a positive finite number.</exception>
+        public float LearningRate
+        {
+            get => _factors?.LearningRate ?? _sgd!.LearningRate;
+            set
+            {
+                if (_factors is not null)
+                {
+                    _factors.LearningRate = value;
+                }
+                else
+                {
+                    _sgd!.LearningRate = value;
+                }
+            }
+        }
 
         /// <summary>Epochs completed.</summary>
         public int CompletedEpochs => _epochsDone;
@@ -228,10 +281,21 @@ namespace GenSoftmax
         /// <summary>How the last call to Fit ended (when, why, the best epoch), or null before one has returned.</summary>
         public TrainingOutcome? Outcome { get; private set; }
 
-        /// <summary>Sets the weights to N(0, <paramref name="stdDev"/>) draws from <paramref name="seed"/> and the bias to 0.</summary>
+        /// <summary>
+        /// Sets the weights to N(0, <paramref name="stdDev"/>) draws from <paramref name="seed"/> and the bias to 0; a
+        /// hypercomplex model's factors as <see cref="HypercomplexSgd.Initialize"/> sets them.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The model is hypercomplex and <paramref name="stdDev"/> is not positive
+        /// (zero factors cannot be trained).</exception>
         public static void Initialize(ISoftmaxModel model, int seed, float stdDev = 0.01f)
         {
             ArgumentNullException.ThrowIfNull(model);
+            if (model is IHypercomplexModel h)
+            {
+                HypercomplexSgd.Initialize(h, seed, stdDev);
+                return;
+            }
+
             var random = new Random(seed);
             Span<float> w = model.Weights;
             for (int i = 0; i < w.Length; i++)
@@ -249,7 +313,8 @@ namespace GenSoftmax
         public void Initialize()
         {
             Initialize(Model, Options.Seed, Options.InitStdDev);
-            Optimizer.Reset();
+            _sgd?.Reset();
+            _factors?.Reset();
             _epochsDone = 0;
             ResetEpoch();
             _history.Clear();
@@ -331,7 +396,7 @@ namespace GenSoftmax
             var objective = new TrainingObjective(Model, train, targets, Options.Loss, Options.LabelSmoothing, Options.Threads);
             LearningRateSchedule schedule = Options.Schedule;
             bool scheduled = schedule.Kind != LearningRateScheduleKind.Constant || schedule.WarmupEpochs > 0;
-            using var step = new DataParallelStep(Model, Optimizer, objective, Options.Threads);
+            using var step = new DataParallelStep(Model, _sgd, _factors, objective, Options.Threads);
             BatchResult last = default;
             while (_epochsDone < Options.Epochs && !_stopped)
             {
@@ -348,7 +413,7 @@ namespace GenSoftmax
 
                     if (scheduled)
                     {
-                        Optimizer.LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
+                        LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
                     }
 
                     int first = b * batchSize;
@@ -366,7 +431,7 @@ namespace GenSoftmax
                     epoch, _lossSum / trainCount, (double)_correct / trainCount,
                     validation is null ? double.NaN : v.Loss, validation is null ? double.NaN : (double)v.Correct / v.Count, seconds)
                 {
-                    LearningRate = Optimizer.LearningRate,
+                    LearningRate = LearningRate,
                 };
                 if (stopping is not null)
                 {
@@ -385,7 +450,15 @@ namespace GenSoftmax
             bool restore = stopping is { RestoreBestWeights: true } && _bestEpoch > 0 && _bestEpoch != _epochsDone;
             if (restore)
             {
-                _bestWeights.CopyTo(Model.Weights);
+                if (Model is IHypercomplexModel h)
+                {
+                    h.SetFactors(_bestFactorA, _bestFactorS);
+                }
+                else
+                {
+                    _bestWeights.CopyTo(Model.Weights);
+                }
+
                 _bestBias.CopyTo(Model.Bias);
             }
 
@@ -399,15 +472,17 @@ namespace GenSoftmax
             string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
                 : !AllFinite(Model.Weights) ? "the weights after its update are not all finite"
                 : !AllFinite(Model.Bias) ? "the bias after its update is not all finite"
+                : Model is IHypercomplexModel h && !(AllFinite(h.FactorA) && AllFinite(h.FactorS)) ? "the factors after its update are not all finite"
                 : null;
             if (what is null)
             {
                 return;
             }
 
-            Optimizer.RestorePrevious();
+            _sgd?.RestorePrevious();
+            _factors?.RestorePrevious();
             _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
-            throw new TrainingDivergedException(epoch, b + 1, batches, what, Optimizer.LearningRate);
+            throw new TrainingDivergedException(epoch, b + 1, batches, what, LearningRate);
         }
 
         // The largest magnitude is NaN when any element is NaN and infinite when any is infinite.
@@ -426,6 +501,11 @@ namespace GenSoftmax
                 _sinceBest = 0;
                 _bestWeights = Model.Weights.ToArray();
                 _bestBias = Model.Bias.ToArray();
+                if (Model is IHypercomplexModel h)
+                {
+                    _bestFactorA = h.FactorA.ToArray();
+                    _bestFactorS = h.FactorS.ToArray();
+                }
             }
             else if (++_sinceBest >= stopping.Patience)
             {
@@ -445,16 +525,26 @@ namespace GenSoftmax
             _stopped = false;
             _bestWeights = Array.Empty<float>();
             _bestBias = Array.Empty<float>();
+            _bestFactorA = Array.Empty<float>();
+            _bestFactorS = Array.Empty<float>();
         }
 
         /// <summary>The state to continue this run later (with the model's parameters, saved separately).</summary>
         public TrainingState SaveState() => new(
-            Options.Seed, _epochsDone, _batchesDone, Optimizer.LearningRate, Optimizer.VelocityWeights.ToArray(), Optimizer.VelocityBias.ToArray(),
+            Options.Seed, _epochsDone, _batchesDone, LearningRate,
+            _sgd is null ? Array.Empty<float>() : _sgd.VelocityWeights.ToArray(),
+            _sgd is null ? _factors!.VelocityBias.ToArray() : _sgd.VelocityBias.ToArray(),
             _lossSum, _correct, _seconds)
         {
+            VelocityFactorA = _factors is null ? Array.Empty<float>() : _factors.VelocityA.ToArray(),
+            VelocityFactorS = _factors is null ? Array.Empty<float>() : _factors.VelocityS.ToArray(),
             EarlyStopping = Options.EarlyStopping is null
                 ? null
-                : new EarlyStoppingState(_bestEpoch, _bestValue, _sinceBest, _stopped, _bestWeights.AsSpan().ToArray(), _bestBias.AsSpan().ToArray()),
+                : new EarlyStoppingState(_bestEpoch, _bestValue, _sinceBest, _stopped, _bestWeights.AsSpan().ToArray(), _bestBias.AsSpan().ToArray())
+                {
+                    BestFactorA = _bestFactorA.AsSpan().ToArray(),
+                    BestFactorS = _bestFactorS.AsSpan().ToArray(),
+                },
         };
 
         /// <summary>Continues a run saved by <see cref="SaveState"/>; the model must hold the parameters saved with it.</summary>
@@ -491,8 +581,39 @@ namespace GenSoftmax
                     nameof(state));
             }
 
-            Optimizer.RestoreVelocity(state.VelocityWeights, state.VelocityBias);
-            Optimizer.LearningRate = state.LearningRate;
+            if (es is not null && es.BestEpoch > 0 && Model is IHypercomplexModel hm
+                && (es.BestFactorA.Length != hm.Layout.FactorALength || es.BestFactorS.Length != hm.Layout.FactorSLength))
+            {
+                throw new ArgumentException(
+                    $"The state's early-stopping record has best factors of {es.BestFactorA.Length} + {es.BestFactorS.Length} parameters, but this " +
+                    $"hypercomplex model's factors have {hm.Layout.FactorALength} + {hm.Layout.FactorSLength}: restore a state saved by a run of this model.",
+                    nameof(state));
+            }
+
+            if (_factors is not null)
+            {
+                if (state.VelocityWeights.Length != 0)
+                {
+                    throw new ArgumentException(
+                        "The state holds a dense model's weight velocity, but this trainer trains a hypercomplex model's factors: " +
+                        "restore a state saved by a run of this model.", nameof(state));
+                }
+
+                _factors.RestoreVelocity(state.VelocityFactorA, state.VelocityFactorS, state.VelocityBias);
+            }
+            else
+            {
+                if (state.VelocityFactorA.Length != 0 || state.VelocityFactorS.Length != 0)
+                {
+                    throw new ArgumentException(
+                        "The state holds a hypercomplex model's factor velocity, but this trainer trains a dense model: " +
+                        "restore a state saved by a run of this model.", nameof(state));
+                }
+
+                _sgd!.RestoreVelocity(state.VelocityWeights, state.VelocityBias);
+            }
+
+            LearningRate = state.LearningRate;
             _epochsDone = state.CompletedEpochs;
             _batchesDone = state.BatchesDone;
             _lossSum = state.EpochLossSum;
@@ -507,6 +628,8 @@ namespace GenSoftmax
                 _stopped = es.Stopped;
                 _bestWeights = es.BestWeights.AsSpan().ToArray();
                 _bestBias = es.BestBias.AsSpan().ToArray();
+                _bestFactorA = es.BestFactorA.AsSpan().ToArray();
+                _bestFactorS = es.BestFactorS.AsSpan().ToArray();
             }
         }
 
