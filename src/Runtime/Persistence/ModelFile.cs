@@ -52,22 +52,29 @@ namespace GenSoftmax
             byte[][]? names = EncodeNames(contents.ClassNames, classes);
             TrainerOptions? options = contents.TrainerOptions;
             options?.Validate();
-            TrainingState? state = contents.TrainingState;
-            if (state is not null)
-            {
-                CheckState(state, options, inputs, classes);
-            }
-
-            bool velocity = state is not null && state.VelocityWeights.Length != 0;
-            bool extension = options is not null && HasExtension(options);
-            EarlyStoppingState? stopping = state?.EarlyStopping;
-            bool bestWeights = stopping is { BestEpoch: > 0 };
             IHypercomplexModel? hypercomplex = model as IHypercomplexModel;
             HypercomplexLayout? layout = hypercomplex?.Layout;
             if (hypercomplex is not null)
             {
                 CheckFactors(hypercomplex);
             }
+
+            TrainingState? state = contents.TrainingState;
+            if (state is not null)
+            {
+                CheckState(state, options, inputs, classes, layout);
+            }
+
+            bool velocity = state is not null && state.VelocityWeights.Length != 0;
+            bool extension = options is not null && HasExtension(options);
+            EarlyStoppingState? stopping = state?.EarlyStopping;
+            bool bestWeights = stopping is { BestEpoch: > 0 };
+
+            // A hypercomplex model's training state: its velocity is its factors' (TSTA has none), and early stopping's
+            // best epoch is its factors too (ESTA has the W they make).
+            bool factorState = state is not null && layout is not null;
+            bool factorVelocity = factorState && state!.VelocityFactorA.Length != 0;
+            bool bestFactors = factorState && bestWeights;
 
             HypercomplexOptimizerState? optimizer = contents.HypercomplexOptimizer;
             if (optimizer is not null)
@@ -83,7 +90,7 @@ namespace GenSoftmax
             }
 
             int sections = 1 + (names is null ? 0 : 1) + (options is null ? 0 : 1) + (state is null ? 0 : 1) + (extension ? 1 : 0)
-                + (stopping is null ? 0 : 1) + (layout is null ? 0 : 1) + (optimizer is null ? 0 : 1);
+                + (stopping is null ? 0 : 1) + (layout is null ? 0 : 1) + (optimizer is null ? 0 : 1) + (factorState ? 1 : 0);
             long length = HeaderLength + SectionHeaderLength + ParametersLength(inputs, classes)
                 + (names is null ? 0 : SectionHeaderLength + namesLength)
                 + (options is null ? 0 : SectionHeaderLength + TrainerOptionsLength)
@@ -92,6 +99,7 @@ namespace GenSoftmax
                 + (stopping is null ? 0 : SectionHeaderLength + EarlyStoppingLength(inputs, classes, bestWeights))
                 + (layout is null ? 0 : SectionHeaderLength + HypercomplexFactorsLength(layout))
                 + (optimizer is null ? 0 : SectionHeaderLength + HypercomplexOptimizerLength(layout!, optimizerVelocity))
+                + (factorState ? SectionHeaderLength + HypercomplexTrainingStateLength(layout!, factorVelocity, bestFactors) : 0)
                 + ChecksumLength;
 
             SafeFile.Write(path, stream =>
@@ -208,6 +216,25 @@ namespace GenSoftmax
                         writer.WriteFloats(optimizer.VelocityA);
                         writer.WriteFloats(optimizer.VelocityS);
                         writer.WriteFloats(optimizer.VelocityBias);
+                    }
+                }
+
+                if (factorState)
+                {
+                    writer.SectionHeader(HypercomplexTrainingStateTag, RequiredFlag, HypercomplexTrainingStateLength(layout!, factorVelocity, bestFactors));
+                    writer.WriteUInt32((uint)layout!.N);
+                    writer.WriteUInt32((factorVelocity ? 1u : 0u) | (bestFactors ? 2u : 0u));
+                    if (factorVelocity)
+                    {
+                        writer.WriteFloats(state!.VelocityFactorA);
+                        writer.WriteFloats(state.VelocityFactorS);
+                        writer.WriteFloats(state.VelocityBias);
+                    }
+
+                    if (bestFactors)
+                    {
+                        writer.WriteFloats(stopping!.BestFactorA);
+                        writer.WriteFloats(stopping.BestFactorS);
                     }
                 }
 
@@ -353,15 +380,40 @@ namespace GenSoftmax
             return encoded;
         }
 
-        private static void CheckState(TrainingState state, TrainerOptions? options, int inputs, int classes)
+        private static void CheckState(TrainingState state, TrainerOptions? options, int inputs, int classes, HypercomplexLayout? layout)
         {
             int w = state.VelocityWeights?.Length ?? -1;
             int b = state.VelocityBias?.Length ?? -1;
-            if (!(w == 0 && b == 0) && !(w == (long)inputs * classes && b == classes))
+            int a = state.VelocityFactorA?.Length ?? -1;
+            int s = state.VelocityFactorS?.Length ?? -1;
+            if (layout is null)
+            {
+                if (a != 0 || s != 0)
+                {
+                    throw new ArgumentException(
+                        $"The training state has a hypercomplex model's factor velocity ({a} + {s} entries), but the model saved is dense: " +
+                        "save the state of a trainer of this model.", "contents");
+                }
+
+                if (!(w == 0 && b == 0) && !(w == (long)inputs * classes && b == classes))
+                {
+                    throw new ArgumentException(
+                        $"The training state's velocity has {w} weights and {b} bias entries, but the model needs {(long)inputs * classes} and {classes} " +
+                        "(or none, without momentum): save the state of a trainer of this model.", "contents");
+                }
+            }
+            else if (w != 0 || (!(a == 0 && s == 0 && b == 0) && !(a == layout.FactorALength && s == layout.FactorSLength && b == classes)))
             {
                 throw new ArgumentException(
-                    $"The training state's velocity has {w} weights and {b} bias entries, but the model needs {(long)inputs * classes} and {classes} " +
+                    $"The training state's velocity has {w} weights, {a} + {s} factor entries and {b} bias entries, but this hypercomplex model " +
+                    $"needs no weight velocity and {layout.FactorALength} + {layout.FactorSLength} factor and {classes} bias entries " +
                     "(or none, without momentum): save the state of a trainer of this model.", "contents");
+            }
+
+            if (FirstNonFinite(state.VelocityWeights) >= 0 || FirstNonFinite(state.VelocityBias) >= 0
+                || FirstNonFinite(state.VelocityFactorA) >= 0 || FirstNonFinite(state.VelocityFactorS) >= 0)
+            {
+                throw new ArgumentException("The training state's velocity holds a NaN or infinite value: it is not saved.", "contents");
             }
 
             if (state.CompletedEpochs < 0 || state.BatchesDone < 0)
@@ -369,7 +421,7 @@ namespace GenSoftmax
                 throw new ArgumentException($"The training state's position (epoch {state.CompletedEpochs}, batch {state.BatchesDone}) is negative.", "contents");
             }
 
-            CheckStopping(state, options, inputs, classes);
+            CheckStopping(state, options, inputs, classes, layout);
 
             if (options is null)
             {
@@ -383,7 +435,7 @@ namespace GenSoftmax
                     "contents");
             }
 
-            if ((options.Optimizer.Momentum != 0f) != (w != 0))
+            if ((options.Optimizer.Momentum != 0f) != (w != 0 || a != 0))
             {
                 throw new ArgumentException(
                     options.Optimizer.Momentum != 0f
@@ -422,7 +474,7 @@ namespace GenSoftmax
         }
 
         /// <summary>The early-stopping record is saved only as a trainer makes it, so that loading it never refuses what was saved.</summary>
-        private static void CheckStopping(TrainingState state, TrainerOptions? options, int inputs, int classes)
+        private static void CheckStopping(TrainingState state, TrainerOptions? options, int inputs, int classes, HypercomplexLayout? layout)
         {
             EarlyStoppingState? es = state.EarlyStopping;
             if (options is not null && (options.EarlyStopping is null) != (es is null))
@@ -454,6 +506,24 @@ namespace GenSoftmax
             if (problem is null && es.BestEpoch > 0 && (FirstNonFinite(es.BestWeights) >= 0 || FirstNonFinite(es.BestBias) >= 0))
             {
                 problem = "its best weights hold a NaN or infinite value";
+            }
+
+            int a = es.BestFactorA?.Length ?? -1, s = es.BestFactorS?.Length ?? -1;
+            if (problem is null && (layout is null || es.BestEpoch == 0) && (a != 0 || s != 0))
+            {
+                problem = layout is null
+                    ? $"it has best hypercomplex factors ({a} + {s} entries), but the model saved is dense"
+                    : "it has best factors but no best epoch";
+            }
+
+            if (problem is null && layout is not null && es.BestEpoch > 0 && (a != layout.FactorALength || s != layout.FactorSLength))
+            {
+                problem = $"its best factors have {a} + {s} entries, but this hypercomplex model needs {layout.FactorALength} + {layout.FactorSLength}";
+            }
+
+            if (problem is null && layout is not null && es.BestEpoch > 0 && (FirstNonFinite(es.BestFactorA) >= 0 || FirstNonFinite(es.BestFactorS) >= 0))
+            {
+                problem = "its best factors hold a NaN or infinite value";
             }
 
             if (problem is not null)
@@ -605,6 +675,14 @@ namespace GenSoftmax
             public float[] FactorS = [];
             public bool HasOptimizer;
             public HypercomplexOptimizerState? Optimizer;
+            public bool HasFactorState;
+            public bool FactorStateVelocity;
+            public bool FactorStateBest;
+            public float[] VelocityFactorA = [];
+            public float[] VelocityFactorS = [];
+            public float[] VelocityFactorBias = [];
+            public float[] BestFactorA = [];
+            public float[] BestFactorS = [];
         }
 
         /// <summary>The trainer options that TOPX holds.</summary>
@@ -825,6 +903,10 @@ namespace GenSoftmax
                 {
                     ReadOptimizer(reader, full, payload, parsed, load: into is not null);
                 }
+                else if (tag == HypercomplexTrainingStateTag)
+                {
+                    ReadFactorState(reader, full, payload, parsed, load: into is not null);
+                }
                 else if ((flags & RequiredFlag) != 0)
                 {
                     throw new ModelFileException(full,
@@ -861,9 +943,10 @@ namespace GenSoftmax
                     throw Invalid(full, $"its training state is of a run with seed {seed}, but its trainer options have seed {options.Seed}");
                 }
 
-                if ((options.Optimizer.Momentum != 0f) != parsed.StateHasVelocity)
+                bool hasVelocity = parsed.StateHasVelocity || parsed.FactorStateVelocity;
+                if ((options.Optimizer.Momentum != 0f) != hasVelocity)
                 {
-                    throw Invalid(full, parsed.StateHasVelocity
+                    throw Invalid(full, hasVelocity
                         ? "its training state has a velocity, but its trainer options have no momentum"
                         : "its trainer options have momentum, but its training state has no velocity");
                 }
@@ -921,6 +1004,44 @@ namespace GenSoftmax
                 throw Invalid(full, parsed.HasStopping
                     ? "its training state has an early-stopping record, but its trainer options do not stop early"
                     : "its trainer options stop early, but its training state has no early-stopping record ('ESTA')");
+            }
+
+            if (parsed.HasFactorState)
+            {
+                if (!parsed.HasState)
+                {
+                    throw Invalid(full, "it holds a hypercomplex training state ('PHMT') but not the training state it extends ('TSTA')");
+                }
+
+                if (parsed.StateHasVelocity)
+                {
+                    throw Invalid(full, "its training state ('TSTA') has a dense weight velocity, but its model is hypercomplex: its velocity belongs in 'PHMT'");
+                }
+
+                bool best = parsed.HasStopping && parsed.StoppingBestEpoch > 0;
+                if (parsed.FactorStateBest != best)
+                {
+                    throw Invalid(full, parsed.FactorStateBest
+                        ? "its hypercomplex training state ('PHMT') has best factors, but its early-stopping record ('ESTA') has no best epoch"
+                        : "its early-stopping record ('ESTA') has a best epoch, but its hypercomplex training state ('PHMT') has no best factors");
+                }
+
+                if (parsed.State is not null)
+                {
+                    parsed.State = parsed.State with
+                    {
+                        VelocityBias = parsed.VelocityFactorBias,
+                        VelocityFactorA = parsed.VelocityFactorA,
+                        VelocityFactorS = parsed.VelocityFactorS,
+                        EarlyStopping = parsed.State.EarlyStopping is null
+                            ? null
+                            : parsed.State.EarlyStopping with { BestFactorA = parsed.BestFactorA, BestFactorS = parsed.BestFactorS },
+                    };
+                }
+            }
+            else if (parsed.HasState && parsed.HypercomplexN != 0)
+            {
+                throw Invalid(full, "its model is hypercomplex ('PHMF') and it has a training state ('TSTA'), but not the hypercomplex training state ('PHMT') that goes with it");
             }
 
             if (parsed.HasOptimizer && parsed.HypercomplexN == 0)
@@ -1188,6 +1309,70 @@ namespace GenSoftmax
             }
 
             parsed.Optimizer = new HypercomplexOptimizerState(options, rate, a, s, b);
+        }
+
+        private static void ReadFactorState(HashingReader reader, string full, long payload, Parsed parsed, bool load)
+        {
+            if (parsed.HypercomplexN == 0)
+            {
+                throw Invalid(full, "its hypercomplex training state ('PHMT') comes before, or without, the hypercomplex factors ('PHMF') it belongs to");
+            }
+
+            if (payload < HypercomplexTrainingStatePrefix)
+            {
+                throw Invalid(full, $"its hypercomplex training state ('PHMT') has {payload:N0} bytes, fewer than the {HypercomplexTrainingStatePrefix} of its fixed part");
+            }
+
+            uint n = reader.ReadUInt32("the n of the hypercomplex training state");
+            uint flags = reader.ReadUInt32("the flags of the hypercomplex training state");
+            if (n != parsed.HypercomplexN)
+            {
+                throw Invalid(full, $"its hypercomplex training state ('PHMT') is of n = {n}, but its factors ('PHMF') have n = {parsed.HypercomplexN}");
+            }
+
+            if (flags > 3)
+            {
+                throw Invalid(full, $"its hypercomplex training state's flags are {flags}, but only bits 0 (velocity) and 1 (best factors) are defined");
+            }
+
+            var layout = new HypercomplexLayout(parsed.HypercomplexN, parsed.Inputs, parsed.Classes);
+            bool velocity = (flags & 1) != 0, best = (flags & 2) != 0;
+            long expected = HypercomplexTrainingStateLength(layout, velocity, best);
+            if (payload != expected)
+            {
+                throw Invalid(full,
+                    $"its hypercomplex training state ('PHMT') has {payload:N0} bytes, but {(velocity ? "with" : "without")} velocity and " +
+                    $"{(best ? "with" : "without")} best factors it needs {expected:N0}");
+            }
+
+            parsed.HasFactorState = true;
+            parsed.FactorStateVelocity = velocity;
+            parsed.FactorStateBest = best;
+            if (!load)
+            {
+                reader.Skip(payload - HypercomplexTrainingStatePrefix);
+                return;
+            }
+
+            parsed.VelocityFactorA = velocity ? new float[layout.FactorALength] : [];
+            parsed.VelocityFactorS = velocity ? new float[layout.FactorSLength] : [];
+            parsed.VelocityFactorBias = velocity ? new float[layout.Classes] : [];
+            parsed.BestFactorA = best ? new float[layout.FactorALength] : [];
+            parsed.BestFactorS = best ? new float[layout.FactorSLength] : [];
+            reader.ReadFloats(parsed.VelocityFactorA, "the training state's velocity of A");
+            reader.ReadFloats(parsed.VelocityFactorS, "the training state's velocity of S");
+            reader.ReadFloats(parsed.VelocityFactorBias, "the training state's velocity of the bias");
+            reader.ReadFloats(parsed.BestFactorA, "early stopping's best A");
+            reader.ReadFloats(parsed.BestFactorS, "early stopping's best S");
+            if (FirstNonFinite(parsed.VelocityFactorA) >= 0 || FirstNonFinite(parsed.VelocityFactorS) >= 0 || FirstNonFinite(parsed.VelocityFactorBias) >= 0)
+            {
+                throw Invalid(full, "its hypercomplex training state's velocity holds a NaN or infinite value");
+            }
+
+            if (FirstNonFinite(parsed.BestFactorA) >= 0 || FirstNonFinite(parsed.BestFactorS) >= 0)
+            {
+                throw Invalid(full, "its hypercomplex training state's best factors hold a NaN or infinite value");
+            }
         }
 
         private static void ReadParameters(HashingReader reader, string full, long payload, Parsed parsed, bool load)

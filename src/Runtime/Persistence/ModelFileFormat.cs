@@ -16,7 +16,8 @@ namespace GenSoftmax
     /// A reader skips a section it does not know unless its required flag is set: new optional content (say, a
     /// description) is a new section that older readers ignore; content they must not ignore sets the flag; a change
     /// to what existing bytes mean is a new format version. Sections of version 1: PARM (required), NAME, TOPT, TOPX
-    /// (required, only when options beyond TOPT's differ from their defaults), TSTA, ESTA (required), PHMF, PHMO.
+    /// (required, only when options beyond TOPT's differ from their defaults), TSTA, ESTA (required), PHMF, PHMO,
+    /// PHMT (required).
     /// </remarks>
     internal static class ModelFileFormat
     {
@@ -71,6 +72,17 @@ namespace GenSoftmax
         /// <summary>A hypercomplex optimizer's settings, learning rate and velocity (optional): 24 bytes, then the velocity.</summary>
         public static readonly uint HypercomplexOptimizerTag = Tag("PHMO");
 
+        /// <summary>
+        /// A hypercomplex model's training state beyond TSTA's (required when present): n, flags (bit 0 = velocity, bit 1 =
+        /// best factors), then the velocity of A, S and the bias, then early stopping's best A and S. Written with TSTA for a
+        /// hypercomplex model, whose velocity is its factors' (TSTA then has none). Required: a reader that ignored it would
+        /// continue a momentum run from zero velocity.
+        /// </summary>
+        public static readonly uint HypercomplexTrainingStateTag = Tag("PHMT");
+
+        /// <summary>Bytes of the hypercomplex training state before the velocity: n, flags.</summary>
+        public const int HypercomplexTrainingStatePrefix = 8;
+
         /// <summary>Element type 1: IEEE 754 binary32, little-endian.</summary>
         public const byte Float32 = 1;
 
@@ -117,6 +129,12 @@ namespace GenSoftmax
         /// <summary>Bytes of the hypercomplex optimizer section, with or without velocity.</summary>
         public static long HypercomplexOptimizerLength(HypercomplexLayout layout, bool velocity) =>
             HypercomplexOptimizerFixedLength + (velocity ? 4L * ((long)layout.FactorALength + layout.FactorSLength + layout.Classes) : 0);
+
+        /// <summary>Bytes of the hypercomplex training state section, with or without velocity and best factors.</summary>
+        public static long HypercomplexTrainingStateLength(HypercomplexLayout layout, bool velocity, bool bestFactors) =>
+            HypercomplexTrainingStatePrefix
+            + (velocity ? 4L * ((long)layout.FactorALength + layout.FactorSLength + layout.Classes) : 0)
+            + (bestFactors ? 4L * ((long)layout.FactorALength + layout.FactorSLength) : 0);
 
         public static uint Tag(string name) => BinaryPrimitives.ReadUInt32LittleEndian(
             [(byte)name[0], (byte)name[1], (byte)name[2], (byte)name[3]]);

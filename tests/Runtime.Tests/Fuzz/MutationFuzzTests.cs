@@ -268,9 +268,16 @@ namespace GenSoftmax.Tests.Fuzz
                     Schedule = LearningRateSchedule.Cosine(0.1f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.1f,
                     EarlyStopping = new EarlyStoppingOptions { Patience = 2, Metric = EarlyStoppingMetric.HeldOutAccuracy },
                 },
-                TrainingState = new TrainingState(9, 3, 2, 0.05f, Ramp(24, 0.01f), Ramp(4, 0.1f), 1.5, 11, 0.5)
+                // A hypercomplex trainer's state: the velocity is the factors' (PHMT), none of W.
+                TrainingState = new TrainingState(9, 3, 2, 0.05f, [], Ramp(4, 0.1f), 1.5, 11, 0.5)
                 {
-                    EarlyStopping = new EarlyStoppingState(2, 0.75, 1, false, Ramp(24, 0.02f), Ramp(4, 0.2f)),
+                    VelocityFactorA = Ramp(8, 0.01f),
+                    VelocityFactorS = Ramp(12, 0.03f),
+                    EarlyStopping = new EarlyStoppingState(2, 0.75, 1, false, Ramp(24, 0.02f), Ramp(4, 0.2f))
+                    {
+                        BestFactorA = Ramp(8, 0.04f),
+                        BestFactorS = Ramp(12, 0.06f),
+                    },
                 },
                 HypercomplexOptimizer = new HypercomplexOptimizerState(new SgdOptions { Momentum = 0.5f, WeightDecay = 1e-3f }, 0.05f, Ramp(8, 0.1f), Ramp(12, 0.05f), Ramp(4, 0.3f)),
             };
@@ -293,7 +300,7 @@ namespace GenSoftmax.Tests.Fuzz
             var fields = new List<int> { 8, 12, 16, 20, 24, 28 };
             foreach (Persistence.TrainingOptionsFileTests.Section section in Persistence.TrainingOptionsFileTests.Sections(ValidFullModel))
             {
-                int fixedPart = section.Tag switch { "TOPT" => 32, "TOPX" => 48, "TSTA" => 44, "ESTA" => 24, "PHMF" => 8, "PHMO" => 24, _ => 4 };
+                int fixedPart = section.Tag switch { "TOPT" => 32, "TOPX" => 48, "TSTA" => 44, "ESTA" => 24, "PHMF" => 8, "PHMO" => 24, "PHMT" => 8, _ => 4 };
                 for (int at = section.Header; at < section.Payload + fixedPart; at += 4)
                 {
                     fields.Add(at);
@@ -333,6 +340,9 @@ namespace GenSoftmax.Tests.Fuzz
                         Assert.Equal(saved.TrainerOptions, contents.TrainerOptions);
                         Assert.Equal(saved.TrainingState!.EarlyStopping!.BestWeights, contents.TrainingState!.EarlyStopping!.BestWeights);
                         Assert.Equal(saved.HypercomplexOptimizer!.VelocityS, contents.HypercomplexOptimizer!.VelocityS);
+                        Assert.Equal(saved.TrainingState.VelocityFactorS, contents.TrainingState.VelocityFactorS);
+                        Assert.Equal(saved.TrainingState.VelocityBias, contents.TrainingState.VelocityBias);
+                        Assert.Equal(saved.TrainingState.EarlyStopping.BestFactorA, contents.TrainingState.EarlyStopping.BestFactorA);
                     }
                 },
                 file => BaseAllocation + 16L * file.Length);

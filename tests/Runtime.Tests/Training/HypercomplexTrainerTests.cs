@@ -25,7 +25,7 @@ namespace GenSoftmax.Tests.Training
         public HypercomplexTrainerTests(ITestOutputHelper output) => _output = output;
 
         /// <summary>Rows of 34 features whose label is the argmax of a fixed random PHM map, with some labels replaced at random.</summary>
-        private static LabeledData Data(int seed, int rows = Rows, float noise = 0.1f)
+        internal static LabeledData Data(int seed, int rows = Rows, float noise = 0.1f)
         {
             const int d = 34, q = 10;
             var random = new Random(seed);
