@@ -316,20 +316,20 @@ namespace GenSoftmax.App
                     // The bilinear product W = sum A_i (x) S_i diverges at the fast recipe's 0.4 (epoch 1); 0.2 trains (README, "The command-line app").
                     options = options with { Optimizer = options.Optimizer with { LearningRate = HypercomplexRun.FastLearningRate } };
                 }
-                foreach (Option option in new Option[] { _resume, _checkpoint, _loss, _labelSmoothing, _softLabels, _earlyStopping })
-                {
-                    if (Given(parse, option))
-                    {
-                        throw new AppError(
-                            $"{option.Name} does not apply to --hypercomplex: the PHM model trains its factors with HypercomplexSgd on cross-entropy and hard labels, without early stopping or resumable state; leave {option.Name} out.");
-                    }
-                }
             }
 
             KernelIsa? isa = parse.GetValue(_isa);
 
-            // The saved run's class names keep CSV string labels mapped to the same class numbers.
-            (ISoftmaxModel Model, ModelFileContents Contents)? resumed = resumeFile is null ? null : Models.Load(resumeFile, isa);
+            // The saved run's class names keep CSV string labels mapped to the same class numbers. A file of a PHM run
+            // continues as one (its factors and their velocity are in it), with or without --hypercomplex.
+            (ISoftmaxModel Model, ModelFileContents Contents)? resumed = null;
+            if (resumeFile is not null)
+            {
+                int? savedN = SavedHypercomplex(resumeFile, hypercomplex);
+                hypercomplex ??= savedN;
+                resumed = savedN is { } sn ? LoadHypercomplex(resumeFile, sn, isa) : Models.Load(resumeFile, isa);
+            }
+
             IReadOnlyList<string>? savedNames = resumed?.Contents.ClassNames;
 
             // A resumed run splits off the same validation rows: by the saved run's seed, not the command line's.
@@ -361,6 +361,16 @@ namespace GenSoftmax.App
                 say.WriteLine($"Resuming '{resumeFile}': {state.CompletedEpochs} epochs done" +
                     (state.BatchesDone > 0 ? $" and {state.BatchesDone} batches of epoch {state.CompletedEpochs + 1}" : "") + $", {options.Epochs} to do.");
             }
+            else if (hypercomplex is { } phmN)
+            {
+                IHypercomplexModel created = HypercomplexRun.Create(phmN);
+                if (isa is { } chosen)
+                {
+                    created.Isa = chosen;
+                }
+
+                model = created;
+            }
             else
             {
                 model = Models.Create(train.Inputs, classes, isa);
@@ -381,18 +391,31 @@ namespace GenSoftmax.App
                     throw new AppError(
                         $"--hypercomplex {phm} trains the declared {FashionClassifier.InputCount}x{FashionClassifier.ClassCount} PHM model, but the data has {train.Inputs} inputs and {classes} classes: use Fashion-MNIST-shaped data (784 inputs, at most 10 classes).");
                 }
-
-                return RunHypercomplex(phm, parse, options, recipeName, data with { Train = train, Validation = validation, Test = test }, isa, save, plot, report, quiet, live, say);
             }
 
-            string kind = model is FashionClassifier ? "generated" : "run-time-shaped";
-            say.WriteLine(
-                $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {IsaSelection.CpuBest}), " +
-                $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
+            IHypercomplexModel? phmModel = model as IHypercomplexModel;
+            if (phmModel is not null)
+            {
+                HypercomplexLayout layout = phmModel.Layout;
+                say.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Model {model.Inputs}x{model.Classes} hypercomplex (PHM, n = {layout.N}): W = sum of {layout.N} Kronecker products A_i (x) S_i, {layout.ParameterCount:N0} parameters " +
+                    $"({layout.FactorALength} in A, {layout.FactorSLength:N0} in S, {model.Classes} bias) instead of {layout.DenseParameterCount:N0}; kernels: {model.Isa}, threads: {options.Threads}"));
+            }
+            else
+            {
+                string kind = model is FashionClassifier ? "generated" : "run-time-shaped";
+                say.WriteLine(
+                    $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {IsaSelection.CpuBest}), " +
+                    $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
+            }
+
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, momentum {options.Optimizer.Momentum}, " +
                 $"weight decay {options.Optimizer.WeightDecay}, {options.Epochs} epochs, seed {options.Seed}"));
-            say.WriteLine($"Recipe {recipeName}: {DescribeOptions(options, softLabels)}");
+            say.WriteLine($"Recipe {recipeName}: {DescribeOptions(options, softLabels)}" +
+                (phmModel is not null && resumed is null && recipeName == "fast" && !Given(parse, _rate)
+                    ? string.Create(CultureInfo.InvariantCulture, $"; learning rate {HypercomplexRun.FastLearningRate} for the PHM model (0.4 diverges)")
+                    : ""));
 
             var trainer = new Trainer(model, options);
             if (state is null)
@@ -411,7 +434,14 @@ namespace GenSoftmax.App
             IReadOnlyList<EpochReport> epochs;
             SoftTargets? targets = softLabels is { } onLabel ? SoftTargets.OnLabels(train, onLabel, model.Classes) : null;
             IReadOnlyList<string>? savedClassNames = names is null ? null : Models.Names(names, model.Classes);
-            var ran = new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames);
+            var ran = phmModel is null
+                ? new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames)
+                : new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames) { ModelKind = "hypercomplex", Hypercomplex = phmModel.Layout.N };
+            if (phmModel is not null)
+            {
+                say.WriteLine($"PHM n = {phmModel.Layout.N}:");
+            }
+
             using (var interrupt = new Interruption())
             {
                 try
@@ -466,107 +496,130 @@ namespace GenSoftmax.App
                 say.WriteLine(outcome.ToString());
             }
 
+            DenseComparison? comparison = phmModel is null
+                ? null
+                : CompareWithDense(phmModel, trainer, options, train, perEpoch, test ?? validation, test is not null ? "test accuracy" : validation is not null ? "validation accuracy" : "train accuracy",
+                    targets, curveName, perEpochName, live, quiet, say);
+
             if (save is not null)
             {
                 ModelFile.Save(save, trainer, savedClassNames);
-                say.WriteLine($"Model saved to {save}");
+                say.WriteLine(phmModel is null
+                    ? $"Model saved to {save}"
+                    : $"Model saved to {save} (the PHM model's factors, their W = sum A_i (x) S_i and the run's state: 'train --resume' continues it, and it loads as a dense 784x10 model elsewhere)");
             }
 
             if (plot is not null)
             {
-                Pictures.LearningCurves(plot, trainer.History, curveName, $"softmax regression {model.Inputs}x{model.Classes}");
+                Pictures.LearningCurves(plot, trainer.History, curveName,
+                    phmModel is null ? $"softmax regression {model.Inputs}x{model.Classes}" : $"PHM n = {phmModel.Layout.N} softmax regression {model.Inputs}x{model.Classes}");
                 say.WriteLine($"Learning curves drawn to {plot}");
             }
 
             if (report is not null)
             {
-                SafeFile.Write(report, stream => WriteReport(stream, ran, trainer.History, testAccuracy, validationAccuracy, trainSeconds, Outcome(trainer.Outcome)));
+                Action<Utf8JsonWriter>? extra = comparison is not { } c ? null : json =>
+                {
+                    json.WriteNumber("parameters", phmModel!.Layout.ParameterCount);
+                    json.WriteStartObject("dense_comparison");
+                    json.WriteNumber("parameters", phmModel.Layout.DenseParameterCount);
+                    Number(json, "accuracy", c.Accuracy);
+                    Number(json, "train_loss", c.Epochs?[^1].TrainLoss);
+                    Number(json, "fastest_epoch_seconds", c.Epochs?.Min(e => e.Seconds));
+                    Number(json, "mean_epoch_seconds", c.Epochs?.Average(e => e.Seconds));
+                    json.WriteEndObject();
+                    Number(json, "fastest_epoch_seconds", trainer.History.Min(e => e.Seconds));
+                    Number(json, "mean_epoch_seconds", trainer.History.Average(e => e.Seconds));
+                };
+                SafeFile.Write(report, stream => WriteReport(stream, ran, trainer.History, testAccuracy, validationAccuracy, trainSeconds, Outcome(trainer.Outcome), extra));
                 say.WriteLine($"Report written to {report}");
             }
 
             return 0;
         }
 
-        /// <summary>
-        /// <c>--hypercomplex N</c>: trains the PHM model, then the dense model over the same batches, rates and threads,
-        /// and reports both (parameters, accuracy, epoch times). The model saved is the PHM model's W and b, which loads
-        /// into the dense 784x10 model (the factors are not saved, so the run cannot be continued).
-        /// </summary>
-        private int RunHypercomplex(
-            int n, ParseResult parse, TrainerOptions options, string recipeName, TrainingData data, KernelIsa? isa,
-            string? save, string? plot, string? report, bool quiet, bool live, TextWriter say)
+        /// <summary>The dense model's run beside a PHM run: its epochs and final accuracy, or why it has none.</summary>
+        private sealed record DenseComparison(IReadOnlyList<EpochReport>? Epochs, double? Accuracy, string? Failure);
+
+        /// <summary>The n of the PHM run saved in <paramref name="file"/> (null for a dense one); an error if --hypercomplex disagrees.</summary>
+        private static int? SavedHypercomplex(string file, int? given)
         {
-            (LoadedData loaded, LabeledData train, LabeledData? validation, LabeledData? test, IReadOnlyList<string>? names, _) = data;
-            IHypercomplexModel phm = HypercomplexRun.Create(n);
-            var dense = new FashionClassifier();
+            if (!File.Exists(file))
+            {
+                return given is null ? null : throw new AppError($"model file '{file}' does not exist: give the file written by 'train --save' or the interrupted run's checkpoint.");
+            }
+
+            int n = ModelFile.ReadInfo(file).HypercomplexFactors;
+            if (given is { } g && n != g)
+            {
+                throw new AppError(n == 0
+                    ? $"'{file}' holds a dense run, but --hypercomplex {g} asks for a PHM one: leave --hypercomplex out to continue it."
+                    : $"'{file}' holds a PHM run with n = {n}, but --hypercomplex {g} asks for n = {g}: leave --hypercomplex out to continue it.");
+            }
+
+            return n == 0 ? null : n;
+        }
+
+        /// <summary>Loads the PHM run saved in <paramref name="file"/> into a new declared model of its n.</summary>
+        private static (ISoftmaxModel Model, ModelFileContents Contents) LoadHypercomplex(string file, int n, KernelIsa? isa)
+        {
+            IHypercomplexModel model = HypercomplexRun.Create(n);
+            if (model.Inputs != ModelFile.ReadInfo(file).Inputs || model.Classes != ModelFile.ReadInfo(file).Classes)
+            {
+                throw new AppError($"'{file}' holds a PHM model of another shape than the declared {model.Inputs}x{model.Classes} one, so this app cannot continue it.");
+            }
+
+            ModelFileContents contents = ModelFile.Load(file, model);
             if (isa is { } chosen)
             {
-                phm.Isa = chosen;
-                dense.Isa = chosen;
+                model.Isa = chosen;
             }
 
-            HypercomplexLayout layout = phm.Layout;
-            say.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Model {phm.Inputs}x{phm.Classes} hypercomplex (PHM, n = {n}): W = sum of {n} Kronecker products A_i (x) S_i, {layout.ParameterCount:N0} parameters " +
-                $"({layout.FactorALength} in A, {layout.FactorSLength:N0} in S, {phm.Classes} bias) instead of {layout.DenseParameterCount:N0}; kernels: {phm.Isa}, threads: {options.Threads}"));
-            say.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, momentum {options.Optimizer.Momentum}, " +
-                $"weight decay {options.Optimizer.WeightDecay}, {options.Epochs} epochs, seed {options.Seed}"));
-            say.WriteLine($"Recipe {recipeName}: {DescribeOptions(options, null)}" +
-                (recipeName == "fast" && !Given(parse, _rate) ? string.Create(CultureInfo.InvariantCulture, $"; learning rate {HypercomplexRun.FastLearningRate} for the PHM model (0.4 diverges)") : ""));
+            return (model, contents);
+        }
 
-            HypercomplexSgd.Initialize(phm, options.Seed, options.InitStdDev);
-            var phmSgd = new HypercomplexSgd(phm, options.Optimizer);
-            Trainer.Initialize(dense, options.Seed, options.InitStdDev);
-            var denseSgd = new Sgd(dense, options.Optimizer);
-
-            LabeledData? perEpoch = validation ?? test;
-            string perEpochName = validation is not null ? "val acc" : test is not null ? "test acc" : "-";
-            string curveName = validation is not null ? "validation" : "test";
-            IReadOnlyList<string>? classNames = names is null ? null : Models.Names(names, phm.Classes);
-            var ran = new RunInfo(recipeName, null, phm, options, train, loaded, classNames) { ModelKind = "hypercomplex", Hypercomplex = n };
-
-            say.WriteLine($"PHM n = {n}:");
-            var display = new TrainingDisplay(live, quiet, train.Count, options.BatchSize, options.Epochs, perEpochName);
-            List<EpochReport> phmEpochs;
-            try
-            {
-                phmEpochs = display.Run(() => HypercomplexRun.Fit(
-                    phm, (rate, dW, db) => { phmSgd.LearningRate = rate; phmSgd.Update(dW, db); }, options, train, perEpoch, display, CancellationToken.None));
-            }
-            catch (TrainingDivergedException e)
-            {
-                Console.Error.WriteLine(("error: " + e.Message.Replace("The model keeps its weights from before that batch. ", "", StringComparison.Ordinal) +
-                    " The PHM model's factors are not finite; nothing was saved. The bilinear product needs a smaller rate than the dense layer: try --lr 0.1 or --recipe textbook.").ReplaceLineEndings(" "));
-                return AppError.Failure;
-            }
-
-            TrainingDisplay.Summary(phmEpochs, curveName, live);
+        /// <summary>
+        /// After a PHM run: trains the dense model with a trainer of the same options (so the same shuffles, batches, rates
+        /// and threads) and prints both models' parameter count, accuracy and epoch times. Ctrl+C during it skips it.
+        /// </summary>
+        private static DenseComparison CompareWithDense(
+            IHypercomplexModel phm, Trainer phmTrainer, TrainerOptions options, LabeledData train, LabeledData? perEpoch, LabeledData? final, string finalName,
+            SoftTargets? targets, string curveName, string perEpochName, bool live, bool quiet, TextWriter say)
+        {
+            var dense = new FashionClassifier { Isa = phm.Isa };
+            var trainer = new Trainer(dense, options);
+            trainer.Initialize();
             say.WriteLine("Dense, for comparison (same batches, rates and threads):");
-            var denseDisplay = new TrainingDisplay(live, quiet, train.Count, options.BatchSize, options.Epochs, perEpochName);
-            List<EpochReport>? denseEpochs = null;
-            string? denseFailure = null;
-            try
+            var display = new TrainingDisplay(live, quiet, train.Count, options.BatchSize, options.Epochs, perEpochName);
+            IReadOnlyList<EpochReport>? denseEpochs = null;
+            string? failure = null;
+            using (var interrupt = new Interruption())
             {
-                denseEpochs = denseDisplay.Run(() => HypercomplexRun.Fit(
-                    dense, (rate, dW, db) => { denseSgd.LearningRate = rate; denseSgd.Update(dW, db); }, options, train, perEpoch, denseDisplay, CancellationToken.None));
-                TrainingDisplay.Summary(denseEpochs, curveName, live);
-            }
-            catch (TrainingDivergedException e)
-            {
-                denseFailure = $"diverged at epoch {e.Epoch}, batch {e.Batch}";
+                try
+                {
+                    denseEpochs = display.Run(() => targets is null
+                        ? trainer.Fit(train, perEpoch, display, interrupt.Token)
+                        : trainer.FitTargets(targets, perEpoch, display, interrupt.Token));
+                    TrainingDisplay.Summary(denseEpochs, curveName, live);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    failure = $"diverged at epoch {e.Epoch}, batch {e.Batch} at these settings";
+                }
+                catch (OperationCanceledException) when (interrupt.Signal is { } signal)
+                {
+                    failure = $"not compared: its run was interrupted ({signal})";
+                }
             }
 
             CultureInfo inv = CultureInfo.InvariantCulture;
-            LabeledData? final = test ?? validation;
-            string finalName = test is not null ? "test accuracy" : validation is not null ? "validation accuracy" : "train accuracy";
-            double Accuracy(ISoftmaxModel m, List<EpochReport> epochs) => final is null ? epochs[^1].TrainAccuracy : Trainer.Accuracy(m, final);
-            string Line(string what, int parameters, double accuracy, List<EpochReport> epochs) => string.Create(inv,
+            HypercomplexLayout layout = phm.Layout;
+            double Accuracy(ISoftmaxModel m, IReadOnlyList<EpochReport> epochs) => final is null ? epochs[^1].TrainAccuracy : Trainer.Accuracy(m, final);
+            string Line(string what, int parameters, double accuracy, IReadOnlyList<EpochReport> epochs) => string.Create(inv,
                 $"{what,-10} {parameters,6:N0} parameters, {finalName} {accuracy:F4}, train loss {epochs[^1].TrainLoss:F4}, " +
                 $"epoch time fastest {epochs.Min(e => e.Seconds) * 1000:F0} ms, mean {epochs.Average(e => e.Seconds) * 1000:F0} ms");
 
-            double phmAccuracy = Accuracy(phm, phmEpochs);
-            Console.WriteLine(Line($"PHM n = {n}", layout.ParameterCount, phmAccuracy, phmEpochs));
+            Console.WriteLine(Line($"PHM n = {layout.N}", layout.ParameterCount, Accuracy(phm, phmTrainer.History), phmTrainer.History));
             double? denseAccuracy = null;
             if (denseEpochs is not null)
             {
@@ -575,44 +628,11 @@ namespace GenSoftmax.App
             }
             else
             {
-                Console.WriteLine(string.Create(inv, $"{"dense",-10} {layout.DenseParameterCount,6:N0} parameters: {denseFailure} at these settings"));
+                Console.WriteLine(string.Create(inv, $"{"dense",-10} {layout.DenseParameterCount,6:N0} parameters: {failure}"));
             }
 
             say.WriteLine("(epoch times: one process, both models one after the other on the same batches; on a shared machine they vary from run to run)");
-            if (save is not null)
-            {
-                ModelFile.Save(save, phm, new ModelFileContents { ClassNames = classNames });
-                say.WriteLine($"Model saved to {save} (the PHM model's W = sum A_i (x) S_i and bias; it loads as a dense 784x10 model)");
-            }
-
-            if (plot is not null)
-            {
-                Pictures.LearningCurves(plot, phmEpochs, curveName, $"PHM n = {n} softmax regression {phm.Inputs}x{phm.Classes}");
-                say.WriteLine($"Learning curves drawn to {plot}");
-            }
-
-            if (report is not null)
-            {
-                double phmSeconds = phmEpochs.Sum(e => e.Seconds);
-                var end = new RunEnd("completed", phmEpochs.Count, 0, double.NaN, false, $"Completed {phmEpochs.Count} epochs.");
-                SafeFile.Write(report, stream => WriteReport(
-                    stream, ran, phmEpochs, final is null || test is null ? null : phmAccuracy, validation is null || test is not null ? null : phmAccuracy, phmSeconds, end, json =>
-                    {
-                        json.WriteNumber("parameters", layout.ParameterCount);
-                        json.WriteStartObject("dense_comparison");
-                        json.WriteNumber("parameters", layout.DenseParameterCount);
-                        Number(json, "accuracy", denseAccuracy);
-                        Number(json, "train_loss", denseEpochs?[^1].TrainLoss);
-                        Number(json, "fastest_epoch_seconds", denseEpochs?.Min(e => e.Seconds));
-                        Number(json, "mean_epoch_seconds", denseEpochs?.Average(e => e.Seconds));
-                        json.WriteEndObject();
-                        Number(json, "fastest_epoch_seconds", phmEpochs.Min(e => e.Seconds));
-                        Number(json, "mean_epoch_seconds", phmEpochs.Average(e => e.Seconds));
-                    }));
-                say.WriteLine($"Report written to {report}");
-            }
-
-            return 0;
+            return new DenseComparison(denseEpochs, denseAccuracy, failure);
         }
 
         /// <summary>Loads the training data, the test data (IDX: its own split; else --test) and the --validation split.</summary>

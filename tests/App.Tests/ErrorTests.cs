@@ -62,7 +62,6 @@ namespace GenSoftmax.App.Tests
             { ["train", "--hold-out", "0.2"], 2, "--hold-out applies to early stopping" },
             { ["train", "--early-stopping", "3", "--hold-out", "1"], 2, "--hold-out must be above 0 and below 1" },
             { ["train", "--hypercomplex", "3"], 2, "--hypercomplex 3 has no declared model: use 2" },
-            { ["train", "--hypercomplex", "2", "--early-stopping", "3"], 2, "--early-stopping does not apply to --hypercomplex" },
             { ["train", "--data", "idx", "--hypercomplex", "2"], 2, "--hypercomplex 2 trains the declared 784x10 PHM model, but the data has 16 inputs and 2 classes" },
             { ["show", "--data", "five.csv", "--out", "s.png"], 2, "holds feature vectors, not images" },
             { ["show", "--data", "idx"], 2, "Option '--out' is required" },

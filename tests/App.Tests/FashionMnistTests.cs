@@ -129,8 +129,8 @@ namespace GenSoftmax.App.Tests
         [Fact]
         public void The_dense_comparison_of_a_hypercomplex_run_trains_as_the_trainer_does()
         {
-            // Plain SGD: the comparison loop (same shuffles, batches, rates and slice combine as the Trainer) reaches the
-            // textbook run's figures to 4 decimals, so the dense line beside the PHM one is the dense model's real result.
+            // Plain SGD: the comparison (a trainer with the PHM run's options) reaches the textbook run's figures to 4
+            // decimals, so the dense line beside the PHM one is the dense model's real result.
             string data = FashionMnist.Locate();
             using var dir = new TempDir();
             string[] textbook = ["train", "--data", data, "--recipe", "textbook", "--epochs", "2", "--threads", "2"];
@@ -163,9 +163,10 @@ namespace GenSoftmax.App.Tests
             Assert.InRange(denseAccuracy, 0.82, 0.86);
             Assert.Equal(16, Regex.Matches(run.Output, @"^\s+\d\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+\d+\.\d{3}\s+\S+$", RegexOptions.Multiline).Count); // 8 epochs each
 
-            // The saved file is W = sum A_i (x) S_i and b: it loads as a dense model, and eval finds the accuracy train reported.
+            // The saved file holds the factors, W = sum A_i (x) S_i, b and the run's state: it loads as a dense model, and
+            // eval finds the accuracy train reported.
             ModelFileInfo info = ModelFile.ReadInfo(dir["phm.gsm"]);
-            Assert.Equal((784, 10, true), (info.Inputs, info.Classes, info.ChecksumValid));
+            Assert.Equal((784, 10, true, 2, true, 8), (info.Inputs, info.Classes, info.ChecksumValid, info.HypercomplexFactors, info.HasTrainingState, info.CompletedEpochs));
             AppRun eval = AppProcess.Run(dir.Path, "eval", "phm.gsm", "--data", data);
             Assert.True(eval.ExitCode == 0, eval.ToString());
             Assert.Contains($"Accuracy {phm.Groups[1].Value} (", eval.Output);
