@@ -148,6 +148,8 @@ namespace GenSoftmax.App.Tests
             Assert.True(first.ExitCode == 0, first.ToString());
             AssertOneLineError(AppProcess.Run(_dir.Path, "train", "--data", "idx", "--resume", "run.gsm", "--batch", "64", "--epochs", "2"), 2, "--batch 64 conflicts with the batch size of the saved run, 50");
             AssertOneLineError(AppProcess.Run(_dir.Path, "train", "--data", "idx", "--resume", "run.gsm"), 2, "has already completed 1 epochs: pass --epochs 2");
+            AssertOneLineError(AppProcess.Run(_dir.Path, "train", "--data", "idx", "--resume", "run.gsm", "--epochs", "2", "--hypercomplex", "2"), 2,
+                "holds a dense run, but --hypercomplex 2 asks for a PHM one: leave --hypercomplex out to continue it");
         }
 
         internal static void AssertOneLineError(AppRun run, int exitCode, string message)
