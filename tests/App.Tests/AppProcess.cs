@@ -113,10 +113,14 @@ namespace GenSoftmax.App.Tests
             return new AppRun(process.ExitCode, stdout.Result, stderr);
         }
 
-        /// <summary>Starts the app, waits until a line of its stdout satisfies <paramref name="ready"/>, sends <paramref name="signal"/>.</summary>
+        /// <summary>
+        /// Starts the app, waits until a line of its stdout satisfies <paramref name="ready"/>, sends <paramref name="signal"/>.
+        /// The app runs at the lowest CPU priority (nice 19), so on a busy machine this test's thread wakes up and sends the
+        /// signal while the app is still training, rather than after it has finished (nice execs the app: same process id).
+        /// </summary>
         public static AppRun RunAndSignal(string workingDirectory, IEnumerable<string> args, Func<string, bool> ready, int signal)
         {
-            using Process process = Process.Start(StartInfo(workingDirectory, args))!;
+            using Process process = Process.Start(StartInfo(workingDirectory, args, null, ["nice", "-n", "19"]))!;
             var output = new StringBuilder();
             using var seen = new ManualResetEventSlim();
             process.OutputDataReceived += (_, e) =>
