@@ -29,7 +29,7 @@ namespace GenSoftmax
 
             if (features is not null)
             {
-                CheckFinite(features, inputs, "features", "features");
+                CheckFinite(features, inputs);
             }
 
             string[]? names = classNames is null ? null : CheckClassNames(classNames);
@@ -69,14 +69,11 @@ namespace GenSoftmax
 
         /// <summary>
         /// Rejects a NaN or infinite feature, naming its row and column: one such value turns every weight into NaN
-        /// within an epoch of training, and every prediction after it into class 0. Checked when the data is created and
-        /// again when it is handed to the trainer (the array is the caller's, so it can change in between).
+        /// within an epoch of training, and every prediction after it into class 0. Checked when the data is created.
         /// </summary>
         /// <param name="features">The features to check.</param>
         /// <param name="inputs">Values per row.</param>
-        /// <param name="name">The parameter that holds them, for the exception.</param>
-        /// <param name="role">What the data is, for the message ("features", "The train data's features").</param>
-        internal static void CheckFinite(float[] features, int inputs, string name, string role)
+        private static void CheckFinite(float[] features, int inputs)
         {
             ReadOnlySpan<float> values = features;
             int i = 0;
@@ -100,19 +97,10 @@ namespace GenSoftmax
                 {
                     string what = float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
                     throw new ArgumentException(
-                        $"{role}[{i}] (row {i / inputs}, column {i % inputs}) is {what}. Features must be finite: one NaN or " +
+                        $"features[{i}] (row {i / inputs}, column {i % inputs}) is {what}. Features must be finite: one NaN or " +
                         "infinite value makes every weight NaN within an epoch. Replace the value or drop the row before handing the data over.",
-                        name);
+                        "features");
                 }
-            }
-        }
-
-        /// <summary>Checks <see cref="Features"/> again (see <see cref="CheckFinite(float[], int, string, string)"/>).</summary>
-        internal void CheckFinite(string name)
-        {
-            if (Features is { } features)
-            {
-                CheckFinite(features, Inputs, name, $"The {name} data's features");
             }
         }
 

@@ -61,30 +61,36 @@ namespace GenSoftmax.Tests.Training
         [InlineData(float.NaN, "NaN")]
         [InlineData(float.NegativeInfinity, "-Infinity")]
         [InlineData(float.PositiveInfinity, "+Infinity")]
-        public void Non_finite_features_handed_to_the_trainer_are_rejected_with_the_row(float bad, string shown)
+        public void Non_finite_features_are_refused_when_the_data_is_created_with_the_row(float bad, string shown)
         {
-            // LabeledData refuses such a value when it is created, but it keeps the caller's array, which can change
-            // before Fit: the trainer checks again.
-            (LabeledData clean, LabeledData validation) = TrainerTests.Clusters(8, 320, 10);
+            (LabeledData clean, _) = TrainerTests.Clusters(8, 320, 10);
             float[] features = clean.Features!.ToArray();
-            LabeledData train = LabeledData.FromFeatures(features, clean.Labels, 17);
             features[(201 * 17) + 5] = bad;
+            ArgumentException e = Assert.Throws<ArgumentException>(() => LabeledData.FromFeatures(features, clean.Labels, 17));
+            Assert.Contains($"features[{(201 * 17) + 5}] (row 201, column 5) is {shown}", e.Message);
+            Assert.Equal("features", e.ParamName);
+        }
+
+        [Fact]
+        public void A_non_finite_value_written_after_the_data_was_created_stops_training_at_its_first_batch()
+        {
+            // The trainer does not scan the data again (a pass over all of it per Fit); the batch that holds the value
+            // diverges and the model keeps its initial, finite weights.
+            (LabeledData clean, _) = TrainerTests.Clusters(8, 320, 10);
+            float[] features = clean.Features!.ToArray();
+            LabeledData data = LabeledData.FromFeatures(features, clean.Labels, 17);
+            const int BadRow = 201;
+            var options = new TrainerOptions { BatchSize = 32, Epochs = 1 };
+            int[] order = TrainingData.EpochOrders(options.Seed, 320, 1)[0];
+            int badBatch = (Array.IndexOf(order, BadRow) / 32) + 1;
+            features[(BadRow * 17) + 5] = float.NaN;
             var model = new M17x10();
-            var trainer = new Trainer(model, new TrainerOptions { BatchSize = 32 });
+            var trainer = new Trainer(model, options);
             trainer.Initialize();
-            float[] before = model.Weights.ToArray();
 
-            ArgumentException e = Assert.Throws<ArgumentException>(() => trainer.Fit(train, validation));
-            Assert.Contains($"The train data's features[{(201 * 17) + 5}] (row 201, column 5) is {shown}", e.Message);
-            Assert.Equal("train", e.ParamName);
-            Assert.Equal(before, model.Weights.ToArray());
-
-            float[] validationFeatures = validation.Features!.ToArray();
-            LabeledData held = LabeledData.FromFeatures(validationFeatures, validation.Labels, 17);
-            validationFeatures[3] = bad;
-            e = Assert.Throws<ArgumentException>(() => trainer.Fit(clean, held));
-            Assert.Contains("The validation data's features[3] (row 0, column 3)", e.Message);
-            Assert.Equal("validation", e.ParamName);
+            TrainingDivergedException e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(data));
+            Assert.Equal((1, badBatch), (e.Epoch, e.Batch));
+            TrainingData.AssertFinite(model);
         }
 
         [Theory]
