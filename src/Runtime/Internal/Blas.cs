@@ -1,12 +1,24 @@
 using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 
 namespace GenSoftmax.Internal
 {
     /// <summary>Element-wise helpers of the drivers and the trainer.</summary>
+    /// <remarks>
+    /// The ones the trainer calls per batch (<see cref="Axpy"/>, <see cref="MultiplyAdd"/>, <see cref="Scale"/>) are
+    /// loops of their own marked <see cref="MethodImplOptions.AggressiveOptimization"/>, so a fresh process runs them
+    /// optimised from the first batch: the generic <c>TensorPrimitives</c> loops they replace have no precompiled code
+    /// and ran at tier 0 through the first epochs (bench/README.md, "Fast from the first call"). Each element is
+    /// computed as <c>x * s + y</c>, rounded twice (not fused), as <c>TensorPrimitives.MultiplyAdd</c> did, so the
+    /// results did not change.
+    /// </remarks>
     internal static class Blas
     {
         /// <summary>y += alpha * x.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
         {
             if (x.Length != y.Length)
@@ -14,7 +26,38 @@ namespace GenSoftmax.Internal
                 throw new ArgumentException($"x has {x.Length} elements and y {y.Length}; they must match.", nameof(y));
             }
 
-            TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+            MultiplyAdd(x, alpha, y, y);
+        }
+
+        /// <summary>destination = x * s + y, element-wise; <paramref name="destination"/> may be <paramref name="x"/> or <paramref name="y"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void MultiplyAdd(ReadOnlySpan<float> x, float s, ReadOnlySpan<float> y, Span<float> destination)
+        {
+            int n = x.Length;
+            if (y.Length != n || destination.Length != n)
+            {
+                throw new ArgumentException($"x has {x.Length} elements, y {y.Length} and the destination {destination.Length}; they must match.", nameof(destination));
+            }
+
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            ref float dr = ref MemoryMarshal.GetReference(destination);
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var sv = new Vector<float>(s);
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    Vector<float> xv = Vector.LoadUnsafe(ref xr, (nuint)i);
+                    Vector<float> yv = Vector.LoadUnsafe(ref yr, (nuint)i);
+                    Vector.StoreUnsafe((xv * sv) + yv, ref dr, (nuint)i);
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref dr, i) = (Unsafe.Add(ref xr, i) * s) + Unsafe.Add(ref yr, i);
+            }
         }
 
         /// <summary>The index of the largest value, the first on ties: a row's predicted class (softmax is monotonic).</summary>
@@ -32,10 +75,63 @@ namespace GenSoftmax.Internal
             return best;
         }
 
+        /// <summary>Whether every value is finite (no NaN, no infinity): the trainer's divergence check after each update.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static bool AllFinite(ReadOnlySpan<float> x)
+        {
+            // v - v is 0 for a finite v and NaN for NaN or ±infinity, and NaN never equals 0.
+            int n = x.Length;
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                Vector<float> nonFinite = Vector<float>.Zero;
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    Vector<float> v = Vector.LoadUnsafe(ref xr, (nuint)i);
+                    nonFinite += v - v;
+                }
+
+                if (!Vector.EqualsAll(nonFinite, Vector<float>.Zero))
+                {
+                    return false;
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                if (!float.IsFinite(Unsafe.Add(ref xr, i)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         /// <summary>x = log(x), element-wise.</summary>
         public static void Log(Span<float> x) => TensorPrimitives.Log(x, x);
 
         /// <summary>x *= s.</summary>
-        public static void Scale(Span<float> x, float s) => TensorPrimitives.Multiply(x, s, x);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Scale(Span<float> x, float s)
+        {
+            int n = x.Length;
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var sv = new Vector<float>(s);
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    Vector.StoreUnsafe(Vector.LoadUnsafe(ref xr, (nuint)i) * sv, ref xr, (nuint)i);
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref xr, i) *= s;
+            }
+        }
     }
 }

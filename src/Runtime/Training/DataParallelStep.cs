@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace GenSoftmax
@@ -93,6 +94,7 @@ namespace GenSoftmax
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public BatchResult Step(ReadOnlySpan<int> rows)
         {
             _rowCount = rows.Length;
@@ -185,6 +187,7 @@ namespace GenSoftmax
         }
 
         /// <summary>Both phases of thread <paramref name="t"/>'s share of step <paramref name="generation"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Run(int t, int generation)
         {
             try
@@ -213,6 +216,7 @@ namespace GenSoftmax
             Volatile.Write(ref _applied[t * Pad], generation);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void WaitForAll(int[] flags, int generation)
         {
             for (int t = 0; t < _threads; t++)
@@ -227,6 +231,7 @@ namespace GenSoftmax
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Compute(int t, ReadOnlySpan<int> batch)
         {
             // Slice t of the batch: the first (n % threads) slices take one row more.
@@ -244,6 +249,7 @@ namespace GenSoftmax
         }
 
         /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Apply(int t)
         {
             int start = _weightStart[t];
@@ -293,6 +299,7 @@ namespace GenSoftmax
         /// Σ_u (n_u / n) g_u[start .. start + length) in thread order, in place in the first slice's buffer that has
         /// rows (a slice without rows, when there are fewer rows than threads, holds a stale gradient and is left out).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private Span<float> Combine(float[][] gradients, int start, int length)
         {
             Span<float> sum = default;

@@ -1,5 +1,5 @@
 using System;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace GenSoftmax
 {
@@ -190,6 +190,7 @@ namespace GenSoftmax
         /// The update of weights [start, start + gradient.Length) from their gradient, which is used as scratch.
         /// Touches nothing outside the slice, so threads may update disjoint slices at once.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal void UpdateWeights(int start, Span<float> gradient)
         {
             Span<float> w = _model.Weights.Slice(start, gradient.Length);
@@ -201,13 +202,14 @@ namespace GenSoftmax
 
             if (Options.WeightDecay != 0f)
             {
-                TensorPrimitives.MultiplyAdd(w, Options.WeightDecay, gradient, gradient); // g += λ w
+                Internal.Blas.MultiplyAdd(w, Options.WeightDecay, gradient, gradient); // g += λ w
             }
 
             Apply(w, gradient, _velocityW is null ? default : _velocityW.AsSpan(start, gradient.Length));
         }
 
         /// <summary>The update of the bias from its gradient (no weight decay), which is used as scratch.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal void UpdateBias(Span<float> gradient)
         {
             if (_previousB is not null)
@@ -219,16 +221,17 @@ namespace GenSoftmax
             Apply(_model.Bias, gradient, _velocityB);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Apply(Span<float> parameters, Span<float> gradient, Span<float> velocity)
         {
             ReadOnlySpan<float> step = gradient;
             if (!velocity.IsEmpty)
             {
-                TensorPrimitives.MultiplyAdd(velocity, Options.Momentum, gradient, velocity); // v = μ v + g
+                Internal.Blas.MultiplyAdd(velocity, Options.Momentum, gradient, velocity); // v = μ v + g
                 step = velocity;
             }
 
-            TensorPrimitives.MultiplyAdd(step, -_learningRate, parameters, parameters); // w -= η step
+            Internal.Blas.MultiplyAdd(step, -_learningRate, parameters, parameters); // w -= η step
         }
     }
 }

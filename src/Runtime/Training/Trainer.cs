@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace GenSoftmax
@@ -358,6 +358,7 @@ namespace GenSoftmax
             return FitCore(train.Data, train.Targets, validation, progress, cancellationToken);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private IReadOnlyList<EpochReport> FitCore(
             LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
         {
@@ -465,6 +466,7 @@ namespace GenSoftmax
         }
 
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/> diverged.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
             string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
@@ -483,8 +485,7 @@ namespace GenSoftmax
             throw new TrainingDivergedException(epoch, b + 1, batches, what, LearningRate);
         }
 
-        // The largest magnitude is NaN when any element is NaN and infinite when any is infinite.
-        private static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
+        private static bool AllFinite(ReadOnlySpan<float> values) => Internal.Blas.AllFinite(values);
 
         /// <summary>Early stopping's bookkeeping after <paramref name="epoch"/>, whose held-out value is <paramref name="value"/>.</summary>
         private void Watch(EarlyStoppingOptions stopping, int epoch, double value)
@@ -653,6 +654,7 @@ namespace GenSoftmax
         /// The order of the rows in <paramref name="epoch"/>: one more shuffle of the previous epoch's order, starting
         /// from <paramref name="rows"/> (ascending), or from 0 .. count - 1 when null.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int[] EpochOrder(int epoch, int[]? rows, int count)
         {
             int length = rows?.Length ?? count;
