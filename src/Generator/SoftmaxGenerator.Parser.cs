@@ -149,7 +149,7 @@ namespace GenSoftmax.Generator
                         // 0 is the dense layer; 1 would be the dense layer times one extra scale, so it is refused too.
                         hypercomplex = value;
                         hypercomplexWhere = where;
-                        if (value < 0 || value == 1)
+                        if (value < 0 || (value > 0 && value < ModelLimits.MinHypercomplex))
                         {
                             diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexOutOfRange, where, value));
                         }
@@ -365,43 +365,22 @@ namespace GenSoftmax.Generator
             /// </summary>
             private static void CheckHypercomplex(int n, int inputs, int classes, Location where, ImmutableArray<Diagnostic>.Builder diagnostics)
             {
-                if (inputs % n != 0 || classes % n != 0)
+                if (!ModelLimits.HypercomplexDivides(n, inputs, classes))
                 {
-                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotDivisor, where, n, inputs, classes, HypercomplexAdvice(inputs, classes)));
+                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotDivisor, where, n, inputs, classes, ModelLimits.HypercomplexAdvice(inputs, classes)));
                     return;
                 }
 
-                long factors = HypercomplexFactorWeights(n, inputs, classes);
-                if (factors >= (long)inputs * classes)
+                if (!ModelLimits.HypercomplexIsSmaller(n, inputs, classes))
                 {
-                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotSmaller, where, n, factors, (long)inputs * classes, HypercomplexAdvice(inputs, classes)));
+                    diagnostics.Add(Diagnostic.Create(
+                        Descriptors.HypercomplexNotSmaller, where, n, ModelLimits.HypercomplexFactorWeights(n, inputs, classes), (long)inputs * classes,
+                        ModelLimits.HypercomplexAdvice(inputs, classes)));
                 }
             }
 
             private static bool InRange(int inputs, int classes) =>
                 inputs >= ModelLimits.MinInputs && inputs <= ModelLimits.MaxInputs && classes >= ModelLimits.MinClasses && classes <= ModelLimits.MaxClasses;
-
-            private static long HypercomplexFactorWeights(int n, int inputs, int classes) => ((long)n * n * n) + ((long)inputs * classes / n);
-
-            /// <summary>"use one of 2, 4" or why no n works, for the two hypercomplex diagnostics.</summary>
-            internal static string HypercomplexAdvice(int inputs, int classes)
-            {
-                var valid = new List<int>();
-                for (int n = 2; n <= classes; n++)
-                {
-                    if (inputs % n == 0 && classes % n == 0 && HypercomplexFactorWeights(n, inputs, classes) < (long)inputs * classes)
-                    {
-                        valid.Add(n);
-                    }
-                }
-
-                return valid.Count switch
-                {
-                    0 => "no count of factors does both for this shape, so leave Hypercomplex out",
-                    1 => $"use Hypercomplex = {valid[0]}",
-                    _ => $"use one of {string.Join(", ", valid)}",
-                };
-            }
 
             /// <summary>The base class in this declaration's base list, if this part names it.</summary>
             private static Location? BaseTypeLocation(SemanticModel model, TypeDeclarationSyntax syntax, INamedTypeSymbol? baseType)

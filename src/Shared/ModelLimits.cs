@@ -25,6 +25,46 @@ namespace GenSoftmax
 
         /// <summary>Largest weight matrix, classes x inputs, so every index fits in an int.</summary>
         public const long MaxParameters = 1L << 28;
+
+        /// <summary>
+        /// Fewest factors of a hypercomplex layer W = Σ_i A_i ⊗ S_i (0 means the dense layer; 1 would be the dense
+        /// layer times one extra scale).
+        /// </summary>
+        public const int MinHypercomplex = 2;
+
+        /// <summary>Whether <paramref name="n"/> factors divide both sizes, as the Kronecker products need.</summary>
+        public static bool HypercomplexDivides(int n, int inputs, int classes) => n >= MinHypercomplex && inputs % n == 0 && classes % n == 0;
+
+        /// <summary>The factor weights of an n-factor layer: n³ in the A_i and dq/n in the S_i.</summary>
+        public static long HypercomplexFactorWeights(int n, int inputs, int classes) => ((long)n * n * n) + ((long)inputs * classes / n);
+
+        /// <summary>Whether an n-factor layer (which must divide both sizes) has fewer weights than the dense one, so is worth having.</summary>
+        public static bool HypercomplexIsSmaller(int n, int inputs, int classes) =>
+            HypercomplexFactorWeights(n, inputs, classes) < (long)inputs * classes;
+
+        /// <summary>
+        /// "use one of 2, 4", "use Hypercomplex = 2" or why no n works: the advice both the generator's diagnostics and
+        /// the runtime's exceptions give, from the same rule (<paramref name="choice"/> names the setting, and
+        /// <paramref name="none"/> says what to do when no n works).
+        /// </summary>
+        public static string HypercomplexAdvice(int inputs, int classes, string choice = "Hypercomplex", string none = "leave Hypercomplex out")
+        {
+            var valid = new System.Collections.Generic.List<int>();
+            for (int n = MinHypercomplex; n <= classes; n++)
+            {
+                if (HypercomplexDivides(n, inputs, classes) && HypercomplexIsSmaller(n, inputs, classes))
+                {
+                    valid.Add(n);
+                }
+            }
+
+            return valid.Count switch
+            {
+                0 => $"no count of factors does both for this shape, so {none}",
+                1 => $"use {choice} = {valid[0]}",
+                _ => $"use one of {string.Join(", ", valid)}",
+            };
+        }
     }
 
     /// <summary>

@@ -96,8 +96,8 @@ namespace GenSoftmax.Generator.Tests
         [Fact]
         public void Advice_lists_every_common_divisor_that_shrinks_the_layer()
         {
-            Assert.Equal("use Hypercomplex = 2", SoftmaxGenerator.Parser.HypercomplexAdvice(784, 10));
-            Assert.Equal("use one of 2, 3, 4, 6, 8, 12, 16, 24", SoftmaxGenerator.Parser.HypercomplexAdvice(1008, 48));
+            Assert.Equal("use Hypercomplex = 2", ModelLimits.HypercomplexAdvice(784, 10));
+            Assert.Equal("use one of 2, 3, 4, 6, 8, 12, 16, 24", ModelLimits.HypercomplexAdvice(1008, 48));
         }
 
         [Fact]

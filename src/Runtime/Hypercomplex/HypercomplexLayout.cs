@@ -19,6 +19,8 @@ namespace GenSoftmax
     /// </remarks>
     public sealed class HypercomplexLayout
     {
+        private const string Dense = "use the dense model";
+
         /// <summary>The layout of a d -> q layer with <paramref name="n"/> factors.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A size is out of range, or <paramref name="n"/> does not divide both sizes.</exception>
         public HypercomplexLayout(int n, int inputs, int classes)
@@ -33,23 +35,24 @@ namespace GenSoftmax
                 throw new ArgumentOutOfRangeException(nameof(classes), classes, $"Classes must be between {ModelLimits.MinClasses} and {ModelLimits.MaxClasses}.");
             }
 
-            if (n < 2)
+            if (n < ModelLimits.MinHypercomplex)
             {
                 throw new ArgumentOutOfRangeException(nameof(n), n, "A hypercomplex layer has at least 2 factors (n = 1 is the dense layer with one extra scale).");
             }
 
-            if (inputs % n != 0 || classes % n != 0)
+            // The same rules, and the same advice, as the generator's GSM0015 and GSM0016 (src/Shared/ModelLimits.cs).
+            if (!ModelLimits.HypercomplexDivides(n, inputs, classes))
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(n), n, $"n = {n} must divide both Inputs = {inputs} and Classes = {classes}: choose a common divisor of the two.");
+                    nameof(n), n, $"n = {n} must divide both Inputs = {inputs} and Classes = {classes}: {ModelLimits.HypercomplexAdvice(inputs, classes, "n", Dense)}.");
             }
 
-            // n divides q <= MaxClasses, so n³ fits in an int; the factors must at least be fewer than W's weights.
-            long factors = ((long)n * n * n) + ((long)inputs * classes / n);
-            if (factors >= (long)inputs * classes)
+            if (!ModelLimits.HypercomplexIsSmaller(n, inputs, classes))
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(n), n, $"n = {n} gives {factors} factor weights (n³ + dq/n), not fewer than the {(long)inputs * classes} of the dense layer: choose a smaller n.");
+                    nameof(n), n,
+                    $"n = {n} gives {ModelLimits.HypercomplexFactorWeights(n, inputs, classes)} factor weights (n³ + dq/n), not fewer than the " +
+                    $"{(long)inputs * classes} of the dense layer: {ModelLimits.HypercomplexAdvice(inputs, classes, "n", Dense)}.");
             }
 
             N = n;

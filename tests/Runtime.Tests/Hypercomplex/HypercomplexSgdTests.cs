@@ -211,9 +211,10 @@ namespace GenSoftmax.Tests.Hypercomplex
         [InlineData(1, 784, 10, "at least 2 factors")]
         [InlineData(0, 784, 10, "at least 2 factors")]
         [InlineData(-2, 784, 10, "at least 2 factors")]
-        [InlineData(3, 784, 10, "n = 3 must divide both Inputs = 784 and Classes = 10")]
-        [InlineData(5, 784, 10, "n = 5 must divide both Inputs = 784 and Classes = 10")]
-        [InlineData(2, 4, 4, "n = 2 gives 16 factor weights (n³ + dq/n), not fewer than the 16 of the dense layer")]
+        [InlineData(3, 784, 10, "n = 3 must divide both Inputs = 784 and Classes = 10: use n = 2.")]
+        [InlineData(5, 784, 10, "n = 5 must divide both Inputs = 784 and Classes = 10: use n = 2.")]
+        [InlineData(5, 1008, 48, "n = 5 must divide both Inputs = 1008 and Classes = 48: use one of 2, 3, 4, 6, 8, 12, 16, 24.")]
+        [InlineData(2, 4, 4, "n = 2 gives 16 factor weights (n³ + dq/n), not fewer than the 16 of the dense layer: no count of factors does both for this shape, so use the dense model.")]
         public void A_layout_that_cannot_be_built_says_why(int n, int inputs, int classes, string message)
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => new HypercomplexLayout(n, inputs, classes));
