@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using GenSoftmax.Reference;
 using Xunit;
+using static GenSoftmax.Tests.KernelAsserts;
 using static GenSoftmax.Tests.TestModels;
 
 namespace GenSoftmax.Tests
@@ -552,42 +553,5 @@ namespace GenSoftmax.Tests
         /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>
         private static void AssertCloseTo(float[] expected, float[] actual, string what) =>
             AssertClose(expected.Select(v => (double)v).ToArray(), actual, what);
-
-        /// <summary>Each prediction is the reference's argmax, except where the reference logits nearly tie.</summary>
-        internal static void AssertPredictions(int[] expected, double[] logits, int classes, int[] predictions, string what)
-        {
-            Assert.Equal(expected.Length, predictions.Length);
-            for (int r = 0; r < expected.Length; r++)
-            {
-                Assert.InRange(predictions[r], 0, classes - 1);
-                if (predictions[r] != expected[r])
-                {
-                    double gap = Math.Abs(logits[(r * classes) + predictions[r]] - logits[(r * classes) + expected[r]]);
-                    Assert.True(gap < 1e-5, $"{what} row {r}: predicted {predictions[r]}, reference {expected[r]} (logit gap {gap})");
-                }
-            }
-        }
-
-        private static void AssertRowsSumToOne(float[] probabilities, int classes)
-        {
-            for (int r = 0; r < probabilities.Length / classes; r++)
-            {
-                Assert.Equal(1.0, probabilities.AsSpan(r * classes, classes).ToArray().Sum(p => (double)p), 5);
-            }
-        }
-
-        private static int ArgMax(ReadOnlySpan<float> values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++)
-            {
-                if (values[i] > values[best])
-                {
-                    best = i;
-                }
-            }
-
-            return best;
-        }
     }
 }
