@@ -99,16 +99,7 @@ namespace GenSoftmax.Tests
             var dWExpected = new double[model.Weights.Length];
             var dbExpected = new double[model.Classes];
             double lossExpected = reference.LossAndGradient(x, labels, dWExpected, dbExpected);
-
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            Array.Fill(dW, float.NaN); // overwritten, not accumulated
-            Array.Fill(db, float.NaN);
-            BatchResult result = model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
-            AssertClose(lossExpected, result.Loss, $"{name} {isa} loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} dW");
-            AssertClose(dbExpected, db, $"{name} {isa} db");
-            Assert.Equal(Rows, result.Count);
+            AssertGradientMatches(model, Batch.Of(x).WithLabels(labels), lossExpected, dWExpected, dbExpected, $"{name} {isa}");
         }
 
         [SkippableTheory]
@@ -125,16 +116,7 @@ namespace GenSoftmax.Tests
             var dWExpected = new double[model.Weights.Length];
             var dbExpected = new double[model.Classes];
             double lossExpected = reference.LossAndGradient(x, (ReadOnlySpan<float>)targets, dWExpected, dbExpected);
-
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            Array.Fill(dW, float.NaN);
-            Array.Fill(db, float.NaN);
-            BatchResult result = model.LossAndGradient(Batch.Of(x).WithTargets(targets), dW, db);
-            AssertClose(lossExpected, result.Loss, $"{name} {isa} soft loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} soft dW");
-            AssertClose(dbExpected, db, $"{name} {isa} soft db");
-            Assert.Equal(Rows, result.Count);
+            AssertGradientMatches(model, Batch.Of(x).WithTargets(targets), lossExpected, dWExpected, dbExpected, $"{name} {isa} soft");
         }
 
         [SkippableTheory]
@@ -210,22 +192,11 @@ namespace GenSoftmax.Tests
             double lossExpected = reference.LossAndGradient(gathered, gatheredLabels, dWExpected, dbExpected);
             int correctExpected = reference.Predict(gathered).Zip(gatheredLabels).Count(p => p.First == p.Second);
 
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            BatchResult f = model.LossAndGradient(Batch.Of(features).WithLabels(labels).WithRows(rows), dW, db);
-            AssertClose(lossExpected, f.Loss, $"{name} {isa} float rows loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} float rows dW");
-            AssertClose(dbExpected, db, $"{name} {isa} float rows db");
-            Assert.Equal(Rows, f.Count);
+            BatchResult f = AssertGradientMatches(
+                model, Batch.Of(features).WithLabels(labels).WithRows(rows), lossExpected, dWExpected, dbExpected, $"{name} {isa} float rows");
             Assert.Equal(correctExpected, f.Correct);
-
-            Array.Fill(dW, float.NaN);
-            Array.Fill(db, float.NaN);
-            BatchResult b = model.LossAndGradient(Batch.Of(pixels).WithLabels(labels).WithRows(rows), dW, db);
-            AssertClose(lossExpected, b.Loss, $"{name} {isa} byte rows loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} byte rows dW");
-            AssertClose(dbExpected, db, $"{name} {isa} byte rows db");
-            Assert.Equal(Rows, b.Count);
+            BatchResult b = AssertGradientMatches(
+                model, Batch.Of(pixels).WithLabels(labels).WithRows(rows), lossExpected, dWExpected, dbExpected, $"{name} {isa} byte rows");
             Assert.Equal(correctExpected, b.Correct);
 
             // Byte predictions of every row are the reference's argmax on pixels / 255 (only a near-tie may differ).
@@ -265,16 +236,8 @@ namespace GenSoftmax.Tests
             foreach (bool bytes in new[] { false, true })
             {
                 string what = $"{name} {isa} {(bytes ? "byte" : "float")} soft rows";
-                var dW = new float[model.Weights.Length];
-                var db = new float[model.Classes];
-                Array.Fill(dW, float.NaN);
-                Array.Fill(db, float.NaN);
                 Batch batch = (bytes ? Batch.Of(pixels) : Batch.Of(features)).WithTargets(targets).WithRows(rows);
-                BatchResult result = model.LossAndGradient(batch, dW, db);
-                AssertClose(lossExpected, result.Loss, $"{what} loss");
-                AssertClose(dWExpected, dW, $"{what} dW");
-                AssertClose(dbExpected, db, $"{what} db");
-                Assert.Equal(Rows, result.Count);
+                BatchResult result = AssertGradientMatches(model, batch, lossExpected, dWExpected, dbExpected, what);
                 Assert.Equal(correctExpected, result.Correct);
             }
         }
@@ -337,6 +300,25 @@ namespace GenSoftmax.Tests
                     Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
                     $"{name} {isa} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
             }
+        }
+
+        /// <summary>
+        /// The kernel's loss and gradient of <paramref name="batch"/> (<see cref="Rows"/> rows) against the reference's, written
+        /// into NaN-filled buffers so they must be overwritten, not accumulated. Returns the result for further checks.
+        /// </summary>
+        private static BatchResult AssertGradientMatches(
+            ISoftmaxModel model, Batch batch, double lossExpected, double[] dWExpected, double[] dbExpected, string what)
+        {
+            var dW = new float[model.Weights.Length];
+            var db = new float[model.Classes];
+            Array.Fill(dW, float.NaN);
+            Array.Fill(db, float.NaN);
+            BatchResult result = model.LossAndGradient(batch, dW, db);
+            AssertClose(lossExpected, result.Loss, $"{what} loss");
+            AssertClose(dWExpected, dW, $"{what} dW");
+            AssertClose(dbExpected, db, $"{what} db");
+            Assert.Equal(Rows, result.Count);
+            return result;
         }
     }
 }
