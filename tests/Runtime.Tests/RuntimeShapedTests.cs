@@ -257,37 +257,7 @@ namespace GenSoftmax.Tests
         [InlineData("2x1024", KernelIsa.Avx2)]
         public void Gradient_matches_central_finite_differences(string name, KernelIsa isa)
         {
-            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
-            var random = new Random(7);
-            Randomize(model, random);
-            const int n = 9;
-            float[] x = Uniform(random, n * model.Inputs, -1f, 1f);
-            int[] labels = Labels(random, n, model.Classes);
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
-
-            // The loss is evaluated by the double reference, so differences of 1e-3 are not lost to float rounding.
-            SoftmaxReference reference = ReferenceOf(model);
-            for (int trial = 0; trial < 24; trial++)
-            {
-                bool bias = trial % 4 == 0;
-                float[] p = bias ? reference.Bias : reference.Weights;
-                // Half the trials on the last classes, which the kernels reach through a partial pass of four.
-                int i = trial % 2 == 0 ? random.Next(p.Length) : p.Length - 1 - random.Next(Math.Min(p.Length, 3 * (bias ? 1 : model.Inputs)));
-                float original = p[i];
-                float plus = original + 1e-3f, minus = original - 1e-3f;
-                p[i] = plus;
-                double lossPlus = reference.Loss(x, labels);
-                p[i] = minus;
-                double lossMinus = reference.Loss(x, labels);
-                p[i] = original;
-                double numeric = (lossPlus - lossMinus) / ((double)plus - minus);
-                double analytic = bias ? db[i] : dW[i];
-                Assert.True(
-                    Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
-                    $"{name} {isa} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
-            }
+            AssertGradientMatchesFiniteDifferences(CreateRuntime(name, isa), $"{name} {isa}", favourLastClasses: true);
         }
 
         [SkippableTheory]

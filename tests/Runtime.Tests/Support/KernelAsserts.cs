@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using GenSoftmax.Reference;
 using Xunit;
 
 namespace GenSoftmax.Tests
@@ -107,6 +108,46 @@ namespace GenSoftmax.Tests
             }
 
             Batch Input(bool bytes) => bytes ? Batch.Of(pixels) : Batch.Of(features);
+        }
+
+        /// <summary>
+        /// The model's gradient of 9 random rows against central differences of the reference's loss, at 24 coordinates
+        /// (every fourth a bias). The loss is evaluated by the double reference, so differences of 1e-3 are not lost to
+        /// float rounding; the step actually taken is (float)(w + h) - (float)(w - h). With <paramref name="favourLastClasses"/>,
+        /// half the trials fall on the last classes, which the run-time-shaped kernels reach through a partial pass of four.
+        /// </summary>
+        public static void AssertGradientMatchesFiniteDifferences(ISoftmaxModel model, string what, bool favourLastClasses)
+        {
+            var random = new Random(7);
+            TestModels.Randomize(model, random);
+            const int n = 9;
+            float[] x = TestModels.Uniform(random, n * model.Inputs, -1f, 1f);
+            int[] labels = TestModels.Labels(random, n, model.Classes);
+            var dW = new float[model.Weights.Length];
+            var db = new float[model.Classes];
+            model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
+
+            SoftmaxReference reference = TestModels.ReferenceOf(model);
+            for (int trial = 0; trial < 24; trial++)
+            {
+                bool bias = trial % 4 == 0;
+                float[] p = bias ? reference.Bias : reference.Weights;
+                int i = !favourLastClasses || trial % 2 == 0
+                    ? random.Next(p.Length)
+                    : p.Length - 1 - random.Next(Math.Min(p.Length, 3 * (bias ? 1 : model.Inputs)));
+                float original = p[i];
+                float plus = original + 1e-3f, minus = original - 1e-3f;
+                p[i] = plus;
+                double lossPlus = reference.Loss(x, labels);
+                p[i] = minus;
+                double lossMinus = reference.Loss(x, labels);
+                p[i] = original;
+                double numeric = (lossPlus - lossMinus) / ((double)plus - minus);
+                double analytic = bias ? db[i] : dW[i];
+                Assert.True(
+                    Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
+                    $"{what} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
+            }
         }
     }
 }
