@@ -149,5 +149,27 @@ namespace GenSoftmax.Tests
                     $"{what} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
             }
         }
+
+        /// <summary>
+        /// Every logit equal (bias 2.5, x = 0): Predict says class 0, so of the labels 0, 1, last and 0 exactly two are
+        /// right, for float and byte rows; the loss is log q.
+        /// </summary>
+        public static void AssertATieIsCorrectOnlyForItsFirstClass(ISoftmaxModel model)
+        {
+            model.Bias.Fill(2.5f);
+            int q = model.Classes;
+            float[] x = new float[4 * model.Inputs];
+            int[] labels = { 0, 1, q - 1, 0 };
+            int[] rows = { 0, 1, 2, 3 };
+            var predictions = new int[4];
+            model.Predict(x, predictions);
+            Assert.Equal(new[] { 0, 0, 0, 0 }, predictions);
+
+            BatchResult result = model.LossAndGradient(Batch.Of(x).WithLabels(labels).WithRows(rows), new float[model.Weights.Length], new float[q]);
+            Assert.Equal(2, result.Correct);
+            Assert.Equal(Math.Log(q), result.Loss, 5);
+            BatchResult bytes = model.LossAndGradient(Batch.Of(new byte[x.Length]).WithLabels(labels).WithRows(rows), new float[model.Weights.Length], new float[q]);
+            Assert.Equal(2, bytes.Correct);
+        }
     }
 }
