@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using GenSoftmax.Reference;
 using Xunit;
+using static GenSoftmax.Tests.KernelAsserts;
 using static GenSoftmax.Tests.TestModels;
 
 namespace GenSoftmax.Tests
@@ -98,16 +99,7 @@ namespace GenSoftmax.Tests
             var dWExpected = new double[model.Weights.Length];
             var dbExpected = new double[model.Classes];
             double lossExpected = reference.LossAndGradient(x, labels, dWExpected, dbExpected);
-
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            Array.Fill(dW, float.NaN); // overwritten, not accumulated
-            Array.Fill(db, float.NaN);
-            BatchResult result = model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
-            AssertClose(lossExpected, result.Loss, $"{name} {isa} loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} dW");
-            AssertClose(dbExpected, db, $"{name} {isa} db");
-            Assert.Equal(Rows, result.Count);
+            AssertGradientMatches(model, Batch.Of(x).WithLabels(labels), lossExpected, dWExpected, dbExpected, $"{name} {isa}");
         }
 
         [SkippableTheory]
@@ -124,16 +116,7 @@ namespace GenSoftmax.Tests
             var dWExpected = new double[model.Weights.Length];
             var dbExpected = new double[model.Classes];
             double lossExpected = reference.LossAndGradient(x, (ReadOnlySpan<float>)targets, dWExpected, dbExpected);
-
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            Array.Fill(dW, float.NaN);
-            Array.Fill(db, float.NaN);
-            BatchResult result = model.LossAndGradient(Batch.Of(x).WithTargets(targets), dW, db);
-            AssertClose(lossExpected, result.Loss, $"{name} {isa} soft loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} soft dW");
-            AssertClose(dbExpected, db, $"{name} {isa} soft db");
-            Assert.Equal(Rows, result.Count);
+            AssertGradientMatches(model, Batch.Of(x).WithTargets(targets), lossExpected, dWExpected, dbExpected, $"{name} {isa} soft");
         }
 
         [SkippableTheory]
@@ -209,22 +192,11 @@ namespace GenSoftmax.Tests
             double lossExpected = reference.LossAndGradient(gathered, gatheredLabels, dWExpected, dbExpected);
             int correctExpected = reference.Predict(gathered).Zip(gatheredLabels).Count(p => p.First == p.Second);
 
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            BatchResult f = model.LossAndGradient(Batch.Of(features).WithLabels(labels).WithRows(rows), dW, db);
-            AssertClose(lossExpected, f.Loss, $"{name} {isa} float rows loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} float rows dW");
-            AssertClose(dbExpected, db, $"{name} {isa} float rows db");
-            Assert.Equal(Rows, f.Count);
+            BatchResult f = AssertGradientMatches(
+                model, Batch.Of(features).WithLabels(labels).WithRows(rows), lossExpected, dWExpected, dbExpected, $"{name} {isa} float rows");
             Assert.Equal(correctExpected, f.Correct);
-
-            Array.Fill(dW, float.NaN);
-            Array.Fill(db, float.NaN);
-            BatchResult b = model.LossAndGradient(Batch.Of(pixels).WithLabels(labels).WithRows(rows), dW, db);
-            AssertClose(lossExpected, b.Loss, $"{name} {isa} byte rows loss");
-            AssertClose(dWExpected, dW, $"{name} {isa} byte rows dW");
-            AssertClose(dbExpected, db, $"{name} {isa} byte rows db");
-            Assert.Equal(Rows, b.Count);
+            BatchResult b = AssertGradientMatches(
+                model, Batch.Of(pixels).WithLabels(labels).WithRows(rows), lossExpected, dWExpected, dbExpected, $"{name} {isa} byte rows");
             Assert.Equal(correctExpected, b.Correct);
 
             // Byte predictions of every row are the reference's argmax on pixels / 255 (only a near-tie may differ).
@@ -264,16 +236,8 @@ namespace GenSoftmax.Tests
             foreach (bool bytes in new[] { false, true })
             {
                 string what = $"{name} {isa} {(bytes ? "byte" : "float")} soft rows";
-                var dW = new float[model.Weights.Length];
-                var db = new float[model.Classes];
-                Array.Fill(dW, float.NaN);
-                Array.Fill(db, float.NaN);
                 Batch batch = (bytes ? Batch.Of(pixels) : Batch.Of(features)).WithTargets(targets).WithRows(rows);
-                BatchResult result = model.LossAndGradient(batch, dW, db);
-                AssertClose(lossExpected, result.Loss, $"{what} loss");
-                AssertClose(dWExpected, dW, $"{what} dW");
-                AssertClose(dbExpected, db, $"{what} db");
-                Assert.Equal(Rows, result.Count);
+                BatchResult result = AssertGradientMatches(model, batch, lossExpected, dWExpected, dbExpected, what);
                 Assert.Equal(correctExpected, result.Correct);
             }
         }
@@ -305,75 +269,26 @@ namespace GenSoftmax.Tests
         [InlineData("20x100", KernelIsa.Portable)]
         public void Gradient_matches_central_finite_differences(string name, KernelIsa isa)
         {
-            ISoftmaxModel model = Create(name, isa);
-            var random = new Random(7);
-            Randomize(model, random);
-            const int n = 9;
-            float[] x = Uniform(random, n * model.Inputs, -1f, 1f);
-            int[] labels = Labels(random, n, model.Classes);
+            AssertGradientMatchesFiniteDifferences(Create(name, isa), $"{name} {isa}", favourLastClasses: false);
+        }
+
+        /// <summary>
+        /// The kernel's loss and gradient of <paramref name="batch"/> (<see cref="Rows"/> rows) against the reference's, written
+        /// into NaN-filled buffers so they must be overwritten, not accumulated. Returns the result for further checks.
+        /// </summary>
+        private static BatchResult AssertGradientMatches(
+            ISoftmaxModel model, Batch batch, double lossExpected, double[] dWExpected, double[] dbExpected, string what)
+        {
             var dW = new float[model.Weights.Length];
             var db = new float[model.Classes];
-            model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
-
-            // The loss is evaluated by the double reference, so differences of 1e-3 are not lost to float rounding;
-            // the step actually taken is (float)(w + h) - (float)(w - h).
-            SoftmaxReference reference = ReferenceOf(model);
-            for (int trial = 0; trial < 24; trial++)
-            {
-                bool bias = trial % 4 == 0;
-                float[] p = bias ? reference.Bias : reference.Weights;
-                int i = random.Next(p.Length);
-                float original = p[i];
-                float plus = original + 1e-3f, minus = original - 1e-3f;
-                p[i] = plus;
-                double lossPlus = reference.Loss(x, labels);
-                p[i] = minus;
-                double lossMinus = reference.Loss(x, labels);
-                p[i] = original;
-                double numeric = (lossPlus - lossMinus) / ((double)plus - minus);
-                double analytic = bias ? db[i] : dW[i];
-                Assert.True(
-                    Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
-                    $"{name} {isa} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
-            }
-        }
-
-        /// <summary>Each prediction is the reference's argmax, except where the reference logits nearly tie.</summary>
-        private static void AssertPredictions(int[] expected, double[] logits, int classes, int[] predictions, string what)
-        {
-            Assert.Equal(expected.Length, predictions.Length);
-            for (int r = 0; r < expected.Length; r++)
-            {
-                Assert.InRange(predictions[r], 0, classes - 1);
-                if (predictions[r] != expected[r])
-                {
-                    // Only a near-tie may go either way in float.
-                    double gap = Math.Abs(logits[(r * classes) + predictions[r]] - logits[(r * classes) + expected[r]]);
-                    Assert.True(gap < 1e-5, $"{what} row {r}: predicted {predictions[r]}, reference {expected[r]} (logit gap {gap})");
-                }
-            }
-        }
-
-        private static void AssertRowsSumToOne(float[] probabilities, int classes)
-        {
-            for (int r = 0; r < probabilities.Length / classes; r++)
-            {
-                Assert.Equal(1.0, probabilities.AsSpan(r * classes, classes).ToArray().Sum(p => (double)p), 5);
-            }
-        }
-
-        private static int ArgMax(ReadOnlySpan<float> values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++)
-            {
-                if (values[i] > values[best])
-                {
-                    best = i;
-                }
-            }
-
-            return best;
+            Array.Fill(dW, float.NaN);
+            Array.Fill(db, float.NaN);
+            BatchResult result = model.LossAndGradient(batch, dW, db);
+            AssertClose(lossExpected, result.Loss, $"{what} loss");
+            AssertClose(dWExpected, dW, $"{what} dW");
+            AssertClose(dbExpected, db, $"{what} db");
+            Assert.Equal(Rows, result.Count);
+            return result;
         }
     }
 }

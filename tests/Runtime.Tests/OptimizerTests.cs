@@ -32,12 +32,8 @@ namespace GenSoftmax.Tests
         [MemberData(nameof(Cases))]
         public void Steps_match_the_reference(string name, KernelIsa isa, string setting)
         {
-            ISoftmaxModel model = Create(name, isa);
-            SgdOptions options = Settings[setting];
             var random = new Random(31);
-            Randomize(model, random);
-            var sgd = new Sgd(model, options);
-            var reference = new ReferenceSgd(ReferenceOf(model), options);
+            (ISoftmaxModel model, Sgd sgd, ReferenceSgd reference) = Start(name, isa, setting, random);
 
             for (int step = 0; step < Steps; step++)
             {
@@ -47,11 +43,9 @@ namespace GenSoftmax.Tests
                 double expectedLoss = reference.Step(x, labels);
                 BatchResult result = sgd.Step(Batch.Of(x).WithLabels(labels));
 
-                AssertClose(expectedLoss, result.Loss, $"{name} {isa} {setting} step {step} loss");
+                AssertStepMatches(reference, model, expectedLoss, result, $"{name} {isa} {setting} step {step}");
                 Assert.Equal(Rows, result.Count);
-                AssertClose(ToDouble(reference.Model.Weights), model.Weights, $"{name} {isa} {setting} step {step} weights");
-                AssertClose(ToDouble(reference.Model.Bias), model.Bias, $"{name} {isa} {setting} step {step} bias");
-                if (options.Momentum != 0f)
+                if (Settings[setting].Momentum != 0f)
                 {
                     AssertClose(reference.VelocityWeights, sgd.VelocityWeights, $"{name} {isa} {setting} step {step} velocity of W");
                     AssertClose(reference.VelocityBias, sgd.VelocityBias, $"{name} {isa} {setting} step {step} velocity of b");
@@ -67,17 +61,13 @@ namespace GenSoftmax.Tests
         [MemberData(nameof(Cases))]
         public void Steps_on_a_row_list_of_pixels_match_the_reference(string name, KernelIsa isa, string setting)
         {
-            ISoftmaxModel model = Create(name, isa);
-            SgdOptions options = Settings[setting];
             var random = new Random(32);
-            Randomize(model, random);
+            (ISoftmaxModel model, Sgd sgd, ReferenceSgd reference) = Start(name, isa, setting, random);
             byte[] pixels = new byte[50 * model.Inputs];
             random.NextBytes(pixels);
             int[] labels = Enumerable.Range(0, 50).Select(_ => random.Next(model.Classes)).ToArray();
             LabeledData data = LabeledData.FromPixels(pixels, labels, model.Inputs);
             float[] features = data.ToFloats();
-            var sgd = new Sgd(model, options);
-            var reference = new ReferenceSgd(ReferenceOf(model), options);
 
             for (int step = 0; step < Steps; step++)
             {
@@ -86,9 +76,7 @@ namespace GenSoftmax.Tests
                 double expectedLoss = reference.Step(x, rows.Select(r => labels[r]).ToArray());
                 BatchResult result = sgd.Step(data.Rows(rows));
 
-                AssertClose(expectedLoss, result.Loss, $"{name} {isa} {setting} step {step} loss");
-                AssertClose(ToDouble(reference.Model.Weights), model.Weights, $"{name} {isa} {setting} step {step} weights");
-                AssertClose(ToDouble(reference.Model.Bias), model.Bias, $"{name} {isa} {setting} step {step} bias");
+                AssertStepMatches(reference, model, expectedLoss, result, $"{name} {isa} {setting} step {step}");
             }
         }
 
@@ -96,12 +84,8 @@ namespace GenSoftmax.Tests
         [MemberData(nameof(Cases))]
         public void Steps_with_soft_targets_match_the_reference(string name, KernelIsa isa, string setting)
         {
-            ISoftmaxModel model = Create(name, isa);
-            SgdOptions options = Settings[setting];
             var random = new Random(33);
-            Randomize(model, random);
-            var sgd = new Sgd(model, options);
-            var reference = new ReferenceSgd(ReferenceOf(model), options);
+            (ISoftmaxModel model, Sgd sgd, ReferenceSgd reference) = Start(name, isa, setting, random);
 
             for (int step = 0; step < Steps; step++)
             {
@@ -125,9 +109,7 @@ namespace GenSoftmax.Tests
                 double expectedLoss = reference.Step(x, targets);
                 BatchResult result = sgd.Step(Batch.Of(x).WithTargets(targets));
 
-                AssertClose(expectedLoss, result.Loss, $"{name} {isa} {setting} step {step} loss");
-                AssertClose(ToDouble(reference.Model.Weights), model.Weights, $"{name} {isa} {setting} step {step} weights");
-                AssertClose(ToDouble(reference.Model.Bias), model.Bias, $"{name} {isa} {setting} step {step} bias");
+                AssertStepMatches(reference, model, expectedLoss, result, $"{name} {isa} {setting} step {step}");
             }
         }
 
@@ -325,6 +307,23 @@ namespace GenSoftmax.Tests
             }
 
             return result;
+        }
+
+        /// <summary>A model of the shape and variant with random parameters (drawn from <paramref name="random"/>), an Sgd on it, and the reference optimizer on a copy.</summary>
+        private static (ISoftmaxModel Model, Sgd Sgd, ReferenceSgd Reference) Start(string name, KernelIsa isa, string setting, Random random)
+        {
+            ISoftmaxModel model = Create(name, isa);
+            Randomize(model, random);
+            SgdOptions options = Settings[setting];
+            return (model, new Sgd(model, options), new ReferenceSgd(ReferenceOf(model), options));
+        }
+
+        /// <summary>After a step: the kernel's loss, weights and bias against the reference optimizer's.</summary>
+        private static void AssertStepMatches(ReferenceSgd reference, ISoftmaxModel model, double expectedLoss, BatchResult result, string what)
+        {
+            AssertClose(expectedLoss, result.Loss, $"{what} loss");
+            AssertClose(ToDouble(reference.Model.Weights), model.Weights, $"{what} weights");
+            AssertClose(ToDouble(reference.Model.Bias), model.Bias, $"{what} bias");
         }
     }
 }

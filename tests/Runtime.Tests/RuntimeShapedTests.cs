@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using GenSoftmax.Reference;
 using Xunit;
+using static GenSoftmax.Tests.KernelAsserts;
 using static GenSoftmax.Tests.TestModels;
 
 namespace GenSoftmax.Tests
@@ -256,37 +257,7 @@ namespace GenSoftmax.Tests
         [InlineData("2x1024", KernelIsa.Avx2)]
         public void Gradient_matches_central_finite_differences(string name, KernelIsa isa)
         {
-            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
-            var random = new Random(7);
-            Randomize(model, random);
-            const int n = 9;
-            float[] x = Uniform(random, n * model.Inputs, -1f, 1f);
-            int[] labels = Labels(random, n, model.Classes);
-            var dW = new float[model.Weights.Length];
-            var db = new float[model.Classes];
-            model.LossAndGradient(Batch.Of(x).WithLabels(labels), dW, db);
-
-            // The loss is evaluated by the double reference, so differences of 1e-3 are not lost to float rounding.
-            SoftmaxReference reference = ReferenceOf(model);
-            for (int trial = 0; trial < 24; trial++)
-            {
-                bool bias = trial % 4 == 0;
-                float[] p = bias ? reference.Bias : reference.Weights;
-                // Half the trials on the last classes, which the kernels reach through a partial pass of four.
-                int i = trial % 2 == 0 ? random.Next(p.Length) : p.Length - 1 - random.Next(Math.Min(p.Length, 3 * (bias ? 1 : model.Inputs)));
-                float original = p[i];
-                float plus = original + 1e-3f, minus = original - 1e-3f;
-                p[i] = plus;
-                double lossPlus = reference.Loss(x, labels);
-                p[i] = minus;
-                double lossMinus = reference.Loss(x, labels);
-                p[i] = original;
-                double numeric = (lossPlus - lossMinus) / ((double)plus - minus);
-                double analytic = bias ? db[i] : dW[i];
-                Assert.True(
-                    Math.Abs(numeric - analytic) <= 1e-4 + (1e-3 * Math.Abs(numeric)),
-                    $"{name} {isa} d{(bias ? "b" : "W")}[{i}]: kernel {analytic}, finite difference {numeric}");
-            }
+            AssertGradientMatchesFiniteDifferences(CreateRuntime(name, isa), $"{name} {isa}", favourLastClasses: true);
         }
 
         [SkippableTheory]
@@ -357,29 +328,18 @@ namespace GenSoftmax.Tests
         [MemberData(nameof(ShapesAndVariants))]
         public void A_tie_counts_as_correct_only_for_its_first_class_as_Predict_says(string name, KernelIsa isa)
         {
-            // Every logit equal: Predict says class 0, so of the labels 0, 1, last and 0 exactly two are right.
             RuntimeSoftmaxModel model = CreateRuntime(name, isa);
-            model.Bias.Fill(2.5f);
-            int q = model.Classes;
-            float[] x = new float[4 * model.Inputs];
-            int[] labels = { 0, 1, q - 1, 0 };
-            int[] rows = { 0, 1, 2, 3 };
-            var predictions = new int[4];
-            model.Predict(x, predictions);
-            Assert.Equal(new[] { 0, 0, 0, 0 }, predictions);
-
-            BatchResult result = model.LossAndGradient(Batch.Of(x).WithLabels(labels).WithRows(rows), new float[model.Weights.Length], new float[q]);
-            Assert.Equal(2, result.Correct);
-            Assert.Equal(Math.Log(q), result.Loss, 5);
-            BatchResult bytes = model.LossAndGradient(Batch.Of(new byte[x.Length]).WithLabels(labels).WithRows(rows), new float[model.Weights.Length], new float[q]);
-            Assert.Equal(2, bytes.Correct);
+            AssertATieIsCorrectOnlyForItsFirstClass(model);
 
             // A tie between the last two classes, the only ones that differ from the rest: the earlier one wins.
+            int q = model.Classes;
+            float[] x = new float[4 * model.Inputs];
+            var predictions = new int[4];
             model.Bias[q - 2] = 3f;
             model.Bias[q - 1] = 3f;
             model.Predict(x, predictions);
             Assert.Equal(new[] { q - 2, q - 2, q - 2, q - 2 }, predictions);
-            result = model.Loss(Batch.Of(x).WithLabels(new[] { q - 1, q - 2, q - 1, q - 1 }));
+            BatchResult result = model.Loss(Batch.Of(x).WithLabels(new[] { q - 1, q - 2, q - 1, q - 1 }));
             Assert.Equal(1, result.Correct);
         }
 
@@ -387,56 +347,7 @@ namespace GenSoftmax.Tests
         [MemberData(nameof(ShapesAndVariants))]
         public void Perfectly_fitted_rows_have_a_loss_of_exactly_zero(string name, KernelIsa isa)
         {
-            // The true class's logit exceeds every other by about 200, so every other exp(o - m) underflows to 0 and the
-            // max lane's term must be exactly 1: loss exactly 0, softmax exactly one-hot, gradient exactly 0.
-            RuntimeSoftmaxModel model = CreateRuntime(name, isa);
-            int inputs = model.Inputs, q = model.Classes;
-            const int n = 37;
-            var random = new Random(41);
-            Uniform(random, q, -1f, 1f).CopyTo(model.Bias);
-            int ClassOf(int k) => ((k * 7) + 3) % q;
-            for (int k = 0; k < inputs; k++)
-            {
-                model.Weights[(ClassOf(k) * inputs) + k] = 200f;
-            }
-
-            var features = new float[n * inputs];
-            var pixels = new byte[n * inputs];
-            var labels = new int[n];
-            var targets = new float[n * q];
-            for (int r = 0; r < n; r++)
-            {
-                int k = r % inputs;
-                features[(r * inputs) + k] = 1f;
-                pixels[(r * inputs) + k] = 255;
-                labels[r] = ClassOf(k);
-                targets[(r * q) + labels[r]] = 1f;
-            }
-
-            int[] rows = Enumerable.Range(0, n).Reverse().ToArray();
-            foreach (bool bytes in new[] { false, true })
-            {
-                string what = $"{name} {isa} {(bytes ? "byte" : "float")}";
-                var dW = new float[model.Weights.Length];
-                var db = new float[q];
-                Array.Fill(dW, float.NaN);
-                Array.Fill(db, float.NaN);
-                Batch input = bytes ? Batch.Of(pixels) : Batch.Of(features);
-
-                BatchResult loss = model.Loss(input.WithLabels(labels));
-                Assert.True(loss.Loss == 0f, $"{what}: loss {loss.Loss:R}, expected exactly 0");
-                Assert.Equal(n, loss.Correct);
-                BatchResult withGradient = model.LossAndGradient(input.WithLabels(labels).WithRows(rows), dW, db);
-                Assert.True(withGradient.Loss == 0f, $"{what} rows: loss {withGradient.Loss:R}, expected exactly 0");
-                Assert.All(dW, v => Assert.Equal(0f, v));
-                Assert.All(db, v => Assert.Equal(0f, v));
-                BatchResult soft = model.LossAndGradient(input.WithTargets(targets), dW, db);
-                Assert.True(soft.Loss == 0f, $"{what} soft: loss {soft.Loss:R}, expected exactly 0");
-                Assert.Equal(n, soft.Correct);
-                var probabilities = new float[n * q];
-                model.Probabilities(input, probabilities);
-                Assert.Equal(targets, probabilities); // exactly one-hot
-            }
+            AssertPerfectlyFittedRowsHaveZeroLoss(CreateRuntime(name, isa), $"{name} {isa}");
         }
 
         [SkippableTheory]
@@ -552,42 +463,5 @@ namespace GenSoftmax.Tests
         /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>
         private static void AssertCloseTo(float[] expected, float[] actual, string what) =>
             AssertClose(expected.Select(v => (double)v).ToArray(), actual, what);
-
-        /// <summary>Each prediction is the reference's argmax, except where the reference logits nearly tie.</summary>
-        internal static void AssertPredictions(int[] expected, double[] logits, int classes, int[] predictions, string what)
-        {
-            Assert.Equal(expected.Length, predictions.Length);
-            for (int r = 0; r < expected.Length; r++)
-            {
-                Assert.InRange(predictions[r], 0, classes - 1);
-                if (predictions[r] != expected[r])
-                {
-                    double gap = Math.Abs(logits[(r * classes) + predictions[r]] - logits[(r * classes) + expected[r]]);
-                    Assert.True(gap < 1e-5, $"{what} row {r}: predicted {predictions[r]}, reference {expected[r]} (logit gap {gap})");
-                }
-            }
-        }
-
-        private static void AssertRowsSumToOne(float[] probabilities, int classes)
-        {
-            for (int r = 0; r < probabilities.Length / classes; r++)
-            {
-                Assert.Equal(1.0, probabilities.AsSpan(r * classes, classes).ToArray().Sum(p => (double)p), 5);
-            }
-        }
-
-        private static int ArgMax(ReadOnlySpan<float> values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++)
-            {
-                if (values[i] > values[best])
-                {
-                    best = i;
-                }
-            }
-
-            return best;
-        }
     }
 }

@@ -131,47 +131,37 @@ namespace GenSoftmax.Data
             int count = header.Shape[0];
             int[] labels = GC.AllocateUninitializedArray<int>(count);
             int size = header.ItemSize;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(FileBufferSize);
-            try
+            NpyType type = header.Type;
+            ReadChunks(file, path, header, count, (start, bytes) =>
             {
-                int perChunk = FileBufferSize / size;
-                for (int start = 0; start < count; start += perChunk)
+                int n = bytes.Length / size;
+                for (int i = 0; i < n; i++)
                 {
-                    int n = Math.Min(perChunk, count - start);
-                    Span<byte> bytes = buffer.AsSpan(0, n * size);
-                    Fill(file, bytes, path, header, (long)start * size);
-                    for (int i = 0; i < n; i++)
+                    ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
+                    long value = type switch
                     {
-                        ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
-                        long value = header.Type switch
-                        {
-                            NpyType.Int8 => (sbyte)item[0],
-                            NpyType.UInt8 => item[0],
-                            NpyType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(item),
-                            NpyType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(item),
-                            NpyType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(item),
-                            NpyType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(item),
-                            NpyType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(item),
-                            _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(item), long.MaxValue),
-                        };
-                        if (value < 0 || value >= classLimit)
-                        {
-                            string problem = value < 0
-                                ? "is negative, but class numbers are 0, 1, 2, ..."
-                                : namesGiven
-                                    ? $"is not a class: classNames has {classLimit} names (classes 0..{classLimit - 1})"
-                                    : $"is too large to be a class number: a model has at most {classLimit} classes (0..{classLimit - 1})";
-                            throw new InvalidDataException($"{path}: label {start + i} (row {start + i} of the array) = {value} {problem}.");
-                        }
-
-                        labels[start + i] = (int)value;
+                        NpyType.Int8 => (sbyte)item[0],
+                        NpyType.UInt8 => item[0],
+                        NpyType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(item),
+                        NpyType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(item),
+                        NpyType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(item),
+                        NpyType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(item),
+                        NpyType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(item),
+                        _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(item), long.MaxValue),
+                    };
+                    if (value < 0 || value >= classLimit)
+                    {
+                        string problem = value < 0
+                            ? "is negative, but class numbers are 0, 1, 2, ..."
+                            : namesGiven
+                                ? $"is not a class: classNames has {classLimit} names (classes 0..{classLimit - 1})"
+                                : $"is too large to be a class number: a model has at most {classLimit} classes (0..{classLimit - 1})";
+                        throw new InvalidDataException($"{path}: label {start + i} (row {start + i} of the array) = {value} {problem}.");
                     }
+
+                    labels[start + i] = (int)value;
                 }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            });
 
             CheckEnd(file, path, header);
             return labels;
@@ -189,49 +179,39 @@ namespace GenSoftmax.Data
             else
             {
                 int size = header.ItemSize;
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(FileBufferSize);
-                try
+                NpyType type = header.Type;
+                ReadChunks(file, path, header, count, (start, bytes) =>
                 {
-                    int perChunk = FileBufferSize / size;
-                    for (int start = 0; start < count; start += perChunk)
+                    int n = bytes.Length / size;
+                    Span<float> destination = result.AsSpan(start, n);
+                    switch (type)
                     {
-                        int n = Math.Min(perChunk, count - start);
-                        Span<byte> bytes = buffer.AsSpan(0, n * size);
-                        Fill(file, bytes, path, header, (long)start * size);
-                        Span<float> destination = result.AsSpan(start, n);
-                        switch (header.Type)
-                        {
-                            case NpyType.Float16 when BitConverter.IsLittleEndian:
-                                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination);
-                                break;
-                            case NpyType.Float64 when BitConverter.IsLittleEndian:
-                                ReadOnlySpan<double> doubles = MemoryMarshal.Cast<byte, double>(bytes);
-                                for (int i = 0; i < n; i++)
-                                {
-                                    destination[i] = (float)doubles[i];
-                                }
+                        case NpyType.Float16 when BitConverter.IsLittleEndian:
+                            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination);
+                            break;
+                        case NpyType.Float64 when BitConverter.IsLittleEndian:
+                            ReadOnlySpan<double> doubles = MemoryMarshal.Cast<byte, double>(bytes);
+                            for (int i = 0; i < n; i++)
+                            {
+                                destination[i] = (float)doubles[i];
+                            }
 
-                                break;
-                            default:
-                                for (int i = 0; i < n; i++)
+                            break;
+                        default:
+                            for (int i = 0; i < n; i++)
+                            {
+                                ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
+                                destination[i] = type switch
                                 {
-                                    ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
-                                    destination[i] = header.Type switch
-                                    {
-                                        NpyType.Float16 => (float)BinaryPrimitives.ReadHalfLittleEndian(item),
-                                        NpyType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(item),
-                                        _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(item),
-                                    };
-                                }
+                                    NpyType.Float16 => (float)BinaryPrimitives.ReadHalfLittleEndian(item),
+                                    NpyType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(item),
+                                    _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(item),
+                                };
+                            }
 
-                                break;
-                        }
+                            break;
                     }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                });
             }
 
             CheckEnd(file, path, header);
@@ -250,6 +230,34 @@ namespace GenSoftmax.Data
             }
 
             return result;
+        }
+
+        /// <summary>The first item's index and the bytes of whole items that follow it, one buffer-full at a time.</summary>
+        private delegate void ChunkReader(int start, ReadOnlySpan<byte> bytes);
+
+        /// <summary>
+        /// Hands the <paramref name="count"/> items after the header to <paramref name="read"/> in chunks of whole items, through one
+        /// pooled buffer, so a large array is never held twice.
+        /// </summary>
+        private static void ReadChunks(FileStream file, string path, in NpyHeader header, int count, ChunkReader read)
+        {
+            int size = header.ItemSize;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(FileBufferSize);
+            try
+            {
+                int perChunk = FileBufferSize / size;
+                for (int start = 0; start < count; start += perChunk)
+                {
+                    int n = Math.Min(perChunk, count - start);
+                    Span<byte> bytes = buffer.AsSpan(0, n * size);
+                    Fill(file, bytes, path, header, (long)start * size);
+                    read(start, bytes);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         private static void ReadData(FileStream file, string path, in NpyHeader header, Span<byte> destination)

@@ -969,14 +969,7 @@ namespace GenSoftmax
                 {
                     Schedule = x.Schedule, Loss = x.Loss, LabelSmoothing = x.LabelSmoothing, EarlyStopping = x.EarlyStopping,
                 };
-                try
-                {
-                    parsed.Options.Validate();
-                }
-                catch (ArgumentException e)
-                {
-                    throw Invalid(full, $"its trainer options are out of range ({e.Message})");
-                }
+                CheckInRange(full, parsed.Options.Validate, "trainer options");
             }
 
             if (parsed.HasStopping)
@@ -1132,14 +1125,10 @@ namespace GenSoftmax
                 RestoreBestWeights = x[40] == 1,
             };
             var extension = new Extension(schedule, (TrainingLoss)x[1], BinaryPrimitives.ReadSingleLittleEndian(x.Slice(20)), stopping);
-            try
-            {
-                new TrainerOptions { Schedule = extension.Schedule, Loss = extension.Loss, LabelSmoothing = extension.LabelSmoothing, EarlyStopping = stopping }.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw Invalid(full, $"its trainer options are out of range ({e.Message})");
-            }
+            CheckInRange(
+                full,
+                new TrainerOptions { Schedule = extension.Schedule, Loss = extension.Loss, LabelSmoothing = extension.LabelSmoothing, EarlyStopping = stopping }.Validate,
+                "trainer options");
 
             return extension;
         }
@@ -1164,11 +1153,7 @@ namespace GenSoftmax
             }
 
             bool weights = weightsFlag == 1;
-            long expected = EarlyStoppingLength(parsed.Inputs, parsed.Classes, weights);
-            if (payload != expected)
-            {
-                throw Invalid(full, $"its early-stopping record has {payload:N0} bytes, but {(weights ? "with" : "without")} best weights it needs {expected:N0}");
-            }
+            CheckLength(full, payload, EarlyStoppingLength(parsed.Inputs, parsed.Classes, weights), "early-stopping record", weights, "best weights");
 
             parsed.HasStopping = true;
             parsed.StoppingBestEpoch = best;
@@ -1181,11 +1166,9 @@ namespace GenSoftmax
                 return;
             }
 
-            float[] w = weights ? new float[parsed.Inputs * parsed.Classes] : [];
-            float[] b = weights ? new float[parsed.Classes] : [];
-            reader.ReadFloats(w, "the best weights");
-            reader.ReadFloats(b, "the best bias");
-            if (FirstNonFinite(w) >= 0 || FirstNonFinite(b) >= 0)
+            float[] w = ReadFloats(reader, weights, parsed.Inputs * parsed.Classes, "the best weights");
+            float[] b = ReadFloats(reader, weights, parsed.Classes, "the best bias");
+            if (AnyNonFinite(w, b))
             {
                 throw Invalid(full, "its early-stopping record's best weights hold a NaN or infinite value");
             }
@@ -1230,11 +1213,9 @@ namespace GenSoftmax
                 return;
             }
 
-            parsed.FactorA = new float[layout.FactorALength];
-            parsed.FactorS = new float[layout.FactorSLength];
-            reader.ReadFloats(parsed.FactorA, "the factors A");
-            reader.ReadFloats(parsed.FactorS, "the factors S");
-            if (FirstNonFinite(parsed.FactorA) >= 0 || FirstNonFinite(parsed.FactorS) >= 0)
+            parsed.FactorA = ReadFloats(reader, true, layout.FactorALength, "the factors A");
+            parsed.FactorS = ReadFloats(reader, true, layout.FactorSLength, "the factors S");
+            if (AnyNonFinite(parsed.FactorA, parsed.FactorS))
             {
                 throw Invalid(full, "its hypercomplex factors hold a NaN or infinite value");
             }
@@ -1263,14 +1244,7 @@ namespace GenSoftmax
             float rate = BinaryPrimitives.ReadSingleLittleEndian(h.Slice(12));
             uint velocityFlag = BinaryPrimitives.ReadUInt32LittleEndian(h.Slice(16));
             uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(h.Slice(20));
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw Invalid(full, $"its hypercomplex optimizer's settings are out of range ({e.Message})");
-            }
+            CheckInRange(full, options.Validate, "hypercomplex optimizer's settings");
 
             if (!(rate > 0f) || float.IsInfinity(rate))
             {
@@ -1284,11 +1258,7 @@ namespace GenSoftmax
 
             var layout = new HypercomplexLayout(parsed.HypercomplexN, parsed.Inputs, parsed.Classes);
             bool velocity = velocityFlag == 1;
-            long expected = HypercomplexOptimizerLength(layout, velocity);
-            if (payload != expected)
-            {
-                throw Invalid(full, $"its hypercomplex optimizer section has {payload:N0} bytes, but {(velocity ? "with" : "without")} velocity it needs {expected:N0}");
-            }
+            CheckLength(full, payload, HypercomplexOptimizerLength(layout, velocity), "hypercomplex optimizer section", velocity, "velocity");
 
             parsed.HasOptimizer = true;
             if (!load)
@@ -1297,13 +1267,10 @@ namespace GenSoftmax
                 return;
             }
 
-            float[] a = velocity ? new float[layout.FactorALength] : [];
-            float[] s = velocity ? new float[layout.FactorSLength] : [];
-            float[] b = velocity ? new float[layout.Classes] : [];
-            reader.ReadFloats(a, "the velocity of A");
-            reader.ReadFloats(s, "the velocity of S");
-            reader.ReadFloats(b, "the velocity of the bias");
-            if (FirstNonFinite(a) >= 0 || FirstNonFinite(s) >= 0 || FirstNonFinite(b) >= 0)
+            float[] a = ReadFloats(reader, velocity, layout.FactorALength, "the velocity of A");
+            float[] s = ReadFloats(reader, velocity, layout.FactorSLength, "the velocity of S");
+            float[] b = ReadFloats(reader, velocity, layout.Classes, "the velocity of the bias");
+            if (AnyNonFinite(a, s, b))
             {
                 throw Invalid(full, "its hypercomplex optimizer's velocity holds a NaN or infinite value");
             }
@@ -1354,22 +1321,17 @@ namespace GenSoftmax
                 return;
             }
 
-            parsed.VelocityFactorA = velocity ? new float[layout.FactorALength] : [];
-            parsed.VelocityFactorS = velocity ? new float[layout.FactorSLength] : [];
-            parsed.VelocityFactorBias = velocity ? new float[layout.Classes] : [];
-            parsed.BestFactorA = best ? new float[layout.FactorALength] : [];
-            parsed.BestFactorS = best ? new float[layout.FactorSLength] : [];
-            reader.ReadFloats(parsed.VelocityFactorA, "the training state's velocity of A");
-            reader.ReadFloats(parsed.VelocityFactorS, "the training state's velocity of S");
-            reader.ReadFloats(parsed.VelocityFactorBias, "the training state's velocity of the bias");
-            reader.ReadFloats(parsed.BestFactorA, "early stopping's best A");
-            reader.ReadFloats(parsed.BestFactorS, "early stopping's best S");
-            if (FirstNonFinite(parsed.VelocityFactorA) >= 0 || FirstNonFinite(parsed.VelocityFactorS) >= 0 || FirstNonFinite(parsed.VelocityFactorBias) >= 0)
+            parsed.VelocityFactorA = ReadFloats(reader, velocity, layout.FactorALength, "the training state's velocity of A");
+            parsed.VelocityFactorS = ReadFloats(reader, velocity, layout.FactorSLength, "the training state's velocity of S");
+            parsed.VelocityFactorBias = ReadFloats(reader, velocity, layout.Classes, "the training state's velocity of the bias");
+            parsed.BestFactorA = ReadFloats(reader, best, layout.FactorALength, "early stopping's best A");
+            parsed.BestFactorS = ReadFloats(reader, best, layout.FactorSLength, "early stopping's best S");
+            if (AnyNonFinite(parsed.VelocityFactorA, parsed.VelocityFactorS, parsed.VelocityFactorBias))
             {
                 throw Invalid(full, "its hypercomplex training state's velocity holds a NaN or infinite value");
             }
 
-            if (FirstNonFinite(parsed.BestFactorA) >= 0 || FirstNonFinite(parsed.BestFactorS) >= 0)
+            if (AnyNonFinite(parsed.BestFactorA, parsed.BestFactorS))
             {
                 throw Invalid(full, "its hypercomplex training state's best factors hold a NaN or infinite value");
             }
@@ -1405,10 +1367,8 @@ namespace GenSoftmax
             }
 
             // Justified by the file: the section's length matched the shape and fits in the file.
-            parsed.Weights = new float[parsed.Inputs * parsed.Classes];
-            parsed.Bias = new float[parsed.Classes];
-            reader.ReadFloats(parsed.Weights, "the weights");
-            reader.ReadFloats(parsed.Bias, "the bias");
+            parsed.Weights = ReadFloats(reader, true, parsed.Inputs * parsed.Classes, "the weights");
+            parsed.Bias = ReadFloats(reader, true, parsed.Classes, "the bias");
             CheckFinite(full, parsed.Weights, parsed.Inputs, "weight");
             CheckFinite(full, parsed.Bias, parsed.Classes, "bias");
         }
@@ -1431,6 +1391,52 @@ namespace GenSoftmax
 
         /// <summary>NaN, +Infinity or -Infinity, as the ONNX exporter spells them.</summary>
         private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
+
+        /// <summary>Settings read from a file pass the checks a caller's settings pass; a failure is the file's fault, so it says which file.</summary>
+        private static void CheckInRange(string full, Action validate, string what)
+        {
+            try
+            {
+                validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid(full, $"its {what} are out of range ({e.Message})");
+            }
+        }
+
+        /// <summary>A section whose length depends on one flag (<paramref name="with"/> the optional <paramref name="part"/>) has exactly that length.</summary>
+        private static void CheckLength(string full, long payload, long expected, string section, bool with, string part)
+        {
+            if (payload != expected)
+            {
+                throw Invalid(full, $"its {section} has {payload:N0} bytes, but {(with ? "with" : "without")} {part} it needs {expected:N0}");
+            }
+        }
+
+        /// <summary>
+        /// One array of a section: <paramref name="length"/> floats when <paramref name="present"/> (the section's flag says it
+        /// holds them), else empty and nothing read. Only called once the section's length has matched its flags and shape.
+        /// </summary>
+        private static float[] ReadFloats(HashingReader reader, bool present, int length, string what)
+        {
+            float[] values = present ? new float[length] : [];
+            reader.ReadFloats(values, what);
+            return values;
+        }
+
+        private static bool AnyNonFinite(params ReadOnlySpan<float[]> arrays)
+        {
+            foreach (float[] values in arrays)
+            {
+                if (FirstNonFinite(values) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         private static int FirstNonFinite(ReadOnlySpan<float> values)
         {
@@ -1532,14 +1538,7 @@ namespace GenSoftmax
                     WeightDecay = BinaryPrimitives.ReadSingleLittleEndian(o.Slice(28)),
                 },
             };
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw Invalid(full, $"its trainer options are out of range ({e.Message})");
-            }
+            CheckInRange(full, options.Validate, "trainer options");
 
             return options;
         }
@@ -1577,11 +1576,7 @@ namespace GenSoftmax
             }
 
             bool velocity = velocityFlag == 1;
-            long expected = TrainingStateLength(parsed.Inputs, parsed.Classes, velocity);
-            if (payload != expected)
-            {
-                throw Invalid(full, $"its training state section has {payload:N0} bytes, but {(velocity ? "with" : "without")} velocity it needs {expected:N0}");
-            }
+            CheckLength(full, payload, TrainingStateLength(parsed.Inputs, parsed.Classes, velocity), "training state section", velocity, "velocity");
 
             parsed.HasState = true;
             parsed.StateSeed = seed;
@@ -1594,10 +1589,8 @@ namespace GenSoftmax
                 return;
             }
 
-            float[] w = velocity ? new float[parsed.Inputs * parsed.Classes] : [];
-            float[] b = velocity ? new float[parsed.Classes] : [];
-            reader.ReadFloats(w, "the velocity of the weights");
-            reader.ReadFloats(b, "the velocity of the bias");
+            float[] w = ReadFloats(reader, velocity, parsed.Inputs * parsed.Classes, "the velocity of the weights");
+            float[] b = ReadFloats(reader, velocity, parsed.Classes, "the velocity of the bias");
             parsed.State = new TrainingState(seed, epochs, batches, learningRate, w, b, lossSum, correct, seconds);
         }
 

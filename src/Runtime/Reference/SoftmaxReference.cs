@@ -166,16 +166,7 @@ namespace GenSoftmax.Reference
         private double SquaredErrorAndGradient(ReadOnlySpan<float> x, double[] targets, double[]? dW, double[]? db)
         {
             int n = x.Length / Inputs;
-            double[] logits = Forward(x);
-            if (dW is not null)
-            {
-                Array.Clear(dW);
-            }
-
-            if (db is not null)
-            {
-                Array.Clear(db);
-            }
+            double[] logits = ForwardAndClear(x, dW, db);
 
             double loss = 0;
             for (int r = 0; r < n; r++)
@@ -193,11 +184,7 @@ namespace GenSoftmax.Reference
 
                     if (dW is not null)
                     {
-                        Span<double> w = dW.AsSpan(c * Inputs, Inputs);
-                        for (int k = 0; k < Inputs; k++)
-                        {
-                            w[k] += g * row[k];
-                        }
+                        AddScaledRow(dW, c, g, row);
                     }
                 }
             }
@@ -208,16 +195,7 @@ namespace GenSoftmax.Reference
         private double LossAndGradient(ReadOnlySpan<float> x, double[] targets, double[]? dW, double[]? db)
         {
             int n = x.Length / Inputs;
-            double[] logits = Forward(x);
-            if (dW is not null)
-            {
-                Array.Clear(dW);
-            }
-
-            if (db is not null)
-            {
-                Array.Clear(db);
-            }
+            double[] logits = ForwardAndClear(x, dW, db);
 
             double loss = 0;
             var g = new double[Classes];
@@ -242,15 +220,38 @@ namespace GenSoftmax.Reference
                 for (int c = 0; c < Classes; c++)
                 {
                     db[c] += g[c];
-                    Span<double> w = dW.AsSpan(c * Inputs, Inputs);
-                    for (int k = 0; k < Inputs; k++)
-                    {
-                        w[k] += g[c] * row[k];
-                    }
+                    AddScaledRow(dW, c, g[c], row);
                 }
             }
 
             return loss / n;
+        }
+
+        /// <summary>The logits of <paramref name="x"/>, with the gradients that are asked for cleared before they accumulate.</summary>
+        private double[] ForwardAndClear(ReadOnlySpan<float> x, double[]? dW, double[]? db)
+        {
+            double[] logits = Forward(x);
+            if (dW is not null)
+            {
+                Array.Clear(dW);
+            }
+
+            if (db is not null)
+            {
+                Array.Clear(db);
+            }
+
+            return logits;
+        }
+
+        /// <summary>dW[c, :] += g * row: one example's share of class <paramref name="c"/>'s weight gradient.</summary>
+        private void AddScaledRow(double[] dW, int c, double g, ReadOnlySpan<float> row)
+        {
+            Span<double> w = dW.AsSpan(c * Inputs, Inputs);
+            for (int k = 0; k < Inputs; k++)
+            {
+                w[k] += g * row[k];
+            }
         }
 
         private double[] OneHot(ReadOnlySpan<int> labels)
