@@ -174,6 +174,9 @@ namespace GenSoftmax.App
     /// </summary>
     internal static partial class ProcessClock
     {
+        private const int BootTimeClock = 7; // CLOCK_BOOTTIME: the clock /proc's starttime counts on
+        private const int ClockTicksName = 2; // _SC_CLK_TCK
+
         private static long s_mainTimestamp = Stopwatch.GetTimestamp();
 
         /// <summary>Seconds from the process's start to Main's first line.</summary>
@@ -215,9 +218,6 @@ namespace GenSoftmax.App
                 return SinceStart();
             }
         }
-
-        private const int BootTimeClock = 7; // CLOCK_BOOTTIME: the clock /proc's starttime counts on
-        private const int ClockTicksName = 2; // _SC_CLK_TCK
 
         [StructLayout(LayoutKind.Sequential)]
         private struct TimeSpec
