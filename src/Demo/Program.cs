@@ -6,6 +6,7 @@ using GenSoftmax.App;
 using GenSoftmax.Data;
 
 // gensoftmax: train, eval, predict, info and show. With no command it trains the fast recipe on Fashion-MNIST.
+ProcessClock.MainStarted(); // train's time breakdown starts with the runtime's start-up, up to this line
 var root = new RootCommand("GenSoftmax: softmax regression with generated AVX-512/AVX2 kernels. With no command, trains the fast recipe on Fashion-MNIST (same options as 'train'; --recipe textbook for the textbook's).");
 new TrainCommand().AddTo(root);
 var train = new Command("train", "Train a softmax-regression classifier (default: the fast recipe on Fashion-MNIST; --recipe textbook for the textbook's).");

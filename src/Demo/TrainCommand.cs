@@ -417,6 +417,7 @@ namespace GenSoftmax.App
                     ? string.Create(CultureInfo.InvariantCulture, $"; learning rate {HypercomplexRun.FastLearningRate} for the PHM model (0.4 diverges)")
                     : ""));
 
+            long trainStarted = Stopwatch.GetTimestamp();
             var trainer = new Trainer(model, options);
             if (state is null)
             {
@@ -475,6 +476,7 @@ namespace GenSoftmax.App
                 }
             }
 
+            double trainWall = Stopwatch.GetElapsedTime(trainStarted).TotalSeconds;
             TrainingDisplay.Summary(epochs, curveName, live);
             double trainSeconds = 0;
             foreach (EpochReport e in epochs)
@@ -482,14 +484,18 @@ namespace GenSoftmax.App
                 trainSeconds += e.Seconds;
             }
 
+            long evaluateStarted = Stopwatch.GetTimestamp();
             double? testAccuracy = test is null ? null : Trainer.Accuracy(model, test);
             double? validationAccuracy = validation is null ? null : Trainer.Accuracy(model, validation);
+            double evaluateSeconds = Stopwatch.GetElapsedTime(evaluateStarted).TotalSeconds;
             CultureInfo inv = CultureInfo.InvariantCulture;
             string result = string.Create(inv, $"After {trainer.CompletedEpochs} epoch{(trainer.CompletedEpochs == 1 ? "" : "s")}: train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
                 (validationAccuracy is { } va ? string.Create(inv, $", validation accuracy {va:F4}") : "") +
                 (testAccuracy is { } ta ? string.Create(inv, $", test accuracy {ta:F4}") : "") +
                 string.Create(inv, $" (training took {trainSeconds:F2} s)");
             Console.WriteLine(result);
+            var times = new RunTimes(ProcessClock.StartSeconds, data.LoadSeconds, trainWall, evaluateSeconds, ProcessClock.Elapsed);
+            say.WriteLine(times.ToString());
 
             if (trainer.Outcome is { } outcome && options.EarlyStopping is not null)
             {
@@ -531,7 +537,7 @@ namespace GenSoftmax.App
                     Number(json, "fastest_epoch_seconds", trainer.History.Min(e => e.Seconds));
                     Number(json, "mean_epoch_seconds", trainer.History.Average(e => e.Seconds));
                 };
-                SafeFile.Write(report, stream => WriteReport(stream, ran, trainer.History, testAccuracy, validationAccuracy, trainSeconds, Outcome(trainer.Outcome), extra));
+                SafeFile.Write(report, stream => WriteReport(stream, ran, trainer.History, testAccuracy, validationAccuracy, trainSeconds, Outcome(trainer.Outcome), extra, times));
                 say.WriteLine($"Report written to {report}");
             }
 
@@ -783,7 +789,7 @@ namespace GenSoftmax.App
 
         private static void WriteReport(
             Stream stream, RunInfo ran, IReadOnlyList<EpochReport> epochs, double? testAccuracy, double? validationAccuracy, double trainSeconds, RunEnd? end,
-            Action<Utf8JsonWriter>? extra = null)
+            Action<Utf8JsonWriter>? extra = null, RunTimes? times = null)
         {
             ISoftmaxModel model = ran.Model;
             TrainerOptions options = ran.Options;
@@ -901,6 +907,19 @@ namespace GenSoftmax.App
             Number(json, "validation_accuracy", validationAccuracy);
             Number(json, "test_accuracy", testAccuracy);
             Number(json, "train_seconds", trainSeconds);
+            if (times is not null)
+            {
+                // The wall-time breakdown the run printed: start-up, load, train (with per-epoch accuracy), evaluate, the rest.
+                json.WriteStartObject("time_seconds");
+                Number(json, "start", times.Start);
+                Number(json, "load", times.Load);
+                Number(json, "train", times.Train);
+                Number(json, "evaluate", times.Evaluate);
+                Number(json, "other", times.Other);
+                Number(json, "total", times.Total);
+                json.WriteEndObject();
+            }
+
             extra?.Invoke(json);
             json.WriteEndObject();
         }

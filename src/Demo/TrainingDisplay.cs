@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 
 namespace GenSoftmax.App
@@ -146,5 +148,88 @@ namespace GenSoftmax.App
         private static string Rate(float rate) => rate.ToString("G3", CultureInfo.InvariantCulture);
 
         private static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("F4", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Where a train run's wall time went, in seconds: the parts add up to <see cref="Total"/>.</summary>
+    /// <param name="Start">From the process's start to Main's first line (runtime start-up; see <see cref="ProcessClock"/>).</param>
+    /// <param name="Load">Reading the data (and splitting off --validation rows).</param>
+    /// <param name="Train">Creating the trainer and training, including the per-epoch validation/test accuracy.</param>
+    /// <param name="Evaluate">The final test and validation accuracy.</param>
+    /// <param name="Total">From the process's start until the run's result was printed.</param>
+    internal sealed record RunTimes(double Start, double Load, double Train, double Evaluate, double Total)
+    {
+        /// <summary>Everything else: parsing the command line, checking files, creating the model, printing.</summary>
+        public double Other => Total - Start - Load - Train - Evaluate;
+
+        public override string ToString() => string.Create(
+            CultureInfo.InvariantCulture,
+            $"time: start {Start:F3} s, load {Load:F3} s, train {Train:F3} s, evaluate {Evaluate:F3} s, other {Other:F3} s, total {Total:F3} s");
+    }
+
+    /// <summary>
+    /// The process's age: <see cref="MainStarted"/> (Main's first line) notes when Main began and how long after the
+    /// process's start that was. On Linux the start is the kernel's (<c>/proc/self/stat</c> starttime, in clock ticks
+    /// since boot, against <c>CLOCK_BOOTTIME</c>, the same clock); it is kept in whole ticks (10 ms on Linux), so the
+    /// start-up time is over-stated by less than a tick. Elsewhere, <see cref="Process.StartTime"/>.
+    /// </summary>
+    internal static partial class ProcessClock
+    {
+        private const int BootTimeClock = 7; // CLOCK_BOOTTIME: the clock /proc's starttime counts on
+        private const int ClockTicksName = 2; // _SC_CLK_TCK
+
+        private static long s_mainTimestamp = Stopwatch.GetTimestamp();
+
+        /// <summary>Seconds from the process's start to Main's first line.</summary>
+        public static double StartSeconds { get; private set; }
+
+        /// <summary>Seconds from the process's start until now.</summary>
+        public static double Elapsed => StartSeconds + Stopwatch.GetElapsedTime(s_mainTimestamp).TotalSeconds;
+
+        public static void MainStarted()
+        {
+            s_mainTimestamp = Stopwatch.GetTimestamp();
+            StartSeconds = Math.Max(0, OperatingSystem.IsLinux() ? SinceStartLinux() : SinceStart());
+        }
+
+        private static double SinceStart()
+        {
+            using Process self = Process.GetCurrentProcess();
+            return (DateTime.Now - self.StartTime).TotalSeconds;
+        }
+
+        private static double SinceStartLinux()
+        {
+            try
+            {
+                // Field 22 of /proc/self/stat; the second field (the command name, in parentheses) may hold spaces.
+                string stat = File.ReadAllText("/proc/self/stat");
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                long startTicks = long.Parse(fields[22 - 3], NumberStyles.None, CultureInfo.InvariantCulture);
+                long ticksPerSecond = (long)SysConf(ClockTicksName);
+                if (ticksPerSecond <= 0 || ClockGetTime(BootTimeClock, out TimeSpec now) != 0)
+                {
+                    return SinceStart();
+                }
+
+                return now.Seconds + now.Nanoseconds * 1e-9 - (double)startTicks / ticksPerSecond;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                return SinceStart();
+            }
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct TimeSpec
+        {
+            public long Seconds;
+            public long Nanoseconds;
+        }
+
+        [LibraryImport("libc", EntryPoint = "clock_gettime")]
+        private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+        [LibraryImport("libc", EntryPoint = "sysconf")]
+        private static partial nint SysConf(int name);
     }
 }
