@@ -313,7 +313,7 @@ namespace GenSoftmax.App
                 HypercomplexRun.Create(n); // an n without a declared model is an error before any data is read
                 if (recipeName == "fast" && !Given(parse, _rate))
                 {
-                    // The bilinear product W = sum A_i (x) S_i diverges at the fast recipe's 0.4 (epoch 1); 0.2 trains (README, "The command-line app").
+                    // The bilinear product W = sum A_i (x) S_i diverges at the fast recipe's 0.4 (epoch 1); see HypercomplexRun.FastLearningRate.
                     options = options with { Optimizer = options.Optimizer with { LearningRate = HypercomplexRun.FastLearningRate } };
                 }
             }

@@ -153,7 +153,7 @@ namespace GenSoftmax.App.Tests
             Assert.True(run.ExitCode == 0, run.ToString());
             Assert.Contains("hypercomplex (PHM, n = 2)", run.Output);
             Assert.Contains("3,938 parameters (8 in A, 3,920 in S, 10 bias) instead of 7,850", run.Output);
-            Assert.Contains("learning rate 0.2 for the PHM model", run.Output);
+            Assert.Contains("learning rate 0.1 for the PHM model", run.Output);
             Match phm = Regex.Match(run.Output, @"^PHM n = 2\s+3,938 parameters, test accuracy (\d\.\d{4}), train loss \d\.\d{4}, epoch time fastest \d+ ms, mean \d+ ms$", RegexOptions.Multiline);
             Match dense = Regex.Match(run.Output, @"^dense\s+7,850 parameters, test accuracy (\d\.\d{4}), train loss \d\.\d{4}, epoch time fastest \d+ ms, mean \d+ ms$", RegexOptions.Multiline);
             Assert.True(phm.Success && dense.Success, run.Output);

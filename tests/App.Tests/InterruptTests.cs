@@ -29,7 +29,7 @@ namespace GenSoftmax.App.Tests
             // file carries). The resumed run gives no recipe: the saved options decide. 20 epochs (about 1 s here): a
             // shorter run can finish before the signal lands when the machine is busy.
             string[] recipe = ["train", "--data", data, "--epochs", "20", "--threads", "2", "--validation", "0.1"];
-            // A PHM run (at 0.1: seed 7 at the fast recipe's PHM rate, 0.2, runs to huge losses) is resumed without
+            // A PHM run (at 0.1, the fast recipe's PHM rate; at 0.2 seed 7 ran to huge losses) is resumed without
             // --hypercomplex or --lr: the file says what it is.
             string[] chosen = hypercomplex ? ["--recipe", recipeName, "--hypercomplex", "2", "--lr", "0.1"] : ["--recipe", recipeName];
 
