@@ -90,8 +90,19 @@ namespace GenSoftmax
 
             Interlocked.Increment(ref _writersWaiting);
             SpinWait spin = default;
-            while (Volatile.Read(ref _readerTurn) > 0 || Interlocked.CompareExchange(ref _state, Writer, 0) != 0)
+            while (true)
             {
+                if (Volatile.Read(ref _readerTurn) == 0 && Interlocked.CompareExchange(ref _state, Writer, 0) == 0)
+                {
+                    // The last writer opens the readers' turn before it leaves: seen here when the exchange saw it leave.
+                    if (Volatile.Read(ref _readerTurn) == 0)
+                    {
+                        break;
+                    }
+
+                    Volatile.Write(ref _state, 0);
+                }
+
                 spin.SpinOnce();
             }
 
@@ -99,6 +110,12 @@ namespace GenSoftmax
             t_held = this;
             return new WriteScope(this, previous);
         }
+
+        /// <summary>Readers waiting to enter, for tests.</summary>
+        internal int ReadersWaiting => Volatile.Read(ref _readersWaiting);
+
+        /// <summary>Writers waiting to enter, for tests.</summary>
+        internal int WritersWaiting => Volatile.Read(ref _writersWaiting);
 
         /// <summary>Whether this thread holds the gate, or works for the thread that does (its calls pass through).</summary>
         internal bool IsHeldByCurrentThread => t_held == this;
