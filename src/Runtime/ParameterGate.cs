@@ -122,12 +122,17 @@ namespace GenSoftmax
 
         /// <summary>
         /// Marks this thread as working for the thread that holds the gate, until the scope is disposed: its calls pass
-        /// through the gate, as the holder's own do. For threads the holder waits for before it leaves.
+        /// through the gate, as the holder's own do. For threads the holder waits for before it leaves. Without a gate
+        /// (a model that has none), nothing changes.
         /// </summary>
         internal static PassScope PassThrough(ParameterGate? gate)
         {
             ParameterGate? previous = t_held;
-            t_held = gate;
+            if (gate is not null)
+            {
+                t_held = gate;
+            }
+
             return new PassScope(previous);
         }
 
