@@ -10,8 +10,15 @@ namespace GenSoftmax
     /// <para>Layouts, all row-major: logits and probabilities are [n, Classes] for the n rows of the batch;
     /// weights are class-major [Classes, Inputs] (row c holds class c's weights, as in PyTorch's nn.Linear.weight
     /// and ONNX Gemm with transB); bias is [Classes]. See <see cref="Batch"/> for the inputs.</para>
-    /// <para>Every operation only reads the parameters, so several may run at once on one model; changing the
-    /// parameters (an optimizer step) while another runs is not safe.</para>
+    /// <para>Every operation only reads the parameters, so several may run at once on one model. A model with a
+    /// <see cref="Gate"/> (<c>RuntimeSoftmaxModel</c>, a <c>HypercomplexSoftmaxModel</c> over one that has a gate, the
+    /// runtime's engine) runs each operation inside the gate's read side, and the <c>Trainer</c> and <c>Sgd</c> change the
+    /// parameters inside its write side, so the model may be trained while other threads use it: each call sees the
+    /// parameters of one step, never a half-updated set. Writes through <see cref="Weights"/> or <see cref="Bias"/> are
+    /// outside the gate: code that writes the parameters itself while other threads use the model holds the write side
+    /// meanwhile (<c>using (model.Gate?.EnterWrite()) { ... }</c>). A model whose <see cref="Gate"/> is null (a class
+    /// generated for <c>[SoftmaxModel]</c> does not expose its engine's gate yet) must not have its parameters changed
+    /// while another operation runs on it.</para>
     /// </remarks>
     public interface ISoftmaxModel
     {
@@ -30,6 +37,12 @@ namespace GenSoftmax
         /// <summary>The kernel variant every operation runs; starts at <see cref="IsaSelection.Default"/>.
         /// Setting a variant the CPU cannot run throws <see cref="PlatformNotSupportedException"/>.</summary>
         KernelIsa Isa { get; set; }
+
+        /// <summary>
+        /// The gate that orders this model's reads of its parameters against writes of them (<see cref="ParameterGate"/>),
+        /// or null for a model without one, whose parameters must not change while it is used.
+        /// </summary>
+        ParameterGate? Gate => null;
 
         /// <summary>Logits O = X Wᵀ + b of the batch's rows into <paramref name="logits"/> [n, Classes].</summary>
         void Forward(in Batch batch, Span<float> logits);

@@ -35,6 +35,7 @@ namespace GenSoftmax
         private readonly RuntimeShape _shape;
         private readonly float[] _weights;
         private readonly float[] _bias; // ClassStride floats: the kernels read the bias four classes at a time; the pad stays 0
+        private readonly ParameterGate _gate = new();
         private KernelIsa _isa = IsaSelection.Default;
 
         /// <summary>A model with <paramref name="inputs"/> features and <paramref name="classes"/> classes, all parameters 0.</summary>
@@ -104,8 +105,12 @@ namespace GenSoftmax
         }
 
         /// <inheritdoc />
+        public ParameterGate Gate => _gate;
+
+        /// <inheritdoc />
         public void Forward(in Batch batch, Span<float> logits)
         {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
                 ForwardCore(batch.Pixels, batch, logits, probabilities: false);
@@ -119,6 +124,7 @@ namespace GenSoftmax
         /// <inheritdoc />
         public void Probabilities(in Batch batch, Span<float> probabilities)
         {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
                 ForwardCore(batch.Pixels, batch, probabilities, probabilities: true);
@@ -132,6 +138,7 @@ namespace GenSoftmax
         /// <inheritdoc />
         public void Predict(in Batch batch, Span<int> predictions)
         {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
                 PredictCore(batch.Pixels, batch, predictions);
@@ -143,15 +150,20 @@ namespace GenSoftmax
         }
 
         /// <inheritdoc />
-        public BatchResult Loss(in Batch batch) => batch.IsPixels
-            ? LossCore(batch.Pixels, batch, default, default, gradient: false)
-            : LossCore(batch.Features, batch, default, default, gradient: false);
+        public BatchResult Loss(in Batch batch)
+        {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
+            return batch.IsPixels
+                ? LossCore(batch.Pixels, batch, default, default, gradient: false)
+                : LossCore(batch.Features, batch, default, default, gradient: false);
+        }
 
         /// <inheritdoc />
         public BatchResult LossAndGradient(in Batch batch, Span<float> dW, Span<float> db)
         {
             Guard.Length(dW.Length, nameof(dW), _shape.Classes, _shape.Inputs);
             Guard.Length(db.Length, nameof(db), _shape.Classes);
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             return batch.IsPixels
                 ? LossCore(batch.Pixels, batch, dW, db, gradient: true)
                 : LossCore(batch.Features, batch, dW, db, gradient: true);

@@ -62,10 +62,19 @@ namespace GenSoftmax
             set => _dense.Isa = value;
         }
 
-        /// <inheritdoc />
+        /// <summary>The dense model's gate, which orders the factors too: <see cref="SetFactors"/> writes inside its write side,
+        /// <see cref="LossAndFactorGradient"/> reads inside its read side. Null when the dense model has none.</summary>
+        public ParameterGate? Gate => _dense.Gate;
+
+        /// <summary>
+        /// Sets the factors (copied) and rebuilds W = Σ A_i ⊗ S_i, inside the write side of <see cref="Gate"/>: an operation
+        /// running on another thread meanwhile sees the factors and W from before or after, never a mix.
+        /// </summary>
+        /// <exception cref="ArgumentException">A span's length does not match <see cref="Layout"/>.</exception>
         public void SetFactors(ReadOnlySpan<float> a, ReadOnlySpan<float> s)
         {
             Layout.CheckFactors(a.Length, s.Length);
+            using ParameterGate.WriteScope write = _dense.Gate is { } gate ? gate.EnterWrite() : default;
             a.CopyTo(_a);
             s.CopyTo(_s);
             Layout.Materialize(_a, _s, _dense.Weights);
@@ -96,6 +105,8 @@ namespace GenSoftmax
             // Pooled rather than owned, so several calls may run at once as for every other model.
             int length = Inputs * Classes;
             float[] dW = ArrayPool<float>.Shared.Rent(length);
+            // One read for the dense gradient and the factors it is projected with: the dense call passes through it.
+            using ParameterGate.ReadScope read = _dense.Gate is { } gate ? gate.EnterRead() : default;
             try
             {
                 BatchResult result = _dense.LossAndGradient(batch, dW.AsSpan(0, length), db);

@@ -21,10 +21,10 @@ namespace GenSoftmax
         /// <summary>
         /// The most likely class of every row of <paramref name="batch"/> into <paramref name="predictions"/> [n], on up
         /// to <paramref name="degreeOfParallelism"/> threads (the caller's and the thread pool's), with the same results
-        /// as <see cref="ISoftmaxModel.Predict"/>. A model may be used by several threads at once for prediction,
-        /// as long as none changes its parameters meanwhile.
+        /// as <see cref="ISoftmaxModel.Predict"/>. The call holds the read side of the model's <see cref="ISoftmaxModel.Gate"/>
+        /// throughout, so all its rows are predicted with the same parameters even while a <c>Trainer</c> trains the model.
         /// </summary>
-        /// <param name="model">The model; its parameters must not change during the call.</param>
+        /// <param name="model">The model; without a gate, its parameters must not change during the call.</param>
         /// <param name="batch">The rows: features or pixels, and optionally a list of row indices.</param>
         /// <param name="predictions">One class index per row of the batch.</param>
         /// <param name="degreeOfParallelism">The most threads to use, at least 1; -1 for <see cref="Environment.ProcessorCount"/>.
@@ -61,6 +61,10 @@ namespace GenSoftmax
                 return;
             }
 
+            // One read for the whole call, so every chunk sees the same parameters; the workers pass through it (they
+            // must not queue behind a writer that waits for this call to leave).
+            ParameterGate? gate = model.Gate;
+            using ParameterGate.ReadScope read = gate is null ? default : gate.EnterRead();
             if (batch.IsPixels)
             {
                 Split(model, batch.Pixels, batch.Rows, batch.HasRows, predictions, chunks);
@@ -112,8 +116,10 @@ namespace GenSoftmax
                 T* xPtr = xp;
                 int* rowsPtr = rp;
                 int* predPtr = pp;
+                ParameterGate? gate = model.Gate;
                 Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
                 {
+                    using ParameterGate.PassScope pass = ParameterGate.PassThrough(gate);
                     (int start, int end) = Range(n, chunks, c);
                     var output = new Span<int>(predPtr + start, end - start);
                     Batch part = hasRows

@@ -26,6 +26,7 @@ namespace GenSoftmax.Kernels
 
         private readonly float[] _weights = new float[TKernels.Inputs * TKernels.Classes];
         private readonly float[] _bias = new float[TKernels.Classes];
+        private readonly ParameterGate _gate = new();
         private KernelIsa _isa = IsaSelection.Default;
 
         /// <summary>A model with zero parameters. The first model of a Debug-built assembly warns that its kernels are unoptimised.</summary>
@@ -55,8 +56,12 @@ namespace GenSoftmax.Kernels
         }
 
         /// <inheritdoc />
+        public ParameterGate Gate => _gate;
+
+        /// <inheritdoc />
         public void Forward(in Batch batch, Span<float> logits)
         {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
                 ForwardCore(batch.Pixels, batch, logits, probabilities: false);
@@ -70,6 +75,7 @@ namespace GenSoftmax.Kernels
         /// <inheritdoc />
         public void Probabilities(in Batch batch, Span<float> probabilities)
         {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
                 ForwardCore(batch.Pixels, batch, probabilities, probabilities: true);
@@ -83,6 +89,7 @@ namespace GenSoftmax.Kernels
         /// <inheritdoc />
         public void Predict(in Batch batch, Span<int> predictions)
         {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
                 PredictCore(batch.Pixels, batch, predictions);
@@ -94,15 +101,20 @@ namespace GenSoftmax.Kernels
         }
 
         /// <inheritdoc />
-        public BatchResult Loss(in Batch batch) => batch.IsPixels
-            ? LossCore(batch.Pixels, batch, default, default, gradient: false)
-            : LossCore(batch.Features, batch, default, default, gradient: false);
+        public BatchResult Loss(in Batch batch)
+        {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
+            return batch.IsPixels
+                ? LossCore(batch.Pixels, batch, default, default, gradient: false)
+                : LossCore(batch.Features, batch, default, default, gradient: false);
+        }
 
         /// <inheritdoc />
         public BatchResult LossAndGradient(in Batch batch, Span<float> dW, Span<float> db)
         {
             Guard.Length(dW.Length, nameof(dW), TKernels.Classes, TKernels.Inputs);
             Guard.Length(db.Length, nameof(db), TKernels.Classes);
+            using ParameterGate.ReadScope read = _gate.EnterRead();
             return batch.IsPixels
                 ? LossCore(batch.Pixels, batch, dW, db, gradient: true)
                 : LossCore(batch.Features, batch, dW, db, gradient: true);

@@ -35,6 +35,7 @@ namespace GenSoftmax
         private readonly BatchResult[] _results;
         private readonly Thread[] _workers;
         private readonly object _gate = new();
+        private readonly ParameterGate? _parameters; // the model's gate: each step holds its write side
 
         // Step n publishes generation n. Thread t writes n into _computed[t * Pad] after phase 1 and into
         // _applied[t * Pad] after phase 2. A step takes tens of microseconds, far less than a sleeping thread needs
@@ -59,6 +60,7 @@ namespace GenSoftmax
             }
 
             _model = model;
+            _parameters = model.Gate;
             _optimizer = optimizer;
             _factors = factors;
             _objective = objective;
@@ -97,6 +99,9 @@ namespace GenSoftmax
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public BatchResult Step(ReadOnlySpan<int> rows)
         {
+            // The whole step, both phases, inside the write side: a prediction on another thread sees the parameters
+            // from before the step or after it. This thread and the workers (Run) pass through the gate.
+            using ParameterGate.WriteScope write = _parameters is null ? default : _parameters.EnterWrite();
             _rowCount = rows.Length;
             if (_workers.Length == 0)
             {
@@ -190,30 +195,35 @@ namespace GenSoftmax
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Run(int t, int generation)
         {
-            try
+            // The calling thread holds the write side for the step; this thread works for it, so the model's calls here
+            // pass through the gate instead of waiting for the step to end.
+            using (ParameterGate.PassThrough(_parameters))
             {
-                Compute(t, _rows.AsSpan(0, _rowCount));
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-            }
-
-            Volatile.Write(ref _computed[t * Pad], generation);
-            WaitForAll(_computed, generation);
-            try
-            {
-                if (_failure is null)
+                try
                 {
-                    Apply(t);
+                    Compute(t, _rows.AsSpan(0, _rowCount));
                 }
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-            }
+                catch (Exception e)
+                {
+                    _failure = e;
+                }
 
-            Volatile.Write(ref _applied[t * Pad], generation);
+                Volatile.Write(ref _computed[t * Pad], generation);
+                WaitForAll(_computed, generation);
+                try
+                {
+                    if (_failure is null)
+                    {
+                        Apply(t);
+                    }
+                }
+                catch (Exception e)
+                {
+                    _failure = e;
+                }
+
+                Volatile.Write(ref _applied[t * Pad], generation);
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

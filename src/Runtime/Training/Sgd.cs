@@ -47,7 +47,8 @@ namespace GenSoftmax
     /// <remarks>
     /// The update is element-wise, so it can be applied to any slice of the weights on its own: the data-parallel
     /// trainer has each thread update its own slice. Its state (the velocity) can be read and restored, so a run
-    /// can be saved and continued.
+    /// can be saved and continued. <see cref="Step"/> and <see cref="Update"/> write the parameters inside the write side
+    /// of the model's <see cref="ISoftmaxModel.Gate"/>, so other threads may predict with the model meanwhile.
     /// </remarks>
     public sealed class Sgd
     {
@@ -112,6 +113,7 @@ namespace GenSoftmax
             float[] dW = _dW ??= new float[_model.Weights.Length];
             float[] db = _db ??= new float[_model.Classes];
             BatchResult result = _model.LossAndGradient(batch, dW, db);
+            using ParameterGate.WriteScope write = EnterWrite();
             UpdateWeights(0, dW);
             UpdateBias(db);
             return result;
@@ -126,6 +128,7 @@ namespace GenSoftmax
             float[] gradB = _db ??= new float[_model.Classes];
             dW.CopyTo(gradW);
             db.CopyTo(gradB);
+            using ParameterGate.WriteScope write = EnterWrite();
             UpdateWeights(0, gradW);
             UpdateBias(gradB);
         }
@@ -180,11 +183,18 @@ namespace GenSoftmax
                 throw new InvalidOperationException("The optimizer keeps no previous values: call KeepPrevious before the update.");
             }
 
-            _previousW.CopyTo(_model.Weights);
-            _previousB.CopyTo(_model.Bias);
+            using (EnterWrite())
+            {
+                _previousW.CopyTo(_model.Weights);
+                _previousB.CopyTo(_model.Bias);
+            }
+
             _previousVelocityW?.CopyTo(_velocityW!, 0);
             _previousVelocityB?.CopyTo(_velocityB!, 0);
         }
+
+        /// <summary>The write side of the model's gate (nothing for a model without one), for an update made here.</summary>
+        private ParameterGate.WriteScope EnterWrite() => _model.Gate is { } gate ? gate.EnterWrite() : default;
 
         /// <summary>
         /// The update of weights [start, start + gradient.Length) from their gradient, which is used as scratch.

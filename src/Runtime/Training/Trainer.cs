@@ -185,6 +185,10 @@ namespace GenSoftmax
     /// <see cref="HypercomplexSgd"/> (<see cref="HypercomplexOptimizer"/>), by the same steps: initialisation, schedules,
     /// divergence rollback, early stopping (the best factors are kept and restored) and saved state (the factors' velocity).
     /// Each batch's gradient with respect to W, combined over the threads, is projected onto the factors.</para>
+    /// <para>Other threads may use the model while it trains: every write of its parameters (each step, initialisation,
+    /// divergence rollback, early stopping's restore) happens inside the write side of the model's
+    /// <see cref="ISoftmaxModel.Gate"/>, so each of their calls sees the parameters of one step. A call waits at most for
+    /// the step in progress; a step waits for the calls in progress. A model without a gate must not be used meanwhile.</para>
     /// </remarks>
     public sealed class Trainer
     {
@@ -290,6 +294,7 @@ namespace GenSoftmax
         public static void Initialize(ISoftmaxModel model, int seed, float stdDev = 0.01f)
         {
             ArgumentNullException.ThrowIfNull(model);
+            using ParameterGate.WriteScope write = EnterWrite(model);
             if (model is IHypercomplexModel h)
             {
                 HypercomplexSgd.Initialize(h, seed, stdDev);
@@ -449,6 +454,7 @@ namespace GenSoftmax
             bool restore = stopping is { RestoreBestWeights: true } && _bestEpoch > 0 && _bestEpoch != _epochsDone;
             if (restore)
             {
+                using ParameterGate.WriteScope write = EnterWrite(Model);
                 if (Model is IHypercomplexModel h)
                 {
                     h.SetFactors(_bestFactorA, _bestFactorS);
@@ -479,11 +485,18 @@ namespace GenSoftmax
                 return;
             }
 
-            _sgd?.RestorePrevious();
-            _factors?.RestorePrevious();
+            using (EnterWrite(Model))
+            {
+                _sgd?.RestorePrevious();
+                _factors?.RestorePrevious();
+            }
+
             _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
             throw new TrainingDivergedException(epoch, b + 1, batches, what, LearningRate);
         }
+
+        /// <summary>The write side of <paramref name="model"/>'s gate, or nothing for a model without one.</summary>
+        private static ParameterGate.WriteScope EnterWrite(ISoftmaxModel model) => model.Gate is { } gate ? gate.EnterWrite() : default;
 
         private static bool AllFinite(ReadOnlySpan<float> values) => Internal.Blas.AllFinite(values);
 
