@@ -112,6 +112,9 @@ namespace GenSoftmax.Generator
                         public global::System.Span<float> Bias => _engine.Bias;
 
                         /// <inheritdoc />
+                        public {{G}}.ParameterGate{{(hypercomplex ? "?" : "")}} Gate => _engine.Gate;
+
+                        /// <inheritdoc />
                         public {{isa}} Isa
                         {
                             get => _engine.Isa;

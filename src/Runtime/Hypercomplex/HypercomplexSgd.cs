@@ -106,6 +106,7 @@ namespace GenSoftmax
             var s = new float[layout.FactorSLength];
             Normal(random, a, 1.0 / Math.Sqrt(layout.N));
             Normal(random, s, stdDev);
+            using ParameterGate.WriteScope write = model.Gate is { } gate ? gate.EnterWrite() : default;
             model.SetFactors(a, s);
             model.Bias.Clear();
         }
@@ -206,6 +207,7 @@ namespace GenSoftmax
                 throw new InvalidOperationException("The optimizer keeps no previous values: call KeepPrevious before the update.");
             }
 
+            using ParameterGate.WriteScope write = EnterWrite();
             _model.SetFactors(_previousA, _previousS);
             _previousB.CopyTo(_model.Bias);
             _previousVelocityA?.CopyTo(_velocityA!, 0);
@@ -216,6 +218,8 @@ namespace GenSoftmax
         /// <summary>Updates A, S and b from the gradients in _dA, _dS and _db (used as scratch), then rebuilds W.</summary>
         private void Apply()
         {
+            // The bias and the factors change together: predictions on other threads see all of this step or none of it.
+            using ParameterGate.WriteScope write = EnterWrite();
             _model.FactorA.CopyTo(_a);
             _model.FactorS.CopyTo(_s);
             if (_previousA is not null)
@@ -239,6 +243,8 @@ namespace GenSoftmax
             Descend(_model.Bias, _db, _velocityB);
             _model.SetFactors(_a, _s);
         }
+
+        private ParameterGate.WriteScope EnterWrite() => _model.Gate is { } gate ? gate.EnterWrite() : default;
 
         private void Descend(Span<float> parameters, Span<float> gradient, Span<float> velocity)
         {

@@ -29,7 +29,10 @@ namespace GenSoftmax
         /// <summary>The factors S_1 .. S_n, [n, Classes / n, Inputs / n].</summary>
         ReadOnlySpan<float> FactorS { get; }
 
-        /// <summary>Sets the factors (copied) and rebuilds W = Σ A_i ⊗ S_i. Not safe while another operation runs on the model.</summary>
+        /// <summary>
+        /// Sets the factors (copied) and rebuilds W = Σ A_i ⊗ S_i, inside the write side of <see cref="ISoftmaxModel.Gate"/>
+        /// when the model has one, so operations on other threads see the old W or the new one, never a mixture.
+        /// </summary>
         /// <exception cref="ArgumentException">A span's length does not match <see cref="Layout"/>.</exception>
         void SetFactors(ReadOnlySpan<float> a, ReadOnlySpan<float> s);
 

@@ -298,6 +298,8 @@ namespace GenSoftmax
             ArgumentException.ThrowIfNullOrEmpty(path);
             ArgumentNullException.ThrowIfNull(into);
             Parsed file = Read(path, into);
+            // Every parameter is replaced at once for predictions on other threads (ISoftmaxModel.Gate).
+            using ParameterGate.WriteScope write = into.Gate is { } gate ? gate.EnterWrite() : default;
             if (into is IHypercomplexModel hypercomplex)
             {
                 // Checked by Read: the file holds factors of this n, and they make the file's W.

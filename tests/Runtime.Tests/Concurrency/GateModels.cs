@@ -1,15 +1,10 @@
-using GenSoftmax.Kernels;
-
 namespace GenSoftmax.Tests.Concurrency
 {
-    /// <summary>
-    /// A generated shape for the concurrency tests. <see cref="NewEngine"/> is the runtime engine over this class's
-    /// generated kernels: the object the generated class forwards every operation to, whose gate is the one under test.
-    /// </summary>
+    /// <summary>A generated shape for the concurrency tests: the class forwards its operations and its gate to its engine.</summary>
     [SoftmaxModel(Inputs = 64, Classes = 10)]
-    public partial class GateModel64x10
-    {
-        /// <summary>A new engine over the generated kernels of 64 x 10, as the generated class holds one.</summary>
-        internal static ISoftmaxModel NewEngine() => new SoftmaxEngine<GenSoftmaxKernels>();
-    }
+    public partial class GateModel64x10;
+
+    /// <summary>The same shape as a generated hypercomplex class (n = 2), which shares its dense engine's gate.</summary>
+    [SoftmaxModel(Inputs = 64, Classes = 10, Hypercomplex = 2)]
+    public partial class GatePhmModel64x10;
 }

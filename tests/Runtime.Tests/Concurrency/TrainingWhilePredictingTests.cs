@@ -28,13 +28,13 @@ namespace GenSoftmax.Tests.Concurrency
 
         public enum Kind
         {
-            /// <summary>The engine over generated kernels (what a [SoftmaxModel] class forwards to).</summary>
+            /// <summary>A [SoftmaxModel] class.</summary>
             Generated,
 
             /// <summary>RuntimeSoftmaxModel.</summary>
             Runtime,
 
-            /// <summary>HypercomplexSoftmaxModel (n = 2) over the engine of generated kernels, trained through its factors.</summary>
+            /// <summary>A [SoftmaxModel(Hypercomplex = 2)] class (a HypercomplexSoftmaxModel over generated kernels), trained through its factors.</summary>
             Hypercomplex,
         }
 
@@ -231,6 +231,18 @@ namespace GenSoftmax.Tests.Concurrency
             Assert.True(unmatched == 0, $"{unmatched} of {total} calls matched the parameters of no step");
         }
 
+        [Fact]
+        public void Generated_classes_expose_a_gate_the_trainer_can_take()
+        {
+            // Without it the Trainer would find no gate (ISoftmaxModel.Gate's default is null) and write unguarded.
+            ISoftmaxModel dense = new GateModel64x10();
+            ISoftmaxModel phm = new GatePhmModel64x10();
+            Assert.NotNull(dense.Gate);
+            Assert.NotNull(phm.Gate);
+            Assert.NotSame(dense.Gate, phm.Gate);
+            Assert.Same(phm.Gate, phm.Gate);
+        }
+
         [Theory]
         [InlineData(Kind.Generated)]
         [InlineData(Kind.Runtime)]
@@ -309,9 +321,9 @@ namespace GenSoftmax.Tests.Concurrency
         {
             ISoftmaxModel model = kind switch
             {
-                Kind.Generated => GateModel64x10.NewEngine(),
+                Kind.Generated => new GateModel64x10(),
                 Kind.Runtime => new RuntimeSoftmaxModel(Inputs, Classes),
-                _ => new HypercomplexSoftmaxModel(GateModel64x10.NewEngine(), 2),
+                _ => new GatePhmModel64x10(),
             };
             model.Isa = isa;
             return model;
@@ -320,7 +332,7 @@ namespace GenSoftmax.Tests.Concurrency
         /// <summary>A model with the same kernels as <see cref="Create"/>'s, whose weights are set directly (a hypercomplex model runs its dense kernels on W).</summary>
         private static ISoftmaxModel CreateDense(Kind kind, KernelIsa isa)
         {
-            ISoftmaxModel model = kind == Kind.Runtime ? new RuntimeSoftmaxModel(Inputs, Classes) : GateModel64x10.NewEngine();
+            ISoftmaxModel model = kind == Kind.Runtime ? new RuntimeSoftmaxModel(Inputs, Classes) : new GateModel64x10();
             model.Isa = isa;
             return model;
         }
