@@ -159,7 +159,7 @@ namespace GenSoftmax.Generator.Tests
             // and one private struct; the kernels live in file-local classes, so their names are not reserved.
             string[] expected =
             {
-                "_engine", "Bias", "ClassCount", "Classes", "Forward", "GenSoftmaxKernels", "InputCount", "Inputs", "Isa", "Loss",
+                "_engine", "Bias", "ClassCount", "Classes", "Forward", "Gate", "GenSoftmaxKernels", "InputCount", "Inputs", "Isa", "Loss",
                 "LossAndGradient", "Predict", "Probabilities", "Weights",
             };
             Assert.Equal(expected.OrderBy(n => n, System.StringComparer.Ordinal), SoftmaxGenerator.Parser.EmittedMembers.OrderBy(n => n, System.StringComparer.Ordinal));
