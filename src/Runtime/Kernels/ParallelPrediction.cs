@@ -6,8 +6,9 @@ using GenSoftmax.Internal;
 namespace GenSoftmax
 {
     /// <summary>
-    /// Prediction over many rows on several threads. Each thread predicts a contiguous range of the rows with the
-    /// model's own single-threaded <see cref="ISoftmaxModel.Predict"/>, and every row's prediction depends on that row
+    /// Prediction over many rows on several threads. The rows are cut into contiguous pieces of whole 512-row blocks
+    /// (up to 8 per thread), which the threads claim as they come free and predict with the model's own single-threaded
+    /// <see cref="ISoftmaxModel.Predict"/>, and every row's prediction depends on that row
     /// alone, so the result is identical, bit for bit, to one thread's.
     /// </summary>
     public static class ParallelPrediction
