@@ -15,4 +15,12 @@ namespace GenSoftmax.Bench
     /// </summary>
     [SoftmaxModel(Inputs = 3072, Classes = 100)]
     public sealed partial class Shape3072x100;
+
+    /// <summary>
+    /// Kernels generated for 392 inputs x 10 classes: Fashion-MNIST's shape with half the inputs, so W (15.7 KB) and the
+    /// gradient's dW together fit a 32 KB L1 where 784 x 10's do not. Step392x10 against Step784x10 per FMA shows what
+    /// the cache costs the 784 x 10 step (bench/README.md, "Issue 12's targets in one table").
+    /// </summary>
+    [SoftmaxModel(Inputs = 392, Classes = 10)]
+    public sealed partial class Shape392x10;
 }

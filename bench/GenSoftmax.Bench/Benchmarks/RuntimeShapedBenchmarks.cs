@@ -68,6 +68,10 @@ namespace GenSoftmax.Bench
         [GlobalSetup(Targets = new[] { nameof(Step17x3), nameof(Predict17x3) })]
         public void Setup17x3() => CreateRandom(() => new Shape17x3(), 17, 3);
 
+        /// <summary>392 x 10 on random data.</summary>
+        [GlobalSetup(Target = nameof(Step392x10))]
+        public void Setup392x10() => CreateRandom(() => new Shape392x10(), 392, 10);
+
         /// <summary>3072 x 100 on random data.</summary>
         [GlobalSetup(Targets = new[] { nameof(Step3072x100), nameof(Predict3072x100) })]
         public void Setup3072x100() => CreateRandom(() => new Shape3072x100(), 3072, 100);
@@ -79,6 +83,10 @@ namespace GenSoftmax.Bench
         /// <summary>Predictions of 10,000 rows of 784 features.</summary>
         [Benchmark, Work(ShapeFlop.Predict784x10, PredictRows)]
         public int Predict784x10() => Predict();
+
+        /// <summary>One SGD step on 256 rows of 392 features, 10 classes: W and dW fit in L1 together.</summary>
+        [Benchmark, Work(ShapeFlop.Step392x10, BatchSize)]
+        public float Step392x10() => Step();
 
         /// <summary>One SGD step on 256 rows of 17 features, 3 classes.</summary>
         [Benchmark, Work(ShapeFlop.Step17x3, BatchSize)]
@@ -148,6 +156,9 @@ namespace GenSoftmax.Bench
 
         /// <summary>10,000 x 784 x 10 FMAs.</summary>
         public const double Predict784x10 = Flop.Predict;
+
+        /// <summary>256 x 392 x 10 x 2 FMAs: half of <see cref="Step784x10"/>.</summary>
+        public const double Step392x10 = 4.0 * 256 * 392 * 10;
 
         /// <summary>256 x 17 x 3 x 2 FMAs = 26,112 FMAs.</summary>
         public const double Step17x3 = 4.0 * 256 * 17 * 3;
