@@ -476,9 +476,9 @@ namespace GenSoftmax
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
             string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
-                : !AllFinite(Model.Weights) ? "the weights after its update are not all finite"
-                : !AllFinite(Model.Bias) ? "the bias after its update is not all finite"
-                : Model is IHypercomplexModel h && !(AllFinite(h.FactorA) && AllFinite(h.FactorS)) ? "the factors after its update are not all finite"
+                : !Internal.Blas.AllFinite(Model.Weights) ? "the weights after its update are not all finite"
+                : !Internal.Blas.AllFinite(Model.Bias) ? "the bias after its update is not all finite"
+                : Model is IHypercomplexModel h && !(Internal.Blas.AllFinite(h.FactorA) && Internal.Blas.AllFinite(h.FactorS)) ? "the factors after its update are not all finite"
                 : null;
             if (what is null)
             {
@@ -497,8 +497,6 @@ namespace GenSoftmax
 
         /// <summary>The write side of <paramref name="model"/>'s gate, or nothing for a model without one.</summary>
         private static ParameterGate.WriteScope EnterWrite(ISoftmaxModel model) => model.Gate is { } gate ? gate.EnterWrite() : default;
-
-        private static bool AllFinite(ReadOnlySpan<float> values) => Internal.Blas.AllFinite(values);
 
         /// <summary>Early stopping's bookkeeping after <paramref name="epoch"/>, whose held-out value is <paramref name="value"/>.</summary>
         private void Watch(EarlyStoppingOptions stopping, int epoch, double value)
