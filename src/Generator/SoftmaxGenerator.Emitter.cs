@@ -105,11 +105,10 @@ namespace GenSoftmax.Generator
                         /// <inheritdoc />
                         public int Classes => ClassCount;
 
-                        /// <inheritdoc />
-                        public global::System.Span<float> Weights => _engine.Weights;
+                        {{WeightMembers(spec)}}
 
                         /// <inheritdoc />
-                        public global::System.Span<float> Bias => _engine.Bias;
+                        public global::System.Collections.Generic.IReadOnlyList<{{G}}.Tensor> Parameters => _engine.Parameters;
 
                         /// <inheritdoc />
                         public {{G}}.ParameterGate{{(hypercomplex ? "?" : "")}} Gate => _engine.Gate;
@@ -200,6 +199,32 @@ namespace GenSoftmax.Generator
                     private readonly {{G}}.Kernels.SoftmaxEngine<{{KernelsStruct}}> _engine = new();
                     """;
 
+            /// <summary>
+            /// W and b: writable spans on a dense class (its parameters; the interface's read-only views explicitly), read-only
+            /// on a hypercomplex one, whose W is built from its factors.
+            /// </summary>
+            private static string WeightMembers(ModelSpec spec) => spec.Hypercomplex > 0
+                ? $$"""
+                    /// <inheritdoc />
+                    public global::System.ReadOnlySpan<float> Weights => _engine.Weights;
+
+                    /// <inheritdoc />
+                    public global::System.ReadOnlySpan<float> Bias => _engine.Bias;
+                    """
+                : $$"""
+                    /// <summary>The weights W, [{{spec.Classes}}, {{spec.Inputs}}], class-major, writable (the parameter W).</summary>
+                    public global::System.Span<float> Weights => _engine.Weights;
+
+                    /// <summary>The bias b, [{{spec.Classes}}], writable (the parameter b).</summary>
+                    public global::System.Span<float> Bias => _engine.Bias;
+
+                    /// <inheritdoc />
+                    global::System.ReadOnlySpan<float> {{G}}.ISoftmaxModel.Weights => _engine.Weights;
+
+                    /// <inheritdoc />
+                    global::System.ReadOnlySpan<float> {{G}}.ISoftmaxModel.Bias => _engine.Bias;
+                    """;
+
             /// <summary>IHypercomplexModel's members beyond ISoftmaxModel, forwarded to the runtime's hypercomplex model.</summary>
             private static void EmitHypercomplexMembers(SourceWriter w, ModelSpec spec)
             {
@@ -227,6 +252,16 @@ namespace GenSoftmax.Generator
                         global::System.Span<float> dS,
                         global::System.Span<float> db) =>
                         _engine.LossAndFactorGradient(batch, dA, dS, db);
+
+                    /// <inheritdoc />
+                    public void ParameterGradient(
+                        global::System.ReadOnlySpan<float> dW,
+                        global::System.ReadOnlySpan<float> db,
+                        global::System.Collections.Generic.IReadOnlyList<{{G}}.Tensor> gradient) =>
+                        _engine.ParameterGradient(dW, db, gradient);
+
+                    /// <inheritdoc />
+                    public void Rebuild() => _engine.Rebuild();
 
                     """);
             }

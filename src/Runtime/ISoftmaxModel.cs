@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace GenSoftmax
 {
@@ -14,11 +15,10 @@ namespace GenSoftmax
     /// <see cref="Gate"/> (<c>RuntimeSoftmaxModel</c>, a <c>HypercomplexSoftmaxModel</c> over one that has a gate, the
     /// runtime's engine) runs each operation inside the gate's read side, and the <c>Trainer</c> and <c>Sgd</c> change the
     /// parameters inside its write side, so the model may be trained while other threads use it: each call sees the
-    /// parameters of one step, never a half-updated set. Writes through <see cref="Weights"/> or <see cref="Bias"/> are
-    /// outside the gate: code that writes the parameters itself while other threads use the model holds the write side
-    /// meanwhile (<c>using (model.Gate?.EnterWrite()) { ... }</c>). A model whose <see cref="Gate"/> is null (a class
-    /// generated for <c>[SoftmaxModel]</c> does not expose its engine's gate yet) must not have its parameters changed
-    /// while another operation runs on it.</para>
+    /// parameters of one step, never a half-updated set. Writes through <see cref="Parameters"/> are outside the gate: code
+    /// that writes the parameters itself while other threads use the model holds the write side meanwhile
+    /// (<c>using (model.Gate?.EnterWrite()) { ... }</c>). A model whose <see cref="Gate"/> is null must not have its
+    /// parameters changed while another operation runs on it.</para>
     /// </remarks>
     public interface ISoftmaxModel
     {
@@ -28,11 +28,22 @@ namespace GenSoftmax
         /// <summary>Number of classes q.</summary>
         int Classes { get; }
 
-        /// <summary>The weights W, [Classes, Inputs], class-major.</summary>
-        Span<float> Weights { get; }
+        /// <summary>
+        /// The weights W, [Classes, Inputs], class-major, as the kernels use them. Read-only here: a model changes through its
+        /// <see cref="Parameters"/> (a dense model's class also exposes W writable as its own <c>Weights</c>).
+        /// </summary>
+        ReadOnlySpan<float> Weights { get; }
 
         /// <summary>The bias b, [Classes].</summary>
-        Span<float> Bias { get; }
+        ReadOnlySpan<float> Bias { get; }
+
+        /// <summary>
+        /// The trained parameters, in a fixed order, each a view of the model's storage with its name, shape, whether weight
+        /// decay applies and how it is initialised: <c>W</c> [Classes, Inputs] and <c>b</c> [Classes] for a dense model;
+        /// <c>A</c>, <c>S</c> and <c>b</c> for a hypercomplex one (<see cref="IReparameterizedModel"/>). Optimizers, the trainer,
+        /// early stopping and model files work on this list.
+        /// </summary>
+        IReadOnlyList<Tensor> Parameters { get; }
 
         /// <summary>The kernel variant every operation runs; starts at <see cref="IsaSelection.Default"/>.
         /// Setting a variant the CPU cannot run throws <see cref="PlatformNotSupportedException"/>.</summary>

@@ -57,15 +57,17 @@ namespace GenSoftmax.Generator.Tests
             Assert.Equal(classes, model.Bias.Length);
 
             var random = new Random(inputs * 31 + classes);
-            Span<float> w = model.Weights;
+            Assert.Equal(["W", "b"], model.Parameters.Select(p => p.Name));
+            Span<float> w = model.Parameters[0].Values;
             for (int i = 0; i < w.Length; i++)
             {
                 w[i] = (float)(random.NextDouble() - 0.5);
             }
 
+            Span<float> bias = model.Parameters[1].Values;
             for (int c = 0; c < classes; c++)
             {
-                model.Bias[c] = (float)(random.NextDouble() - 0.5);
+                bias[c] = (float)(random.NextDouble() - 0.5);
             }
 
             const int Rows = 5;

@@ -148,7 +148,7 @@ namespace GenSoftmax.Generator.Tests
             Assert.Equal(n * n * n, model.FactorA.Length);
             Assert.Equal(inputs * classes / n, model.FactorS.Length);
 
-            HypercomplexSgd.Initialize(model, seed: 5, stdDev: 0.1f);
+            Trainer.Initialize(model, seed: 5, stdDev: 0.1f);
             var w = new float[inputs * classes];
             model.Layout.Materialize(model.FactorA, model.FactorS, w);
             Assert.Equal(w, model.Weights.ToArray());
@@ -174,7 +174,7 @@ namespace GenSoftmax.Generator.Tests
             }
 
             // Rows of ~inputs/3 in squared norm: a step of 1/inputs keeps the bilinear model well inside its stable range.
-            var sgd = new HypercomplexSgd(model, new SgdOptions { LearningRate = 1f / inputs });
+            var sgd = new Sgd(model, new SgdOptions { LearningRate = 1f / inputs });
             float before = model.Loss(Batch.Of(x).WithLabels(labels)).Loss;
             for (int step = 0; step < 20; step++)
             {

@@ -50,7 +50,7 @@ namespace GenSoftmax.Bench
         public void SetupStep784x10()
         {
             Create(() => new FashionModel(), BenchData.Inputs, BenchData.Classes);
-            BenchData.InitialWeights.AsSpan().CopyTo(_model.Weights);
+            BenchData.InitialWeights.AsSpan().CopyTo(_model.Parameters[0].Values);
             (_x, _labels) = (BenchData.TrainX, BenchData.TrainY);
         }
 
@@ -59,8 +59,8 @@ namespace GenSoftmax.Bench
         public void SetupPredict784x10()
         {
             Create(() => new FashionModel(), BenchData.Inputs, BenchData.Classes);
-            BenchData.TrainedWeights.AsSpan().CopyTo(_model.Weights);
-            BenchData.TrainedBias.AsSpan().CopyTo(_model.Bias);
+            BenchData.TrainedWeights.AsSpan().CopyTo(_model.Parameters[0].Values);
+            BenchData.TrainedBias.AsSpan().CopyTo(_model.Parameters[1].Values);
             (_x, _labels) = (BenchData.TestX, BenchData.TestY);
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -36,6 +37,7 @@ namespace GenSoftmax
         private readonly float[] _weights;
         private readonly float[] _bias; // ClassStride floats: the kernels read the bias four classes at a time; the pad stays 0
         private readonly ParameterGate _gate = new();
+        private readonly Tensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
 
         /// <summary>A model with <paramref name="inputs"/> features and <paramref name="classes"/> classes, all parameters 0.</summary>
@@ -79,6 +81,7 @@ namespace GenSoftmax
             _shape = RuntimeShape.Of(inputs, classes);
             _weights = new float[parameters];
             _bias = new float[_shape.ClassStride];
+            _parameters = ParameterSet.Dense(_weights, _bias, inputs, classes);
         }
 
         /// <inheritdoc />
@@ -87,11 +90,20 @@ namespace GenSoftmax
         /// <inheritdoc />
         public int Classes => _shape.Classes;
 
-        /// <inheritdoc />
+        /// <summary>The weights W, [Classes, Inputs], class-major, writable (the parameter <c>W</c>).</summary>
         public Span<float> Weights => _weights;
 
-        /// <inheritdoc />
+        /// <summary>The bias b, [Classes], writable (the parameter <c>b</c>).</summary>
         public Span<float> Bias => _bias.AsSpan(0, _shape.Classes);
+
+        /// <inheritdoc />
+        ReadOnlySpan<float> ISoftmaxModel.Weights => _weights;
+
+        /// <inheritdoc />
+        ReadOnlySpan<float> ISoftmaxModel.Bias => _bias.AsSpan(0, _shape.Classes);
+
+        /// <inheritdoc />
+        public IReadOnlyList<Tensor> Parameters => _parameters;
 
         /// <inheritdoc />
         public KernelIsa Isa

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using GenSoftmax.Internal;
 
 namespace GenSoftmax
@@ -10,14 +11,20 @@ namespace GenSoftmax
     /// class holds one over its generated kernels; for a shape known only at run time, wrap a <c>RuntimeSoftmaxModel</c>.
     /// </summary>
     /// <remarks>
-    /// The factors start at zero (so W = 0, as a dense model starts); <see cref="HypercomplexSgd.Initialize"/> draws
-    /// random ones, which training needs: at A = S = 0 every factor gradient is zero.
+    /// <para>Its parameters are <c>A</c> [n, n, n] and <c>S</c> [n, Classes / n, Inputs / n], both decayed by weight decay
+    /// (which so penalises λ/2 (‖A‖² + ‖S‖²), not ‖W‖²), and the dense model's bias <c>b</c>. Any optimizer trains it through
+    /// them (<see cref="IReparameterizedModel"/>).</para>
+    /// <para>The factors start at zero (so W = 0, as a dense model starts); <see cref="Trainer.Initialize(ISoftmaxModel, int, float)"/>
+    /// draws random ones (A from N(0, 1/n), S from N(0, σ²), so each weight of W has standard deviation σ), which training needs:
+    /// at A = S = 0 every factor gradient is zero.</para>
     /// </remarks>
     public sealed class HypercomplexSoftmaxModel : IHypercomplexModel
     {
         private readonly ISoftmaxModel _dense;
-        private readonly float[] _a;
-        private readonly float[] _s;
+        private readonly Tensor _weights; // the dense model's W, which this model writes
+        private readonly Tensor _a;
+        private readonly Tensor _s;
+        private readonly Tensor[] _parameters;
 
         /// <summary>
         /// A model with <paramref name="n"/> factors whose W lives in <paramref name="dense"/>, which it takes over: W is
@@ -29,19 +36,32 @@ namespace GenSoftmax
             ArgumentNullException.ThrowIfNull(dense);
             Layout = new HypercomplexLayout(n, dense.Inputs, dense.Classes);
             _dense = dense;
-            _a = new float[Layout.FactorALength];
-            _s = new float[Layout.FactorSLength];
-            Layout.Materialize(_a, _s, _dense.Weights);
+            IReadOnlyList<Tensor> denseParameters = dense.Parameters;
+            if (denseParameters.Count != 2 || denseParameters[0].Name != "W" || denseParameters[1].Name != "b" || dense is IReparameterizedModel)
+            {
+                throw new ArgumentException(
+                    $"The model under a hypercomplex layer must be a dense one, with parameters W and b; this one has {Internal.ParameterSet.Describe(denseParameters)}.",
+                    nameof(dense));
+            }
+
+            _weights = denseParameters[0];
+            _a = new Tensor("A", [n, n, n], decays: true, TensorInit.NormalWith(1.0 / Math.Sqrt(n)));
+            _s = new Tensor("S", [n, Layout.BlockRows, Layout.BlockColumns], decays: true, TensorInit.Normal);
+            _parameters = [_a, _s, denseParameters[1]];
+            Rebuild();
         }
 
         /// <inheritdoc />
         public HypercomplexLayout Layout { get; }
 
         /// <inheritdoc />
-        public ReadOnlySpan<float> FactorA => _a;
+        public ReadOnlySpan<float> FactorA => _a.Values;
 
         /// <inheritdoc />
-        public ReadOnlySpan<float> FactorS => _s;
+        public ReadOnlySpan<float> FactorS => _s.Values;
+
+        /// <inheritdoc />
+        public IReadOnlyList<Tensor> Parameters => _parameters;
 
         /// <inheritdoc />
         public int Inputs => _dense.Inputs;
@@ -50,10 +70,10 @@ namespace GenSoftmax
         public int Classes => _dense.Classes;
 
         /// <summary>The materialised W = Σ A_i ⊗ S_i, [Classes, Inputs]: read it, set the factors to change it.</summary>
-        public Span<float> Weights => _dense.Weights;
+        public ReadOnlySpan<float> Weights => _dense.Weights;
 
         /// <inheritdoc />
-        public Span<float> Bias => _dense.Bias;
+        public ReadOnlySpan<float> Bias => _dense.Bias;
 
         /// <inheritdoc />
         public KernelIsa Isa
@@ -75,9 +95,26 @@ namespace GenSoftmax
         {
             Layout.CheckFactors(a.Length, s.Length);
             using ParameterGate.WriteScope write = _dense.Gate is { } gate ? gate.EnterWrite() : default;
-            a.CopyTo(_a);
-            s.CopyTo(_s);
-            Layout.Materialize(_a, _s, _dense.Weights);
+            a.CopyTo(_a.Values);
+            s.CopyTo(_s.Values);
+            Rebuild();
+        }
+
+        /// <inheritdoc />
+        public void Rebuild() => Layout.Materialize(_a.Values, _s.Values, _weights.Values);
+
+        /// <inheritdoc />
+        public void ParameterGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db, IReadOnlyList<Tensor> gradient)
+        {
+            ArgumentNullException.ThrowIfNull(gradient);
+            if (Internal.ParameterSet.Mismatch(_parameters, gradient) is { } problem)
+            {
+                throw new ArgumentException($"The gradient does not match the parameters: {problem}.", nameof(gradient));
+            }
+
+            Guard.Length(db.Length, nameof(db), Classes);
+            Layout.Project(_a.Values, _s.Values, dW, gradient[0].Values, gradient[1].Values);
+            db.CopyTo(gradient[2].Values);
         }
 
         /// <inheritdoc />
@@ -110,7 +147,7 @@ namespace GenSoftmax
             try
             {
                 BatchResult result = _dense.LossAndGradient(batch, dW.AsSpan(0, length), db);
-                Layout.Project(_a, _s, dW.AsSpan(0, length), dA, dS);
+                Layout.Project(_a.Values, _s.Values, dW.AsSpan(0, length), dA, dS);
                 return result;
             }
             finally

@@ -6,19 +6,17 @@ namespace GenSoftmax
     /// A softmax-regression model whose weights are a parameterised hypercomplex multiplication (PHM):
     /// W = Σ_{i=1..n} A_i ⊗ S_i (see <see cref="HypercomplexLayout"/>), generated for
     /// <c>[SoftmaxModel(Inputs = 784, Classes = 10, Hypercomplex = 2)]</c>. Its trained parameters are the factors A and S
-    /// and the bias; train it with <see cref="HypercomplexSgd"/>.
+    /// and the bias (<see cref="ISoftmaxModel.Parameters"/>); <see cref="Sgd"/> and the <see cref="Trainer"/> train it
+    /// through them as any model.
     /// </summary>
     /// <remarks>
     /// <para>Every <see cref="ISoftmaxModel"/> operation runs the dense kernels on the materialised W, which
-    /// <see cref="ISoftmaxModel.Weights"/> shows and which is rebuilt whenever the factors change (<see cref="SetFactors"/>);
-    /// W is also what a model file saves, so the file loads into a dense model of the same shape. Writing to
-    /// <see cref="ISoftmaxModel.Weights"/> directly changes the predictions only until the factors are next set, and the
-    /// dense <c>Sgd</c> would train W as a dense matrix, not the factors: use <see cref="HypercomplexSgd"/>, or the
-    /// <c>Trainer</c>, which trains a hypercomplex model through its factors with one.</para>
+    /// <see cref="ISoftmaxModel.Weights"/> shows (read-only) and which is rebuilt whenever the factors change
+    /// (<see cref="SetFactors"/>, <see cref="IReparameterizedModel.Rebuild"/>).</para>
     /// <para><see cref="ISoftmaxModel.LossAndGradient"/> gives the gradient with respect to W;
     /// <see cref="LossAndFactorGradient"/> projects it onto the factors.</para>
     /// </remarks>
-    public interface IHypercomplexModel : ISoftmaxModel
+    public interface IHypercomplexModel : IReparameterizedModel
     {
         /// <summary>The factors' shape: n, the sizes of A and S, the parameter counts.</summary>
         HypercomplexLayout Layout { get; }

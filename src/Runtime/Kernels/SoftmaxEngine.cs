@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -27,10 +28,15 @@ namespace GenSoftmax.Kernels
         private readonly float[] _weights = new float[TKernels.Inputs * TKernels.Classes];
         private readonly float[] _bias = new float[TKernels.Classes];
         private readonly ParameterGate _gate = new();
+        private readonly Tensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
 
         /// <summary>A model with zero parameters. The first model of a Debug-built assembly warns that its kernels are unoptimised.</summary>
-        public SoftmaxEngine() => PerformanceWarnings.CheckModel(typeof(TKernels));
+        public SoftmaxEngine()
+        {
+            _parameters = ParameterSet.Dense(_weights, _bias, TKernels.Inputs, TKernels.Classes);
+            PerformanceWarnings.CheckModel(typeof(TKernels));
+        }
 
         /// <inheritdoc />
         public int Inputs => TKernels.Inputs;
@@ -38,11 +44,20 @@ namespace GenSoftmax.Kernels
         /// <inheritdoc />
         public int Classes => TKernels.Classes;
 
-        /// <inheritdoc />
+        /// <summary>The weights W, [Classes, Inputs], class-major, writable (the parameter <c>W</c>).</summary>
         public Span<float> Weights => _weights;
 
-        /// <inheritdoc />
+        /// <summary>The bias b, [Classes], writable (the parameter <c>b</c>).</summary>
         public Span<float> Bias => _bias;
+
+        /// <inheritdoc />
+        ReadOnlySpan<float> ISoftmaxModel.Weights => _weights;
+
+        /// <inheritdoc />
+        ReadOnlySpan<float> ISoftmaxModel.Bias => _bias;
+
+        /// <inheritdoc />
+        public IReadOnlyList<Tensor> Parameters => _parameters;
 
         /// <inheritdoc />
         public KernelIsa Isa

@@ -20,12 +20,5 @@ namespace GenSoftmax
         /// With <see cref="TrainerOptions"/>, a new <see cref="Trainer"/> given it by <see cref="Trainer.RestoreState"/>
         /// continues bit-identically.</summary>
         public TrainingState? TrainingState { get; init; }
-
-        /// <summary>
-        /// A hypercomplex model's optimizer: settings, learning rate, velocity (null: none saved). Saved only with a
-        /// <see cref="IHypercomplexModel"/>, whose factors the file always holds; <see cref="HypercomplexOptimizerState.CreateOptimizer"/>
-        /// continues it.
-        /// </summary>
-        public HypercomplexOptimizerState? HypercomplexOptimizer { get; init; }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -16,17 +17,15 @@ namespace GenSoftmax
     /// runs, so results are reproducible for a given thread count. Splitting the update keeps the combine off the
     /// critical path: done by the calling thread while the others waited, the 2-thread epoch (784 x 10, bytes) took
     /// 20.0 ms; split, 16.0 ms in the same conditions.
-    /// A hypercomplex model (<see cref="HypercomplexSgd"/>) is not updated element-wise: projecting dW onto the factors
-    /// needs all of it. Its phase 2 only combines the slices (in parallel, by the same arithmetic), and once every thread
-    /// is done the calling thread projects the combined dW and updates the factors and bias
-    /// (<see cref="HypercomplexSgd.Update"/>). The projection costs n·dq multiply-adds, small next to the batch's
-    /// 2·rows·dq, so it stays serial.
+    /// A model whose W is built from its parameters (<see cref="IReparameterizedModel"/>, the hypercomplex one) needs all of
+    /// dW to map it onto its parameters. Its phase 2 only combines the slices (in parallel, by the same arithmetic), and once
+    /// every thread is done the calling thread maps the combined gradient, updates each parameter and rebuilds W. The
+    /// hypercomplex projection costs n·dq multiply-adds, small next to the batch's 2·rows·dq, so it stays serial.
     /// </summary>
     internal sealed class DataParallelStep : IDisposable
     {
         private readonly ISoftmaxModel _model;
-        private readonly Sgd? _optimizer;
-        private readonly HypercomplexSgd? _factors;
+        private readonly Sgd _optimizer;
         private readonly TrainingObjective _objective;
         private readonly int _threads;
         private readonly float[][] _dW;
@@ -51,18 +50,12 @@ namespace GenSoftmax
         private volatile bool _stopping;
         private Exception? _failure;
 
-        /// <summary>A step that updates with <paramref name="optimizer"/> (element-wise, per thread) or, when it is null, with <paramref name="factors"/>.</summary>
-        public DataParallelStep(ISoftmaxModel model, Sgd? optimizer, HypercomplexSgd? factors, TrainingObjective objective, int threads)
+        /// <summary>A step that updates <paramref name="model"/> with <paramref name="optimizer"/>.</summary>
+        public DataParallelStep(ISoftmaxModel model, Sgd optimizer, TrainingObjective objective, int threads)
         {
-            if ((optimizer is null) == (factors is null))
-            {
-                throw new ArgumentException("Exactly one optimizer is needed: a dense Sgd or a HypercomplexSgd.");
-            }
-
             _model = model;
             _parameters = model.Gate;
             _optimizer = optimizer;
-            _factors = factors;
             _objective = objective;
             _threads = threads;
             _dW = new float[threads][];
@@ -128,11 +121,18 @@ namespace GenSoftmax
                 }
             }
 
-            if (_factors is not null)
+            if (_optimizer.Reparameterized)
             {
                 // Every slice of the combined gradient is in the buffers of the first thread that had rows.
                 int u = FirstWithRows();
-                _factors.Update(_dW[u], _db[u]);
+                _optimizer.MapGradient(_dW[u], _db[u]);
+                IReadOnlyList<Tensor> gradient = _optimizer.Gradient;
+                for (int i = 0; i < gradient.Count; i++)
+                {
+                    _optimizer.UpdateSlice(i, 0, gradient[i].Values);
+                }
+
+                _optimizer.Rebuilt();
             }
 
             int n = rows.Length;
@@ -264,9 +264,9 @@ namespace GenSoftmax
         {
             int start = _weightStart[t];
             int length = _weightStart[t + 1] - start;
-            if (_optimizer is null)
+            if (_optimizer.Reparameterized)
             {
-                // Hypercomplex: combine only; the caller projects and updates once every slice is combined.
+                // Combine only; the caller maps the gradient onto the parameters and updates once every slice is combined.
                 if (length > 0)
                 {
                     Combine(_dW, start, length);
@@ -280,14 +280,15 @@ namespace GenSoftmax
                 return;
             }
 
+            // A model that is not reparameterised has the parameters W and b: each thread updates its slice of W, thread 0 b.
             if (length > 0)
             {
-                _optimizer.UpdateWeights(start, Combine(_dW, start, length));
+                _optimizer.UpdateSlice(0, start, Combine(_dW, start, length));
             }
 
             if (t == 0)
             {
-                _optimizer.UpdateBias(Combine(_db, 0, _db[0].Length));
+                _optimizer.UpdateSlice(1, 0, Combine(_db, 0, _db[0].Length));
             }
         }
 

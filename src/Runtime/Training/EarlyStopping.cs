@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 
 namespace GenSoftmax
@@ -96,19 +97,8 @@ namespace GenSoftmax
     /// <param name="BestValue">That value (a loss or an accuracy, as the options' metric says).</param>
     /// <param name="EpochsWithoutImprovement">Epochs since the best one.</param>
     /// <param name="Stopped">Whether the run has stopped early.</param>
-    /// <param name="BestWeights">The best epoch's weights [Classes, Inputs] (empty before the first epoch).</param>
-    /// <param name="BestBias">The best epoch's bias [Classes] (empty before the first epoch).</param>
-    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped, float[] BestWeights, float[] BestBias)
-    {
-        /// <summary>
-        /// A hypercomplex model's factors A at the best epoch, [n, n, n] (empty for a dense model or before a best epoch);
-        /// restoring the best epoch sets these factors, <see cref="BestWeights"/> being the W they build.
-        /// </summary>
-        public float[] BestFactorA { get; init; } = Array.Empty<float>();
-
-        /// <summary>A hypercomplex model's factors S at the best epoch, [n, Classes / n, Inputs / n] (empty for a dense model or before a best epoch).</summary>
-        public float[] BestFactorS { get; init; } = Array.Empty<float>();
-    }
+    /// <param name="Best">The model's parameters at the best epoch, one tensor per parameter (empty before the first epoch).</param>
+    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped, IReadOnlyList<Tensor> Best);
 
     /// <summary>Why a call to <see cref="Trainer.Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/> ended.</summary>
     public enum StopReason

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
 namespace GenSoftmax
@@ -41,45 +42,57 @@ namespace GenSoftmax
     }
 
     /// <summary>
-    /// Stochastic gradient descent with optional momentum and L2 weight decay, for one model, owning its state.
-    /// Per element: g' = g + λ w (weights only); v = μ v + g'; w -= η v (with μ = 0: w -= η g').
+    /// Stochastic gradient descent with optional momentum and L2 weight decay over a model's parameters
+    /// (<see cref="ISoftmaxModel.Parameters"/>), owning its state. Per element of each parameter: g' = g + λ p (parameters
+    /// that decay); v = μ v + g'; p -= η v (with μ = 0: p -= η g'). A model whose W is built from its parameters
+    /// (<see cref="IReparameterizedModel"/>, the hypercomplex one) gets its gradient mapped onto them and W rebuilt after each update.
     /// </summary>
     /// <remarks>
-    /// The update is element-wise, so it can be applied to any slice of the weights on its own: the data-parallel
-    /// trainer has each thread update its own slice. Its state (the velocity) can be read and restored, so a run
-    /// can be saved and continued. <see cref="Step"/> and <see cref="Update"/> write the parameters inside the write side
-    /// of the model's <see cref="ISoftmaxModel.Gate"/>, so other threads may predict with the model meanwhile.
+    /// The update is element-wise, so it can be applied to any slice of a parameter on its own: the data-parallel trainer
+    /// has each thread update its own slice. Its state (the learning rate and a velocity per parameter, named after it) can be
+    /// read and restored, so a run can be saved and continued. <see cref="Step"/> and <see cref="Update"/> write the
+    /// parameters inside the write side of the model's <see cref="ISoftmaxModel.Gate"/>, so other threads may predict with
+    /// the model meanwhile.
     /// </remarks>
     public sealed class Sgd
     {
         private readonly ISoftmaxModel _model;
-        private float[]? _dW; // Step's and Update's gradient buffers, allocated on first use (the trainer brings its own)
+        private readonly IReadOnlyList<Tensor> _parameters;
+        private readonly IReparameterizedModel? _derived;
+        private readonly Tensor[] _velocity; // one per parameter, named after it; empty without momentum
+        private readonly Tensor[] _gradient; // the gradient of each parameter (scratch of Step and Update)
+        private float[]? _dW; // the gradient with respect to W and b, for Step and Update on a reparameterised model
         private float[]? _db;
-        private readonly float[]? _velocityW;
-        private readonly float[]? _velocityB;
         private float _learningRate;
 
         // With KeepPrevious on: the parameters and velocity as they were before the last update, written slice by slice
         // by the update itself (the slice is in cache then, and each thread copies its own), so the trainer can put back
         // the last finite state when a batch diverges without copying the whole model before every batch.
-        private float[]? _previousW;
-        private float[]? _previousB;
-        private float[]? _previousVelocityW;
-        private float[]? _previousVelocityB;
+        private Tensor[]? _previous;
+        private Tensor[]? _previousVelocity;
 
         /// <summary>An optimizer for <paramref name="model"/>'s parameters, with zero velocity.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
         public Sgd(ISoftmaxModel model, SgdOptions? options = null)
         {
             ArgumentNullException.ThrowIfNull(model);
             options ??= new SgdOptions();
             options.Validate();
             _model = model;
+            _parameters = model.Parameters;
+            _derived = model as IReparameterizedModel;
             Options = options;
             _learningRate = options.LearningRate;
-            if (options.Momentum != 0f)
+            _gradient = new Tensor[_parameters.Count];
+            _velocity = options.Momentum != 0f ? new Tensor[_parameters.Count] : [];
+            for (int i = 0; i < _parameters.Count; i++)
             {
-                _velocityW = new float[model.Weights.Length];
-                _velocityB = new float[model.Classes];
+                Tensor p = _parameters[i];
+                _gradient[i] = new Tensor(p.Name, Shape(p), p.Decays, p.Init);
+                if (_velocity.Length != 0)
+                {
+                    _velocity[i] = new Tensor(p.Name, Shape(p), p.Decays, p.Init);
+                }
             }
         }
 
@@ -100,45 +113,65 @@ namespace GenSoftmax
             }
         }
 
-        /// <summary>The velocity of the weights, [Classes, Inputs] (empty without momentum).</summary>
-        public ReadOnlySpan<float> VelocityWeights => _velocityW;
-
-        /// <summary>The velocity of the bias, [Classes] (empty without momentum).</summary>
-        public ReadOnlySpan<float> VelocityBias => _velocityB;
+        /// <summary>The velocity of each parameter, named after it (empty without momentum).</summary>
+        public IReadOnlyList<Tensor> Velocity => _velocity;
 
         /// <summary>One step on a batch: its loss and gradient at the current parameters, then the update.</summary>
         /// <returns>The batch's loss and correct count before the update.</returns>
         public BatchResult Step(in Batch batch)
         {
+            if (_derived is null)
+            {
+                // The gradient of a dense model's parameters is the gradient with respect to W and b.
+                BatchResult dense = _model.LossAndGradient(batch, _gradient[0].Values, _gradient[1].Values);
+                ApplyAll();
+                return dense;
+            }
+
             float[] dW = _dW ??= new float[_model.Weights.Length];
             float[] db = _db ??= new float[_model.Classes];
-            BatchResult result = _model.LossAndGradient(batch, dW, db);
-            using ParameterGate.WriteScope write = EnterWrite();
-            UpdateWeights(0, dW);
-            UpdateBias(db);
+            BatchResult result;
+            // One read for the gradient and the parameters it is mapped with.
+            using (_model.Gate is { } gate ? gate.EnterRead() : default)
+            {
+                result = _model.LossAndGradient(batch, dW, db);
+                _derived.ParameterGradient(dW, db, _gradient);
+            }
+
+            ApplyAll();
             return result;
         }
 
-        /// <summary>Applies a gradient computed elsewhere: <paramref name="dW"/> [Classes, Inputs], <paramref name="db"/> [Classes].</summary>
+        /// <summary>
+        /// Applies a gradient with respect to W, <paramref name="dW"/> [Classes, Inputs], and b, <paramref name="db"/> [Classes],
+        /// computed elsewhere (mapped onto the parameters first for a reparameterised model).
+        /// </summary>
         public void Update(ReadOnlySpan<float> dW, ReadOnlySpan<float> db)
         {
             Internal.Guard.Length(dW.Length, nameof(dW), _model.Classes, _model.Inputs);
             Internal.Guard.Length(db.Length, nameof(db), _model.Classes);
-            float[] gradW = _dW ??= new float[_model.Weights.Length];
-            float[] gradB = _db ??= new float[_model.Classes];
-            dW.CopyTo(gradW);
-            db.CopyTo(gradB);
-            using ParameterGate.WriteScope write = EnterWrite();
-            UpdateWeights(0, gradW);
-            UpdateBias(gradB);
+            if (_derived is null)
+            {
+                dW.CopyTo(_gradient[0].Values);
+                db.CopyTo(_gradient[1].Values);
+            }
+            else
+            {
+                _derived.ParameterGradient(dW, db, _gradient);
+            }
+
+            ApplyAll();
         }
 
-        /// <summary>Sets the velocity, as read from <see cref="VelocityWeights"/> and <see cref="VelocityBias"/> of a saved run.</summary>
-        public void RestoreVelocity(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+        /// <summary>Sets the velocity, as read from <see cref="Velocity"/> of a saved run: one tensor per parameter, same names and shapes.</summary>
+        /// <exception cref="InvalidOperationException">The saved run and this optimizer differ in having momentum.</exception>
+        /// <exception cref="ArgumentException">A tensor does not match its parameter.</exception>
+        public void RestoreVelocity(IReadOnlyList<Tensor> velocity)
         {
-            if (_velocityW is null || _velocityB is null)
+            ArgumentNullException.ThrowIfNull(velocity);
+            if (_velocity.Length == 0)
             {
-                if (weights.IsEmpty && bias.IsEmpty)
+                if (velocity.Count == 0)
                 {
                     return;
                 }
@@ -146,94 +179,95 @@ namespace GenSoftmax
                 throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with the saved run's SgdOptions.");
             }
 
-            if (weights.IsEmpty && bias.IsEmpty)
+            if (velocity.Count == 0)
             {
                 throw new InvalidOperationException(
                     "The saved run had no momentum, so it saved no velocity, but this optimizer has momentum: create it with the saved run's SgdOptions.");
             }
 
-            Internal.Guard.Length(weights.Length, "velocity of the weights", _model.Classes, _model.Inputs);
-            Internal.Guard.Length(bias.Length, "velocity of the bias", _model.Classes);
-            weights.CopyTo(_velocityW);
-            bias.CopyTo(_velocityB);
+            if (Internal.ParameterSet.Mismatch(_parameters, velocity) is { } problem)
+            {
+                throw new ArgumentException($"The velocity does not match the model's parameters: {problem}.", nameof(velocity));
+            }
+
+            for (int i = 0; i < _velocity.Length; i++)
+            {
+                velocity[i].Values.CopyTo(_velocity[i].Values);
+            }
         }
 
-        /// <summary>Sets the velocity to zero, as for a fresh run.</summary>
+        /// <summary>Sets the velocity to zero and the learning rate to the options', as for a fresh run.</summary>
         public void Reset()
         {
-            _velocityW?.AsSpan().Clear();
-            _velocityB?.AsSpan().Clear();
+            foreach (Tensor v in _velocity)
+            {
+                v.Values.Clear();
+            }
+
             _learningRate = Options.LearningRate;
         }
 
         /// <summary>From now on, every update first keeps the values it overwrites, for <see cref="RestorePrevious"/>.</summary>
         internal void KeepPrevious()
         {
-            _previousW ??= _model.Weights.ToArray();
-            _previousB ??= _model.Bias.ToArray();
-            _previousVelocityW ??= _velocityW is null ? null : (float[])_velocityW.Clone();
-            _previousVelocityB ??= _velocityB is null ? null : (float[])_velocityB.Clone();
+            _previous ??= Internal.ParameterSet.Snapshot(_parameters);
+            _previousVelocity ??= Internal.ParameterSet.Snapshot(_velocity);
         }
 
         /// <summary>Undoes the last update: the parameters and velocity as they were before it (needs <see cref="KeepPrevious"/>).</summary>
         internal void RestorePrevious()
         {
-            if (_previousW is null || _previousB is null)
+            if (_previous is null || _previousVelocity is null)
             {
                 throw new InvalidOperationException("The optimizer keeps no previous values: call KeepPrevious before the update.");
             }
 
             using (EnterWrite())
             {
-                _previousW.CopyTo(_model.Weights);
-                _previousB.CopyTo(_model.Bias);
+                Internal.ParameterSet.Restore(_model, _previous);
             }
 
-            _previousVelocityW?.CopyTo(_velocityW!, 0);
-            _previousVelocityB?.CopyTo(_velocityB!, 0);
+            for (int i = 0; i < _velocity.Length; i++)
+            {
+                _previousVelocity[i].Values.CopyTo(_velocity[i].Values);
+            }
         }
 
-        /// <summary>The write side of the model's gate (nothing for a model without one), for an update made here.</summary>
-        private ParameterGate.WriteScope EnterWrite() => _model.Gate is { } gate ? gate.EnterWrite() : default;
+        /// <summary>Whether W is built from the parameters, so the gradient with respect to W needs mapping and W rebuilding.</summary>
+        internal bool Reparameterized => _derived is not null;
+
+        /// <summary>The gradient of each parameter, as <see cref="MapGradient"/> leaves it.</summary>
+        internal IReadOnlyList<Tensor> Gradient => _gradient;
+
+        /// <summary>Maps a gradient with respect to W and b onto the parameters' gradients (a reparameterised model).</summary>
+        internal void MapGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db) => _derived!.ParameterGradient(dW, db, _gradient);
+
+        /// <summary>Rebuilds a reparameterised model's W after its parameters were updated; nothing for a dense model.</summary>
+        internal void Rebuilt() => _derived?.Rebuild();
 
         /// <summary>
-        /// The update of weights [start, start + gradient.Length) from their gradient, which is used as scratch.
-        /// Touches nothing outside the slice, so threads may update disjoint slices at once.
+        /// The update of elements [start, start + gradient.Length) of parameter <paramref name="index"/> from their gradient,
+        /// which is used as scratch. Touches nothing outside the slice, so threads may update disjoint slices at once.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal void UpdateWeights(int start, Span<float> gradient)
+        internal void UpdateSlice(int index, int start, Span<float> gradient)
         {
-            Span<float> w = _model.Weights.Slice(start, gradient.Length);
-            if (_previousW is not null)
+            Span<float> p = _parameters[index].Values.Slice(start, gradient.Length);
+            Span<float> velocity = _velocity.Length == 0 ? default : _velocity[index].Values.Slice(start, gradient.Length);
+            if (_previous is not null)
             {
-                w.CopyTo(_previousW.AsSpan(start, gradient.Length));
-                _velocityW?.AsSpan(start, gradient.Length).CopyTo(_previousVelocityW.AsSpan(start, gradient.Length));
+                p.CopyTo(_previous[index].Values.Slice(start, gradient.Length));
+                if (!velocity.IsEmpty)
+                {
+                    velocity.CopyTo(_previousVelocity![index].Values.Slice(start, gradient.Length));
+                }
             }
 
-            if (Options.WeightDecay != 0f)
+            if (Options.WeightDecay != 0f && _parameters[index].Decays)
             {
-                Internal.Blas.MultiplyAdd(w, Options.WeightDecay, gradient, gradient); // g += λ w
+                Internal.Blas.MultiplyAdd(p, Options.WeightDecay, gradient, gradient); // g += λ p
             }
 
-            Apply(w, gradient, _velocityW is null ? default : _velocityW.AsSpan(start, gradient.Length));
-        }
-
-        /// <summary>The update of the bias from its gradient (no weight decay), which is used as scratch.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal void UpdateBias(Span<float> gradient)
-        {
-            if (_previousB is not null)
-            {
-                _model.Bias.CopyTo(_previousB);
-                _velocityB?.CopyTo(_previousVelocityB.AsSpan());
-            }
-
-            Apply(_model.Bias, gradient, _velocityB);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Apply(Span<float> parameters, Span<float> gradient, Span<float> velocity)
-        {
             ReadOnlySpan<float> step = gradient;
             if (!velocity.IsEmpty)
             {
@@ -241,7 +275,34 @@ namespace GenSoftmax
                 step = velocity;
             }
 
-            Internal.Blas.MultiplyAdd(step, -_learningRate, parameters, parameters); // w -= η step
+            Internal.Blas.MultiplyAdd(step, -_learningRate, p, p); // p -= η step
+        }
+
+        /// <summary>Updates every parameter from <see cref="Gradient"/>, then rebuilds, inside the model's write side.</summary>
+        private void ApplyAll()
+        {
+            // All parameters change together: predictions on other threads see all of this step or none of it.
+            using ParameterGate.WriteScope write = EnterWrite();
+            for (int i = 0; i < _gradient.Length; i++)
+            {
+                UpdateSlice(i, 0, _gradient[i].Values);
+            }
+
+            Rebuilt();
+        }
+
+        /// <summary>The write side of the model's gate (nothing for a model without one), for an update made here.</summary>
+        private ParameterGate.WriteScope EnterWrite() => _model.Gate is { } gate ? gate.EnterWrite() : default;
+
+        private static int[] Shape(Tensor t)
+        {
+            var shape = new int[t.Shape.Count];
+            for (int i = 0; i < shape.Length; i++)
+            {
+                shape[i] = t.Shape[i];
+            }
+
+            return shape;
         }
     }
 }

@@ -149,24 +149,14 @@ namespace GenSoftmax
     /// <param name="CompletedEpochs">Epochs finished.</param>
     /// <param name="BatchesDone">Batches of the next epoch already done (0 at an epoch boundary).</param>
     /// <param name="LearningRate">The optimizer's current learning rate.</param>
-    /// <param name="VelocityWeights">Momentum velocity of the weights (empty without momentum).</param>
-    /// <param name="VelocityBias">Momentum velocity of the bias (empty without momentum).</param>
+    /// <param name="Velocity">The optimizer's velocity, one tensor per parameter of the model, named after it (empty without momentum).</param>
     /// <param name="EpochLossSum">Sum over the partial epoch's rows of their loss.</param>
     /// <param name="EpochCorrect">Rows of the partial epoch classified right.</param>
     /// <param name="EpochSeconds">Training time of the partial epoch.</param>
-    /// <remarks>For a hypercomplex model (<see cref="IHypercomplexModel"/>) the velocity is that of the factors:
-    /// <see cref="VelocityWeights"/> is empty and <see cref="VelocityFactorA"/> and <see cref="VelocityFactorS"/> hold it
-    /// (empty without momentum); <see cref="VelocityBias"/> is the bias's as for a dense model.</remarks>
     public sealed record TrainingState(
-        int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, float[] VelocityWeights, float[] VelocityBias,
+        int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, IReadOnlyList<Tensor> Velocity,
         double EpochLossSum, long EpochCorrect, double EpochSeconds)
     {
-        /// <summary>Momentum velocity of a hypercomplex model's factors A, [n, n, n] (empty for a dense model or without momentum).</summary>
-        public float[] VelocityFactorA { get; init; } = Array.Empty<float>();
-
-        /// <summary>Momentum velocity of a hypercomplex model's factors S, [n, Classes / n, Inputs / n] (empty for a dense model or without momentum).</summary>
-        public float[] VelocityFactorS { get; init; } = Array.Empty<float>();
-
         /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
         public EarlyStoppingState? EarlyStopping { get; init; }
     }
@@ -181,10 +171,9 @@ namespace GenSoftmax
     /// stopping, the rows trained on (ascending) take the identity's place.</para>
     /// <para>Every batch is checked: a loss or weight that is not finite stops training with a
     /// <see cref="TrainingDivergedException"/> naming the epoch and batch, and the model keeps its weights from before that batch.</para>
-    /// <para>A hypercomplex model (<see cref="IHypercomplexModel"/>) is trained through its factors A and S and its bias with a
-    /// <see cref="HypercomplexSgd"/> (<see cref="HypercomplexOptimizer"/>), by the same steps: initialisation, schedules,
-    /// divergence rollback, early stopping (the best factors are kept and restored) and saved state (the factors' velocity).
-    /// Each batch's gradient with respect to W, combined over the threads, is projected onto the factors.</para>
+    /// <para>Every model is trained through its parameters (<see cref="ISoftmaxModel.Parameters"/>) by one <see cref="Sgd"/>:
+    /// initialisation, the update, divergence rollback, early stopping's best epoch and the saved state all work on that
+    /// list, so a hypercomplex model is trained through its factors A and S and its bias by the same steps.</para>
     /// <para>Other threads may use the model while it trains: every write of its parameters (each step, initialisation,
     /// divergence rollback, early stopping's restore) happens inside the write side of the model's
     /// <see cref="ISoftmaxModel.Gate"/>, so each of their calls sees the parameters of one step. A call waits at most for
@@ -208,13 +197,9 @@ namespace GenSoftmax
         private double _bestValue = double.NaN;
         private int _sinceBest;
         private bool _stopped;
-        private float[] _bestWeights = Array.Empty<float>();
-        private float[] _bestBias = Array.Empty<float>();
-        private float[] _bestFactorA = Array.Empty<float>();
-        private float[] _bestFactorS = Array.Empty<float>();
+        private Tensor[] _best = []; // the parameters at the best epoch
 
-        private readonly Sgd? _sgd; // exactly one of these two
-        private readonly HypercomplexSgd? _factors;
+        private readonly Sgd _optimizer;
 
         /// <summary>A trainer for <paramref name="model"/>, which it trains as it is: call <see cref="Initialize()"/> for a fresh start.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
@@ -225,16 +210,8 @@ namespace GenSoftmax
             options.Validate();
             Model = model;
             Options = options;
-            if (model is IHypercomplexModel h)
-            {
-                _factors = new HypercomplexSgd(h, options.Optimizer);
-                _factors.KeepPrevious(); // what a diverged batch overwrote, to put back
-            }
-            else
-            {
-                _sgd = new Sgd(model, options.Optimizer);
-                _sgd.KeepPrevious();
-            }
+            _optimizer = new Sgd(model, options.Optimizer);
+            _optimizer.KeepPrevious(); // what a diverged batch overwrote, to put back
         }
 
         /// <summary>The model being trained.</summary>
@@ -244,36 +221,20 @@ namespace GenSoftmax
         public TrainerOptions Options { get; }
 
         /// <summary>
-        /// The optimizer of a dense model, whose learning rate may be changed between batches. With a schedule other than a
-        /// constant rate without warm-up, the trainer sets it before every batch. A hypercomplex model's is
-        /// <see cref="HypercomplexOptimizer"/>; <see cref="LearningRate"/> is either's.
+        /// The optimizer, whose learning rate may be changed between batches. With a schedule other than a constant rate
+        /// without warm-up, the trainer sets it before every batch.
         /// </summary>
-        /// <exception cref="InvalidOperationException">The model is hypercomplex: its optimizer is <see cref="HypercomplexOptimizer"/>.</exception>
-        public Sgd Optimizer => _sgd ?? throw new InvalidOperationException(
-            "This trainer trains a hypercomplex model through its factors: its optimizer is HypercomplexOptimizer, not the dense Optimizer.");
-
-        /// <summary>The optimizer of a hypercomplex model's factors and bias, or null when the model is dense (see <see cref="Optimizer"/>).</summary>
-        public HypercomplexSgd? HypercomplexOptimizer => _factors;
+        public Sgd Optimizer => _optimizer;
 
         /// <summary>
-        /// The optimizer's step size of the next batch, whichever the optimizer; it may be changed between batches. With a
-        /// schedule other than a constant rate without warm-up, the trainer sets it before every batch.
+        /// The optimizer's step size of the next batch; it may be changed between batches. With a schedule other than a
+        /// constant rate without warm-up, the trainer sets it before every batch.
         /// </summary>
         /// <exception cref="ArgumentOutOfRangeException">The value is not a positive finite number.</exception>
         public float LearningRate
         {
-            get => _factors?.LearningRate ?? _sgd!.LearningRate;
-            set
-            {
-                if (_factors is not null)
-                {
-                    _factors.LearningRate = value;
-                }
-                else
-                {
-                    _sgd!.LearningRate = value;
-                }
-            }
+            get => _optimizer.LearningRate;
+            set => _optimizer.LearningRate = value;
         }
 
         /// <summary>Epochs completed.</summary>
@@ -286,40 +247,33 @@ namespace GenSoftmax
         public TrainingOutcome? Outcome { get; private set; }
 
         /// <summary>
-        /// Sets the weights to N(0, <paramref name="stdDev"/>) draws from <paramref name="seed"/> and the bias to 0; a
-        /// hypercomplex model's factors as <see cref="HypercomplexSgd.Initialize"/> sets them.
+        /// Sets each of the model's parameters as its <see cref="Tensor.Init"/> says, from one <see cref="Random"/>(<paramref name="seed"/>):
+        /// a dense model's W from N(0, <paramref name="stdDev"/>²) and its bias to 0; a hypercomplex model's A from N(0, 1/n),
+        /// S from N(0, <paramref name="stdDev"/>²) (so each weight of W has standard deviation <paramref name="stdDev"/>) and its
+        /// bias to 0.
         /// </summary>
-        /// <exception cref="ArgumentOutOfRangeException">The model is hypercomplex and <paramref name="stdDev"/> is not positive
-        /// (zero factors cannot be trained).</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="stdDev"/> is negative or not finite, or it is 0 for a
+        /// model whose W is built from its parameters (zero factors cannot be trained: every factor gradient would be 0).</exception>
         public static void Initialize(ISoftmaxModel model, int seed, float stdDev = 0.01f)
         {
             ArgumentNullException.ThrowIfNull(model);
+            if (!(stdDev >= 0f) || float.IsInfinity(stdDev) || (stdDev == 0f && model is IReparameterizedModel))
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(stdDev), stdDev,
+                    "The initial standard deviation must be a positive finite number, such as 0.01" +
+                    (model is IReparameterizedModel ? ": zero factors cannot be trained." : " (0 starts a dense model at zero)."));
+            }
+
             using ParameterGate.WriteScope write = EnterWrite(model);
-            if (model is IHypercomplexModel h)
-            {
-                HypercomplexSgd.Initialize(h, seed, stdDev);
-                return;
-            }
-
-            var random = new Random(seed);
-            Span<float> w = model.Weights;
-            for (int i = 0; i < w.Length; i++)
-            {
-                // Box-Muller; 1 - u keeps the log argument in (0, 1].
-                double u1 = 1.0 - random.NextDouble();
-                double u2 = random.NextDouble();
-                w[i] = (float)(stdDev * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
-            }
-
-            model.Bias.Clear();
+            Internal.ParameterSet.Initialize(model, seed, stdDev);
         }
 
         /// <summary>A fresh start: initial weights from the options' seed, zero velocity, epoch 0, no history.</summary>
         public void Initialize()
         {
             Initialize(Model, Options.Seed, Options.InitStdDev);
-            _sgd?.Reset();
-            _factors?.Reset();
+            _optimizer.Reset();
             _epochsDone = 0;
             ResetEpoch();
             _history.Clear();
@@ -400,7 +354,7 @@ namespace GenSoftmax
             var objective = new TrainingObjective(Model, train, targets, Options.Loss, Options.LabelSmoothing, Options.Threads);
             LearningRateSchedule schedule = Options.Schedule;
             bool scheduled = schedule.Kind != LearningRateScheduleKind.Constant || schedule.WarmupEpochs > 0;
-            using var step = new DataParallelStep(Model, _sgd, _factors, objective, Options.Threads);
+            using var step = new DataParallelStep(Model, _optimizer, objective, Options.Threads);
             BatchResult last = default;
             while (_epochsDone < Options.Epochs && !_stopped)
             {
@@ -455,16 +409,7 @@ namespace GenSoftmax
             if (restore)
             {
                 using ParameterGate.WriteScope write = EnterWrite(Model);
-                if (Model is IHypercomplexModel h)
-                {
-                    h.SetFactors(_bestFactorA, _bestFactorS);
-                }
-                else
-                {
-                    _bestWeights.CopyTo(Model.Weights);
-                }
-
-                _bestBias.CopyTo(Model.Bias);
+                Internal.ParameterSet.Restore(Model, _best);
             }
 
             Outcome = MakeOutcome(_stopped ? StopReason.EarlyStopped : StopReason.Completed, restore);
@@ -478,7 +423,7 @@ namespace GenSoftmax
             string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
                 : !Internal.Blas.AllFinite(Model.Weights) ? "the weights after its update are not all finite"
                 : !Internal.Blas.AllFinite(Model.Bias) ? "the bias after its update is not all finite"
-                : Model is IHypercomplexModel h && !(Internal.Blas.AllFinite(h.FactorA) && Internal.Blas.AllFinite(h.FactorS)) ? "the factors after its update are not all finite"
+                : Internal.ParameterSet.FirstNonFinite(Model.Parameters) is { } p ? $"its parameter {p.Name} after its update is not all finite"
                 : null;
             if (what is null)
             {
@@ -487,8 +432,7 @@ namespace GenSoftmax
 
             using (EnterWrite(Model))
             {
-                _sgd?.RestorePrevious();
-                _factors?.RestorePrevious();
+                _optimizer.RestorePrevious();
             }
 
             _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -509,13 +453,7 @@ namespace GenSoftmax
                 _bestEpoch = epoch;
                 _bestValue = value;
                 _sinceBest = 0;
-                _bestWeights = Model.Weights.ToArray();
-                _bestBias = Model.Bias.ToArray();
-                if (Model is IHypercomplexModel h)
-                {
-                    _bestFactorA = h.FactorA.ToArray();
-                    _bestFactorS = h.FactorS.ToArray();
-                }
+                _best = Internal.ParameterSet.Snapshot(Model.Parameters);
             }
             else if (++_sinceBest >= stopping.Patience)
             {
@@ -533,28 +471,16 @@ namespace GenSoftmax
             _bestValue = double.NaN;
             _sinceBest = 0;
             _stopped = false;
-            _bestWeights = Array.Empty<float>();
-            _bestBias = Array.Empty<float>();
-            _bestFactorA = Array.Empty<float>();
-            _bestFactorS = Array.Empty<float>();
+            _best = [];
         }
 
         /// <summary>The state to continue this run later (with the model's parameters, saved separately).</summary>
         public TrainingState SaveState() => new(
-            Options.Seed, _epochsDone, _batchesDone, LearningRate,
-            _sgd is null ? Array.Empty<float>() : _sgd.VelocityWeights.ToArray(),
-            _sgd is null ? _factors!.VelocityBias.ToArray() : _sgd.VelocityBias.ToArray(),
-            _lossSum, _correct, _seconds)
+            Options.Seed, _epochsDone, _batchesDone, LearningRate, Internal.ParameterSet.Snapshot(_optimizer.Velocity), _lossSum, _correct, _seconds)
         {
-            VelocityFactorA = _factors is null ? Array.Empty<float>() : _factors.VelocityA.ToArray(),
-            VelocityFactorS = _factors is null ? Array.Empty<float>() : _factors.VelocityS.ToArray(),
             EarlyStopping = Options.EarlyStopping is null
                 ? null
-                : new EarlyStoppingState(_bestEpoch, _bestValue, _sinceBest, _stopped, _bestWeights.AsSpan().ToArray(), _bestBias.AsSpan().ToArray())
-                {
-                    BestFactorA = _bestFactorA.AsSpan().ToArray(),
-                    BestFactorS = _bestFactorS.AsSpan().ToArray(),
-                },
+                : new EarlyStoppingState(_bestEpoch, _bestValue, _sinceBest, _stopped, Internal.ParameterSet.Snapshot(_best)),
         };
 
         /// <summary>Continues a run saved by <see cref="SaveState"/>; the model must hold the parameters saved with it.</summary>
@@ -582,46 +508,21 @@ namespace GenSoftmax
                     "create the trainer with the saved run's options.", nameof(state));
             }
 
-            if (es is not null && es.BestEpoch > 0
-                && (es.BestWeights.Length != Model.Weights.Length || es.BestBias.Length != Model.Classes || es.BestEpoch > state.CompletedEpochs))
+            if (es is not null && es.BestEpoch > 0 && Internal.ParameterSet.Mismatch(Model.Parameters, es.Best) is { } problem)
             {
                 throw new ArgumentException(
-                    $"The state's early-stopping record (best epoch {es.BestEpoch}, {es.BestWeights.Length} + {es.BestBias.Length} parameters) " +
-                    $"does not fit this model ([{Model.Classes}, {Model.Inputs}] + [{Model.Classes}]) or its position (epoch {state.CompletedEpochs}).",
-                    nameof(state));
+                    $"The state's early-stopping record (best epoch {es.BestEpoch}) does not fit this model: {problem}. " +
+                    "Restore a state saved by a run of this model.", nameof(state));
             }
 
-            if (es is not null && es.BestEpoch > 0 && Model is IHypercomplexModel hm
-                && (es.BestFactorA.Length != hm.Layout.FactorALength || es.BestFactorS.Length != hm.Layout.FactorSLength))
+            if (es is not null && es.BestEpoch > state.CompletedEpochs)
             {
                 throw new ArgumentException(
-                    $"The state's early-stopping record has best factors of {es.BestFactorA.Length} + {es.BestFactorS.Length} parameters, but this " +
-                    $"hypercomplex model's factors have {hm.Layout.FactorALength} + {hm.Layout.FactorSLength}: restore a state saved by a run of this model.",
-                    nameof(state));
+                    $"The state's early-stopping record names best epoch {es.BestEpoch}, after its position (epoch {state.CompletedEpochs}).", nameof(state));
             }
 
-            if (_factors is not null)
-            {
-                if (state.VelocityWeights.Length != 0)
-                {
-                    throw new ArgumentException(
-                        "The state holds a dense model's weight velocity, but this trainer trains a hypercomplex model's factors: " +
-                        "restore a state saved by a run of this model.", nameof(state));
-                }
-
-                _factors.RestoreVelocity(state.VelocityFactorA, state.VelocityFactorS, state.VelocityBias);
-            }
-            else
-            {
-                if (state.VelocityFactorA.Length != 0 || state.VelocityFactorS.Length != 0)
-                {
-                    throw new ArgumentException(
-                        "The state holds a hypercomplex model's factor velocity, but this trainer trains a dense model: " +
-                        "restore a state saved by a run of this model.", nameof(state));
-                }
-
-                _sgd!.RestoreVelocity(state.VelocityWeights, state.VelocityBias);
-            }
+            ArgumentNullException.ThrowIfNull(state.Velocity, "state.Velocity");
+            _optimizer.RestoreVelocity(state.Velocity);
 
             LearningRate = state.LearningRate;
             _epochsDone = state.CompletedEpochs;
@@ -636,10 +537,7 @@ namespace GenSoftmax
                 _bestValue = es.BestValue;
                 _sinceBest = es.EpochsWithoutImprovement;
                 _stopped = es.Stopped;
-                _bestWeights = es.BestWeights.AsSpan().ToArray();
-                _bestBias = es.BestBias.AsSpan().ToArray();
-                _bestFactorA = es.BestFactorA.AsSpan().ToArray();
-                _bestFactorS = es.BestFactorS.AsSpan().ToArray();
+                _best = es.BestEpoch > 0 ? Internal.ParameterSet.Snapshot(es.Best) : [];
             }
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using Xunit;
 
@@ -267,9 +268,11 @@ namespace GenSoftmax.Tests.Concurrency
 
             public int Classes => 2;
 
-            public Span<float> Weights => _w;
+            public ReadOnlySpan<float> Weights => _w;
 
-            public Span<float> Bias => _b;
+            public ReadOnlySpan<float> Bias => _b;
+
+            public IReadOnlyList<Tensor> Parameters => [new Tensor("W", _w, [2, 1], decays: true, TensorInit.Normal), new Tensor("b", _b, [2], decays: false, TensorInit.Zeros)];
 
             public KernelIsa Isa { get; set; }
 

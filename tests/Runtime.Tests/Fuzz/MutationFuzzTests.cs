@@ -256,7 +256,7 @@ namespace GenSoftmax.Tests.Fuzz
         private static (HypercomplexSoftmaxModel, ModelFileContents) MakeFull()
         {
             var model = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(6, 4), 2);
-            HypercomplexSgd.Initialize(model, seed: 3, stdDev: 0.5f);
+            Trainer.Initialize(model, seed: 3, stdDev: 0.5f);
             model.Bias[2] = -0.5f;
             float[] Ramp(int n, float step) => Enumerable.Range(0, n).Select(i => (i - (n / 2)) * step).ToArray();
             var contents = new ModelFileContents

@@ -35,8 +35,8 @@ namespace GenSoftmax.Tests.Hypercomplex
             var options = new SgdOptions { LearningRate = learningRate, Momentum = momentum };
             var denseSgd = new Sgd(dense, options);
             var phm = new FashionPhm2();
-            HypercomplexSgd.Initialize(phm, Seed);
-            var phmSgd = new HypercomplexSgd(phm, options);
+            Trainer.Initialize(phm, Seed);
+            var phmSgd = new Sgd(phm, options);
 
             // Epochs alternate between the models, so a busy spell on the machine slows both rather than one.
             var denseRun = new Run(train);

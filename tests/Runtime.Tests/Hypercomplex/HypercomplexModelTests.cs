@@ -342,7 +342,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             Assert.All(dS, g => Assert.Equal(0f, g));
             Assert.Contains(db, g => g != 0f);
 
-            HypercomplexSgd.Initialize(model, seed: 1);
+            Trainer.Initialize(model, seed: 1);
             model.LossAndFactorGradient(Batch.Of(x).WithLabels(labels), dA, dS, db);
             Assert.Contains(dA, g => g != 0f);
             Assert.Contains(dS, g => g != 0f);
@@ -373,7 +373,7 @@ namespace GenSoftmax.Tests.Hypercomplex
         public void A_saved_hypercomplex_model_loads_as_the_dense_model_of_its_W()
         {
             IHypercomplexModel model = new FashionPhm2();
-            HypercomplexSgd.Initialize(model, seed: 3, stdDev: 0.05f);
+            Trainer.Initialize(model, seed: 3, stdDev: 0.05f);
             var random = new Random(12);
             Uniform(random, model.Classes, -1f, 1f).CopyTo(model.Bias);
             string directory = System.IO.Directory.CreateTempSubdirectory("gensoftmax-phm-").FullName;

@@ -7,7 +7,7 @@ namespace GenSoftmax.Tests.Hypercomplex
 {
     /// <summary>
     /// The hypercomplex optimizer against the same formulas in double (plain, momentum, weight decay), its other entry
-    /// points against <see cref="HypercomplexSgd.Step"/>, its seeded initialisation, and the layout's checks.
+    /// points against <see cref="Sgd.Step"/>, its seeded initialisation, and the layout's checks.
     /// </summary>
     public sealed class HypercomplexSgdTests
     {
@@ -25,7 +25,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             oracle.LossAndGradient(x, labels, dA, dS, db);
 
             const float eta = 0.5f;
-            new HypercomplexSgd(model, new SgdOptions { LearningRate = eta }).Step(Batch.Of(x).WithLabels(labels));
+            new Sgd(model, new SgdOptions { LearningRate = eta }).Step(Batch.Of(x).WithLabels(labels));
 
             HypercomplexModelTests.AssertNear(oracle.A.Select((p, i) => p - (eta * dA[i])).ToArray(), model.FactorA, "A");
             HypercomplexModelTests.AssertNear(oracle.S.Select((p, i) => p - (eta * dS[i])).ToArray(), model.FactorS, "S");
@@ -45,7 +45,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             IHypercomplexModel model = new Phm2x34x10();
             var random = new Random(21);
             PhmOracle oracle = HypercomplexModelTests.Randomize(model, random);
-            var sgd = new HypercomplexSgd(model, new SgdOptions { LearningRate = eta, Momentum = mu, WeightDecay = lambda });
+            var sgd = new Sgd(model, new SgdOptions { LearningRate = eta, Momentum = mu, WeightDecay = lambda });
             double[] a = oracle.A.Select(v => (double)v).ToArray(), s = oracle.S.Select(v => (double)v).ToArray(), b = oracle.Bias.Select(v => (double)v).ToArray();
             var va = new double[a.Length];
             var vs = new double[s.Length];
@@ -89,7 +89,7 @@ namespace GenSoftmax.Tests.Hypercomplex
         {
             var options = new SgdOptions { LearningRate = 0.3f, Momentum = 0.5f, WeightDecay = 1e-3f };
             var models = new IHypercomplexModel[] { new Phm4x68x12(), new Phm4x68x12(), new Phm4x68x12() };
-            var optimizers = models.Select(m => new HypercomplexSgd(m, options)).ToArray();
+            var optimizers = models.Select(m => new Sgd(m, options)).ToArray();
             foreach (IHypercomplexModel m in models)
             {
                 HypercomplexModelTests.Randomize(m, new Random(22));
@@ -130,8 +130,8 @@ namespace GenSoftmax.Tests.Hypercomplex
         public void Reset_clears_the_velocity_and_restores_the_learning_rate()
         {
             IHypercomplexModel model = new Phm2x34x10();
-            HypercomplexSgd.Initialize(model, seed: 1);
-            var sgd = new HypercomplexSgd(model, new SgdOptions { LearningRate = 0.1f, Momentum = 0.9f });
+            Trainer.Initialize(model, seed: 1);
+            var sgd = new Sgd(model, new SgdOptions { LearningRate = 0.1f, Momentum = 0.9f });
             var random = new Random(24);
             sgd.Step(Batch.Of(Uniform(random, 8 * 34, 0f, 1f)).WithLabels(Labels(random, 8, 10)));
             sgd.LearningRate = 0.05f;
@@ -142,7 +142,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             Assert.All(sgd.VelocityBias.ToArray(), v => Assert.Equal(0f, v));
             Assert.Equal(0.1f, sgd.LearningRate);
             Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = 0f);
-            Assert.True(new HypercomplexSgd(model).VelocityA.IsEmpty); // no momentum, no velocity
+            Assert.True(new Sgd(model).VelocityA.IsEmpty); // no momentum, no velocity
         }
 
         [Fact]
@@ -154,23 +154,23 @@ namespace GenSoftmax.Tests.Hypercomplex
             int[][] ys = Enumerable.Range(0, 4).Select(_ => Labels(random, 12, 10)).ToArray();
 
             IHypercomplexModel whole = new Phm2x34x10();
-            HypercomplexSgd.Initialize(whole, seed: 2);
-            var wholeSgd = new HypercomplexSgd(whole, options);
+            Trainer.Initialize(whole, seed: 2);
+            var wholeSgd = new Sgd(whole, options);
             for (int i = 0; i < 4; i++)
             {
                 wholeSgd.Step(Batch.Of(xs[i]).WithLabels(ys[i]));
             }
 
             IHypercomplexModel first = new Phm2x34x10();
-            HypercomplexSgd.Initialize(first, seed: 2);
-            var firstSgd = new HypercomplexSgd(first, options);
+            Trainer.Initialize(first, seed: 2);
+            var firstSgd = new Sgd(first, options);
             firstSgd.Step(Batch.Of(xs[0]).WithLabels(ys[0]));
             firstSgd.Step(Batch.Of(xs[1]).WithLabels(ys[1]));
 
             IHypercomplexModel resumed = new Phm2x34x10();
             resumed.SetFactors(first.FactorA, first.FactorS);
             first.Bias.CopyTo(resumed.Bias);
-            var resumedSgd = new HypercomplexSgd(resumed, options);
+            var resumedSgd = new Sgd(resumed, options);
             resumedSgd.RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias);
             resumedSgd.Step(Batch.Of(xs[2]).WithLabels(ys[2]));
             resumedSgd.Step(Batch.Of(xs[3]).WithLabels(ys[3]));
@@ -179,7 +179,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             Assert.Equal(whole.FactorS.ToArray(), resumed.FactorS.ToArray());
             Assert.Equal(whole.Bias.ToArray(), resumed.Bias.ToArray());
 
-            Assert.Throws<InvalidOperationException>(() => new HypercomplexSgd(resumed).RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias));
+            Assert.Throws<InvalidOperationException>(() => new Sgd(resumed).RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias));
             Assert.Throws<InvalidOperationException>(() => resumedSgd.RestoreVelocity(default, default, default));
             Assert.Throws<ArgumentException>(() => resumedSgd.RestoreVelocity(new float[3], firstSgd.VelocityS, firstSgd.VelocityBias));
         }
@@ -188,9 +188,9 @@ namespace GenSoftmax.Tests.Hypercomplex
         public void Initialisation_is_seeded_and_gives_W_the_dense_initial_spread()
         {
             IHypercomplexModel first = new FashionPhm2(), again = new FashionPhm2(), other = new FashionPhm2();
-            HypercomplexSgd.Initialize(first, seed: 7, stdDev: 0.01f);
-            HypercomplexSgd.Initialize(again, seed: 7, stdDev: 0.01f);
-            HypercomplexSgd.Initialize(other, seed: 8, stdDev: 0.01f);
+            Trainer.Initialize(first, seed: 7, stdDev: 0.01f);
+            Trainer.Initialize(again, seed: 7, stdDev: 0.01f);
+            Trainer.Initialize(other, seed: 8, stdDev: 0.01f);
             Assert.Equal(first.FactorA.ToArray(), again.FactorA.ToArray());
             Assert.Equal(first.FactorS.ToArray(), again.FactorS.ToArray());
             Assert.NotEqual(first.FactorS.ToArray(), other.FactorS.ToArray());
@@ -203,7 +203,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             double sStd = Math.Sqrt(first.FactorS.ToArray().Select(v => (double)v * v).Average());
             Assert.InRange(sStd, 0.0095, 0.0105);
 
-            var e = Assert.Throws<ArgumentOutOfRangeException>(() => HypercomplexSgd.Initialize(first, seed: 1, stdDev: 0f));
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Initialize(first, seed: 1, stdDev: 0f));
             Assert.Contains("zero factors cannot be trained", e.Message);
         }
 

@@ -27,18 +27,18 @@ namespace GenSoftmax.Tests.Persistence
         public void Dispose() => _dir.Dispose();
 
         /// <summary>Step <paramref name="step"/> of a run: batch (step mod 6) of the data, at a rate that halves every 6 steps.</summary>
-        private static void Step(HypercomplexSgd sgd, int step)
+        private static void Step(Sgd sgd, int step)
         {
             sgd.LearningRate = 0.2f / (1 << (step / 6));
             int[] rows = Enumerable.Range((step % (Rows / BatchRows)) * BatchRows, BatchRows).ToArray();
             sgd.Step(Data.Rows(rows));
         }
 
-        private static (Phm2x34x10 Model, HypercomplexSgd Sgd) Start(SgdOptions options)
+        private static (Phm2x34x10 Model, Sgd Sgd) Start(SgdOptions options)
         {
             var model = new Phm2x34x10();
-            HypercomplexSgd.Initialize(model, seed: 11, stdDev: 0.1f);
-            return (model, new HypercomplexSgd(model, options));
+            Trainer.Initialize(model, seed: 11, stdDev: 0.1f);
+            return (model, new Sgd(model, options));
         }
 
         [Theory]
@@ -49,13 +49,13 @@ namespace GenSoftmax.Tests.Persistence
         {
             const int Steps = 18;
             var options = new SgdOptions { LearningRate = 0.2f, Momentum = momentum, WeightDecay = weightDecay };
-            (Phm2x34x10 whole, HypercomplexSgd wholeSgd) = Start(options);
+            (Phm2x34x10 whole, Sgd wholeSgd) = Start(options);
             for (int s = 0; s < Steps; s++)
             {
                 Step(wholeSgd, s);
             }
 
-            (Phm2x34x10 first, HypercomplexSgd sgd) = Start(options);
+            (Phm2x34x10 first, Sgd sgd) = Start(options);
             for (int s = 0; s < savedAt; s++)
             {
                 Step(sgd, s);
@@ -78,7 +78,7 @@ namespace GenSoftmax.Tests.Persistence
             Assert.Equal(sgd.VelocityBias.ToArray(), state.VelocityBias);
             Assert.Equal(2, ModelFile.ReadInfo(path).HypercomplexFactors);
 
-            HypercomplexSgd next = state.CreateOptimizer(resumed);
+            Sgd next = state.CreateOptimizer(resumed);
             for (int s = savedAt; s < Steps; s++)
             {
                 Step(next, s);
@@ -93,7 +93,7 @@ namespace GenSoftmax.Tests.Persistence
         [Fact]
         public void A_hypercomplex_file_loads_into_a_dense_model_of_its_shape_and_predicts_the_same()
         {
-            (Phm2x34x10 model, HypercomplexSgd sgd) = Start(new SgdOptions { Momentum = 0.5f });
+            (Phm2x34x10 model, Sgd sgd) = Start(new SgdOptions { Momentum = 0.5f });
             Step(sgd, 0);
             string path = _dir.File("phm.gsm");
             ModelFile.Save(path, model);
@@ -113,14 +113,14 @@ namespace GenSoftmax.Tests.Persistence
             string path = _dir.File("dense.gsm");
             ModelFile.Save(path, new RuntimeSoftmaxModel(34, 10));
             var model = new Phm2x34x10();
-            HypercomplexSgd.Initialize(model, 1);
+            Trainer.Initialize(model, 1);
             float[] a = model.FactorA.ToArray();
             var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, model));
             Assert.Contains("holds a dense model without hypercomplex factors", e.Message);
             Assert.Equal(a, model.FactorA.ToArray());
 
             var four = new Phm4x68x12();
-            HypercomplexSgd.Initialize(four, 1);
+            Trainer.Initialize(four, 1);
             ModelFile.Save(path, four);
             var two = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(68, 12), 2);
             e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, two));
@@ -130,12 +130,12 @@ namespace GenSoftmax.Tests.Persistence
         [Fact]
         public void Save_refuses_weights_written_around_the_factors_and_an_optimizer_that_does_not_fit()
         {
-            (Phm2x34x10 model, HypercomplexSgd sgd) = Start(new SgdOptions { Momentum = 0.9f });
+            (Phm2x34x10 model, Sgd sgd) = Start(new SgdOptions { Momentum = 0.9f });
             string path = _dir.File("phm.gsm");
             model.Weights[40] += 0.5f;
             Assert.Contains("Weights[1, 6]", Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model)).Message);
 
-            HypercomplexSgd.Initialize(model, 2);
+            Trainer.Initialize(model, 2);
             var state = HypercomplexOptimizerState.Of(sgd);
             Assert.Contains("the model saved is dense", Assert.Throws<ArgumentException>(() => ModelFile.Save(
                 path, new RuntimeSoftmaxModel(34, 10), new ModelFileContents { HypercomplexOptimizer = state })).Message);
@@ -157,7 +157,7 @@ namespace GenSoftmax.Tests.Persistence
         [InlineData("PHMO", 24, 0x7F800000u, "velocity holds a NaN or infinite value")]
         public void Every_hypercomplex_field_is_checked_on_load(string section, int offset, uint value, string expected)
         {
-            (Phm2x34x10 model, HypercomplexSgd sgd) = Start(new SgdOptions { Momentum = 0.9f });
+            (Phm2x34x10 model, Sgd sgd) = Start(new SgdOptions { Momentum = 0.9f });
             Step(sgd, 0);
             string path = _dir.File("phm.gsm");
             ModelFile.Save(path, sgd, classNames: null);
@@ -175,7 +175,7 @@ namespace GenSoftmax.Tests.Persistence
         [Fact]
         public void An_optimizer_without_its_factors_is_refused()
         {
-            (_, HypercomplexSgd sgd) = Start(new SgdOptions());
+            (_, Sgd sgd) = Start(new SgdOptions());
             string path = _dir.File("phm.gsm");
             ModelFile.Save(path, sgd, classNames: null);
             File.WriteAllBytes(path, Without(File.ReadAllBytes(path), "PHMF"));

@@ -10,7 +10,7 @@ namespace GenSoftmax.Tests.Training
 {
     /// <summary>
     /// The trainer on a hypercomplex (PHM) model trains the factors, not W as a dense matrix: against
-    /// <see cref="HypercomplexSgd.Step"/> driven by hand over the trainer's batches, resumed runs, divergence rollback,
+    /// <see cref="Sgd.Step"/> driven by hand over the trainer's batches, resumed runs, divergence rollback,
     /// early stopping's restore, and Fashion-MNIST with n = 2.
     /// </summary>
     public sealed partial class HypercomplexTrainerTests
@@ -70,12 +70,12 @@ namespace GenSoftmax.Tests.Training
             Schedule = LearningRateSchedule.Cosine(),
         };
 
-        /// <summary>What the trainer does, by hand: seeded factors, then HypercomplexSgd.Step on each batch of the trainer's order at the schedule's rate.</summary>
-        private static (IHypercomplexModel Model, HypercomplexSgd Sgd) ByHand(LabeledData data, TrainerOptions options)
+        /// <summary>What the trainer does, by hand: seeded factors, then Sgd.Step on each batch of the trainer's order at the schedule's rate.</summary>
+        private static (IHypercomplexModel Model, Sgd Sgd) ByHand(LabeledData data, TrainerOptions options)
         {
             var model = new Phm2x34x10();
-            HypercomplexSgd.Initialize(model, options.Seed, options.InitStdDev);
-            var sgd = new HypercomplexSgd(model, options.Optimizer);
+            Trainer.Initialize(model, options.Seed, options.InitStdDev);
+            var sgd = new Sgd(model, options.Optimizer);
             int batches = (data.Count + options.BatchSize - 1) / options.BatchSize;
             int[][] orders = TrainingData.EpochOrders(options.Seed, data.Count, options.Epochs);
             for (int e = 0; e < options.Epochs; e++)
@@ -108,12 +108,12 @@ namespace GenSoftmax.Tests.Training
             trainer.Initialize();
             trainer.Fit(data);
 
-            (IHypercomplexModel manual, HypercomplexSgd sgd) = ByHand(data, options);
+            (IHypercomplexModel manual, Sgd sgd) = ByHand(data, options);
             Assert.Equal(manual.FactorA.ToArray(), model.FactorA.ToArray());
             Assert.Equal(manual.FactorS.ToArray(), model.FactorS.ToArray());
             Assert.Equal(manual.Bias.ToArray(), model.Bias.ToArray());
             Assert.Equal(manual.Weights.ToArray(), model.Weights.ToArray());
-            HypercomplexSgd used = Assert.IsType<HypercomplexSgd>(trainer.HypercomplexOptimizer);
+            Sgd used = Assert.IsType<Sgd>(trainer.HypercomplexOptimizer);
             Assert.Equal(sgd.VelocityA.ToArray(), used.VelocityA.ToArray());
             Assert.Equal(sgd.VelocityS.ToArray(), used.VelocityS.ToArray());
             Assert.Equal(sgd.VelocityBias.ToArray(), used.VelocityBias.ToArray());
@@ -244,7 +244,7 @@ namespace GenSoftmax.Tests.Training
             Assert.Equal(b, model.Bias.ToArray());
             TrainingData.AssertFinite(model);
             AssertWeightsAreMaterialized(model);
-            HypercomplexSgd sgd = trainer.HypercomplexOptimizer!;
+            Sgd sgd = trainer.HypercomplexOptimizer!;
             Assert.All(sgd.VelocityA.ToArray(), v => Assert.True(float.IsFinite(v)));
             Assert.All(sgd.VelocityS.ToArray(), v => Assert.True(float.IsFinite(v)));
             Assert.Equal(batches, trainer.SaveState().BatchesDone);

@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// A named, shaped block of floats, row-major: one of a model's trained parameters (<see cref="ISoftmaxModel.Parameters"/>),
+    /// or a value an optimizer or the trainer keeps for one (velocity, early stopping's best), which carries the parameter's name.
+    /// </summary>
+    /// <remarks>
+    /// A parameter's tensor is a view of the model's own storage: writing to <see cref="Values"/> changes the model. Code that
+    /// does so while other threads use the model holds the write side of the model's <see cref="ISoftmaxModel.Gate"/>, and a
+    /// model whose W is built from its parameters (<see cref="IReparameterizedModel"/>) is rebuilt afterwards.
+    /// </remarks>
+    public sealed class Tensor
+    {
+        private readonly float[] _storage;
+        private readonly int[] _shape;
+
+        /// <summary>A tensor of zeros with its own storage.</summary>
+        /// <exception cref="ArgumentException">The name is empty, or the shape has no dimensions or one below 1.</exception>
+        public Tensor(string name, ReadOnlySpan<int> shape, bool decays, TensorInit init)
+        {
+            (Name, _shape, Length) = Describe(name, shape);
+            _storage = new float[Length];
+            Decays = decays;
+            Init = init;
+        }
+
+        /// <summary>
+        /// A tensor over <paramref name="storage"/>, whose first <c>product(shape)</c> floats it shows (the rest, such as padding
+        /// kernels read, is not part of it).
+        /// </summary>
+        /// <exception cref="ArgumentException">The name is empty, a dimension is below 1, or the storage is shorter than the shape.</exception>
+        public Tensor(string name, float[] storage, ReadOnlySpan<int> shape, bool decays, TensorInit init)
+        {
+            ArgumentNullException.ThrowIfNull(storage);
+            (Name, _shape, Length) = Describe(name, shape);
+            if (storage.Length < Length)
+            {
+                throw new ArgumentException($"Tensor '{name}' needs {Length:N0} floats, but its storage holds {storage.Length:N0}.", nameof(storage));
+            }
+
+            _storage = storage;
+            Decays = decays;
+            Init = init;
+        }
+
+        private static (string Name, int[] Shape, int Length) Describe(string name, ReadOnlySpan<int> shape)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            if (shape.IsEmpty)
+            {
+                throw new ArgumentException($"Tensor '{name}' needs at least one dimension.", nameof(shape));
+            }
+
+            long length = 1;
+            foreach (int d in shape)
+            {
+                if (d < 1)
+                {
+                    throw new ArgumentException($"Tensor '{name}' has a dimension of {d}: every dimension must be at least 1.", nameof(shape));
+                }
+
+                length *= d;
+                if (length > Array.MaxLength)
+                {
+                    throw new ArgumentException($"Tensor '{name}' would hold more than {Array.MaxLength:N0} floats.", nameof(shape));
+                }
+            }
+
+            return (name, shape.ToArray(), (int)length);
+        }
+
+        /// <summary>The name: a model's parameters are named uniquely (dense: <c>W</c>, <c>b</c>; hypercomplex: <c>A</c>, <c>S</c>, <c>b</c>).</summary>
+        public string Name { get; }
+
+        /// <summary>The dimensions, outermost first.</summary>
+        public IReadOnlyList<int> Shape => _shape;
+
+        /// <summary>The number of floats: the product of <see cref="Shape"/>.</summary>
+        public int Length { get; }
+
+        /// <summary>Whether L2 weight decay applies to it (<see cref="SgdOptions.WeightDecay"/>): true for weights, false for a bias.</summary>
+        public bool Decays { get; }
+
+        /// <summary>How <see cref="Trainer.Initialize(ISoftmaxModel, int, float)"/> sets it.</summary>
+        public TensorInit Init { get; }
+
+        /// <summary>The values, row-major.</summary>
+        public Span<float> Values => _storage.AsSpan(0, Length);
+
+        /// <summary>A copy with its own storage, the same name, shape and description.</summary>
+        public Tensor Clone()
+        {
+            var copy = new Tensor(Name, _shape, Decays, Init);
+            Values.CopyTo(copy.Values);
+            return copy;
+        }
+
+        /// <summary>Whether <paramref name="other"/> has the same name and shape (values aside).</summary>
+        public bool SameShape(Tensor other) => other is not null && other.Name == Name && other._shape.AsSpan().SequenceEqual(_shape);
+
+        /// <summary>The name and shape, such as <c>W [10, 784]</c>.</summary>
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"{Name} [{string.Join(", ", _shape)}]");
+    }
+}
