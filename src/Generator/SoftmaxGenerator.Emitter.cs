@@ -108,7 +108,7 @@ namespace GenSoftmax.Generator
                         {{WeightMembers(spec)}}
 
                         /// <inheritdoc />
-                        public global::System.Collections.Generic.IReadOnlyList<{{G}}.Tensor> Parameters => _engine.Parameters;
+                        public global::System.Collections.Generic.IReadOnlyList<{{G}}.NamedTensor> Parameters => _engine.Parameters;
 
                         /// <inheritdoc />
                         public {{G}}.ParameterGate{{(hypercomplex ? "?" : "")}} Gate => _engine.Gate;
@@ -257,7 +257,7 @@ namespace GenSoftmax.Generator
                     public void ParameterGradient(
                         global::System.ReadOnlySpan<float> dW,
                         global::System.ReadOnlySpan<float> db,
-                        global::System.Collections.Generic.IReadOnlyList<{{G}}.Tensor> gradient) =>
+                        global::System.Collections.Generic.IReadOnlyList<{{G}}.NamedTensor> gradient) =>
                         _engine.ParameterGradient(dW, db, gradient);
 
                     /// <inheritdoc />

@@ -16,7 +16,7 @@ namespace GenSoftmax
         /// and b [Classes], into <paramref name="gradient"/> (one tensor per parameter, same order and shapes; overwritten).
         /// </summary>
         /// <exception cref="ArgumentException">A length does not match the model.</exception>
-        void ParameterGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db, IReadOnlyList<Tensor> gradient);
+        void ParameterGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db, IReadOnlyList<NamedTensor> gradient);
 
         /// <summary>
         /// Rebuilds W from the parameters after they were changed in place. The caller holds the write side of the model's

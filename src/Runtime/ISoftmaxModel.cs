@@ -43,7 +43,7 @@ namespace GenSoftmax
         /// <c>A</c>, <c>S</c> and <c>b</c> for a hypercomplex one (<see cref="IReparameterizedModel"/>). Optimizers, the trainer,
         /// early stopping and model files work on this list.
         /// </summary>
-        IReadOnlyList<Tensor> Parameters { get; }
+        IReadOnlyList<NamedTensor> Parameters { get; }
 
         /// <summary>The kernel variant every operation runs; starts at <see cref="IsaSelection.Default"/>.
         /// Setting a variant the CPU cannot run throws <see cref="PlatformNotSupportedException"/>.</summary>

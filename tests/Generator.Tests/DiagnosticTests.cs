@@ -160,7 +160,7 @@ namespace GenSoftmax.Generator.Tests
             string[] expected =
             {
                 "_engine", "Bias", "ClassCount", "Classes", "Forward", "Gate", "GenSoftmaxKernels", "InputCount", "Inputs", "Isa", "Loss",
-                "LossAndGradient", "Predict", "Probabilities", "Weights",
+                "LossAndGradient", "Parameters", "Predict", "Probabilities", "Weights",
             };
             Assert.Equal(expected.OrderBy(n => n, System.StringComparer.Ordinal), SoftmaxGenerator.Parser.EmittedMembers.OrderBy(n => n, System.StringComparer.Ordinal));
         }

@@ -189,7 +189,7 @@ namespace GenSoftmax.Generator.Tests
         public void Hypercomplex_members_are_reserved_only_in_hypercomplex_models()
         {
             string[] extra = SoftmaxGenerator.Parser.EmittedHypercomplexMembers.Except(SoftmaxGenerator.Parser.EmittedMembers).OrderBy(s => s, StringComparer.Ordinal).ToArray();
-            Assert.Equal(new[] { "FactorA", "FactorS", "Layout", "LossAndFactorGradient", "SetFactors" }, extra);
+            Assert.Equal(new[] { "FactorA", "FactorS", "Layout", "LossAndFactorGradient", "ParameterGradient", "Rebuild", "SetFactors" }, extra);
             Assert.Subset(SoftmaxGenerator.Parser.EmittedHypercomplexMembers, SoftmaxGenerator.Parser.EmittedMembers);
 
             foreach (string name in extra)

@@ -47,12 +47,12 @@ namespace GenSoftmax.Tests
                 Assert.Equal(Rows, result.Count);
                 if (Settings[setting].Momentum != 0f)
                 {
-                    AssertClose(reference.VelocityWeights, sgd.VelocityWeights, $"{name} {isa} {setting} step {step} velocity of W");
-                    AssertClose(reference.VelocityBias, sgd.VelocityBias, $"{name} {isa} {setting} step {step} velocity of b");
+                    AssertClose(reference.VelocityWeights, sgd.VelocityOfW, $"{name} {isa} {setting} step {step} velocity of W");
+                    AssertClose(reference.VelocityBias, sgd.VelocityOfB, $"{name} {isa} {setting} step {step} velocity of b");
                 }
                 else
                 {
-                    Assert.True(sgd.VelocityWeights.IsEmpty && sgd.VelocityBias.IsEmpty, "plain SGD keeps no velocity");
+                    Assert.True(sgd.VelocityOfW.Length == 0 && sgd.Velocity.Count == 0, "plain SGD keeps no velocity");
                 }
             }
         }
@@ -158,8 +158,8 @@ namespace GenSoftmax.Tests
             var plain = new M17x10();
             var decayed = new M17x10();
             Randomize(plain, new Random(35));
-            plain.Weights.CopyTo(decayed.Weights);
-            plain.Bias.CopyTo(decayed.Bias);
+            plain.Weights.CopyTo(decayed.W);
+            plain.Bias.CopyTo(decayed.B);
             var random = new Random(36);
             float[] x = Uniform(random, Rows * 17, -1f, 1f);
             int[] labels = Enumerable.Range(0, Rows).Select(_ => random.Next(10)).ToArray();
@@ -182,8 +182,8 @@ namespace GenSoftmax.Tests
             var stepped = new M17x10();
             Randomize(stepped, new Random(37));
             var updated = new M17x10();
-            stepped.Weights.CopyTo(updated.Weights);
-            stepped.Bias.CopyTo(updated.Bias);
+            stepped.Weights.CopyTo(updated.W);
+            stepped.Bias.CopyTo(updated.B);
             var a = new Sgd(stepped, options);
             var b = new Sgd(updated, options);
             var random = new Random(38);
@@ -201,7 +201,7 @@ namespace GenSoftmax.Tests
                 Assert.Equal(ra, rb);
                 Assert.Equal(stepped.Weights.ToArray(), updated.Weights.ToArray());
                 Assert.Equal(stepped.Bias.ToArray(), updated.Bias.ToArray());
-                Assert.Equal(a.VelocityWeights.ToArray(), b.VelocityWeights.ToArray());
+                Assert.Equal(a.VelocityOfW.ToArray(), b.VelocityOfW.ToArray());
                 Assert.Equal(dWCopy, dW); // the caller's gradient is read, not used as scratch
             }
         }
@@ -217,14 +217,14 @@ namespace GenSoftmax.Tests
             float[] x = Uniform(random, Rows * 17, -1f, 1f);
             int[] labels = Enumerable.Range(0, Rows).Select(_ => random.Next(10)).ToArray();
             sgd.Step(Batch.Of(x).WithLabels(labels));
-            Assert.Contains(sgd.VelocityWeights.ToArray(), v => v != 0f);
+            Assert.Contains(sgd.VelocityOfW.ToArray(), v => v != 0f);
 
             // A second optimizer with the saved velocity continues bit for bit.
             var copy = new M17x10();
-            model.Weights.CopyTo(copy.Weights);
-            model.Bias.CopyTo(copy.Bias);
+            model.Weights.CopyTo(copy.W);
+            model.Bias.CopyTo(copy.B);
             var restored = new Sgd(copy, options);
-            restored.RestoreVelocity(sgd.VelocityWeights, sgd.VelocityBias);
+            restored.RestoreVelocity(sgd.Velocity);
             sgd.Step(Batch.Of(x).WithLabels(labels));
             restored.Step(Batch.Of(x).WithLabels(labels));
             Assert.Equal(model.Weights.ToArray(), copy.Weights.ToArray());
@@ -232,16 +232,17 @@ namespace GenSoftmax.Tests
 
             sgd.LearningRate = 0.01f;
             sgd.Reset();
-            Assert.All(sgd.VelocityWeights.ToArray(), v => Assert.Equal(0f, v));
-            Assert.All(sgd.VelocityBias.ToArray(), v => Assert.Equal(0f, v));
+            Assert.All(sgd.VelocityOfW.ToArray(), v => Assert.Equal(0f, v));
+            Assert.All(sgd.VelocityOfB.ToArray(), v => Assert.Equal(0f, v));
             Assert.Equal(0.3f, sgd.LearningRate);
 
-            Assert.Contains("[10, 17]", Assert.Throws<ArgumentException>(() => restored.RestoreVelocity(new float[169], new float[10])).Message);
+            Assert.Contains("[10, 17]", Assert.Throws<ArgumentException>(() => restored.RestoreVelocity(
+                [new NamedTensor("W", [169], decays: true, TensorInit.Normal), new NamedTensor("b", [10], decays: false, TensorInit.Zeros)])).Message);
             var plain = new Sgd(copy, new SgdOptions());
-            plain.RestoreVelocity(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty); // nothing to restore, nothing wrong
+            plain.RestoreVelocity([]); // nothing to restore, nothing wrong
             Assert.Contains(
                 "has no momentum",
-                Assert.Throws<InvalidOperationException>(() => plain.RestoreVelocity(new float[170], new float[10])).Message);
+                Assert.Throws<InvalidOperationException>(() => plain.RestoreVelocity(sgd.Velocity)).Message);
         }
 
         [Fact]

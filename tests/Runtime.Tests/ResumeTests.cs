@@ -30,8 +30,8 @@ namespace GenSoftmax.Tests
         private static (M17x10 Model, IReadOnlyList<EpochReport> Reports) Continue(ISoftmaxModel saved, TrainingState state, TrainerOptions options)
         {
             var model = new M17x10();
-            saved.Weights.CopyTo(model.Weights);
-            saved.Bias.CopyTo(model.Bias);
+            saved.Weights.CopyTo(model.W);
+            saved.Bias.CopyTo(model.B);
             var trainer = new Trainer(model, options);
             trainer.RestoreState(state);
             Assert.Equal(state.CompletedEpochs, trainer.CompletedEpochs);
@@ -59,8 +59,8 @@ namespace GenSoftmax.Tests
             Assert.Equal(stopAfter, state.CompletedEpochs);
             Assert.Equal(0, state.BatchesDone);
             Assert.Equal(options.Seed, state.Seed);
-            Assert.Equal(170, state.VelocityWeights.Length);
-            Assert.Contains(state.VelocityWeights, v => v != 0f);
+            Assert.Equal(170, state.VelocityOfW.Length);
+            Assert.Contains(state.VelocityOfW, v => v != 0f);
 
             (M17x10 resumed, IReadOnlyList<EpochReport> after) = Continue(first, state, options);
 
@@ -131,8 +131,8 @@ namespace GenSoftmax.Tests
                 ManualEpochs(manual, sgd, Data.Train, options, epoch, batch, out _);
                 Assert.Equal(manual.Weights.ToArray(), stopped.Weights.ToArray());
                 Assert.Equal(manual.Bias.ToArray(), stopped.Bias.ToArray());
-                Assert.Equal(sgd.VelocityWeights.ToArray(), state.VelocityWeights);
-                Assert.Equal(sgd.VelocityBias.ToArray(), state.VelocityBias);
+                Assert.Equal(sgd.VelocityOfW.ToArray(), state.VelocityOfW);
+                Assert.Equal(sgd.VelocityOfB.ToArray(), state.VelocityOfB);
             }
         }
 

@@ -19,9 +19,9 @@ namespace GenSoftmax.Tests
             // Weights 0, so the logits are the bias: +1e4, -1e4, 0 for every row, in a model whose padded
             // lanes (3 of 16) must not leak into the sums.
             ISoftmaxModel model = Create("3x3", isa);
-            model.Bias[0] = 1e4f;
-            model.Bias[1] = -1e4f;
-            model.Bias[2] = 0f;
+            model.B[0] = 1e4f;
+            model.B[1] = -1e4f;
+            model.B[2] = 0f;
             float[] x = { 0.5f, -2f, 3f, 1f, 1f, 1f, 0f, 0f, 0f };
             int[] labels = { 0, 1, 2 };
 
@@ -50,7 +50,7 @@ namespace GenSoftmax.Tests
         public void Identical_logits_give_log_q_and_uniform_probabilities(KernelIsa isa)
         {
             ISoftmaxModel model = Create("17x17", isa);
-            model.Bias.Fill(-3e4f);
+            model.B.Fill(-3e4f);
             float[] x = new float[2 * 17];
             int[] labels = { 4, 16 };
             var dW = new float[model.Weights.Length];

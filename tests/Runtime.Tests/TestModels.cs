@@ -121,8 +121,8 @@ namespace GenSoftmax.Tests
         public static void Randomize(ISoftmaxModel model, Random random)
         {
             float scale = 3f / MathF.Sqrt(model.Inputs);
-            Uniform(random, model.Weights.Length, -scale, scale).CopyTo(model.Weights);
-            Uniform(random, model.Bias.Length, -1f, 1f).CopyTo(model.Bias);
+            Uniform(random, model.Weights.Length, -scale, scale).CopyTo(model.W);
+            Uniform(random, model.Bias.Length, -1f, 1f).CopyTo(model.B);
         }
 
         public static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)

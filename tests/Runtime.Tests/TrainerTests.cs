@@ -174,7 +174,7 @@ namespace GenSoftmax.Tests
         public void Initialisation_is_seeded_normal_with_zero_bias()
         {
             var model = new M784x10();
-            model.Bias.Fill(1f);
+            model.B.Fill(1f);
             Trainer.Initialize(model, seed: 3, stdDev: 0.01f);
             float[] w = model.Weights.ToArray();
             double mean = w.Average(v => (double)v);
@@ -189,7 +189,7 @@ namespace GenSoftmax.Tests
 
             // The instance method draws from the options' seed and deviation.
             var third = new M784x10();
-            third.Bias.Fill(2f);
+            third.B.Fill(2f);
             new Trainer(third, new TrainerOptions { Seed = 3, InitStdDev = 0.01f }).Initialize();
             Assert.Equal(w, third.Weights.ToArray());
             Assert.All(third.Bias.ToArray(), b => Assert.Equal(0f, b));
@@ -220,7 +220,7 @@ namespace GenSoftmax.Tests
             trainer.Initialize();
             Assert.Equal(0, trainer.CompletedEpochs);
             Assert.Empty(trainer.History);
-            Assert.All(trainer.Optimizer.VelocityWeights.ToArray(), v => Assert.Equal(0f, v));
+            Assert.All(trainer.Optimizer.VelocityOfW.ToArray(), v => Assert.Equal(0f, v));
             IReadOnlyList<EpochReport> second = trainer.Fit(train);
             Assert.Equal(trained, model.Weights.ToArray());
             Assert.Equal(first.Select(r => r.TrainLoss), second.Select(r => r.TrainLoss));
@@ -307,8 +307,8 @@ namespace GenSoftmax.Tests
             // A new model holding the good solution, fine-tuned for one epoch: it starts good and stays good,
             // while a fresh start's first epoch is far worse.
             var tuned = new M17x10();
-            good.Weights.CopyTo(tuned.Weights);
-            good.Bias.CopyTo(tuned.Bias);
+            good.Weights.CopyTo(tuned.W);
+            good.Bias.CopyTo(tuned.B);
             var tuneOptions = options with { Epochs = 1, Optimizer = new SgdOptions { LearningRate = 0.01f } };
             var first = new List<float>();
             IReadOnlyList<EpochReport> tunedReports = new Trainer(tuned, tuneOptions).Fit(train, test, new SyncProgress(p =>
@@ -329,8 +329,8 @@ namespace GenSoftmax.Tests
 
             // And bit for bit the plain Sgd loop from the given weights.
             var manual = new M17x10();
-            good.Weights.CopyTo(manual.Weights);
-            good.Bias.CopyTo(manual.Bias);
+            good.Weights.CopyTo(manual.W);
+            good.Bias.CopyTo(manual.B);
             ManualEpochs(manual, new Sgd(manual, tuneOptions.Optimizer), train, tuneOptions, epochs: 1, lastEpochBatches: int.MaxValue, out _);
             Assert.Equal(manual.Weights.ToArray(), tuned.Weights.ToArray());
             Assert.Equal(manual.Bias.ToArray(), tuned.Bias.ToArray());

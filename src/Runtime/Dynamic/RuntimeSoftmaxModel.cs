@@ -37,7 +37,7 @@ namespace GenSoftmax
         private readonly float[] _weights;
         private readonly float[] _bias; // ClassStride floats: the kernels read the bias four classes at a time; the pad stays 0
         private readonly ParameterGate _gate = new();
-        private readonly Tensor[] _parameters;
+        private readonly NamedTensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
 
         /// <summary>A model with <paramref name="inputs"/> features and <paramref name="classes"/> classes, all parameters 0.</summary>
@@ -103,7 +103,7 @@ namespace GenSoftmax
         ReadOnlySpan<float> ISoftmaxModel.Bias => _bias.AsSpan(0, _shape.Classes);
 
         /// <inheritdoc />
-        public IReadOnlyList<Tensor> Parameters => _parameters;
+        public IReadOnlyList<NamedTensor> Parameters => _parameters;
 
         /// <inheritdoc />
         public KernelIsa Isa

@@ -21,10 +21,10 @@ namespace GenSoftmax
     public sealed class HypercomplexSoftmaxModel : IHypercomplexModel
     {
         private readonly ISoftmaxModel _dense;
-        private readonly Tensor _weights; // the dense model's W, which this model writes
-        private readonly Tensor _a;
-        private readonly Tensor _s;
-        private readonly Tensor[] _parameters;
+        private readonly NamedTensor _weights; // the dense model's W, which this model writes
+        private readonly NamedTensor _a;
+        private readonly NamedTensor _s;
+        private readonly NamedTensor[] _parameters;
 
         /// <summary>
         /// A model with <paramref name="n"/> factors whose W lives in <paramref name="dense"/>, which it takes over: W is
@@ -36,7 +36,7 @@ namespace GenSoftmax
             ArgumentNullException.ThrowIfNull(dense);
             Layout = new HypercomplexLayout(n, dense.Inputs, dense.Classes);
             _dense = dense;
-            IReadOnlyList<Tensor> denseParameters = dense.Parameters;
+            IReadOnlyList<NamedTensor> denseParameters = dense.Parameters;
             if (denseParameters.Count != 2 || denseParameters[0].Name != "W" || denseParameters[1].Name != "b" || dense is IReparameterizedModel)
             {
                 throw new ArgumentException(
@@ -45,8 +45,8 @@ namespace GenSoftmax
             }
 
             _weights = denseParameters[0];
-            _a = new Tensor("A", [n, n, n], decays: true, TensorInit.NormalWith(1.0 / Math.Sqrt(n)));
-            _s = new Tensor("S", [n, Layout.BlockRows, Layout.BlockColumns], decays: true, TensorInit.Normal);
+            _a = new NamedTensor("A", [n, n, n], decays: true, TensorInit.NormalWith(1.0 / Math.Sqrt(n)));
+            _s = new NamedTensor("S", [n, Layout.BlockRows, Layout.BlockColumns], decays: true, TensorInit.Normal);
             _parameters = [_a, _s, denseParameters[1]];
             Rebuild();
         }
@@ -61,7 +61,7 @@ namespace GenSoftmax
         public ReadOnlySpan<float> FactorS => _s.Values;
 
         /// <inheritdoc />
-        public IReadOnlyList<Tensor> Parameters => _parameters;
+        public IReadOnlyList<NamedTensor> Parameters => _parameters;
 
         /// <inheritdoc />
         public int Inputs => _dense.Inputs;
@@ -104,7 +104,7 @@ namespace GenSoftmax
         public void Rebuild() => Layout.Materialize(_a.Values, _s.Values, _weights.Values);
 
         /// <inheritdoc />
-        public void ParameterGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db, IReadOnlyList<Tensor> gradient)
+        public void ParameterGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db, IReadOnlyList<NamedTensor> gradient)
         {
             ArgumentNullException.ThrowIfNull(gradient);
             if (Internal.ParameterSet.Mismatch(_parameters, gradient) is { } problem)

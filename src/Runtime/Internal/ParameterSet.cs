@@ -7,10 +7,10 @@ namespace GenSoftmax.Internal
     internal static class ParameterSet
     {
         /// <summary>The dense parameters over a model's storage: W [classes, inputs] (decays, normal draws) and b [classes] (zeros).</summary>
-        public static Tensor[] Dense(float[] weights, float[] bias, int inputs, int classes) =>
+        public static NamedTensor[] Dense(float[] weights, float[] bias, int inputs, int classes) =>
         [
-            new Tensor("W", weights, [classes, inputs], decays: true, TensorInit.Normal),
-            new Tensor("b", bias, [classes], decays: false, TensorInit.Zeros),
+            new NamedTensor("W", weights, [classes, inputs], decays: true, TensorInit.Normal),
+            new NamedTensor("b", bias, [classes], decays: false, TensorInit.Zeros),
         ];
 
         /// <summary>
@@ -20,7 +20,7 @@ namespace GenSoftmax.Internal
         public static void Initialize(ISoftmaxModel model, int seed, float stdDev)
         {
             var random = new Random(seed);
-            foreach (Tensor p in model.Parameters)
+            foreach (NamedTensor p in model.Parameters)
             {
                 switch (p.Init.Kind)
                 {
@@ -40,9 +40,9 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>Copies of the parameters' values, with their names and shapes.</summary>
-        public static Tensor[] Snapshot(IReadOnlyList<Tensor> parameters)
+        public static NamedTensor[] Snapshot(IReadOnlyList<NamedTensor> parameters)
         {
-            var copy = new Tensor[parameters.Count];
+            var copy = new NamedTensor[parameters.Count];
             for (int i = 0; i < copy.Length; i++)
             {
                 copy[i] = parameters[i].Clone();
@@ -52,9 +52,9 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>Writes <paramref name="values"/> (matched by position, checked by name and shape) into the model's parameters and rebuilds.</summary>
-        public static void Restore(ISoftmaxModel model, IReadOnlyList<Tensor> values)
+        public static void Restore(ISoftmaxModel model, IReadOnlyList<NamedTensor> values)
         {
-            IReadOnlyList<Tensor> parameters = model.Parameters;
+            IReadOnlyList<NamedTensor> parameters = model.Parameters;
             for (int i = 0; i < parameters.Count; i++)
             {
                 values[i].Values.CopyTo(parameters[i].Values);
@@ -67,7 +67,7 @@ namespace GenSoftmax.Internal
         /// Null when <paramref name="values"/> has one tensor per parameter with the same name and shape, in order; else what
         /// differs, for an error message.
         /// </summary>
-        public static string? Mismatch(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor>? values)
+        public static string? Mismatch(IReadOnlyList<NamedTensor> parameters, IReadOnlyList<NamedTensor>? values)
         {
             if (values is null || values.Count != parameters.Count)
             {
@@ -86,12 +86,12 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>The names and shapes, such as <c>W [10, 784], b [10]</c>.</summary>
-        public static string Describe(IReadOnlyList<Tensor> tensors) => string.Join(", ", tensors);
+        public static string Describe(IReadOnlyList<NamedTensor> tensors) => string.Join(", ", tensors);
 
         /// <summary>The first tensor holding a NaN or infinity, or null.</summary>
-        public static Tensor? FirstNonFinite(IReadOnlyList<Tensor> tensors)
+        public static NamedTensor? FirstNonFinite(IReadOnlyList<NamedTensor> tensors)
         {
-            foreach (Tensor t in tensors)
+            foreach (NamedTensor t in tensors)
             {
                 if (!Blas.AllFinite(t.Values))
                 {

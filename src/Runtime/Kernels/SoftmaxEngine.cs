@@ -28,7 +28,7 @@ namespace GenSoftmax.Kernels
         private readonly float[] _weights = new float[TKernels.Inputs * TKernels.Classes];
         private readonly float[] _bias = new float[TKernels.Classes];
         private readonly ParameterGate _gate = new();
-        private readonly Tensor[] _parameters;
+        private readonly NamedTensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
 
         /// <summary>A model with zero parameters. The first model of a Debug-built assembly warns that its kernels are unoptimised.</summary>
@@ -57,7 +57,7 @@ namespace GenSoftmax.Kernels
         ReadOnlySpan<float> ISoftmaxModel.Bias => _bias;
 
         /// <inheritdoc />
-        public IReadOnlyList<Tensor> Parameters => _parameters;
+        public IReadOnlyList<NamedTensor> Parameters => _parameters;
 
         /// <inheritdoc />
         public KernelIsa Isa

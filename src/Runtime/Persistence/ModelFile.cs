@@ -53,7 +53,7 @@ namespace GenSoftmax
             ArgumentException.ThrowIfNullOrEmpty(path);
             ArgumentNullException.ThrowIfNull(model);
             contents ??= new ModelFileContents();
-            IReadOnlyList<Tensor> parameters = model.Parameters;
+            IReadOnlyList<NamedTensor> parameters = model.Parameters;
             CheckFinite(parameters, "The model's parameter", nameof(model));
             contents.TrainerOptions?.Validate();
             CheckNames(contents.ClassNames, model.Classes);
@@ -62,27 +62,27 @@ namespace GenSoftmax
                 CheckState(state, contents.TrainerOptions, parameters, fail: problem => new ArgumentException(problem + ": save the state of a trainer of this model.", "contents"));
             }
 
-            var tensors = new List<(string Name, Tensor Tensor)>();
-            foreach (Tensor p in parameters)
+            var tensors = new List<(string Name, NamedTensor NamedTensor)>();
+            foreach (NamedTensor p in parameters)
             {
                 tensors.Add((p.Name, p));
             }
 
             if (model is IReparameterizedModel)
             {
-                tensors.Add(("W", new Tensor("W", model.Weights.ToArray(), [model.Classes, model.Inputs], decays: false, TensorInit.Zeros)));
+                tensors.Add(("W", new NamedTensor("W", model.Weights.ToArray(), [model.Classes, model.Inputs], decays: false, TensorInit.Zeros)));
             }
 
             if (contents.TrainingState is { } s)
             {
-                foreach (Tensor v in s.Velocity)
+                foreach (NamedTensor v in s.Velocity)
                 {
                     tensors.Add((VelocityPrefix + v.Name, v));
                 }
 
                 if (s.EarlyStopping is { BestEpoch: > 0 } es)
                 {
-                    foreach (Tensor b in es.Best)
+                    foreach (NamedTensor b in es.Best)
                     {
                         tensors.Add((BestPrefix + b.Name, b));
                     }
@@ -123,7 +123,11 @@ namespace GenSoftmax
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
             ArgumentNullException.ThrowIfNull(into);
-            Parsed file = Read(path, verify: true);
+            return LoadInto(Read(path, verify: true), into);
+        }
+
+        private static ModelFileContents LoadInto(Parsed file, ISoftmaxModel into)
+        {
             string full = file.Path;
             if (file.Inputs != into.Inputs || file.Classes != into.Classes)
             {
@@ -132,7 +136,7 @@ namespace GenSoftmax
                     $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape (ModelFile.Load(path, out contents) makes one).", null);
             }
 
-            IReadOnlyList<Tensor> parameters = into.Parameters;
+            IReadOnlyList<NamedTensor> parameters = into.Parameters;
             int n = (into as IHypercomplexModel)?.Layout.N ?? 0;
             if (n != 0 && n != file.Hypercomplex)
             {
@@ -141,7 +145,7 @@ namespace GenSoftmax
                     : $"'{full}' holds a hypercomplex model with n = {file.Hypercomplex}, but the model it is loaded into has n = {n}.", null);
             }
 
-            var values = new Tensor[parameters.Count];
+            var values = new NamedTensor[parameters.Count];
             for (int i = 0; i < values.Length; i++)
             {
                 values[i] = file.Tensor(parameters[i], parameters[i].Name)
@@ -153,7 +157,9 @@ namespace GenSoftmax
                 CheckFactors(full, (IHypercomplexModel)into, values, file);
             }
 
-            TrainingState? state = file.State(parameters);
+            // A dense model loads a hypercomplex model's W and b; the run's state belongs to the factors and stays in the file.
+            bool denseView = n == 0 && file.Hypercomplex != 0;
+            TrainingState? state = denseView ? null : file.State(parameters);
             if (state is not null)
             {
                 CheckState(state, file.Options, parameters, fail: problem => SafetensorsFile.Invalid(full, $"its training state is not one a trainer makes: {problem}"));
@@ -164,7 +170,7 @@ namespace GenSoftmax
                 Internal.ParameterSet.Restore(into, values);
             }
 
-            return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = file.Options, TrainingState = state };
+            return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = denseView ? null : file.Options, TrainingState = state };
         }
 
         /// <summary>
@@ -177,17 +183,7 @@ namespace GenSoftmax
             ArgumentException.ThrowIfNullOrEmpty(path);
             Parsed file = Read(path, verify: true);
             var model = new RuntimeSoftmaxModel(file.Inputs, file.Classes);
-            if (file.Hypercomplex != 0)
-            {
-                // A dense model of the file's W: its state, if any, belongs to the factors and is not carried over.
-                Tensor w = file.Tensor(model.Parameters[0], "W") ?? throw SafetensorsFile.Invalid(file.Path, "it holds no tensor 'W'");
-                Tensor b = file.Tensor(model.Parameters[1], "b") ?? throw SafetensorsFile.Invalid(file.Path, "it holds no tensor 'b'");
-                Internal.ParameterSet.Restore(model, [w, b]);
-                contents = new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = file.Options };
-                return model;
-            }
-
-            contents = Load(path, model);
+            contents = LoadInto(file, model);
             return model;
         }
 
@@ -283,7 +279,7 @@ namespace GenSoftmax
         }
 
         /// <summary>The state is saved and loaded only as a trainer of this model makes it, so loading never refuses what was saved.</summary>
-        private static void CheckState(TrainingState state, TrainerOptions? options, IReadOnlyList<Tensor> parameters, Func<string, Exception> fail)
+        private static void CheckState(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters, Func<string, Exception> fail)
         {
             if (state.Velocity is null)
             {
@@ -333,7 +329,7 @@ namespace GenSoftmax
             }
         }
 
-        private static string? StoppingProblem(TrainingState state, TrainerOptions? options, IReadOnlyList<Tensor> parameters)
+        private static string? StoppingProblem(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters)
         {
             EarlyStoppingState? es = state.EarlyStopping;
             if (options is not null && (options.EarlyStopping is null) != (es is null))
@@ -377,9 +373,9 @@ namespace GenSoftmax
             return Internal.ParameterSet.FirstNonFinite(es.Best!) is { } bad ? $"its best {bad.Name} holds a NaN or infinite value" : null;
         }
 
-        private static void CheckFinite(IReadOnlyList<Tensor> tensors, string what, string parameter)
+        private static void CheckFinite(IReadOnlyList<NamedTensor> tensors, string what, string parameter)
         {
-            foreach (Tensor t in tensors)
+            foreach (NamedTensor t in tensors)
             {
                 Span<float> v = t.Values;
                 for (int i = 0; i < v.Length; i++)
@@ -395,10 +391,10 @@ namespace GenSoftmax
         }
 
         /// <summary>A hypercomplex model's saved W must be what its saved factors make (within the rounding of the n-term sum).</summary>
-        private static void CheckFactors(string full, IHypercomplexModel model, Tensor[] values, Parsed file)
+        private static void CheckFactors(string full, IHypercomplexModel model, NamedTensor[] values, Parsed file)
         {
             HypercomplexLayout layout = model.Layout;
-            Tensor w = file.Tensor(new Tensor("W", [model.Classes, model.Inputs], decays: false, TensorInit.Zeros), "W")
+            NamedTensor w = file.Tensor(new NamedTensor("W", [model.Classes, model.Inputs], decays: false, TensorInit.Zeros), "W")
                 ?? throw SafetensorsFile.Invalid(full, "it holds a hypercomplex model's factors but not the W they make");
             var made = new float[w.Length];
             var scale = new float[w.Length];
@@ -470,7 +466,7 @@ namespace GenSoftmax
             }
         }
 
-        private static string Index(Tensor t, int i)
+        private static string Index(NamedTensor t, int i)
         {
             var parts = new int[t.Shape.Count];
             for (int d = parts.Length - 1; d >= 0; d--)
@@ -482,7 +478,7 @@ namespace GenSoftmax
             return string.Join(", ", parts);
         }
 
-        private static string Shape(Tensor t) => "[" + string.Join(", ", t.Shape) + "]";
+        private static string Shape(NamedTensor t) => "[" + string.Join(", ", t.Shape) + "]";
 
         /// <summary>NaN, +Infinity or -Infinity, as the ONNX exporter spells them.</summary>
         private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
@@ -596,7 +592,7 @@ namespace GenSoftmax
             public StateJson? StateJson { get; }
 
             /// <summary>The tensor <paramref name="name"/> as a copy shaped like <paramref name="like"/>, or null when the file has none.</summary>
-            public Tensor? Tensor(Tensor like, string name)
+            public NamedTensor? Tensor(NamedTensor like, string name)
             {
                 SafetensorsFile.TensorEntry? entry = Container.Find(name);
                 if (entry is null)
@@ -604,14 +600,14 @@ namespace GenSoftmax
                     return null;
                 }
 
-                Tensor copy = like.Clone();
+                NamedTensor copy = like.Clone();
                 Container.Values(entry).CopyTo(copy.Values);
                 _used.Add(name);
                 return copy;
             }
 
             /// <summary>The training state with its velocity and best parameters from the file's tensors, or null without one.</summary>
-            public TrainingState? State(IReadOnlyList<Tensor> parameters)
+            public TrainingState? State(IReadOnlyList<NamedTensor> parameters)
             {
                 if (StateJson is not { } s)
                 {
@@ -623,7 +619,7 @@ namespace GenSoftmax
                     return null;
                 }
 
-                List<Tensor> velocity = Tensors(parameters, VelocityPrefix);
+                List<NamedTensor> velocity = Tensors(parameters, VelocityPrefix);
                 EarlyStoppingState? stopping = s.EarlyStopping is not { } es ? null
                     : new EarlyStoppingState(es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped, Tensors(parameters, BestPrefix));
                 if (s.EarlyStopping is null && Container.Tensors.Exists(t => t.Name.StartsWith(BestPrefix, StringComparison.Ordinal)))
@@ -638,10 +634,10 @@ namespace GenSoftmax
             }
 
             /// <summary>The tensors PREFIX.NAME for each parameter: all of them, or none (an error when only some are there).</summary>
-            private List<Tensor> Tensors(IReadOnlyList<Tensor> parameters, string prefix)
+            private List<NamedTensor> Tensors(IReadOnlyList<NamedTensor> parameters, string prefix)
             {
-                var found = new List<Tensor>();
-                foreach (Tensor p in parameters)
+                var found = new List<NamedTensor>();
+                foreach (NamedTensor p in parameters)
                 {
                     if (Tensor(p, prefix + p.Name) is { } t)
                     {

@@ -31,7 +31,7 @@ namespace GenSoftmax.Persistence
         /// Writes the tensors (in order) and the metadata (in order, <see cref="ChecksumKey"/> last, computed over the header
         /// with the checksum's digits zero and the data).
         /// </summary>
-        public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors, IReadOnlyList<KeyValuePair<string, string>> metadata)
+        public static void Write(Stream stream, IReadOnlyList<(string Name, NamedTensor NamedTensor)> tensors, IReadOnlyList<KeyValuePair<string, string>> metadata)
         {
             var json = new PaddedBufferWriter();
             using (var writer = new Utf8JsonWriter(json))
@@ -46,7 +46,7 @@ namespace GenSoftmax.Persistence
                 writer.WriteString(ChecksumKey, ZeroChecksum);
                 writer.WriteEndObject();
                 long offset = 0;
-                foreach ((string name, Tensor tensor) in tensors)
+                foreach ((string name, NamedTensor tensor) in tensors)
                 {
                     writer.WriteStartObject(name);
                     writer.WriteString("dtype", "F32");
@@ -74,7 +74,7 @@ namespace GenSoftmax.Persistence
             var lengthBytes = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(lengthBytes, (ulong)header.Length);
             byte[] buffer = new byte[1 << 16];
-            foreach ((_, Tensor tensor) in tensors)
+            foreach ((_, NamedTensor tensor) in tensors)
             {
                 AppendFloats(hash, tensor.Values, buffer);
             }
@@ -85,7 +85,7 @@ namespace GenSoftmax.Persistence
             digits.CopyTo(header, at);
             stream.Write(lengthBytes);
             stream.Write(header);
-            foreach ((_, Tensor tensor) in tensors)
+            foreach ((_, NamedTensor tensor) in tensors)
             {
                 WriteFloats(stream, tensor.Values, buffer);
             }

@@ -126,7 +126,7 @@ namespace GenSoftmax
                 // Every slice of the combined gradient is in the buffers of the first thread that had rows.
                 int u = FirstWithRows();
                 _optimizer.MapGradient(_dW[u], _db[u]);
-                IReadOnlyList<Tensor> gradient = _optimizer.Gradient;
+                IReadOnlyList<NamedTensor> gradient = _optimizer.Gradient;
                 for (int i = 0; i < gradient.Count; i++)
                 {
                     _optimizer.UpdateSlice(i, 0, gradient[i].Values);

@@ -98,7 +98,7 @@ namespace GenSoftmax
     /// <param name="EpochsWithoutImprovement">Epochs since the best one.</param>
     /// <param name="Stopped">Whether the run has stopped early.</param>
     /// <param name="Best">The model's parameters at the best epoch, one tensor per parameter (empty before the first epoch).</param>
-    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped, IReadOnlyList<Tensor> Best);
+    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped, IReadOnlyList<NamedTensor> Best);
 
     /// <summary>Why a call to <see cref="Trainer.Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/> ended.</summary>
     public enum StopReason

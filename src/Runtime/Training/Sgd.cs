@@ -50,17 +50,17 @@ namespace GenSoftmax
     /// <remarks>
     /// The update is element-wise, so it can be applied to any slice of a parameter on its own: the data-parallel trainer
     /// has each thread update its own slice. Its state (the learning rate and a velocity per parameter, named after it) can be
-    /// read and restored, so a run can be saved and continued. <see cref="Step"/> and <see cref="Update"/> write the
-    /// parameters inside the write side of the model's <see cref="ISoftmaxModel.Gate"/>, so other threads may predict with
+    /// read and restored, so a run can be saved and continued. <see cref="Step"/> and the <c>Update</c> overloads write
+    /// the parameters inside the write side of the model's <see cref="ISoftmaxModel.Gate"/>, so other threads may predict with
     /// the model meanwhile.
     /// </remarks>
     public sealed class Sgd
     {
         private readonly ISoftmaxModel _model;
-        private readonly IReadOnlyList<Tensor> _parameters;
+        private readonly IReadOnlyList<NamedTensor> _parameters;
         private readonly IReparameterizedModel? _derived;
-        private readonly Tensor[] _velocity; // one per parameter, named after it; empty without momentum
-        private readonly Tensor[] _gradient; // the gradient of each parameter (scratch of Step and Update)
+        private readonly NamedTensor[] _velocity; // one per parameter, named after it; empty without momentum
+        private readonly NamedTensor[] _gradient; // the gradient of each parameter (scratch of Step and Update)
         private float[]? _dW; // the gradient with respect to W and b, for Step and Update on a reparameterised model
         private float[]? _db;
         private float _learningRate;
@@ -68,8 +68,8 @@ namespace GenSoftmax
         // With KeepPrevious on: the parameters and velocity as they were before the last update, written slice by slice
         // by the update itself (the slice is in cache then, and each thread copies its own), so the trainer can put back
         // the last finite state when a batch diverges without copying the whole model before every batch.
-        private Tensor[]? _previous;
-        private Tensor[]? _previousVelocity;
+        private NamedTensor[]? _previous;
+        private NamedTensor[]? _previousVelocity;
 
         /// <summary>An optimizer for <paramref name="model"/>'s parameters, with zero velocity.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
@@ -83,15 +83,15 @@ namespace GenSoftmax
             _derived = model as IReparameterizedModel;
             Options = options;
             _learningRate = options.LearningRate;
-            _gradient = new Tensor[_parameters.Count];
-            _velocity = options.Momentum != 0f ? new Tensor[_parameters.Count] : [];
+            _gradient = new NamedTensor[_parameters.Count];
+            _velocity = options.Momentum != 0f ? new NamedTensor[_parameters.Count] : [];
             for (int i = 0; i < _parameters.Count; i++)
             {
-                Tensor p = _parameters[i];
-                _gradient[i] = new Tensor(p.Name, Shape(p), p.Decays, p.Init);
+                NamedTensor p = _parameters[i];
+                _gradient[i] = new NamedTensor(p.Name, Shape(p), p.Decays, p.Init);
                 if (_velocity.Length != 0)
                 {
-                    _velocity[i] = new Tensor(p.Name, Shape(p), p.Decays, p.Init);
+                    _velocity[i] = new NamedTensor(p.Name, Shape(p), p.Decays, p.Init);
                 }
             }
         }
@@ -114,7 +114,7 @@ namespace GenSoftmax
         }
 
         /// <summary>The velocity of each parameter, named after it (empty without momentum).</summary>
-        public IReadOnlyList<Tensor> Velocity => _velocity;
+        public IReadOnlyList<NamedTensor> Velocity => _velocity;
 
         /// <summary>One step on a batch: its loss and gradient at the current parameters, then the update.</summary>
         /// <returns>The batch's loss and correct count before the update.</returns>
@@ -163,10 +163,28 @@ namespace GenSoftmax
             ApplyAll();
         }
 
+        /// <summary>Applies a gradient of each parameter computed elsewhere: one tensor per parameter, same names and shapes, in order.</summary>
+        /// <exception cref="ArgumentException">A tensor does not match its parameter.</exception>
+        public void Update(IReadOnlyList<NamedTensor> gradient)
+        {
+            ArgumentNullException.ThrowIfNull(gradient);
+            if (Internal.ParameterSet.Mismatch(_parameters, gradient) is { } problem)
+            {
+                throw new ArgumentException($"The gradient does not match the model's parameters: {problem}.", nameof(gradient));
+            }
+
+            for (int i = 0; i < _gradient.Length; i++)
+            {
+                gradient[i].Values.CopyTo(_gradient[i].Values);
+            }
+
+            ApplyAll();
+        }
+
         /// <summary>Sets the velocity, as read from <see cref="Velocity"/> of a saved run: one tensor per parameter, same names and shapes.</summary>
         /// <exception cref="InvalidOperationException">The saved run and this optimizer differ in having momentum.</exception>
         /// <exception cref="ArgumentException">A tensor does not match its parameter.</exception>
-        public void RestoreVelocity(IReadOnlyList<Tensor> velocity)
+        public void RestoreVelocity(IReadOnlyList<NamedTensor> velocity)
         {
             ArgumentNullException.ThrowIfNull(velocity);
             if (_velocity.Length == 0)
@@ -199,7 +217,7 @@ namespace GenSoftmax
         /// <summary>Sets the velocity to zero and the learning rate to the options', as for a fresh run.</summary>
         public void Reset()
         {
-            foreach (Tensor v in _velocity)
+            foreach (NamedTensor v in _velocity)
             {
                 v.Values.Clear();
             }
@@ -237,7 +255,7 @@ namespace GenSoftmax
         internal bool Reparameterized => _derived is not null;
 
         /// <summary>The gradient of each parameter, as <see cref="MapGradient"/> leaves it.</summary>
-        internal IReadOnlyList<Tensor> Gradient => _gradient;
+        internal IReadOnlyList<NamedTensor> Gradient => _gradient;
 
         /// <summary>Maps a gradient with respect to W and b onto the parameters' gradients (a reparameterised model).</summary>
         internal void MapGradient(ReadOnlySpan<float> dW, ReadOnlySpan<float> db) => _derived!.ParameterGradient(dW, db, _gradient);
@@ -294,7 +312,7 @@ namespace GenSoftmax
         /// <summary>The write side of the model's gate (nothing for a model without one), for an update made here.</summary>
         private ParameterGate.WriteScope EnterWrite() => _model.Gate is { } gate ? gate.EnterWrite() : default;
 
-        private static int[] Shape(Tensor t)
+        private static int[] Shape(NamedTensor t)
         {
             var shape = new int[t.Shape.Count];
             for (int i = 0; i < shape.Length; i++)

@@ -154,7 +154,7 @@ namespace GenSoftmax
     /// <param name="EpochCorrect">Rows of the partial epoch classified right.</param>
     /// <param name="EpochSeconds">Training time of the partial epoch.</param>
     public sealed record TrainingState(
-        int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, IReadOnlyList<Tensor> Velocity,
+        int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, IReadOnlyList<NamedTensor> Velocity,
         double EpochLossSum, long EpochCorrect, double EpochSeconds)
     {
         /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
@@ -197,7 +197,7 @@ namespace GenSoftmax
         private double _bestValue = double.NaN;
         private int _sinceBest;
         private bool _stopped;
-        private Tensor[] _best = []; // the parameters at the best epoch
+        private NamedTensor[] _best = []; // the parameters at the best epoch
 
         private readonly Sgd _optimizer;
 
@@ -247,7 +247,7 @@ namespace GenSoftmax
         public TrainingOutcome? Outcome { get; private set; }
 
         /// <summary>
-        /// Sets each of the model's parameters as its <see cref="Tensor.Init"/> says, from one <see cref="Random"/>(<paramref name="seed"/>):
+        /// Sets each of the model's parameters as its <see cref="NamedTensor.Init"/> says, from one <see cref="Random"/>(<paramref name="seed"/>):
         /// a dense model's W from N(0, <paramref name="stdDev"/>²) and its bias to 0; a hypercomplex model's A from N(0, 1/n),
         /// S from N(0, <paramref name="stdDev"/>²) (so each weight of W has standard deviation <paramref name="stdDev"/>) and its
         /// bias to 0.

@@ -272,7 +272,7 @@ namespace GenSoftmax.Tests.Concurrency
 
             public ReadOnlySpan<float> Bias => _b;
 
-            public IReadOnlyList<Tensor> Parameters => [new Tensor("W", _w, [2, 1], decays: true, TensorInit.Normal), new Tensor("b", _b, [2], decays: false, TensorInit.Zeros)];
+            public IReadOnlyList<NamedTensor> Parameters => [new NamedTensor("W", _w, [2, 1], decays: true, TensorInit.Normal), new NamedTensor("b", _b, [2], decays: false, TensorInit.Zeros)];
 
             public KernelIsa Isa { get; set; }
 

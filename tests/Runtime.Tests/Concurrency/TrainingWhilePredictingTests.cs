@@ -131,8 +131,8 @@ namespace GenSoftmax.Tests.Concurrency
             Span<float> o = stackalloc float[Classes];
             foreach ((float[] w, float[] b) in progress.Taken)
             {
-                w.CopyTo(fresh.Weights);
-                b.CopyTo(fresh.Bias);
+                w.CopyTo(fresh.W);
+                b.CopyTo(fresh.B);
                 for (int row = 0; row < Predictors; row++)
                 {
                     fresh.Forward(pixels ? Batch.Of(bytes.AsSpan(row * Inputs, Inputs)) : Batch.Of(features.AsSpan(row * Inputs, Inputs)), o);
@@ -215,8 +215,8 @@ namespace GenSoftmax.Tests.Concurrency
             var p1 = new int[Rows];
             foreach ((float[] w, float[] b) in progress.Taken)
             {
-                w.CopyTo(fresh.Weights);
-                b.CopyTo(fresh.Bias);
+                w.CopyTo(fresh.W);
+                b.CopyTo(fresh.B);
                 fresh.Predict(Batch.Of(rows), p1);
                 expected.Add(Convert.ToHexString(MemoryMarshal.AsBytes(p1.AsSpan())));
             }

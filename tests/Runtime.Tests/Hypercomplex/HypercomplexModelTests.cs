@@ -58,7 +58,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             float[] fs = Uniform(random, layout.FactorSLength, -s, s);
             float[] bias = Uniform(random, model.Classes, -1f, 1f);
             model.SetFactors(fa, fs);
-            bias.CopyTo(model.Bias);
+            bias.CopyTo(model.B);
             return new PhmOracle(layout.N, model.Inputs, model.Classes, fa, fs, bias);
         }
 
@@ -375,7 +375,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             IHypercomplexModel model = new FashionPhm2();
             Trainer.Initialize(model, seed: 3, stdDev: 0.05f);
             var random = new Random(12);
-            Uniform(random, model.Classes, -1f, 1f).CopyTo(model.Bias);
+            Uniform(random, model.Classes, -1f, 1f).CopyTo(model.B);
             string directory = System.IO.Directory.CreateTempSubdirectory("gensoftmax-phm-").FullName;
             try
             {

@@ -68,9 +68,9 @@ namespace GenSoftmax.Tests.Hypercomplex
             HypercomplexModelTests.AssertNear(a, model.FactorA, "A");
             HypercomplexModelTests.AssertNear(s, model.FactorS, "S");
             HypercomplexModelTests.AssertNear(b, model.Bias, "b");
-            HypercomplexModelTests.AssertNear(va, sgd.VelocityA, "velocity of A");
-            HypercomplexModelTests.AssertNear(vs, sgd.VelocityS, "velocity of S");
-            HypercomplexModelTests.AssertNear(vb, sgd.VelocityBias, "velocity of b");
+            HypercomplexModelTests.AssertNear(va, sgd.VelocityOf("A"), "velocity of A");
+            HypercomplexModelTests.AssertNear(vs, sgd.VelocityOf("S"), "velocity of S");
+            HypercomplexModelTests.AssertNear(vb, sgd.VelocityOf("b"), "velocity of b");
         }
 
         private static float[] ToFloat(double[] values) => values.Select(v => (float)v).ToArray();
@@ -85,7 +85,7 @@ namespace GenSoftmax.Tests.Hypercomplex
         }
 
         [Fact]
-        public void Update_from_a_dense_gradient_and_UpdateFactors_equal_Step()
+        public void Update_from_a_dense_gradient_and_Update_with_the_factor_gradient_equal_Step()
         {
             var options = new SgdOptions { LearningRate = 0.3f, Momentum = 0.5f, WeightDecay = 1e-3f };
             var models = new IHypercomplexModel[] { new Phm4x68x12(), new Phm4x68x12(), new Phm4x68x12() };
@@ -111,7 +111,11 @@ namespace GenSoftmax.Tests.Hypercomplex
                 var dA = new float[64];
                 var dS = new float[3 * 17 * 4];
                 models[2].LossAndFactorGradient(batch, dA, dS, db);
-                optimizers[2].UpdateFactors(dA, dS, db);
+                NamedTensor[] gradient = models[2].Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), p.Decays, p.Init)).ToArray();
+                dA.CopyTo(gradient[0].Values);
+                dS.CopyTo(gradient[1].Values);
+                db.CopyTo(gradient[2].Values);
+                optimizers[2].Update(gradient);
             }
 
             for (int i = 1; i < 3; i++)
@@ -123,7 +127,7 @@ namespace GenSoftmax.Tests.Hypercomplex
             }
 
             Assert.Throws<ArgumentException>(() => optimizers[1].Update(new float[10], new float[12]));
-            Assert.Throws<ArgumentException>(() => optimizers[2].UpdateFactors(new float[64], new float[1], new float[12]));
+            Assert.Throws<ArgumentException>(() => optimizers[2].Update([new NamedTensor("A", [64], decays: true, TensorInit.Normal)]));
         }
 
         [Fact]
@@ -135,14 +139,14 @@ namespace GenSoftmax.Tests.Hypercomplex
             var random = new Random(24);
             sgd.Step(Batch.Of(Uniform(random, 8 * 34, 0f, 1f)).WithLabels(Labels(random, 8, 10)));
             sgd.LearningRate = 0.05f;
-            Assert.Contains(sgd.VelocityS.ToArray(), v => v != 0f);
+            Assert.Contains(sgd.VelocityOf("S").ToArray(), v => v != 0f);
             sgd.Reset();
-            Assert.All(sgd.VelocityA.ToArray(), v => Assert.Equal(0f, v));
-            Assert.All(sgd.VelocityS.ToArray(), v => Assert.Equal(0f, v));
-            Assert.All(sgd.VelocityBias.ToArray(), v => Assert.Equal(0f, v));
+            Assert.All(sgd.VelocityOf("A").ToArray(), v => Assert.Equal(0f, v));
+            Assert.All(sgd.VelocityOf("S").ToArray(), v => Assert.Equal(0f, v));
+            Assert.All(sgd.VelocityOf("b").ToArray(), v => Assert.Equal(0f, v));
             Assert.Equal(0.1f, sgd.LearningRate);
             Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = 0f);
-            Assert.True(new Sgd(model).VelocityA.IsEmpty); // no momentum, no velocity
+            Assert.Empty(new Sgd(model).Velocity); // no momentum, no velocity
         }
 
         [Fact]
@@ -169,9 +173,9 @@ namespace GenSoftmax.Tests.Hypercomplex
 
             IHypercomplexModel resumed = new Phm2x34x10();
             resumed.SetFactors(first.FactorA, first.FactorS);
-            first.Bias.CopyTo(resumed.Bias);
+            first.Bias.CopyTo(resumed.B);
             var resumedSgd = new Sgd(resumed, options);
-            resumedSgd.RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias);
+            resumedSgd.RestoreVelocity(firstSgd.Velocity);
             resumedSgd.Step(Batch.Of(xs[2]).WithLabels(ys[2]));
             resumedSgd.Step(Batch.Of(xs[3]).WithLabels(ys[3]));
 
@@ -179,9 +183,9 @@ namespace GenSoftmax.Tests.Hypercomplex
             Assert.Equal(whole.FactorS.ToArray(), resumed.FactorS.ToArray());
             Assert.Equal(whole.Bias.ToArray(), resumed.Bias.ToArray());
 
-            Assert.Throws<InvalidOperationException>(() => new Sgd(resumed).RestoreVelocity(firstSgd.VelocityA, firstSgd.VelocityS, firstSgd.VelocityBias));
-            Assert.Throws<InvalidOperationException>(() => resumedSgd.RestoreVelocity(default, default, default));
-            Assert.Throws<ArgumentException>(() => resumedSgd.RestoreVelocity(new float[3], firstSgd.VelocityS, firstSgd.VelocityBias));
+            Assert.Throws<InvalidOperationException>(() => new Sgd(resumed).RestoreVelocity(firstSgd.Velocity));
+            Assert.Throws<InvalidOperationException>(() => resumedSgd.RestoreVelocity([]));
+            Assert.Throws<ArgumentException>(() => resumedSgd.RestoreVelocity([firstSgd.Velocity[1], firstSgd.Velocity[0], firstSgd.Velocity[2]]));
         }
 
         [Fact]

@@ -41,12 +41,12 @@ namespace GenSoftmax.Tests.Speed
             };
             model.Isa = isa;
             var random = new Random(seed);
-            foreach (ref float w in model.Weights)
+            foreach (ref float w in model.W)
             {
                 w = (float)(random.NextDouble() - 0.5) * (model.Inputs < 100 ? 2f : 0.2f);
             }
 
-            foreach (ref float b in model.Bias)
+            foreach (ref float b in model.B)
             {
                 b = (float)(random.NextDouble() - 0.5);
             }

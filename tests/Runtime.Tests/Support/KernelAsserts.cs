@@ -58,11 +58,11 @@ namespace GenSoftmax.Tests
             int inputs = model.Inputs, q = model.Classes;
             const int n = 37; // more than one row block
             var random = new Random(41);
-            TestModels.Uniform(random, q, -1f, 1f).CopyTo(model.Bias);
+            TestModels.Uniform(random, q, -1f, 1f).CopyTo(model.B);
             int ClassOf(int k) => ((k * 7) + 3) % q;
             for (int k = 0; k < inputs; k++)
             {
-                model.Weights[(ClassOf(k) * inputs) + k] = 200f;
+                model.W[(ClassOf(k) * inputs) + k] = 200f;
             }
 
             var features = new float[n * inputs];
@@ -156,7 +156,7 @@ namespace GenSoftmax.Tests
         /// </summary>
         public static void AssertATieIsCorrectOnlyForItsFirstClass(ISoftmaxModel model)
         {
-            model.Bias.Fill(2.5f);
+            model.B.Fill(2.5f);
             int q = model.Classes;
             float[] x = new float[4 * model.Inputs];
             int[] labels = { 0, 1, q - 1, 0 };

@@ -49,7 +49,7 @@ namespace GenSoftmax.Tests.Training
             TrainingData.AssertFinite(model);
             Assert.Equal(weights, model.Weights.ToArray());
             Assert.Equal(bias, model.Bias.ToArray());
-            Assert.All(trainer.Optimizer.VelocityWeights.ToArray(), v => Assert.True(float.IsFinite(v)));
+            Assert.All(trainer.Optimizer.VelocityOfW.ToArray(), v => Assert.True(float.IsFinite(v)));
 
             // The position is the failed batch: a saved state continues from there, not after it.
             TrainingState state = trainer.SaveState();

@@ -13,14 +13,14 @@ namespace GenSoftmax
     /// does so while other threads use the model holds the write side of the model's <see cref="ISoftmaxModel.Gate"/>, and a
     /// model whose W is built from its parameters (<see cref="IReparameterizedModel"/>) is rebuilt afterwards.
     /// </remarks>
-    public sealed class Tensor
+    public sealed class NamedTensor
     {
         private readonly float[] _storage;
         private readonly int[] _shape;
 
         /// <summary>A tensor of zeros with its own storage.</summary>
         /// <exception cref="ArgumentException">The name is empty, or the shape has no dimensions or one below 1.</exception>
-        public Tensor(string name, ReadOnlySpan<int> shape, bool decays, TensorInit init)
+        public NamedTensor(string name, ReadOnlySpan<int> shape, bool decays, TensorInit init)
         {
             (Name, _shape, Length) = Describe(name, shape);
             _storage = new float[Length];
@@ -33,7 +33,7 @@ namespace GenSoftmax
         /// kernels read, is not part of it).
         /// </summary>
         /// <exception cref="ArgumentException">The name is empty, a dimension is below 1, or the storage is shorter than the shape.</exception>
-        public Tensor(string name, float[] storage, ReadOnlySpan<int> shape, bool decays, TensorInit init)
+        public NamedTensor(string name, float[] storage, ReadOnlySpan<int> shape, bool decays, TensorInit init)
         {
             ArgumentNullException.ThrowIfNull(storage);
             (Name, _shape, Length) = Describe(name, shape);
@@ -92,15 +92,15 @@ namespace GenSoftmax
         public Span<float> Values => _storage.AsSpan(0, Length);
 
         /// <summary>A copy with its own storage, the same name, shape and description.</summary>
-        public Tensor Clone()
+        public NamedTensor Clone()
         {
-            var copy = new Tensor(Name, _shape, Decays, Init);
+            var copy = new NamedTensor(Name, _shape, Decays, Init);
             Values.CopyTo(copy.Values);
             return copy;
         }
 
         /// <summary>Whether <paramref name="other"/> has the same name and shape (values aside).</summary>
-        public bool SameShape(Tensor other) => other is not null && other.Name == Name && other._shape.AsSpan().SequenceEqual(_shape);
+        public bool SameShape(NamedTensor other) => other is not null && other.Name == Name && other._shape.AsSpan().SequenceEqual(_shape);
 
         /// <summary>The name and shape, such as <c>W [10, 784]</c>.</summary>
         public override string ToString() =>
