@@ -153,7 +153,8 @@ namespace GenSoftmax
                 CheckFactors(full, (IHypercomplexModel)into, values, file);
             }
 
-            TrainingState? state = file.State(parameters);
+            // A dense model of a hypercomplex file's W: the file's state belongs to the factors and is not carried over.
+            TrainingState? state = n == 0 && file.Hypercomplex != 0 ? null : file.State(parameters);
             if (state is not null)
             {
                 CheckState(state, file.Options, parameters, fail: problem => SafetensorsFile.Invalid(full, $"its training state is not one a trainer makes: {problem}"));
