@@ -49,10 +49,14 @@ namespace GenSoftmax.Tests.Fuzz
         public void Dispose() => _temp.Dispose();
 
         private static int Cases =>
-            int.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_CASES"), CultureInfo.InvariantCulture, out int n) && n > 0 ? n : DefaultCases;
+            int.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_CASES"), CultureInfo.InvariantCulture, out int n) && n > 0
+                ? n
+                : DefaultCases;
 
         private static ulong Seed =>
-            ulong.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_SEED"), CultureInfo.InvariantCulture, out ulong s) ? s : DefaultSeed;
+            ulong.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_SEED"), CultureInfo.InvariantCulture, out ulong s)
+                ? s
+                : DefaultSeed;
 
         /// <summary>One format under test.</summary>
         private sealed record Format(
@@ -151,7 +155,8 @@ namespace GenSoftmax.Tests.Fuzz
                 (6, MutationGen.Of(GzipIdx, 10, [0, 2, 4, 6, GzipIdx.Length - 8, GzipIdx.Length - 4], bigEndian: false)),
                 (3, MutationGen.Of(RawIdx, 16, [0, 4, 8, 12], bigEndian: true)
                     .Select(m => (Mutation)new Then(m, IdxTestFiles.Gzip, "gzip", RawIdx))),
-                (1, Gen.Select(Gen.Int[0, 2_200_000], Gen.Int, (n, s) => (Mutation)new Replace(GzipBomb(n, s), $"bomb with {n} body bytes, seed {s}")))),
+                (1, Gen.Select(Gen.Int[0, 2_200_000], Gen.Int, (n, s) =>
+                    (Mutation)new Replace(GzipBomb(n, s), $"bomb with {n} body bytes, seed {s}")))),
             typeof(InvalidDataException),
             path => IdxReader.ReadImages(path),
             (file, mutation, loaded) =>
@@ -267,7 +272,9 @@ namespace GenSoftmax.Tests.Fuzz
 
         // ---------------------------------------------------------------- model files with everything
 
-        /// <summary>A hypercomplex 6x4 model (n = 2) with names, every trainer option, and a state with velocity and early stopping's record.</summary>
+        /// <summary>
+        /// A hypercomplex 6x4 model (n = 2) with names, every trainer option, and a state with velocity and early stopping's record.
+        /// </summary>
         private static readonly (HypercomplexSoftmaxModel Model, ModelFileContents Contents) FullSaved = MakeFull();
 
         private static (HypercomplexSoftmaxModel, ModelFileContents) MakeFull()
@@ -362,10 +369,15 @@ namespace GenSoftmax.Tests.Fuzz
 
         // ---------------------------------------------------------------- CSV
 
+        // Before ValidCsv: static fields are initialised in the order they are written.
+        private static readonly string[] Species = ["setosa", "versicolor", "virginica"];
+
         private static readonly byte[] ValidCsv = Encoding.UTF8.GetBytes(
             "sepal length,sepal width,petal length,species\n" +
             string.Concat(Enumerable.Range(0, 24).Select(i =>
-                string.Create(CultureInfo.InvariantCulture, $"{4.5 + i * 0.1:0.0},{3.0 - i * 0.05:0.00},{1e-3 * i:0.###E+0},{(i % 3 == 0 ? "setosa" : i % 3 == 1 ? "versicolor" : "virginica")}\n"))));
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{4.5 + i * 0.1:0.0},{3.0 - i * 0.05:0.00},{1e-3 * i:0.###E+0},{Species[i % 3]}\n"))));
 
         private static readonly string[] CsvTokens =
             ["NaN", "nan", "inf", "-Infinity", "∞", "1e39", "-1e400", "\"", "\"\"", ",", ",,", ";", "\t", "\n", "\r\n", "\r", "", "\0",
@@ -408,7 +420,8 @@ namespace GenSoftmax.Tests.Fuzz
 
         private static readonly float[] NpyValues = Enumerable.Range(0, 8 * 5).Select(i => (i % 9) * 0.5f - 2f).ToArray();
         private static readonly byte[] ValidNpy = NpyReaderTests.Npy("<f4", "(8, 5)", MemoryMarshal.AsBytes(NpyValues.AsSpan()).ToArray());
-        private static readonly byte[] NpyLabels = NpyReaderTests.Npy("<i8", "(8,)", MemoryMarshal.AsBytes(new long[] { 0, 1, 2, 0, 1, 2, 0, 1 }.AsSpan()).ToArray());
+        private static readonly byte[] NpyLabels =
+            NpyReaderTests.Npy("<i8", "(8,)", MemoryMarshal.AsBytes(new long[] { 0, 1, 2, 0, 1, 2, 0, 1 }.AsSpan()).ToArray());
 
         private static readonly string[] NpyHeaders =
         [
@@ -527,7 +540,9 @@ namespace GenSoftmax.Tests.Fuzz
                 {
                     Assert.True(error.GetType() == format.Documented,
                         $"{where}: threw {error.GetType().Name}, not the documented {format.Documented.Name}: {error}");
-                    Assert.True(error.Message.Contains(format.FileName, StringComparison.Ordinal) || error.Message.Contains("labels.npy", StringComparison.Ordinal),
+                    Assert.True(
+                        error.Message.Contains(format.FileName, StringComparison.Ordinal)
+                            || error.Message.Contains("labels.npy", StringComparison.Ordinal),
                         $"{where}: the message does not name the file: {error.Message}");
                     Assert.False(error.Message.Contains("unsupported compression method", StringComparison.OrdinalIgnoreCase),
                         $"{where}: damage reported as an unsupported compression method: {error.Message}");
@@ -539,8 +554,9 @@ namespace GenSoftmax.Tests.Fuzz
                 counts[$"{kind}: {outcome}"] = counts.GetValueOrDefault($"{kind}: {outcome}") + 1;
             }
 
-            string summary = $"{format.Name}: {Cases} cases (seed {Seed}): {loaded} loaded correctly, {rejected} rejected with {format.Documented.Name}, " +
-                "0 other exceptions, hangs or over-allocations; by mutation: " + string.Join("; ", counts.Select(c => $"{c.Key} {c.Value}"));
+            string summary = $"{format.Name}: {Cases} cases (seed {Seed}): {loaded} loaded correctly, {rejected} rejected with " +
+                $"{format.Documented.Name}, 0 other exceptions, hangs or over-allocations; by mutation: " +
+                string.Join("; ", counts.Select(c => $"{c.Key} {c.Value}"));
             _output.WriteLine(summary);
             if (Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_REPORT") is { Length: > 0 } report)
             {

@@ -88,7 +88,8 @@ namespace GenSoftmax.Tests.Fuzz
 
         public override byte[] Apply(byte[] file) => [.. file, .. Tail];
 
-        public override string ToString() => $"Append({What}: {Convert.ToHexString(Tail.AsSpan(0, Math.Min(Tail.Length, 16)))}{(Tail.Length > 16 ? "..." : "")})";
+        public override string ToString() =>
+            $"Append({What}: {Convert.ToHexString(Tail.AsSpan(0, Math.Min(Tail.Length, 16)))}{(Tail.Length > 16 ? "..." : "")})";
     }
 
     /// <summary>Inserts text at an offset (CSV: a NaN, a stray quote, an extra separator, a line break...).</summary>

@@ -14,7 +14,8 @@ using SyncProgress = GenSoftmax.Tests.TrainerTests.SyncProgress;
 namespace GenSoftmax.Tests.Persistence
 {
     /// <summary>
-    /// A hypercomplex model trained by the <see cref="Trainer"/>, saved with <see cref="ModelFile.Save(string, Trainer, IReadOnlyList{string}?)"/>:
+    /// A hypercomplex model trained by the <see cref="Trainer"/>, saved with
+    /// <see cref="ModelFile.Save(string, Trainer, IReadOnlyList{string}?)"/>:
     /// the velocity and early stopping's best of the factors and bias are the tensors <c>velocity.A</c>, <c>best.S</c>..., so the
     /// run continues from the file bit-identically.
     /// </summary>
@@ -54,7 +55,8 @@ namespace GenSoftmax.Tests.Persistence
             _output.WriteLine(wholeTrainer.Outcome!.ToString());
             Assert.Equal(StopReason.EarlyStopped, wholeTrainer.Outcome!.Reason);
             Assert.True(wholeTrainer.Outcome.LastEpoch > epoch, $"the run stops before it is saved: {wholeTrainer.Outcome}");
-            Assert.True(wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's factors are restored at the end");
+            Assert.True(
+                wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's factors are restored at the end");
 
             var first = new Phm2x34x10();
             var trainer = new Trainer(first, options);
@@ -196,10 +198,13 @@ namespace GenSoftmax.Tests.Persistence
                 ModelFile.Save(path, into ?? model, new ModelFileContents { TrainerOptions = trainer.Options, TrainingState = s })).Message;
             Tensor[] dense = new Sgd(new RuntimeSoftmaxModel(34, 10), trainer.Options.Optimizer).Velocity.ToArray();
 
-            Assert.Contains("its velocity does not match the model's parameters (2 tensors where the model has 3", Refused(state with { Velocity = dense }));
-            Assert.Contains("tensor 0 is A [3] where the model has A [2, 2, 2]",
-                Refused(state with { Velocity = [new Tensor("A", [3], decays: true, TensorInit.Normal), state.Velocity[1], state.Velocity[2]] }));
-            Assert.Contains("the trainer options have momentum, but the training state has no velocity", Refused(state with { Velocity = [] }));
+            Assert.Contains(
+                "its velocity does not match the model's parameters (2 tensors where the model has 3",
+                Refused(state with { Velocity = dense }));
+            Tensor[] wrongA = [new Tensor("A", [3], decays: true, TensorInit.Normal), state.Velocity[1], state.Velocity[2]];
+            Assert.Contains("tensor 0 is A [3] where the model has A [2, 2, 2]", Refused(state with { Velocity = wrongA }));
+            Assert.Contains(
+                "the trainer options have momentum, but the training state has no velocity", Refused(state with { Velocity = [] }));
             Assert.Contains("its best parameters do not match the model's (0 tensors where the model has 3",
                 Refused(state with { EarlyStopping = state.EarlyStopping! with { Best = [] } }));
             Assert.Contains("(3 tensors where the model has 2 (W [10, 34], b [10]))", Refused(state, new RuntimeSoftmaxModel(34, 10)));

@@ -119,7 +119,8 @@ namespace GenSoftmax.Tests.Persistence
         {
             ISoftmaxModel saved = Randomised(TestModels.Create(name, isa), seed: 8);
             string path = _dir.File($"{name}-any.safetensors");
-            ModelFile.Save(path, saved, new ModelFileContents { ClassNames = Enumerable.Range(0, saved.Classes).Select(c => $"class {c}").ToArray() });
+            string[] names = [.. Enumerable.Range(0, saved.Classes).Select(c => $"class {c}")];
+            ModelFile.Save(path, saved, new ModelFileContents { ClassNames = names });
 
             RuntimeSoftmaxModel loaded = ModelFile.Load(path, out ModelFileContents contents);
             loaded.Isa = isa;
@@ -136,7 +137,8 @@ namespace GenSoftmax.Tests.Persistence
             float[] expected = new float[Rows * saved.Classes], actual = new float[Rows * saved.Classes];
             saved.Probabilities(Batch.Of(features), expected);
             loaded.Probabilities(Batch.Of(features), actual);
-            TestModels.AssertClose(expected.Select(v => (double)v).ToArray(), actual, $"{name} {isa} probabilities after loading any shape");
+            TestModels.AssertClose(
+                expected.Select(v => (double)v).ToArray(), actual, $"{name} {isa} probabilities after loading any shape");
             float[] logits = new float[Rows * saved.Classes];
             saved.Forward(Batch.Of(features), logits);
             int[] expectedLabels = new int[Rows], actualLabels = new int[Rows];
@@ -180,17 +182,23 @@ namespace GenSoftmax.Tests.Persistence
             // The metadata: strings only, in this order, the JSON values as strings, the checksum last.
             JsonElement metadata = root.GetProperty("__metadata__");
             Assert.Equal(
-                ["format", "format_version", "inputs", "classes", "hypercomplex", "class_names", "trainer_options", "training_state", "checksum"],
+                ["format", "format_version", "inputs", "classes", "hypercomplex", "class_names", "trainer_options", "training_state",
+                 "checksum"],
                 metadata.EnumerateObject().Select(p => p.Name));
             Assert.All(metadata.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
             string Meta(string key) => metadata.GetProperty(key).GetString()!;
-            Assert.Equal(("GenSoftmax model", "2", "3", "3", "0"), (Meta("format"), Meta("format_version"), Meta("inputs"), Meta("classes"), Meta("hypercomplex")));
+            Assert.Equal(
+                ("GenSoftmax model", "2", "3", "3", "0"),
+                (Meta("format"), Meta("format_version"), Meta("inputs"), Meta("classes"), Meta("hypercomplex")));
             Assert.Equal(["cat", "Größe", "猫"], JsonSerializer.Deserialize<string[]>(Meta("class_names"))!);
-            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(ExpectedOptions), JsonNode.Parse(Meta("trainer_options"))), Meta("trainer_options"));
-            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(ExpectedState), JsonNode.Parse(Meta("training_state"))), Meta("training_state"));
+            Assert.True(
+                JsonNode.DeepEquals(JsonNode.Parse(ExpectedOptions), JsonNode.Parse(Meta("trainer_options"))), Meta("trainer_options"));
+            Assert.True(
+                JsonNode.DeepEquals(JsonNode.Parse(ExpectedState), JsonNode.Parse(Meta("training_state"))), Meta("training_state"));
 
             // The tensors: F32, packed in header order from offset 0, row-major, little-endian.
-            float[][] values = [model.Weights.ToArray(), model.Bias.ToArray(), [.. Enumerable.Range(0, 9).Select(i => i / 10f)], [1f, 2f, 3f]];
+            float[][] values =
+                [model.Weights.ToArray(), model.Bias.ToArray(), [.. Enumerable.Range(0, 9).Select(i => i / 10f)], [1f, 2f, 3f]];
             int[][] shapes = [[3, 3], [3], [3, 3], [3]];
             string[] names = ["W", "b", "velocity.W", "velocity.b"];
             var data = new MemoryStream();
@@ -200,7 +208,9 @@ namespace GenSoftmax.Tests.Persistence
                 Assert.Equal(["dtype", "shape", "data_offsets"], entry.EnumerateObject().Select(p => p.Name));
                 Assert.Equal("F32", entry.GetProperty("dtype").GetString());
                 Assert.Equal(shapes[t], entry.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
-                Assert.Equal([data.Length, data.Length + (4 * values[t].Length)], entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()));
+                Assert.Equal(
+                    [data.Length, data.Length + (4 * values[t].Length)],
+                    entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()));
                 foreach (float v in values[t])
                 {
                     data.Write(BitConverter.GetBytes(v));
@@ -222,8 +232,8 @@ namespace GenSoftmax.Tests.Persistence
             """;
 
         private const string ExpectedState = """
-            {"seed":5,"completed_epochs":1,"batches_done":2,"learning_rate":0.05,"epoch_loss_sum":1.5,"epoch_correct":7,"epoch_seconds":0.25,
-             "early_stopping":null}
+            {"seed":5,"completed_epochs":1,"batches_done":2,"learning_rate":0.05,"epoch_loss_sum":1.5,"epoch_correct":7,
+             "epoch_seconds":0.25,"early_stopping":null}
             """;
 
         [Fact]
@@ -235,14 +245,20 @@ namespace GenSoftmax.Tests.Persistence
             Assert.Equal(new[] { "cat", "Größe", "猫" }, contents.ClassNames);
             Assert.Equal(new TrainerOptions { Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } }, contents.TrainerOptions);
             TrainingState state = contents.TrainingState!;
-            Assert.Equal((5, 1, 2, 0.05f, 1.5, 7L, 0.25), (state.Seed, state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect, state.EpochSeconds));
+            Assert.Equal(
+                (5, 1, 2, 0.05f, 1.5, 7L, 0.25),
+                (state.Seed, state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect,
+                 state.EpochSeconds));
             Assert.Equal(["W", "b"], state.Velocity.Select(v => v.Name));
             Assert.Equal(SmallVelocity().Select(v => v.Values.ToArray()), state.Velocity.Select(v => v.Values.ToArray()));
             Assert.Equal([3, 3], state.Velocity[0].Shape);
             Assert.Null(state.EarlyStopping);
 
             ModelFileInfo info = ModelFile.ReadInfo(path);
-            Assert.Equal((Path.GetFullPath(path), 2, 3, 3, true, true, 1, 2), (info.Path, info.FormatVersion, info.Inputs, info.Classes, info.ChecksumValid, info.HasTrainingState, info.CompletedEpochs, info.BatchesDone));
+            Assert.Equal(
+                (Path.GetFullPath(path), 2, 3, 3, true, true, 1, 2),
+                (info.Path, info.FormatVersion, info.Inputs, info.Classes, info.ChecksumValid, info.HasTrainingState, info.CompletedEpochs,
+                 info.BatchesDone));
             Assert.Equal(new FileInfo(path).Length, info.Length);
             Assert.Equal(contents.ClassNames, info.ClassNames);
             Assert.Equal(contents.TrainerOptions, info.TrainerOptions);
@@ -250,7 +266,9 @@ namespace GenSoftmax.Tests.Persistence
             // Without extras: nothing but the parameters.
             ModelFile.Save(path, model);
             ModelFileInfo plain = ModelFile.ReadInfo(path);
-            Assert.Equal((3, 3, false, 0, (IReadOnlyList<string>?)null, (TrainerOptions?)null), (plain.Inputs, plain.Classes, plain.HasTrainingState, plain.CompletedEpochs, plain.ClassNames, plain.TrainerOptions));
+            Assert.Equal(
+                (3, 3, false, 0, (IReadOnlyList<string>?)null, (TrainerOptions?)null),
+                (plain.Inputs, plain.Classes, plain.HasTrainingState, plain.CompletedEpochs, plain.ClassNames, plain.TrainerOptions));
         }
 
         private const int Total = 3;
@@ -399,7 +417,11 @@ namespace GenSoftmax.Tests.Persistence
 
         public static TheoryData<byte[], string> ForeignFiles() => new()
         {
-            { [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89], "(a PNG image)" },
+            {
+                [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
+                 0x1F, 0x15, 0xC4, 0x89],
+                "(a PNG image)"
+            },
             { [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28, .. new byte[784]], "(an IDX images file, as MNIST's)" },
             { [0, 0, 8, 1, 0, 0, 0, 2, 7, 3], "(an IDX labels file, as MNIST's)" },
             { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0], "(gzip-compressed data)" },
@@ -493,7 +515,8 @@ namespace GenSoftmax.Tests.Persistence
             string b = $"\"b\":{file.Header["b"]!.ToJsonString()}";
             File.WriteAllBytes(path, SafetensorsTestFile.Seal(json.Replace(b, b + "," + b, StringComparison.Ordinal), file.Data));
             Assert.Contains("its header names 'b' twice", Refused(path).Message);
-            File.WriteAllBytes(path, SafetensorsTestFile.Seal(json.Replace("\"inputs\":\"3\"", "\"inputs\":\"3\",\"inputs\":\"3\"", StringComparison.Ordinal), file.Data));
+            string twice = json.Replace("\"inputs\":\"3\"", "\"inputs\":\"3\",\"inputs\":\"3\"", StringComparison.Ordinal);
+            File.WriteAllBytes(path, SafetensorsTestFile.Seal(twice, file.Data));
             Assert.Contains("its metadata names 'inputs' twice", Refused(path).Message);
         }
 
@@ -627,22 +650,26 @@ namespace GenSoftmax.Tests.Persistence
         {
             string path = _dir.File("bad.safetensors");
             var model = new M3x3();
-            Assert.Contains("ClassNames has 2 names, but the model has 3 classes",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { ClassNames = ["a", "b"] })).Message);
-            Assert.Contains("not valid Unicode",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { ClassNames = ["a", "b", "\uD800"] })).Message);
+            string Refused(ModelFileContents contents) =>
+                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, contents)).Message;
+            Assert.Contains(
+                "ClassNames has 2 names, but the model has 3 classes", Refused(new ModelFileContents { ClassNames = ["a", "b"] }));
+            Assert.Contains("not valid Unicode", Refused(new ModelFileContents { ClassNames = ["a", "b", "\uD800"] }));
             var state = new TrainingState(1, 0, 0, 0.1f, [], 0, 0, 0);
-            Assert.Contains("seed 1, but the trainer options have seed 42", Assert.Throws<ArgumentException>(
-                () => ModelFile.Save(path, model, new ModelFileContents { TrainerOptions = new TrainerOptions(), TrainingState = state })).Message);
+            Assert.Contains(
+                "seed 1, but the trainer options have seed 42",
+                Refused(new ModelFileContents { TrainerOptions = new TrainerOptions(), TrainingState = state }));
             Tensor[] wrong = [new Tensor("W", [4], decays: true, TensorInit.Normal), new Tensor("b", [3], decays: false, TensorInit.Zeros)];
-            Assert.Contains("its velocity does not match the model's parameters (tensor 0 is W [4] where the model has W [3, 3])",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { TrainingState = state with { Velocity = wrong } })).Message);
+            Assert.Contains(
+                "its velocity does not match the model's parameters (tensor 0 is W [4] where the model has W [3, 3])",
+                Refused(new ModelFileContents { TrainingState = state with { Velocity = wrong } }));
             Tensor[] nan = SmallVelocity();
             nan[1].Values[2] = float.NaN;
-            Assert.Contains("its velocity of b holds a NaN or infinite value",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { TrainingState = state with { Velocity = nan } })).Message);
-            Assert.Contains("its learning rate is -1",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { TrainingState = state with { LearningRate = -1f } })).Message);
+            Assert.Contains(
+                "its velocity of b holds a NaN or infinite value",
+                Refused(new ModelFileContents { TrainingState = state with { Velocity = nan } }));
+            Assert.Contains(
+                "its learning rate is -1", Refused(new ModelFileContents { TrainingState = state with { LearningRate = -1f } }));
             Assert.False(File.Exists(path));
             Assert.Empty(Directory.GetFiles(_dir.Path));
         }
@@ -686,7 +713,8 @@ namespace GenSoftmax.Tests.Persistence
         [InlineData("W", 4, float.NaN, "its tensor 'W' holds NaN at [1, 1]")]
         [InlineData("b", 2, float.PositiveInfinity, "its tensor 'b' holds +Infinity at [2]")]
         [InlineData("velocity.W", 0, float.NegativeInfinity, "its tensor 'velocity.W' holds -Infinity at [0, 0]")]
-        public void Load_refuses_a_well_formed_file_holding_a_non_finite_value_and_leaves_the_model_untouched(string tensor, int index, float value, string expected)
+        public void Load_refuses_a_well_formed_file_holding_a_non_finite_value_and_leaves_the_model_untouched(
+            string tensor, int index, float value, string expected)
         {
             // A file made by something else: the right layout and checksum around a NaN or infinity.
             var file = SafetensorsTestFile.Read(SmallFullFile());

@@ -99,9 +99,9 @@ namespace GenSoftmax.Tests.Persistence
             // another order could break the other way. A failure names the rows and their logit gaps.
             float[] logits = new float[Rows * model.Classes];
             model.Forward(Batch.Of(features), logits);
+            float Gap(int r) => logits[(r * model.Classes) + python[r]] - logits[(r * model.Classes) + expected[r]];
             string[] differing = [.. Enumerable.Range(0, Rows).Where(r => python[r] != expected[r]).Select(r => string.Create(
-                CultureInfo.InvariantCulture,
-                $"row {r}: numpy {python[r]}, the model {expected[r]}, logit gap {logits[(r * model.Classes) + python[r]] - logits[(r * model.Classes) + expected[r]]}"))];
+                CultureInfo.InvariantCulture, $"row {r}: numpy {python[r]}, the model {expected[r]}, logit gap {Gap(r)}"))];
             Assert.True(differing.Length == 0, string.Join("; ", differing));
         }
 
@@ -123,7 +123,8 @@ namespace GenSoftmax.Tests.Persistence
         /// <summary>A version 1.0 .npy file.</summary>
         private static byte[] Npy(string descr, string shape, byte[] data)
         {
-            string dictionary = string.Create(CultureInfo.InvariantCulture, $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+            string dictionary = string.Create(
+                CultureInfo.InvariantCulture, $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
             int padded = ((10 + dictionary.Length + 1 + 63) / 64 * 64) - 10;
             string header = dictionary.PadRight(padded - 1) + "\n";
             return [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, .. BitConverter.GetBytes((ushort)header.Length),

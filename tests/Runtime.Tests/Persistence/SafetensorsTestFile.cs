@@ -59,7 +59,8 @@ namespace GenSoftmax.Tests.Persistence
         public float[] Floats(string name)
         {
             (int begin, int end) = Range(name);
-            return [.. Enumerable.Range(0, (end - begin) / 4).Select(i => BinaryPrimitives.ReadSingleLittleEndian(Data.AsSpan(begin + (4 * i))))];
+            return [.. Enumerable.Range(0, (end - begin) / 4)
+                .Select(i => BinaryPrimitives.ReadSingleLittleEndian(Data.AsSpan(begin + (4 * i))))];
         }
 
         public void SetFloat(string name, int index, float value) =>

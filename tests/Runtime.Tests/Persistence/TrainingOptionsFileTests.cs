@@ -29,7 +29,10 @@ namespace GenSoftmax.Tests.Persistence
             { "fast recipe", TrainerOptions.Fast },
             { "step decay", new TrainerOptions { Schedule = LearningRateSchedule.StepDecay(3, 0.5f, warmupEpochs: 2) } },
             { "cosine", new TrainerOptions { Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 1) } },
-            { "constant, odd step settings", new TrainerOptions { Schedule = new LearningRateSchedule { StepEpochs = 7, StepFactor = 0.25f, FinalFraction = 0.5f } } },
+            {
+                "constant, odd step settings",
+                new TrainerOptions { Schedule = new LearningRateSchedule { StepEpochs = 7, StepFactor = 0.25f, FinalFraction = 0.5f } }
+            },
             { "warm-up only", new TrainerOptions { Schedule = new LearningRateSchedule { WarmupEpochs = 4 } } },
             { "squared error", new TrainerOptions { Loss = TrainingLoss.SquaredError } },
             { "label smoothing", new TrainerOptions { LabelSmoothing = 0.1f } },
@@ -39,7 +42,8 @@ namespace GenSoftmax.Tests.Persistence
                 {
                     EarlyStopping = new EarlyStoppingOptions
                     {
-                        HoldOutFraction = 0.3f, Patience = 7, MinImprovement = 0.125, Metric = EarlyStoppingMetric.HeldOutAccuracy, RestoreBestWeights = false,
+                        HoldOutFraction = 0.3f, Patience = 7, MinImprovement = 0.125, Metric = EarlyStoppingMetric.HeldOutAccuracy,
+                        RestoreBestWeights = false,
                     },
                 }
             },
@@ -49,7 +53,10 @@ namespace GenSoftmax.Tests.Persistence
                     BatchSize = 100, Epochs = 12, Seed = -3, InitStdDev = 0.02f, Threads = 2,
                     Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.8f, WeightDecay = 1e-4f },
                     Schedule = LearningRateSchedule.Cosine(0.1f, 2), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.05f,
-                    EarlyStopping = new EarlyStoppingOptions { HoldOutFraction = 0.2f, Patience = 2, MinImprovement = 0, Metric = EarlyStoppingMetric.HeldOutLoss },
+                    EarlyStopping = new EarlyStoppingOptions
+                    {
+                        HoldOutFraction = 0.2f, Patience = 2, MinImprovement = 0, Metric = EarlyStoppingMetric.HeldOutLoss,
+                    },
                 }
             },
         };
@@ -122,7 +129,8 @@ namespace GenSoftmax.Tests.Persistence
 
         [Theory]
         [InlineData("cosine+warm-up+smoothing+early stopping", 1, 2, 5)]
-        [InlineData("cosine+warm-up+smoothing+early stopping", 2, 3, 8)] // the last batch of epoch 3 (247 rows trained on): saved at the epoch's end
+        // The last batch of epoch 3 (247 rows trained on): saved at the epoch's end.
+        [InlineData("cosine+warm-up+smoothing+early stopping", 2, 3, 8)]
         [InlineData("cosine+warm-up+smoothing+early stopping", 2, 4, 3)]
         [InlineData("squared error+step decay", 1, 2, 4)]
         [InlineData("squared error+step decay", 2, 3, 11)] // the last batch of epoch 3 (330 rows)
@@ -137,7 +145,8 @@ namespace GenSoftmax.Tests.Persistence
             {
                 Assert.True(wholeTrainer.Outcome!.Reason == StopReason.EarlyStopped, wholeTrainer.Outcome.ToString());
                 Assert.True(wholeTrainer.Outcome.LastEpoch > epoch, $"the run stops early before the save: {wholeTrainer.Outcome}");
-                Assert.True(wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's weights are restored at the end");
+                Assert.True(
+                    wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's weights are restored at the end");
             }
 
             // The first run: cancelled from its progress callback after `batch` of `epoch`, then saved to a file. (Not a
@@ -191,7 +200,9 @@ namespace GenSoftmax.Tests.Persistence
             TrainingState loaded = ModelFile.Load(path, new M17x10()).TrainingState!;
             EarlyStoppingState es = state.EarlyStopping!, back = loaded.EarlyStopping!;
             Assert.True(es.BestEpoch > 0);
-            Assert.Equal((es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped), (back.BestEpoch, back.BestValue, back.EpochsWithoutImprovement, back.Stopped));
+            Assert.Equal(
+                (es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped),
+                (back.BestEpoch, back.BestValue, back.EpochsWithoutImprovement, back.Stopped));
             Assert.Equal(["W", "b"], back.Best.Select(t => t.Name));
             Assert.Equal(es.Best.Select(t => t.Values.ToArray()), back.Best.Select(t => t.Values.ToArray()));
             Assert.Contains("best.W", SafetensorsTestFile.Read(path).TensorNames);
@@ -219,7 +230,8 @@ namespace GenSoftmax.Tests.Persistence
                 Schedule = LearningRateSchedule.Cosine(0.25f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.125f,
                 EarlyStopping = new EarlyStoppingOptions
                 {
-                    HoldOutFraction = 0.5f, Patience = 6, MinImprovement = 0.75, Metric = EarlyStoppingMetric.HeldOutAccuracy, RestoreBestWeights = false,
+                    HoldOutFraction = 0.5f, Patience = 6, MinImprovement = 0.75, Metric = EarlyStoppingMetric.HeldOutAccuracy,
+                    RestoreBestWeights = false,
                 },
             };
             var model = new M3x3();
@@ -242,7 +254,8 @@ namespace GenSoftmax.Tests.Persistence
                 {"batch_size":256,"epochs":4,"seed":5,"init_std_dev":0.01,"threads":1,"learning_rate":0.1,"momentum":0,"weight_decay":0,
                  "schedule":"Cosine","step_epochs":5,"step_factor":0.1,"final_fraction":0.25,"warmup_epochs":1,"loss":"SquaredError",
                  "label_smoothing":0.125,
-                 "early_stopping":{"hold_out_fraction":0.5,"patience":6,"min_improvement":0.75,"metric":"HeldOutAccuracy","restore_best_weights":false}}
+                 "early_stopping":{"hold_out_fraction":0.5,"patience":6,"min_improvement":0.75,"metric":"HeldOutAccuracy",
+                                   "restore_best_weights":false}}
                 """, file.MetadataJson("trainer_options"));
             AssertJson("""
                 {"seed":5,"completed_epochs":2,"batches_done":0,"learning_rate":0.1,"epoch_loss_sum":0,"epoch_correct":0,"epoch_seconds":0,
@@ -435,18 +448,21 @@ namespace GenSoftmax.Tests.Persistence
             var options = new TrainerOptions { Seed = 5, EarlyStopping = new EarlyStoppingOptions() };
             var state = new TrainingState(5, 2, 0, 0.1f, [], 0, 0, 0);
             string path = _dir.File("bad.safetensors");
-            void Save(TrainerOptions? o, TrainingState s) => ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = o, TrainingState = s });
+            void Save(TrainerOptions? o, TrainingState s) =>
+                ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = o, TrainingState = s });
+            string Refused(TrainerOptions? o, TrainingState s) => Assert.Throws<ArgumentException>(() => Save(o, s)).Message;
+            TrainingState With(int bestEpoch, double bestValue, Tensor[] best) =>
+                state with { EarlyStopping = new EarlyStoppingState(bestEpoch, bestValue, bestEpoch == 0 ? 0 : 1, false, best) };
             Tensor[] Best(int weights) => [new Tensor("W", [weights], decays: true, TensorInit.Normal), Dense("b", new float[3])];
 
-            Assert.Contains("the trainer options stop early, but there is no record", Assert.Throws<ArgumentException>(() => Save(options, state)).Message);
-            Assert.Contains("do not stop early", Assert.Throws<ArgumentException>(() => Save(
-                new TrainerOptions { Seed = 5 }, state with { EarlyStopping = new EarlyStoppingState(0, double.NaN, 0, false, []) })).Message);
-            Assert.Contains("its best parameters do not match the model's (tensor 0 is W [4] where the model has W [3, 3])",
-                Assert.Throws<ArgumentException>(() => Save(options, state with { EarlyStopping = new EarlyStoppingState(1, 0.5, 1, false, Best(4)) })).Message);
-            Assert.Contains("past the run's 2 completed epochs", Assert.Throws<ArgumentException>(() => Save(
-                options, state with { EarlyStopping = new EarlyStoppingState(3, 0.5, 0, false, [Dense("W", new float[9]), Dense("b", new float[3])]) })).Message);
-            Assert.Contains("best value must be NaN", Assert.Throws<ArgumentException>(() => Save(
-                options, state with { EarlyStopping = new EarlyStoppingState(0, 0.5, 0, false, []) })).Message);
+            Assert.Contains("the trainer options stop early, but there is no record", Refused(options, state));
+            Assert.Contains("do not stop early", Refused(new TrainerOptions { Seed = 5 }, With(0, double.NaN, [])));
+            Assert.Contains(
+                "its best parameters do not match the model's (tensor 0 is W [4] where the model has W [3, 3])",
+                Refused(options, With(1, 0.5, Best(4))));
+            Assert.Contains("past the run's 2 completed epochs", 
+                Refused(options, With(3, 0.5, [Dense("W", new float[9]), Dense("b", new float[3])])));
+            Assert.Contains("best value must be NaN", Refused(options, With(0, 0.5, [])));
             Assert.False(File.Exists(path));
         }
     }
