@@ -123,7 +123,12 @@ namespace GenSoftmax
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
             ArgumentNullException.ThrowIfNull(into);
-            Parsed file = Read(path, verify: true);
+            return Load(Read(path, verify: true), into);
+        }
+
+        /// <summary>Loads a file read and checked once: what was checked is what loads, whatever happens to the file meanwhile.</summary>
+        private static ModelFileContents Load(Parsed file, ISoftmaxModel into)
+        {
             string full = file.Path;
             if (file.Inputs != into.Inputs || file.Classes != into.Classes)
             {
@@ -188,7 +193,7 @@ namespace GenSoftmax
                 return model;
             }
 
-            contents = Load(path, model);
+            contents = Load(file, model);
             return model;
         }
 
@@ -582,8 +587,8 @@ namespace GenSoftmax
                             at++;
                         }
 
-                        throw SafetensorsFile.Invalid(full,
-                            $"its tensor '{t.Name}' holds {Describe(values[at])} at [{Index(t.Shape, at)}], but every value of a model file is finite");
+                        throw SafetensorsFile.Invalid(full, $"its tensor '{t.Name}' holds {Describe(values[at])} at " +
+                            $"[{Index(t.Shape, at)}], but every value of a model file is finite");
                     }
                 }
             }

@@ -114,7 +114,8 @@ namespace GenSoftmax.Persistence
             ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
             if ((declared > MaxHeaderLength || (long)declared > length - 8) && Recognise(lengthBytes) is { } what)
             {
-                throw NotModel(full, $"it starts with {Convert.ToHexString(lengthBytes)} {what}, not the 8-byte length of a safetensors header");
+                throw NotModel(
+                    full, $"it starts with {Convert.ToHexString(lengthBytes)} {what}, not the 8-byte length of a safetensors header");
             }
 
             if (declared > MaxHeaderLength)
