@@ -102,6 +102,56 @@ namespace GenSoftmax.Tests.Persistence
             Assert.Equal(whole.Bias.ToArray(), resumed.Bias.ToArray());
         }
 
+        [Theory]
+        [InlineData(0.9f, 1e-3f, 2, 3)]
+        [InlineData(0.9f, 0f, 1, 6)] // the last batch of epoch 1: saved at the epoch's end
+        [InlineData(0f, 1e-3f, 3, 1)]
+        public void A_hypercomplex_trainer_saved_with_its_state_and_continued_from_the_file_is_bit_identical(
+            float momentum, float weightDecay, int epoch, int batch)
+        {
+            var options = new TrainerOptions
+            {
+                Epochs = 4, BatchSize = BatchRows, Seed = 12, InitStdDev = 0.1f,
+                Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = momentum, WeightDecay = weightDecay },
+                Schedule = LearningRateSchedule.StepDecay(2, 0.5f),
+            };
+            var whole = new Phm2x34x10();
+            var wholeTrainer = new Trainer(whole, options);
+            wholeTrainer.Initialize();
+            wholeTrainer.Fit(Data);
+
+            var first = new Phm2x34x10();
+            var trainer = new Trainer(first, options);
+            trainer.Initialize();
+            using var cancel = new System.Threading.CancellationTokenSource();
+            var progress = new TrainerTests.SyncProgress(p =>
+            {
+                if (p.EpochCompleted is null && p.Epoch == epoch && p.Batch == batch)
+                {
+                    cancel.Cancel();
+                }
+            });
+            Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(Data, validation: null, progress, cancel.Token));
+            string path = _dir.File("phm-trainer.safetensors");
+            string[] names = [.. Enumerable.Range(0, 10).Select(c => $"digit {c}")];
+            ModelFile.Save(path, trainer, names);
+            string[] velocity = momentum == 0f ? [] : ["velocity.A", "velocity.S", "velocity.b"];
+            Assert.Equal(["A", "S", "b", "W", .. velocity], SafetensorsTestFile.Read(path).TensorNames);
+
+            var resumed = new Phm2x34x10();
+            ModelFileContents saved = ModelFile.Load(path, resumed);
+            Assert.Equal(names, saved.ClassNames);
+            var next = new Trainer(resumed, saved.TrainerOptions!);
+            next.RestoreState(saved.TrainingState!);
+            IReadOnlyList<EpochReport> after = next.Fit(Data);
+
+            Assert.Equal(
+                wholeTrainer.History.Select(r => r with { Seconds = 0 }),
+                trainer.History.Concat(after).Select(r => r with { Seconds = 0 }));
+            Assert.Equal(Values(whole), Values(resumed));
+            Assert.Equal(whole.Weights.ToArray(), resumed.Weights.ToArray());
+        }
+
         [Fact]
         public void The_factors_and_the_W_they_make_are_laid_out_as_the_documentation_says()
         {
