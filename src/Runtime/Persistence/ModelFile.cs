@@ -36,7 +36,7 @@ namespace GenSoftmax
         /// <summary>The format version this library writes, and the only one it reads.</summary>
         public const int FormatVersion = 2;
 
-        private const string FormatName = "GenSoftmax model";
+        internal const string FormatName = "GenSoftmax model";
         private const string VelocityPrefix = "velocity.";
         private const string BestPrefix = "best.";
 
@@ -126,6 +126,7 @@ namespace GenSoftmax
             return LoadInto(Read(path, verify: true), into);
         }
 
+        /// <summary>Loads a file read and checked once: what was checked is what loads, whatever happens to the file meanwhile.</summary>
         private static ModelFileContents LoadInto(Parsed file, ISoftmaxModel into)
         {
             string full = file.Path;
@@ -170,7 +171,7 @@ namespace GenSoftmax
                 Internal.ParameterSet.Restore(into, values);
             }
 
-            return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = denseView ? null : file.Options, TrainingState = state };
+            return new ModelFileContents { ClassNames = file.ClassNames, TrainerOptions = file.Options, TrainingState = state };
         }
 
         /// <summary>
@@ -466,13 +467,15 @@ namespace GenSoftmax
             }
         }
 
-        private static string Index(NamedTensor t, int i)
+        private static string Index(NamedTensor t, int i) => Index(t.Shape, i);
+
+        private static string Index(IReadOnlyList<int> shape, int i)
         {
-            var parts = new int[t.Shape.Count];
+            var parts = new int[shape.Count];
             for (int d = parts.Length - 1; d >= 0; d--)
             {
-                parts[d] = i % t.Shape[d];
-                i /= t.Shape[d];
+                parts[d] = i % shape[d];
+                i /= shape[d];
             }
 
             return string.Join(", ", parts);
@@ -566,9 +569,17 @@ namespace GenSoftmax
                             $"its tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], but a {Inputs} x {Classes} model's is [{string.Join(", ", expected)}]");
                     }
 
-                    if (!Internal.Blas.AllFinite(container.Values(t)))
+                    ReadOnlySpan<float> values = container.Values(t);
+                    if (!Internal.Blas.AllFinite(values))
                     {
-                        throw SafetensorsFile.Invalid(full, $"its tensor '{t.Name}' holds a NaN or infinite value");
+                        int at = 0;
+                        while (float.IsFinite(values[at]))
+                        {
+                            at++;
+                        }
+
+                        throw SafetensorsFile.Invalid(full, $"its tensor '{t.Name}' holds {Describe(values[at])} at " +
+                            $"[{Index(t.Shape, at)}], but every value of a model file is finite");
                     }
                 }
             }

@@ -112,6 +112,12 @@ namespace GenSoftmax.Persistence
             }
 
             ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+            if ((declared > MaxHeaderLength || (long)declared > length - 8) && Recognise(lengthBytes) is { } what)
+            {
+                throw NotModel(
+                    full, $"it starts with {Convert.ToHexString(lengthBytes)} {what}, not the 8-byte length of a safetensors header");
+            }
+
             if (declared > MaxHeaderLength)
             {
                 throw NotModel(full, $"its first 8 bytes declare a header of {declared:N0} bytes, more than a model file's header can be " +
@@ -217,7 +223,13 @@ namespace GenSoftmax.Persistence
                     || checksum.Length != ZeroChecksum.Length
                     || !ulong.TryParse(checksum.AsSpan(ChecksumPrefix.Length), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong stored))
                 {
-                    throw Invalid(full, $"its metadata has no checksum of the form \"{ChecksumKey}\": \"{ChecksumPrefix}<16 hex digits>\"");
+                    // A safetensors file of another program has no checksum: say that, not that a model file is damaged.
+                    contents.Metadata.TryGetValue("format", out string? format);
+                    throw format == ModelFile.FormatName
+                        ? Invalid(full, $"its metadata has no checksum of the form \"{ChecksumKey}\": \"{ChecksumPrefix}<16 hex digits>\"")
+                        : NotModel(full, format is null
+                            ? "its metadata has no \"format\" entry (a safetensors file written by another program)"
+                            : $"its metadata says its format is \"{format}\"");
                 }
 
                 contents.StoredChecksum = stored;
@@ -373,6 +385,51 @@ namespace GenSoftmax.Persistence
 
                 done += got;
             }
+        }
+
+        /// <summary>A few formats a model file is mistaken for, named from their first 8 bytes, or null.</summary>
+        private static string? Recognise(ReadOnlySpan<byte> start)
+        {
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'G', (byte)'S', (byte)'M']))
+            {
+                return "(a model file of GenSoftmax's earlier binary format, which this version does not read: load it with the " +
+                    "GenSoftmax that wrote it and save it again, or train the model again)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']))
+            {
+                return "(a PNG image)";
+            }
+
+            if (start[0] == 0 && start[1] == 0 && start[2] == 0x08 && start[3] is 1 or 3)
+            {
+                return $"(an IDX {(start[3] == 1 ? "labels" : "images")} file, as MNIST's)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B]))
+            {
+                return "(gzip-compressed data)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']))
+            {
+                return "(a NumPy .npy array)";
+            }
+
+            if (start.StartsWith((ReadOnlySpan<byte>)[(byte)'P', (byte)'K', 3, 4]))
+            {
+                return "(a ZIP archive)";
+            }
+
+            foreach (byte b in start)
+            {
+                if (b < 0x09 || b is > 0x0D and < 0x20 || b == 0x7F)
+                {
+                    return null;
+                }
+            }
+
+            return "(text)";
         }
 
         public static ModelFileException Truncated(string full, string problem) => new(full,

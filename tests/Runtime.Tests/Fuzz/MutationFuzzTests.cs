@@ -49,10 +49,14 @@ namespace GenSoftmax.Tests.Fuzz
         public void Dispose() => _temp.Dispose();
 
         private static int Cases =>
-            int.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_CASES"), CultureInfo.InvariantCulture, out int n) && n > 0 ? n : DefaultCases;
+            int.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_CASES"), CultureInfo.InvariantCulture, out int n) && n > 0
+                ? n
+                : DefaultCases;
 
         private static ulong Seed =>
-            ulong.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_SEED"), CultureInfo.InvariantCulture, out ulong s) ? s : DefaultSeed;
+            ulong.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_SEED"), CultureInfo.InvariantCulture, out ulong s)
+                ? s
+                : DefaultSeed;
 
         /// <summary>One format under test.</summary>
         private sealed record Format(
@@ -151,7 +155,8 @@ namespace GenSoftmax.Tests.Fuzz
                 (6, MutationGen.Of(GzipIdx, 10, [0, 2, 4, 6, GzipIdx.Length - 8, GzipIdx.Length - 4], bigEndian: false)),
                 (3, MutationGen.Of(RawIdx, 16, [0, 4, 8, 12], bigEndian: true)
                     .Select(m => (Mutation)new Then(m, IdxTestFiles.Gzip, "gzip", RawIdx))),
-                (1, Gen.Select(Gen.Int[0, 2_200_000], Gen.Int, (n, s) => (Mutation)new Replace(GzipBomb(n, s), $"bomb with {n} body bytes, seed {s}")))),
+                (1, Gen.Select(Gen.Int[0, 2_200_000], Gen.Int, (n, s) =>
+                    (Mutation)new Replace(GzipBomb(n, s), $"bomb with {n} body bytes, seed {s}")))),
             typeof(InvalidDataException),
             path => IdxReader.ReadImages(path),
             (file, mutation, loaded) =>
@@ -189,76 +194,104 @@ namespace GenSoftmax.Tests.Fuzz
         private static byte[] ModelBytes()
         {
             using var dir = new TempDirectory();
-            string path = dir.File("seed.gsm");
+            string path = dir.File("seed.safetensors");
             ModelFile.Save(path, SavedModel, new ModelFileContents { ClassNames = ["cat", "dog", "emu"] });
             return File.ReadAllBytes(path);
         }
 
         private static readonly byte[] ValidModel = ModelBytes();
 
-        /// <summary>Sets the declared length to the real one and recomputes the checksum: damage the checksum cannot see.</summary>
-        private static byte[] Reseal(byte[] file)
+        /// <summary>Recomputes the checksum over what the file now holds: damage the checksum cannot see.</summary>
+        private static byte[] Reseal(byte[] file) => Persistence.SafetensorsTestFile.Reseal(file);
+
+        /// <summary>
+        /// The header fields of a safetensors file as 4-byte words: the two halves of the header length, and the start of every
+        /// number of the JSON header (shapes, data_offsets) and of every metadata value.
+        /// </summary>
+        private static int[] Fields(byte[] file)
         {
-            byte[] copy = (byte[])file.Clone();
-            if (copy.Length >= 32)
+            int n = Persistence.SafetensorsTestFile.HeaderLength(file);
+            string header = Encoding.UTF8.GetString(file, 8, n);
+            var fields = new List<int> { 0, 4 };
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(header, @"[0-9]+|:""", default))
             {
-                BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(24), (ulong)copy.Length);
+                fields.Add(8 + Encoding.UTF8.GetByteCount(header.AsSpan(0, m.Index)) + (m.Value == ":\"" ? 2 : 0));
             }
 
-            if (copy.Length >= 8)
-            {
-                BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(copy.Length - 8), XxHash3.HashToUInt64(copy.AsSpan(0, copy.Length - 8)));
-            }
-
-            return copy;
+            return [.. fields.Distinct().Where(f => f + 4 <= 8 + n)];
         }
 
-        private static Format ModelFormat()
+        /// <summary>
+        /// The mutations of a model file: generic damage (the checksum must catch it), the same behind a recomputed checksum,
+        /// and the header's JSON tokens replaced (behind a recomputed checksum: the checks after it must catch it).
+        /// </summary>
+        private static Gen<Mutation> ModelMutations(byte[] valid)
         {
-            int[] fields = [8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48];
-            return new(
-                "model file",
-                "model.gsm",
-                ValidModel,
-                Gen.Frequency(
-                    (5, MutationGen.Of(ValidModel, 32, fields, bigEndian: false)),
-                    (4, MutationGen.Of(ValidModel, 32, fields, bigEndian: false)
-                        .Select(m => (Mutation)new Then(m, Reseal, "length and checksum recomputed", ValidModel))),
-                    (1, Gen.Select(Gen.Int[0, 1], Gen.OneOf(0x7FFFFFC7u, 1u << 20, 1u << 16, 0xFFFFFFFFu), (which, v) => (Mutation)new Then(
-                        new SetField(which == 0 ? 12 : 16, v, BigEndian: false), Reseal, "length and checksum recomputed", ValidModel)))),
-                typeof(ModelFileException),
-                path =>
-                {
-                    RuntimeSoftmaxModel model = ModelFile.Load(path, out ModelFileContents contents);
-                    return (model, contents);
-                },
-                (file, mutation, loaded) =>
-                {
-                    var (model, contents) = ((RuntimeSoftmaxModel, ModelFileContents))loaded;
-                    Assert.All(model.Weights.ToArray(), w => Assert.True(float.IsFinite(w)));
-                    Assert.Equal(model.Inputs * model.Classes, model.Weights.Length);
-                    if (mutation is not Then)
-                    {
-                        // Unsealed changes must be caught by the checksum: what loads is what was saved.
-                        Assert.Equal(SavedModel.Weights.ToArray(), model.Weights.ToArray());
-                        Assert.Equal(SavedModel.Bias.ToArray(), model.Bias.ToArray());
-                        Assert.Equal(["cat", "dog", "emu"], contents.ClassNames!);
-                    }
-                },
-                file => BaseAllocation + 16L * file.Length);
+            int[] fields = Fields(valid);
+            int data = Persistence.SafetensorsTestFile.DataStart(valid);
+            return Gen.Frequency(
+                (5, MutationGen.Of(valid, data, fields, bigEndian: false)),
+                (3, MutationGen.Of(valid, data, fields, bigEndian: false)
+                    .Select(m => (Mutation)new Then(m, Reseal, "checksum recomputed", valid))),
+                (2, Gen.Select(Gen.Int[0, 1000], Gen.OneOf(MutationGen.HeaderTokens), (i, t) => (Mutation)new Then(
+                    new HeaderToken(i, t), Reseal, "checksum recomputed", valid))));
         }
 
-        // ---------------------------------------------------------------- model files with every section
+        private static Format ModelFormat() => new(
+            "model file",
+            "model.safetensors",
+            ValidModel,
+            ModelMutations(ValidModel),
+            typeof(ModelFileException),
+            path =>
+            {
+                RuntimeSoftmaxModel model = ModelFile.Load(path, out ModelFileContents contents);
+                return (model, contents);
+            },
+            (file, mutation, loaded) =>
+            {
+                var (model, contents) = ((RuntimeSoftmaxModel, ModelFileContents))loaded;
+                Assert.All(model.Weights.ToArray(), w => Assert.True(float.IsFinite(w)));
+                Assert.Equal(model.Inputs * model.Classes, model.Weights.Length);
+                if (mutation is not Then)
+                {
+                    // Unsealed changes must be caught by the checksum: what loads is what was saved.
+                    Assert.Equal(SavedModel.Weights.ToArray(), model.Weights.ToArray());
+                    Assert.Equal(SavedModel.Bias.ToArray(), model.Bias.ToArray());
+                    Assert.Equal(["cat", "dog", "emu"], contents.ClassNames!);
+                }
+                else
+                {
+                    // Behind a recomputed checksum, what loads is what the file says, by any safetensors reader.
+                    var read = Persistence.SafetensorsTestFile.Parse(file);
+                    Assert.Equal(read.Floats("W"), model.Weights.ToArray());
+                    Assert.Equal(read.Floats("b"), model.Bias.ToArray());
+                }
+            },
+            file => BaseAllocation + 16L * file.Length);
 
-        /// <summary>A hypercomplex 6x4 model (n = 2) with names, every trainer option, a state with early stopping's record, and its optimizer.</summary>
+        // ---------------------------------------------------------------- model files with everything
+
+        /// <summary>
+        /// A hypercomplex 6x4 model (n = 2) with names, every trainer option, and a state with velocity and early stopping's record.
+        /// </summary>
         private static readonly (HypercomplexSoftmaxModel Model, ModelFileContents Contents) FullSaved = MakeFull();
 
         private static (HypercomplexSoftmaxModel, ModelFileContents) MakeFull()
         {
             var model = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(6, 4), 2);
             Trainer.Initialize(model, seed: 3, stdDev: 0.5f);
-            model.Bias[2] = -0.5f;
-            float[] Ramp(int n, float step) => Enumerable.Range(0, n).Select(i => (i - (n / 2)) * step).ToArray();
+            model.Parameters[2].Values[2] = -0.5f; // b
+            NamedTensor[] Ramp(float step) => [.. model.Parameters.Select(p =>
+            {
+                NamedTensor t = p.Clone();
+                for (int i = 0; i < t.Length; i++)
+                {
+                    t.Values[i] = (i - (t.Length / 2)) * step;
+                }
+
+                return t;
+            })];
             var contents = new ModelFileContents
             {
                 ClassNames = ["cat", "dog", "emu", "yak"],
@@ -268,18 +301,10 @@ namespace GenSoftmax.Tests.Fuzz
                     Schedule = LearningRateSchedule.Cosine(0.1f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.1f,
                     EarlyStopping = new EarlyStoppingOptions { Patience = 2, Metric = EarlyStoppingMetric.HeldOutAccuracy },
                 },
-                // A hypercomplex trainer's state: the velocity is the factors' (PHMT), none of W.
-                TrainingState = new TrainingState(9, 3, 2, 0.05f, [], Ramp(4, 0.1f), 1.5, 11, 0.5)
+                TrainingState = new TrainingState(9, 3, 2, 0.05f, Ramp(0.01f), 1.5, 11, 0.5)
                 {
-                    VelocityFactorA = Ramp(8, 0.01f),
-                    VelocityFactorS = Ramp(12, 0.03f),
-                    EarlyStopping = new EarlyStoppingState(2, 0.75, 1, false, Ramp(24, 0.02f), Ramp(4, 0.2f))
-                    {
-                        BestFactorA = Ramp(8, 0.04f),
-                        BestFactorS = Ramp(12, 0.06f),
-                    },
+                    EarlyStopping = new EarlyStoppingState(2, 0.75, 1, false, Ramp(0.04f)),
                 },
-                HypercomplexOptimizer = new HypercomplexOptimizerState(new SgdOptions { Momentum = 0.5f, WeightDecay = 1e-3f }, 0.05f, Ramp(8, 0.1f), Ramp(12, 0.05f), Ramp(4, 0.3f)),
             };
             return (model, contents);
         }
@@ -287,73 +312,72 @@ namespace GenSoftmax.Tests.Fuzz
         private static byte[] FullModelBytes()
         {
             using var dir = new TempDirectory();
-            string path = dir.File("seed.gsm");
+            string path = dir.File("seed.safetensors");
             ModelFile.Save(path, FullSaved.Model, FullSaved.Contents);
             return File.ReadAllBytes(path);
         }
 
         private static readonly byte[] ValidFullModel = FullModelBytes();
 
-        private static Format FullModelFormat()
-        {
-            // The header's fields, then every 4 bytes of the sections' headers and fixed parts (not their arrays).
-            var fields = new List<int> { 8, 12, 16, 20, 24, 28 };
-            foreach (Persistence.TrainingOptionsFileTests.Section section in Persistence.TrainingOptionsFileTests.Sections(ValidFullModel))
-            {
-                int fixedPart = section.Tag switch { "TOPT" => 32, "TOPX" => 48, "TSTA" => 44, "ESTA" => 24, "PHMF" => 8, "PHMO" => 24, "PHMT" => 8, _ => 4 };
-                for (int at = section.Header; at < section.Payload + fixedPart; at += 4)
-                {
-                    fields.Add(at);
-                }
-            }
+        private static float[][] Values(IReadOnlyList<NamedTensor> tensors) => [.. tensors.Select(t => t.Values.ToArray())];
 
-            int[] offsets = [.. fields];
-            return new(
-                "model file with every section",
-                "full.gsm",
-                ValidFullModel,
-                Gen.Frequency(
-                    (5, MutationGen.Of(ValidFullModel, 32, offsets, bigEndian: false)),
-                    (5, MutationGen.Of(ValidFullModel, 32, offsets, bigEndian: false)
-                        .Select(m => (Mutation)new Then(m, Reseal, "length and checksum recomputed", ValidFullModel)))),
-                typeof(ModelFileException),
-                path =>
+        private static Format FullModelFormat() => new(
+            "model file with everything",
+            "full.safetensors",
+            ValidFullModel,
+            ModelMutations(ValidFullModel),
+            typeof(ModelFileException),
+            path =>
+            {
+                var model = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(6, 4), 2);
+                ModelFileContents contents = ModelFile.Load(path, model);
+                return (model, contents);
+            },
+            (file, mutation, loaded) =>
+            {
+                var (model, contents) = ((HypercomplexSoftmaxModel, ModelFileContents))loaded;
+                Assert.All(model.Weights.ToArray(), w => Assert.True(float.IsFinite(w)));
+                Assert.All(model.FactorA.ToArray(), w => Assert.True(float.IsFinite(w)));
+                contents.TrainerOptions?.Validate();
+                if (mutation is not Then)
                 {
-                    var model = new HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(6, 4), 2);
-                    ModelFileContents contents = ModelFile.Load(path, model);
-                    return (model, contents);
-                },
-                (file, mutation, loaded) =>
+                    // Unsealed changes must be caught by the checksum: what loads is what was saved.
+                    ModelFileContents saved = FullSaved.Contents;
+                    Assert.Equal(Values(FullSaved.Model.Parameters), Values(model.Parameters));
+                    Assert.Equal(FullSaved.Model.Weights.ToArray(), model.Weights.ToArray());
+                    Assert.Equal(saved.ClassNames, contents.ClassNames);
+                    Assert.Equal(saved.TrainerOptions, contents.TrainerOptions);
+                    Assert.Equal(
+                        saved.TrainingState! with { Velocity = [], EarlyStopping = null },
+                        contents.TrainingState! with { Velocity = [], EarlyStopping = null });
+                    Assert.Equal(Values(saved.TrainingState.Velocity), Values(contents.TrainingState.Velocity));
+                    Assert.Equal(
+                        saved.TrainingState.EarlyStopping! with { Best = [] },
+                        contents.TrainingState.EarlyStopping! with { Best = [] });
+                    Assert.Equal(Values(saved.TrainingState.EarlyStopping.Best), Values(contents.TrainingState.EarlyStopping.Best));
+                }
+                else
                 {
-                    var (model, contents) = ((HypercomplexSoftmaxModel, ModelFileContents))loaded;
-                    Assert.All(model.Weights.ToArray(), w => Assert.True(float.IsFinite(w)));
-                    Assert.All(model.FactorA.ToArray(), w => Assert.True(float.IsFinite(w)));
-                    contents.TrainerOptions?.Validate();
-                    if (mutation is not Then)
-                    {
-                        // Unsealed changes must be caught by the checksum: what loads is what was saved.
-                        ModelFileContents saved = FullSaved.Contents;
-                        Assert.Equal(FullSaved.Model.FactorA.ToArray(), model.FactorA.ToArray());
-                        Assert.Equal(FullSaved.Model.FactorS.ToArray(), model.FactorS.ToArray());
-                        Assert.Equal(FullSaved.Model.Weights.ToArray(), model.Weights.ToArray());
-                        Assert.Equal(FullSaved.Model.Bias.ToArray(), model.Bias.ToArray());
-                        Assert.Equal(saved.TrainerOptions, contents.TrainerOptions);
-                        Assert.Equal(saved.TrainingState!.EarlyStopping!.BestWeights, contents.TrainingState!.EarlyStopping!.BestWeights);
-                        Assert.Equal(saved.HypercomplexOptimizer!.VelocityS, contents.HypercomplexOptimizer!.VelocityS);
-                        Assert.Equal(saved.TrainingState.VelocityFactorS, contents.TrainingState.VelocityFactorS);
-                        Assert.Equal(saved.TrainingState.VelocityBias, contents.TrainingState.VelocityBias);
-                        Assert.Equal(saved.TrainingState.EarlyStopping.BestFactorA, contents.TrainingState.EarlyStopping.BestFactorA);
-                    }
-                },
-                file => BaseAllocation + 16L * file.Length);
-        }
+                    // Behind a recomputed checksum, what loads is what the file says, by any safetensors reader.
+                    var read = Persistence.SafetensorsTestFile.Parse(file);
+                    Assert.Equal(read.Floats("A"), model.FactorA.ToArray());
+                    Assert.Equal(read.Floats("S"), model.FactorS.ToArray());
+                    Assert.Equal(read.Floats("b"), model.Bias.ToArray());
+                }
+            },
+            file => BaseAllocation + 16L * file.Length);
 
         // ---------------------------------------------------------------- CSV
+
+        // Before ValidCsv: static fields are initialised in the order they are written.
+        private static readonly string[] Species = ["setosa", "versicolor", "virginica"];
 
         private static readonly byte[] ValidCsv = Encoding.UTF8.GetBytes(
             "sepal length,sepal width,petal length,species\n" +
             string.Concat(Enumerable.Range(0, 24).Select(i =>
-                string.Create(CultureInfo.InvariantCulture, $"{4.5 + i * 0.1:0.0},{3.0 - i * 0.05:0.00},{1e-3 * i:0.###E+0},{(i % 3 == 0 ? "setosa" : i % 3 == 1 ? "versicolor" : "virginica")}\n"))));
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{4.5 + i * 0.1:0.0},{3.0 - i * 0.05:0.00},{1e-3 * i:0.###E+0},{Species[i % 3]}\n"))));
 
         private static readonly string[] CsvTokens =
             ["NaN", "nan", "inf", "-Infinity", "∞", "1e39", "-1e400", "\"", "\"\"", ",", ",,", ";", "\t", "\n", "\r\n", "\r", "", "\0",
@@ -396,7 +420,8 @@ namespace GenSoftmax.Tests.Fuzz
 
         private static readonly float[] NpyValues = Enumerable.Range(0, 8 * 5).Select(i => (i % 9) * 0.5f - 2f).ToArray();
         private static readonly byte[] ValidNpy = NpyReaderTests.Npy("<f4", "(8, 5)", MemoryMarshal.AsBytes(NpyValues.AsSpan()).ToArray());
-        private static readonly byte[] NpyLabels = NpyReaderTests.Npy("<i8", "(8,)", MemoryMarshal.AsBytes(new long[] { 0, 1, 2, 0, 1, 2, 0, 1 }.AsSpan()).ToArray());
+        private static readonly byte[] NpyLabels =
+            NpyReaderTests.Npy("<i8", "(8,)", MemoryMarshal.AsBytes(new long[] { 0, 1, 2, 0, 1, 2, 0, 1 }.AsSpan()).ToArray());
 
         private static readonly string[] NpyHeaders =
         [
@@ -449,7 +474,7 @@ namespace GenSoftmax.Tests.Fuzz
         public void Model_files_load_what_was_saved_or_throw_ModelFileException() => Run(ModelFormat());
 
         [Fact]
-        public void Model_files_with_every_section_load_what_was_saved_or_throw_ModelFileException() => Run(FullModelFormat());
+        public void Model_files_with_everything_load_what_was_saved_or_throw_ModelFileException() => Run(FullModelFormat());
 
         [Fact]
         public void Csv_files_load_finite_consistent_data_or_are_rejected() => Run(CsvFormat());
@@ -515,7 +540,9 @@ namespace GenSoftmax.Tests.Fuzz
                 {
                     Assert.True(error.GetType() == format.Documented,
                         $"{where}: threw {error.GetType().Name}, not the documented {format.Documented.Name}: {error}");
-                    Assert.True(error.Message.Contains(format.FileName, StringComparison.Ordinal) || error.Message.Contains("labels.npy", StringComparison.Ordinal),
+                    Assert.True(
+                        error.Message.Contains(format.FileName, StringComparison.Ordinal)
+                            || error.Message.Contains("labels.npy", StringComparison.Ordinal),
                         $"{where}: the message does not name the file: {error.Message}");
                     Assert.False(error.Message.Contains("unsupported compression method", StringComparison.OrdinalIgnoreCase),
                         $"{where}: damage reported as an unsupported compression method: {error.Message}");
@@ -527,8 +554,9 @@ namespace GenSoftmax.Tests.Fuzz
                 counts[$"{kind}: {outcome}"] = counts.GetValueOrDefault($"{kind}: {outcome}") + 1;
             }
 
-            string summary = $"{format.Name}: {Cases} cases (seed {Seed}): {loaded} loaded correctly, {rejected} rejected with {format.Documented.Name}, " +
-                "0 other exceptions, hangs or over-allocations; by mutation: " + string.Join("; ", counts.Select(c => $"{c.Key} {c.Value}"));
+            string summary = $"{format.Name}: {Cases} cases (seed {Seed}): {loaded} loaded correctly, {rejected} rejected with " +
+                $"{format.Documented.Name}, 0 other exceptions, hangs or over-allocations; by mutation: " +
+                string.Join("; ", counts.Select(c => $"{c.Key} {c.Value}"));
             _output.WriteLine(summary);
             if (Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_REPORT") is { Length: > 0 } report)
             {

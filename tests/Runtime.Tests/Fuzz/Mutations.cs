@@ -88,7 +88,8 @@ namespace GenSoftmax.Tests.Fuzz
 
         public override byte[] Apply(byte[] file) => [.. file, .. Tail];
 
-        public override string ToString() => $"Append({What}: {Convert.ToHexString(Tail.AsSpan(0, Math.Min(Tail.Length, 16)))}{(Tail.Length > 16 ? "..." : "")})";
+        public override string ToString() =>
+            $"Append({What}: {Convert.ToHexString(Tail.AsSpan(0, Math.Min(Tail.Length, 16)))}{(Tail.Length > 16 ? "..." : "")})";
     }
 
     /// <summary>Inserts text at an offset (CSV: a NaN, a stray quote, an extra separator, a line break...).</summary>
@@ -136,8 +137,42 @@ namespace GenSoftmax.Tests.Fuzz
         public override string ToString() => $"Replace({What}, {File.Length} bytes)";
     }
 
+    /// <summary>
+    /// Replaces the <see cref="Index"/>-th token (mod their count) of a safetensors header's JSON, a number or a string, with
+    /// <see cref="Value"/> and sets the 8-byte header length to fit: a header that is still JSON but says something else.
+    /// </summary>
+    internal sealed record HeaderToken(int Index, string Value) : Mutation
+    {
+        public override string Kind => "header token";
+
+        public override byte[] Apply(byte[] file)
+        {
+            int n = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+            string header = Encoding.UTF8.GetString(file, 8, n);
+            System.Text.RegularExpressions.MatchCollection tokens = System.Text.RegularExpressions.Regex.Matches(
+                header, @"-?[0-9][0-9.eE+-]*|""(?:[^""\\]|\\.)*""");
+            if (tokens.Count == 0)
+            {
+                return (byte[])file.Clone();
+            }
+
+            System.Text.RegularExpressions.Match token = tokens[Index % tokens.Count];
+            byte[] changed = Encoding.UTF8.GetBytes(header[..token.Index] + Value + header[(token.Index + token.Length)..]);
+            return [.. BitConverter.GetBytes((ulong)changed.Length), .. changed, .. file.AsSpan(8 + n)];
+        }
+    }
+
     internal static class MutationGen
     {
+        /// <summary>Tokens that break a safetensors header's numbers, names and metadata.</summary>
+        public static readonly string[] HeaderTokens =
+        [
+            "0", "-1", "1", "3", "4", "7", "1.5", "1e30", "-0", "2147483647", "2147483648", "4294967296", "9223372036854775807",
+            "99999999999999999999", "null", "true", "[]", "{}", "[1]", "[0,4]", "\"\"", "\"F16\"", "\"F32\"", "\"W\"", "\"b\"",
+            "\"A\"", "\"velocity.W\"", "\"best.b\"", "\"__metadata__\"", "\"2\"", "\"3\"", "\"0\"", "\"NaN\"",
+            "\"{}\"", "\"[]\"", "\"GenSoftmax model\"",
+        ];
+
         /// <summary>Values that break size fields: zero, one, sign bits, the largest array, 2^31-57 (the issue's).</summary>
         private static readonly uint[] Interesting =
             [0, 1, 2, 3, 255, 256, 65535, 65536, 0x7FFFFFC7, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 1_000_000, 60_000, 784];

@@ -2,20 +2,22 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Text.Json.Nodes;
 using System.Threading;
 using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Hypercomplex;
 using GenSoftmax.Tests.Training;
 using Xunit;
 using Xunit.Abstractions;
-using static GenSoftmax.Tests.Persistence.TrainingOptionsFileTests;
 using SyncProgress = GenSoftmax.Tests.TrainerTests.SyncProgress;
 
 namespace GenSoftmax.Tests.Persistence
 {
     /// <summary>
-    /// A hypercomplex model trained by the <see cref="Trainer"/>, saved with <see cref="ModelFile.Save(string, Trainer, IReadOnlyList{string}?)"/>:
-    /// the factors' velocity and early stopping's best factors go in PHMT, so the run continues from the file bit-identically.
+    /// A hypercomplex model trained by the <see cref="Trainer"/>, saved with
+    /// <see cref="ModelFile.Save(string, Trainer, IReadOnlyList{string}?)"/>:
+    /// the velocity and early stopping's best of the factors and bias are the tensors <c>velocity.A</c>, <c>best.S</c>..., so the
+    /// run continues from the file bit-identically.
     /// </summary>
     public sealed class HypercomplexTrainerFileTests : IDisposable
     {
@@ -53,7 +55,8 @@ namespace GenSoftmax.Tests.Persistence
             _output.WriteLine(wholeTrainer.Outcome!.ToString());
             Assert.Equal(StopReason.EarlyStopped, wholeTrainer.Outcome!.Reason);
             Assert.True(wholeTrainer.Outcome.LastEpoch > epoch, $"the run stops before it is saved: {wholeTrainer.Outcome}");
-            Assert.True(wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's factors are restored at the end");
+            Assert.True(
+                wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's factors are restored at the end");
 
             var first = new Phm2x34x10();
             var trainer = new Trainer(first, options);
@@ -69,11 +72,10 @@ namespace GenSoftmax.Tests.Persistence
             Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(Train, Validation, progress, cancel.Token));
             TrainingState live = trainer.SaveState();
             Assert.True(live.EarlyStopping!.BestEpoch > 0, "the saved record holds best factors");
-            Assert.NotEmpty(live.VelocityFactorA);
-            Assert.Empty(live.VelocityWeights);
+            Assert.Equal(["A", "S", "b"], live.Velocity.Select(v => v.Name));
 
             List<EpochReport> before = [.. trainer.History];
-            string path = _dir.File("phm-run.gsm");
+            string path = _dir.File("phm-run.safetensors");
             ModelFile.Save(path, trainer, classNames: null);
 
             // Everything the trainer's state holds comes back from the file.
@@ -81,13 +83,13 @@ namespace GenSoftmax.Tests.Persistence
             ModelFileContents saved = ModelFile.Load(path, resumed);
             Assert.Equal(options, saved.TrainerOptions);
             TrainingState read = saved.TrainingState!;
-            Assert.Equal(live.VelocityFactorA, read.VelocityFactorA);
-            Assert.Equal(live.VelocityFactorS, read.VelocityFactorS);
-            Assert.Equal(live.VelocityBias, read.VelocityBias);
-            Assert.Empty(read.VelocityWeights);
-            Assert.Equal(live.EarlyStopping.BestFactorA, read.EarlyStopping!.BestFactorA);
-            Assert.Equal(live.EarlyStopping.BestFactorS, read.EarlyStopping.BestFactorS);
-            Assert.Equal(live.EarlyStopping.BestWeights, read.EarlyStopping.BestWeights);
+            Assert.Equal(live.Velocity.Select(v => (v.Name, v.Values.ToArray())), read.Velocity.Select(v => (v.Name, v.Values.ToArray())));
+            Assert.Equal(
+                live.EarlyStopping.Best.Select(v => (v.Name, v.Values.ToArray())),
+                read.EarlyStopping!.Best.Select(v => (v.Name, v.Values.ToArray())));
+            Assert.Equal(
+                (live.EarlyStopping.BestEpoch, live.EarlyStopping.BestValue, live.EarlyStopping.EpochsWithoutImprovement),
+                (read.EarlyStopping.BestEpoch, read.EarlyStopping.BestValue, read.EarlyStopping.EpochsWithoutImprovement));
             Assert.Equal(first.FactorA.ToArray(), resumed.FactorA.ToArray());
             Assert.Equal(first.FactorS.ToArray(), resumed.FactorS.ToArray());
 
@@ -111,71 +113,76 @@ namespace GenSoftmax.Tests.Persistence
             var trainer = new Trainer(model, (options ?? Options(1)) with { Epochs = 2 });
             trainer.Initialize();
             trainer.Fit(Train);
-            string path = _dir.File("phm-run.gsm");
-            ModelFile.Save(path, trainer, classNames: null);
+            string path = _dir.File("phm-run.safetensors");
+            ModelFile.Save(path, trainer, ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]);
             return path;
         }
 
         [Fact]
-        public void The_hypercomplex_training_state_is_required_and_laid_out_as_the_README_documents()
+        public void The_hypercomplex_training_state_is_laid_out_as_the_documentation_says()
         {
             string path = SavedRun();
-            byte[] file = File.ReadAllBytes(path);
-            Section phmt = Sections(file).Single(s => s.Tag == "PHMT");
-            Assert.Equal(1u, phmt.Flags);
-            var layout = new Phm2x34x10().Layout;
-            Assert.Equal(2u, BitConverter.ToUInt32(file, phmt.Payload));
-            Assert.Equal(3u, BitConverter.ToUInt32(file, phmt.Payload + 4)); // velocity and best factors
-            Assert.Equal(8 + (4 * ((2 * (layout.FactorALength + layout.FactorSLength)) + 10)), phmt.Length);
-            Section tsta = Sections(file).Single(s => s.Tag == "TSTA");
-            Assert.Equal(0u, BitConverter.ToUInt32(file, tsta.Payload + 40)); // TSTA has no velocity: the factors' is in PHMT
-            Assert.Equal(44, tsta.Length);
+            var file = SafetensorsTestFile.Read(path);
+            Assert.Equal(
+                ["A", "S", "b", "W", "velocity.A", "velocity.S", "velocity.b", "best.A", "best.S", "best.b"],
+                file.TensorNames);
+            Assert.Equal(
+                [[2, 2, 2], [2, 5, 17], [10], [10, 34], [2, 2, 2], [2, 5, 17], [10], [2, 2, 2], [2, 5, 17], [10]],
+                file.TensorNames.Select(file.Shape));
+            JsonNode state = file.MetadataJson("training_state");
+            Assert.Equal(2, (int)state["completed_epochs"]!);
+            Assert.True((int)state["early_stopping"]!["best_epoch"]! > 0);
+            Assert.Equal("c9", (string)file.MetadataJson("class_names")[9]!);
 
-            // Without momentum, PHMT holds no velocity; the best factors stay.
+            // Without momentum there is no velocity; the best factors stay.
             string plain = SavedRun(Options(1) with { Optimizer = new SgdOptions { LearningRate = 0.05f } });
-            byte[] plainFile = File.ReadAllBytes(plain);
-            Section plainPhmt = Sections(plainFile).Single(s => s.Tag == "PHMT");
-            Assert.Equal(2u, BitConverter.ToUInt32(plainFile, plainPhmt.Payload + 4));
-            Assert.Empty(ModelFile.Load(plain, new Phm2x34x10()).TrainingState!.VelocityFactorA);
+            var plainFile = SafetensorsTestFile.Read(plain);
+            Assert.Equal(["A", "S", "b", "W", "best.A", "best.S", "best.b"], plainFile.TensorNames);
+            TrainingState read = ModelFile.Load(plain, new Phm2x34x10()).TrainingState!;
+            Assert.Empty(read.Velocity);
+            Assert.Equal(["A", "S", "b"], read.EarlyStopping!.Best.Select(t => t.Name));
         }
 
+        public static TheoryData<string, string> BadStates() => new()
+        {
+            { "velocity.S NaN", "its tensor 'velocity.S' holds NaN at [0, 0, 3]" },
+            { "no velocity.S", "it holds 2 of the 3 tensors velocity.NAME of this model's parameters" },
+            { "no best.A", "it holds 2 of the 3 tensors best.NAME of this model's parameters" },
+            { "best.W", "it holds best.NAME tensors of parameters this model does not have" },
+            { "no best", "its best parameters do not match the model's (0 tensors where the model has 3" },
+            { "no early-stopping record", "it holds best tensors but its training state has no early-stopping record" },
+            { "no training_state", "it holds velocity or best tensors but no training_state" },
+            { "n = 1", "does not fit its shape" },
+            { "seed 7", "it is of a run with seed 7, but the trainer options have seed 6" },
+        };
+
         [Theory]
-        [InlineData(0, 3u, "is of n = 3, but its factors ('PHMF') have n = 2")]
-        [InlineData(4, 4u, "flags are 4")]
-        [InlineData(4, 2u, "without velocity and with best factors it needs")]
-        [InlineData(4, 1u, "with velocity and without best factors it needs")]
-        [InlineData(8, 0x7FC00000u, "velocity holds a NaN or infinite value")]
-        public void Every_hypercomplex_training_state_field_is_checked_on_load(int offset, uint value, string expected)
+        [MemberData(nameof(BadStates))]
+        public void Every_hypercomplex_training_state_tensor_is_checked_on_load(string change, string expected)
         {
             string path = SavedRun();
-            byte[] file = File.ReadAllBytes(path);
-            BitConverter.GetBytes(value).CopyTo(file, Sections(file).Single(s => s.Tag == "PHMT").Payload + offset);
-            File.WriteAllBytes(path, Reseal(file));
+            var file = SafetensorsTestFile.Read(path);
+            switch (change)
+            {
+                case "velocity.S NaN": file.SetFloat("velocity.S", 3, float.NaN); break;
+                case "no velocity.S": file.Remove("velocity.S"); break;
+                case "no best.A": file.Remove("best.A"); break;
+                case "best.W": file.Add("best.W", [10, 34], new float[340]); break;
+                case "no best": file.Remove("best.A"); file.Remove("best.S"); file.Remove("best.b"); break;
+                case "no early-stopping record": file.EditMetadataJson("training_state", o => o["early_stopping"] = null); break;
+                case "no training_state": file.Metadata.Remove("training_state"); break;
+                case "n = 1": file.Metadata["hypercomplex"] = "1"; break;
+                case "seed 7": file.EditMetadataJson("training_state", o => o["seed"] = 7); break;
+                default: throw new ArgumentOutOfRangeException(nameof(change));
+            }
 
+            file.Write(path);
             var into = new Phm2x34x10();
             var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, into));
             Assert.Equal(Path.GetFullPath(path), e.Path);
-            Assert.Contains($"'{Path.GetFullPath(path)}' is not a valid model file", e.Message);
-            Assert.Contains(expected, e.Message);
+            Assert.True(e.Message.Contains($"'{Path.GetFullPath(path)}' is not a valid model file", StringComparison.Ordinal), e.Message);
+            Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), e.Message);
             Assert.All(into.Weights.ToArray(), w => Assert.Equal(0f, w));
-        }
-
-        [Fact]
-        public void The_best_factors_of_PHMT_and_the_best_epoch_of_ESTA_are_checked_together()
-        {
-            string path = SavedRun();
-            byte[] file = File.ReadAllBytes(path);
-            Assert.Contains("not the hypercomplex training state ('PHMT') that goes with it",
-                LoadError(path, Without(file, "PHMT")));
-            Assert.Contains("('PHMT') but not the training state it extends ('TSTA')",
-                LoadError(path, Without(Without(file, "ESTA"), "TSTA")));
-            Assert.Contains("comes before, or without, the hypercomplex factors ('PHMF')", LoadError(path, Without(file, "PHMF")));
-        }
-
-        private static string LoadError(string path, byte[] file)
-        {
-            File.WriteAllBytes(path, file);
-            return Assert.Throws<ModelFileException>(() => ModelFile.Load(path, new Phm2x34x10())).Message;
         }
 
         [Fact]
@@ -186,17 +193,21 @@ namespace GenSoftmax.Tests.Persistence
             trainer.Initialize();
             trainer.Fit(Train);
             TrainingState state = trainer.SaveState();
-            string path = _dir.File("bad.gsm");
+            string path = _dir.File("bad.safetensors");
             string Refused(TrainingState s, ISoftmaxModel? into = null) => Assert.Throws<ArgumentException>(() =>
                 ModelFile.Save(path, into ?? model, new ModelFileContents { TrainerOptions = trainer.Options, TrainingState = s })).Message;
+            NamedTensor[] dense = new Sgd(new RuntimeSoftmaxModel(34, 10), trainer.Options.Optimizer).Velocity.ToArray();
 
-            Assert.Contains("needs no weight velocity", Refused(state with { VelocityWeights = new float[340] }));
-            Assert.Contains("factor entries", Refused(state with { VelocityFactorA = new float[3] }));
-            Assert.Contains("The trainer options have momentum, but the training state has no velocity",
-                Refused(state with { VelocityFactorA = [], VelocityFactorS = [], VelocityBias = [] }));
-            Assert.Contains("its best factors have 0 + 0 entries",
-                Refused(state with { EarlyStopping = state.EarlyStopping! with { BestFactorA = [], BestFactorS = [] } }));
-            Assert.Contains("the model saved is dense", Refused(state, new RuntimeSoftmaxModel(34, 10)));
+            Assert.Contains(
+                "its velocity does not match the model's parameters (2 tensors where the model has 3",
+                Refused(state with { Velocity = dense }));
+            NamedTensor[] wrongA = [new NamedTensor("A", [3], decays: true, TensorInit.Normal), state.Velocity[1], state.Velocity[2]];
+            Assert.Contains("tensor 0 is A [3] where the model has A [2, 2, 2]", Refused(state with { Velocity = wrongA }));
+            Assert.Contains(
+                "the trainer options have momentum, but the training state has no velocity", Refused(state with { Velocity = [] }));
+            Assert.Contains("its best parameters do not match the model's (0 tensors where the model has 3",
+                Refused(state with { EarlyStopping = state.EarlyStopping! with { Best = [] } }));
+            Assert.Contains("(3 tensors where the model has 2 (W [10, 34], b [10]))", Refused(state, new RuntimeSoftmaxModel(34, 10)));
             Assert.False(File.Exists(path));
         }
     }

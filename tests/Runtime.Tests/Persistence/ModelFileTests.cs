@@ -1,11 +1,12 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.IO.Hashing;
 using System.Linq;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using GenSoftmax.Tests.Data;
@@ -15,7 +16,10 @@ using static GenSoftmax.Tests.TrainerTests;
 
 namespace GenSoftmax.Tests.Persistence
 {
-    /// <summary>Model files: the documented layout, exact round trips, resuming from a file, and every way a file can be bad.</summary>
+    /// <summary>
+    /// Model files (safetensors): the documented layout, exact round trips, resuming from a file, and every way a file can be
+    /// bad: damaged, truncated, extended, foreign, hostile or inconsistent.
+    /// </summary>
     public sealed class ModelFileTests : IDisposable
     {
         private readonly TempDirectory _dir = new();
@@ -27,13 +31,17 @@ namespace GenSoftmax.Tests.Persistence
             where T : ISoftmaxModel
         {
             var random = new Random(seed);
-            TestModels.Uniform(random, model.Weights.Length, -1f, 1f).CopyTo(model.Weights);
-            TestModels.Uniform(random, model.Classes, -1f, 1f).CopyTo(model.Bias);
+            foreach (NamedTensor p in model.Parameters)
+            {
+                TestModels.Uniform(random, p.Length, -1f, 1f).CopyTo(p.Values);
+            }
+
+            (model as IReparameterizedModel)?.Rebuild();
             return model;
         }
 
         /// <summary>A small file with every section: 3x3 with names, options and a state with velocity.</summary>
-        private string SmallFullFile(string name = "small.gsm")
+        private string SmallFullFile(string name = "small.safetensors")
         {
             string path = _dir.File(name);
             var model = Randomised(new M3x3(), 1);
@@ -41,48 +49,30 @@ namespace GenSoftmax.Tests.Persistence
             {
                 ClassNames = ["cat", "Größe", "猫"],
                 TrainerOptions = new TrainerOptions { Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } },
-                TrainingState = new TrainingState(5, 1, 2, 0.05f, [.. Enumerable.Range(0, 9).Select(i => i / 10f)], [1f, 2f, 3f], 1.5, 7, 0.25),
+                TrainingState = new TrainingState(5, 1, 2, 0.05f, SmallVelocity(), 1.5, 7, 0.25),
             });
             return path;
         }
 
-        /// <summary>Sets the file-length field, appends a fresh checksum: a well-formed file around changed content.</summary>
-        private static byte[] Reseal(ReadOnlySpan<byte> content)
-        {
-            byte[] file = new byte[content.Length + 8];
-            content.CopyTo(file);
-            BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(24), (ulong)file.Length);
-            BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(content.Length), XxHash3.HashToUInt64(file.AsSpan(0, content.Length)));
-            return file;
-        }
-
-        /// <summary>The file with one more section appended after the others.</summary>
-        private static byte[] WithSection(byte[] file, string tag, uint flags, byte[] payload)
-        {
-            var content = new List<byte>(file.AsSpan(0, file.Length - 8).ToArray());
-            byte[] header = new byte[16];
-            Encoding.ASCII.GetBytes(tag).CopyTo(header, 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), flags);
-            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(8), (ulong)payload.Length);
-            content.AddRange(header);
-            content.AddRange(payload);
-            byte[] bytes = [.. content];
-            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(20)) + 1);
-            return Reseal(bytes);
-        }
+        /// <summary>The velocity of <see cref="SmallFullFile"/>: W [3, 3] of i / 10, b [3] of 1, 2, 3.</summary>
+        private static NamedTensor[] SmallVelocity() =>
+        [
+            new NamedTensor("W", [.. Enumerable.Range(0, 9).Select(i => i / 10f)], [3, 3], decays: true, TensorInit.Normal),
+            new NamedTensor("b", [1f, 2f, 3f], [3], decays: false, TensorInit.Zeros),
+        ];
 
         /// <summary>Loads a bad file into a model and checks that it is refused with the file's name and the model untouched.</summary>
         private static ModelFileException Refused(string path, ISoftmaxModel? into = null)
         {
             into ??= new M3x3();
             Randomised(into, 99);
+            float[][] before = [.. into.Parameters.Select(p => p.Values.ToArray())];
             float[] weights = into.Weights.ToArray();
-            float[] bias = into.Bias.ToArray();
             var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, into));
             Assert.Equal(Path.GetFullPath(path), e.Path);
             Assert.Contains($"'{Path.GetFullPath(path)}'", e.Message);
+            Assert.Equal(before, into.Parameters.Select(p => p.Values.ToArray()));
             Assert.Equal(weights, into.Weights.ToArray());
-            Assert.Equal(bias, into.Bias.ToArray());
             return e;
         }
 
@@ -91,7 +81,7 @@ namespace GenSoftmax.Tests.Persistence
         public void A_saved_then_loaded_model_predicts_bit_identically(string name, KernelIsa isa)
         {
             ISoftmaxModel saved = Randomised(TestModels.Create(name, isa), seed: 7);
-            string path = _dir.File($"{name}.gsm");
+            string path = _dir.File($"{name}.safetensors");
             ModelFile.Save(path, saved);
 
             ISoftmaxModel loaded = TestModels.Create(name, isa);
@@ -128,8 +118,9 @@ namespace GenSoftmax.Tests.Persistence
         public void A_file_of_any_shape_loads_into_a_run_time_shaped_model(string name, KernelIsa isa)
         {
             ISoftmaxModel saved = Randomised(TestModels.Create(name, isa), seed: 8);
-            string path = _dir.File($"{name}-any.gsm");
-            ModelFile.Save(path, saved, new ModelFileContents { ClassNames = Enumerable.Range(0, saved.Classes).Select(c => $"class {c}").ToArray() });
+            string path = _dir.File($"{name}-any.safetensors");
+            string[] names = [.. Enumerable.Range(0, saved.Classes).Select(c => $"class {c}")];
+            ModelFile.Save(path, saved, new ModelFileContents { ClassNames = names });
 
             RuntimeSoftmaxModel loaded = ModelFile.Load(path, out ModelFileContents contents);
             loaded.Isa = isa;
@@ -146,7 +137,8 @@ namespace GenSoftmax.Tests.Persistence
             float[] expected = new float[Rows * saved.Classes], actual = new float[Rows * saved.Classes];
             saved.Probabilities(Batch.Of(features), expected);
             loaded.Probabilities(Batch.Of(features), actual);
-            TestModels.AssertClose(expected.Select(v => (double)v).ToArray(), actual, $"{name} {isa} probabilities after loading any shape");
+            TestModels.AssertClose(
+                expected.Select(v => (double)v).ToArray(), actual, $"{name} {isa} probabilities after loading any shape");
             float[] logits = new float[Rows * saved.Classes];
             saved.Forward(Batch.Of(features), logits);
             int[] expectedLabels = new int[Rows], actualLabels = new int[Rows];
@@ -163,55 +155,86 @@ namespace GenSoftmax.Tests.Persistence
 
             // A damaged file is refused before a model is made.
             byte[] bytes = File.ReadAllBytes(path);
-            bytes[^20] ^= 0x40;
-            string damaged = _dir.File($"{name}-any-damaged.gsm");
+            bytes[^5] ^= 0x40; // in b, the last tensor
+            string damaged = _dir.File($"{name}-any-damaged.safetensors");
             File.WriteAllBytes(damaged, bytes);
             Assert.Throws<ModelFileException>(() => ModelFile.Load(damaged, out _));
         }
 
         [Fact]
-        public void The_file_is_laid_out_byte_by_byte_as_the_README_documents()
+        public void The_file_is_laid_out_as_the_documentation_says()
         {
-            // An independent writer of the documented layout: any change to the format must change this test too.
+            // An independent reader of the documented layout: any change to the format must change this test too.
             string path = SmallFullFile();
+            byte[] file = File.ReadAllBytes(path);
             var model = Randomised(new M3x3(), 1);
-            var expected = new MemoryStream();
-            var w = new BinaryWriter(expected); // little-endian, as the format
-            w.Write(new byte[] { 0x89, (byte)'G', (byte)'S', (byte)'M', 0x0D, 0x0A, 0x1A, 0x0A });
-            w.Write((ushort)1);          // format version
-            w.Write((ushort)0);          // reserved
-            w.Write(3);                  // inputs
-            w.Write(3);                  // classes
-            w.Write(4u);                 // sections
-            long lengthAt = expected.Position;
-            w.Write(0UL);                // file length, patched below
 
-            w.Write("PARM"u8); w.Write(1u); w.Write((ulong)(4 + (4 * 12)));
-            w.Write((byte)1); w.Write((byte)1); w.Write((ushort)0);
-            foreach (float v in model.Weights) { w.Write(v); }
-            foreach (float v in model.Bias) { w.Write(v); }
+            // The 8-byte little-endian header length; the header, padded with spaces so the data starts 8-byte aligned.
+            int n = SafetensorsTestFile.HeaderLength(file);
+            Assert.Equal(0, n % 8);
+            string header = Encoding.UTF8.GetString(file, 8, n);
+            Assert.EndsWith("}", header.TrimEnd(' '), StringComparison.Ordinal);
+            Assert.True(header.Length - header.TrimEnd(' ').Length < 8, "more padding than alignment needs");
+            using JsonDocument document = JsonDocument.Parse(header);
+            JsonElement root = document.RootElement;
+            Assert.Equal(["__metadata__", "W", "b", "velocity.W", "velocity.b"], root.EnumerateObject().Select(p => p.Name));
 
-            string[] names = ["cat", "Größe", "猫"];
-            w.Write("NAME"u8); w.Write(0u); w.Write((ulong)(4 + names.Sum(n => 4 + Encoding.UTF8.GetByteCount(n))));
-            w.Write(3u);
-            foreach (string n in names) { w.Write((uint)Encoding.UTF8.GetByteCount(n)); w.Write(Encoding.UTF8.GetBytes(n)); }
+            // The metadata: strings only, in this order, the JSON values as strings, the checksum last.
+            JsonElement metadata = root.GetProperty("__metadata__");
+            Assert.Equal(
+                ["format", "format_version", "inputs", "classes", "hypercomplex", "class_names", "trainer_options", "training_state",
+                 "checksum"],
+                metadata.EnumerateObject().Select(p => p.Name));
+            Assert.All(metadata.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
+            string Meta(string key) => metadata.GetProperty(key).GetString()!;
+            Assert.Equal(
+                ("GenSoftmax model", "2", "3", "3", "0"),
+                (Meta("format"), Meta("format_version"), Meta("inputs"), Meta("classes"), Meta("hypercomplex")));
+            Assert.Equal(["cat", "Größe", "猫"], JsonSerializer.Deserialize<string[]>(Meta("class_names"))!);
+            Assert.True(
+                JsonNode.DeepEquals(JsonNode.Parse(ExpectedOptions), JsonNode.Parse(Meta("trainer_options"))), Meta("trainer_options"));
+            Assert.True(
+                JsonNode.DeepEquals(JsonNode.Parse(ExpectedState), JsonNode.Parse(Meta("training_state"))), Meta("training_state"));
 
-            var defaults = new TrainerOptions();
-            w.Write("TOPT"u8); w.Write(0u); w.Write(32UL);
-            w.Write(defaults.BatchSize); w.Write(defaults.Epochs); w.Write(5); w.Write(defaults.InitStdDev); w.Write(defaults.Threads);
-            w.Write(0.1f); w.Write(0.9f); w.Write(0f);
+            // The tensors: F32, packed in header order from offset 0, row-major, little-endian.
+            float[][] values =
+                [model.Weights.ToArray(), model.Bias.ToArray(), [.. Enumerable.Range(0, 9).Select(i => i / 10f)], [1f, 2f, 3f]];
+            int[][] shapes = [[3, 3], [3], [3, 3], [3]];
+            string[] names = ["W", "b", "velocity.W", "velocity.b"];
+            var data = new MemoryStream();
+            for (int t = 0; t < names.Length; t++)
+            {
+                JsonElement entry = root.GetProperty(names[t]);
+                Assert.Equal(["dtype", "shape", "data_offsets"], entry.EnumerateObject().Select(p => p.Name));
+                Assert.Equal("F32", entry.GetProperty("dtype").GetString());
+                Assert.Equal(shapes[t], entry.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+                Assert.Equal(
+                    [data.Length, data.Length + (4 * values[t].Length)],
+                    entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()));
+                foreach (float v in values[t])
+                {
+                    data.Write(BitConverter.GetBytes(v));
+                }
+            }
 
-            w.Write("TSTA"u8); w.Write(0u); w.Write((ulong)(44 + (4 * 12)));
-            w.Write(5); w.Write(1); w.Write(2); w.Write(0.05f); w.Write(1.5); w.Write(7L); w.Write(0.25); w.Write(1u);
-            for (int i = 0; i < 9; i++) { w.Write(i / 10f); }
-            w.Write(1f); w.Write(2f); w.Write(3f);
-            w.Flush();
+            Assert.Equal(Convert.ToHexString(data.ToArray()), Convert.ToHexString(file.AsSpan(8 + n)));
 
-            byte[] content = expected.ToArray();
-            BinaryPrimitives.WriteUInt64LittleEndian(content.AsSpan((int)lengthAt), (ulong)(content.Length + 8));
-            byte[] file = [.. content, .. BitConverter.GetBytes(XxHash3.HashToUInt64(content))];
-            Assert.Equal(Convert.ToHexString(file), Convert.ToHexString(File.ReadAllBytes(path)));
+            // The checksum: XxHash3 (64-bit, seed 0) of the header with the checksum's 16 digits as zeros, then the data.
+            string zeroed = header.Replace(Meta("checksum"), "xxh3:" + new string('0', 16), StringComparison.Ordinal);
+            ulong expected = XxHash3.HashToUInt64([.. Encoding.UTF8.GetBytes(zeroed), .. data.ToArray()]);
+            Assert.Equal($"xxh3:{expected:x16}", Meta("checksum"));
         }
+
+        private const string ExpectedOptions = """
+            {"batch_size":256,"epochs":10,"seed":5,"init_std_dev":0.01,"threads":1,"learning_rate":0.1,"momentum":0.9,"weight_decay":0,
+             "schedule":"Constant","step_epochs":5,"step_factor":0.1,"final_fraction":0,"warmup_epochs":0,"loss":"CrossEntropy",
+             "label_smoothing":0,"early_stopping":null}
+            """;
+
+        private const string ExpectedState = """
+            {"seed":5,"completed_epochs":1,"batches_done":2,"learning_rate":0.05,"epoch_loss_sum":1.5,"epoch_correct":7,
+             "epoch_seconds":0.25,"early_stopping":null}
+            """;
 
         [Fact]
         public void Class_names_options_and_state_come_back_as_saved()
@@ -222,12 +245,20 @@ namespace GenSoftmax.Tests.Persistence
             Assert.Equal(new[] { "cat", "Größe", "猫" }, contents.ClassNames);
             Assert.Equal(new TrainerOptions { Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } }, contents.TrainerOptions);
             TrainingState state = contents.TrainingState!;
-            Assert.Equal((5, 1, 2, 0.05f, 1.5, 7L, 0.25), (state.Seed, state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect, state.EpochSeconds));
-            Assert.Equal(Enumerable.Range(0, 9).Select(i => i / 10f), state.VelocityWeights);
-            Assert.Equal(new[] { 1f, 2f, 3f }, state.VelocityBias);
+            Assert.Equal(
+                (5, 1, 2, 0.05f, 1.5, 7L, 0.25),
+                (state.Seed, state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect,
+                 state.EpochSeconds));
+            Assert.Equal(["W", "b"], state.Velocity.Select(v => v.Name));
+            Assert.Equal(SmallVelocity().Select(v => v.Values.ToArray()), state.Velocity.Select(v => v.Values.ToArray()));
+            Assert.Equal([3, 3], state.Velocity[0].Shape);
+            Assert.Null(state.EarlyStopping);
 
             ModelFileInfo info = ModelFile.ReadInfo(path);
-            Assert.Equal((Path.GetFullPath(path), 1, 3, 3, true, true, 1, 2), (info.Path, info.FormatVersion, info.Inputs, info.Classes, info.ChecksumValid, info.HasTrainingState, info.CompletedEpochs, info.BatchesDone));
+            Assert.Equal(
+                (Path.GetFullPath(path), 2, 3, 3, true, true, 1, 2),
+                (info.Path, info.FormatVersion, info.Inputs, info.Classes, info.ChecksumValid, info.HasTrainingState, info.CompletedEpochs,
+                 info.BatchesDone));
             Assert.Equal(new FileInfo(path).Length, info.Length);
             Assert.Equal(contents.ClassNames, info.ClassNames);
             Assert.Equal(contents.TrainerOptions, info.TrainerOptions);
@@ -235,7 +266,9 @@ namespace GenSoftmax.Tests.Persistence
             // Without extras: nothing but the parameters.
             ModelFile.Save(path, model);
             ModelFileInfo plain = ModelFile.ReadInfo(path);
-            Assert.Equal((3, 3, false, 0, (IReadOnlyList<string>?)null, (TrainerOptions?)null), (plain.Inputs, plain.Classes, plain.HasTrainingState, plain.CompletedEpochs, plain.ClassNames, plain.TrainerOptions));
+            Assert.Equal(
+                (3, 3, false, 0, (IReadOnlyList<string>?)null, (TrainerOptions?)null),
+                (plain.Inputs, plain.Classes, plain.HasTrainingState, plain.CompletedEpochs, plain.ClassNames, plain.TrainerOptions));
         }
 
         private const int Total = 3;
@@ -278,13 +311,15 @@ namespace GenSoftmax.Tests.Persistence
             }
 
             List<EpochReport> before = [.. trainer.History];
-            string path = _dir.File("run.gsm");
+            string path = _dir.File("run.safetensors");
             ModelFile.Save(path, trainer, [.. Enumerable.Range(0, 10).Select(c => $"class {c}")]);
 
             // The continued run: a new model and a new trainer, everything from the file.
             var resumed = new M17x10();
             ModelFileContents saved = ModelFile.Load(path, resumed);
-            Assert.Equal(trainer.SaveState().VelocityWeights, saved.TrainingState!.VelocityWeights);
+            Assert.Equal(
+                trainer.SaveState().Velocity.Select(v => (v.Name, v.Values.ToArray())),
+                saved.TrainingState!.Velocity.Select(v => (v.Name, v.Values.ToArray())));
             var next = new Trainer(resumed, saved.TrainerOptions! with { Epochs = Total });
             next.RestoreState(saved.TrainingState);
             IReadOnlyList<EpochReport> after = next.Fit(Data.Train, Data.Validation);
@@ -299,7 +334,7 @@ namespace GenSoftmax.Tests.Persistence
         public void Every_truncation_is_refused_and_the_model_is_untouched()
         {
             byte[] file = File.ReadAllBytes(SmallFullFile());
-            string cut = _dir.File("cut.gsm");
+            string cut = _dir.File("cut.safetensors");
             for (int length = 0; length < file.Length; length++)
             {
                 File.WriteAllBytes(cut, file.AsSpan(0, length).ToArray());
@@ -312,14 +347,15 @@ namespace GenSoftmax.Tests.Persistence
         public void Every_changed_byte_is_refused_and_the_model_is_untouched()
         {
             byte[] file = File.ReadAllBytes(SmallFullFile());
-            string changed = _dir.File("changed.gsm");
+            int data = SafetensorsTestFile.DataStart(file);
+            string changed = _dir.File("changed.safetensors");
             for (int i = 0; i < file.Length; i++)
             {
                 byte[] copy = (byte[])file.Clone();
                 copy[i] ^= 0x10;
                 File.WriteAllBytes(changed, copy);
                 ModelFileException e = Refused(changed);
-                if (i >= 32 && i < file.Length - 8)
+                if (i >= data)
                 {
                     Assert.Contains("is damaged: its content does not match its checksum", e.Message);
                 }
@@ -327,122 +363,257 @@ namespace GenSoftmax.Tests.Persistence
         }
 
         [Fact]
+        public void Every_changed_byte_behind_a_recomputed_checksum_is_refused_or_loads_what_it_says()
+        {
+            // Damage the checksum cannot see: the checks behind it must refuse the file, or the file is still valid and
+            // what loads is what its bytes say (a changed class name, a changed weight).
+            string path = SmallFullFile();
+            byte[] file = File.ReadAllBytes(path);
+            int data = SafetensorsTestFile.DataStart(file);
+            string changed = _dir.File("changed.safetensors");
+            int loaded = 0;
+            for (int i = 0; i < file.Length; i++)
+            {
+                byte[] copy = (byte[])file.Clone();
+                copy[i] ^= 0x10;
+                copy = SafetensorsTestFile.Reseal(copy);
+                File.WriteAllBytes(changed, copy);
+                var model = new M3x3();
+                try
+                {
+                    ModelFile.Load(changed, model);
+                }
+                catch (ModelFileException)
+                {
+                    continue;
+                }
+
+                loaded++;
+                var read = SafetensorsTestFile.Parse(copy);
+                Assert.Equal(read.Floats("W"), model.Weights.ToArray());
+                Assert.Equal(read.Floats("b"), model.Bias.ToArray());
+            }
+
+            Assert.True(loaded >= file.Length - data - 16, $"only {loaded} of the files with a changed data byte loaded");
+        }
+
+        [Fact]
         public void A_damaged_file_is_described_with_an_invalid_checksum()
         {
             byte[] file = File.ReadAllBytes(SmallFullFile());
-            file[60] ^= 1; // inside the weights
-            string path = _dir.File("damaged.gsm");
+            file[SafetensorsTestFile.DataStart(file) + 5] ^= 1; // inside the weights
+            string path = _dir.File("damaged.safetensors");
             File.WriteAllBytes(path, file);
             ModelFileInfo info = ModelFile.ReadInfo(path);
             Assert.False(info.ChecksumValid);
             Assert.Equal((3, 3), (info.Inputs, info.Classes));
+            Assert.Contains("is damaged", Refused(path).Message);
 
-            // Damage that leaves no structure to describe is refused, as damage.
-            file[41] = 0xFF; // the parameters section's length, now past the end of the file
+            // Damage that leaves no structure to describe is refused: a header length past the end of the file.
+            BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)file.Length);
             File.WriteAllBytes(path, file);
-            Assert.Contains("is damaged", Assert.Throws<ModelFileException>(() => ModelFile.ReadInfo(path)).Message);
+            Assert.Contains("is truncated", Assert.Throws<ModelFileException>(() => ModelFile.ReadInfo(path)).Message);
         }
 
         public static TheoryData<byte[], string> ForeignFiles() => new()
         {
-            { [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89], "(a PNG image)" },
+            {
+                [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
+                 0x1F, 0x15, 0xC4, 0x89],
+                "(a PNG image)"
+            },
             { [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28, .. new byte[784]], "(an IDX images file, as MNIST's)" },
             { [0, 0, 8, 1, 0, 0, 0, 2, 7, 3], "(an IDX labels file, as MNIST's)" },
             { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0], "(gzip-compressed data)" },
             { Encoding.UTF8.GetBytes("label,f0,f1\n1,0.5,0.25\n"), "(text)" },
             { [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, .. new byte[120]], "(a NumPy .npy array)" },
+            { [(byte)'P', (byte)'K', 3, 4, 20, 0, 0, 0, .. new byte[40]], "(a ZIP archive)" },
+            { [0x89, (byte)'G', (byte)'S', (byte)'M', 0x0D, 0x0A, 0x1A, 0x0A, 1, 0, 0, 0, .. new byte[80]], "earlier binary format" },
         };
 
         [Theory]
         [MemberData(nameof(ForeignFiles))]
         public void A_foreign_file_is_refused_naming_what_it_looks_like(byte[] content, string what)
         {
-            string path = _dir.File("foreign.gsm");
+            string path = _dir.File("foreign.safetensors");
             File.WriteAllBytes(path, content);
             ModelFileException e = Refused(path);
-            Assert.Contains("is not a GenSoftmax model file: it starts with", e.Message);
+            Assert.Contains("is not a GenSoftmax model file", e.Message);
+            Assert.Contains("it starts with", e.Message);
             Assert.Contains(what, e.Message);
         }
 
         [Fact]
-        public void A_file_copied_in_text_mode_is_recognised()
+        public void A_safetensors_file_of_another_program_is_refused_as_not_a_model_file()
         {
-            byte[] file = File.ReadAllBytes(SmallFullFile());
-            string path = _dir.File("text-mode.gsm");
-            File.WriteAllBytes(path, [file[0], file[1], file[2], file[3], 0x0A, .. file.AsSpan(6)]); // \r\n became \n
-            Assert.Contains("line-ending bytes were changed", Refused(path).Message);
+            // What Python's safetensors package writes: no format entry in its metadata.
+            string path = _dir.File("other.safetensors");
+            byte[] json = Encoding.ASCII.GetBytes("""{"weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""");
+            File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)json.Length), .. json, 0, 0, 128, 63]);
+            Assert.Contains("its metadata has no \"format\" entry", Refused(path).Message);
+
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Metadata["format"] = "PyTorch";
+            file.Write(path);
+            Assert.Contains("is not a GenSoftmax model file", Refused(path).Message);
+            Assert.Contains("its format is \"PyTorch\"", Refused(path).Message);
         }
 
         [Fact]
-        public void A_file_from_a_newer_format_version_is_refused_asking_for_an_upgrade()
+        public void A_header_that_is_not_JSON_is_refused()
         {
-            byte[] file = File.ReadAllBytes(SmallFullFile());
-            BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 2);
-            string path = _dir.File("v2.gsm");
-            File.WriteAllBytes(path, Reseal(file.AsSpan(0, file.Length - 8)));
+            string path = _dir.File("not-json.safetensors");
+            byte[] data = SafetensorsTestFile.Read(SmallFullFile()).Data;
+            foreach (string header in new[] { "{\"__metadata__\":", "[1, 2, 3]", "{\"a\":1} trailing", "\u00ff\u00fe{}" })
+            {
+                File.WriteAllBytes(path, SafetensorsTestFile.Seal(header, data));
+                Assert.Contains("is not a GenSoftmax model file", Refused(path).Message);
+            }
+
+            // Bytes that are not UTF-8.
+            byte[] file = SafetensorsTestFile.Seal("{\"__metadata__\":{\"format\":\"GenSoftmax model\"}}", data);
+            file[28] = 0xFF;
+            File.WriteAllBytes(path, file);
+            Assert.Contains("is not valid UTF-8 JSON", Refused(path).Message);
+        }
+
+        [Theory]
+        [InlineData("3", "format version 3, written by a newer GenSoftmax; this one reads version 2")]
+        [InlineData("1", "its format version is 1; this GenSoftmax reads version 2 only")]
+        [InlineData("two", "\"format_version\" is \"two\", not a whole number")]
+        public void A_file_of_another_format_version_is_refused(string version, string expected)
+        {
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Metadata["format_version"] = version;
+            string path = _dir.File("version.safetensors");
+            file.Write(path);
             ModelFileException e = Refused(path);
-            Assert.Contains("format version 2, written by a newer GenSoftmax; this one reads versions up to 1", e.Message);
-            Assert.Contains("Upgrade the GenSoftmax package", e.Message);
+            Assert.Contains(expected, e.Message);
+            if (version == "3")
+            {
+                Assert.Contains("Upgrade the GenSoftmax package", e.Message);
+            }
         }
 
         [Fact]
-        public void An_unknown_section_is_skipped_unless_it_is_required()
+        public void An_unknown_tensor_or_metadata_entry_and_a_duplicate_key_are_refused()
         {
-            byte[] file = File.ReadAllBytes(SmallFullFile());
-            string path = _dir.File("newer.gsm");
+            string path = _dir.File("newer.safetensors");
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Add("W_int8_scale", [3], [1f, 1f, 1f]);
+            file.Write(path);
+            Assert.Contains("it holds a tensor 'W_int8_scale' that a dense model file does not have", Refused(path).Message);
 
-            File.WriteAllBytes(path, WithSection(file, "DESC", 0, Encoding.UTF8.GetBytes("a note from a newer writer")));
-            var model = new M3x3();
-            Assert.Equal(new[] { "cat", "Größe", "猫" }, ModelFile.Load(path, model).ClassNames);
-            Assert.Equal(Randomised(new M3x3(), 1).Weights.ToArray(), model.Weights.ToArray());
+            file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Metadata["quantized"] = "int8";
+            file.Write(path);
+            Assert.Contains("its metadata has an entry 'quantized' that this GenSoftmax does not know", Refused(path).Message);
 
-            File.WriteAllBytes(path, WithSection(file, "QNT8", 1, new byte[12]));
-            ModelFileException e = Refused(path);
-            Assert.Contains("section 'QNT8'", e.Message);
-            Assert.Contains("written by a newer GenSoftmax", e.Message);
+            // A key twice, in the header and in the metadata: JSON allows it, a model file does not.
+            file = SafetensorsTestFile.Read(SmallFullFile());
+            string json = file.Header.ToJsonString();
+            string b = $"\"b\":{file.Header["b"]!.ToJsonString()}";
+            File.WriteAllBytes(path, SafetensorsTestFile.Seal(json.Replace(b, b + "," + b, StringComparison.Ordinal), file.Data));
+            Assert.Contains("its header names 'b' twice", Refused(path).Message);
+            string twice = json.Replace("\"inputs\":\"3\"", "\"inputs\":\"3\",\"inputs\":\"3\"", StringComparison.Ordinal);
+            File.WriteAllBytes(path, SafetensorsTestFile.Seal(twice, file.Data));
+            Assert.Contains("its metadata names 'inputs' twice", Refused(path).Message);
+        }
 
-            File.WriteAllBytes(path, WithSection(file, "NAME", 0, new byte[4]));
-            Assert.Contains("a second section 'NAME'", Refused(path).Message);
+        public static TheoryData<string, string> BadTensors() => new()
+        {
+            { "dtype F16", "tensor 'W' has dtype F16, but GenSoftmax model files hold F32 (float32) tensors only" },
+            { "dtype missing", "its header entry 'W' is not a tensor" },
+            { "shape [9]", "its tensor 'W' has shape [9], but a 3 x 3 model's is [3, 3]" },
+            { "shape [3, 3] for b", "needs 36 bytes, but its data_offsets give 12" },
+            { "shape [0, 3]", "has a dimension 0, but every dimension must be a whole number of at least 1" },
+            { "shape []", "tensor 'W' has no dimensions" },
+            { "offsets overlap", "overlaps the tensor before it" },
+            { "offsets gap", "the data has a gap of 4 bytes before tensor 'b'" },
+            { "offsets negative", "has a data offset -4, but offsets are whole numbers of at least 0" },
+            { "metadata not strings", "its metadata entry 'inputs' is not a string" },
+            { "inputs 4", "its tensor 'W' has shape [3, 3], but a 4 x 3 model's is [3, 4]" },
+            { "classes 0", "\"classes\" is \"0\", not a whole number from" },
+            { "no checksum", "its metadata has no checksum of the form" },
+        };
+
+        [Theory]
+        [MemberData(nameof(BadTensors))]
+        public void A_header_that_does_not_describe_the_data_is_refused(string change, string expected)
+        {
+            // Each change is made behind a recomputed checksum, as a buggy writer would make it.
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            JsonObject w = file.Header["W"]!.AsObject(), b = file.Header["b"]!.AsObject();
+            switch (change)
+            {
+                case "dtype F16": w["dtype"] = "F16"; break;
+                case "dtype missing": w.Remove("dtype"); break;
+                case "shape [9]": w["shape"] = new JsonArray(9); break;
+                case "shape [3, 3] for b": b["shape"] = new JsonArray(3, 3); break;
+                case "shape [0, 3]": w["shape"] = new JsonArray(0, 3); break;
+                case "shape []": w["shape"] = new JsonArray(); break;
+                case "offsets overlap": b["data_offsets"] = new JsonArray(32, 44); break;
+                case "offsets gap": b["data_offsets"] = new JsonArray(40, 52); break;
+                case "offsets negative": w["data_offsets"] = new JsonArray(-4, 32); break;
+                case "metadata not strings": file.Metadata["inputs"] = 3; break;
+                case "inputs 4": file.Metadata["inputs"] = "4"; break;
+                case "classes 0": file.Metadata["classes"] = "0"; break;
+                case "no checksum": file.Metadata.Remove("checksum"); break;
+                default: throw new ArgumentOutOfRangeException(nameof(change));
+            }
+
+            string path = _dir.File("bad-header.safetensors");
+            file.Write(path);
+            Assert.Contains(expected, Refused(path).Message);
         }
 
         [Fact]
         public void A_model_of_another_shape_is_refused_naming_both_shapes()
         {
-            string path = _dir.File("17x10.gsm");
+            string path = _dir.File("17x10.safetensors");
             ModelFile.Save(path, Randomised(new M17x10(), 2));
             ModelFileException e = Refused(path, new M15x10());
-            Assert.Contains("holds a model of 17 inputs and 10 classes, but the model it is loaded into (M15x10) has 15 inputs and 10 classes", e.Message);
+            Assert.Contains("holds a model of 17 inputs x 10 classes, but the model it is loaded into has 15 x 10", e.Message);
         }
 
         [Fact]
-        public void A_header_that_declares_more_than_the_file_holds_is_refused_before_allocating()
+        public void A_hostile_header_length_or_shape_is_refused_before_allocating()
         {
-            // 100 bytes, well-formed and checksummed, whose header declares a model of 2^30 classes.
-            byte[] content = new byte[92];
-            File.ReadAllBytes(SmallFullFile()).AsSpan(0, 32).CopyTo(content);
-            BinaryPrimitives.WriteInt32LittleEndian(content.AsSpan(16), 1 << 30);
-            string path = _dir.File("huge.gsm");
-            File.WriteAllBytes(path, Reseal(content));
+            byte[] valid = File.ReadAllBytes(SmallFullFile());
+            ModelFile.ReadInfo(SmallFullFile("warm.safetensors")); // the first call's one-time costs are not the point
+            string path = _dir.File("hostile.safetensors");
+            void Check(byte[] bytes, string expected)
+            {
+                File.WriteAllBytes(path, bytes);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                var e = Assert.Throws<ModelFileException>(() => ModelFile.ReadInfo(path));
+                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                Assert.Contains(expected, e.Message);
+                Assert.True(allocated < 1 << 20, $"{allocated:N0} bytes allocated to refuse a {bytes.Length}-byte file: {e.Message}");
+            }
 
-            ModelFile.ReadInfo(SmallFullFile("warm.gsm")); // the first call's one-time costs are not the point
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            var e = Assert.Throws<ModelFileException>(() => ModelFile.ReadInfo(path));
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Contains("declares a model of 3 inputs and 1073741824 classes", e.Message);
-            Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to refuse a 100-byte file");
+            // A header length of 2^63, of 2^40, and one just within the limit but past the end of the file.
+            foreach (ulong huge in new[] { 1UL << 63, 1UL << 40, (16UL << 20) + 1 })
+            {
+                byte[] bytes = (byte[])valid.Clone();
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes, huge);
+                Check(bytes, $"its first 8 bytes declare a header of {huge:N0} bytes");
+            }
 
-            // The same with a plausible shape but a parameters section longer than the file.
-            BinaryPrimitives.WriteInt32LittleEndian(content.AsSpan(16), 1024);
-            BinaryPrimitives.WriteInt32LittleEndian(content.AsSpan(12), 1 << 18);
-            BinaryPrimitives.WriteUInt32LittleEndian(content.AsSpan(20), 1);
-            "PARM"u8.CopyTo(content.AsSpan(32));
-            BinaryPrimitives.WriteUInt64LittleEndian(content.AsSpan(40), 4 + (4L * 1024 * ((1 << 18) + 1)));
-            File.WriteAllBytes(path, Reseal(content));
-            before = GC.GetAllocatedBytesForCurrentThread();
-            e = Assert.Throws<ModelFileException>(() => ModelFile.ReadInfo(path));
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Contains($"its section 'PARM' at byte 32 declares {1_073_745_924UL:N0} bytes, but only 44 remain", e.Message);
-            Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to refuse a 100-byte file");
+            byte[] within = (byte[])valid.Clone();
+            BinaryPrimitives.WriteUInt64LittleEndian(within, 16 << 20);
+            Check(within, "is truncated: its header declares 16,777,216 bytes");
+
+            // A shape of 2^30 classes, and a plausible shape whose tensors need a gigabyte the file does not hold.
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Metadata["classes"] = (1 << 30).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Check(file.ToBytes(), "\"classes\" is \"1073741824\", not a whole number from");
+            file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Header["velocity.b"]!["shape"] = new JsonArray(1 << 28);
+            file.Header["velocity.b"]!["data_offsets"] = new JsonArray(84, 84 + (4L << 28));
+            Check(file.ToBytes(), $"its tensors need {84 + (4L << 28):N0} bytes of data, but the file holds 96");
+            file.Header["velocity.b"]!["shape"] = new JsonArray(1 << 20, 1 << 20);
+            Check(file.ToBytes(), $"tensor 'velocity.b' has more than {Array.MaxLength:N0} elements");
         }
 
         [Fact]
@@ -450,17 +621,23 @@ namespace GenSoftmax.Tests.Persistence
         {
             string path = SmallFullFile();
             File.AppendAllText(path, "extra");
-            Assert.Contains("has 5 bytes past its end", Refused(path).Message);
+            Assert.Contains("it has 5 bytes past its last tensor", Refused(path).Message);
+
+            // Even with the checksum made to fit: the header must account for every byte.
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            file.Data = [.. file.Data, 0, 0, 0, 0];
+            file.Write(path);
+            Assert.Contains("it has 4 bytes past its last tensor", Refused(path).Message);
         }
 
         [SkippableFact]
         public void A_missing_file_a_directory_and_a_FIFO_are_refused()
         {
-            Assert.Contains("does not exist", Refused(_dir.File("missing.gsm")).Message);
+            Assert.Contains("does not exist", Refused(_dir.File("missing.safetensors")).Message);
             Assert.Contains("is a directory", Refused(_dir.Subdirectory("models")).Message);
 
             Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
-            string fifo = _dir.File("fifo.gsm");
+            string fifo = _dir.File("fifo.safetensors");
             SafeFileTests.Run("mkfifo", fifo);
             // Opening a FIFO for reading would wait for a writer: the load must refuse it without opening it.
             Task<ModelFileException> load = Task.Run(() => Refused(fifo));
@@ -471,17 +648,28 @@ namespace GenSoftmax.Tests.Persistence
         [Fact]
         public void Save_refuses_contents_that_do_not_fit_the_model()
         {
-            string path = _dir.File("bad.gsm");
+            string path = _dir.File("bad.safetensors");
             var model = new M3x3();
-            Assert.Contains("ClassNames has 2 names, but the model has 3 classes",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { ClassNames = ["a", "b"] })).Message);
-            Assert.Contains("not valid Unicode",
-                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, new ModelFileContents { ClassNames = ["a", "b", "\uD800"] })).Message);
-            var state = new TrainingState(1, 0, 0, 0.1f, [], [], 0, 0, 0);
-            Assert.Contains("seed 1, but the trainer options have seed 42", Assert.Throws<ArgumentException>(
-                () => ModelFile.Save(path, model, new ModelFileContents { TrainerOptions = new TrainerOptions(), TrainingState = state })).Message);
-            Assert.Contains("the model needs 9 and 3", Assert.Throws<ArgumentException>(
-                () => ModelFile.Save(path, model, new ModelFileContents { TrainingState = state with { VelocityWeights = new float[4], VelocityBias = new float[3] } })).Message);
+            string Refused(ModelFileContents contents) =>
+                Assert.Throws<ArgumentException>(() => ModelFile.Save(path, model, contents)).Message;
+            Assert.Contains(
+                "ClassNames has 2 names, but the model has 3 classes", Refused(new ModelFileContents { ClassNames = ["a", "b"] }));
+            Assert.Contains("not valid Unicode", Refused(new ModelFileContents { ClassNames = ["a", "b", "\uD800"] }));
+            var state = new TrainingState(1, 0, 0, 0.1f, [], 0, 0, 0);
+            Assert.Contains(
+                "seed 1, but the trainer options have seed 42",
+                Refused(new ModelFileContents { TrainerOptions = new TrainerOptions(), TrainingState = state }));
+            NamedTensor[] wrong = [new NamedTensor("W", [4], decays: true, TensorInit.Normal), new NamedTensor("b", [3], decays: false, TensorInit.Zeros)];
+            Assert.Contains(
+                "its velocity does not match the model's parameters (tensor 0 is W [4] where the model has W [3, 3])",
+                Refused(new ModelFileContents { TrainingState = state with { Velocity = wrong } }));
+            NamedTensor[] nan = SmallVelocity();
+            nan[1].Values[2] = float.NaN;
+            Assert.Contains(
+                "its velocity of b holds a NaN or infinite value",
+                Refused(new ModelFileContents { TrainingState = state with { Velocity = nan } }));
+            Assert.Contains(
+                "its learning rate is -1", Refused(new ModelFileContents { TrainingState = state with { LearningRate = -1f } }));
             Assert.False(File.Exists(path));
             Assert.Empty(Directory.GetFiles(_dir.Path));
         }
@@ -489,22 +677,22 @@ namespace GenSoftmax.Tests.Persistence
         [Fact]
         public void Saving_over_a_model_replaces_it_whole()
         {
-            string path = _dir.File("model.gsm");
+            string path = _dir.File("model.safetensors");
             ModelFile.Save(path, Randomised(new M17x10(), 1));
             ModelFile.Save(path, Randomised(new M17x10(), 2));
             var loaded = new M17x10();
             ModelFile.Load(path, loaded);
             Assert.Equal(Randomised(new M17x10(), 2).Weights.ToArray(), loaded.Weights.ToArray());
-            Assert.Equal(new[] { "model.gsm" }, Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+            Assert.Equal(new[] { "model.safetensors" }, Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
         }
 
         [Theory]
-        [InlineData(5, float.NaN, "Weights[1, 2] is NaN")]
-        [InlineData(0, float.PositiveInfinity, "Weights[0, 0] is +Infinity")]
-        [InlineData(-2, float.NegativeInfinity, "Bias[1] is -Infinity")]
+        [InlineData(5, float.NaN, "W[1, 2] is NaN")]
+        [InlineData(0, float.PositiveInfinity, "W[0, 0] is +Infinity")]
+        [InlineData(-2, float.NegativeInfinity, "b[1] is -Infinity")]
         public void Save_refuses_a_model_with_a_non_finite_parameter(int index, float value, string expected)
         {
-            string path = _dir.File("diverged.gsm");
+            string path = _dir.File("diverged.safetensors");
             var model = Randomised(new M3x3(), 3);
             if (index >= 0)
             {
@@ -521,25 +709,22 @@ namespace GenSoftmax.Tests.Persistence
             Assert.Empty(Directory.GetFiles(_dir.Path));
         }
 
-        [Fact]
-        public void Load_refuses_a_well_formed_file_holding_a_NaN_weight_and_leaves_the_model_untouched()
+        [Theory]
+        [InlineData("W", 4, float.NaN, "its tensor 'W' holds NaN at [1, 1]")]
+        [InlineData("b", 2, float.PositiveInfinity, "its tensor 'b' holds +Infinity at [2]")]
+        [InlineData("velocity.W", 0, float.NegativeInfinity, "its tensor 'velocity.W' holds -Infinity at [0, 0]")]
+        public void Load_refuses_a_well_formed_file_holding_a_non_finite_value_and_leaves_the_model_untouched(
+            string tensor, int index, float value, string expected)
         {
-            // A file made by something else: the right layout and checksum around a NaN weight.
-            string path = _dir.File("nan.gsm");
-            ModelFile.Save(path, Randomised(new M3x3(), 4));
-            byte[] bytes = File.ReadAllBytes(path);
-            const int FirstWeight = 32 + 16 + 4; // header, parameters section header, element type and layout
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(FirstWeight + 4 * 4), float.NaN);
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), XxHash3.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
-            File.WriteAllBytes(path, bytes);
-            var model = Randomised(new M3x3(), 5);
-            float[] before = model.Weights.ToArray();
+            // A file made by something else: the right layout and checksum around a NaN or infinity.
+            var file = SafetensorsTestFile.Read(SmallFullFile());
+            file.SetFloat(tensor, index, value);
+            string path = _dir.File("nan.safetensors");
+            file.Write(path);
 
-            var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, model));
+            ModelFileException e = Refused(path);
 
-            Assert.Contains(path, e.Message);
-            Assert.Contains("Weights[1, 1] is NaN, but every parameter of a model must be finite", e.Message);
-            Assert.Equal(before, model.Weights.ToArray());
+            Assert.Contains(expected, e.Message);
             Assert.Throws<ModelFileException>(() => ModelFile.Load(path, out _));
         }
     }

@@ -1,10 +1,8 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Hashing;
 using System.Linq;
-using System.Text;
+using System.Text.Json.Nodes;
 using System.Threading;
 using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Models;
@@ -14,9 +12,10 @@ using SyncProgress = GenSoftmax.Tests.TrainerTests.SyncProgress;
 namespace GenSoftmax.Tests.Persistence
 {
     /// <summary>
-    /// Model files carry every trainer option (TOPX) and early stopping's record (ESTA): each option round-trips, a run
-    /// with a schedule, label smoothing, early stopping or squared error continues from a file bit-identically, old files
-    /// (TOPT alone) still load, and every new field is checked on load.
+    /// Model files carry every trainer option (metadata <c>trainer_options</c>) and the run's state with early stopping's
+    /// record (<c>training_state</c>, tensors <c>velocity.*</c> and <c>best.*</c>): each option round-trips, a run with a
+    /// schedule, label smoothing, early stopping or squared error continues from a file bit-identically, and every field is
+    /// checked on load, alone and against the others.
     /// </summary>
     public sealed class TrainingOptionsFileTests : IDisposable
     {
@@ -30,7 +29,10 @@ namespace GenSoftmax.Tests.Persistence
             { "fast recipe", TrainerOptions.Fast },
             { "step decay", new TrainerOptions { Schedule = LearningRateSchedule.StepDecay(3, 0.5f, warmupEpochs: 2) } },
             { "cosine", new TrainerOptions { Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 1) } },
-            { "constant, odd step settings", new TrainerOptions { Schedule = new LearningRateSchedule { StepEpochs = 7, StepFactor = 0.25f, FinalFraction = 0.5f } } },
+            {
+                "constant, odd step settings",
+                new TrainerOptions { Schedule = new LearningRateSchedule { StepEpochs = 7, StepFactor = 0.25f, FinalFraction = 0.5f } }
+            },
             { "warm-up only", new TrainerOptions { Schedule = new LearningRateSchedule { WarmupEpochs = 4 } } },
             { "squared error", new TrainerOptions { Loss = TrainingLoss.SquaredError } },
             { "label smoothing", new TrainerOptions { LabelSmoothing = 0.1f } },
@@ -40,7 +42,8 @@ namespace GenSoftmax.Tests.Persistence
                 {
                     EarlyStopping = new EarlyStoppingOptions
                     {
-                        HoldOutFraction = 0.3f, Patience = 7, MinImprovement = 0.125, Metric = EarlyStoppingMetric.HeldOutAccuracy, RestoreBestWeights = false,
+                        HoldOutFraction = 0.3f, Patience = 7, MinImprovement = 0.125, Metric = EarlyStoppingMetric.HeldOutAccuracy,
+                        RestoreBestWeights = false,
                     },
                 }
             },
@@ -50,7 +53,10 @@ namespace GenSoftmax.Tests.Persistence
                     BatchSize = 100, Epochs = 12, Seed = -3, InitStdDev = 0.02f, Threads = 2,
                     Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.8f, WeightDecay = 1e-4f },
                     Schedule = LearningRateSchedule.Cosine(0.1f, 2), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.05f,
-                    EarlyStopping = new EarlyStoppingOptions { HoldOutFraction = 0.2f, Patience = 2, MinImprovement = 0, Metric = EarlyStoppingMetric.HeldOutLoss },
+                    EarlyStopping = new EarlyStoppingOptions
+                    {
+                        HoldOutFraction = 0.2f, Patience = 2, MinImprovement = 0, Metric = EarlyStoppingMetric.HeldOutLoss,
+                    },
                 }
             },
         };
@@ -59,16 +65,19 @@ namespace GenSoftmax.Tests.Persistence
         [MemberData(nameof(EveryOption))]
         public void Every_trainer_option_round_trips(string name, TrainerOptions options)
         {
-            string path = _dir.File($"{name}.gsm");
+            string path = _dir.File($"{name}.safetensors");
             ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = options });
             ModelFileContents contents = ModelFile.Load(path, new M3x3());
             Assert.Equal(options, contents.TrainerOptions);
             Assert.Equal(options, ModelFile.ReadInfo(path).TrainerOptions);
 
-            // Options whose extra settings are the defaults are written as format version 1's readers know them: TOPT alone.
-            bool extended = options.Schedule != LearningRateSchedule.Constant || options.Loss != TrainingLoss.CrossEntropy
-                || options.LabelSmoothing != 0f || options.EarlyStopping is not null;
-            Assert.Equal(extended, Sections(File.ReadAllBytes(path)).Any(s => s.Tag == "TOPX"));
+            // Every option is written, by name, whether or not it is the default: a reader never guesses a default.
+            JsonObject json = SafetensorsTestFile.Read(path).MetadataJson("trainer_options").AsObject();
+            Assert.Equal(
+                ["batch_size", "epochs", "seed", "init_std_dev", "threads", "learning_rate", "momentum", "weight_decay", "schedule",
+                 "step_epochs", "step_factor", "final_fraction", "warmup_epochs", "loss", "label_smoothing", "early_stopping"],
+                json.Select(p => p.Key));
+            Assert.Equal(options.EarlyStopping is null, json["early_stopping"] is null);
         }
 
         // ------------------------------------------------------------ resuming from a file
@@ -120,7 +129,8 @@ namespace GenSoftmax.Tests.Persistence
 
         [Theory]
         [InlineData("cosine+warm-up+smoothing+early stopping", 1, 2, 5)]
-        [InlineData("cosine+warm-up+smoothing+early stopping", 2, 3, 8)] // the last batch of epoch 3 (247 rows trained on): saved at the epoch's end
+        // The last batch of epoch 3 (247 rows trained on): saved at the epoch's end.
+        [InlineData("cosine+warm-up+smoothing+early stopping", 2, 3, 8)]
         [InlineData("cosine+warm-up+smoothing+early stopping", 2, 4, 3)]
         [InlineData("squared error+step decay", 1, 2, 4)]
         [InlineData("squared error+step decay", 2, 3, 11)] // the last batch of epoch 3 (330 rows)
@@ -135,7 +145,8 @@ namespace GenSoftmax.Tests.Persistence
             {
                 Assert.True(wholeTrainer.Outcome!.Reason == StopReason.EarlyStopped, wholeTrainer.Outcome.ToString());
                 Assert.True(wholeTrainer.Outcome.LastEpoch > epoch, $"the run stops early before the save: {wholeTrainer.Outcome}");
-                Assert.True(wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's weights are restored at the end");
+                Assert.True(
+                    wholeTrainer.Outcome.BestEpoch < wholeTrainer.Outcome.LastEpoch, "the best epoch's weights are restored at the end");
             }
 
             // The first run: cancelled from its progress callback after `batch` of `epoch`, then saved to a file. (Not a
@@ -154,7 +165,7 @@ namespace GenSoftmax.Tests.Persistence
             Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(Data.Train, Data.Validation, progress, cancel.Token));
 
             List<EpochReport> before = [.. trainer.History];
-            string path = _dir.File("run.gsm");
+            string path = _dir.File("run.safetensors");
             ModelFile.Save(path, trainer, classNames: null);
             if (options.EarlyStopping is not null)
             {
@@ -183,259 +194,276 @@ namespace GenSoftmax.Tests.Persistence
             trainer.Initialize();
             trainer.Fit(Data.Train);
             TrainingState state = trainer.SaveState();
-            string path = _dir.File("es.gsm");
+            string path = _dir.File("es.safetensors");
             ModelFile.Save(path, trainer, classNames: null);
 
             TrainingState loaded = ModelFile.Load(path, new M17x10()).TrainingState!;
             EarlyStoppingState es = state.EarlyStopping!, back = loaded.EarlyStopping!;
             Assert.True(es.BestEpoch > 0);
-            Assert.Equal((es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped), (back.BestEpoch, back.BestValue, back.EpochsWithoutImprovement, back.Stopped));
-            Assert.Equal(es.BestWeights, back.BestWeights);
-            Assert.Equal(es.BestBias, back.BestBias);
+            Assert.Equal(
+                (es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped),
+                (back.BestEpoch, back.BestValue, back.EpochsWithoutImprovement, back.Stopped));
+            Assert.Equal(["W", "b"], back.Best.Select(t => t.Name));
+            Assert.Equal(es.Best.Select(t => t.Values.ToArray()), back.Best.Select(t => t.Values.ToArray()));
+            Assert.Contains("best.W", SafetensorsTestFile.Read(path).TensorNames);
 
             // Before the first epoch: no best epoch, no weights, NaN.
             var fresh = new Trainer(new M17x10(), options);
             fresh.Initialize();
             ModelFile.Save(path, fresh, classNames: null);
             EarlyStoppingState none = ModelFile.Load(path, new M17x10()).TrainingState!.EarlyStopping!;
-            Assert.Equal((0, 0, false, 0, 0), (none.BestEpoch, none.EpochsWithoutImprovement, none.Stopped, none.BestWeights.Length, none.BestBias.Length));
+            Assert.Equal((0, 0, false, 0), (none.BestEpoch, none.EpochsWithoutImprovement, none.Stopped, none.Best.Count));
             Assert.True(double.IsNaN(none.BestValue));
+            Assert.DoesNotContain(SafetensorsTestFile.Read(path).TensorNames, n => n.StartsWith("best.", StringComparison.Ordinal));
         }
 
-        // ------------------------------------------------------------ old files and the layout
-
-        /// <summary>
-        /// A file as format version 1 first wrote it, built byte by byte (TOPT of 32 bytes, TSTA, no TOPX or ESTA): it
-        /// loads, with the options' newer settings at their defaults, and the run continues.
-        /// </summary>
-        [Fact]
-        public void A_file_in_the_old_layout_loads_with_default_new_options()
-        {
-            var model = new M3x3();
-            var w = new BinaryWriter(new MemoryStream());
-            w.Write(new byte[] { 0x89, (byte)'G', (byte)'S', (byte)'M', 0x0D, 0x0A, 0x1A, 0x0A });
-            w.Write((ushort)1); w.Write((ushort)0); w.Write(3); w.Write(3); w.Write(3u); w.Write(0UL);
-            w.Write("PARM"u8); w.Write(1u); w.Write((ulong)(4 + (4 * 12)));
-            w.Write((byte)1); w.Write((byte)1); w.Write((ushort)0);
-            for (int i = 0; i < 12; i++) { w.Write(i / 8f - 0.5f); }
-            w.Write("TOPT"u8); w.Write(0u); w.Write(32UL);
-            w.Write(64); w.Write(6); w.Write(9); w.Write(0.02f); w.Write(2); w.Write(0.3f); w.Write(0.9f); w.Write(1e-4f);
-            w.Write("TSTA"u8); w.Write(0u); w.Write((ulong)(44 + (4 * 12)));
-            w.Write(9); w.Write(2); w.Write(1); w.Write(0.3f); w.Write(1.5); w.Write(7L); w.Write(0.25); w.Write(1u);
-            for (int i = 0; i < 12; i++) { w.Write(i / 100f); }
-            string path = _dir.File("old.gsm");
-            File.WriteAllBytes(path, Seal(((MemoryStream)w.BaseStream).ToArray()));
-
-            ModelFileContents contents = ModelFile.Load(path, model);
-            var expected = new TrainerOptions
-            {
-                BatchSize = 64, Epochs = 6, Seed = 9, InitStdDev = 0.02f, Threads = 2,
-                Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.9f, WeightDecay = 1e-4f },
-            };
-            Assert.Equal(expected, contents.TrainerOptions);
-            Assert.Equal(LearningRateSchedule.Constant, contents.TrainerOptions!.Schedule);
-            Assert.Null(contents.TrainerOptions.EarlyStopping);
-            Assert.Null(contents.TrainingState!.EarlyStopping);
-            Assert.Equal(Enumerable.Range(0, 9).Select(i => i / 8f - 0.5f), model.Weights.ToArray());
-
-            // It still continues a run: the trainer takes the state as saved.
-            var trainer = new Trainer(model, contents.TrainerOptions);
-            trainer.RestoreState(contents.TrainingState);
-            Assert.Equal((2, 1), (trainer.SaveState().CompletedEpochs, trainer.SaveState().BatchesDone));
-        }
+        // ------------------------------------------------------------ the layout
 
         [Fact]
-        public void The_new_sections_are_laid_out_byte_by_byte_as_the_README_documents()
+        public void Options_and_state_are_laid_out_as_the_documentation_says()
         {
-            // An independent writer of the documented layout of TOPX and ESTA.
+            // An independent reading of the documented JSON: any change to it must change this test too.
             var options = new TrainerOptions
             {
                 Seed = 5, Epochs = 4,
                 Optimizer = new SgdOptions { LearningRate = 0.1f },
                 Schedule = LearningRateSchedule.Cosine(0.25f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.125f,
-                EarlyStopping = new EarlyStoppingOptions { HoldOutFraction = 0.5f, Patience = 6, MinImprovement = 0.75, Metric = EarlyStoppingMetric.HeldOutAccuracy, RestoreBestWeights = false },
+                EarlyStopping = new EarlyStoppingOptions
+                {
+                    HoldOutFraction = 0.5f, Patience = 6, MinImprovement = 0.75, Metric = EarlyStoppingMetric.HeldOutAccuracy,
+                    RestoreBestWeights = false,
+                },
             };
             var model = new M3x3();
-            for (int i = 0; i < 9; i++) { model.Weights[i] = i; }
-            var state = new TrainingState(5, 2, 0, 0.1f, [], [], 0, 0, 0)
+            for (int i = 0; i < 9; i++)
             {
-                EarlyStopping = new EarlyStoppingState(1, 0.5, 1, false, [.. Enumerable.Range(0, 9).Select(i => i / 4f)], [1f, 2f, 3f]),
-            };
-            string path = _dir.File("layout.gsm");
+                model.Weights[i] = i;
+            }
+
+            NamedTensor[] best = [Dense("W", [.. Enumerable.Range(0, 9).Select(i => i / 4f)]), Dense("b", [1f, 2f, 3f])];
+            var state = new TrainingState(5, 2, 0, 0.1f, [], 0, 0, 0) { EarlyStopping = new EarlyStoppingState(1, 0.5, 1, false, best) };
+            string path = _dir.File("layout.safetensors");
             ModelFile.Save(path, model, new ModelFileContents { TrainerOptions = options, TrainingState = state });
 
-            var w = new BinaryWriter(new MemoryStream());
-            w.Write(new byte[] { 0x89, (byte)'G', (byte)'S', (byte)'M', 0x0D, 0x0A, 0x1A, 0x0A });
-            w.Write((ushort)1); w.Write((ushort)0); w.Write(3); w.Write(3); w.Write(5u); w.Write(0UL);
-            w.Write("PARM"u8); w.Write(1u); w.Write((ulong)(4 + (4 * 12)));
-            w.Write((byte)1); w.Write((byte)1); w.Write((ushort)0);
-            for (int i = 0; i < 9; i++) { w.Write((float)i); }
-            w.Write(0f); w.Write(0f); w.Write(0f);
-            w.Write("TOPT"u8); w.Write(0u); w.Write(32UL);
-            w.Write(256); w.Write(4); w.Write(5); w.Write(0.01f); w.Write(1); w.Write(0.1f); w.Write(0f); w.Write(0f);
-            w.Write("TOPX"u8); w.Write(1u); w.Write(48UL);
-            w.Write((byte)2); w.Write((byte)1); w.Write((byte)1); w.Write((byte)1); // cosine, squared error, early stopping, accuracy
-            w.Write(5); w.Write(0.1f); w.Write(0.25f); w.Write(1);                   // step epochs, step factor, final fraction, warm-up
-            w.Write(0.125f);                                                        // label smoothing
-            w.Write(0.5f); w.Write(6); w.Write(0.75);                               // hold-out share, patience, minimum improvement
-            w.Write((byte)0); w.Write(new byte[7]);                                 // restore best weights, reserved
-            w.Write("TSTA"u8); w.Write(0u); w.Write(44UL);
-            w.Write(5); w.Write(2); w.Write(0); w.Write(0.1f); w.Write(0.0); w.Write(0L); w.Write(0.0); w.Write(0u);
-            w.Write("ESTA"u8); w.Write(1u); w.Write((ulong)(24 + (4 * 12)));
-            w.Write(1); w.Write(1); w.Write(0.5); w.Write(0u); w.Write(1u);
-            for (int i = 0; i < 9; i++) { w.Write(i / 4f); }
-            w.Write(1f); w.Write(2f); w.Write(3f);
-            byte[] expected = Seal(((MemoryStream)w.BaseStream).ToArray());
-            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(File.ReadAllBytes(path)));
+            var file = SafetensorsTestFile.Read(path);
+            Assert.Equal(["W", "b", "best.W", "best.b"], file.TensorNames);
+            Assert.Equal([[3, 3], [3], [3, 3], [3]], file.TensorNames.Select(file.Shape));
+            Assert.Equal(best[0].Values.ToArray(), file.Floats("best.W"));
+            Assert.Equal(best[1].Values.ToArray(), file.Floats("best.b"));
+            AssertJson("""
+                {"batch_size":256,"epochs":4,"seed":5,"init_std_dev":0.01,"threads":1,"learning_rate":0.1,"momentum":0,"weight_decay":0,
+                 "schedule":"Cosine","step_epochs":5,"step_factor":0.1,"final_fraction":0.25,"warmup_epochs":1,"loss":"SquaredError",
+                 "label_smoothing":0.125,
+                 "early_stopping":{"hold_out_fraction":0.5,"patience":6,"min_improvement":0.75,"metric":"HeldOutAccuracy",
+                                   "restore_best_weights":false}}
+                """, file.MetadataJson("trainer_options"));
+            AssertJson("""
+                {"seed":5,"completed_epochs":2,"batches_done":0,"learning_rate":0.1,"epoch_loss_sum":0,"epoch_correct":0,"epoch_seconds":0,
+                 "early_stopping":{"best_epoch":1,"best_value":0.5,"epochs_without_improvement":1,"stopped":false}}
+                """, file.MetadataJson("training_state"));
         }
+
+        [Fact]
+        public void Options_written_by_another_program_load_as_they_say()
+        {
+            // Keys in another order and early stopping left out (JSON's null): what a hand edit or a Python script writes.
+            string path = _dir.File("edited.safetensors");
+            ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = new TrainerOptions() });
+            var file = SafetensorsTestFile.Read(path);
+            file.Metadata["trainer_options"] = """
+                {"label_smoothing":0.5,"loss":"CrossEntropy","warmup_epochs":0,"final_fraction":0,"step_factor":0.5,"step_epochs":3,
+                 "schedule":"StepDecay","weight_decay":0.001,"momentum":0.8,"learning_rate":0.2,"threads":2,"init_std_dev":0.02,
+                 "seed":9,"epochs":6,"batch_size":64}
+                """;
+            file.Write(path);
+
+            var expected = new TrainerOptions
+            {
+                BatchSize = 64, Epochs = 6, Seed = 9, InitStdDev = 0.02f, Threads = 2,
+                Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = 0.8f, WeightDecay = 1e-3f },
+                Schedule = LearningRateSchedule.StepDecay(3, 0.5f), LabelSmoothing = 0.5f,
+            };
+            Assert.Equal(expected, ModelFile.Load(path, new M3x3()).TrainerOptions);
+        }
+
+        private static void AssertJson(string expected, JsonNode actual) =>
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), actual.ToJsonString());
+
+        private static NamedTensor Dense(string name, float[] values) =>
+            new(name, values, name == "W" ? [3, 3] : [3], decays: name == "W", name == "W" ? TensorInit.Normal : TensorInit.Zeros);
 
         // ------------------------------------------------------------ validation
 
-        /// <summary>A file with every new section, small: 3x3, options with every setting, and a state with its record.</summary>
+        /// <summary>A small file with options and state of every kind: 3x3, momentum, a schedule, early stopping with its record.</summary>
         private string FullFile()
         {
             var options = new TrainerOptions
             {
-                Seed = 5, Epochs = 4,
+                Seed = 5, Epochs = 4, Optimizer = new SgdOptions { Momentum = 0.9f },
                 Schedule = LearningRateSchedule.StepDecay(2, 0.5f, 1), LabelSmoothing = 0.1f,
                 EarlyStopping = new EarlyStoppingOptions { Patience = 2 },
             };
-            var state = new TrainingState(5, 2, 1, 0.1f, [], [], 0.5, 3, 0.1)
+            var state = new TrainingState(5, 2, 1, 0.1f, [Dense("W", new float[9]), Dense("b", new float[3])], 0.5, 3, 0.1)
             {
-                EarlyStopping = new EarlyStoppingState(1, 0.5, 1, false, new float[9], new float[3]),
+                EarlyStopping = new EarlyStoppingState(1, 0.5, 1, false, [Dense("W", new float[9]), Dense("b", new float[3])]),
             };
-            string path = _dir.File("full.gsm");
+            string path = _dir.File("full.safetensors");
             ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = options, TrainingState = state });
             return path;
         }
 
-        public static TheoryData<string, int, byte[], string> BadFields() => new()
+        public static TheoryData<string, string, string, string> BadFields() => new()
         {
-            // section, offset in its payload, bytes written there, what the message says
-            { "TOPX", 0, [3], "schedule kind is 3" },
-            { "TOPX", 1, [2], "its loss is 2" },
-            { "TOPX", 2, [2], "early-stopping flag is 2" },
-            { "TOPX", 3, [2], "metric (2)" },
-            { "TOPX", 4, [0, 0, 0, 0], "StepEpochs" },
-            { "TOPX", 8, BitConverter.GetBytes(1.5f), "StepFactor" },
-            { "TOPX", 12, BitConverter.GetBytes(1f), "FinalFraction" },
-            { "TOPX", 16, BitConverter.GetBytes(-1), "WarmupEpochs" },
-            { "TOPX", 20, BitConverter.GetBytes(float.NaN), "LabelSmoothing" },
-            { "TOPX", 24, BitConverter.GetBytes(1f), "HoldOutFraction" },
-            { "TOPX", 28, BitConverter.GetBytes(0), "Patience" },
-            { "TOPX", 32, BitConverter.GetBytes(double.PositiveInfinity), "MinImprovement" },
-            { "TOPX", 40, [2], "restore flag (2)" },
-            { "TOPX", 45, [1], "non-zero bytes where it must have zeros" },
-            { "ESTA", 0, BitConverter.GetBytes(-1), "must be 1 exactly when it has a best epoch (it has -1)" },
-            { "ESTA", 0, BitConverter.GetBytes(3), "past the run's 2 completed epochs" },
-            { "ESTA", 4, BitConverter.GetBytes(-2), "is negative" },
-            { "ESTA", 8, BitConverter.GetBytes(double.NaN), "best held-out value is NaN" },
-            { "ESTA", 16, BitConverter.GetBytes(2u), "stopped flag is 2" },
-            { "ESTA", 20, BitConverter.GetBytes(2u), "best-weights flag is 2" },
-            { "ESTA", 24, BitConverter.GetBytes(float.PositiveInfinity), "best weights hold a NaN or infinite value" },
+            // metadata entry, JSON key (dotted: inside early_stopping), JSON value written there, what the message says
+            { "trainer_options", "schedule", "\"Bogus\"", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "trainer_options", "schedule", "3", "The schedule must be Constant, StepDecay or Cosine" },
+            { "trainer_options", "loss", "\"Hinge\"", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "trainer_options", "batch_size", "0", "trainer options are out of range" },
+            { "trainer_options", "batch_size", "1.5", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "trainer_options", "step_epochs", "0", "StepEpochs" },
+            { "trainer_options", "step_factor", "1.5", "StepFactor" },
+            { "trainer_options", "final_fraction", "1", "FinalFraction" },
+            { "trainer_options", "warmup_epochs", "-1", "WarmupEpochs" },
+            { "trainer_options", "label_smoothing", "\"NaN\"", "LabelSmoothing" },
+            { "trainer_options", "momentum", "1", "Momentum" },
+            { "trainer_options", "seed", "null", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "trainer_options", "unknown", "1", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "trainer_options", "early_stopping.hold_out_fraction", "1", "HoldOutFraction" },
+            { "trainer_options", "early_stopping.patience", "0", "Patience" },
+            { "trainer_options", "early_stopping.min_improvement", "\"Infinity\"", "MinImprovement" },
+            { "trainer_options", "early_stopping.metric", "\"Vibes\"", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "trainer_options", "early_stopping.restore_best_weights", "2", "\"trainer_options\" is not what GenSoftmax writes" },
+            { "training_state", "seed", "6", "it is of a run with seed 6, but the trainer options have seed 5" },
+            { "training_state", "completed_epochs", "-1", "is negative" },
+            { "training_state", "learning_rate", "0", "its learning rate is 0" },
+            { "training_state", "epoch_correct", "\"7\"", "\"training_state\" is not what GenSoftmax writes" },
+            { "training_state", "early_stopping.best_epoch", "-1", "is negative" },
+            { "training_state", "early_stopping.best_epoch", "3", "past the run's 2 completed epochs" },
+            { "training_state", "early_stopping.best_epoch", "0", "it has no best epoch yet" },
+            { "training_state", "early_stopping.epochs_without_improvement", "-2", "is negative" },
+            { "training_state", "early_stopping.best_value", "\"NaN\"", "best held-out value is NaN" },
+            { "training_state", "early_stopping.stopped", "2", "\"training_state\" is not what GenSoftmax writes" },
+            { "training_state", "early_stopping", "null", "it holds best tensors but its training state has no early-stopping record" },
+            { "trainer_options", "early_stopping", "null", "there is a record, but the trainer options do not stop early" },
+            { "trainer_options", "momentum", "0", "the training state has a velocity, but the trainer options have no momentum" },
         };
 
         [Theory]
         [MemberData(nameof(BadFields))]
-        public void Every_new_field_is_checked_on_load(string section, int offset, byte[] value, string expected)
+        public void Every_option_and_state_field_is_checked_on_load(string entry, string key, string json, string expected)
         {
             string path = FullFile();
-            byte[] file = File.ReadAllBytes(path);
-            int at = Sections(file).Single(s => s.Tag == section).Payload + offset;
-            value.CopyTo(file, at);
-            File.WriteAllBytes(path, Reseal(file));
+            var file = SafetensorsTestFile.Read(path);
+            file.EditMetadataJson(entry, o =>
+            {
+                string[] parts = key.Split('.');
+                JsonObject target = parts.Length == 1 ? o : o[parts[0]]!.AsObject();
+                target[parts[^1]] = JsonNode.Parse(json);
+            });
+            file.Write(path);
+            AssertRefused(path, expected);
+        }
 
-            var model = new M3x3();
-            var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, model));
-            Assert.Equal(Path.GetFullPath(path), e.Path);
-            Assert.Contains($"'{Path.GetFullPath(path)}' is not a valid model file", e.Message);
-            Assert.Contains(expected, e.Message);
-            Assert.Equal(new float[9], model.Weights.ToArray());
+        public static TheoryData<string, string> BadTensors() => new()
+        {
+            { "velocity.W NaN", "its tensor 'velocity.W' holds NaN at [0, 1]" },
+            { "best.b infinite", "its tensor 'best.b' holds +Infinity at [2]" },
+            { "velocity.b missing", "it holds 1 of the 2 tensors velocity.NAME of this model's parameters" },
+            { "best.W missing", "it holds 1 of the 2 tensors best.NAME of this model's parameters" },
+            { "velocity missing", "the trainer options have momentum, but the training state has no velocity" },
+            { "best missing", "its best parameters do not match the model's (0 tensors where the model has 2" },
+            { "best.W of shape [9]", "its tensor 'best.W' has shape [9], but a 3 x 3 model's is [3, 3]" },
+            { "velocity.A", "it holds a tensor 'velocity.A' that a dense model file does not have" },
+            { "no training_state", "it holds velocity or best tensors but no training_state" },
+            { "no early-stopping record", "the trainer options stop early, but there is no record" },
+        };
+
+        [Theory]
+        [MemberData(nameof(BadTensors))]
+        public void Every_state_tensor_is_checked_on_load(string change, string expected)
+        {
+            string path = FullFile();
+            var file = SafetensorsTestFile.Read(path);
+            switch (change)
+            {
+                case "velocity.W NaN": file.SetFloat("velocity.W", 1, float.NaN); break;
+                case "best.b infinite": file.SetFloat("best.b", 2, float.PositiveInfinity); break;
+                case "velocity.b missing": file.Remove("velocity.b"); break;
+                case "best.W missing": file.Remove("best.W"); break;
+                case "velocity missing": file.Remove("velocity.W"); file.Remove("velocity.b"); break;
+                case "best missing": file.Remove("best.W"); file.Remove("best.b"); break;
+                case "best.W of shape [9]": file.Header["best.W"]!["shape"] = new JsonArray(9); break;
+                case "velocity.A": file.Add("velocity.A", [2, 2, 2], new float[8]); break;
+                case "no training_state": file.Metadata.Remove("training_state"); break;
+                case "no early-stopping record":
+                    file.Remove("best.W");
+                    file.Remove("best.b");
+                    file.EditMetadataJson("training_state", o => o["early_stopping"] = null);
+                    break;
+                default: throw new ArgumentOutOfRangeException(nameof(change));
+            }
+
+            file.Write(path);
+            AssertRefused(path, expected);
         }
 
         [Fact]
-        public void Sections_that_need_each_other_are_checked_together()
+        public void State_without_options_and_options_without_state_load()
         {
+            // Each is optional: a file may carry the recipe without a run to continue, or a run's position without its recipe.
             string path = FullFile();
-            byte[] file = File.ReadAllBytes(path);
+            var file = SafetensorsTestFile.Read(path);
+            file.Metadata.Remove("trainer_options");
+            file.Write(path);
+            ModelFileContents contents = ModelFile.Load(path, new M3x3());
+            Assert.Null(contents.TrainerOptions);
+            Assert.Equal(2, contents.TrainingState!.CompletedEpochs);
 
-            // Without ESTA, options that stop early have a state without their record.
-            File.WriteAllBytes(path, Without(file, "ESTA"));
-            Assert.Contains("its trainer options stop early, but its training state has no early-stopping record", Assert.Throws<ModelFileException>(() => ModelFile.Load(path, new M3x3())).Message);
+            file = SafetensorsTestFile.Read(FullFile());
+            file.Metadata.Remove("training_state");
+            foreach (string name in file.TensorNames.Where(n => n.Contains('.', StringComparison.Ordinal)))
+            {
+                file.Remove(name);
+            }
 
-            // Without TSTA, ESTA has nothing to belong to.
-            File.WriteAllBytes(path, Without(file, "TSTA"));
-            Assert.Contains("early-stopping record ('ESTA') but not the training state", Assert.Throws<ModelFileException>(() => ModelFile.Load(path, new M3x3())).Message);
+            file.Write(path);
+            contents = ModelFile.Load(path, new M3x3());
+            Assert.Null(contents.TrainingState);
+            Assert.Equal(5, contents.TrainerOptions!.Seed);
+        }
 
-            // Without TOPT, TOPX extends nothing.
-            File.WriteAllBytes(path, Without(file, "TOPT"));
-            Assert.Contains("('TOPX') but not the trainer options they extend", Assert.Throws<ModelFileException>(() => ModelFile.Load(path, new M3x3())).Message);
-
-            // The new sections are required: a reader that does not know them must refuse the file, not continue it wrongly.
-            Assert.All(Sections(file).Where(s => s.Tag is "TOPX" or "ESTA"), s => Assert.Equal(1u, s.Flags));
+        private static void AssertRefused(string path, string expected)
+        {
+            var model = new M3x3();
+            var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, model));
+            Assert.Equal(Path.GetFullPath(path), e.Path);
+            Assert.True(e.Message.Contains($"'{Path.GetFullPath(path)}' is not a valid model file", StringComparison.Ordinal), e.Message);
+            Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), e.Message);
+            Assert.Equal(new float[9], model.Weights.ToArray());
         }
 
         [Fact]
         public void Save_refuses_an_early_stopping_record_that_does_not_fit()
         {
             var options = new TrainerOptions { Seed = 5, EarlyStopping = new EarlyStoppingOptions() };
-            var state = new TrainingState(5, 2, 0, 0.1f, [], [], 0, 0, 0);
-            string path = _dir.File("bad.gsm");
-            void Save(TrainerOptions? o, TrainingState s) => ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = o, TrainingState = s });
+            var state = new TrainingState(5, 2, 0, 0.1f, [], 0, 0, 0);
+            string path = _dir.File("bad.safetensors");
+            void Save(TrainerOptions? o, TrainingState s) =>
+                ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = o, TrainingState = s });
+            string Refused(TrainerOptions? o, TrainingState s) => Assert.Throws<ArgumentException>(() => Save(o, s)).Message;
+            TrainingState With(int bestEpoch, double bestValue, NamedTensor[] best) =>
+                state with { EarlyStopping = new EarlyStoppingState(bestEpoch, bestValue, bestEpoch == 0 ? 0 : 1, false, best) };
+            NamedTensor[] Best(int weights) => [new NamedTensor("W", [weights], decays: true, TensorInit.Normal), Dense("b", new float[3])];
 
-            Assert.Contains("no early-stopping record", Assert.Throws<ArgumentException>(() => Save(options, state)).Message);
-            Assert.Contains("do not stop early", Assert.Throws<ArgumentException>(() => Save(
-                new TrainerOptions { Seed = 5 }, state with { EarlyStopping = new EarlyStoppingState(0, double.NaN, 0, false, [], []) })).Message);
-            Assert.Contains("the model needs 9 + 3", Assert.Throws<ArgumentException>(() => Save(
-                options, state with { EarlyStopping = new EarlyStoppingState(1, 0.5, 1, false, new float[4], new float[3]) })).Message);
-            Assert.Contains("past the run's 2 completed epochs", Assert.Throws<ArgumentException>(() => Save(
-                options, state with { EarlyStopping = new EarlyStoppingState(3, 0.5, 0, false, new float[9], new float[3]) })).Message);
-            Assert.Contains("best value must be NaN", Assert.Throws<ArgumentException>(() => Save(
-                options, state with { EarlyStopping = new EarlyStoppingState(0, 0.5, 0, false, [], []) })).Message);
+            Assert.Contains("the trainer options stop early, but there is no record", Refused(options, state));
+            Assert.Contains("do not stop early", Refused(new TrainerOptions { Seed = 5 }, With(0, double.NaN, [])));
+            Assert.Contains(
+                "its best parameters do not match the model's (tensor 0 is W [4] where the model has W [3, 3])",
+                Refused(options, With(1, 0.5, Best(4))));
+            Assert.Contains("past the run's 2 completed epochs", 
+                Refused(options, With(3, 0.5, [Dense("W", new float[9]), Dense("b", new float[3])])));
+            Assert.Contains("best value must be NaN", Refused(options, With(0, 0.5, [])));
             Assert.False(File.Exists(path));
         }
-
-        // ------------------------------------------------------------ helpers
-
-        internal sealed record Section(string Tag, uint Flags, int Header, int Payload, int Length);
-
-        /// <summary>The sections of a model file, in order.</summary>
-        internal static List<Section> Sections(byte[] file)
-        {
-            var sections = new List<Section>();
-            int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(20));
-            int at = 32;
-            for (int i = 0; i < count; i++)
-            {
-                string tag = Encoding.ASCII.GetString(file, at, 4);
-                uint flags = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 4));
-                int length = (int)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(at + 8));
-                sections.Add(new Section(tag, flags, at, at + 16, length));
-                at += 16 + length;
-            }
-
-            return sections;
-        }
-
-        /// <summary>The file without one section, with the count, length and checksum made to fit.</summary>
-        internal static byte[] Without(byte[] file, string tag)
-        {
-            Section s = Sections(file).Single(x => x.Tag == tag);
-            byte[] content = [.. file.AsSpan(0, s.Header), .. file.AsSpan(s.Payload + s.Length, file.Length - 8 - s.Payload - s.Length)];
-            BinaryPrimitives.WriteUInt32LittleEndian(content.AsSpan(20), BinaryPrimitives.ReadUInt32LittleEndian(content.AsSpan(20)) - 1);
-            return Seal(content);
-        }
-
-        /// <summary>Content with its length field set and a checksum appended.</summary>
-        internal static byte[] Seal(byte[] content)
-        {
-            byte[] file = [.. content, .. new byte[8]];
-            BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(24), (ulong)file.Length);
-            BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(content.Length), XxHash3.HashToUInt64(file.AsSpan(0, content.Length)));
-            return file;
-        }
-
-        /// <summary>A whole file with its checksum recomputed.</summary>
-        internal static byte[] Reseal(byte[] file) => Seal(file[..^8]);
     }
 }
