@@ -142,29 +142,29 @@ namespace GenSoftmax.Generator
                         [global::System.CodeDom.Compiler.GeneratedCode("GenSoftmax.Generator", "{{Version}}")]
                         private readonly struct {{KernelsStruct}} : {{G}}.Kernels.ISoftmaxKernels
                         {
-                            public static int Inputs => InputCount;
+                            public int Inputs => InputCount;
 
-                            public static int Classes => ClassCount;
+                            public int Classes => ClassCount;
 
-                            public static int ClassStride => {{KernelLayout.ClassStride(spec.Classes)}};
+                            public int ClassStride => {{KernelLayout.ClassStride(spec.Classes)}};
 
-                            public static int RowBlock => {{KernelLayout.RowBlock(spec.Classes)}};
+                            public int RowBlock => {{KernelLayout.RowBlock(spec.Classes)}};
 
-                            public static void Logits<T>(
+                            public void Logits<T>(
                                 {{isa}} isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
                                 where T : unmanaged =>
                                 {{k}}.Logits(isa, ref weights, ref bias, ref x, ref offs, count, ref block);
 
-                            public static void Gradient<T>(
+                            public void Gradient<T>(
                                 {{isa}} isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
                                 where T : unmanaged =>
                                 {{k}}.Gradient(isa, ref x, ref offs, ref next, count, ref g, ref dW, first);
 
-                            public static void Softmax(
+                            public void Softmax(
                                 {{isa}} isa, ref float block, int count, ref float m, ref float sums, float scale) =>
                                 {{k}}.Softmax(isa, ref block, count, ref m, ref sums, scale);
 
-                            public static int LossRows(
+                            public int LossRows(
                                 {{isa}} isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db,
                                 float scale, float gScale) =>
                                 {{k}}.LossRows(

@@ -3,12 +3,15 @@ using System.ComponentModel;
 namespace GenSoftmax.Kernels
 {
     /// <summary>
-    /// The kernels the generator emits for one model shape, as static members of a struct, so the drivers written
-    /// once in <see cref="SoftmaxEngine{TKernels}"/> are specialised by the JIT per model: <see cref="Inputs"/>,
-    /// <see cref="Classes"/> and every size derived from them become constants in the driver's code.
+    /// The kernels of one model shape, as members of a struct, so the drivers written once in
+    /// <see cref="SoftmaxEngine{TKernels}"/> are specialised by the JIT per kernel struct. The struct the generator emits
+    /// for a <c>[SoftmaxModel]</c> class has no fields and returns literals, so <see cref="Inputs"/>, <see cref="Classes"/>
+    /// and every size derived from them become constants in the driver's code; the run-time-shaped model's struct carries
+    /// its shape, and the same driver runs over it.
     /// </summary>
     /// <remarks>
-    /// <para>For generated code: implemented by the struct the generator nests in each <c>[SoftmaxModel]</c> class.
+    /// <para>For generated code: implemented by the struct the generator nests in each <c>[SoftmaxModel]</c> class, and by
+    /// the runtime's struct for shapes known only at run time.
     /// Its members read and write raw memory without checks; the engine checks every argument first.</para>
     /// <para>Block layout: the logits of up to RowBlock rows, [rows, ClassStride] floats, class c of row i at
     /// <c>i * ClassStride + c</c>; the pad lanes (classes .. ClassStride - 1) hold -inf after
@@ -18,43 +21,43 @@ namespace GenSoftmax.Kernels
     public interface ISoftmaxKernels
     {
         /// <summary>Input features per row.</summary>
-        static abstract int Inputs { get; }
+        int Inputs { get; }
 
         /// <summary>Classes.</summary>
-        static abstract int Classes { get; }
+        int Classes { get; }
 
         /// <summary>Floats per row of a block of logits: the classes padded to whole vectors of the widest variant.</summary>
-        static abstract int ClassStride { get; }
+        int ClassStride { get; }
 
         /// <summary>Rows per block of logits.</summary>
-        static abstract int RowBlock { get; }
+        int RowBlock { get; }
 
         /// <summary>
         /// Logits of <paramref name="count"/> rows into the block: <c>o[i, c] = sum_k x[offs[i] + k] W[c, k] (/ 255 for
         /// bytes) + b[c]</c>. <paramref name="offs"/> holds <c>count + PrefetchRows</c> offsets: the rows past the block
         /// are prefetched.
         /// </summary>
-        static abstract void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
+        void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
             where T : unmanaged;
 
         /// <summary>
         /// Weight gradient of a block: <c>dW[c, k] = (first ? 0 : dW[c, k]) + sum_i g[i, c] x[offs[i] + k]</c>, the block's
         /// rows given by <paramref name="offs"/> while the next block's rows (<paramref name="next"/>, count offsets) are prefetched.
         /// </summary>
-        static abstract void Gradient<T>(KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+        void Gradient<T>(KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
             where T : unmanaged;
 
         /// <summary>
         /// Softmax of each row of the block in place, scaled: <c>m[i] = max(o)</c>, <c>sums[i] = sum exp(o - m)</c>,
         /// <c>row = exp(o - m) * scale / sums[i]</c>. The max element's term is exactly 1.
         /// </summary>
-        static abstract void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale);
+        void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale);
 
         /// <summary>
         /// The loss's row work for hard labels: <c>pre[i] = max(o) - o[y]</c>, <c>sums[i] = sum exp(o - max)</c> (the row's loss
         /// is <c>pre + log sums</c>), <c>g = (softmax(o) - onehot(y)) * scale</c>, <c>db += g</c> (db has ClassStride lanes),
         /// the row replaced by <c>g * gScale</c>. Returns how many rows had y as the first index of their max.
         /// </summary>
-        static abstract int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale);
+        int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale);
     }
 }

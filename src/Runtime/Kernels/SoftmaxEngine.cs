@@ -18,43 +18,57 @@ namespace GenSoftmax.Kernels
         where TKernels : struct, ISoftmaxKernels
     {
         // Literals in the generated struct, so after the JIT specialises the engine every buffer below has a constant
-        // size and every loop bound is known (a computed size here kept the stack buffers dynamic: bench/README.md).
-        private static int Stride => TKernels.ClassStride;
+        // size and every loop bound is known (a computed size here kept the stack buffers dynamic: bench/README.md); the
+        // run-time struct's fields, read once per call.
+        private int Stride => _kernels.ClassStride;
 
-        private static int RowBlock => TKernels.RowBlock;
+        private int RowBlock => _kernels.RowBlock;
 
         private const float PixelScale = 1f / 255f;
 
-        private readonly float[] _weights = new float[TKernels.Inputs * TKernels.Classes];
-        private readonly float[] _bias = new float[TKernels.Classes];
+        private readonly TKernels _kernels;
+        private readonly float[] _weights;
+        private readonly float[] _bias; // ClassStride floats: kernels may read the bias a vector at a time; the pad stays 0
         private readonly ParameterGate _gate = new();
         private readonly NamedTensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
 
-        /// <summary>A model with zero parameters. The first model of a Debug-built assembly warns that its kernels are unoptimised.</summary>
+        /// <summary>A model with zero parameters over a kernel struct without state (a generated one).</summary>
         public SoftmaxEngine()
+            : this(default)
         {
-            _parameters = ParameterSet.Dense(_weights, _bias, TKernels.Inputs, TKernels.Classes);
+        }
+
+        /// <summary>
+        /// A model with zero parameters over <paramref name="kernels"/>. The first model of a Debug-built assembly warns that
+        /// its kernels are unoptimised.
+        /// </summary>
+        public SoftmaxEngine(TKernels kernels)
+        {
+            _kernels = kernels;
+            _weights = new float[kernels.Inputs * kernels.Classes];
+            _bias = new float[kernels.ClassStride];
+            _parameters = ParameterSet.Dense(_weights, _bias, kernels.Inputs, kernels.Classes);
             PerformanceWarnings.CheckModel(typeof(TKernels));
         }
 
         /// <inheritdoc />
-        public int Inputs => TKernels.Inputs;
+        public int Inputs => _kernels.Inputs;
 
         /// <inheritdoc />
-        public int Classes => TKernels.Classes;
+        public int Classes => _kernels.Classes;
 
         /// <summary>The weights W, [Classes, Inputs], class-major, writable (the parameter <c>W</c>).</summary>
         public Span<float> Weights => _weights;
 
         /// <summary>The bias b, [Classes], writable (the parameter <c>b</c>).</summary>
-        public Span<float> Bias => _bias;
+        public Span<float> Bias => _bias.AsSpan(0, _kernels.Classes);
 
         /// <inheritdoc />
         ReadOnlySpan<float> ISoftmaxModel.Weights => _weights;
 
         /// <inheritdoc />
-        ReadOnlySpan<float> ISoftmaxModel.Bias => _bias;
+        ReadOnlySpan<float> ISoftmaxModel.Bias => _bias.AsSpan(0, _kernels.Classes);
 
         /// <inheritdoc />
         public IReadOnlyList<NamedTensor> Parameters => _parameters;
@@ -127,8 +141,8 @@ namespace GenSoftmax.Kernels
         /// <inheritdoc />
         public BatchResult LossAndGradient(in Batch batch, Span<float> dW, Span<float> db)
         {
-            Guard.Length(dW.Length, nameof(dW), TKernels.Classes, TKernels.Inputs);
-            Guard.Length(db.Length, nameof(db), TKernels.Classes);
+            Guard.Length(dW.Length, nameof(dW), _kernels.Classes, _kernels.Inputs);
+            Guard.Length(db.Length, nameof(db), _kernels.Classes);
             using ParameterGate.ReadScope read = _gate.EnterRead();
             return batch.IsPixels
                 ? LossCore(batch.Pixels, batch, dW, db, gradient: true)
@@ -136,9 +150,9 @@ namespace GenSoftmax.Kernels
         }
 
         /// <summary>Checks the inputs and the row list; returns the rows of the batch.</summary>
-        private static int BatchRows(in Batch batch, out int available)
+        private int BatchRows(in Batch batch, out int available)
         {
-            available = Guard.Rows(batch.InputLength, TKernels.Inputs, batch.InputName);
+            available = Guard.Rows(batch.InputLength, _kernels.Inputs, batch.InputName);
             if (!batch.HasRows)
             {
                 return available;
@@ -152,7 +166,7 @@ namespace GenSoftmax.Kernels
             where T : unmanaged
         {
             int n = BatchRows(batch, out _);
-            Guard.Length(output.Length, probabilities ? "probabilities" : "logits", n, TKernels.Classes);
+            Guard.Length(output.Length, probabilities ? "probabilities" : "logits", n, _kernels.Classes);
             ReadOnlySpan<int> rows = batch.Rows;
             bool hasRows = batch.HasRows;
             Span<float> blk = stackalloc float[RowBlock * Stride];
@@ -166,12 +180,12 @@ namespace GenSoftmax.Kernels
                 Logits(x, offs, count, blk);
                 if (probabilities)
                 {
-                    TKernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(sums), 1f);
+                    _kernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(sums), 1f);
                 }
 
                 for (int i = 0; i < count; i++)
                 {
-                    blk.Slice(i * Stride, TKernels.Classes).CopyTo(output.Slice((r0 + i) * TKernels.Classes, TKernels.Classes));
+                    blk.Slice(i * Stride, _kernels.Classes).CopyTo(output.Slice((r0 + i) * _kernels.Classes, _kernels.Classes));
                 }
             }
         }
@@ -192,7 +206,7 @@ namespace GenSoftmax.Kernels
                 Logits(x, offs, count, blk);
                 for (int i = 0; i < count; i++)
                 {
-                    predictions[r0 + i] = Blas.ArgMax(blk.Slice(i * Stride, TKernels.Classes));
+                    predictions[r0 + i] = Blas.ArgMax(blk.Slice(i * Stride, _kernels.Classes));
                 }
             }
         }
@@ -204,7 +218,7 @@ namespace GenSoftmax.Kernels
         private BatchResult LossCore<T>(ReadOnlySpan<T> x, in Batch batch, Span<float> dW, Span<float> db, bool gradient)
             where T : unmanaged
         {
-            int q = TKernels.Classes;
+            int q = _kernels.Classes;
             int n = BatchRows(batch, out int available);
             Guard.NotEmpty(n, batch.HasRows ? "rows" : batch.InputName);
             ReadOnlySpan<int> rows = batch.Rows;
@@ -254,7 +268,7 @@ namespace GenSoftmax.Kernels
                         ys[i] = labels[hasRows ? rows[r0 + i] : r0 + i];
                     }
 
-                    correct += TKernels.LossRows(
+                    correct += _kernels.LossRows(
                         _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys), ref MemoryMarshal.GetReference(pre),
                         ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
                     Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
@@ -289,7 +303,7 @@ namespace GenSoftmax.Kernels
             Span<float> blk, int count, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows, bool hasRows, int r0,
             Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale)
         {
-            int q = TKernels.Classes;
+            int q = _kernels.Classes;
             Span<double> dot = stackalloc double[RowBlock];
             Span<double> tsum = stackalloc double[RowBlock];
             int correct = 0;
@@ -309,7 +323,7 @@ namespace GenSoftmax.Kernels
                 correct += Blas.ArgMax(o) == Blas.ArgMax(t) ? 1 : 0;
             }
 
-            TKernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS), scale);
+            _kernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS), scale);
             Blas.Log(logS.Slice(0, count));
             double loss = 0;
             for (int i = 0; i < count; i++)
@@ -334,26 +348,26 @@ namespace GenSoftmax.Kernels
         /// rows for the gradient kernel's.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, Span<nuint> offs)
+        private void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, Span<nuint> offs)
         {
             for (int i = 0; i < offs.Length; i++)
             {
                 int r = Math.Min(r0 + i, n - 1);
-                offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * (nuint)TKernels.Inputs;
+                offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * (nuint)_kernels.Inputs;
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void Logits<T>(ReadOnlySpan<T> x, Span<nuint> offs, int count, Span<float> blk)
             where T : unmanaged =>
-            TKernels.Logits(
+            _kernels.Logits(
                 _isa, ref MemoryMarshal.GetArrayDataReference(_weights), ref MemoryMarshal.GetArrayDataReference(_bias),
                 ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void Gradient<T>(ReadOnlySpan<T> x, Span<nuint> offs, Span<nuint> next, int count, Span<float> g, Span<float> dW, bool first)
             where T : unmanaged =>
-            TKernels.Gradient(
+            _kernels.Gradient(
                 _isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next), count,
                 ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(dW), first);
     }
