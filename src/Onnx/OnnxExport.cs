@@ -77,7 +77,7 @@ namespace GenSoftmax.Onnx
         /// <exception cref="ArgumentException">The model has non-finite or wrongly sized parameters, or an option is invalid.</exception>
         /// <exception cref="IOException">The path cannot be written: its directory does not exist, it is not a regular
         /// file, or writing failed; the message names the path.</exception>
-        public static void Save(ISoftmaxModel model, string path, OnnxExportOptions? options = null)
+        public static void Save(string path, ISoftmaxModel model, OnnxExportOptions? options = null)
         {
             ArgumentNullException.ThrowIfNull(model);
             ArgumentException.ThrowIfNullOrEmpty(path);
@@ -92,7 +92,7 @@ namespace GenSoftmax.Onnx
 
         /// <summary>Writes the ONNX file of <paramref name="model"/> to <paramref name="destination"/>, which stays open.</summary>
         /// <exception cref="ArgumentException">The model has non-finite or wrongly sized parameters, or an option is invalid.</exception>
-        public static void Write(ISoftmaxModel model, Stream destination, OnnxExportOptions? options = null)
+        public static void Write(Stream destination, ISoftmaxModel model, OnnxExportOptions? options = null)
         {
             ArgumentNullException.ThrowIfNull(destination);
             Build(model, options).WriteTo(destination);

@@ -71,7 +71,7 @@ namespace GenSoftmax.Onnx.Tests
         public void SavedFile_LoadsByPath_AndMatchesBytes()
         {
             string path = Path.Combine(_directory, "probe.onnx");
-            OnnxExport.Save(TrainedModels.Probe, path);
+            OnnxExport.Save(path, TrainedModels.Probe);
             Assert.Equal(OnnxExport.ToBytes(TrainedModels.Probe), File.ReadAllBytes(path));
             Assert.Equal(new[] { "probe.onnx" }, Directory.GetFiles(_directory).Select(Path.GetFileName));  // no temporary file left
 
@@ -86,7 +86,7 @@ namespace GenSoftmax.Onnx.Tests
             var options = new OnnxExportOptions { Input = OnnxInput.Pixels, ClassNames = TrainedModels.AwkwardNames(10) };
             byte[] first = OnnxExport.ToBytes(TrainedModels.Image, options);
             using var stream = new MemoryStream();
-            OnnxExport.Write(TrainedModels.Image, stream, options);
+            OnnxExport.Write(stream, TrainedModels.Image, options);
             Assert.Equal(first, OnnxExport.ToBytes(TrainedModels.Image, options));
             Assert.Equal(first, stream.ToArray());
         }
@@ -98,7 +98,7 @@ namespace GenSoftmax.Onnx.Tests
         {
             string[] names = TrainedModels.AwkwardNames(10);
             string path = Path.Combine(_directory, "named.onnx");
-            OnnxExport.Save(TrainedModels.Image, path, new OnnxExportOptions { Input = input, ClassNames = names });
+            OnnxExport.Save(path, TrainedModels.Image, new OnnxExportOptions { Input = input, ClassNames = names });
 
             using var session = new InferenceSession(path);
             Dictionary<string, string> metadata = session.ModelMetadata.CustomMetadataMap;
@@ -157,7 +157,7 @@ namespace GenSoftmax.Onnx.Tests
         public void MissingDirectory_IsAClearError()
         {
             string path = Path.Combine(_directory, "no-such-dir", "model.onnx");
-            IOException e = Assert.Throws<IOException>(() => OnnxExport.Save(TrainedModels.Probe, path));
+            IOException e = Assert.Throws<IOException>(() => OnnxExport.Save(path, TrainedModels.Probe));
             Assert.Contains(Path.Combine(_directory, "no-such-dir"), e.Message, StringComparison.Ordinal);
             Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
         }
@@ -165,7 +165,7 @@ namespace GenSoftmax.Onnx.Tests
         [Fact]
         public void DirectoryAsTarget_IsAClearError()
         {
-            IOException e = Assert.Throws<IOException>(() => OnnxExport.Save(TrainedModels.Probe, _directory));
+            IOException e = Assert.Throws<IOException>(() => OnnxExport.Save(_directory, TrainedModels.Probe));
             Assert.Contains(_directory, e.Message, StringComparison.Ordinal);
         }
 
@@ -176,7 +176,7 @@ namespace GenSoftmax.Onnx.Tests
             File.WriteAllText(victim, "keep me");
             string link = Path.Combine(_directory, "model.onnx");
             File.CreateSymbolicLink(link, victim);
-            IOException e = Assert.Throws<IOException>(() => OnnxExport.Save(TrainedModels.Probe, link));
+            IOException e = Assert.Throws<IOException>(() => OnnxExport.Save(link, TrainedModels.Probe));
             Assert.Contains("symbolic link", e.Message, StringComparison.Ordinal);
             Assert.Equal("keep me", File.ReadAllText(victim));
         }
@@ -185,10 +185,10 @@ namespace GenSoftmax.Onnx.Tests
         public void FailedExport_LeavesTheSavedFileWhole()
         {
             string path = Path.Combine(_directory, "model.onnx");
-            OnnxExport.Save(TrainedModels.Probe, path);
+            OnnxExport.Save(path, TrainedModels.Probe);
             byte[] saved = File.ReadAllBytes(path);
             ArgumentException e = Assert.Throws<ArgumentException>(
-                () => OnnxExport.Save(TrainedModels.Probe, path, new OnnxExportOptions { ClassNames = ["only", "three", "names"] }));
+                () => OnnxExport.Save(path, TrainedModels.Probe, new OnnxExportOptions { ClassNames = ["only", "three", "names"] }));
             Assert.Contains("ClassNames has 3 names but the model has 5 classes", e.Message, StringComparison.Ordinal);
             Assert.Equal(saved, File.ReadAllBytes(path));
             Assert.Single(Directory.GetFiles(_directory));
@@ -199,7 +199,7 @@ namespace GenSoftmax.Onnx.Tests
         {
             string path = Path.Combine(_directory, "model.onnx");
             File.WriteAllText(path, "an older file");
-            OnnxExport.Save(TrainedModels.Probe, path, new OnnxExportOptions { ClassNames = TrainedModels.AwkwardNames(5) });
+            OnnxExport.Save(path, TrainedModels.Probe, new OnnxExportOptions { ClassNames = TrainedModels.AwkwardNames(5) });
             using var session = new InferenceSession(path);
             Assert.Equal(TrainedModels.AwkwardNames(5), JsonSerializer.Deserialize<string[]>(session.ModelMetadata.CustomMetadataMap[OnnxExport.ClassNamesKey]));
         }
