@@ -291,7 +291,7 @@ namespace GenSoftmax.Kernels
                 dbAcc.Slice(0, q).CopyTo(db);
             }
 
-            return new BatchResult((float)(loss / n), correct, n);
+            return new BatchResult((float)(loss / n), correct, n) { LossSum = loss };
         }
 
         /// <summary>

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Fixtures for the exact solver's parity tests (tests/Runtime.Tests/Training/LbfgsParityTests.cs).
+
+Fits scikit-learn's LogisticRegression (lbfgs, multinomial) to a tight tolerance on Iris and on a synthetic 20-class
+set with correlated features, for C in {0.01, 1, 100} and, where the minimum is finite, no penalty, and writes the
+data (as integers with a scale, so C# and numpy see the same float32 values), the coefficients, the intercepts, the
+objective (sum of cross-entropies + ||W||^2 / (2C)) and the predictions at scikit-learn's answer polished by
+Newton's method in float64 to the exact minimum (scikit-learn's own objective is kept beside it) to tests/Runtime.Tests/Fixtures/sklearn.json.
+CI needs no Python: the file is committed. Debian: apt-get install python3-sklearn; run /usr/bin/python3 scripts/sklearn-fixtures.py
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import sklearn
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+
+def objective(X, y, W, b, C):
+    logits = X @ W.T + b
+    m = logits.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
+    ce = (lse - logits[np.arange(len(y)), y]).sum()
+    return ce + (0.0 if C is None else (W * W).sum() / (2 * C))
+
+
+def polish(X, y, W, b, C, steps=30):
+    """Newton's method in float64 from scikit-learn's answer to the exact minimum of the same objective. The bias (and,
+    without a penalty, each feature's weights) is defined up to a constant shared by the classes: the pseudo-inverse
+    takes the step of least norm, so that constant stays where scikit-learn left it."""
+    n, d = X.shape
+    q = W.shape[0]
+    Z = np.hstack([X, np.ones((n, 1))])
+    theta = np.hstack([W, b[:, None]])  # [q, d + 1]
+    Y = np.eye(q)[y]
+    for _ in range(steps):
+        logits = Z @ theta.T
+        P = np.exp(logits - logits.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        G = (P - Y).T @ Z
+        if C is not None:
+            G[:, :d] += theta[:, :d] / C
+        H = np.zeros((q * (d + 1), q * (d + 1)))
+        for i in range(q):
+            for j in range(q):
+                w = P[:, i] * ((i == j) - P[:, j])
+                H[i * (d + 1):(i + 1) * (d + 1), j * (d + 1):(j + 1) * (d + 1)] = (Z * w[:, None]).T @ Z
+        if C is not None:
+            for i in range(q):
+                H[i * (d + 1) + np.arange(d), i * (d + 1) + np.arange(d)] += 1.0 / C
+        step = np.linalg.pinv(H, rcond=1e-13) @ G.ravel()
+        theta = theta - step.reshape(q, d + 1)
+        if np.abs(G).max() < 1e-12:
+            break
+    return theta[:, :d], theta[:, d], np.abs(G).max()
+
+
+def fit(X, y, C):
+    model = LogisticRegression(C=C if C is not None else 1.0, penalty="l2" if C is not None else None,
+                               tol=1e-10, max_iter=100000, multi_class="multinomial", solver="lbfgs")
+    model.fit(X, y)
+    W, b, gradient = polish(X, y, model.coef_, model.intercept_, C)
+    logits = X @ W.T + b
+    top2 = np.sort(logits, axis=1)[:, -2:]
+    return {
+        "c": C,
+        "coef": W.ravel().tolist(),
+        "intercept": b.tolist(),
+        "objective": objective(X, y, W, b, C),
+        "sklearn_objective": objective(X, y, model.coef_, model.intercept_, C),
+        "gradient": gradient,
+        "iterations": int(model.n_iter_[0]),
+        "predictions": model.predict(X).tolist(),
+        "margins": (top2[:, 1] - top2[:, 0]).tolist(),
+    }
+
+
+def dataset(name, ints, scale, y, cs):
+    X = (np.asarray(ints, dtype=np.float64) / scale).astype(np.float32).astype(np.float64)
+    return {
+        "name": name,
+        "rows": int(X.shape[0]),
+        "inputs": int(X.shape[1]),
+        "classes": int(y.max() + 1),
+        "scale": scale,
+        "x": np.asarray(ints, dtype=np.int64).ravel().tolist(),
+        "y": y.tolist(),
+        "fits": [fit(X, y, c) for c in cs],
+    }
+
+
+def main():
+    iris = load_iris()
+    iris_ints = np.rint(iris.data * 10).astype(np.int64)
+    rng = np.random.default_rng(20261204)
+    rows, inputs, classes = 1000, 12, 20
+    base = rng.integers(-1000, 1001, size=(rows, inputs))
+    mixed = base.copy()
+    mixed[:, 1:] += base[:, :-1] // 2  # neighbouring features correlated
+    true_w = rng.normal(0, 1, size=(classes, inputs))
+    X = mixed / 250.0
+    noisy = X @ true_w.T + rng.gumbel(size=(rows, classes)) * 2.0
+    y = noisy.argmax(axis=1)
+    out = {
+        "generator": f"scripts/sklearn-fixtures.py, scikit-learn {sklearn.__version__}, numpy {np.__version__}",
+        "sets": [dataset("iris", iris_ints, 10, iris.target, [0.01, 1.0, 100.0]),
+                 dataset("synthetic20", mixed, 250, y, [0.01, 1.0, 100.0, None])],
+    }
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Runtime.Tests", "Fixtures", "sklearn.json")
+    with open(path, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+    print(f"wrote {path}")
+    for s in out["sets"]:
+        for fit_ in s["fits"]:
+            print(s["name"], fit_["c"], fit_["objective"], fit_["sklearn_objective"], fit_["gradient"], fit_["iterations"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

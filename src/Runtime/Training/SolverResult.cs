@@ -1,0 +1,11 @@
+namespace GenSoftmax
+{
+    /// <summary>How a run of <see cref="LbfgsSolver"/> ended.</summary>
+    /// <param name="Stop">Why it stopped.</param>
+    /// <param name="Iterations">Iterations made (steps taken).</param>
+    /// <param name="Evaluations">Passes over the data (each one the objective and its gradient).</param>
+    /// <param name="Objective">The final objective: the sum of the rows' cross-entropies plus ‖W‖² / (2C).</param>
+    /// <param name="GradientNorm">The largest magnitude of an element of the final gradient.</param>
+    /// <param name="Seconds">Wall time of the solve.</param>
+    public sealed record SolverResult(SolverStop Stop, int Iterations, int Evaluations, double Objective, double GradientNorm, double Seconds);
+}
