@@ -662,20 +662,21 @@ namespace GenSoftmax.App
 
             double fraction = parse.GetValue(_validation);
             LabeledData? validation = null;
-            if (fraction > 0)
+            if (fraction > 0 && train.Count > 0)
             {
-                (train, validation) = DataLoader.Split(train, fraction, seed);
-                if (validation.Count == 0)
+                // The same rows early stopping would hold out for this share and seed (HoldOut.Split: ⌈share × rows⌉).
+                if (HoldOut.Size(train.Count, fraction) >= train.Count)
                 {
-                    throw new AppError($"--validation {fraction} of {loaded.Train.Count} rows holds out no row: raise the fraction or use more data.");
+                    throw new AppError(
+                        $"the training split is empty: --validation {fraction} leaves none of the {train.Count} rows to train on; lower the fraction.");
                 }
+
+                (train, validation) = HoldOut.Split(train, fraction, seed);
             }
 
             if (train.Count == 0)
             {
-                throw new AppError(fraction > 0
-                    ? $"the training split is empty: --validation {fraction} leaves none of the {loaded.Train.Count} rows to train on; lower the fraction."
-                    : $"the training data ({loaded.Description}) has no rows.");
+                throw new AppError($"the training data ({loaded.Description}) has no rows.");
             }
 
             IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
