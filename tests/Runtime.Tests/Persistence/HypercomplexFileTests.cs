@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Hypercomplex;
 using Xunit;
 using static GenSoftmax.Tests.Persistence.TrainingOptionsFileTests;

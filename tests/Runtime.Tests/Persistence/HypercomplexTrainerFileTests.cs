@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Hypercomplex;
 using GenSoftmax.Tests.Training;
 using Xunit;

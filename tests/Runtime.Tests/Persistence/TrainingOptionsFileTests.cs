@@ -6,7 +6,6 @@ using System.IO.Hashing;
 using System.Linq;
 using System.Text;
 using System.Threading;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Models;
 using Xunit;
 using SyncProgress = GenSoftmax.Tests.TrainerTests.SyncProgress;
