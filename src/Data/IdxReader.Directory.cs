@@ -19,9 +19,11 @@ namespace GenSoftmax.Data
         internal static readonly string[] FileNames = { TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile };
 
         /// <summary>Reads an images file and its labels file as one data set.</summary>
-        /// <param name="imagesPath">The images (magic <c>0x00000803</c>: unsigned bytes, [count, rows, cols]), gzip-compressed or raw.</param>
+        /// <param name="imagesPath">The images (magic <c>0x00000803</c>: unsigned bytes, [count, rows, cols]),
+        /// gzip-compressed or raw.</param>
         /// <param name="labelsPath">The labels (magic <c>0x00000801</c>: unsigned bytes, [count]), gzip-compressed or raw.</param>
-        /// <param name="classNames">The name of each class in label order, or null; when given, every label must be below its count.</param>
+        /// <param name="classNames">The name of each class in label order, or null; when given, every label must be below
+        /// its count.</param>
         /// <returns>The images as pixel rows with their height and width, and one label per image.</returns>
         /// <exception cref="InvalidDataException">A file is not valid IDX data (wrong magic number, truncated, trailing bytes,
         /// corrupt gzip data), the image and label counts differ, or a label has no name in <paramref name="classNames"/>.</exception>
@@ -47,7 +49,8 @@ namespace GenSoftmax.Data
         /// <see cref="FashionMnist"/> does.
         /// </remarks>
         /// <param name="directory">The directory holding the four files.</param>
-        /// <param name="classNames">The name of each class in label order, or null; when given, every label must be below its count.</param>
+        /// <param name="classNames">The name of each class in label order, or null; when given, every label must be below
+        /// its count.</param>
         /// <returns>Both splits, each with its images' height and width.</returns>
         /// <exception cref="FileNotFoundException">One of the four files is missing or not a regular file.</exception>
         /// <exception cref="InvalidDataException">A file is not valid IDX data, a split's image and label counts differ, the
@@ -166,7 +169,8 @@ namespace GenSoftmax.Data
                 if (label >= rules.Classes)
                 {
                     throw new InvalidDataException(
-                        $"{labelsPath}: label {i} is {label}, but {rules.Source} has {rules.Classes} classes (labels 0..{rules.Classes - 1}).");
+                        $"{labelsPath}: label {i} is {label}, but {rules.Source} has {rules.Classes} classes " +
+                        $"(labels 0..{rules.Classes - 1}).");
                 }
 
                 labels[i] = label;
@@ -176,7 +180,8 @@ namespace GenSoftmax.Data
         }
 
         private static FileNotFoundException Missing(string directory, string name) => new(
-            $"{Path.Combine(directory, name)}[.gz] is missing or not a regular file: an IDX directory holds {string.Join(", ", FileNames)}, " +
+            $"{Path.Combine(directory, name)}[.gz] is missing or not a regular file: " +
+            $"an IDX directory holds {string.Join(", ", FileNames)}, " +
             "each raw or gzip-compressed with a .gz suffix.",
             Path.Combine(directory, name));
 
@@ -192,7 +197,8 @@ namespace GenSoftmax.Data
             {
                 if (classNames is { Count: 0 })
                 {
-                    throw new ArgumentException("classNames is empty: give the name of every class in class-index order, or null.", nameof(classNames));
+                    throw new ArgumentException(
+                        "classNames is empty: give the name of every class in class-index order, or null.", nameof(classNames));
                 }
 
                 return classNames is null

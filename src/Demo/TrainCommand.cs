@@ -668,7 +668,8 @@ namespace GenSoftmax.App
                 if (HoldOut.Size(train.Count, fraction) >= train.Count)
                 {
                     throw new AppError(
-                        $"the training split is empty: --validation {fraction} leaves none of the {train.Count} rows to train on; lower the fraction.");
+                        $"the training split is empty: --validation {fraction} leaves none of the {train.Count} rows to train on; " +
+                        "lower the fraction.");
                 }
 
                 (train, validation) = HoldOut.Split(train, fraction, seed);

@@ -19,7 +19,8 @@ namespace GenSoftmax
             ArgumentOutOfRangeException.ThrowIfNegative(count);
             if (!(fraction > 0 && fraction < 1))
             {
-                throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The held-out share must be above 0 and below 1, such as 0.1.");
+                throw new ArgumentOutOfRangeException(
+                    nameof(fraction), fraction, "The held-out share must be above 0 and below 1, such as 0.1.");
             }
 
             return (int)Math.Ceiling(fraction * count);
@@ -36,7 +37,8 @@ namespace GenSoftmax
         {
             if (count < 2)
             {
-                throw new ArgumentException($"Holding out rows needs at least 2 rows (one held out, one trained on), not {count}.", nameof(count));
+                throw new ArgumentException(
+                    $"Holding out rows needs at least 2 rows (one held out, one trained on), not {count}.", nameof(count));
             }
 
             int held = Math.Clamp(Size(count, fraction), 1, count - 1);

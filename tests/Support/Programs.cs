@@ -10,7 +10,12 @@ namespace GenSoftmax
         /// <summary>Runs a program to its end and returns its exit code and standard error.</summary>
         public static (int Exit, string Error) TryRun(string program, params string[] arguments)
         {
-            var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var start = new ProcessStartInfo(program)
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
             foreach (string argument in arguments)
             {
                 start.ArgumentList.Add(argument);

@@ -30,10 +30,14 @@ namespace GenSoftmax.Fuzz
         private static readonly TimeSpan PerCase = TimeSpan.FromSeconds(30);
 
         private static int Cases =>
-            int.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_CASES"), CultureInfo.InvariantCulture, out int n) && n > 0 ? n : DefaultCases;
+            int.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_CASES"), CultureInfo.InvariantCulture, out int n) && n > 0
+                ? n
+                : DefaultCases;
 
         private static ulong Seed =>
-            ulong.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_SEED"), CultureInfo.InvariantCulture, out ulong s) ? s : DefaultSeed;
+            ulong.TryParse(Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_SEED"), CultureInfo.InvariantCulture, out ulong s)
+                ? s
+                : DefaultSeed;
 
         /// <summary>
         /// Runs <see cref="Cases"/> mutations of <paramref name="format"/>'s valid file in <paramref name="directory"/>: each
@@ -101,7 +105,9 @@ namespace GenSoftmax.Fuzz
                 {
                     Assert.True(error.GetType() == format.Documented,
                         $"{where}: threw {error.GetType().Name}, not the documented {format.Documented.Name}: {error}");
-                    Assert.True(error.Message.Contains(format.FileName, StringComparison.Ordinal) || (format.Companion is { } c && error.Message.Contains(c.Name, StringComparison.Ordinal)),
+                    bool namesFile = error.Message.Contains(format.FileName, StringComparison.Ordinal) ||
+                        (format.Companion is { } c && error.Message.Contains(c.Name, StringComparison.Ordinal));
+                    Assert.True(namesFile,
                         $"{where}: the message does not name the file: {error.Message}");
                     Assert.False(error.Message.Contains("unsupported compression method", StringComparison.OrdinalIgnoreCase),
                         $"{where}: damage reported as an unsupported compression method: {error.Message}");
@@ -113,8 +119,9 @@ namespace GenSoftmax.Fuzz
                 counts[$"{kind}: {outcome}"] = counts.GetValueOrDefault($"{kind}: {outcome}") + 1;
             }
 
-            string summary = $"{format.Name}: {Cases} cases (seed {Seed}): {loaded} loaded correctly, {rejected} rejected with {format.Documented.Name}, " +
-                "0 other exceptions, hangs or over-allocations; by mutation: " + string.Join("; ", counts.Select(c => $"{c.Key} {c.Value}"));
+            string summary = $"{format.Name}: {Cases} cases (seed {Seed}): {loaded} loaded correctly, " +
+                $"{rejected} rejected with {format.Documented.Name}, 0 other exceptions, hangs or over-allocations; by mutation: " +
+                string.Join("; ", counts.Select(c => $"{c.Key} {c.Value}"));
             output.WriteLine(summary);
             if (Environment.GetEnvironmentVariable("GENSOFTMAX_FUZZ_REPORT") is { Length: > 0 } report)
             {
