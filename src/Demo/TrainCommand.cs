@@ -69,7 +69,10 @@ namespace GenSoftmax.App
         private readonly DataOptions _data = new();
         private readonly Option<string?> _test = new("--test") { HelpName = "FILE", Description = "Test data for a CSV/TSV or .npy --data, in the same format (IDX directories hold their own)." };
         private readonly Option<double> _validation = NumberOptions.Double(
-            "--validation", "Hold out this fraction of the training rows (0 to <1, chosen by --seed) and report accuracy on it after each epoch; 0 (default) reports the test set's. Early stopping holds out its own rows from the rest.",
+            "--validation",
+            "Hold out this fraction of the training rows (0 to <1, rounded up; chosen by --seed as early stopping chooses its rows) " +
+            "and report accuracy on it after each epoch; 0 (default) reports the test set's. " +
+            "Early stopping holds out its own rows from the rest.",
             0, 0, false, 1, true, "0.1");
 
         private readonly Option<FileInfo?> _save = new("--save") { HelpName = "FILE", Description = "Save the trained model, its class names and its training state to this model file (if training diverges: the last finite weights)." };
