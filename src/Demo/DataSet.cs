@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
-using System.Runtime.ExceptionServices;
-using System.Threading.Tasks;
 using GenSoftmax.Data;
 
 namespace GenSoftmax.App
@@ -65,14 +63,9 @@ namespace GenSoftmax.App
     /// <summary>A loaded data set: the training rows and, when the source has them, separate test rows.</summary>
     internal sealed record LoadedData(LabeledData Train, LabeledData? Test, string Description, DataKind Kind);
 
-    /// <summary>Reads IDX directories, CSV/TSV and .npy files with the runtime's readers.</summary>
+    /// <summary>Reads IDX directories, CSV/TSV and .npy files with GenSoftmax.Data's readers.</summary>
     internal static class DataLoader
     {
-        private const string TrainImages = "train-images-idx3-ubyte";
-        private const string TrainLabels = "train-labels-idx1-ubyte";
-        private const string TestImages = "t10k-images-idx3-ubyte";
-        private const string TestLabels = "t10k-labels-idx1-ubyte";
-
         /// <summary>Loads a data set. <paramref name="classNames"/>: a model's classes, which the labels must be among.</summary>
         public static LoadedData Load(DataSpec spec, IReadOnlyList<string>? classNames = null, int? classes = null)
         {
@@ -126,106 +119,19 @@ namespace GenSoftmax.App
         private static LoadedData LoadIdx(string? directory)
         {
             string dir = FashionMnist.Locate(directory);
-            (LabeledData train, LabeledData test) = ReadIdxSplits(dir);
-            if (train.ImageHeight != test.ImageHeight || train.ImageWidth != test.ImageWidth)
-            {
-                throw new AppError($"{dir}: the training images are {train.ImageHeight}x{train.ImageWidth} but the test images are {test.ImageHeight}x{test.ImageWidth}; both splits must have one size.", AppError.Failure);
-            }
+            (LabeledData train, LabeledData test) = IdxReader.ReadDirectory(dir);
 
             // Fashion-MNIST's ten names when the files look like it (28x28, labels 0..9); class numbers otherwise.
             int classes = Math.Max(MaxLabel(train.Labels), MaxLabel(test.Labels)) + 1;
-            IReadOnlyList<string>? names = train.ImageHeight == FashionMnist.ImageSize && train.ImageWidth == FashionMnist.ImageSize && classes <= FashionMnist.ClassCount
-                ? FashionMnist.ClassNames
-                : null;
-            if (names is not null)
+            bool fashionShaped = train.ImageHeight == FashionMnist.ImageSize && train.ImageWidth == FashionMnist.ImageSize;
+            if (fashionShaped && classes <= FashionMnist.ClassCount)
             {
+                IReadOnlyList<string> names = FashionMnist.ClassNames;
                 train = LabeledData.FromImages(train.Pixels!, train.Labels, train.ImageHeight, train.ImageWidth, names);
                 test = LabeledData.FromImages(test.Pixels!, test.Labels, test.ImageHeight, test.ImageWidth, names);
             }
 
             return new LoadedData(train, test, $"IDX images in {dir}", DataKind.Idx);
-        }
-
-        /// <summary>
-        /// Both splits. The training images are most of the load (inflating Fashion-MNIST's 26 MB of gzip into 47 MB), so
-        /// they are read on a pool thread while this thread reads the other three files. Errors are the ones a file-by-file
-        /// load gives, in its order (training images, training labels, their count, then the test split), each rethrown as
-        /// itself, never as an <see cref="AggregateException"/>.
-        /// </summary>
-        private static (LabeledData Train, LabeledData Test) ReadIdxSplits(string dir)
-        {
-            string imagesPath = Find(dir, TrainImages, "training");
-            string labelsPath = Find(dir, TrainLabels, "training");
-            Task<(byte[] Pixels, int Count, int Rows, int Cols)> images = Task.Run(() => IdxReader.ReadImages(imagesPath));
-
-            byte[]? rawLabels = null;
-            LabeledData? test = null;
-            ExceptionDispatchInfo? labelsFailure = null, testFailure = null;
-            try
-            {
-                rawLabels = IdxReader.ReadLabels(labelsPath);
-            }
-            catch (Exception e)
-            {
-                labelsFailure = ExceptionDispatchInfo.Capture(e);
-            }
-
-            if (labelsFailure is null)
-            {
-                try
-                {
-                    test = ReadIdxSplit(dir, TestImages, TestLabels, "test");
-                }
-                catch (Exception e)
-                {
-                    testFailure = ExceptionDispatchInfo.Capture(e);
-                }
-            }
-
-            // GetResult rethrows the task's own exception; it is awaited even when this thread failed, so no read outlives the load.
-            (byte[] pixels, int count, int rows, int cols) = images.GetAwaiter().GetResult();
-            labelsFailure?.Throw();
-            LabeledData train = Combine(imagesPath, pixels, count, rows, cols, labelsPath, rawLabels!);
-            testFailure?.Throw();
-            return (train, test!);
-        }
-
-        private static LabeledData ReadIdxSplit(string dir, string imagesName, string labelsName, string what)
-        {
-            string images = Find(dir, imagesName, what);
-            string labels = Find(dir, labelsName, what);
-            (byte[] pixels, int count, int rows, int cols) = IdxReader.ReadImages(images);
-            return Combine(images, pixels, count, rows, cols, labels, IdxReader.ReadLabels(labels));
-        }
-
-        private static LabeledData Combine(string images, byte[] pixels, int count, int rows, int cols, string labels, byte[] raw)
-        {
-            if (raw.Length != count)
-            {
-                throw new AppError($"{images} holds {count} images but {labels} holds {raw.Length} labels: the two files must have one label per image.", AppError.Failure);
-            }
-
-            int[] labelInts = new int[raw.Length];
-            for (int i = 0; i < raw.Length; i++)
-            {
-                labelInts[i] = raw[i];
-            }
-
-            return LabeledData.FromImages(pixels, labelInts, rows, cols);
-        }
-
-        private static string Find(string dir, string name, string what)
-        {
-            foreach (string candidate in new[] { name, name + ".gz" })
-            {
-                string path = Path.Combine(dir, candidate);
-                if (File.Exists(path))
-                {
-                    return path;
-                }
-            }
-
-            throw new AppError($"{dir} has no {name} or {name}.gz (the {what} split): an IDX directory holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each optionally gzipped.", AppError.Failure);
         }
 
         private static LoadedData LoadNpy(DataSpec spec, IReadOnlyList<string>? classNames)
@@ -264,57 +170,6 @@ namespace GenSoftmax.App
 
             LabeledData data = CsvReader.Read(spec.Path!, options);
             return new LoadedData(data, null, $"CSV {spec.Path}", DataKind.Csv);
-        }
-
-        /// <summary>Splits off a random <paramref name="fraction"/> of the rows (by <paramref name="seed"/>) as a validation set.</summary>
-        public static (LabeledData Train, LabeledData Validation) Split(LabeledData data, double fraction, int seed)
-        {
-            int validation = (int)Math.Round(data.Count * fraction);
-            int[] order = new int[data.Count];
-            for (int i = 0; i < order.Length; i++)
-            {
-                order[i] = i;
-            }
-
-            new Random(seed).Shuffle(order);
-            int[] validationRows = order[..validation];
-            int[] trainRows = order[validation..];
-            Array.Sort(validationRows);
-            Array.Sort(trainRows);
-            return (Subset(data, trainRows), Subset(data, validationRows));
-        }
-
-        /// <summary>The given rows of <paramref name="data"/>, in that order, with its shape and class names.</summary>
-        public static LabeledData Subset(LabeledData data, ReadOnlySpan<int> rows)
-        {
-            int d = data.Inputs;
-            int[] labels = new int[rows.Length];
-            for (int i = 0; i < rows.Length; i++)
-            {
-                labels[i] = data.Labels[rows[i]];
-            }
-
-            if (data.Pixels is { } pixels)
-            {
-                byte[] copy = new byte[(long)rows.Length * d];
-                for (int i = 0; i < rows.Length; i++)
-                {
-                    pixels.AsSpan(rows[i] * d, d).CopyTo(copy.AsSpan(i * d, d));
-                }
-
-                return data.ImageHeight > 0
-                    ? LabeledData.FromImages(copy, labels, data.ImageHeight, data.ImageWidth, data.ClassNames)
-                    : LabeledData.FromPixels(copy, labels, d, data.ClassNames);
-            }
-
-            float[] features = data.Features!;
-            float[] fcopy = new float[(long)rows.Length * d];
-            for (int i = 0; i < rows.Length; i++)
-            {
-                features.AsSpan(rows[i] * d, d).CopyTo(fcopy.AsSpan(i * d, d));
-            }
-
-            return LabeledData.FromFeatures(fcopy, labels, d, data.ClassNames);
         }
 
         public static int MaxLabel(ReadOnlySpan<int> labels)

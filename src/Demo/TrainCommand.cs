@@ -69,7 +69,10 @@ namespace GenSoftmax.App
         private readonly DataOptions _data = new();
         private readonly Option<string?> _test = new("--test") { HelpName = "FILE", Description = "Test data for a CSV/TSV or .npy --data, in the same format (IDX directories hold their own)." };
         private readonly Option<double> _validation = NumberOptions.Double(
-            "--validation", "Hold out this fraction of the training rows (0 to <1, chosen by --seed) and report accuracy on it after each epoch; 0 (default) reports the test set's. Early stopping holds out its own rows from the rest.",
+            "--validation",
+            "Hold out this fraction of the training rows (0 to <1, rounded up; chosen by --seed as early stopping chooses its rows) " +
+            "and report accuracy on it after each epoch; 0 (default) reports the test set's. " +
+            "Early stopping holds out its own rows from the rest.",
             0, 0, false, 1, true, "0.1");
 
         private readonly Option<FileInfo?> _save = new("--save") { HelpName = "FILE", Description = "Save the trained model, its class names and its training state to this model file (if training diverges: the last finite weights)." };
@@ -662,20 +665,22 @@ namespace GenSoftmax.App
 
             double fraction = parse.GetValue(_validation);
             LabeledData? validation = null;
-            if (fraction > 0)
+            if (fraction > 0 && train.Count > 0)
             {
-                (train, validation) = DataLoader.Split(train, fraction, seed);
-                if (validation.Count == 0)
+                // The same rows early stopping would hold out for this share and seed (HoldOut.Split: ⌈share × rows⌉).
+                if (HoldOut.Size(train.Count, fraction) >= train.Count)
                 {
-                    throw new AppError($"--validation {fraction} of {loaded.Train.Count} rows holds out no row: raise the fraction or use more data.");
+                    throw new AppError(
+                        $"the training split is empty: --validation {fraction} leaves none of the {train.Count} rows to train on; " +
+                        "lower the fraction.");
                 }
+
+                (train, validation) = HoldOut.Split(train, fraction, seed);
             }
 
             if (train.Count == 0)
             {
-                throw new AppError(fraction > 0
-                    ? $"the training split is empty: --validation {fraction} leaves none of the {loaded.Train.Count} rows to train on; lower the fraction."
-                    : $"the training data ({loaded.Description}) has no rows.");
+                throw new AppError($"the training data ({loaded.Description}) has no rows.");
             }
 
             IReadOnlyList<string>? names = train.ClassNames ?? savedNames;

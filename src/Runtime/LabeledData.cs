@@ -234,7 +234,7 @@ namespace GenSoftmax
 
         /// <summary>
         /// The name of each class, indexed by label (<c>ClassNames[Labels[i]]</c> is row i's class), or null when the
-        /// data came without names. Readers set it from string labels (<see cref="Data.CsvReader"/>).
+        /// data came without names. Readers set it from string labels (GenSoftmax.Data's <c>CsvReader</c>).
         /// </summary>
         public IReadOnlyList<string>? ClassNames { get; }
 

@@ -1,4 +1,4 @@
-// Compiled into both the generator and the runtime (linked, not copied) so the two never disagree
+// Compiled into the generator, the runtime and the data readers (linked, not copied) so they never disagree
 // about which shapes are valid and how a block of logits is laid out.
 namespace GenSoftmax
 {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Package check: packs GenSoftmax (runtime + generator) into a temporary folder, creates a fresh console project
+# Package check: packs GenSoftmax (runtime + generator), GenSoftmax.Data and GenSoftmax.Onnx into a temporary folder, creates a fresh console project
 # with `dotnet new console`, adds the package from that folder, declares a model there, trains it with
 # GenSoftmax.Trainer (and one step of its Sgd) on synthetic data and checks that it builds with warnings as errors
 # and the SDK's recommended analyzers, runs, and reaches test accuracy >= 0.95; that publishing it native AOT without
-# an instruction set warns GSM1001 (and with one does not); then that the same project built with C# 10 gets GSM0013. Exits non-zero with a message on any failure.
+# an instruction set warns GSM1001 (and with one does not); then that the same project built with C# 10 gets GSM0013;
+# then, with GenSoftmax.Data added, that the README's usage example runs. Exits non-zero with a message on any failure.
 #
 #   bash tests/Package/run.sh            (KEEP=1 keeps the temporary folder for a look afterwards)
 #
@@ -36,10 +37,12 @@ fail_with_log() {
 cleanup() {
   local cache
   cache="$(dotnet nuget locals global-packages --list 2>/dev/null | sed -n 's/^global-packages: *//p')"
-  if [ -n "$cache" ] && [ -d "$cache/gensoftmax/$VERSION" ]; then
-    rm -rf "${cache%/}/gensoftmax/$VERSION"
-    rmdir "${cache%/}/gensoftmax" 2>/dev/null || true
-  fi
+  for id in gensoftmax gensoftmax.data gensoftmax.onnx; do
+    if [ -n "$cache" ] && [ -d "$cache/$id/$VERSION" ]; then
+      rm -rf "${cache%/}/$id/$VERSION"
+      rmdir "${cache%/}/$id" 2>/dev/null || true
+    fi
+  done
   if [ "${KEEP:-0}" != "1" ]; then
     rm -rf "$WORK"
   fi
@@ -75,7 +78,26 @@ grep -qx "README.md" <<<"$CONTENTS" || fail "the package does not carry README.m
 if grep -qi 'dependency id="GenSoftmax.Generator"' <<<"$NUSPEC"; then
   fail "the package depends on GenSoftmax.Generator, which is not a package"
 fi
-echo "   ok: lib/net10.0/GenSoftmax.dll, analyzers/dotnet/cs/GenSoftmax.Generator.dll, depends on System.Numerics.Tensors"
+if grep -qi 'dependency id="Sep"' <<<"$NUSPEC"; then
+  fail "the runtime package depends on Sep; CSV reading belongs to GenSoftmax.Data"
+fi
+echo "   ok: lib/net10.0/GenSoftmax.dll, analyzers/dotnet/cs/GenSoftmax.Generator.dll, depends on System.Numerics.Tensors, not on Sep"
+
+# The two other packages: each its library, depending on GenSoftmax of the same version (Data: and on Sep).
+for id in Data Onnx; do
+  echo "== pack GenSoftmax.$id $VERSION into $FEED"
+  dotnet pack "$ROOT/src/$id/GenSoftmax.$id.csproj" -c Release -o "$FEED" -p:PackageVersion="$VERSION" --nologo \
+    >"$WORK/pack-$id.log" 2>&1 || fail_with_log "$WORK/pack-$id.log" "dotnet pack src/$id failed"
+  PACKAGE="$FEED/GenSoftmax.$id.$VERSION.nupkg"
+  [ -f "$PACKAGE" ] || fail "dotnet pack did not write $PACKAGE"
+  grep -qx "lib/net10.0/GenSoftmax.$id.dll" <<<"$(list_zip "$PACKAGE")" || fail "GenSoftmax.$id has no lib/net10.0/GenSoftmax.$id.dll"
+  SPEC="$(read_zip "$PACKAGE" "GenSoftmax.$id.nuspec")"
+  grep -q "dependency id=\"GenSoftmax\" version=\"$VERSION\"" <<<"$SPEC" || fail "GenSoftmax.$id does not depend on GenSoftmax $VERSION"
+  if [ "$id" = Data ]; then
+    grep -q 'dependency id="Sep"' <<<"$SPEC" || fail "GenSoftmax.Data does not depend on Sep"
+  fi
+  echo "   ok: lib/net10.0/GenSoftmax.$id.dll, depends on GenSoftmax $VERSION"
+done
 
 echo "== dotnet new console in $APP"
 dotnet new console -o "$APP" -n PackageSmoke --framework net10.0 --no-restore >"$WORK/new.log" 2>&1 \
@@ -93,6 +115,7 @@ cat >"$APP/nuget.config" <<XML
   <packageSourceMapping>
     <packageSource key="local">
       <package pattern="GenSoftmax" />
+      <package pattern="GenSoftmax.*" />
     </packageSource>
     <packageSource key="nuget.org">
       <package pattern="*" />
@@ -232,7 +255,10 @@ grep -q "error GSM0013: 'Blobs' needs C# 11 or newer" "$WORK/build10.log" \
   || fail_with_log "$WORK/build10.log" "the C# 10 build failed without GSM0013"
 echo "   ok: error GSM0013 on Blobs"
 
-echo "== the README's usage example, exactly as written, as a default console app's Program.cs"
+echo "== the README's usage example, exactly as written, as a default console app's Program.cs (with GenSoftmax.Data)"
+# It reads Fashion-MNIST, so it needs the data package beside the runtime.
+dotnet add "$APP/PackageSmoke.csproj" package GenSoftmax.Data --version "$VERSION" >"$WORK/add-data.log" 2>&1 \
+  || fail_with_log "$WORK/add-data.log" "dotnet add package GenSoftmax.Data $VERSION failed"
 # The first C# block of the README's "Using it" section becomes the whole program; it trains the textbook recipe on
 # Fashion-MNIST (installed by test.sh), prints one line per epoch and saves fashion.gsm in the project directory.
 awk '/^## Using it/ { section = 1 } section && /^```csharp/ { inside = 1; next } inside && /^```/ { exit } inside { print }' \

@@ -1,13 +1,11 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.Versioning;
 using System.Text;
 using System.Threading.Tasks;
 using GenSoftmax.IO;
-using GenSoftmax.Tests.Data;
 using Xunit;
 
 namespace GenSoftmax.Tests
@@ -18,29 +16,6 @@ namespace GenSoftmax.Tests
         private readonly TempDirectory _dir = new();
 
         public void Dispose() => _dir.Dispose();
-
-        /// <summary>Runs a program to its end and returns its exit code and standard error.</summary>
-        internal static (int Exit, string Error) TryRun(string program, params string[] arguments)
-        {
-            var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using Process process = Process.Start(start)!;
-            string error = process.StandardError.ReadToEnd();
-            process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"{program} did not finish");
-            return (process.ExitCode, error);
-        }
-
-        /// <summary>Runs a program that must succeed.</summary>
-        internal static void Run(string program, params string[] arguments)
-        {
-            (int exit, string error) = TryRun(program, arguments);
-            Assert.True(exit == 0, $"{program} {string.Join(' ', arguments)} exited {exit}: {error}");
-        }
 
         private static void WriteText(string path, string text) => SafeFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text)));
 
@@ -118,7 +93,7 @@ namespace GenSoftmax.Tests
         {
             Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
             string fifo = _dir.File("model.bin");
-            Run("mkfifo", fifo);
+            Programs.Run("mkfifo", fifo);
 
             // Opening a FIFO waits for the other end: the refusal must come from its type alone.
             Task<IOException> write = Task.Run(() => Refused(fifo));
@@ -132,7 +107,7 @@ namespace GenSoftmax.Tests
         {
             Skip.If(OperatingSystem.IsWindows(), "device nodes are a Unix thing");
             string device = _dir.File("model.bin");
-            (int exit, string error) = TryRun("mknod", device, "c", "1", "3"); // a twin of /dev/null, inside the temporary directory
+            (int exit, string error) = Programs.TryRun("mknod", device, "c", "1", "3"); // a twin of /dev/null, inside the temporary directory
             Skip.If(exit != 0, $"mknod is not permitted here ({error.Trim()}): creating a device node needs root");
 
             Assert.Contains("is not a regular file (a device, FIFO or socket)", Refused(device).Message);
@@ -259,7 +234,7 @@ namespace GenSoftmax.Tests
             Task<Exception?> write = Task.Run<Exception?>(() => Record.Exception(() => SafeFile.Write(target, stream =>
             {
                 stream.Write(Encoding.UTF8.GetBytes("new"));
-                Run("mkfifo", target);
+                Programs.Run("mkfifo", target);
             })));
 
             Assert.True(write.Wait(TimeSpan.FromSeconds(30)), "SafeFile blocked on a FIFO");

@@ -76,19 +76,7 @@ namespace GenSoftmax
                 throw new ArgumentException($"Early stopping holds out part of the training data, which needs at least 2 rows, not {count}.", nameof(count));
             }
 
-            int held = (int)Math.Clamp(Math.Ceiling(HoldOutFraction * (double)count), 1, count - 1);
-            int[] order = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                order[i] = i;
-            }
-
-            new Random(unchecked((seed * 7919) + 2)).Shuffle(order);
-            int[] heldOut = order.AsSpan(0, held).ToArray();
-            int[] training = order.AsSpan(held).ToArray();
-            Array.Sort(heldOut);
-            Array.Sort(training);
-            return (training, heldOut);
+            return HoldOut.Rows(count, HoldOutFraction, seed);
         }
     }
 

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Hypercomplex;
 using Xunit;
 

@@ -4,7 +4,6 @@ using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Hypercomplex;
 using GenSoftmax.Tests.Training;
 using Xunit;

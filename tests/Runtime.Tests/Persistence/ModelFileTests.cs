@@ -9,7 +9,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Models;
 using Xunit;
 using static GenSoftmax.Tests.TrainerTests;
@@ -638,7 +637,7 @@ namespace GenSoftmax.Tests.Persistence
 
             Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
             string fifo = _dir.File("fifo.safetensors");
-            SafeFileTests.Run("mkfifo", fifo);
+            Programs.Run("mkfifo", fifo);
             // Opening a FIFO for reading would wait for a writer: the load must refuse it without opening it.
             Task<ModelFileException> load = Task.Run(() => Refused(fifo));
             Assert.True(load.Wait(TimeSpan.FromSeconds(10)), "loading a FIFO blocked");

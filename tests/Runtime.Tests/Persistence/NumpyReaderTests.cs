@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Hypercomplex;
 using GenSoftmax.Tests.Models;
 using Xunit;

@@ -4,7 +4,6 @@ using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading;
-using GenSoftmax.Tests.Data;
 using GenSoftmax.Tests.Models;
 using Xunit;
 using SyncProgress = GenSoftmax.Tests.TrainerTests.SyncProgress;

@@ -1,5 +1,8 @@
+// Compiled into every project that opens or writes files (linked, not copied: Runtime, Data, Onnx, the app), so all
+// of them tell a regular file from a FIFO, device or dangling link the same way. Internal: not part of any package's API.
 using System;
 using System.IO;
+using System.Runtime.InteropServices;
 
 namespace GenSoftmax.IO
 {
@@ -134,8 +137,18 @@ namespace GenSoftmax.IO
             catch (UnauthorizedAccessException e)
             {
                 throw new IOException(
-                    $"{path} cannot be read: permission denied. Give this user read access to it (and search access to its directories).", e);
+                    $"{path} cannot be read: permission denied. Give this user read access to it " +
+                    "(and search access to its directories).", e);
             }
         }
+    }
+
+    internal static partial class Native
+    {
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_LStat", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int LStat(string path, ref byte status);
+
+        [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Stat(string path, ref byte status);
     }
 }

@@ -6,7 +6,7 @@ using System.Text;
 using GenSoftmax.Data;
 using Xunit;
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Data.Tests
 {
     public sealed class CsvReaderTests : IDisposable
     {

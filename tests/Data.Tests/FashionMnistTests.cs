@@ -4,7 +4,7 @@ using System.Linq;
 using GenSoftmax.Data;
 using Xunit;
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Data.Tests
 {
     public sealed class FashionMnistTests : IDisposable
     {

@@ -8,7 +8,8 @@ namespace GenSoftmax.Data
     /// <summary>
     /// Reads IDX files, the format of MNIST and Fashion-MNIST: a big-endian header (magic number, then one 32-bit
     /// size per dimension) followed by the row-major data. Only unsigned-byte data is supported: images
-    /// (magic <c>0x00000803</c>, [count, rows, cols]) and labels (magic <c>0x00000801</c>, [count]).
+    /// (magic <c>0x00000803</c>, [count, rows, cols]) and labels (magic <c>0x00000801</c>, [count]), read as a pair
+    /// into <see cref="LabeledData"/>, one file pair or a directory of a training and a test pair at a time.
     /// </summary>
     /// <remarks>
     /// A file may be gzip-compressed or raw; compression is detected from the gzip magic bytes <c>1f 8b</c>, not from
@@ -19,7 +20,7 @@ namespace GenSoftmax.Data
     /// the data arrives: a small file whose header declares gigabytes costs what the file holds, not what it declares.
     /// A raw file is read to exactly the length its header declares; one that shrinks or grows while read is an error.</para>
     /// </remarks>
-    public static class IdxReader
+    public static partial class IdxReader
     {
         /// <summary>Magic number of an unsigned-byte IDX file with one dimension (labels).</summary>
         internal const int LabelsMagic = 0x00000801;
@@ -43,7 +44,7 @@ namespace GenSoftmax.Data
         /// <exception cref="FileNotFoundException">The file does not exist, or is a symlink that leads nowhere.</exception>
         /// <exception cref="IOException">The path names a directory, FIFO, device or socket, not a regular file (checked
         /// before opening, so a FIFO never blocks the reader).</exception>
-        public static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
+        internal static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
         {
             Span<int> dims = stackalloc int[3];
             byte[] pixels = Read(path, dims, "images");
@@ -58,7 +59,7 @@ namespace GenSoftmax.Data
         /// <exception cref="FileNotFoundException">The file does not exist, or is a symlink that leads nowhere.</exception>
         /// <exception cref="IOException">The path names a directory, FIFO, device or socket, not a regular file (checked
         /// before opening, so a FIFO never blocks the reader).</exception>
-        public static byte[] ReadLabels(string path)
+        internal static byte[] ReadLabels(string path)
         {
             Span<int> dims = stackalloc int[1];
             return Read(path, dims, "labels");

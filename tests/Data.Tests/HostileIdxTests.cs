@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using GenSoftmax.Data;
 using Xunit;
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Data.Tests
 {
     /// <summary>IDX files cut, damaged, inflated or replaced by special files (issue 13).</summary>
     public sealed class HostileIdxTests : IDisposable
@@ -311,7 +311,7 @@ namespace GenSoftmax.Tests.Data
         {
             Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
             string fifo = _temp.File("train-labels-idx1-ubyte");
-            SafeFileTests.Run("mkfifo", fifo);
+            Programs.Run("mkfifo", fifo);
 
             foreach (Action read in new Action[]
             {
@@ -332,7 +332,7 @@ namespace GenSoftmax.Tests.Data
         {
             Skip.If(OperatingSystem.IsWindows(), "device nodes are a Unix thing");
             string device = _temp.File("zero-device");
-            (int exit, string error) = SafeFileTests.TryRun("mknod", device, "c", "1", "5"); // a twin of /dev/zero
+            (int exit, string error) = Programs.TryRun("mknod", device, "c", "1", "5"); // a twin of /dev/zero
             Skip.If(exit != 0, $"mknod is not permitted here ({error.Trim()}): creating a device node needs root");
 
             Exception e = ThrowsWithoutBlocking(() => IdxReader.ReadImages(device));

@@ -4,7 +4,7 @@ using System.Linq;
 using System.Text;
 using CsCheck;
 
-namespace GenSoftmax.Tests.Fuzz
+namespace GenSoftmax.Fuzz
 {
     /// <summary>One change to a valid file; <see cref="object.ToString"/> says what, so a failing case can be rebuilt.</summary>
     internal abstract record Mutation

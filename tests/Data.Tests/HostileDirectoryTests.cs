@@ -4,7 +4,7 @@ using System.Linq;
 using GenSoftmax.Data;
 using Xunit;
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Data.Tests
 {
     /// <summary>
     /// The rule for NAME.gz beside NAME: the first that is a regular file (following links) is used; a broken or looping
@@ -50,7 +50,7 @@ namespace GenSoftmax.Tests.Data
         {
             Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix thing");
             var data = RawDataset();
-            SafeFileTests.Run("mkfifo", _temp.File(Name + ".gz"));
+            Programs.Run("mkfifo", _temp.File(Name + ".gz"));
 
             (LabeledData train, _) = FashionMnist.LoadFrom(FashionMnist.Locate(_temp.Path, null, "/nonexistent"));
 
@@ -64,7 +64,7 @@ namespace GenSoftmax.Tests.Data
             RawDataset();
             File.Delete(_temp.File(Name));
             File.CreateSymbolicLink(_temp.File(Name + ".gz"), _temp.File("gone.gz"));
-            SafeFileTests.Run("mkfifo", _temp.File(Name));
+            Programs.Run("mkfifo", _temp.File(Name));
 
             var e = Assert.Throws<DatasetNotFoundException>(() => FashionMnist.Locate(_temp.Path, null, "/nonexistent"));
 

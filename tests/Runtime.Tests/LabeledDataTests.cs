@@ -2,14 +2,22 @@ using System;
 using System.Linq;
 using Xunit;
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Tests
 {
     public sealed class LabeledDataTests
     {
+        /// <summary>Random pixels for <paramref name="count"/> images of <paramref name="rows"/> x <paramref name="cols"/>.</summary>
+        private static byte[] Pixels(int count, int rows, int cols)
+        {
+            var pixels = new byte[count * rows * cols];
+            new Random(1).NextBytes(pixels);
+            return pixels;
+        }
+
         [Fact]
         public void Properties_DescribeTheData()
         {
-            byte[] pixels = IdxTestFiles.Pixels(5, 7, 13);
+            byte[] pixels = Pixels(5, 7, 13);
             int[] labels = { 0, 9, 3, 3, 1 };
 
             var data = LabeledData.FromImages(pixels, labels, 7, 13);
@@ -54,7 +62,7 @@ namespace GenSoftmax.Tests.Data
         [Fact]
         public void Image_IsTheRowOfPixels()
         {
-            byte[] pixels = IdxTestFiles.Pixels(5, 7, 13);
+            byte[] pixels = Pixels(5, 7, 13);
             var data = LabeledData.FromImages(pixels, new int[5], 7, 13);
 
             for (int i = 0; i < 5; i++)
@@ -72,7 +80,7 @@ namespace GenSoftmax.Tests.Data
         [InlineData(2, 28, 28)]
         public void ToFloats_DividesEveryPixelBy255(int count, int rows, int cols)
         {
-            byte[] pixels = IdxTestFiles.Pixels(count, rows, cols);
+            byte[] pixels = Pixels(count, rows, cols);
             for (int i = 0; i < Math.Min(256, pixels.Length); i++)
             {
                 pixels[i] = (byte)i; // every value 0..255 where there is room
@@ -115,7 +123,7 @@ namespace GenSoftmax.Tests.Data
         [Fact]
         public void ToFeatures_IsTheSameRowsAsFloatsKeepingTheImageShape()
         {
-            byte[] pixels = IdxTestFiles.Pixels(3, 7, 13);
+            byte[] pixels = Pixels(3, 7, 13);
             int[] labels = { 2, 0, 1 };
             var data = LabeledData.FromImages(pixels, labels, 7, 13);
 
@@ -132,7 +140,7 @@ namespace GenSoftmax.Tests.Data
         [Fact]
         public void All_and_Rows_are_labelled_batches_of_the_data()
         {
-            byte[] pixels = IdxTestFiles.Pixels(4, 1, 3);
+            byte[] pixels = Pixels(4, 1, 3);
             int[] labels = { 0, 1, 1, 0 };
             var data = LabeledData.FromPixels(pixels, labels, 3);
             int[] rows = { 3, 3, 1 };
@@ -159,7 +167,7 @@ namespace GenSoftmax.Tests.Data
             var model = new Models.M3x3();
             var random = new Random(3);
             TestModels.Randomize(model, random);
-            byte[] pixels = IdxTestFiles.Pixels(40, 1, 3);
+            byte[] pixels = Pixels(40, 1, 3);
             int[] labels = TestModels.Labels(random, 40, 3);
             int[] rows = { 39, 0, 5, 5 };
             var data = LabeledData.FromPixels(pixels, labels, 3);

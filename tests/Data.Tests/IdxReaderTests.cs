@@ -3,7 +3,7 @@ using System.IO;
 using GenSoftmax.Data;
 using Xunit;
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Data.Tests
 {
     public sealed class IdxReaderTests : IDisposable
     {

@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Runtime.ExceptionServices;
 using System.Text;
-using System.Threading.Tasks;
 using GenSoftmax.IO;
 
 namespace GenSoftmax.Data
@@ -33,14 +31,6 @@ namespace GenSoftmax.Data
 
         /// <summary>Number of classes.</summary>
         public const int ClassCount = 10;
-
-        internal const string TrainImagesFile = "train-images-idx3-ubyte";
-        internal const string TrainLabelsFile = "train-labels-idx1-ubyte";
-        internal const string TestImagesFile = "t10k-images-idx3-ubyte";
-        internal const string TestLabelsFile = "t10k-labels-idx1-ubyte";
-
-        /// <summary>The four file names without the optional <c>.gz</c> suffix.</summary>
-        internal static readonly string[] FileNames = { TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile };
 
         /// <summary>The name of each class, indexed by label 0..9.</summary>
         public static IReadOnlyList<string> ClassNames { get; } = Array.AsReadOnly(new[]
@@ -108,114 +98,9 @@ namespace GenSoftmax.Data
             throw NotFound(tried, explicitOnly: false);
         }
 
-        /// <summary>Loads both splits from a directory that holds the four files.</summary>
-        /// <remarks>
-        /// The training images are most of the work (inflating 26 MB of gzip into 47 MB), so they are read on a pool
-        /// thread while this thread reads the other three files. Errors are the ones a file-by-file load gives, in its
-        /// order: each outcome is replayed as training images, their size, training labels, their count and values, then
-        /// the test split; an exception is rethrown as itself (never an <see cref="AggregateException"/>).
-        /// </remarks>
-        internal static (LabeledData Train, LabeledData Test) LoadFrom(string directory)
-        {
-            string imagesPath = Resolve(directory, TrainImagesFile) ?? throw MissingAfterLocate(directory, TrainImagesFile);
-            string labelsPath = Resolve(directory, TrainLabelsFile) ?? throw MissingAfterLocate(directory, TrainLabelsFile);
-            Task<(byte[] Pixels, int Count, int Rows, int Cols)> images = Task.Run(() => ReadImages(imagesPath));
-
-            byte[]? rawLabels = null;
-            LabeledData? test = null;
-            ExceptionDispatchInfo? labelsFailure = null, testFailure = null;
-            try
-            {
-                rawLabels = IdxReader.ReadLabels(labelsPath);
-            }
-            catch (Exception e)
-            {
-                labelsFailure = ExceptionDispatchInfo.Capture(e);
-            }
-
-            if (labelsFailure is null)
-            {
-                try
-                {
-                    test = LoadSplit(directory, TestImagesFile, TestLabelsFile);
-                }
-                catch (Exception e)
-                {
-                    testFailure = ExceptionDispatchInfo.Capture(e);
-                }
-            }
-
-            // GetResult rethrows the task's own exception; it is awaited even when this thread failed, so no read outlives the call.
-            (byte[] pixels, int count, int rows, int cols) = images.GetAwaiter().GetResult();
-            labelsFailure?.Throw();
-            LabeledData train = Combine(imagesPath, pixels, count, rows, cols, labelsPath, rawLabels!);
-            testFailure?.Throw();
-            return (train, test!);
-        }
-
-        private static LabeledData LoadSplit(string directory, string imagesName, string labelsName)
-        {
-            string imagesPath = Resolve(directory, imagesName) ?? throw MissingAfterLocate(directory, imagesName);
-            string labelsPath = Resolve(directory, labelsName) ?? throw MissingAfterLocate(directory, labelsName);
-            (byte[] pixels, int count, int rows, int cols) = ReadImages(imagesPath);
-            return Combine(imagesPath, pixels, count, rows, cols, labelsPath, IdxReader.ReadLabels(labelsPath));
-        }
-
-        /// <summary>Reads an images file and checks that its images are 28x28.</summary>
-        private static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string imagesPath)
-        {
-            (byte[] pixels, int count, int rows, int cols) = IdxReader.ReadImages(imagesPath);
-            if (rows != ImageSize || cols != ImageSize)
-            {
-                throw new InvalidDataException(
-                    $"{imagesPath} holds {rows}x{cols} images; Fashion-MNIST images are {ImageSize}x{ImageSize}.");
-            }
-
-            return (pixels, count, rows, cols);
-        }
-
-        /// <summary>One split from its images and raw labels: one label per image, each in 0..9.</summary>
-        private static LabeledData Combine(string imagesPath, byte[] pixels, int count, int rows, int cols, string labelsPath, byte[] rawLabels)
-        {
-            if (rawLabels.Length != count)
-            {
-                throw new InvalidDataException(
-                    $"{imagesPath} holds {count} images but {labelsPath} holds {rawLabels.Length} labels; " +
-                    "the two files must have one label per image.");
-            }
-
-            int[] labels = new int[rawLabels.Length];
-            for (int i = 0; i < rawLabels.Length; i++)
-            {
-                byte label = rawLabels[i];
-                if (label >= ClassCount)
-                {
-                    throw new InvalidDataException(
-                        $"{labelsPath}: label {i} is {label}, but Fashion-MNIST has {ClassCount} classes (labels 0..{ClassCount - 1}).");
-                }
-
-                labels[i] = label;
-            }
-
-            return LabeledData.FromImages(pixels, labels, rows, cols);
-        }
-
-        /// <summary>
-        /// The path of <paramref name="name"/>.gz or else <paramref name="name"/> in the directory, whichever is first a
-        /// regular file (following symlinks), or null. A name that is anything else (a symlink that leads nowhere or loops,
-        /// a FIFO, a directory, a device) is passed over, so it never hides a valid file beside it.
-        /// </summary>
-        private static string? Resolve(string directory, string name)
-        {
-            string gz = Path.Combine(directory, name + ".gz");
-            if (FileKinds.Of(gz, followLinks: true) == FileKind.Regular)
-            {
-                return gz;
-            }
-
-            string raw = Path.Combine(directory, name);
-            return FileKinds.Of(raw, followLinks: true) == FileKind.Regular ? raw : null;
-        }
+        /// <summary>Loads both splits from a directory that holds the four files: 28x28 images, labels 0..9.</summary>
+        internal static (LabeledData Train, LabeledData Test) LoadFrom(string directory) =>
+            IdxReader.ReadDirectory(directory, new IdxReader.DirectoryRules(ImageSize, ClassCount, "Fashion-MNIST", null));
 
         /// <summary>Why neither <paramref name="name"/>.gz nor <paramref name="name"/> could be used, when something is there.</summary>
         private static string? Unusable(string directory, string name)
@@ -260,12 +145,12 @@ namespace GenSoftmax.Data
             }
 
             List<string>? missing = null;
-            foreach (string name in FileNames)
+            foreach (string name in IdxReader.FileNames)
             {
-                if (Resolve(full, name) is null)
+                if (IdxReader.Resolve(full, name) is null)
                 {
                     string? why = Unusable(full, name);
-                    (missing ??= new List<string>(FileNames.Length)).Add(
+                    (missing ??= new List<string>(IdxReader.FileNames.Length)).Add(
                         why is null ? name + "[.gz]" : $"{name}[.gz] ({why}, not a regular file)");
                 }
             }
@@ -276,7 +161,7 @@ namespace GenSoftmax.Data
                 return true;
             }
 
-            string what = missing.Count == FileNames.Length
+            string what = missing.Count == IdxReader.FileNames.Length
                 ? "exists but holds none of the four files"
                 : $"exists but is missing {missing.Count} of the four files: {string.Join(", ", missing)}";
             tried.Add((full, source, what, Path.Combine(full, missing[0].Substring(0, missing[0].IndexOf("[.gz]", StringComparison.Ordinal)))));
@@ -301,7 +186,7 @@ namespace GenSoftmax.Data
                 fileName ??= missing ?? path;
             }
 
-            message.Append("The directory must hold the four files ").Append(string.Join(", ", FileNames))
+            message.Append("The directory must hold the four files ").Append(string.Join(", ", IdxReader.FileNames))
                 .AppendLine(", each raw or gzip-compressed with a .gz suffix. To provide the data, do one of:");
             message.AppendLine("  - pass the directory explicitly (FashionMnist.Load(directory), or the option an application offers for it);");
             message.Append("  - set the environment variable ").Append(EnvironmentVariable).AppendLine("=DIR;");
@@ -315,8 +200,5 @@ namespace GenSoftmax.Data
 
             return new DatasetNotFoundException(message.ToString(), paths, fileName);
         }
-
-        private static FileNotFoundException MissingAfterLocate(string directory, string name) => new(
-            $"{Path.Combine(directory, name)}[.gz] disappeared after the data set was located.", Path.Combine(directory, name));
     }
 }

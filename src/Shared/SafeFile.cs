@@ -1,3 +1,5 @@
+// Compiled into every project that writes files (linked, not copied: Runtime, Onnx, the app), with FileKind.cs.
+// Internal: the one way GenSoftmax writes a file is not part of any package's API.
 using System;
 using System.IO;
 using System.Security.Cryptography;
@@ -17,18 +19,19 @@ namespace GenSoftmax.IO
     /// is refused with an <see cref="IOException"/> naming it: replacing <c>/dev/full</c> or a link's target is never
     /// what a user asked for.</para>
     /// </remarks>
-    public static class SafeFile
+    internal static class SafeFile
     {
         /// <summary>Writes a file atomically: <paramref name="write"/> fills a stream that becomes <paramref name="path"/>.</summary>
         /// <exception cref="IOException">The target is not a regular file, its directory does not exist or is not writable,
         /// or writing failed; the message names the path.</exception>
-        public static void Write(string path, Action<Stream> write)
+        internal static void Write(string path, Action<Stream> write)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
             ArgumentNullException.ThrowIfNull(write);
             string full = CheckTarget(path);
             string directory = Path.GetDirectoryName(full)!;
-            string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()}.tmp");
+            string unique = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+            string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{unique}.tmp");
             FileStream stream;
             try
             {
@@ -66,7 +69,7 @@ namespace GenSoftmax.IO
         /// the target is absent or a regular file. Returns the full path.
         /// </summary>
         /// <exception cref="IOException">The message says what is wrong with the path and how to fix it.</exception>
-        public static string CheckTarget(string path)
+        internal static string CheckTarget(string path)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
             string full = Path.GetFullPath(path);
@@ -84,7 +87,9 @@ namespace GenSoftmax.IO
             var info = new FileInfo(full);
             if (info.LinkTarget is not null)
             {
-                throw new IOException($"Cannot write '{full}': it is a symbolic link (to '{info.LinkTarget}'); GenSoftmax replaces only regular files. Remove the link or choose another path.");
+                throw new IOException(
+                    $"Cannot write '{full}': it is a symbolic link (to '{info.LinkTarget}'); GenSoftmax replaces only regular files. " +
+                    "Remove the link or choose another path.");
             }
 
             if (Directory.Exists(full))
@@ -95,7 +100,8 @@ namespace GenSoftmax.IO
             if (info.Exists && !IsRegularFile(full))
             {
                 throw new IOException(
-                    $"Cannot write '{full}': it is not a regular file (a device, FIFO or socket); GenSoftmax replaces only regular files. Choose another path.");
+                    $"Cannot write '{full}': it is not a regular file (a device, FIFO or socket); " +
+                    "GenSoftmax replaces only regular files. Choose another path.");
             }
 
             return full;
@@ -137,14 +143,5 @@ namespace GenSoftmax.IO
                 // The original failure is what the caller needs to see.
             }
         }
-    }
-
-    internal static partial class Native
-    {
-        [System.Runtime.InteropServices.LibraryImport("libSystem.Native", EntryPoint = "SystemNative_LStat", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-        internal static partial int LStat(string path, ref byte status);
-
-        [System.Runtime.InteropServices.LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-        internal static partial int Stat(string path, ref byte status);
     }
 }

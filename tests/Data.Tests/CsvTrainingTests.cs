@@ -14,7 +14,7 @@ namespace GenSoftmax.Tests.CsvModels
     public partial class EmbeddingProbe;
 }
 
-namespace GenSoftmax.Tests.Data
+namespace GenSoftmax.Data.Tests
 {
     public sealed class CsvTrainingTests : IDisposable
     {
