@@ -289,46 +289,53 @@ namespace GenSoftmax.Generator
                     w.WriteLine(GeneratedCode);
                     using (w.Block("file static class ModelKernels"))
                     {
-                        // Inlined into the engine's drivers, which the JIT compiles fully optimised at once (they
-                        // allocate on the stack), so the switch folds and the call goes straight to the kernel.
-                        EmitByElementType(
-                            w,
-                            "public static void Logits<T>(KernelIsa isa, ref float w, ref float b, ref T x, ref nuint offs, int count, ref float blk)",
-                            (kernel, x) => $"Logits{kernel}(ref w, ref b, ref {x}, ref offs, count, ref blk)");
-                        w.WriteLine();
-                        EmitByElementType(
-                            w,
-                            "public static void Gradient<T>(\n" +
-                            "    KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)",
-                            (kernel, x) => $"Gradient{kernel}(ref {x}, ref offs, ref next, count, ref g, ref dW, first)");
-                        w.WriteLine();
-                        w.WriteLine(Inline);
-                        using (w.Block("public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, float scale)"))
-                        {
-                            EmitSwitch(w, "Softmax(ref blk, count, ref m, ref sums, scale)");
-                        }
-
-                        w.WriteLine();
-                        w.WriteLine(Inline);
-                        w.WriteLine("""
-                            public static int LossRows(
-                                KernelIsa isa, ref float blk, int count, ref int y, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
-                                isa switch
-                                {
-                            """);
-                        const string LossRows = "LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale)";
-                        foreach (IsaProfile isa in IsaProfile.All)
-                        {
-                            if (isa != IsaProfile.Fallback)
-                            {
-                                w.WriteLine($"        KernelIsa.{isa.Name} => {isa.Name}.ModelKernels.{LossRows},");
-                            }
-                        }
-
-                        w.WriteLine($"        _ => {IsaProfile.Fallback.Name}.ModelKernels.{LossRows},");
-                        w.WriteLine("    };");
+                        EmitDispatchMethods(w);
                     }
                 }
+            }
+
+            /// <summary>The dispatch class's methods, in the order of the kernel contract.</summary>
+            private static void EmitDispatchMethods(SourceWriter w)
+            {
+                // Inlined into the engine's drivers, which the JIT compiles fully optimised at once (they
+                // allocate on the stack), so the switch folds and the call goes straight to the kernel.
+                EmitByElementType(
+                    w,
+                    "public static void Logits<T>(" +
+                    "KernelIsa isa, ref float w, ref float b, ref T x, ref nuint offs, int count, ref float blk)",
+                    (kernel, x) => $"Logits{kernel}(ref w, ref b, ref {x}, ref offs, count, ref blk)");
+                w.WriteLine();
+                EmitByElementType(
+                    w,
+                    "public static void Gradient<T>(\n" +
+                    "    KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)",
+                    (kernel, x) => $"Gradient{kernel}(ref {x}, ref offs, ref next, count, ref g, ref dW, first)");
+                w.WriteLine();
+                w.WriteLine(Inline);
+                using (w.Block("public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, " +
+                    "float scale)"))
+                {
+                    EmitSwitch(w, "Softmax(ref blk, count, ref m, ref sums, scale)");
+                }
+
+                w.WriteLine();
+                w.WriteLine(Inline);
+                w.WriteLine("public static int LossRows(");
+                w.WriteLine("    KernelIsa isa, ref float blk, int count, ref int y, ref float pre, ref float sums, ref float db, " +
+                    "float scale, float gScale) =>");
+                w.WriteLine("    isa switch");
+                w.WriteLine("    {");
+                const string LossRows = "LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale)";
+                foreach (IsaProfile isa in IsaProfile.All)
+                {
+                    if (isa != IsaProfile.Fallback)
+                    {
+                        w.WriteLine($"        KernelIsa.{isa.Name} => {isa.Name}.ModelKernels.{LossRows},");
+                    }
+                }
+
+                w.WriteLine($"        _ => {IsaProfile.Fallback.Name}.ModelKernels.{LossRows},");
+                w.WriteLine("    };");
             }
 
             /// <summary>A kernel with one body per input element type (float rows, byte rows), each a switch on the variant.</summary>

@@ -45,14 +45,16 @@ namespace GenSoftmax.Generator.Tests
             string[] named = IsaProfile.All.Where(p => p != IsaProfile.Fallback).Select(p => p.Name).ToArray();
             foreach (MethodDeclarationSyntax method in dispatch.Members.OfType<MethodDeclarationSyntax>())
             {
-                List<(string? Label, string Call)> [] switches = Switches(method);
+                List<(string? Label, string Call)>[] switches = Switches(method);
                 Assert.True(switches.Length > 0, $"{method.Identifier.Text} has no switch on the variant");
                 foreach (List<(string? Label, string Call)> arms in switches)
                 {
                     // One arm per variant but the fallback, which is the default: a value no arm names still runs.
                     Assert.Equal(named.Select(n => "KernelIsa." + n), arms.Where(a => a.Label is not null).Select(a => a.Label));
                     Assert.Equal(IsaProfile.Fallback.Name + ".ModelKernels", Assert.Single(arms, a => a.Label is null).Call);
-                    Assert.All(arms.Where(a => a.Label is not null), a => Assert.Equal(a.Label!.Replace("KernelIsa.", "") + ".ModelKernels", a.Call));
+                    Assert.All(
+                        arms.Where(a => a.Label is not null),
+                        a => Assert.Equal(a.Label!.Replace("KernelIsa.", "", StringComparison.Ordinal) + ".ModelKernels", a.Call));
                 }
             }
         }
