@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using GenSoftmax.Dynamic;
@@ -13,7 +14,12 @@ namespace GenSoftmax
     /// kernels are chosen by it. The generator has its own table (<c>IsaProfile.All</c>); tests hold the two, the
     /// <see cref="KernelIsa"/> members and every row's reachability to each other.
     /// </summary>
-    internal sealed class KernelVariant
+    /// <param name="isa">The variant.</param>
+    /// <param name="runs">Whether this process can run it.</param>
+    /// <param name="cpuExtensions">The CPUID extensions a CPU needs for it.</param>
+    /// <param name="instructionSet">The x86-64 level that compiles it into a native AOT binary.</param>
+    /// <param name="kernels">Its run-time-shaped kernels.</param>
+    internal sealed class KernelVariant(KernelIsa isa, bool runs, string[] cpuExtensions, string? instructionSet, RuntimeKernelSet kernels)
     {
         /// <summary>
         /// Every variant, most preferred first. AVX-512 first: on Zen 4 its 512-bit FMA runs as two 256-bit halves,
@@ -50,18 +56,8 @@ namespace GenSoftmax
         /// <summary>Rows by <see cref="KernelIsa"/> value; undefined values get <see cref="Fallback"/>.</summary>
         private static readonly KernelVariant[] ByIsa = IndexByIsa();
 
-        private readonly string[] _cpuExtensions;
-
-        private KernelVariant(KernelIsa isa, bool runs, string[] cpuExtensions, string? instructionSet, RuntimeKernelSet kernels)
-        {
-            Isa = isa;
-            Runs = runs;
-            _cpuExtensions = cpuExtensions;
-            InstructionSet = instructionSet;
-            Kernels = kernels;
-        }
-
-        public KernelIsa Isa { get; }
+        /// <summary>The variant.</summary>
+        public KernelIsa Isa { get; } = isa;
 
         /// <summary>Its name, as <c>GENSOFTMAX_ISA</c> and <see cref="IsaSelection.TryParse"/> accept it (any case).</summary>
         public string Name => Isa.ToString();
@@ -70,19 +66,19 @@ namespace GenSoftmax
         /// Whether this process can run it: every instruction set its code calls is tested, not the vector types
         /// (<c>Vector512.IsHardwareAccelerated</c> can be false on CPUs whose Avx512F intrinsics run fine).
         /// </summary>
-        public bool Runs { get; }
+        public bool Runs { get; } = runs;
 
         /// <summary>The CPUID extensions (as <see cref="CpuId"/> names them) a CPU needs to run it, whatever this process runs.</summary>
-        public IReadOnlyList<string> CpuExtensions => _cpuExtensions;
+        public IReadOnlyList<string> CpuExtensions { get; } = cpuExtensions;
 
         /// <summary>The x86-64 level a native AOT binary is published with to include it; null for the portable code.</summary>
-        public string? InstructionSet { get; }
+        public string? InstructionSet { get; } = instructionSet;
 
         /// <summary>The run-time-shaped kernels of this variant.</summary>
-        public RuntimeKernelSet Kernels { get; }
+        public RuntimeKernelSet Kernels { get; } = kernels;
 
         /// <summary>Whether this CPU, by CPUID, has every extension the variant needs.</summary>
-        public bool CpuHas => Array.TrueForAll(_cpuExtensions, CpuId.Has);
+        public bool CpuHas => CpuExtensions.All(CpuId.Has);
 
         /// <summary>The row of <paramref name="isa"/>; <see cref="Fallback"/> for a value that names no variant.</summary>
         public static KernelVariant Of(KernelIsa isa) => (uint)isa < (uint)ByIsa.Length ? ByIsa[(int)isa] : Fallback;
