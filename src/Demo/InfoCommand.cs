@@ -16,7 +16,7 @@ namespace GenSoftmax.App
             {
                 Console.WriteLine($"Runtime:      .NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}, " +
                     (IsaSelection.IsNativeAot ? $"native AOT binary compiled for instruction set '{CpuFeatures.CompiledInstructionSet}'" : "JIT (IL compiled on this machine for this CPU)"));
-                Console.WriteLine($"CPU:          {Environment.ProcessorCount} logical cores; extensions (CPUID): {string.Join(' ', CpuFeatures.Extensions())}");
+                Console.WriteLine($"CPU:          {Environment.ProcessorCount} logical cores; extensions (CPUID): {string.Join(' ', IsaSelection.CpuExtensions)}");
                 Console.WriteLine($"CPU can run:  {IsaSelection.CpuBest} kernels at best");
                 Console.WriteLine($"Binary runs:  {string.Join(", ", IsaSelection.Supported)} (best: {IsaSelection.Best})");
                 string? forced = Environment.GetEnvironmentVariable(IsaSelection.EnvironmentVariable);

@@ -88,25 +88,27 @@ namespace GenSoftmax.App
         /// <summary>The --isa option: a variant name (any case) that this CPU runs; a number or an unknown name is an error.</summary>
         public static Option<KernelIsa?> IsaOption() => new("--isa")
         {
-            Description = "Kernel variant: Portable, Avx2 or Avx512 (default: the best this CPU and binary run; see 'gensoftmax-cli info').",
+            Description = $"Kernel variant: {string.Join(", ", IsaSelection.Names)} " +
+                "(default: the best this CPU and binary run; see 'gensoftmax-cli info').",
             CustomParser = ParseIsa,
         };
 
         private static KernelIsa? ParseIsa(ArgumentResult result)
         {
             string text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
-            string names = string.Join(", ", Enum.GetNames<KernelIsa>());
-            if (text.Length == 0 || char.IsDigit(text[0]) || text[0] is '-' or '+' || !Enum.TryParse(text, ignoreCase: true, out KernelIsa isa) || !Enum.IsDefined(isa))
+            if (!IsaSelection.TryParse(text, out KernelIsa isa))
             {
-                result.AddError($"--isa '{text}' is not a kernel variant: use one of {names}.");
+                result.AddError($"--isa '{text}' is not a kernel variant: use one of {string.Join(", ", IsaSelection.Names)}.");
                 return null;
             }
 
             if (!IsaSelection.IsSupported(isa))
             {
+                string runs = string.Join(", ", IsaSelection.Supported);
                 result.AddError(IsaSelection.Preference.ToList().IndexOf(IsaSelection.CpuBest) <= IsaSelection.Preference.ToList().IndexOf(isa)
-                    ? $"--isa {isa}: this CPU has it, but this binary was compiled for '{CpuFeatures.CompiledInstructionSet}' without it and runs {string.Join(", ", IsaSelection.Supported)}; rebuild with -p:IlcInstructionSet=native ('gensoftmax-cli info' says more)."
-                    : $"--isa {isa}: this CPU cannot run the {isa} kernels; it runs {string.Join(", ", IsaSelection.Supported)} ('gensoftmax-cli info' says why).");
+                    ? $"--isa {isa}: this CPU has it, but this binary was compiled for '{CpuFeatures.CompiledInstructionSet}' without it " +
+                        $"and runs {runs}; rebuild with -p:IlcInstructionSet=native ('gensoftmax-cli info' says more)."
+                    : $"--isa {isa}: this CPU cannot run the {isa} kernels; it runs {runs} ('gensoftmax-cli info' says why).");
                 return null;
             }
 

@@ -22,6 +22,9 @@ namespace GenSoftmax.Generator
             /// <summary>The private struct nested in the model that implements the runtime's kernel contract.</summary>
             internal const string KernelsStruct = "GenSoftmaxKernels";
 
+            /// <summary>The attribute on every dispatch method (the dispatch file's aliases spell it).</summary>
+            private const string Inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
+
             private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]";
 
             public static string Emit(ModelSpec spec)
@@ -266,7 +269,11 @@ namespace GenSoftmax.Generator
                     """);
             }
 
-            /// <summary>The one switch on the variant per kernel call: a block of rows, so its cost is spread over the block.</summary>
+            /// <summary>
+            /// The one switch on the variant per kernel call: a block of rows, so its cost is spread over the block. Every arm
+            /// comes from <see cref="IsaProfile.All"/>, so a variant added there is called as well as emitted; the fallback
+            /// variant is the default arm, so a value no arm names still runs.
+            /// </summary>
             private static void EmitDispatch(SourceWriter w, ModelSpec spec)
             {
                 using (w.Block($"namespace {KernelNamespace}"))
@@ -282,84 +289,94 @@ namespace GenSoftmax.Generator
                     w.WriteLine(GeneratedCode);
                     using (w.Block("file static class ModelKernels"))
                     {
-                        // Inlined into the engine's drivers, which the JIT compiles fully optimised at once (they
-                        // allocate on the stack), so the switch folds and the call goes straight to the kernel.
-                        w.WriteLine("""
-                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                            public static void Logits<T>(KernelIsa isa, ref float w, ref float b, ref T x, ref nuint offs, int count, ref float blk)
-                                where T : unmanaged
-                            {
-                                if (typeof(T) == typeof(float))
-                                {
-                                    ref float xf = ref Unsafe.As<T, float>(ref x);
-                                    switch (isa)
-                                    {
-                                        case KernelIsa.Avx512: Avx512.ModelKernels.LogitsF32(ref w, ref b, ref xf, ref offs, count, ref blk); break;
-                                        case KernelIsa.Avx2: Avx2.ModelKernels.LogitsF32(ref w, ref b, ref xf, ref offs, count, ref blk); break;
-                                        default: Portable.ModelKernels.LogitsF32(ref w, ref b, ref xf, ref offs, count, ref blk); break;
-                                    }
-                                }
-                                else
-                                {
-                                    ref byte xb = ref Unsafe.As<T, byte>(ref x);
-                                    switch (isa)
-                                    {
-                                        case KernelIsa.Avx512: Avx512.ModelKernels.LogitsU8(ref w, ref b, ref xb, ref offs, count, ref blk); break;
-                                        case KernelIsa.Avx2: Avx2.ModelKernels.LogitsU8(ref w, ref b, ref xb, ref offs, count, ref blk); break;
-                                        default: Portable.ModelKernels.LogitsU8(ref w, ref b, ref xb, ref offs, count, ref blk); break;
-                                    }
-                                }
-                            }
-
-                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                            public static void Gradient<T>(
-                                KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
-                                where T : unmanaged
-                            {
-                                if (typeof(T) == typeof(float))
-                                {
-                                    ref float xf = ref Unsafe.As<T, float>(ref x);
-                                    switch (isa)
-                                    {
-                                        case KernelIsa.Avx512: Avx512.ModelKernels.GradientF32(ref xf, ref offs, ref next, count, ref g, ref dW, first); break;
-                                        case KernelIsa.Avx2: Avx2.ModelKernels.GradientF32(ref xf, ref offs, ref next, count, ref g, ref dW, first); break;
-                                        default: Portable.ModelKernels.GradientF32(ref xf, ref offs, ref next, count, ref g, ref dW, first); break;
-                                    }
-                                }
-                                else
-                                {
-                                    ref byte xb = ref Unsafe.As<T, byte>(ref x);
-                                    switch (isa)
-                                    {
-                                        case KernelIsa.Avx512: Avx512.ModelKernels.GradientU8(ref xb, ref offs, ref next, count, ref g, ref dW, first); break;
-                                        case KernelIsa.Avx2: Avx2.ModelKernels.GradientU8(ref xb, ref offs, ref next, count, ref g, ref dW, first); break;
-                                        default: Portable.ModelKernels.GradientU8(ref xb, ref offs, ref next, count, ref g, ref dW, first); break;
-                                    }
-                                }
-                            }
-
-                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                            public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, float scale)
-                            {
-                                switch (isa)
-                                {
-                                    case KernelIsa.Avx512: Avx512.ModelKernels.Softmax(ref blk, count, ref m, ref sums, scale); break;
-                                    case KernelIsa.Avx2: Avx2.ModelKernels.Softmax(ref blk, count, ref m, ref sums, scale); break;
-                                    default: Portable.ModelKernels.Softmax(ref blk, count, ref m, ref sums, scale); break;
-                                }
-                            }
-
-                            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                            public static int LossRows(
-                                KernelIsa isa, ref float blk, int count, ref int y, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
-                                isa switch
-                                {
-                                    KernelIsa.Avx512 => Avx512.ModelKernels.LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale),
-                                    KernelIsa.Avx2 => Avx2.ModelKernels.LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale),
-                                    _ => Portable.ModelKernels.LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale),
-                                };
-                            """);
+                        EmitDispatchMethods(w);
                     }
+                }
+            }
+
+            /// <summary>The dispatch class's methods, in the order of the kernel contract.</summary>
+            private static void EmitDispatchMethods(SourceWriter w)
+            {
+                // Inlined into the engine's drivers, which the JIT compiles fully optimised at once (they
+                // allocate on the stack), so the switch folds and the call goes straight to the kernel.
+                EmitByElementType(
+                    w,
+                    "public static void Logits<T>(" +
+                    "KernelIsa isa, ref float w, ref float b, ref T x, ref nuint offs, int count, ref float blk)",
+                    (kernel, x) => $"Logits{kernel}(ref w, ref b, ref {x}, ref offs, count, ref blk)");
+                w.WriteLine();
+                EmitByElementType(
+                    w,
+                    "public static void Gradient<T>(\n" +
+                    "    KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)",
+                    (kernel, x) => $"Gradient{kernel}(ref {x}, ref offs, ref next, count, ref g, ref dW, first)");
+                w.WriteLine();
+                w.WriteLine(Inline);
+                using (w.Block("public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, " +
+                    "float scale)"))
+                {
+                    EmitSwitch(w, "Softmax(ref blk, count, ref m, ref sums, scale)");
+                }
+
+                w.WriteLine();
+                w.WriteLine(Inline);
+                w.WriteLine("public static int LossRows(");
+                w.WriteLine("    KernelIsa isa, ref float blk, int count, ref int y, ref float pre, ref float sums, ref float db, " +
+                    "float scale, float gScale) =>");
+                w.WriteLine("    isa switch");
+                w.WriteLine("    {");
+                const string LossRows = "LossRows(ref blk, count, ref y, ref pre, ref sums, ref db, scale, gScale)";
+                foreach (IsaProfile isa in IsaProfile.All)
+                {
+                    if (isa != IsaProfile.Fallback)
+                    {
+                        w.WriteLine($"        KernelIsa.{isa.Name} => {isa.Name}.ModelKernels.{LossRows},");
+                    }
+                }
+
+                w.WriteLine($"        _ => {IsaProfile.Fallback.Name}.ModelKernels.{LossRows},");
+                w.WriteLine("    };");
+            }
+
+            /// <summary>A kernel with one body per input element type (float rows, byte rows), each a switch on the variant.</summary>
+            /// <param name="w">The writer.</param>
+            /// <param name="signature">The method's declaration, generic over T, the element type.</param>
+            /// <param name="call">The call for a kernel suffix (F32, U8) and the reinterpreted rows (xf, xb).</param>
+            private static void EmitByElementType(SourceWriter w, string signature, System.Func<string, string, string> call)
+            {
+                w.WriteLine(Inline);
+                w.WriteLine(signature);
+                w.WriteLine("    where T : unmanaged");
+                using (w.Block())
+                {
+                    using (w.Block("if (typeof(T) == typeof(float))"))
+                    {
+                        w.WriteLine("ref float xf = ref Unsafe.As<T, float>(ref x);");
+                        EmitSwitch(w, call("F32", "xf"));
+                    }
+
+                    using (w.Block("else"))
+                    {
+                        w.WriteLine("ref byte xb = ref Unsafe.As<T, byte>(ref x);");
+                        EmitSwitch(w, call("U8", "xb"));
+                    }
+                }
+            }
+
+            /// <summary>A switch statement with an arm per variant of <see cref="IsaProfile.All"/>, the fallback as its default.</summary>
+            private static void EmitSwitch(SourceWriter w, string call)
+            {
+                using (w.Block("switch (isa)"))
+                {
+                    foreach (IsaProfile isa in IsaProfile.All)
+                    {
+                        if (isa != IsaProfile.Fallback)
+                        {
+                            w.WriteLine($"case KernelIsa.{isa.Name}: {isa.Name}.ModelKernels.{call}; break;");
+                        }
+                    }
+
+                    w.WriteLine($"default: {IsaProfile.Fallback.Name}.ModelKernels.{call}; break;");
                 }
             }
         }

@@ -37,7 +37,7 @@ namespace GenSoftmax.Tests
             ["20x100"] = () => new M20x100(),
         };
 
-        public static readonly KernelIsa[] Variants = { KernelIsa.Portable, KernelIsa.Avx2, KernelIsa.Avx512 };
+        public static readonly KernelIsa[] Variants = Enum.GetValues<KernelIsa>();
 
         /// <summary>Every model with every variant; unsupported variants are reported skipped by the test.</summary>
         public static IEnumerable<object[]> ModelsAndVariants() =>

@@ -43,7 +43,17 @@ namespace GenSoftmax.Generator.Emit
             loadBytes: "V128.ConvertToSingle(V128.WidenLower(V128.WidenLower(\n    V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, offset)))))))",
             description: "Vector128 (SSE, AdvSimd or software), 4 float lanes");
 
+        /// <summary>
+        /// Every variant, most preferred first (the order of the runtime's <c>IsaSelection.Preference</c>): each gets a
+        /// kernel namespace and an arm in every dispatch method, and its <see cref="Name"/> is a <c>KernelIsa</c> member.
+        /// </summary>
         public static readonly IsaProfile[] All = { Avx512, Avx2, Portable };
+
+        /// <summary>
+        /// The variant that runs on every CPU .NET runs on: the default arm of the dispatch, so a <c>KernelIsa</c> value
+        /// no arm names still runs.
+        /// </summary>
+        public static IsaProfile Fallback => Portable;
 
         private readonly System.Func<string, string, string, string> _fma;
 

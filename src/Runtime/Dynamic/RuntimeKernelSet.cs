@@ -1,43 +1,62 @@
 using System.Runtime.CompilerServices;
-using GenSoftmax.Kernels;
 
 namespace GenSoftmax.Dynamic
 {
     /// <summary>
-    /// The kernel contract over a shape chosen at run time: the struct <see cref="RuntimeSoftmaxModel"/>'s engine runs, so a
-    /// run-time-shaped model shares every driver (argument checks, blocking, loss, gradient, soft targets, prediction) with
-    /// the generated models and only its kernels differ.
+    /// One variant's run-time-shaped kernels, as a column of the variant table (<see cref="KernelVariant.Kernels"/>):
+    /// <see cref="RuntimeKernels"/> calls the row's set, so a variant added to the table is reachable without another
+    /// switch. One virtual call per block of rows, and one per element type (no generic virtual methods).
     /// </summary>
-    internal readonly struct RuntimeKernelSet : ISoftmaxKernels
+    internal abstract class RuntimeKernelSet
     {
-        private readonly RuntimeShape _shape;
+        public abstract void LogitsF32(
+            in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk);
 
-        public RuntimeKernelSet(RuntimeShape shape) => _shape = shape;
+        public abstract void LogitsU8(
+            in RuntimeShape shape, ref float w, ref float bias, ref byte x, ref nuint offs, int count, ref float blk);
 
-        public int Inputs => _shape.Inputs;
+        public abstract void GradientF32(
+            in RuntimeShape shape, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
 
-        public int Classes => _shape.Classes;
+        public abstract void GradientU8(
+            in RuntimeShape shape, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
 
-        public int ClassStride => _shape.ClassStride;
+        public abstract void Softmax(in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale);
 
-        public int RowBlock => _shape.RowBlock;
+        public abstract int LossRows(
+            in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+            float gScale);
+    }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
-            where T : unmanaged =>
-            RuntimeKernels.Logits(isa, _shape, ref weights, ref bias, ref x, ref offs, count, ref block);
+    /// <summary>The kernels of <see cref="RuntimeKernels{TOps, TVec}"/> for one vector width, as a kernel set.</summary>
+    /// <typeparam name="TOps">The variant's vector operations.</typeparam>
+    /// <typeparam name="TVec">Its vector of floats.</typeparam>
+    internal sealed class RuntimeKernelSet<TOps, TVec> : RuntimeKernelSet
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        public override void LogitsF32(
+            in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk) =>
+            RuntimeKernels<TOps, TVec>.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Gradient<T>(KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
-            where T : unmanaged =>
-            RuntimeKernels.Gradient(isa, _shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
+        public override void LogitsU8(
+            in RuntimeShape shape, ref float w, ref float bias, ref byte x, ref nuint offs, int count, ref float blk) =>
+            RuntimeKernels<TOps, TVec>.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale) =>
-            RuntimeKernels.Softmax(isa, _shape, ref block, count, ref m, ref sums, scale);
+        public override void GradientF32(
+            in RuntimeShape shape, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first) =>
+            RuntimeKernels<TOps, TVec>.Gradient(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
-            RuntimeKernels.LossRows(isa, _shape, ref block, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
+        public override void GradientU8(
+            in RuntimeShape shape, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first) =>
+            RuntimeKernels<TOps, TVec>.Gradient(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
+
+        public override void Softmax(in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale) =>
+            RuntimeKernels<TOps, TVec>.Softmax(shape, ref blk, count, ref m, ref sums, scale);
+
+        public override int LossRows(
+            in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+            float gScale) =>
+            RuntimeKernels<TOps, TVec>.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
     }
 }

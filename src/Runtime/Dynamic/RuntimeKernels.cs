@@ -8,18 +8,24 @@ namespace GenSoftmax.Dynamic
 {
     /// <summary>
     /// The run-time-shaped kernels by variant: the same four kernels as a generated model's (see
-    /// <see cref="Kernels.ISoftmaxKernels"/> for the block layout), with the shape passed in instead of compiled in.
+    /// <see cref="Kernels.ISoftmaxKernels"/> for the block layout), with the shape passed in instead of compiled in. The
+    /// variant's row of the table (<see cref="KernelVariant.Of"/>) holds its kernels; a value that names no variant runs
+    /// the fallback's, as the generated dispatch's default arm does.
     /// </summary>
     internal static class RuntimeKernels
     {
-        public static void Logits<T>(KernelIsa isa, in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
+        public static void Logits<T>(
+            KernelIsa isa, in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
             where T : unmanaged
         {
-            switch (isa)
+            RuntimeKernelSet kernels = KernelVariant.Of(isa).Kernels;
+            if (typeof(T) == typeof(float))
             {
-                case KernelIsa.Avx512: RuntimeKernels<Avx512Ops, Vector512<float>>.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
-                case KernelIsa.Avx2: RuntimeKernels<Avx2Ops, Vector256<float>>.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
-                default: RuntimeKernels<PortableOps, Vector128<float>>.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                kernels.LogitsF32(shape, ref w, ref bias, ref Unsafe.As<T, float>(ref x), ref offs, count, ref blk);
+            }
+            else
+            {
+                kernels.LogitsU8(shape, ref w, ref bias, ref Unsafe.As<T, byte>(ref x), ref offs, count, ref blk);
             }
         }
 
@@ -27,32 +33,25 @@ namespace GenSoftmax.Dynamic
             KernelIsa isa, in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
             where T : unmanaged
         {
-            switch (isa)
+            RuntimeKernelSet kernels = KernelVariant.Of(isa).Kernels;
+            if (typeof(T) == typeof(float))
             {
-                case KernelIsa.Avx512: RuntimeKernels<Avx512Ops, Vector512<float>>.Gradient(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
-                case KernelIsa.Avx2: RuntimeKernels<Avx2Ops, Vector256<float>>.Gradient(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
-                default: RuntimeKernels<PortableOps, Vector128<float>>.Gradient(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                kernels.GradientF32(shape, ref Unsafe.As<T, float>(ref x), ref offs, ref next, count, ref g, ref dW, first);
+            }
+            else
+            {
+                kernels.GradientU8(shape, ref Unsafe.As<T, byte>(ref x), ref offs, ref next, count, ref g, ref dW, first);
             }
         }
 
-        public static void Softmax(KernelIsa isa, in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale)
-        {
-            switch (isa)
-            {
-                case KernelIsa.Avx512: RuntimeKernels<Avx512Ops, Vector512<float>>.Softmax(shape, ref blk, count, ref m, ref sums, scale); break;
-                case KernelIsa.Avx2: RuntimeKernels<Avx2Ops, Vector256<float>>.Softmax(shape, ref blk, count, ref m, ref sums, scale); break;
-                default: RuntimeKernels<PortableOps, Vector128<float>>.Softmax(shape, ref blk, count, ref m, ref sums, scale); break;
-            }
-        }
+        public static void Softmax(
+            KernelIsa isa, in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale) =>
+            KernelVariant.Of(isa).Kernels.Softmax(shape, ref blk, count, ref m, ref sums, scale);
 
         public static int LossRows(
-            KernelIsa isa, in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
-            isa switch
-            {
-                KernelIsa.Avx512 => RuntimeKernels<Avx512Ops, Vector512<float>>.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale),
-                KernelIsa.Avx2 => RuntimeKernels<Avx2Ops, Vector256<float>>.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale),
-                _ => RuntimeKernels<PortableOps, Vector128<float>>.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale),
-            };
+            KernelIsa isa, in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db,
+            float scale, float gScale) =>
+            KernelVariant.Of(isa).Kernels.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
     }
 
     /// <summary>A model's sizes as the kernels use them: every one fixed when the model is created.</summary>

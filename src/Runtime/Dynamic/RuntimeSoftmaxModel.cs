@@ -30,7 +30,7 @@ namespace GenSoftmax
     /// </code></example>
     public sealed class RuntimeSoftmaxModel : ISoftmaxModel
     {
-        private readonly SoftmaxEngine<RuntimeKernelSet> _engine;
+        private readonly SoftmaxEngine<RuntimeShapeKernels> _engine;
 
         /// <summary>A model with <paramref name="inputs"/> features and <paramref name="classes"/> classes, all parameters 0.</summary>
         /// <param name="inputs">Input features per row: 1 to 1,048,576 (2^20).</param>
@@ -69,7 +69,7 @@ namespace GenSoftmax
                         $"{classes:N0} classes x {inputs:N0} inputs = {parameters:N0} weights, " +
                         $"more than the limit of {ModelLimits.MaxParameters:N0} (2^28): use fewer inputs or classes."));
             }
-            _engine = new SoftmaxEngine<RuntimeKernelSet>(new RuntimeKernelSet(RuntimeShape.Of(inputs, classes)));
+            _engine = new SoftmaxEngine<RuntimeShapeKernels>(new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes)));
         }
 
         /// <inheritdoc />
