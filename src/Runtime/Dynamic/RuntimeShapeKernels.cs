@@ -22,6 +22,9 @@ namespace GenSoftmax.Dynamic
 
         public int RowBlock => _shape.RowBlock;
 
+        // The run-time kernels read the bias four classes at a time, up to the padded stride.
+        public int BiasLength => _shape.ClassStride;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
             where T : unmanaged =>

@@ -32,6 +32,10 @@ namespace GenSoftmax.Kernels
         /// <summary>Rows per block of logits.</summary>
         int RowBlock { get; }
 
+        /// <summary>Floats of the bias the kernels may read: <see cref="Classes"/>, or more when they read it in whole vectors
+        /// (the pad stays 0). Only the engine's constructor asks.</summary>
+        int BiasLength => Classes;
+
         /// <summary>
         /// Logits of <paramref name="count"/> rows into the block: <c>o[i, c] = sum_k x[offs[i] + k] W[c, k] (/ 255 for
         /// bytes) + b[c]</c>. <paramref name="offs"/> holds <c>count + PrefetchRows</c> offsets: the rows past the block

@@ -28,7 +28,7 @@ namespace GenSoftmax.Kernels
 
         private readonly TKernels _kernels;
         private readonly float[] _weights;
-        private readonly float[] _bias; // ClassStride floats: kernels may read the bias a vector at a time; the pad stays 0
+        private readonly float[] _bias; // BiasLength floats: kernels may read the bias a vector at a time; the pad stays 0
         private readonly ParameterGate _gate = new();
         private readonly NamedTensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
@@ -47,7 +47,7 @@ namespace GenSoftmax.Kernels
         {
             _kernels = kernels;
             _weights = new float[kernels.Inputs * kernels.Classes];
-            _bias = new float[kernels.ClassStride];
+            _bias = new float[kernels.BiasLength];
             _parameters = ParameterSet.Dense(_weights, _bias, kernels.Inputs, kernels.Classes);
             PerformanceWarnings.CheckModel(typeof(TKernels));
         }

@@ -2,22 +2,6 @@ using System;
 
 namespace GenSoftmax
 {
-    /// <summary>The loss a <see cref="Trainer"/> minimises.</summary>
-    public enum TrainingLoss
-    {
-        /// <summary>
-        /// Cross-entropy from the logits, Σ_c t_c (LogSumExp(o) - o_c), gradient softmax(o) - t: the textbook's loss, with
-        /// hard labels (t one-hot), soft targets or label smoothing.
-        /// </summary>
-        CrossEntropy,
-
-        /// <summary>
-        /// Squared error between the logits and the targets, ½ Σ_c (o_c - t_c)², gradient o - t: the chapter's first attempt
-        /// before softmax (regression onto one-hot vectors). Prediction stays the argmax of the logits.
-        /// </summary>
-        SquaredError,
-    }
-
     /// <summary>
     /// A training set whose target for each row is a probability vector rather than one class: knowledge distillation,
     /// crowd-sourced labels, the chapter's 0.9 / 0.1 targets. Train on it with <see cref="Trainer.FitTargets"/>.

@@ -1,0 +1,16 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace GenSoftmax
+{
+    /// <summary>What early stopping watches on the held-out rows.</summary>
+    public enum EarlyStoppingMetric
+    {
+        /// <summary>The held-out loss; lower is better.</summary>
+        HeldOutLoss,
+
+        /// <summary>The held-out accuracy; higher is better.</summary>
+        HeldOutAccuracy,
+    }
+}

@@ -1,0 +1,14 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace GenSoftmax
+{
+    /// <summary>Early stopping's record in a <see cref="TrainingState"/>: enough to continue a run that uses it.</summary>
+    /// <param name="BestEpoch">The epoch with the best held-out value so far (0 before the first).</param>
+    /// <param name="BestValue">That value (a loss or an accuracy, as the options' metric says).</param>
+    /// <param name="EpochsWithoutImprovement">Epochs since the best one.</param>
+    /// <param name="Stopped">Whether the run has stopped early.</param>
+    /// <param name="Best">The model's parameters at the best epoch, one tensor per parameter (empty before the first epoch).</param>
+    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped, IReadOnlyList<NamedTensor> Best);
+}

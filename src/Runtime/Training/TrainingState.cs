@@ -1,0 +1,28 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace GenSoftmax
+{
+    /// <summary>
+    /// Everything besides the model's parameters that a run needs to continue exactly where it stopped: the
+    /// position (epoch and batch), the optimizer's state and the partial epoch's sums.
+    /// </summary>
+    /// <param name="Seed">The run's seed, which decides every epoch's shuffle.</param>
+    /// <param name="CompletedEpochs">Epochs finished.</param>
+    /// <param name="BatchesDone">Batches of the next epoch already done (0 at an epoch boundary).</param>
+    /// <param name="LearningRate">The optimizer's current learning rate.</param>
+    /// <param name="Velocity">The optimizer's velocity, one tensor per parameter of the model, named after it (empty without momentum).</param>
+    /// <param name="EpochLossSum">Sum over the partial epoch's rows of their loss.</param>
+    /// <param name="EpochCorrect">Rows of the partial epoch classified right.</param>
+    /// <param name="EpochSeconds">Training time of the partial epoch.</param>
+    public sealed record TrainingState(
+        int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, IReadOnlyList<NamedTensor> Velocity,
+        double EpochLossSum, long EpochCorrect, double EpochSeconds)
+    {
+        /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
+        public EarlyStoppingState? EarlyStopping { get; init; }
+    }
+}
