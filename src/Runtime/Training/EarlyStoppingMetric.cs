@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-
 namespace GenSoftmax
 {
     /// <summary>What early stopping watches on the held-out rows.</summary>

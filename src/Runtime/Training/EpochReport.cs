@@ -1,9 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using System.Threading;
-
 namespace GenSoftmax
 {
     /// <summary>One epoch of training as the trainer reports it.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace GenSoftmax
 {
     /// <summary>The shape of a <see cref="LearningRateSchedule"/> after its warm-up.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace GenSoftmax
 {
     /// <summary>The loss a <see cref="Trainer"/> minimises.</summary>
