@@ -164,7 +164,7 @@ namespace GenSoftmax
                     }
 
                     double step = iteration == 0 && stored == 0 ? Math.Min(1.0, 1.0 / Math.Sqrt(Dot(g, g))) : 1.0;
-                    double fNew = LineSearch(x, f, g, d, slope, ref step, xNew, gNew);
+                    double fNew = LineSearch(x, f, d, slope, ref step, xNew, gNew);
                     if (double.IsNaN(fNew))
                     {
                         stop = SolverStop.LineSearchFailed;
@@ -242,7 +242,7 @@ namespace GenSoftmax
             /// the sign of the directional derivative, which the float kernels give far more precisely near the minimum than
             /// the difference of two objectives.
             /// </summary>
-            private double LineSearch(double[] x, double f0, double[] g0, double[] d, double slope0, ref double step, double[] xNew, double[] gNew)
+            private double LineSearch(double[] x, double f0, double[] d, double slope0, ref double step, double[] xNew, double[] gNew)
             {
                 double noise = NoiseLevel * Math.Abs(f0);
                 double lo = 0, hi = double.NaN, alpha = step;

@@ -51,10 +51,10 @@ namespace GenSoftmax
             for (int i = 0; i < _parameters.Count; i++)
             {
                 NamedTensor p = _parameters[i];
-                _gradient[i] = new NamedTensor(p.Name, Shape(p), p.Decays, p.Init);
+                _gradient[i] = new NamedTensor(p.Name, [.. p.Shape], p.Decays, p.Init);
                 if (_velocity.Length != 0)
                 {
-                    _velocity[i] = new NamedTensor(p.Name, Shape(p), p.Decays, p.Init);
+                    _velocity[i] = new NamedTensor(p.Name, [.. p.Shape], p.Decays, p.Init);
                 }
             }
         }
@@ -274,16 +274,5 @@ namespace GenSoftmax
 
         /// <summary>The write side of the model's gate (nothing for a model without one), for an update made here.</summary>
         private ParameterGate.WriteScope EnterWrite() => _model.Gate is { } gate ? gate.EnterWrite() : default;
-
-        private static int[] Shape(NamedTensor t)
-        {
-            var shape = new int[t.Shape.Count];
-            for (int i = 0; i < shape.Length; i++)
-            {
-                shape[i] = t.Shape[i];
-            }
-
-            return shape;
-        }
     }
 }
