@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using GenSoftmax.Data;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {

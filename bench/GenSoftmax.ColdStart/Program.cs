@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Runtime;
 using GenSoftmax;
+using GenSoftmax.Training;
 
 // Trains the textbook recipe (batch 256, learning rate 0.1) in a fresh process and prints, per epoch, the wall time
 // and what the JIT did during it (methods compiled, time spent compiling), then the totals. Arguments:

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using GenSoftmax.Persistence;
 
 namespace GenSoftmax.App
 {

@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using GenSoftmax.Persistence;
 
 namespace GenSoftmax.App
 {

@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using GenSoftmax.Persistence;
 
 namespace GenSoftmax.App
 {

@@ -4,6 +4,7 @@ using System.IO;
 using GenSoftmax;
 using GenSoftmax.App;
 using GenSoftmax.Data;
+using GenSoftmax.Persistence;
 
 // gensoftmax: train, eval, predict, info and show. With no command it trains the fast recipe on Fashion-MNIST.
 ProcessClock.MainStarted(); // train's time breakdown starts with the runtime's start-up, up to this line

@@ -8,7 +8,10 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading;
+using GenSoftmax.Hypercomplex;
 using GenSoftmax.IO;
+using GenSoftmax.Persistence;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.App
 {

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using GenSoftmax.Training;
 using Spectre.Console;
 
 namespace GenSoftmax.App

@@ -82,10 +82,10 @@ namespace GenSoftmax
         /// <summary>The number of floats: the product of <see cref="Shape"/>.</summary>
         public int Length { get; }
 
-        /// <summary>Whether L2 weight decay applies to it (<see cref="SgdOptions.WeightDecay"/>): true for weights, false for a bias.</summary>
+        /// <summary>Whether L2 weight decay applies to it (<see cref="Training.SgdOptions.WeightDecay"/>): true for weights, false for a bias.</summary>
         public bool Decays { get; }
 
-        /// <summary>How <see cref="Trainer.Initialize(ISoftmaxModel, int, float)"/> sets it.</summary>
+        /// <summary>How <see cref="Training.Trainer.Initialize(ISoftmaxModel, int, float)"/> sets it.</summary>
         public TensorInit Init { get; }
 
         /// <summary>The values, row-major.</summary>

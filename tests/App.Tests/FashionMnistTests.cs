@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using GenSoftmax.Data;
+using GenSoftmax.Persistence;
 using Xunit;
 
 namespace GenSoftmax.App.Tests

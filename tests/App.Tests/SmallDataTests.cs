@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
+using GenSoftmax.Persistence;
 using Xunit;
 
 namespace GenSoftmax.App.Tests

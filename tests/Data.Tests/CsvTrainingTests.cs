@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using GenSoftmax.Data;
 using GenSoftmax.Tests.CsvModels;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.CsvModels

@@ -1,5 +1,6 @@
 using System;
 using GenSoftmax;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Onnx.Tests
 {

@@ -141,6 +141,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using GenSoftmax;
+using GenSoftmax.Training;
 
 namespace PackageSmoke
 {

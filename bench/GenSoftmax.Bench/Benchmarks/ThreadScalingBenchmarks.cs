@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {

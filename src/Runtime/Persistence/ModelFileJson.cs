@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Persistence
 {

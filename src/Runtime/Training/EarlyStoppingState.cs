@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>Early stopping's record in a <see cref="TrainingState"/>: enough to continue a run that uses it.</summary>
     /// <param name="BestEpoch">The epoch with the best held-out value so far (0 before the first).</param>

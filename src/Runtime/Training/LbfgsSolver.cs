@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Fits a dense model exactly: minimises scikit-learn's multinomial logistic-regression objective, the sum of the rows'

@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Minibatch training of one model: initialise, fit, observe, cancel, save the state and continue.

@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>Settings of minibatch training. The defaults are the textbook recipe: batch 256, SGD with learning rate 0.1, 10 epochs.</summary>
     public sealed record TrainerOptions

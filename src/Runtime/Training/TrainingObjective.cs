@@ -1,7 +1,7 @@
 using System;
 using System.Numerics.Tensors;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// What the trainer minimises on its training data: the loss (<see cref="TrainingLoss"/>) against hard labels or

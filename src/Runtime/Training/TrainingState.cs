@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Everything besides the model's parameters that a run needs to continue exactly where it stopped: the

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Training;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,19 +1,22 @@
+using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.IO.Compression;
 using System.IO.Hashing;
-using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Tasks;
-using System;
 using CsCheck;
 using GenSoftmax.Data;
 using GenSoftmax.Fuzz;
-using Xunit.Abstractions;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Persistence;
+using GenSoftmax.Training;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace GenSoftmax.Tests.Fuzz
 {

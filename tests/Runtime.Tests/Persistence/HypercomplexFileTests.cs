@@ -3,7 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Persistence;
 using GenSoftmax.Tests.Hypercomplex;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Persistence

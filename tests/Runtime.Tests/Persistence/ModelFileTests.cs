@@ -9,7 +9,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using GenSoftmax.Persistence;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.TrainerTests;
 

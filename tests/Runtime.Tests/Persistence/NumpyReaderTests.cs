@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using GenSoftmax.Persistence;
 using GenSoftmax.Tests.Hypercomplex;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Persistence

@@ -4,7 +4,9 @@ using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading;
+using GenSoftmax.Persistence;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 using SyncProgress = GenSoftmax.Tests.TrainerTests.SyncProgress;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Training

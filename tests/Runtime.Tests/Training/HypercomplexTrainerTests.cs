@@ -2,7 +2,9 @@ using System;
 using System.Linq;
 using System.Threading;
 using GenSoftmax.Data;
+using GenSoftmax.Hypercomplex;
 using GenSoftmax.Tests.Hypercomplex;
+using GenSoftmax.Training;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using GenSoftmax.Training;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using System.Threading;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Training

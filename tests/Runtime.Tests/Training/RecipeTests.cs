@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using GenSoftmax.Data;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Training
