@@ -16,8 +16,8 @@ namespace GenSoftmax.Data
     /// <remarks>
     /// <para>Format versions 1.0, 2.0 and 3.0; little-endian; C order (<c>fortran_order: False</c>). Features may be
     /// float32, float64 or float16 (read as float32; a float64 value outside float32's range is an error) or uint8,
-    /// kept as pixels 0..255 (<see cref="LabeledData.FromPixels(byte[], int[], int)"/>, or
-    /// <see cref="LabeledData.FromImages(byte[], int[], int, int)"/> for [n, h, w]). Labels may be any integer type
+    /// kept as pixels 0..255 (<see cref="LabeledData.FromPixels(byte[], int[], int, IReadOnlyList{string})"/>, or
+    /// <see cref="LabeledData.FromImages(byte[], int[], int, int, IReadOnlyList{string})"/> for [n, h, w]). Labels may be any integer type
     /// (int32 and int64 are the usual), shape [n] or [n, 1].</para>
     /// <para>The header (magic, version, header length, the dictionary's syntax, dtype, order, shape) is checked, and the
     /// shape against the file's size, before any array is allocated. Every problem is an <see cref="InvalidDataException"/>

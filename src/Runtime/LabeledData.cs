@@ -134,57 +134,35 @@ namespace GenSoftmax
             return names;
         }
 
-        /// <summary>Float features, row-major [labels.Length, inputs].</summary>
-        /// <exception cref="ArgumentException">The sizes do not match, a feature is NaN or infinite (the message names its
-        /// row and column), or a label is negative.</exception>
-        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs)
-        {
-            ArgumentNullException.ThrowIfNull(features);
-            return new LabeledData(features, null, labels, inputs, 0, 0, null);
-        }
-
-        /// <summary>Float features, row-major [labels.Length, inputs], with the name of each class.</summary>
+        /// <summary>Float features, row-major [labels.Length, inputs], optionally with the name of each class.</summary>
         /// <param name="features">[labels.Length, inputs] row-major.</param>
         /// <param name="labels">Class index of each row.</param>
         /// <param name="inputs">Values per row.</param>
         /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
         /// <exception cref="ArgumentException">The sizes do not match, a feature is NaN or infinite (the message names its
         /// row and column), a label is negative or has no name, or the names are empty, repeated or null.</exception>
-        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs, IReadOnlyList<string>? classNames)
+        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs, IReadOnlyList<string>? classNames = null)
         {
             ArgumentNullException.ThrowIfNull(features);
             return new LabeledData(features, null, labels, inputs, 0, 0, classNames);
         }
 
-        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], scaled by 1/255 inside the kernels.</summary>
-        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
-        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs)
-        {
-            ArgumentNullException.ThrowIfNull(pixels);
-            return new LabeledData(null, pixels, labels, inputs, 0, 0, null);
-        }
-
-        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], with the name of each class.</summary>
+        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], scaled by 1/255 inside the kernels, optionally
+        /// with the name of each class.</summary>
         /// <param name="pixels">[labels.Length, inputs] row-major, scaled by 1/255 inside the kernels.</param>
         /// <param name="labels">Class index of each row.</param>
         /// <param name="inputs">Values per row.</param>
         /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
         /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
         /// are empty, repeated or null.</exception>
-        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs, IReadOnlyList<string>? classNames)
+        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs, IReadOnlyList<string>? classNames = null)
         {
             ArgumentNullException.ThrowIfNull(pixels);
             return new LabeledData(null, pixels, labels, inputs, 0, 0, classNames);
         }
 
-        /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row.</summary>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
-        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
-        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width) =>
-            FromImages(pixels, labels, height, width, null);
-
         /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row,
-        /// with the name of each class.</summary>
+        /// optionally with the name of each class.</summary>
         /// <param name="pixels">[labels.Length, height * width], each image row by row.</param>
         /// <param name="labels">Class index of each image.</param>
         /// <param name="height">Rows of pixels per image.</param>
@@ -193,7 +171,8 @@ namespace GenSoftmax
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
         /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
         /// are empty, repeated or null.</exception>
-        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width, IReadOnlyList<string>? classNames)
+        public static LabeledData FromImages(
+            byte[] pixels, int[] labels, int height, int width, IReadOnlyList<string>? classNames = null)
         {
             ArgumentNullException.ThrowIfNull(pixels);
             ArgumentNullException.ThrowIfNull(labels);
