@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -17,8 +18,11 @@ namespace GenSoftmax.Training
     /// is within the tolerance, or after the iteration limit, or when the line search finds no lower point;
     /// <see cref="SolverResult"/> says which.</para>
     /// <para>The objective and its gradient are summed in double from the kernels' float rows, so the objective is exact to
-    /// about 1e-7 relative: a tolerance far below what that allows ends in <see cref="SolverStop.LineSearchFailed"/> at the
-    /// best point the arithmetic can tell apart.</para>
+    /// about 1e-7 relative. When that rounding stops the progress (the line search finds no lower point, or twenty iterations
+    /// gain less than ten times it each on average), the solver continues from the same point with the objective and gradient computed in double
+    /// (several times slower per pass, and only for the last iterations), so a tight tolerance is reached on flat minima
+    /// (large C, no penalty, uneven row weights) too; <see cref="SolverStop.LineSearchFailed"/> then means that double
+    /// precision cannot tell the points apart either.</para>
     /// </remarks>
     public static class LbfgsSolver
     {
@@ -26,6 +30,9 @@ namespace GenSoftmax.Training
         private const double C2 = 0.9; // curvature
         private const int MaxLineSearch = 40;
         private const double NoiseLevel = 1e-7; // relative rounding of an objective summed from float kernels' rows
+        private const double PreciseNoiseLevel = 1e-13; // the same, computed in double
+        private const int StallIterations = 20; // a window of iterations that together gain less than
+        private const double StallFactor = 10; // StallFactor x the rounding per iteration: double takes over
         private const int ChunkRows = 256; // rows per kernel call: float sums over at most this many, then double
 
         /// <summary>Fits <paramref name="model"/> to <paramref name="data"/>.</summary>
@@ -75,6 +82,9 @@ namespace GenSoftmax.Training
             private readonly double[] _rho;
             private readonly double[] _alpha;
             private int _evaluations;
+            private bool _precise; // evaluating in double from _point (after the float objective stalled)
+            private double[] _point = [];
+            private double[][] _rowBuffers = []; // per slice, precise mode: a row of inputs and its logits in double
 
             public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
             {
@@ -139,7 +149,8 @@ namespace GenSoftmax.Training
                         $"The objective at the starting parameters is {f}: check the data and the model's parameters for NaN or infinite values.");
                 }
 
-                int stored = 0, newest = -1, iteration = 0;
+                int stored = 0, newest = -1, iteration = 0, windowStart = 0;
+                double windowF = f;
                 SolverStop stop = SolverStop.IterationLimit;
                 if (MaxAbs(g) <= _options.Tolerance)
                 {
@@ -165,6 +176,38 @@ namespace GenSoftmax.Training
 
                     double step = iteration == 0 && stored == 0 ? Math.Min(1.0, 1.0 / Math.Sqrt(Dot(g, g))) : 1.0;
                     double fNew = LineSearch(x, f, d, slope, ref step, xNew, gNew);
+                    bool stalled = false;
+                    if (iteration - windowStart >= StallIterations)
+                    {
+                        // Over the last window, the objective gained little more than its own rounding.
+                        stalled = windowF - f <= StallFactor * StallIterations * Noise(f);
+                        windowStart = iteration;
+                        windowF = f;
+                    }
+
+                    if (!_precise && (double.IsNaN(fNew) || stalled))
+                    {
+                        // The float objective's rounding hides further progress: continue from the best point in double.
+                        _precise = true;
+                        AllocatePrecise();
+                        if (!double.IsNaN(fNew))
+                        {
+                            xNew.AsSpan().CopyTo(x);
+                        }
+
+                        f = Evaluate(x, g);
+                        stored = 0;
+                        windowStart = iteration;
+                        windowF = f;
+                        if (MaxAbs(g) <= _options.Tolerance)
+                        {
+                            stop = SolverStop.Converged;
+                            break;
+                        }
+
+                        continue;
+                    }
+
                     if (double.IsNaN(fNew))
                     {
                         stop = SolverStop.LineSearchFailed;
@@ -244,7 +287,7 @@ namespace GenSoftmax.Training
             /// </summary>
             private double LineSearch(double[] x, double f0, double[] d, double slope0, ref double step, double[] xNew, double[] gNew)
             {
-                double noise = NoiseLevel * Math.Abs(f0);
+                double noise = Noise(f0);
                 double lo = 0, hi = double.NaN, alpha = step;
                 double best = f0, bestAlpha = 0;
                 for (int k = 0; k < MaxLineSearch; k++)
@@ -303,19 +346,31 @@ namespace GenSoftmax.Training
                 return double.NaN;
             }
 
+            private double Noise(double f) => (_precise ? PreciseNoiseLevel : NoiseLevel) * Math.Abs(f);
+
             /// <summary>The objective at <paramref name="x"/> and its gradient into <paramref name="g"/>: one pass over the data.</summary>
             private double Evaluate(double[] x, double[] g)
             {
                 _evaluations++;
-                WriteParameters(x);
-                int slices = _dW.Length;
-                if (slices == 1)
+                Action<int> slice = Slice;
+                if (_precise)
                 {
-                    Slice(0);
+                    _point = x;
+                    slice = PreciseSlice;
                 }
                 else
                 {
-                    Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, Slice);
+                    WriteParameters(x);
+                }
+
+                int slices = _dW.Length;
+                if (slices == 1)
+                {
+                    slice(0);
+                }
+                else
+                {
+                    Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice);
                 }
 
                 double f = 0;
@@ -332,12 +387,12 @@ namespace GenSoftmax.Training
 
                 if (double.IsFinite(_options.C))
                 {
-                    ReadOnlySpan<float> w = _model.Weights;
                     double penalty = 0, inverse = 1.0 / _options.C;
                     for (int i = 0; i < _weights; i++)
                     {
-                        penalty += (double)w[i] * w[i];
-                        g[i] += w[i] * inverse;
+                        double w = _precise ? x[i] : _model.Weights[i]; // the parameters the loss was computed at
+                        penalty += w * w;
+                        g[i] += w * inverse;
                     }
 
                     f += 0.5 * inverse * penalty;
@@ -366,6 +421,72 @@ namespace GenSoftmax.Training
                     for (int c = 0; c < db.Length; c++)
                     {
                         sum[_weights + c] += (double)db[c] * n;
+                    }
+                }
+
+                _lossSums[t] = loss;
+            }
+
+            private void AllocatePrecise()
+            {
+                _rowBuffers = new double[_dW.Length][];
+                for (int t = 0; t < _rowBuffers.Length; t++)
+                {
+                    _rowBuffers[t] = new double[_model.Inputs + _model.Classes];
+                }
+            }
+
+            /// <summary>
+            /// One slice's weighted cross-entropy sum and gradient sum at <see cref="_point"/>, in double throughout (the float
+            /// kernels' objective for the flat end of a solve): logits by dot products in double, the gradient row by row.
+            /// </summary>
+            private void PreciseSlice(int t)
+            {
+                int d = _model.Inputs, q = _model.Classes;
+                int from = _sliceStart[t], to = _sliceStart[t + 1];
+                double[] sum = _sums[t];
+                Array.Clear(sum);
+                Span<double> row = _rowBuffers[t].AsSpan(0, d), o = _rowBuffers[t].AsSpan(d, q);
+                ReadOnlySpan<double> w = _point.AsSpan(0, _weights), b = _point.AsSpan(_weights, q);
+                float[]? features = _data.Features, weights = _data.Weights;
+                byte[]? pixels = _data.Pixels;
+                int[] labels = _data.Labels;
+                double loss = 0;
+                for (int r = from; r < to; r++)
+                {
+                    double weight = weights?[r] ?? 1.0;
+                    if (weight == 0)
+                    {
+                        continue;
+                    }
+
+                    for (int k = 0; k < d; k++)
+                    {
+                        row[k] = features is not null ? features[(r * d) + k] : pixels![(r * d) + k] / 255.0;
+                    }
+
+                    double max = double.NegativeInfinity;
+                    for (int c = 0; c < q; c++)
+                    {
+                        o[c] = b[c] + TensorPrimitives.Dot(w.Slice(c * d, d), row);
+                        max = Math.Max(max, o[c]);
+                    }
+
+                    double s = 0;
+                    for (int c = 0; c < q; c++)
+                    {
+                        s += Math.Exp(o[c] - max);
+                    }
+
+                    double lse = max + Math.Log(s);
+                    int y = labels[r];
+                    loss += weight * (lse - o[y]);
+                    for (int c = 0; c < q; c++)
+                    {
+                        double gc = weight * (Math.Exp(o[c] - lse) - (c == y ? 1 : 0));
+                        Span<double> gw = sum.AsSpan(c * d, d);
+                        TensorPrimitives.MultiplyAdd(row, gc, gw, gw);
+                        sum[_weights + c] += gc;
                     }
                 }
 

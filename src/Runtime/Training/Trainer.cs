@@ -168,6 +168,11 @@ namespace GenSoftmax.Training
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
+            if (Options.Loss == TrainingLoss.SquaredError && (train.Weights is not null || validation?.Weights is not null))
+            {
+                throw new ArgumentException(
+                    "Row weights apply to the cross-entropy loss; the squared-error loss takes none. Drop the weights or use cross-entropy.", nameof(train));
+            }
             // NaN and infinite features were refused when the data was created (LabeledData.FromFeatures). A value the
             // caller writes into the array afterwards is not scanned for again here (a pass over all the data, 8 ms an
             // epoch call for Fashion-MNIST's floats): it makes its batch's loss non-finite, and the divergence check
