@@ -169,6 +169,7 @@ namespace GenSoftmax.App
 
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = Pick(_epochs, recipe.Epochs),
                 BatchSize = Pick(_batch, recipe.BatchSize),
                 Optimizer = new SgdOptions
