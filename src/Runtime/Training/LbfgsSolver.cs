@@ -63,6 +63,55 @@ namespace GenSoftmax.Training
             return solver.Solve(progress, cancellationToken);
         }
 
+        /// <summary>
+        /// Chooses C on a held-out split: fits the training rows for each value of <see cref="CSearchOptions.Cs"/> from the
+        /// smallest up, each fit starting from the last one's answer (a warm start along the regularisation path), measures
+        /// the held-out loss and accuracy, then refits every row with the C of the lowest held-out loss, starting from that
+        /// C's fit. The model ends with that final fit. Deterministic for a seed and thread count.
+        /// </summary>
+        /// <exception cref="ArgumentException">The data does not fit the model, has fewer than 2 rows, or the model is not dense.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+        public static CSearchResult SearchC(
+            ISoftmaxModel model, LabeledData data, CSearchOptions? options = null, IProgress<CSearchPoint>? progress = null,
+            CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            ArgumentNullException.ThrowIfNull(data);
+            options ??= new CSearchOptions();
+            options.Validate();
+            data.CheckFits(model, nameof(data));
+            (LabeledData train, LabeledData heldOut) = HoldOut.Split(data, options.HoldOutFraction, options.Seed);
+            double[] cs = [.. options.Cs];
+            Array.Sort(cs);
+            var curve = new List<CSearchPoint>(cs.Length);
+            IReadOnlyList<NamedTensor>? best = null;
+            double bestLoss = double.PositiveInfinity, bestC = cs[0];
+            foreach (double c in cs)
+            {
+                SolverResult fit = Fit(model, train, options.Solver with { C = c }, null, cancellationToken);
+                BatchResult h = model.Loss(heldOut.All());
+                var point = new CSearchPoint(c, h.Loss, (double)h.Correct / h.Count, fit);
+                curve.Add(point);
+                progress?.Report(point);
+                if (h.Loss < bestLoss)
+                {
+                    bestLoss = h.Loss;
+                    bestC = c;
+                    best = Internal.ParameterSet.Snapshot(model.Parameters);
+                }
+            }
+
+            if (best is not null)
+            {
+                using ParameterGate.WriteScope write = model.Gate is { } gate ? gate.EnterWrite() : default;
+                Internal.ParameterSet.Restore(model, best);
+            }
+
+            SolverResult final = Fit(model, data, options.Solver with { C = bestC }, null, cancellationToken);
+            return new CSearchResult(curve, bestC, final);
+        }
+
         /// <summary>One solve: its buffers, allocated once.</summary>
         private sealed class Run
         {
