@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Threading;
-using System.Threading.Tasks;
 
 namespace GenSoftmax.Training
 {
@@ -59,7 +58,7 @@ namespace GenSoftmax.Training
                     "objective is not convex: train it with the Trainer (SGD).", nameof(model));
             }
 
-            var solver = new Run(model, data, options);
+            using var solver = new Run(model, data, options);
             return solver.Solve(progress, cancellationToken);
         }
 
@@ -113,8 +112,11 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>One solve: its buffers, allocated once.</summary>
-        private sealed class Run
+        private sealed class Run : IDisposable
         {
+            private readonly Internal.SliceWorkers _workers;
+            private readonly Action<int> _slice;
+            private readonly Action<int> _preciseSlice;
             private readonly ISoftmaxModel _model;
             private readonly LabeledData _data;
             private readonly LbfgsOptions _options;
@@ -180,7 +182,12 @@ namespace GenSoftmax.Training
 
                 _rho = new double[options.History];
                 _alpha = new double[options.History];
+                _slice = Slice;
+                _preciseSlice = PreciseSlice;
+                _workers = new Internal.SliceWorkers(threads, "GenSoftmax solver");
             }
+
+            public void Dispose() => _workers.Dispose();
 
             public SolverResult Solve(IProgress<SolverProgress>? progress, CancellationToken cancellationToken)
             {
@@ -401,11 +408,9 @@ namespace GenSoftmax.Training
             private double Evaluate(double[] x, double[] g)
             {
                 _evaluations++;
-                Action<int> slice = Slice;
                 if (_precise)
                 {
                     _point = x;
-                    slice = PreciseSlice;
                 }
                 else
                 {
@@ -413,14 +418,7 @@ namespace GenSoftmax.Training
                 }
 
                 int slices = _dW.Length;
-                if (slices == 1)
-                {
-                    slice(0);
-                }
-                else
-                {
-                    Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice);
-                }
+                _workers.Run(_precise ? _preciseSlice : _slice);
 
                 double f = 0;
                 Array.Clear(g);
