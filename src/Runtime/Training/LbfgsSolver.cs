@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace GenSoftmax.Training
@@ -32,7 +33,7 @@ namespace GenSoftmax.Training
         private const double PreciseNoiseLevel = 1e-13; // the same, computed in double
         private const int StallIterations = 20; // a window of iterations that together gain less than
         private const double StallFactor = 10; // StallFactor x the rounding per iteration: double takes over
-        private const int ChunkRows = 256; // rows per kernel call: float sums over at most this many, then double
+        private const int ChunkRows = 1024; // rows per kernel call: float sums over at most this many, then double (256: 4% slower a pass)
 
         /// <summary>Fits <paramref name="model"/> to <paramref name="data"/>.</summary>
         /// <exception cref="ArgumentException">The data does not fit the model, or the model is not dense (its W is built from
@@ -448,6 +449,7 @@ namespace GenSoftmax.Training
                 return f;
             }
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private void Slice(int t)
             {
                 int from = _sliceStart[t], to = _sliceStart[t + 1];
