@@ -34,6 +34,25 @@ namespace GenSoftmax.App
             "Starting values of every training option: fast (default: 8 epochs, batch 512, lr 0.4, momentum 0.9, cosine schedule; 0.846 test accuracy on Fashion-MNIST) or textbook (10 epochs, batch 256, lr 0.1, plain SGD, constant rate; 0.8297). Options given explicitly override the recipe's values.",
             "fast", "fast", "textbook");
 
+        private readonly Option<string> _solver = NumberOptions.Choice(
+            "--solver",
+            "How to fit: lbfgs solves exactly (scikit-learn's LogisticRegression), sgd trains minibatches with the recipe, auto (default) solves exactly when one pass over the data is at most 5e7 multiply-adds (rows x inputs x classes) and no SGD option is given.",
+            "auto", "auto", "sgd", "lbfgs");
+
+        private readonly Option<string?> _c = new("--c")
+        {
+            HelpName = "C|inf|auto",
+            Description = "With the exact solver: inverse strength of the L2 penalty on W (default 1, scikit-learn's; inf: no penalty; auto: chosen on a held-out fifth of the rows from 1e-4..1e4, then refit on all).",
+        };
+
+        private readonly Option<int> _maxIterations = NumberOptions.Int("--max-iterations", "With the exact solver: the most iterations (default 100, scikit-learn's).", 100, 1, 1_000_000, "500");
+        private readonly Option<double> _tolerance = NumberOptions.Double("--tolerance", "With the exact solver: stop when every gradient element is at most this (default 1e-4).", 1e-4, 0, true, double.PositiveInfinity, false, "1e-6");
+        private readonly Option<string?> _classWeight = new("--class-weight")
+        {
+            HelpName = "balanced",
+            Description = "Weigh each class's rows so that every class counts the same in the loss (scikit-learn's class_weight='balanced').",
+        };
+
         private readonly Option<int> _epochs = NumberOptions.Int("--epochs", "Passes over the training data (default: the recipe's, 8 or 10; on --resume, the saved run's).", 8, 1, 1_000_000, "10");
         private readonly Option<int> _batch = NumberOptions.Int("--batch", "Minibatch size (default: the recipe's, 512 or 256).", 512, 1, int.MaxValue, "256");
         private readonly Option<float> _rate = NumberOptions.Float("--lr", "SGD learning rate (default: the recipe's, 0.4 or 0.1; with a schedule, the rate it starts from).", 0.4f, 0, true, float.PositiveInfinity, false, "0.1");
@@ -95,7 +114,7 @@ namespace GenSoftmax.App
         {
             foreach (Option o in new Option[]
             {
-                _recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal,
+                _solver, _c, _maxIterations, _tolerance, _classWeight, _recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal,
                 _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex, _input, _isa,
             })
             {
@@ -169,7 +188,8 @@ namespace GenSoftmax.App
 
             var options = new TrainerOptions
             {
-                Solver = TrainingSolver.Sgd,
+                Solver = ChooseSolver(parse),
+                Lbfgs = new LbfgsOptions { C = ParseC(parse) ?? 1.0, MaxIterations = parse.GetValue(_maxIterations), Tolerance = parse.GetValue(_tolerance) },
                 Epochs = Pick(_epochs, recipe.Epochs),
                 BatchSize = Pick(_batch, recipe.BatchSize),
                 Optimizer = new SgdOptions
@@ -196,6 +216,71 @@ namespace GenSoftmax.App
 
             return options;
         }
+
+        /// <summary>The options only minibatch SGD uses: given with --solver lbfgs they are refused, and they make auto choose SGD.</summary>
+        private Option[] SgdOnly => [_recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _schedule, _warmup, _stepEpochs, _stepFactor,
+            _cosineFinal, _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex];
+
+        private Option[] ExactOnly => [_c, _maxIterations, _tolerance];
+
+        private TrainingSolver ChooseSolver(ParseResult parse)
+        {
+            string solver = parse.GetValue(_solver) ?? "auto";
+            Option? sgdOption = Array.Find(SgdOnly, o => Given(parse, o));
+            Option? exactOption = Array.Find(ExactOnly, o => Given(parse, o));
+            if (solver == "lbfgs" && sgdOption is not null)
+            {
+                throw new AppError($"{sgdOption.Name} applies to minibatch SGD, but --solver lbfgs solves exactly: leave {sgdOption.Name} out, or use --solver sgd.");
+            }
+
+            if (solver == "sgd" && exactOption is not null)
+            {
+                throw new AppError($"{exactOption.Name} applies to the exact solver, but --solver sgd trains minibatches: leave {exactOption.Name} out, or use --solver lbfgs.");
+            }
+
+            if (solver == "auto" && sgdOption is not null && exactOption is not null)
+            {
+                throw new AppError($"{sgdOption.Name} applies to minibatch SGD and {exactOption.Name} to the exact solver: choose one with --solver sgd or --solver lbfgs.");
+            }
+
+            return solver switch
+            {
+                "sgd" => TrainingSolver.Sgd,
+                "lbfgs" => TrainingSolver.Lbfgs,
+                _ => sgdOption is not null ? TrainingSolver.Sgd : exactOption is not null ? TrainingSolver.Lbfgs : TrainingSolver.Auto,
+            };
+        }
+
+        /// <summary>--c as a number (inf: no penalty), or null for auto and when not given.</summary>
+        private double? ParseC(ParseResult parse)
+        {
+            string? text = parse.GetValue(_c);
+            if (text is null || text.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            if (text.Equals("inf", StringComparison.OrdinalIgnoreCase) || text.Equals("infinity", StringComparison.OrdinalIgnoreCase))
+            {
+                return double.PositiveInfinity;
+            }
+
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || !(c > 0) || !double.IsFinite(c))
+            {
+                throw new AppError($"--c {text} is not a penalty strength: give a positive number such as 1 (larger is a weaker penalty), inf for none, or auto.");
+            }
+
+            return c;
+        }
+
+        private bool SearchC(ParseResult parse) => parse.GetValue(_c) is { } text && text.Equals("auto", StringComparison.OrdinalIgnoreCase);
+
+        private static string StopName(SolverStop stop) => stop switch
+        {
+            SolverStop.Converged => "converged",
+            SolverStop.IterationLimit => "stopped at the iteration limit (raise --max-iterations to go on)",
+            _ => "stopped where the line search found no lower point",
+        };
 
         private static string FirstLine(string message)
         {
@@ -416,13 +501,39 @@ namespace GenSoftmax.App
                     $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
             }
 
-            say.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, momentum {options.Optimizer.Momentum}, " +
-                $"weight decay {options.Optimizer.WeightDecay}, {options.Epochs} epochs, seed {options.Seed}"));
-            say.WriteLine($"Recipe {recipeName}: {DescribeOptions(options, softLabels)}" +
-                (phmModel is not null && resumed is null && recipeName == "fast" && !Given(parse, _rate)
-                    ? string.Create(CultureInfo.InvariantCulture, $"; learning rate {HypercomplexRun.FastLearningRate} for the PHM model (0.4 diverges)")
-                    : ""));
+            if (parse.GetValue(_classWeight) is { } classWeight)
+            {
+                if (!classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new AppError($"--class-weight {classWeight} is not a weighting this app knows: use --class-weight balanced.");
+                }
+
+                train = train.WithClassWeights(train.BalancedClassWeights());
+            }
+
+            (TrainingSolver solver, string solverReason) = options.SolverFor(model, train, softLabels is not null);
+            if (solver == TrainingSolver.Lbfgs)
+            {
+                say.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Exact solver (L-BFGS): C {(SearchC(parse) ? "auto" : options.Lbfgs.C.ToString("R", CultureInfo.InvariantCulture))}, " +
+                    $"tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations{(train.Weights is null ? "" : ", balanced class weights")} ({solverReason})"));
+            }
+            else
+            {
+                if (SearchC(parse))
+                {
+                    throw new AppError($"--c auto chooses the exact solver's penalty, but this run trains with minibatch SGD ({solverReason}): add --solver lbfgs.");
+                }
+
+                say.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"SGD: batch {options.BatchSize}, learning rate {options.Optimizer.LearningRate}, momentum {options.Optimizer.Momentum}, " +
+                    $"weight decay {options.Optimizer.WeightDecay}, {options.Epochs} epochs, seed {options.Seed}") +
+                    (options.Solver == TrainingSolver.Auto ? $" ({solverReason})" : ""));
+                say.WriteLine($"Recipe {recipeName}: {DescribeOptions(options, softLabels)}" +
+                    (phmModel is not null && resumed is null && recipeName == "fast" && !Given(parse, _rate)
+                        ? string.Create(CultureInfo.InvariantCulture, $"; learning rate {HypercomplexRun.FastLearningRate} for the PHM model (0.4 diverges)")
+                        : ""));
+            }
 
             long trainStarted = Stopwatch.GetTimestamp();
             var trainer = new Trainer(model, options);
@@ -435,6 +546,20 @@ namespace GenSoftmax.App
                 trainer.RestoreState(state);
             }
 
+            CSearchResult? search = null;
+            if (solver == TrainingSolver.Lbfgs && SearchC(parse))
+            {
+                search = LbfgsSolver.SearchC(model, train, new CSearchOptions { Seed = options.Seed, Solver = options.Lbfgs with { Threads = options.Threads } });
+                foreach (CSearchPoint point in search.Curve)
+                {
+                    say.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  C {point.C,-10:G4} held-out loss {point.HeldOutLoss:F4}, accuracy {point.HeldOutAccuracy:F4}{(point.C == search.BestC ? "  <- best" : "")}"));
+                }
+
+                options = options with { Lbfgs = options.Lbfgs with { C = search.BestC } };
+                trainer = new Trainer(model, options); // the search left the refit on every row in the model: Fit starts from it
+            }
+
             LabeledData? perEpoch = validation ?? test;
             string perEpochName = validation is not null ? "val acc" : test is not null ? "test acc" : "-";
             string curveName = validation is not null ? "validation" : "test";
@@ -443,8 +568,11 @@ namespace GenSoftmax.App
             SoftTargets? targets = softLabels is { } onLabel ? SoftTargets.OnLabels(train, onLabel, model.Classes) : null;
             IReadOnlyList<string>? savedClassNames = names is null ? null : Models.Names(names, model.Classes);
             var ran = phmModel is null
-                ? new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames)
-                : new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames) { ModelKind = "hypercomplex", Hypercomplex = phmModel.Layout.N };
+                ? new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames) { Trainer = trainer, Search = search }
+                : new RunInfo(recipeName, softLabels, model, options, train, loaded, savedClassNames)
+                {
+                    ModelKind = "hypercomplex", Hypercomplex = phmModel.Layout.N, Trainer = trainer, Search = search,
+                };
             if (phmModel is not null)
             {
                 say.WriteLine($"PHM n = {phmModel.Layout.N}:");
@@ -496,7 +624,22 @@ namespace GenSoftmax.App
             double? validationAccuracy = validation is null ? null : Trainer.Accuracy(model, validation);
             double evaluateSeconds = Stopwatch.GetElapsedTime(evaluateStarted).TotalSeconds;
             CultureInfo inv = CultureInfo.InvariantCulture;
-            string result = string.Create(inv, $"After {trainer.CompletedEpochs} epoch{(trainer.CompletedEpochs == 1 ? "" : "s")}: train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
+            foreach (string warning in trainer.Warnings)
+            {
+                Console.Error.WriteLine($"warning: {warning}");
+            }
+
+            if (trainer.SolverResult is { } solved)
+            {
+                say.WriteLine(string.Create(inv,
+                    $"Exact solver: {StopName(solved.Stop)} after {solved.Iterations} iterations ({solved.Evaluations} passes over the data, {solved.Seconds:F2} s), " +
+                    $"objective {solved.Objective:G8}, largest gradient element {solved.GradientNorm:G3}"));
+            }
+
+            string fitted = trainer.SolverResult is null
+                ? string.Create(inv, $"After {trainer.CompletedEpochs} epoch{(trainer.CompletedEpochs == 1 ? "" : "s")}")
+                : "After the exact fit";
+            string result = fitted + string.Create(inv, $": train loss {Last(epochs).TrainLoss:F4}, train accuracy {Last(epochs).TrainAccuracy:F4}") +
                 (validationAccuracy is { } va ? string.Create(inv, $", validation accuracy {va:F4}") : "") +
                 (testAccuracy is { } ta ? string.Create(inv, $", test accuracy {ta:F4}") : "") +
                 string.Create(inv, $" (training took {trainSeconds:F2} s)");
@@ -731,6 +874,10 @@ namespace GenSoftmax.App
             public string ModelKind { get; init; } = Model is FashionClassifier ? "generated" : "runtime-shaped";
 
             public int? Hypercomplex { get; init; }
+
+            public Trainer? Trainer { get; init; }
+
+            public CSearchResult? Search { get; init; }
         }
 
         /// <summary>How a run ended, for the report.</summary>
@@ -827,6 +974,38 @@ namespace GenSoftmax.App
             json.WriteString("isa", model.Isa.ToString());
             json.WriteNumber("threads", options.Threads);
             json.WriteString("input", ran.Train.IsPixels ? "uint8" : "float32");
+            if (ran.Trainer?.SolverResult is { } solved)
+            {
+                json.WriteStartObject("exact_solver");
+                json.WriteNumber("c", double.IsFinite(options.Lbfgs.C) ? options.Lbfgs.C : -1);
+                json.WriteBoolean("penalty", double.IsFinite(options.Lbfgs.C));
+                json.WriteNumber("tolerance", options.Lbfgs.Tolerance);
+                json.WriteNumber("max_iterations", options.Lbfgs.MaxIterations);
+                json.WriteString("stop", solved.Stop.ToString());
+                json.WriteNumber("iterations", solved.Iterations);
+                json.WriteNumber("passes", solved.Evaluations);
+                json.WriteNumber("objective", solved.Objective);
+                json.WriteNumber("gradient_norm", solved.GradientNorm);
+                json.WriteBoolean("class_weights_balanced", ran.Train.Weights is not null);
+                if (ran.Search is { } search)
+                {
+                    json.WriteStartArray("c_search");
+                    foreach (CSearchPoint point in search.Curve)
+                    {
+                        json.WriteStartObject();
+                        json.WriteNumber("c", point.C);
+                        json.WriteNumber("held_out_loss", point.HeldOutLoss);
+                        json.WriteNumber("held_out_accuracy", point.HeldOutAccuracy);
+                        json.WriteEndObject();
+                    }
+
+                    json.WriteEndArray();
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteString("solver", ran.Trainer?.Solver is TrainingSolver.Lbfgs ? "lbfgs" : "sgd");
             json.WriteString("recipe", ran.Recipe);
             json.WriteNumber("epochs_planned", options.Epochs);
             json.WriteNumber("batch_size", options.BatchSize);
