@@ -449,6 +449,13 @@ namespace GenSoftmax.App
 
                 options = ApplyResume(parse, options, savedOptions, savedState, resumeFile!);
                 state = savedState;
+                if (state.EarlyStopping is { Stopped: true } stopped)
+                {
+                    throw new AppError(
+                        $"the run in '{resumeFile}' already stopped early after epoch {state.CompletedEpochs} (best epoch {stopped.BestEpoch}), so it has nothing left to train: " +
+                        "use the model as it is (eval, predict), or start a new run with more --early-stopping patience.");
+                }
+
                 names ??= r.Contents.ClassNames;
                 say.WriteLine($"Resuming '{resumeFile}': {state.CompletedEpochs} epochs done" +
                     (state.BatchesDone > 0 ? $" and {state.BatchesDone} batches of epoch {state.CompletedEpochs + 1}" : "") + $", {options.Epochs} to do.");

@@ -131,6 +131,12 @@ namespace GenSoftmax.App.Tests
             double[] heldOut = Epochs(root, "held_out_loss");
             Assert.Equal(heldOut[0], outcome.GetProperty("best_held_out_loss").GetDouble(), 5);
 
+            // The stopped run has nothing left to train: resuming it says so in one line (it ended in .NET's "Index was out of range").
+            AppRun resumed = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--resume", "stop.gsm", "--epochs", "25");
+            Assert.Equal(2, resumed.ExitCode);
+            Assert.Contains("already stopped early after epoch 3 (best epoch 1), so it has nothing left to train", resumed.Error);
+            Assert.DoesNotContain("Index was out of range", resumed.Error);
+
             // Without early stopping the same run trains all its epochs.
             JsonElement all = Train("all.json", "--epochs", "5");
             Assert.Equal(5, all.GetProperty("epochs").GetArrayLength());

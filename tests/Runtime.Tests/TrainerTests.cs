@@ -492,5 +492,23 @@ namespace GenSoftmax.Tests
             model.Forward(Batch.Of(x).WithRows(ReadOnlySpan<int>.Empty), Span<float>.Empty);
             model.Predict(Batch.Of(x).WithRows(ReadOnlySpan<int>.Empty), Span<int>.Empty);
         }
+
+        [Fact]
+        public void A_batch_as_large_as_int_allows_trains_one_step_an_epoch()
+        {
+            // (rows + batch - 1) / batch overflowed in int: 0 batches, nothing trained, a loss of 0 reported.
+            var random = new Random(4);
+            float[] x = TestModels.Uniform(random, 40 * 17, -1f, 1f);
+            int[] y = Enumerable.Range(0, 40).Select(i => i % 10).ToArray();
+            var model = new M17x10();
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = int.MaxValue, Epochs = 2 });
+            trainer.Initialize();
+            float[] before = model.Weights.ToArray();
+            IReadOnlyList<EpochReport> epochs = trainer.Fit(LabeledData.FromFeatures(x, y, 17));
+            Assert.Equal(2, epochs.Count);
+            Assert.All(epochs, e => Assert.True(e.TrainLoss > 0, $"epoch {e.Epoch} reports a loss of {e.TrainLoss}"));
+            Assert.NotEqual(before, model.Weights.ToArray());
+            Assert.Single(trainer.Warnings);
+        }
     }
 }

@@ -217,7 +217,7 @@ namespace GenSoftmax.Training
                     "or the exact solver (TrainerOptions.Solver = Auto or Lbfgs), which fits data this small to convergence.");
             }
 
-            int batches = (trainCount + batchSize - 1) / batchSize;
+            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize); // in long: a batch near int.MaxValue overflowed to 0 batches
             if (_batchesDone > batches)
             {
                 throw new InvalidOperationException(
