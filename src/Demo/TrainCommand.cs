@@ -389,6 +389,14 @@ namespace GenSoftmax.App
                 Pictures.CheckExtension(plot, "--plot", svgAllowed: true);
             }
 
+            // No output may replace an input or another output (the checkpoint is meant to be the resumed or saved file).
+            OutputPaths.Check(
+                [(parse.GetValue(_data.Data), "--data"), (parse.GetValue(_test), "--test"), (parse.GetValue(_data.Labels), "--labels"),
+                    (parse.GetValue(_resume)?.ToString(), "--resume")],
+                [(parse.GetValue(_save)?.ToString(), "--save"), (parse.GetValue(_checkpoint)?.ToString(), "--checkpoint"),
+                    (parse.GetValue(_report)?.ToString(), "--report"), (parse.GetValue(_plot)?.ToString(), "--plot")],
+                ("--checkpoint", "--resume"), ("--checkpoint", "--save"));
+
             // The default checkpoint (./gensoftmax.checkpoint) is not checked: a run that is never interrupted never writes it.
             foreach ((string? file, string option) in new[] { (save, "--save"), (report, "--report"), (plot, "--plot"), (explicitCheckpoint, "--checkpoint") })
             {
