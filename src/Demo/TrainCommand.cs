@@ -115,6 +115,14 @@ namespace GenSoftmax.App
             int splitSeed = resumed?.Contents.TrainerOptions?.Seed ?? options.Seed;
             TrainingData data = LoadData(parse, splitSeed, savedNames, resumed?.Model.Classes);
             (LoadedData loaded, LabeledData train, LabeledData? validation, LabeledData? test, IReadOnlyList<string>? names, int classes) = data;
+            if (options.EarlyStopping is { } holding && HoldOut.Size(train.Count, holding.HoldOutFraction) >= train.Count)
+            {
+                // As --validation: a share that leaves no row to train on is refused, not clamped to one row.
+                throw new AppError(
+                    string.Create(CultureInfo.InvariantCulture, $"the training split is empty: --hold-out {holding.HoldOutFraction} leaves none of the {train.Count} rows to train on; ") +
+                    "lower the fraction.");
+            }
+
             say.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Data: {loaded.Description}: {train.Count:N0} training rows{(validation is null ? "" : $", {validation.Count:N0} validation rows")}{(test is null ? "" : $", {test.Count:N0} test rows")}, " +
                 $"{train.Inputs} inputs, {classes} classes ({data.LoadSeconds:F2} s to load)"));

@@ -192,5 +192,17 @@ namespace GenSoftmax.App.Tests
             Assert.True(resumed.ExitCode == 0, resumed.ToString());
             Assert.Contains("After 2 epochs", resumed.Output);
         }
+
+        [Fact]
+        public void A_hold_out_share_that_leaves_nothing_to_train_on_is_refused_as_validation_is()
+        {
+            // --hold-out 0.9999999 trained on one row while the same --validation was refused.
+            AppRun holdOut = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--early-stopping", "2", "--hold-out", "0.9999999");
+            Assert.Equal(2, holdOut.ExitCode);
+            Assert.Contains("the training split is empty: --hold-out 0.9999999 leaves none of the", holdOut.Error);
+            AppRun validation = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--validation", "0.9999999");
+            Assert.Equal(2, validation.ExitCode);
+            Assert.Contains("the training split is empty: --validation 0.9999999 leaves none of the", validation.Error);
+        }
     }
 }
