@@ -30,7 +30,7 @@ namespace GenSoftmax.App
     internal sealed partial class TrainCommand
     {
         /// <summary>Adds the options to <paramref name="command"/> (the root, where train is the default, and the train command).</summary>
-        public void AddTo(Command command)
+        public void AddTo(Command command, bool hidden = false)
         {
             foreach (Option o in new Option[]
             {
@@ -38,12 +38,14 @@ namespace GenSoftmax.App
                 _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex, _input, _isa,
             })
             {
+                o.Hidden = hidden;
                 command.Options.Add(o);
             }
 
-            _data.AddTo(command);
+            _data.AddTo(command, hidden);
             foreach (Option o in new Option[] { _test, _validation, _save, _checkpoint, _resume, _plot, _report, _quiet })
             {
+                o.Hidden = hidden;
                 command.Options.Add(o);
             }
 
