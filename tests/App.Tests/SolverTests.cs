@@ -103,5 +103,16 @@ namespace GenSoftmax.App.Tests
             Assert.Equal(2, run.ExitCode);
             Assert.Contains(message, run.Error);
         }
+
+        [Fact]
+        public void Without_a_test_set_there_is_no_column_of_NaN()
+        {
+            using var dir = new TempDir();
+            WriteIris(dir);
+            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--solver", "sgd", "--batch", "16", "--epochs", "2");
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("epoch  train loss  train acc  seconds  last lr", run.Output);
+            Assert.DoesNotContain("NaN", run.Output);
+        }
     }
 }
