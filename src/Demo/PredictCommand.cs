@@ -59,7 +59,7 @@ namespace GenSoftmax.App
                     bool color = !Console.IsOutputRedirected;
                     for (int j = 0; j < rows.Count; j++)
                     {
-                        Console.Write(Art(set, rows[j], names, probabilities.AsSpan(j * m.Classes, m.Classes), color));
+                        Console.Write(Art(set, rows[j], Printable.Of(names), probabilities.AsSpan(j * m.Classes, m.Classes), color));
                     }
 
                     if (rows.Count == 0)
