@@ -105,6 +105,39 @@ namespace GenSoftmax.Data
             return LabeledData.FromFeatures(features, labels, inputs, classNames);
         }
 
+        /// <summary>
+        /// Reads one weight per row (scikit-learn's <c>sample_weight</c>, saved with <c>np.save</c>): a float array of shape
+        /// [rows] or [rows, 1]; the values are checked when they are given to <c>LabeledData.WithWeights</c>.
+        /// </summary>
+        /// <param name="path">The .npy file.</param>
+        /// <param name="rows">The rows of the data the weights belong to.</param>
+        /// <exception cref="InvalidDataException">The file is not a float array of one value per row, or is damaged.</exception>
+        /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+        public static float[] ReadWeights(string path, int rows)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            using FileStream file = Open(path);
+            NpyHeader header = ReadHeader(file, path);
+            if (!(header.Shape.Length == 1 || header.Shape.Length == 2 && header.Shape[1] == 1))
+            {
+                throw new InvalidDataException(
+                    $"{path} holds an array of shape {header.ShapeText}, but weights must be [rows] (or [rows, 1]): one weight per row.");
+            }
+
+            if (header.Type is not (NpyType.Float16 or NpyType.Float32 or NpyType.Float64))
+            {
+                throw new InvalidDataException(
+                    $"{path} holds {header.TypeText} values, but weights must be float32, float64 or float16: convert with a.astype(np.float32).");
+            }
+
+            if (header.Shape[0] != rows)
+            {
+                throw new InvalidDataException($"{path} holds {header.Shape[0]} weights but the data has {rows} rows: give one weight per row.");
+            }
+
+            return ReadFloats(file, path, header);
+        }
+
         /// <summary>Checks a labels header: any integer dtype, [n] or [n, 1].</summary>
         private static void CheckLabels(string path, in NpyHeader header)
         {

@@ -37,6 +37,12 @@ namespace GenSoftmax.App
 
         private readonly Option<int> _maxIterations = NumberOptions.Int("--max-iterations", "With the exact solver: the most iterations (default 100, scikit-learn's).", 100, 1, 1_000_000, "500");
         private readonly Option<double> _tolerance = NumberOptions.Double("--tolerance", "With the exact solver: stop when every gradient element is at most this (default 1e-4).", 1e-4, 0, true, double.PositiveInfinity, false, "1e-6");
+        private readonly Option<string?> _sampleWeights = new("--sample-weights")
+        {
+            HelpName = "FILE.npy",
+            Description = "A weight per training row (scikit-learn's sample_weight, saved with np.save: float, [rows]); weight 2 counts a row twice, 0 leaves it out.",
+        };
+
         private readonly Option<string?> _classWeight = new("--class-weight")
         {
             HelpName = "balanced",

@@ -34,7 +34,7 @@ namespace GenSoftmax.App
         {
             foreach (Option o in new Option[]
             {
-                _solver, _c, _maxIterations, _tolerance, _classWeight, _recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal,
+                _solver, _c, _maxIterations, _tolerance, _classWeight, _sampleWeights, _recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal,
                 _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex, _input, _isa,
             })
             {
@@ -73,7 +73,7 @@ namespace GenSoftmax.App
             // resumed one: the continued run holds all of the saved run.
             OutputPaths.Check(
                 [(parse.GetValue(_data.Data), "--data"), (parse.GetValue(_test), "--test"), (parse.GetValue(_data.Labels), "--labels"),
-                    (parse.GetValue(_resume)?.ToString(), "--resume")],
+                    (parse.GetValue(_resume)?.ToString(), "--resume"), (parse.GetValue(_sampleWeights), "--sample-weights")],
                 [(parse.GetValue(_save)?.ToString(), "--save"), (parse.GetValue(_checkpoint)?.ToString(), "--checkpoint"),
                     (parse.GetValue(_report)?.ToString(), "--report"), (parse.GetValue(_plot)?.ToString(), "--plot")],
                 ("--checkpoint", "--resume"), ("--checkpoint", "--save"), ("--save", "--resume"));
@@ -203,6 +203,23 @@ namespace GenSoftmax.App
                 say.WriteLine(
                     $"Model {model.Inputs}x{model.Classes} ({kind}), kernels: {model.Isa} (best this binary runs: {IsaSelection.Best}, this CPU: {IsaSelection.CpuBest}), " +
                     $"threads: {options.Threads}, input: {(train.IsPixels ? "uint8 pixels" : "float32")}");
+            }
+
+            if (parse.GetValue(_sampleWeights) is { } weightsFile)
+            {
+                if (validation is not null)
+                {
+                    throw new AppError("--sample-weights gives one weight per row of --data, which --validation splits: leave one of them out.");
+                }
+
+                try
+                {
+                    train = train.WithWeights(GenSoftmax.Data.NpyReader.ReadWeights(weightsFile, train.Count));
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidDataException)
+                {
+                    throw new AppError($"--sample-weights {weightsFile}: {e.Message.Split(" (Parameter")[0]}");
+                }
             }
 
             if (parse.GetValue(_classWeight) is { } classWeight)

@@ -114,5 +114,33 @@ namespace GenSoftmax.App.Tests
             Assert.Contains("epoch  train loss  train acc  seconds  last lr", run.Output);
             Assert.DoesNotContain("NaN", run.Output);
         }
+
+        [Fact]
+        public void Sample_weights_from_npy_change_the_fit_and_bad_ones_are_refused_in_one_line()
+        {
+            using var dir = new TempDir();
+            WriteIris(dir);
+            // 120 training rows: weight 0 on every virginica row leaves that class out of the fit.
+            string[] lines = File.ReadAllLines(dir["iris.csv"]);
+            float[] weights = lines.Skip(1).Select(l => l.EndsWith("virginica", StringComparison.Ordinal) ? 0f : 1f).ToArray();
+            TestData.WriteWeights(dir["w.npy"], weights);
+            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--test", "iris-test.csv", "--sample-weights", "w.npy", "--report", "r.json");
+            Assert.True(run.ExitCode == 0, run.ToString());
+            double weighted = Reported(run.Output, @"test accuracy (\d\.\d{4})");
+            Assert.True(weighted < 0.8, $"without virginica the model cannot classify a third of the test rows: {weighted}");
+
+            TestData.WriteWeights(dir["short.npy"], [1f, 2f]);
+            AppRun wrongLength = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--sample-weights", "short.npy");
+            Assert.Equal(2, wrongLength.ExitCode);
+            Assert.Contains("holds 2 weights but the data has 120 rows", wrongLength.Error);
+
+            float[] negative = weights.Select(w => w).ToArray();
+            negative[7] = -1f;
+            TestData.WriteWeights(dir["negative.npy"], negative);
+            AppRun bad = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--sample-weights", "negative.npy");
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("--sample-weights negative.npy: Weight 7 is -1", bad.Error);
+            Assert.Single(bad.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
     }
 }
