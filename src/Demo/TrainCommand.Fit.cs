@@ -54,7 +54,8 @@ namespace GenSoftmax.App
             return new Outputs(save, report, plot, explicitCheckpoint ?? save ?? Path.GetFullPath("gensoftmax.checkpoint"));
         }
 
-        /// <summary>Fails now, with the option's name, if <paramref name="file"/> cannot be written later.</summary>
+        /// <summary>Fails now, with the option's name, if <paramref name="file"/> cannot be written: not a regular file, a directory
+        /// where no file can be created (missing, read-only), or a name too long for its temporary file.</summary>
         internal static void CheckWritable(string? file, string option)
         {
             if (file is null)
@@ -64,7 +65,7 @@ namespace GenSoftmax.App
 
             try
             {
-                SafeFile.CheckTarget(file);
+                SafeFile.CheckWritable(file);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
@@ -73,8 +74,8 @@ namespace GenSoftmax.App
         }
 
         /// <summary>
-        /// Trains (after --c auto's search): SGD epoch by epoch, or the exact solve. Ctrl+C or SIGTERM saves the run to the
-        /// checkpoint and ends with 130 or 143; divergence saves the last finite weights with --save and ends with 1.
+        /// Trains (after --c auto's search): SGD epoch by epoch, or the exact solve. Ctrl+C, SIGTERM or SIGHUP saves the run to
+        /// the checkpoint and ends with 130, 143 or 129; divergence saves the last finite weights with --save and ends with 1.
         /// </summary>
         private Fitted Fit(Request request, Setup setup, TrainingData data, Outputs outputs, Screen screen)
         {
@@ -151,7 +152,7 @@ namespace GenSoftmax.App
         /// <summary>Saves the interrupted run to the checkpoint and says how to continue it; the exit code is 128 + the signal.</summary>
         private static int Interrupted(PosixSignal signal, Trainer trainer, Setup setup, string checkpoint)
         {
-            int code = signal == PosixSignal.SIGINT ? 130 : 143;
+            int code = Interruption.ExitCode(signal);
             TrainingState at = trainer.SaveState();
             string where = $"interrupted ({signal}) at epoch {at.CompletedEpochs + 1}, batch {at.BatchesDone}";
             try

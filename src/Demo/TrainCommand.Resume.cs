@@ -60,6 +60,16 @@ namespace GenSoftmax.App
                     "or start a new run with more --early-stopping patience.");
             }
 
+            // Early stopping's held-out rows are not trained on, so they are not in an epoch's batches.
+            int heldOut = options.EarlyStopping is { } es ? HoldOut.Size(data.Train.Count, es.HoldOutFraction) : 0;
+            long batches = ((long)data.Train.Count - heldOut + options.BatchSize - 1) / options.BatchSize;
+            if (state.BatchesDone > batches)
+            {
+                throw new AppError(
+                    $"the run in '{file}' stopped at batch {state.BatchesDone} of an epoch, but this data has {batches} batches of " +
+                    $"{options.BatchSize} rows: resume with the data the run started with.");
+            }
+
             string partial = state.BatchesDone > 0 ? $" and {state.BatchesDone} batches of epoch {state.CompletedEpochs + 1}" : "";
             screen.Say.WriteLine($"Resuming '{file}': {state.CompletedEpochs} epochs done{partial}, {options.Epochs} to do.");
             return new Setup(model, options, state, data.Names ?? resumed.Contents.ClassNames);
