@@ -94,7 +94,10 @@ namespace GenSoftmax.App
 
             TrainerOptions options = trainer.Options;
             var display = new TrainingDisplay(
-                screen.Live, screen.Quiet, data.Train.Count, options.BatchSize, options.Epochs, data.PerEpochName);
+                screen.Live, screen.Quiet, data.Train.Count, options.BatchSize, options.Epochs, data.PerEpochName)
+            {
+                ExactIterations = setup.Exact ? options.Lbfgs.MaxIterations : null,
+            };
             SoftTargets? targets = request.SoftLabels is { } onLabel
                 ? SoftTargets.OnLabels(data.Train, onLabel, setup.Model.Classes)
                 : null;
@@ -195,10 +198,11 @@ namespace GenSoftmax.App
             CultureInfo inv = CultureInfo.InvariantCulture;
             if (trainer.SolverResult is { } solved)
             {
+                string hint = solved.Stop == SolverStop.IterationLimit ? "; raise --max-iterations to go on" : "";
                 screen.Say.WriteLine(string.Create(inv,
                     $"Exact solver: {StopName(solved.Stop)} after {solved.Iterations} iterations " +
-                    $"({solved.Evaluations} passes over the data, " +
-                    $"{solved.Seconds:F2} s), objective {solved.Objective:G8}, largest gradient element {solved.GradientNorm:G3}"));
+                    $"({solved.Evaluations} passes over the data, {solved.Seconds:F2} s), " +
+                    $"objective {solved.Objective:G8}, largest gradient element {solved.GradientNorm:G3}{hint}"));
             }
 
             EpochReport last = fitted.Epochs[^1];

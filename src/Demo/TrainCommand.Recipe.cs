@@ -180,7 +180,7 @@ namespace GenSoftmax.App
         private static string StopName(SolverStop stop) => stop switch
         {
             SolverStop.Converged => "converged",
-            SolverStop.IterationLimit => "stopped at the iteration limit (raise --max-iterations to go on)",
+            SolverStop.IterationLimit => "stopped at the iteration limit",
             _ => "stopped where the line search found no lower point",
         };
 

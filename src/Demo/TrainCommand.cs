@@ -107,6 +107,9 @@ namespace GenSoftmax.App
         {
             public IHypercomplexModel? Phm => Model as IHypercomplexModel;
 
+            /// <summary>The exact solver (L-BFGS) fits this run, not minibatch SGD.</summary>
+            public bool Exact { get; init; }
+
             /// <summary>--c auto: C is chosen by a search on held-out rows before the fit.</summary>
             public bool SearchC { get; init; }
 
@@ -258,7 +261,7 @@ namespace GenSoftmax.App
             screen.Say.WriteLine(string.Create(inv,
                 $"Exact solver (L-BFGS): C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
                 $"{(data.Train.Weights is null ? "" : ", balanced class weights")} ({reason})"));
-            return setup with { SearchC = SearchC(parse) };
+            return setup with { Exact = true, SearchC = SearchC(parse) };
         }
 
         /// <summary>The data line: where the rows come from and how many of each kind.</summary>
