@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using GenSoftmax.Data;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {
@@ -110,6 +111,7 @@ namespace GenSoftmax.Bench
             var model = new FashionModel();
             var trainer = new Trainer(model, new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 1,
                 Seed = Seed,
                 BatchSize = BatchSize,

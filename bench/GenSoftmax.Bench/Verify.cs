@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using GenSoftmax.Reference;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {

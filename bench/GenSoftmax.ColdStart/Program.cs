@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Runtime;
 using GenSoftmax;
+using GenSoftmax.Training;
 
 // Trains the textbook recipe (batch 256, learning rate 0.1) in a fresh process and prints, per epoch, the wall time
 // and what the JIT did during it (methods compiled, time spent compiling), then the totals. Arguments:
@@ -26,7 +27,7 @@ if (floats)
 
 double loadMs = process.Elapsed.TotalMilliseconds;
 var model = new ColdStartModel();
-var trainer = new Trainer(model, new TrainerOptions { Epochs = epochs, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.1f } });
+var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = epochs, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.1f } });
 trainer.Initialize();
 Console.WriteLine($"isa {model.Isa}, threads {threads}, {(floats ? "float32" : "uint8")}, dynamic code {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled}");
 Console.WriteLine("epoch      ms  jit methods  jit ms  test acc");

@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.IO;
 using System.Linq;
+using GenSoftmax.Persistence;
 
 namespace GenSoftmax.App
 {

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using GenSoftmax.IO;
+using GenSoftmax.Training;
 using ScottPlot;
 using SkiaSharp;
 

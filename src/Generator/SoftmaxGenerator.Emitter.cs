@@ -86,7 +86,7 @@ namespace GenSoftmax.Generator
                 }
 
                 w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]");
-                using (w.Block($"{spec.TypeDeclaration} : {G}.{(hypercomplex ? "IHypercomplexModel" : "ISoftmaxModel")}"))
+                using (w.Block($"{spec.TypeDeclaration} : {G}.{(hypercomplex ? "Hypercomplex.IHypercomplexModel" : "ISoftmaxModel")}"))
                 {
                     if (hypercomplex)
                     {
@@ -193,7 +193,7 @@ namespace GenSoftmax.Generator
                 ? $$"""
                     // The factors live in the runtime's hypercomplex model, which materialises W into a dense engine over this
                     // shape's kernels (specialised by the JIT) and runs every operation there.
-                    private readonly {{G}}.HypercomplexSoftmaxModel _engine =
+                    private readonly {{G}}.Hypercomplex.HypercomplexSoftmaxModel _engine =
                         new(new {{G}}.Kernels.SoftmaxEngine<{{KernelsStruct}}>(), {{spec.Hypercomplex}});
                     """
                 : $$"""
@@ -237,7 +237,7 @@ namespace GenSoftmax.Generator
                     // {{(long)n * n * n + (long)spec.Inputs * spec.Classes / n}} factor weights instead of {{(long)spec.Inputs * spec.Classes}}.
 
                     /// <inheritdoc />
-                    public {{G}}.HypercomplexLayout Layout => _engine.Layout;
+                    public {{G}}.Hypercomplex.HypercomplexLayout Layout => _engine.Layout;
 
                     /// <inheritdoc />
                     public global::System.ReadOnlySpan<float> FactorA => _engine.FactorA;

@@ -161,19 +161,18 @@ namespace GenSoftmax.Generator
                     string missing = inputs is null && classes is null ? "Inputs and Classes" : inputs is null ? "Inputs" : "Classes";
                     diagnostics.Add(Diagnostic.Create(Descriptors.SizeMissing, attributeSyntax.GetLocation(), type.Name, missing));
                 }
-                else if (InRange(inputs.Value, classes.Value))
+                else if (!InRange(inputs.Value, classes.Value))
                 {
-                    // Checks of the sizes together (weight count, hypercomplex factors) run only when each size is valid on
-                    // its own: a size out of range already has its error, and a second about the product would repeat it.
-                    long weights = (long)inputs.Value * classes.Value;
-                    if (weights > ModelLimits.MaxParameters)
-                    {
-                        diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, weights, ModelLimits.MaxParameters));
-                    }
-                    else if (hypercomplex >= 2 && hypercomplexWhere is not null)
-                    {
-                        CheckHypercomplex(hypercomplex, inputs.Value, classes.Value, hypercomplexWhere, diagnostics);
-                    }
+                    // A size out of range has its own error; the size of the product follows from it (one error per mistake).
+                }
+                else if ((long)inputs.Value * classes.Value > ModelLimits.MaxParameters)
+                {
+                    diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
+                }
+                else if (hypercomplex >= 2 && hypercomplexWhere is not null && InRange(inputs.Value, classes.Value))
+                {
+                    // Sizes out of range already have their error; a second about the factors would only repeat it.
+                    CheckHypercomplex(hypercomplex, inputs.Value, classes.Value, hypercomplexWhere, diagnostics);
                 }
 
                 ImmutableHashSet<string> emittedMembers = hypercomplex >= 2 ? EmittedHypercomplexMembers : EmittedMembers;

@@ -6,7 +6,7 @@ namespace GenSoftmax
 {
     /// <summary>
     /// The reader/writer gate of one model's parameters: every operation that reads them (Forward, Probabilities,
-    /// Predict, Loss, LossAndGradient) enters the read side, and the <see cref="Trainer"/> enters the write side for each
+    /// Predict, Loss, LossAndGradient) enters the read side, and the <see cref="Training.Trainer"/> enters the write side for each
     /// optimizer step and every other write of the parameters. So each call sees the weights of one step, never half of
     /// one, while a model is trained and used for prediction at once.
     /// </summary>

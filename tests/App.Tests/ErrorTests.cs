@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using GenSoftmax.Persistence;
 using Xunit;
 
 namespace GenSoftmax.App.Tests

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using GenSoftmax.Data;
+using GenSoftmax.Persistence;
 using Xunit;
 
 namespace GenSoftmax.App.Tests

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Linq;
+using GenSoftmax.Persistence;
 using Xunit;
 
 namespace GenSoftmax.App.Tests

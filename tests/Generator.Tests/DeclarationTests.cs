@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.Loader;
+using GenSoftmax.Training;
 using Microsoft.CodeAnalysis;
 using Xunit;
 
@@ -289,6 +290,7 @@ namespace GenSoftmax.Generator.Tests
             const string Source = """
                 using System;
                 using GenSoftmax;
+                using GenSoftmax.Training;
                 namespace Contoso
                 {
                     [SoftmaxModel(Inputs = 6, Classes = 4)]

@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Reflection;
 using GenSoftmax.Generator.Model;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Training;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -123,7 +125,7 @@ namespace GenSoftmax.Generator.Tests
             string text = Harness.Generated(driver).Values.Single();
             Assert.Contains(
                 $"// GenSoftmax model Contoso.Models.Fashion: {inputs} inputs x {classes} classes, hypercomplex n = {n}.\n", text);
-            Assert.Contains("partial class Fashion : global::GenSoftmax.IHypercomplexModel", text);
+            Assert.Contains("partial class Fashion : global::GenSoftmax.Hypercomplex.IHypercomplexModel", text);
             Assert.Contains($"// {n * n * n + (inputs * classes / n)} factor weights instead of {inputs * classes}.\n", text);
             Assert.All(text, ch => Assert.True(ch < 128, $"non-ASCII '{ch}' in the generated file"));
             Assert.DoesNotContain(text.Split('\n'), line => line.Length > 140 || line.EndsWith(' '));

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using GenSoftmax.Reference;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.KernelAsserts;
 using static GenSoftmax.Tests.TestModels;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using GenSoftmax.Reference;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.TestModels;
 

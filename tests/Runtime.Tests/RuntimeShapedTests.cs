@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using GenSoftmax.Reference;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.KernelAsserts;
 using static GenSoftmax.Tests.TestModels;

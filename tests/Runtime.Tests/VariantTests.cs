@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.TestModels;
 

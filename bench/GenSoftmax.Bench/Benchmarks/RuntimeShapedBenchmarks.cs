@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {
@@ -40,6 +41,7 @@ namespace GenSoftmax.Bench
                 : LabeledData.FromFeatures(BenchData.TrainX, BenchData.TrainY, BenchData.Inputs);
             _options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 1,
                 Threads = Threads,
                 BatchSize = BenchData.BatchSize,

@@ -1,4 +1,5 @@
 using System;
+using GenSoftmax.Training;
 
 namespace GenSoftmax.Bench
 {

@@ -2,7 +2,7 @@ using System;
 using System.Numerics.Tensors;
 using GenSoftmax.Internal;
 
-namespace GenSoftmax
+namespace GenSoftmax.Hypercomplex
 {
     /// <summary>
     /// The shape of a parameterised hypercomplex multiplication (PHM) layer, d inputs -> q classes with n factors

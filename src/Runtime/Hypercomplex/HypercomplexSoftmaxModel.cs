@@ -3,7 +3,7 @@ using System.Buffers;
 using System.Collections.Generic;
 using GenSoftmax.Internal;
 
-namespace GenSoftmax
+namespace GenSoftmax.Hypercomplex
 {
     /// <summary>
     /// A parameterised hypercomplex (PHM) softmax-regression model over a dense model of the same shape, which holds the
@@ -14,7 +14,7 @@ namespace GenSoftmax
     /// <para>Its parameters are <c>A</c> [n, n, n] and <c>S</c> [n, Classes / n, Inputs / n], both decayed by weight decay
     /// (which so penalises λ/2 (‖A‖² + ‖S‖²), not ‖W‖²), and the dense model's bias <c>b</c>. Any optimizer trains it through
     /// them (<see cref="IReparameterizedModel"/>).</para>
-    /// <para>The factors start at zero (so W = 0, as a dense model starts); <see cref="Trainer.Initialize(ISoftmaxModel, int, float)"/>
+    /// <para>The factors start at zero (so W = 0, as a dense model starts); <see cref="Training.Trainer.Initialize(ISoftmaxModel, int, float)"/>
     /// draws random ones (A from N(0, 1/n), S from N(0, σ²), so each weight of W has standard deviation σ), which training needs:
     /// at A = S = 0 every factor gradient is zero.</para>
     /// </remarks>

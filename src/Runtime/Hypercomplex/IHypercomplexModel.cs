@@ -1,12 +1,12 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Hypercomplex
 {
     /// <summary>
     /// A softmax-regression model whose weights are a parameterised hypercomplex multiplication (PHM):
     /// W = Σ_{i=1..n} A_i ⊗ S_i (see <see cref="HypercomplexLayout"/>), generated for
     /// <c>[SoftmaxModel(Inputs = 784, Classes = 10, Hypercomplex = 2)]</c>. Its trained parameters are the factors A and S
-    /// and the bias (<see cref="ISoftmaxModel.Parameters"/>); <see cref="Sgd"/> and the <see cref="Trainer"/> train it
+    /// and the bias (<see cref="ISoftmaxModel.Parameters"/>); <see cref="Training.Sgd"/> and the <see cref="Training.Trainer"/> train it
     /// through them as any model.
     /// </summary>
     /// <remarks>

@@ -3,10 +3,12 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text.Json;
+using GenSoftmax.Hypercomplex;
 using GenSoftmax.IO;
 using GenSoftmax.Persistence;
+using GenSoftmax.Training;
 
-namespace GenSoftmax
+namespace GenSoftmax.Persistence
 {
     /// <summary>
     /// Saves a model to a file and loads it back: its parameters, and optionally the class names and what a run needs to

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
+using GenSoftmax.Training;
 
-namespace GenSoftmax
+namespace GenSoftmax.Persistence
 {
     /// <summary>
     /// What a model file holds besides the parameters, all optional: the class names, the options the model was

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace GenSoftmax
+namespace GenSoftmax.Persistence
 {
     /// <summary>
     /// Thrown when a model file cannot be loaded: it is missing, empty, truncated, damaged (its checksum does not

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
+using GenSoftmax.Training;
 
-namespace GenSoftmax
+namespace GenSoftmax.Persistence
 {
     /// <summary>
     /// A description of a model file, read by <see cref="ModelFile.ReadInfo"/> without loading it into a model:

@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>What early stopping watches on the held-out rows.</summary>
     public enum EarlyStoppingMetric

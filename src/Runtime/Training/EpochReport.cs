@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>One epoch of training as the trainer reports it.</summary>
     /// <param name="Epoch">1-based epoch number.</param>

@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Settings of the exact (full-batch, quasi-Newton) solver, <see cref="LbfgsSolver"/>. The defaults are scikit-learn's

@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// The learning rate of every batch of a run, as a pure function of the base rate (<see cref="SgdOptions.LearningRate"/>),

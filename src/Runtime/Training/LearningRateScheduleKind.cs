@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>The shape of a <see cref="LearningRateSchedule"/> after its warm-up.</summary>
     public enum LearningRateScheduleKind

@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Settings of stochastic gradient descent. The defaults are the textbook's plain SGD with learning rate 0.1.

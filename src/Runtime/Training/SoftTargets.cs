@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// A training set whose target for each row is a probability vector rather than one class: knowledge distillation,

@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>Where <see cref="LbfgsSolver"/> is, reported after every iteration.</summary>
     /// <param name="Iteration">Iterations done, 1-based.</param>

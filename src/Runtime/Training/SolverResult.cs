@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>How a run of <see cref="LbfgsSolver"/> ended.</summary>
     /// <param name="Stop">Why it stopped.</param>

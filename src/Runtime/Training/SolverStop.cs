@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>Why <see cref="LbfgsSolver"/> stopped.</summary>
     public enum SolverStop

@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>Why a call to <see cref="Trainer.Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/> ended.</summary>
     public enum StopReason

@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Training diverged: a batch's loss or the weights after its update were not finite (NaN or infinite). The model

@@ -1,4 +1,4 @@
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>The loss a <see cref="Trainer"/> minimises.</summary>
     public enum TrainingLoss

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>How a run ended.</summary>
     /// <param name="Reason">Why it ended.</param>

@@ -1,6 +1,6 @@
 using System;
 
-namespace GenSoftmax
+namespace GenSoftmax.Training
 {
     /// <summary>
     /// Where training is, reported after every batch (<see cref="EpochCompleted"/> null) and after every epoch

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Training;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -308,6 +310,7 @@ namespace GenSoftmax.Tests.Concurrency
 
         private static TrainerOptions Options(Kind kind, bool pixels = false) => new()
         {
+            Solver = TrainingSolver.Sgd,
             BatchSize = 32,
             Epochs = 6,
             Threads = 2,

@@ -1,19 +1,22 @@
+using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.IO.Compression;
 using System.IO.Hashing;
-using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Tasks;
-using System;
 using CsCheck;
 using GenSoftmax.Data;
 using GenSoftmax.Fuzz;
-using Xunit.Abstractions;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Persistence;
+using GenSoftmax.Training;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace GenSoftmax.Tests.Fuzz
 {
@@ -157,6 +160,7 @@ namespace GenSoftmax.Tests.Fuzz
                 ClassNames = ["cat", "dog", "emu", "yak"],
                 TrainerOptions = new TrainerOptions
                 {
+                    Solver = TrainingSolver.Sgd,
                     Seed = 9, Epochs = 6, Optimizer = new SgdOptions { Momentum = 0.9f },
                     Schedule = LearningRateSchedule.Cosine(0.1f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.1f,
                     EarlyStopping = new EarlyStoppingOptions { Patience = 2, Metric = EarlyStoppingMetric.HeldOutAccuracy },

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using GenSoftmax.Data;
+using GenSoftmax.Training;
 using Xunit;
 using Xunit.Abstractions;
 

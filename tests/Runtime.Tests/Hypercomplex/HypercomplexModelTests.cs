@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Persistence;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.TestModels;
 

@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using GenSoftmax.Hypercomplex;
+using GenSoftmax.Training;
 using Xunit;
 using static GenSoftmax.Tests.TestModels;
 

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using GenSoftmax.Reference;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Training

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using GenSoftmax.Reference;
 using GenSoftmax.Tests.Models;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Training
@@ -90,6 +91,7 @@ namespace GenSoftmax.Tests.Training
             (LabeledData train, LabeledData test) = TrainerTests.Clusters(21, 600, 300);
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 BatchSize = 50, Epochs = 3, Seed = 4, Threads = threads, Loss = TrainingLoss.SquaredError,
                 Optimizer = new SgdOptions { LearningRate = 0.02f },
             };

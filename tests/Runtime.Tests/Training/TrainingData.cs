@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using GenSoftmax.Reference;
+using GenSoftmax.Training;
 using Xunit;
 
 namespace GenSoftmax.Tests.Training

@@ -22,7 +22,7 @@ namespace GenSoftmax
     /// a loss of exactly 0), the loss accumulated in double, and no allocation per call. The same kernel variants
     /// (<see cref="Isa"/>), chosen the same way. Results agree with a generated model of the same shape within float
     /// rounding, not bit for bit: the kernels sum in different orders.</para>
-    /// <para>Works with <see cref="Sgd"/> and <see cref="Trainer"/> like any model.</para>
+    /// <para>Works with <see cref="Training.Sgd"/> and <see cref="Training.Trainer"/> like any model.</para>
     /// </remarks>
     /// <example><code>
     /// var model = new RuntimeSoftmaxModel(inputs: data.Inputs, classes: 10);
