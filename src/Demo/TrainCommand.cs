@@ -31,19 +31,15 @@ namespace GenSoftmax.App
         /// <summary>Adds the options to <paramref name="command"/> (the root, where train is the default, and the train command).</summary>
         public void AddTo(Command command, bool hidden = false)
         {
+            _data.AddTo(command, hidden);
             foreach (Option o in new Option[]
             {
-                _solver, _c, _maxIterations, _tolerance, _classWeight, _sampleWeights, _recipe, _epochs, _batch, _rate, _momentum,
-                _weightDecay, _seed, _threads, _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal,
-                _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex, _input, _isa,
+                _test, _validation, _hypercomplex, _input, _isa,
+                _recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _loss, _labelSmoothing, _softLabels,
+                _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal, _earlyStopping, _minDelta, _holdOut,
+                _solver, _c, _maxIterations, _tolerance, _sampleWeights, _classWeight,
+                _save, _checkpoint, _resume, _plot, _report, _quiet,
             })
-            {
-                o.Hidden = hidden;
-                command.Options.Add(o);
-            }
-
-            _data.AddTo(command, hidden);
-            foreach (Option o in new Option[] { _test, _validation, _save, _checkpoint, _resume, _plot, _report, _quiet })
             {
                 o.Hidden = hidden;
                 command.Options.Add(o);
