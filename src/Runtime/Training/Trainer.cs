@@ -182,7 +182,8 @@ namespace GenSoftmax.Training
 
             int trainCount = trainRows?.Length ?? train.Count;
             int batchSize = Options.BatchSize;
-            int batches = (trainCount + batchSize - 1) / batchSize;
+            // In long: trainCount + batchSize - 1 overflows int for a batch size near int.MaxValue (which is one batch).
+            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize);
             if (_batchesDone > batches)
             {
                 throw new InvalidOperationException(
