@@ -52,6 +52,15 @@ namespace GenSoftmax.Data
         /// </summary>
         public int? Classes { get; init; }
 
+        /// <summary>
+        /// Whether a quoted field may hold a line break (<c>"line one&#10;line two"</c>). False by default: in a file of
+        /// numbers and class names a quoted field that runs onto the next line is almost always a closing quote that is
+        /// missing, and reading on would join the following lines into one row (a label taking in whole rows, every one
+        /// of them lost). Then such a field is an error naming the line where it starts. Set true only for a file whose
+        /// fields are meant to span lines; the quotes must still be well formed.
+        /// </summary>
+        public bool AllowLineBreaksInQuotes { get; init; }
+
         /// <summary>Throws when a setting is invalid, naming it and a valid example.</summary>
         /// <exception cref="ArgumentException">A setting is out of range or two settings disagree.</exception>
         public void Validate()
