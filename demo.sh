@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/ensure-data.sh
 # Decompress the data once, into artifacts/fashion-mnist: inflating the 47 MB of images is most of a run's load time
-# (README, "How fast"). gunzip checks each file's CRC-32 and length; the app still checks the IDX headers.
+# (docs/performance.md). gunzip checks each file's CRC-32 and length; the app still checks the IDX headers.
 if [ -z "${GENSOFTMAX_FASHION_MNIST:-}" ]; then
   src=/usr/share/datasets/fashion-mnist raw=artifacts/fashion-mnist ok=1
   mkdir -p "$raw"
@@ -23,6 +23,16 @@ if [ -z "${GENSOFTMAX_FASHION_MNIST:-}" ]; then
   done
   if [ "$ok" = 1 ]; then export GENSOFTMAX_FASHION_MNIST="$PWD/$raw"; fi
 fi
-dotnet publish src/Demo/GenSoftmax.Demo.csproj -c Release -o artifacts/app --nologo -v quiet
+# Publish only when a source the app is built from is newer than the binary (a publish of unchanged code still costs
+# seconds); the first one compiles everything with native AOT and takes a minute or so.
+app=artifacts/app/gensoftmax-cli
+if [ ! -x "$app" ] || [ -n "$(find src Directory.Build.props global.json -newer "$app" -type f \
+      \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.json' \) \
+      -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null)" ]; then
+  if [ -x "$app" ]; then echo "demo.sh: sources changed, publishing gensoftmax-cli again (native AOT) ..." >&2
+  else echo "demo.sh: publishing gensoftmax-cli with native AOT for this machine (first run: about a minute) ..." >&2; fi
+  dotnet publish src/Demo/GenSoftmax.Demo.csproj -c Release -o artifacts/app --nologo -v quiet
+  touch "$app"
+fi
 # Not exec: the app times its own start from its process start, which exec would move back to this script's.
-artifacts/app/gensoftmax-cli "$@"
+"$app" "$@"

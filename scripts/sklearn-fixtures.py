@@ -2,7 +2,8 @@
 """Fixtures for the exact solver's parity tests (tests/Runtime.Tests/Training/LbfgsParityTests.cs).
 
 Fits scikit-learn's LogisticRegression (lbfgs, multinomial) to a tight tolerance on Iris and on a synthetic 20-class
-set with correlated features, for C in {0.01, 1, 100} and, where the minimum is finite, no penalty, and writes the
+set with correlated features, for C in {0.01, 1, 100} and, where the minimum is finite, no penalty, and at C = 1 with
+sample weights (0.5 to 3 per row) and with class_weight="balanced" (the per-row weights it implies are written out), and writes the
 data (as integers with a scale, so C# and numpy see the same float32 values), the coefficients, the intercepts, the
 objective (sum of cross-entropies + ||W||^2 / (2C)) and the predictions at scikit-learn's answer polished by
 Newton's method in float64 to the exact minimum (scikit-learn's own objective is kept beside it) to tests/Runtime.Tests/Fixtures/sklearn.json.
@@ -18,15 +19,15 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 
-def objective(X, y, W, b, C):
+def objective(X, y, W, b, C, sw=None):
     logits = X @ W.T + b
     m = logits.max(axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
-    ce = (lse - logits[np.arange(len(y)), y]).sum()
+    ce = ((lse - logits[np.arange(len(y)), y]) * (1.0 if sw is None else sw)).sum()
     return ce + (0.0 if C is None else (W * W).sum() / (2 * C))
 
 
-def polish(X, y, W, b, C, steps=30):
+def polish(X, y, W, b, C, steps=30, sw=None):
     """Newton's method in float64 from scikit-learn's answer to the exact minimum of the same objective. The bias (and,
     without a penalty, each feature's weights) is defined up to a constant shared by the classes: the pseudo-inverse
     takes the step of least norm, so that constant stays where scikit-learn left it."""
@@ -35,17 +36,18 @@ def polish(X, y, W, b, C, steps=30):
     Z = np.hstack([X, np.ones((n, 1))])
     theta = np.hstack([W, b[:, None]])  # [q, d + 1]
     Y = np.eye(q)[y]
+    s = np.ones(n) if sw is None else sw
     for _ in range(steps):
         logits = Z @ theta.T
         P = np.exp(logits - logits.max(axis=1, keepdims=True))
         P /= P.sum(axis=1, keepdims=True)
-        G = (P - Y).T @ Z
+        G = ((P - Y) * s[:, None]).T @ Z
         if C is not None:
             G[:, :d] += theta[:, :d] / C
         H = np.zeros((q * (d + 1), q * (d + 1)))
         for i in range(q):
             for j in range(q):
-                w = P[:, i] * ((i == j) - P[:, j])
+                w = s * P[:, i] * ((i == j) - P[:, j])
                 H[i * (d + 1):(i + 1) * (d + 1), j * (d + 1):(j + 1) * (d + 1)] = (Z * w[:, None]).T @ Z
         if C is not None:
             for i in range(q):
@@ -57,19 +59,31 @@ def polish(X, y, W, b, C, steps=30):
     return theta[:, :d], theta[:, d], np.abs(G).max()
 
 
-def fit(X, y, C):
+def fit(X, y, C, weighting=None):
+    """weighting: None, "balanced" (class_weight) or "sample" (sample weights 0.5, 1, 2 or 3, fixed per row)."""
+    sw = None
+    kwargs = {}
+    if weighting == "sample":
+        sw = np.asarray([(0.5, 1.0, 2.0, 3.0)[(i * 7 + 3) % 4] for i in range(len(y))], dtype=np.float64)  # every class keeps weight
+    elif weighting == "balanced":
+        kwargs["class_weight"] = "balanced"
+        counts = np.bincount(y)
+        present = (counts > 0).sum()
+        sw = (len(y) / (present * counts.astype(np.float64)))[y].astype(np.float32).astype(np.float64)
     model = LogisticRegression(C=C if C is not None else 1.0, penalty="l2" if C is not None else None,
-                               tol=1e-10, max_iter=100000, multi_class="multinomial", solver="lbfgs")
-    model.fit(X, y)
-    W, b, gradient = polish(X, y, model.coef_, model.intercept_, C)
+                               tol=1e-10, max_iter=100000, multi_class="multinomial", solver="lbfgs", **kwargs)
+    model.fit(X, y, sample_weight=sw if weighting == "sample" else None)
+    W, b, gradient = polish(X, y, model.coef_, model.intercept_, C, sw=sw)
     logits = X @ W.T + b
     top2 = np.sort(logits, axis=1)[:, -2:]
     return {
         "c": C,
+        "weighting": weighting,
+        "weights": None if sw is None else sw.tolist(),
         "coef": W.ravel().tolist(),
         "intercept": b.tolist(),
-        "objective": objective(X, y, W, b, C),
-        "sklearn_objective": objective(X, y, model.coef_, model.intercept_, C),
+        "objective": objective(X, y, W, b, C, sw),
+        "sklearn_objective": objective(X, y, model.coef_, model.intercept_, C, sw),
         "gradient": gradient,
         "iterations": int(model.n_iter_[0]),
         "predictions": model.predict(X).tolist(),
@@ -87,7 +101,7 @@ def dataset(name, ints, scale, y, cs):
         "scale": scale,
         "x": np.asarray(ints, dtype=np.int64).ravel().tolist(),
         "y": y.tolist(),
-        "fits": [fit(X, y, c) for c in cs],
+        "fits": [fit(X, y, c) for c in cs] + [fit(X, y, 1.0, w) for w in ("sample", "balanced")],
     }
 
 
@@ -114,7 +128,7 @@ def main():
     print(f"wrote {path}")
     for s in out["sets"]:
         for fit_ in s["fits"]:
-            print(s["name"], fit_["c"], fit_["objective"], fit_["sklearn_objective"], fit_["gradient"], fit_["iterations"])
+            print(s["name"], fit_["c"], fit_["weighting"], fit_["objective"], fit_["sklearn_objective"], fit_["gradient"], fit_["iterations"])
 
 
 if __name__ == "__main__":

@@ -111,6 +111,7 @@ namespace GenSoftmax.Bench
             var model = new FashionModel();
             var trainer = new Trainer(model, new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 1,
                 Seed = Seed,
                 BatchSize = BatchSize,

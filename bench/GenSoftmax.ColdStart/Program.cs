@@ -27,7 +27,7 @@ if (floats)
 
 double loadMs = process.Elapsed.TotalMilliseconds;
 var model = new ColdStartModel();
-var trainer = new Trainer(model, new TrainerOptions { Epochs = epochs, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.1f } });
+var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = epochs, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.1f } });
 trainer.Initialize();
 Console.WriteLine($"isa {model.Isa}, threads {threads}, {(floats ? "float32" : "uint8")}, dynamic code {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled}");
 Console.WriteLine("epoch      ms  jit methods  jit ms  test acc");

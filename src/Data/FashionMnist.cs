@@ -12,8 +12,9 @@ namespace GenSoftmax.Data
     /// </summary>
     /// <remarks>
     /// The data is looked for in an explicit directory if one is given (and only there), otherwise in the directory
-    /// named by the environment variable <see cref="EnvironmentVariable"/>, then in <see cref="DefaultDirectory"/>,
-    /// where the Debian/Ubuntu package <c>dataset-fashion-mnist</c> installs it.
+    /// named by the environment variable <see cref="EnvironmentVariable"/> when it is set (and only there: a setting
+    /// that lacks the data is an error), otherwise in <see cref="DefaultDirectory"/>, where the Debian/Ubuntu package
+    /// <c>dataset-fashion-mnist</c> installs it.
     /// <para>For each of the four files, <c>NAME.gz</c> is used if it is a regular file (following symlinks), else
     /// <c>NAME</c>; an entry that is not a regular file (a symlink that leads nowhere or loops, a FIFO, a directory) is
     /// passed over, and if neither is usable the error names what was found instead.</para>
@@ -84,10 +85,16 @@ namespace GenSoftmax.Data
                 throw NotFound(tried, explicitOnly: true);
             }
 
-            if (!string.IsNullOrWhiteSpace(environmentValue) &&
-                TryDirectory(environmentValue, $"from {EnvironmentVariable}", tried, out string? fromEnvironment))
+            if (!string.IsNullOrWhiteSpace(environmentValue))
             {
-                return fromEnvironment;
+                // A directory set in the environment is an explicit choice: when it lacks the data, that is the error,
+                // not a reason to train silently on another copy.
+                if (TryDirectory(environmentValue, $"from {EnvironmentVariable}", tried, out string? fromEnvironment))
+                {
+                    return fromEnvironment;
+                }
+
+                throw NotFound(tried, explicitOnly: true, fromEnvironment: true);
             }
 
             if (TryDirectory(defaultDirectory, "default", tried, out string? fromDefault))
@@ -170,12 +177,12 @@ namespace GenSoftmax.Data
         }
 
         private static DatasetNotFoundException NotFound(
-            List<(string Path, string Source, string Problem, string? Missing)> tried, bool explicitOnly)
+            List<(string Path, string Source, string Problem, string? Missing)> tried, bool explicitOnly, bool fromEnvironment = false)
         {
             var message = new StringBuilder();
-            message.Append(explicitOnly
-                ? "Fashion-MNIST was not found in the directory given"
-                : "Fashion-MNIST was not found");
+            message.Append(fromEnvironment
+                ? $"Fashion-MNIST was not found in the directory {EnvironmentVariable} names"
+                : explicitOnly ? "Fashion-MNIST was not found in the directory given" : "Fashion-MNIST was not found");
             message.AppendLine(". Tried:");
             var paths = new List<string>(tried.Count);
             string? fileName = null;
@@ -192,7 +199,12 @@ namespace GenSoftmax.Data
             message.Append("  - set the environment variable ").Append(EnvironmentVariable).AppendLine("=DIR;");
             message.Append("  - install the Debian/Ubuntu package: sudo apt-get install dataset-fashion-mnist (it installs into ")
                 .Append(DefaultDirectory).Append(").");
-            if (explicitOnly)
+            if (fromEnvironment)
+            {
+                message.AppendLine().Append("(A directory set in ").Append(EnvironmentVariable).Append(" is the only one tried; unset it to use ")
+                    .Append(DefaultDirectory).Append(".)");
+            }
+            else if (explicitOnly)
             {
                 message.AppendLine().Append("(A directory given explicitly is the only one tried; ").Append(EnvironmentVariable)
                     .Append(" and ").Append(DefaultDirectory).Append(" were not searched.)");

@@ -17,8 +17,8 @@ namespace GenSoftmax.Data
     /// <remarks>
     /// <para>Format versions 1.0, 2.0 and 3.0; little-endian; C order (<c>fortran_order: False</c>). Features may be
     /// float32, float64 or float16 (read as float32; a float64 value outside float32's range is an error) or uint8,
-    /// kept as pixels 0..255 (<see cref="LabeledData.FromPixels(byte[], int[], int)"/>, or
-    /// <see cref="LabeledData.FromImages(byte[], int[], int, int)"/> for [n, h, w]). Labels may be any integer type
+    /// kept as pixels 0..255 (<see cref="LabeledData.FromPixels(byte[], int[], int, IReadOnlyList{string})"/>, or
+    /// <see cref="LabeledData.FromImages(byte[], int[], int, int, IReadOnlyList{string})"/> for [n, h, w]). Labels may be any integer type
     /// (int32 and int64 are the usual), shape [n] or [n, 1].</para>
     /// <para>The header (magic, version, header length, the dictionary's syntax, dtype, order, shape) is checked, and the
     /// shape against the file's size, before any array is allocated. Every problem is an <see cref="InvalidDataException"/>
@@ -104,6 +104,39 @@ namespace GenSoftmax.Data
 
             float[] features = ReadFloats(file, featuresPath, header);
             return LabeledData.FromFeatures(features, labels, inputs, classNames);
+        }
+
+        /// <summary>
+        /// Reads one weight per row (scikit-learn's <c>sample_weight</c>, saved with <c>np.save</c>): a float array of shape
+        /// [rows] or [rows, 1]; the values are checked when they are given to <c>LabeledData.WithWeights</c>.
+        /// </summary>
+        /// <param name="path">The .npy file.</param>
+        /// <param name="rows">The rows of the data the weights belong to.</param>
+        /// <exception cref="InvalidDataException">The file is not a float array of one value per row, or is damaged.</exception>
+        /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+        public static float[] ReadWeights(string path, int rows)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            using FileStream file = Open(path);
+            NpyHeader header = ReadHeader(file, path);
+            if (!(header.Shape.Length == 1 || header.Shape.Length == 2 && header.Shape[1] == 1))
+            {
+                throw new InvalidDataException(
+                    $"{path} holds an array of shape {header.ShapeText}, but weights must be [rows] (or [rows, 1]): one weight per row.");
+            }
+
+            if (header.Type is not (NpyType.Float16 or NpyType.Float32 or NpyType.Float64))
+            {
+                throw new InvalidDataException(
+                    $"{path} holds {header.TypeText} values, but weights must be float32, float64 or float16: convert with a.astype(np.float32).");
+            }
+
+            if (header.Shape[0] != rows)
+            {
+                throw new InvalidDataException($"{path} holds {header.Shape[0]} weights but the data has {rows} rows: give one weight per row.");
+            }
+
+            return ReadFloats(file, path, header);
         }
 
         /// <summary>Checks a labels header: any integer dtype, [n] or [n, 1].</summary>

@@ -34,12 +34,13 @@ namespace GenSoftmax.App
             Description = "For CSV/TSV: the file has no header line.",
         };
 
-        public void AddTo(Command command)
+        public void AddTo(Command command, bool hidden = false)
         {
-            command.Options.Add(Data);
-            command.Options.Add(Labels);
-            command.Options.Add(LabelColumn);
-            command.Options.Add(NoHeader);
+            foreach (Option option in new Option[] { Data, Labels, LabelColumn, NoHeader })
+            {
+                option.Hidden = hidden;
+                command.Options.Add(option);
+            }
         }
 
         public DataSpec Read(ParseResult parse) => new(parse.GetValue(Data), parse.GetValue(Labels), parse.GetValue(LabelColumn), parse.GetValue(NoHeader));

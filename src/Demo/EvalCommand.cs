@@ -34,7 +34,7 @@ namespace GenSoftmax.App
                 int[] predictions = new int[set.Count];
                 m.Predict(set.All(), predictions);
                 IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? set.ClassNames, m.Classes);
-                Console.Write(Render(predictions, set.Labels, names, loaded.Description + (loaded.Test is null ? "" : " (test split)")));
+                Console.Write(Render(predictions, set.Labels, Printable.Of(names), loaded.Description + (loaded.Test is null ? "" : " (test split)")));
                 return 0;
             });
             return command;

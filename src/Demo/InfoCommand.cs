@@ -62,7 +62,7 @@ namespace GenSoftmax.App
             CultureInfo inv = CultureInfo.InvariantCulture;
             Console.WriteLine($"Model file:   {info.Path} ({info.Length.ToString("N0", inv)} bytes), format version {info.FormatVersion}");
             Console.WriteLine($"Shape:        {info.Inputs} inputs x {info.Classes} classes ({(info.Inputs == FashionClassifier.InputCount && info.Classes == FashionClassifier.ClassCount ? "generated kernels" : "run-time-shaped kernels")})");
-            Console.WriteLine($"Classes:      {(info.ClassNames is null ? "(numbers only)" : string.Join(", ", info.ClassNames))}");
+            Console.WriteLine($"Classes:      {(info.ClassNames is null ? "(numbers only)" : string.Join(", ", Printable.Of(info.ClassNames)))}");
             Console.WriteLine($"Checksum:     {(info.ChecksumValid ? "valid (XxHash3)" : "INVALID: the file is damaged and will not load")}");
             if (info.HasTrainingState)
             {

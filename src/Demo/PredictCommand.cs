@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using GenSoftmax.Persistence;
+using nietras.SeparatedValues;
 
 namespace GenSoftmax.App
 {
@@ -58,7 +59,7 @@ namespace GenSoftmax.App
                     bool color = !Console.IsOutputRedirected;
                     for (int j = 0; j < rows.Count; j++)
                     {
-                        Console.Write(Art(set, rows[j], names, probabilities.AsSpan(j * m.Classes, m.Classes), color));
+                        Console.Write(Art(set, rows[j], Printable.Of(names), probabilities.AsSpan(j * m.Classes, m.Classes), color));
                     }
 
                     if (rows.Count == 0)
@@ -68,24 +69,25 @@ namespace GenSoftmax.App
                 }
                 else
                 {
-                    var sb = new StringBuilder("row,label,predicted");
-                    foreach (string n in names)
-                    {
-                        sb.Append(",p_").Append(Csv(n));
-                    }
-
-                    Console.WriteLine(sb.ToString());
+                    // Sep writes the CSV, quoting class names that hold the separator, quotes or line breaks.
+                    using var writer = Sep.New(',').Writer(o => o with { Escape = true, CultureInfo = CultureInfo.InvariantCulture }).To(Console.Out, leaveOpen: true);
                     for (int j = 0; j < rows.Count; j++)
                     {
-                        sb.Clear();
                         int i = rows[j];
-                        sb.Append(i.ToString(CultureInfo.InvariantCulture)).Append(',').Append(Csv(names[set.Labels[i]])).Append(',').Append(Csv(names[predictions[i]]));
-                        foreach (float p in probabilities.AsSpan(j * m.Classes, m.Classes))
+                        using SepWriter.Row row = writer.NewRow();
+                        row["row"].Format(i);
+                        row["label"].Set(names[set.Labels[i]]);
+                        row["predicted"].Set(names[predictions[i]]);
+                        ReadOnlySpan<float> p = probabilities.AsSpan(j * m.Classes, m.Classes);
+                        for (int c = 0; c < names.Count; c++)
                         {
-                            sb.Append(',').Append(p.ToString("G6", CultureInfo.InvariantCulture));
+                            row["p_" + names[c]].Set(p[c].ToString("G6", CultureInfo.InvariantCulture));
                         }
+                    }
 
-                        Console.WriteLine(sb.ToString());
+                    if (rows.Count == 0)
+                    {
+                        Console.WriteLine(string.Join(",", new[] { "row", "label", "predicted" }.Concat(names.Select(n => Quote("p_" + n)))));
                     }
                 }
 
@@ -94,7 +96,7 @@ namespace GenSoftmax.App
             return command;
         }
 
-        private static string Csv(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+        private static string Quote(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
 
         /// <summary>
         /// One image as half-block art: each character cell holds two pixel rows, the upper half '▀' drawn in the top

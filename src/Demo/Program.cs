@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using GenSoftmax;
 using GenSoftmax.App;
 using GenSoftmax.Data;
@@ -8,8 +9,15 @@ using GenSoftmax.Persistence;
 
 // gensoftmax: train, eval, predict, info and show. With no command it trains the fast recipe on Fashion-MNIST.
 ProcessClock.MainStarted(); // train's time breakdown starts with the runtime's start-up, up to this line
-var root = new RootCommand("GenSoftmax: softmax regression with generated AVX-512/AVX2 kernels. With no command, trains the fast recipe on Fashion-MNIST (same options as 'train'; --recipe textbook for the textbook's).");
-new TrainCommand().AddTo(root);
+var root = new RootCommand(
+    "GenSoftmax: softmax regression with generated AVX-512/AVX2 kernels. With no command, trains (the options of 'train', listed by " +
+    "'gensoftmax-cli train --help').\n\nExamples:\n" +
+    "  gensoftmax-cli                                        fast recipe on Fashion-MNIST\n" +
+    "  gensoftmax-cli train --recipe textbook --save m.gsm   the textbook's recipe, model saved\n" +
+    "  gensoftmax-cli train --data my.csv --c auto           exact fit of your data, C chosen on held-out rows\n" +
+    "  gensoftmax-cli eval m.gsm;  gensoftmax-cli predict m.gsm --wrong\n\n" +
+    "Exit codes: 0 done, 1 failure while running, 2 bad input, 3 out of memory, 70 internal error, 130/143 interrupted (run saved).");
+new TrainCommand().AddTo(root, hidden: true); // train is the default command: its options work here, and its help lists them
 var train = new Command("train", "Train a softmax-regression classifier (default: the fast recipe on Fashion-MNIST; --recipe textbook for the textbook's).");
 new TrainCommand().AddTo(train);
 root.Subcommands.Add(train);
@@ -26,7 +34,9 @@ if (parse.Errors.Count > 0)
 {
     // One line, naming the first problem and where help is; never the whole help text.
     string command = parse.CommandResult.Command == root ? "gensoftmax-cli" : $"gensoftmax-cli {parse.CommandResult.Command.Name}";
-    Console.Error.WriteLine($"error: {parse.Errors[0].Message.TrimEnd('.')}{(parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "")}. See '{command} --help'.");
+    string? typo = parse.UnmatchedTokens.Select(t => Suggestions.For(t, parse.CommandResult.Command)).FirstOrDefault(s => s is not null);
+    string hint = typo is null ? "" : $" Did you mean {typo}?";
+    Console.Error.WriteLine($"error: {parse.Errors[0].Message.TrimEnd('.')}{(parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "")}.{hint} See '{command} --help'.");
     return AppError.Usage;
 }
 

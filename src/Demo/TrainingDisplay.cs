@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.IO;
 using System.Runtime.InteropServices;
 using GenSoftmax.Training;
@@ -41,12 +42,16 @@ namespace GenSoftmax.App
 
         public List<EpochReport> Epochs { get; } = new();
 
+        /// <summary>Whether there is a validation or test set to report per epoch ("-" names none).</summary>
+        private bool HasHeldOut => _validationName != "-";
+
         /// <summary>Runs <paramref name="train"/> inside the live display (or directly when there is none).</summary>
         public T Run<T>(Func<T> train)
         {
             if (!_quiet && !_live)
             {
-                Console.WriteLine($"epoch  train loss  train acc  {_validationName,8}  seconds  last lr");
+                // Without a validation or test set there is no per-epoch accuracy column (it held only NaN).
+                Console.WriteLine(HasHeldOut ? $"epoch  train loss  train acc  {_validationName,8}  seconds  last lr" : "epoch  train loss  train acc  seconds  last lr");
             }
 
             if (!_live)
@@ -77,7 +82,8 @@ namespace GenSoftmax.App
                 {
                     if (_task is not null)
                     {
-                        _task.Description = Describe(value, r.TrainLoss, r.TrainAccuracy, string.Create(CultureInfo.InvariantCulture, $"{_validationName} {r.ValidationAccuracy:F4}"));
+                        _task.Description = Describe(value, r.TrainLoss, r.TrainAccuracy,
+                            HasHeldOut ? string.Create(CultureInfo.InvariantCulture, $"{_validationName} {r.ValidationAccuracy:F4}") : "done");
                         _task.Value = _task.MaxValue;
                         _task.StopTask();
                         _task = null;
@@ -85,7 +91,9 @@ namespace GenSoftmax.App
                 }
                 else if (!_quiet)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"));
+                    Console.WriteLine(HasHeldOut
+                        ? string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}")
+                        : string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"));
                 }
 
                 return;
@@ -134,12 +142,19 @@ namespace GenSoftmax.App
                 return;
             }
 
-            var table = new Table().Title("training summary").AddColumns("epoch", "train loss", "train acc", validationName + " loss", validationName + " acc", "seconds", "last lr");
+            bool heldOut = epochs.Any(r => !double.IsNaN(r.ValidationAccuracy));
+            var table = new Table().Title("training summary");
+            table.AddColumns(heldOut
+                ? ["epoch", "train loss", "train acc", validationName + " loss", validationName + " acc", "seconds", "last lr"]
+                : ["epoch", "train loss", "train acc", "seconds", "last lr"]);
             foreach (EpochReport r in epochs)
             {
-                table.AddRow(
-                    r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValidationLoss), F(r.ValidationAccuracy),
-                    r.Seconds.ToString("F3", CultureInfo.InvariantCulture), Rate(r.LearningRate));
+                string[] cells = heldOut
+                    ? [r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValidationLoss), F(r.ValidationAccuracy),
+                        r.Seconds.ToString("F3", CultureInfo.InvariantCulture), Rate(r.LearningRate)]
+                    : [r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), r.Seconds.ToString("F3", CultureInfo.InvariantCulture),
+                        Rate(r.LearningRate)];
+                table.AddRow(cells);
             }
 
             AnsiConsole.Write(table);

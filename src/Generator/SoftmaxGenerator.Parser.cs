@@ -161,6 +161,10 @@ namespace GenSoftmax.Generator
                     string missing = inputs is null && classes is null ? "Inputs and Classes" : inputs is null ? "Inputs" : "Classes";
                     diagnostics.Add(Diagnostic.Create(Descriptors.SizeMissing, attributeSyntax.GetLocation(), type.Name, missing));
                 }
+                else if (!InRange(inputs.Value, classes.Value))
+                {
+                    // A size out of range has its own error; the size of the product follows from it (one error per mistake).
+                }
                 else if ((long)inputs.Value * classes.Value > ModelLimits.MaxParameters)
                 {
                     diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));

@@ -4,7 +4,7 @@ namespace GenSoftmax
 {
     /// <summary>
     /// What a model computes on: rows of inputs (float features, or byte pixels that the kernels scale by 1/255),
-    /// optionally their hard labels or soft targets, and optionally a list of the rows to use.
+    /// optionally their hard labels or soft targets, optionally a weight per row, and optionally a list of the rows to use.
     /// </summary>
     /// <remarks>
     /// <para>Layouts, row-major: features or pixels [n, Inputs]; labels [n]; targets [n, Classes], each row a
@@ -19,17 +19,11 @@ namespace GenSoftmax
     /// </code></example>
     public readonly ref struct Batch
     {
-        private Batch(ReadOnlySpan<float> features, ReadOnlySpan<byte> pixels, bool isPixels, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets,
-            bool hasTargets, ReadOnlySpan<int> rows, bool hasRows)
+        private Batch(ReadOnlySpan<float> features, ReadOnlySpan<byte> pixels, bool isPixels)
         {
             Features = features;
             Pixels = pixels;
             IsPixels = isPixels;
-            Labels = labels;
-            Targets = targets;
-            HasTargets = hasTargets;
-            Rows = rows;
-            HasRows = hasRows;
         }
 
         /// <summary>Float features [n, Inputs] (empty when the batch is pixels).</summary>
@@ -42,34 +36,47 @@ namespace GenSoftmax
         public bool IsPixels { get; }
 
         /// <summary>Hard labels [n] (empty when there are none or the batch has soft targets).</summary>
-        public ReadOnlySpan<int> Labels { get; }
+        public ReadOnlySpan<int> Labels { get; private init; }
 
         /// <summary>Soft targets [n, Classes].</summary>
-        public ReadOnlySpan<float> Targets { get; }
+        public ReadOnlySpan<float> Targets { get; private init; }
 
         /// <summary>Whether the batch has soft targets rather than hard labels.</summary>
-        public bool HasTargets { get; }
+        public bool HasTargets { get; private init; }
 
         /// <summary>The rows of the data the batch consists of, when <see cref="HasRows"/>.</summary>
-        public ReadOnlySpan<int> Rows { get; }
+        public ReadOnlySpan<int> Rows { get; private init; }
 
         /// <summary>Whether the batch is a list of rows of the data rather than all of it.</summary>
-        public bool HasRows { get; }
+        public bool HasRows { get; private init; }
+
+        /// <summary>Per-row weights [n] of the loss and its gradient, when <see cref="HasWeights"/>.</summary>
+        public ReadOnlySpan<float> Weights { get; private init; }
+
+        /// <summary>Whether the rows are weighted (<see cref="WithWeights"/>).</summary>
+        public bool HasWeights { get; private init; }
 
         /// <summary>A batch of every row of <paramref name="features"/> [n, Inputs].</summary>
-        public static Batch Of(ReadOnlySpan<float> features) => new(features, default, false, default, default, false, default, false);
+        public static Batch Of(ReadOnlySpan<float> features) => new(features, default, false);
 
         /// <summary>A batch of every row of <paramref name="pixels"/> [n, Inputs], bytes 0..255 scaled by 1/255 in the kernels.</summary>
-        public static Batch Of(ReadOnlySpan<byte> pixels) => new(default, pixels, true, default, default, false, default, false);
+        public static Batch Of(ReadOnlySpan<byte> pixels) => new(default, pixels, true);
 
         /// <summary>This batch with hard labels [n], one class index per row of the data.</summary>
-        public Batch WithLabels(ReadOnlySpan<int> labels) => new(Features, Pixels, IsPixels, labels, default, false, Rows, HasRows);
+        public Batch WithLabels(ReadOnlySpan<int> labels) => this with { Labels = labels, Targets = default, HasTargets = false };
 
         /// <summary>This batch with soft targets [n, Classes], one distribution per row of the data.</summary>
-        public Batch WithTargets(ReadOnlySpan<float> targets) => new(Features, Pixels, IsPixels, default, targets, true, Rows, HasRows);
+        public Batch WithTargets(ReadOnlySpan<float> targets) => this with { Labels = default, Targets = targets, HasTargets = true };
 
         /// <summary>This batch restricted to the rows <paramref name="rows"/> of the data, in that order. An empty list is an empty batch.</summary>
-        public Batch WithRows(ReadOnlySpan<int> rows) => new(Features, Pixels, IsPixels, Labels, Targets, HasTargets, rows, true);
+        public Batch WithRows(ReadOnlySpan<int> rows) => this with { Rows = rows, HasRows = true };
+
+        /// <summary>
+        /// This batch with a weight per row of the data [n] (finite, at least 0), indexed like the labels: the loss becomes
+        /// <c>sum_i w_i L_i / rows</c> and its gradient likewise, so weight 2 counts a row twice and weight 0 removes it
+        /// (scikit-learn's <c>sample_weight</c>). Accuracy counts rows unweighted.
+        /// </summary>
+        public Batch WithWeights(ReadOnlySpan<float> weights) => this with { Weights = weights, HasWeights = true };
 
         /// <summary>Rows of inputs in the data (before any row list).</summary>
         internal int DataRows(int inputs) => (IsPixels ? Pixels.Length : Features.Length) / inputs;

@@ -69,8 +69,25 @@ namespace GenSoftmax
             return (Subset(data, training), Subset(data, heldOut));
         }
 
-        /// <summary>The given rows of <paramref name="data"/>, in that order, with its shape and class names.</summary>
+        /// <summary>The given rows of <paramref name="data"/>, in that order, with its shape, class names and weights.</summary>
         internal static LabeledData Subset(LabeledData data, ReadOnlySpan<int> rows)
+        {
+            LabeledData subset = Inputs(data, rows);
+            if (data.Weights is not { } weights)
+            {
+                return subset;
+            }
+
+            float[] kept = new float[rows.Length];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                kept[i] = weights[rows[i]];
+            }
+
+            return subset.WithCheckedWeights(kept); // from checked weights; a side may hold only rows of weight 0
+        }
+
+        private static LabeledData Inputs(LabeledData data, ReadOnlySpan<int> rows)
         {
             int d = data.Inputs;
             int[] labels = new int[rows.Length];

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Numerics;
 
 namespace GenSoftmax
@@ -57,14 +58,16 @@ namespace GenSoftmax
             ClassNames = names is null ? null : Array.AsReadOnly(names);
         }
 
-        private LabeledData(LabeledData source, float[] features)
+        private LabeledData(LabeledData source, float[]? features, float[]? weights)
         {
-            Features = features;
+            Features = features ?? source.Features;
+            Pixels = features is null ? source.Pixels : null;
             Labels = source.Labels;
             Inputs = source.Inputs;
             ImageHeight = source.ImageHeight;
             ImageWidth = source.ImageWidth;
             ClassNames = source.ClassNames;
+            Weights = weights;
         }
 
         /// <summary>
@@ -134,57 +137,35 @@ namespace GenSoftmax
             return names;
         }
 
-        /// <summary>Float features, row-major [labels.Length, inputs].</summary>
-        /// <exception cref="ArgumentException">The sizes do not match, a feature is NaN or infinite (the message names its
-        /// row and column), or a label is negative.</exception>
-        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs)
-        {
-            ArgumentNullException.ThrowIfNull(features);
-            return new LabeledData(features, null, labels, inputs, 0, 0, null);
-        }
-
-        /// <summary>Float features, row-major [labels.Length, inputs], with the name of each class.</summary>
+        /// <summary>Float features, row-major [labels.Length, inputs], optionally with the name of each class.</summary>
         /// <param name="features">[labels.Length, inputs] row-major.</param>
         /// <param name="labels">Class index of each row.</param>
         /// <param name="inputs">Values per row.</param>
         /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
         /// <exception cref="ArgumentException">The sizes do not match, a feature is NaN or infinite (the message names its
         /// row and column), a label is negative or has no name, or the names are empty, repeated or null.</exception>
-        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs, IReadOnlyList<string>? classNames)
+        public static LabeledData FromFeatures(float[] features, int[] labels, int inputs, IReadOnlyList<string>? classNames = null)
         {
             ArgumentNullException.ThrowIfNull(features);
             return new LabeledData(features, null, labels, inputs, 0, 0, classNames);
         }
 
-        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], scaled by 1/255 inside the kernels.</summary>
-        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
-        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs)
-        {
-            ArgumentNullException.ThrowIfNull(pixels);
-            return new LabeledData(null, pixels, labels, inputs, 0, 0, null);
-        }
-
-        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], with the name of each class.</summary>
+        /// <summary>Byte pixels 0..255, row-major [labels.Length, inputs], scaled by 1/255 inside the kernels, optionally
+        /// with the name of each class.</summary>
         /// <param name="pixels">[labels.Length, inputs] row-major, scaled by 1/255 inside the kernels.</param>
         /// <param name="labels">Class index of each row.</param>
         /// <param name="inputs">Values per row.</param>
         /// <param name="classNames">The name of each class, indexed by label (copied), or null.</param>
         /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
         /// are empty, repeated or null.</exception>
-        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs, IReadOnlyList<string>? classNames)
+        public static LabeledData FromPixels(byte[] pixels, int[] labels, int inputs, IReadOnlyList<string>? classNames = null)
         {
             ArgumentNullException.ThrowIfNull(pixels);
             return new LabeledData(null, pixels, labels, inputs, 0, 0, classNames);
         }
 
-        /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row.</summary>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
-        /// <exception cref="ArgumentException">The sizes do not match, or a label is negative.</exception>
-        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width) =>
-            FromImages(pixels, labels, height, width, null);
-
         /// <summary>Greyscale images of <paramref name="height"/> x <paramref name="width"/> pixels, each stored row by row,
-        /// with the name of each class.</summary>
+        /// optionally with the name of each class.</summary>
         /// <param name="pixels">[labels.Length, height * width], each image row by row.</param>
         /// <param name="labels">Class index of each image.</param>
         /// <param name="height">Rows of pixels per image.</param>
@@ -193,7 +174,8 @@ namespace GenSoftmax
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="height"/> or <paramref name="width"/> is not positive.</exception>
         /// <exception cref="ArgumentException">The sizes do not match, a label is negative or has no name, or the names
         /// are empty, repeated or null.</exception>
-        public static LabeledData FromImages(byte[] pixels, int[] labels, int height, int width, IReadOnlyList<string>? classNames)
+        public static LabeledData FromImages(
+            byte[] pixels, int[] labels, int height, int width, IReadOnlyList<string>? classNames = null)
         {
             ArgumentNullException.ThrowIfNull(pixels);
             ArgumentNullException.ThrowIfNull(labels);
@@ -238,8 +220,145 @@ namespace GenSoftmax
         /// </summary>
         public IReadOnlyList<string>? ClassNames { get; }
 
-        /// <summary>A batch of every row, with labels.</summary>
-        public Batch All() => Input().WithLabels(Labels);
+        /// <summary>
+        /// The weight of each row in the loss and its gradient, [Count], or null when every row counts once
+        /// (<see cref="WithWeights"/>, <see cref="WithClassWeights"/>).
+        /// </summary>
+        public float[]? Weights { get; }
+
+        /// <summary>A batch of every row, with labels (and weights, when the data has them).</summary>
+        public Batch All() => Weights is null ? Input().WithLabels(Labels) : Input().WithLabels(Labels).WithWeights(Weights);
+
+        /// <summary>
+        /// The same rows with a weight each (scikit-learn's <c>sample_weight</c>): the loss and its gradient become
+        /// <c>sum_i w_i L_i</c> over the rows (divided by the row count for a minibatch), so weight 2 counts a row twice
+        /// and weight 0 leaves it out. The array is used as given, not copied; null removes the weights.
+        /// </summary>
+        /// <exception cref="ArgumentException">The length is not <see cref="Count"/>, a weight is negative, NaN or infinite
+        /// (the message names it), or every weight is 0.</exception>
+        public LabeledData WithWeights(float[]? weights)
+        {
+            if (weights is not null)
+            {
+                CheckWeights(weights, Count, "weights");
+            }
+
+            return new LabeledData(this, null, weights);
+        }
+
+        /// <summary>The same rows with weights taken from data whose weights were checked (a subset's may all be 0).</summary>
+        internal LabeledData WithCheckedWeights(float[] weights) => new(this, null, weights);
+
+        /// <summary>
+        /// The same rows, each weighted by its class's weight (times its own weight, when it has one): scikit-learn's
+        /// <c>class_weight</c>. <paramref name="classWeights"/> has one weight per class, indexed by label.
+        /// </summary>
+        /// <exception cref="ArgumentException">A weight is negative or not finite, a label has no weight, a class without
+        /// rows is given a weight other than 1, or every row ends with weight 0.</exception>
+        public LabeledData WithClassWeights(ReadOnlySpan<float> classWeights)
+        {
+            int[] rowsOf = RowsPerClass(Math.Max(classWeights.Length, 1));
+            for (int c = 0; c < classWeights.Length; c++)
+            {
+                float w = classWeights[c];
+                if (!(w >= 0f && float.IsFinite(w)))
+                {
+                    throw new ArgumentException($"The weight of class {ClassLabel(c)} is {w}: class weights must be finite and at least 0.", nameof(classWeights));
+                }
+
+                if (rowsOf[c] == 0 && w != 1f)
+                {
+                    throw new ArgumentException(
+                        $"Class {ClassLabel(c)} has a weight ({w}) but no rows in this data: give weights only for classes the data holds.",
+                        nameof(classWeights));
+                }
+            }
+
+            float[] weights = new float[Count];
+            for (int i = 0; i < weights.Length; i++)
+            {
+                weights[i] = (Weights?[i] ?? 1f) * classWeights[Labels[i]];
+            }
+
+            CheckWeights(weights, Count, nameof(classWeights));
+            return new LabeledData(this, null, weights);
+        }
+
+        /// <summary>
+        /// scikit-learn's <c>class_weight='balanced'</c>: class c weighs <c>Count / (k * rows of c)</c>, k the number of
+        /// classes that have rows, so every class carries the same total weight; a class without rows gets 1 (it has none
+        /// to weigh). Indexed by label, [max(label) + 1, or the number of class names when larger].
+        /// </summary>
+        public float[] BalancedClassWeights()
+        {
+            int max = 0;
+            foreach (int label in Labels)
+            {
+                max = Math.Max(max, label);
+            }
+
+            int[] rowsOf = RowsPerClass(Math.Max(ClassNames?.Count ?? 0, max + 1));
+            int present = 0;
+            foreach (int n in rowsOf)
+            {
+                present += n > 0 ? 1 : 0;
+            }
+
+            float[] weights = new float[rowsOf.Length];
+            for (int c = 0; c < weights.Length; c++)
+            {
+                weights[c] = rowsOf[c] == 0 ? 1f : (float)((double)Count / ((double)present * rowsOf[c]));
+            }
+
+            return weights;
+        }
+
+        /// <summary>Rows per class, [at least <paramref name="classes"/>]; a label beyond it is reported as having no weight.</summary>
+        private int[] RowsPerClass(int classes)
+        {
+            int[] rowsOf = new int[classes];
+            for (int i = 0; i < Labels.Length; i++)
+            {
+                int label = Labels[i];
+                if (label >= classes)
+                {
+                    throw new ArgumentException(
+                        $"Row {i} has class {ClassLabel(label)}, which has no weight: give one weight per class ({label + 1} or more).", "classWeights");
+                }
+
+                rowsOf[label]++;
+            }
+
+            return rowsOf;
+        }
+
+        private string ClassLabel(int c) => ClassNames is { } names && c < names.Count ? $"{c} ('{names[c]}')" : c.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>Checks per-row weights: the length, each finite and at least 0, and not all 0.</summary>
+        internal static void CheckWeights(ReadOnlySpan<float> weights, int count, string name)
+        {
+            if (weights.Length != count)
+            {
+                throw new ArgumentException($"There are {weights.Length} weights for {count} rows: give one weight per row.", name);
+            }
+
+            bool any = false;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                float w = weights[i];
+                if (!(w >= 0f && float.IsFinite(w)))
+                {
+                    throw new ArgumentException($"Weight {i} is {w}: a row's weight must be finite and at least 0 (0 leaves the row out).", name);
+                }
+
+                any |= w > 0f;
+            }
+
+            if (!any)
+            {
+                throw new ArgumentException($"Every weight is 0: at least one row must count.", name);
+            }
+        }
 
         /// <summary>A batch of the rows <paramref name="rows"/> (repeats allowed), with labels; an empty list is an empty batch.</summary>
         public Batch Rows(ReadOnlySpan<int> rows) => All().WithRows(rows);
@@ -265,7 +384,7 @@ namespace GenSoftmax
         /// The same rows as float features, pixels divided by 255 (the textbook's <c>ToTensor</c>), in new arrays;
         /// features are returned as they are.
         /// </summary>
-        public LabeledData ToFeatures() => Pixels is null ? this : new LabeledData(this, ToFloats());
+        public LabeledData ToFeatures() => Pixels is null ? this : new LabeledData(this, ToFloats(), Weights);
 
         /// <summary>The inputs as floats in a new array, [Count, Inputs]: pixels divided by 255, or a copy of the features.</summary>
         public float[] ToFloats()

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace GenSoftmax
 {
@@ -101,6 +102,46 @@ namespace GenSoftmax
 
         /// <summary>Whether <paramref name="other"/> has the same name and shape (values aside).</summary>
         public bool SameShape(NamedTensor other) => other is not null && other.Name == Name && other._shape.AsSpan().SequenceEqual(_shape);
+
+        /// <summary>
+        /// Whether two lists hold tensors of the same names and shapes with bit-identical values, in the same order: the
+        /// equality of the snapshots that hold them (<see cref="Training.TrainingState"/>, <see cref="Training.EarlyStoppingState"/>).
+        /// </summary>
+        internal static bool SameContents(IReadOnlyList<NamedTensor>? a, IReadOnlyList<NamedTensor>? b)
+        {
+            if (ReferenceEquals(a, b))
+            {
+                return true;
+            }
+
+            if (a is null || b is null || a.Count != b.Count)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < a.Count; i++)
+            {
+                if (!a[i].SameShape(b[i]) || !MemoryMarshal.AsBytes(a[i].Values).SequenceEqual(MemoryMarshal.AsBytes(b[i].Values)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>A hash of the names and shapes of a list (values aside), consistent with <see cref="SameContents"/>.</summary>
+        internal static int ShapeHash(IReadOnlyList<NamedTensor>? tensors)
+        {
+            var hash = default(HashCode);
+            foreach (NamedTensor tensor in tensors ?? [])
+            {
+                hash.Add(tensor.Name);
+                hash.Add(tensor.Length);
+            }
+
+            return hash.ToHashCode();
+        }
 
         /// <summary>The name and shape, such as <c>W [10, 784]</c>.</summary>
         public override string ToString() =>

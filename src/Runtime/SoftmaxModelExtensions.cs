@@ -29,6 +29,29 @@ namespace GenSoftmax
         public static void Predict(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<int> predictions) =>
             NotNull(model).Predict(Batch.Of(pixels), predictions);
 
+        /// <summary>The most likely class of one row of <paramref name="features"/> [Inputs].</summary>
+        /// <exception cref="ArgumentException">The row does not have exactly Inputs values.</exception>
+        public static int Predict(this ISoftmaxModel model, ReadOnlySpan<float> features) =>
+            PredictOne(NotNull(model), Batch.Of(features), features.Length);
+
+        /// <summary>The most likely class of one row of <paramref name="pixels"/> [Inputs] (scaled by 1/255).</summary>
+        /// <exception cref="ArgumentException">The row does not have exactly Inputs values.</exception>
+        public static int Predict(this ISoftmaxModel model, ReadOnlySpan<byte> pixels) =>
+            PredictOne(NotNull(model), Batch.Of(pixels), pixels.Length);
+
+        private static int PredictOne(ISoftmaxModel model, in Batch row, int length)
+        {
+            if (length != model.Inputs)
+            {
+                throw new ArgumentException(
+                    $"One row has {model.Inputs} values for this model, not {length}: pass a single row (several rows take a span of predictions).", "row");
+            }
+
+            Span<int> prediction = stackalloc int[1];
+            model.Predict(row, prediction);
+            return prediction[0];
+        }
+
         private static ISoftmaxModel NotNull(ISoftmaxModel model)
         {
             ArgumentNullException.ThrowIfNull(model);

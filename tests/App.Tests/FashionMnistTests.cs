@@ -115,6 +115,24 @@ namespace GenSoftmax.App.Tests
             Assert.True(width > height * 3, $"an 9x2 grid is wide: {width}x{height}");
         }
 
+        /// <summary>
+        /// The fast recipe's figures at seed 42 (2 threads, uint8), which README.md quotes: each kernel variant rounds its
+        /// sums in its own order, so each has its own last digit.
+        /// </summary>
+        [SkippableTheory]
+        [InlineData("avx512", "0.8463")]
+        [InlineData("avx2", "0.8464")]
+        [InlineData("portable", "0.8466")]
+        public void Fast_recipe_gives_its_documented_accuracy_per_variant(string isa, string accuracy)
+        {
+            Skip.IfNot(IsaSelection.TryParse(isa, out KernelIsa variant) && IsaSelection.IsSupported(variant), $"this CPU does not run {isa}");
+            string data = FashionMnist.Locate();
+            using var dir = new TempDir();
+            AppRun run = AppProcess.Run(dir.Path, "train", "--data", data, "--isa", isa);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains($"test accuracy {accuracy} ", run.Output);
+        }
+
         [Fact]
         public void Textbook_recipe_is_unchanged_to_four_decimals()
         {

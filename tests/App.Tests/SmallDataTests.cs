@@ -108,5 +108,68 @@ namespace GenSoftmax.App.Tests
             Assert.Equal((int)Math.Round((1 - test) * 100), lines.Length - 1);
             Assert.All(lines.Skip(1), l => Assert.NotEqual(l.Split(',')[1], l.Split(',')[2]));
         }
+
+        [Fact]
+        public void Predict_writes_class_names_with_commas_and_quotes_as_valid_csv()
+        {
+            // The header had 8 fields over 7 data fields for a name with a comma: p_ was put before the opening quote.
+            using var dir = new TempDir();
+            string[] classes = ["plain", "with,comma", "with \"quote\""];
+            var random = new Random(3);
+            var csv = new System.Text.StringBuilder("a,b,c,d,e,label\n");
+            for (int i = 0; i < 90; i++)
+            {
+                int y = i % 3;
+                for (int k = 0; k < 5; k++)
+                {
+                    csv.Append(((k == y ? 2.0 : 0.0) + random.NextDouble()).ToString("F3", CultureInfo.InvariantCulture)).Append(',');
+                }
+
+                csv.Append('"').Append(classes[y].Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"\n");
+            }
+
+            File.WriteAllText(dir["train.csv"], csv.ToString());
+            AppRun train = AppProcess.Run(dir.Path, "train", "--data", "train.csv", "--save", "m.gsm");
+            Assert.True(train.ExitCode == 0, train.ToString());
+            AppRun predict = AppProcess.Run(dir.Path, "predict", "m.gsm", "--data", "train.csv");
+            Assert.True(predict.ExitCode == 0, predict.ToString());
+            string[] lines = predict.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            // Class numbers follow the names' ordinal order: "with \"quote\"" (a space) before "with,comma".
+            Assert.Equal("row,label,predicted,p_plain,\"p_with \"\"quote\"\"\",\"p_with,comma\"", lines[0].TrimEnd('\r'));
+            Assert.Equal(91, lines.Length);
+            Assert.All(lines.Skip(1), line => Assert.Equal(6, Regex.Matches(line, "(?:^|,)(\"(?:[^\"]|\"\")*\"|[^,]*)").Count));
+        }
+
+        [Fact]
+        public void Class_names_with_control_characters_reach_the_terminal_escaped()
+        {
+            // An ESC or a line break in a label was printed raw by info and eval (a terminal would act on it).
+            using var dir = new TempDir();
+            string[] classes = ["calm", "esc\u001b[2Jhere", "two\rlines"];
+            var random = new Random(5);
+            var csv = new System.Text.StringBuilder("a,b,c,label\n");
+            for (int i = 0; i < 60; i++)
+            {
+                int y = i % 3;
+                for (int k = 0; k < 3; k++)
+                {
+                    csv.Append(((k == y ? 2.0 : 0.0) + random.NextDouble()).ToString("F3", CultureInfo.InvariantCulture)).Append(',');
+                }
+
+                csv.Append('"').Append(classes[y]).Append("\"\n");
+            }
+
+            File.WriteAllText(dir["d.csv"], csv.ToString());
+            AppRun train = AppProcess.Run(dir.Path, "train", "--data", "d.csv", "--save", "m.gsm");
+            Assert.True(train.ExitCode == 0, train.ToString());
+            foreach (AppRun run in new[] { AppProcess.Run(dir.Path, "info", "m.gsm"), AppProcess.Run(dir.Path, "eval", "m.gsm", "--data", "d.csv") })
+            {
+                Assert.True(run.ExitCode == 0, run.ToString());
+                Assert.DoesNotContain('\u001b', run.Output);
+                Assert.DoesNotContain('\r', run.Output);
+                Assert.Contains("esc\\e[2Jhere", run.Output);
+                Assert.Contains("two\\rlines", run.Output);
+            }
+        }
     }
 }

@@ -144,6 +144,10 @@ namespace GenSoftmax.App.Tests
             WriteNpyArray(labelsPath, "<i4", $"({rows},)", System.Runtime.InteropServices.MemoryMarshal.AsBytes(y.AsSpan()));
         }
 
+        /// <summary>One float32 weight per row, as np.save(np.float32 array) writes it.</summary>
+        public static void WriteWeights(string path, float[] weights) =>
+            WriteNpyArray(path, "<f4", $"({weights.Length},)", System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()));
+
         private static void WriteNpyArray(string path, string dtype, string shape, ReadOnlySpan<byte> data)
         {
             string dict = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape}, }}";

@@ -131,6 +131,12 @@ namespace GenSoftmax.App.Tests
             double[] heldOut = Epochs(root, "held_out_loss");
             Assert.Equal(heldOut[0], outcome.GetProperty("best_held_out_loss").GetDouble(), 5);
 
+            // The stopped run has nothing left to train: resuming it says so in one line (it ended in .NET's "Index was out of range").
+            AppRun resumed = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--resume", "stop.gsm", "--epochs", "25");
+            Assert.Equal(2, resumed.ExitCode);
+            Assert.Contains("already stopped early after epoch 3 (best epoch 1), so it has nothing left to train", resumed.Error);
+            Assert.DoesNotContain("Index was out of range", resumed.Error);
+
             // Without early stopping the same run trains all its epochs.
             JsonElement all = Train("all.json", "--epochs", "5");
             Assert.Equal(5, all.GetProperty("epochs").GetArrayLength());
@@ -185,6 +191,18 @@ namespace GenSoftmax.App.Tests
             AppRun resumed = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--resume", "run.gsm", "--epochs", "2", "--recipe", "textbook", "--label-smoothing", "0");
             Assert.True(resumed.ExitCode == 0, resumed.ToString());
             Assert.Contains("After 2 epochs", resumed.Output);
+        }
+
+        [Fact]
+        public void A_hold_out_share_that_leaves_nothing_to_train_on_is_refused_as_validation_is()
+        {
+            // --hold-out 0.9999999 trained on one row while the same --validation was refused.
+            AppRun holdOut = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--early-stopping", "2", "--hold-out", "0.9999999");
+            Assert.Equal(2, holdOut.ExitCode);
+            Assert.Contains("the training split is empty: --hold-out 0.9999999 leaves none of the", holdOut.Error);
+            AppRun validation = AppProcess.Run(_dir.Path, "train", "--data", "idx", "--validation", "0.9999999");
+            Assert.Equal(2, validation.ExitCode);
+            Assert.Contains("the training split is empty: --validation 0.9999999 leaves none of the", validation.Error);
         }
     }
 }

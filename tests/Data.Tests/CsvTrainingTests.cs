@@ -61,7 +61,7 @@ namespace GenSoftmax.Data.Tests
 
             Assert.Equal(new[] { "cooking", "politics", "sports" }, train.ClassNames);
             var model = new EmbeddingProbe();
-            var trainer = new Trainer(model, new TrainerOptions { Epochs = 20, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.5f } });
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 20, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.5f } });
             trainer.Initialize();
             trainer.Fit(train, test);
 

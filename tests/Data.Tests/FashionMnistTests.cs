@@ -153,12 +153,18 @@ namespace GenSoftmax.Data.Tests
         }
 
         [Fact]
-        public void Locate_FallsBackToDefaultWhenEnvironmentDirectoryLacksTheData()
+        public void Locate_AnEnvironmentDirectoryLackingTheDataIsAnErrorNotAFallback()
         {
+            // GENSOFTMAX_FASHION_MNIST=/nonexistent trained silently on the system's copy.
             string fallback = _temp.Subdirectory("default");
             IdxTestFiles.WriteDataset(fallback);
+            string missing = _temp.File("missing");
 
-            Assert.Equal(fallback, FashionMnist.Locate(null, _temp.File("missing"), fallback));
+            var e = Assert.Throws<DatasetNotFoundException>(() => FashionMnist.Locate(null, missing, fallback));
+            Assert.StartsWith("Fashion-MNIST was not found in the directory GENSOFTMAX_FASHION_MNIST names", e.Message);
+            Assert.Contains(missing + " (from GENSOFTMAX_FASHION_MNIST): does not exist", e.Message);
+            Assert.Equal(new[] { missing }, e.TriedDirectories);
+            Assert.Contains("unset it to use", e.Message);
         }
 
         [Fact]
@@ -174,14 +180,12 @@ namespace GenSoftmax.Data.Tests
         [Fact]
         public void Locate_NothingFound_NamesWhatWasTriedAndAllThreeWaysToProvideTheData()
         {
-            string environment = _temp.File("env-missing");
             string fallback = _temp.File("default-missing");
 
-            var e = Assert.Throws<DatasetNotFoundException>(() => FashionMnist.Locate(null, environment, fallback));
+            var e = Assert.Throws<DatasetNotFoundException>(() => FashionMnist.Locate(null, null, fallback));
 
             Assert.IsAssignableFrom<FileNotFoundException>(e);
-            Assert.Equal(new[] { environment, fallback }, e.TriedDirectories);
-            Assert.Contains(environment + " (from GENSOFTMAX_FASHION_MNIST): does not exist", e.Message);
+            Assert.Equal(new[] { fallback }, e.TriedDirectories);
             Assert.Contains(fallback + " (default): does not exist", e.Message);
             AssertNamesAllThreeWays(e.Message);
         }

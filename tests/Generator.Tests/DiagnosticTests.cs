@@ -213,6 +213,32 @@ namespace GenSoftmax.Generator.Tests
             Assert.Equal("'Flower' would have 1073741824 weights (Inputs x Classes), more than the 268435456 a model may hold: reduce Inputs or Classes", d.GetMessage());
         }
 
+        /// <summary>
+        /// One error per mistake: a size out of range gets its range error alone, never also GSM0008 for the product it
+        /// implies (Inputs = 2,000,000 with Classes = 200 has 4e8 weights, over the limit, because Inputs is).
+        /// </summary>
+        [Theory]
+        [InlineData(2_000_000, 200)]
+        [InlineData(2_000_000, 5_000)]
+        [InlineData(-5, 3)]
+        [InlineData(0, 0)]
+        [InlineData(int.MaxValue, int.MaxValue)]
+        [InlineData(100, 100_000)]
+        [InlineData(1_048_577, 1_024)]
+        public void A_size_out_of_range_gets_its_range_error_and_no_size_error(int inputs, int classes)
+        {
+            string source = $$"""
+                using GenSoftmax;
+                [SoftmaxModel(Inputs = {{inputs}}, Classes = {{classes}})]
+                public partial class Flower;
+                """;
+            (_, _, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(Harness.Compilation(source));
+            Assert.NotEmpty(diagnostics);
+            Assert.DoesNotContain(diagnostics, d => d.Id == "GSM0008");
+            bool inputsBad = inputs < 1 || inputs > 1 << 20, classesBad = classes < 2 || classes > 1024;
+            Assert.Equal((inputsBad ? 1 : 0) + (classesBad ? 1 : 0), diagnostics.Length);
+        }
+
         [Fact]
         public void GSM0009_file_local_class()
         {

@@ -50,7 +50,7 @@ namespace GenSoftmax.Onnx.Tests
             float[] prototypes = Gaussian(random, q * d, 1.5f);
             (float[] x, int[] y) = FeatureRows(random, prototypes, d, q, 800);
             var model = new ProbeModel();
-            var trainer = new Trainer(model, new TrainerOptions { Epochs = 4, BatchSize = 32, Seed = 3, Optimizer = new SgdOptions { LearningRate = 0.2f } });
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 4, BatchSize = 32, Seed = 3, Optimizer = new SgdOptions { LearningRate = 0.2f } });
             trainer.Initialize();
             trainer.Fit(LabeledData.FromFeatures(x, y, d));
             (float[] test, _) = FeatureRows(random, prototypes, d, q, TestRows);
@@ -68,7 +68,7 @@ namespace GenSoftmax.Onnx.Tests
             random.NextBytes(prototypes);
             (byte[] x, int[] y) = PixelRows(random, prototypes, d, q, 600);
             var model = new ImageModel();
-            var trainer = new Trainer(model, new TrainerOptions { Epochs = 2, BatchSize = 50, Seed = 5, Optimizer = new SgdOptions { LearningRate = 0.1f } });
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2, BatchSize = 50, Seed = 5, Optimizer = new SgdOptions { LearningRate = 0.1f } });
             trainer.Initialize();
             trainer.Fit(LabeledData.FromImages(x, y, 28, 28));
             (byte[] test, _) = PixelRows(random, prototypes, d, q, TestRows);

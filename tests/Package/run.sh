@@ -178,7 +178,7 @@ namespace PackageSmoke
             var model = new Blobs();
             Console.WriteLine("isa=" + model.Isa.ToString());
 
-            var options = new TrainerOptions { Epochs = 10, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.5f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 10, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.5f } };
             var trainer = new Trainer(model, options);
             trainer.Initialize();
             IReadOnlyList<EpochReport> reports = trainer.Fit(train, test);

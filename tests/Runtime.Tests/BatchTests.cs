@@ -183,5 +183,17 @@ namespace GenSoftmax.Tests
             Assert.Contains("WithLabels", e.Message);
             Assert.Contains("no labels or targets", e.Message);
         }
+
+        [Fact]
+        public void One_row_predicts_its_class_directly()
+        {
+            var model = new RuntimeSoftmaxModel(3, 4);
+            model.Bias[2] = 5f;
+            Assert.Equal(2, model.Predict(new float[] { 0.1f, 0.2f, 0.3f }));
+            Assert.Equal(2, model.Predict(new byte[] { 1, 2, 3 }));
+            model.Weights[(1 * 3) + 0] = 100f;
+            Assert.Equal(1, model.Predict(new float[] { 1f, 0f, 0f }));
+            Assert.Contains("One row has 3 values", Assert.Throws<ArgumentException>(() => model.Predict(new float[6])).Message);
+        }
     }
 }

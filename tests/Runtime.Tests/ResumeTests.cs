@@ -19,6 +19,7 @@ namespace GenSoftmax.Tests
 
         private static TrainerOptions Options(int threads) => new()
         {
+            Solver = TrainingSolver.Sgd,
             Epochs = Total, BatchSize = 32, Seed = 17, Threads = threads,
             Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = 0.9f, WeightDecay = 1e-3f },
         };

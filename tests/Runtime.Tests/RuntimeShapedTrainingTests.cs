@@ -127,7 +127,7 @@ namespace GenSoftmax.Tests
         public void Trains_with_Trainer_to_the_accuracy_of_the_generated_model(KernelIsa isa, int threads)
         {
             (LabeledData train, LabeledData test) = TrainerTests.Clusters(11, 1200, 600);
-            var options = new TrainerOptions { Epochs = 6, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.5f }, Threads = threads };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 6, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.5f }, Threads = threads };
             RuntimeSoftmaxModel model = CreateRuntime("17x10", isa);
             var generated = new M17x10 { Isa = isa };
             IReadOnlyList<EpochReport> reports = Fit(model, options, train, test);
@@ -179,7 +179,7 @@ namespace GenSoftmax.Tests
             (byte[] testPixels, int[] testLabels) = Make(500);
             LabeledData train = LabeledData.FromImages(trainPixels, trainLabels, 28, 28);
             LabeledData test = LabeledData.FromImages(testPixels, testLabels, 28, 28);
-            var options = new TrainerOptions { Epochs = 2, BatchSize = 64, Optimizer = new SgdOptions { LearningRate = 0.05f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2, BatchSize = 64, Optimizer = new SgdOptions { LearningRate = 0.05f } };
 
             RuntimeSoftmaxModel model = CreateRuntime("784x10", isa);
             var generated = new M784x10 { Isa = isa };
@@ -197,7 +197,7 @@ namespace GenSoftmax.Tests
         public void A_training_run_resumes_bit_identically_from_saved_state()
         {
             (LabeledData train, _) = TrainerTests.Clusters(12, 600);
-            var options = new TrainerOptions { Epochs = 3, BatchSize = 40, Seed = 9, Optimizer = new SgdOptions { LearningRate = 0.1f, Momentum = 0.9f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 3, BatchSize = 40, Seed = 9, Optimizer = new SgdOptions { LearningRate = 0.1f, Momentum = 0.9f } };
             var uninterrupted = new RuntimeSoftmaxModel(17, 10);
             Fit(uninterrupted, options, train, null);
 

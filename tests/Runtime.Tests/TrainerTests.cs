@@ -59,7 +59,7 @@ namespace GenSoftmax.Tests
         public void Learns_a_separable_problem(int threads)
         {
             (LabeledData train, LabeledData test) = Clusters(11);
-            var options = new TrainerOptions { Epochs = 15, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.3f }, Threads = threads };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 15, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.3f }, Threads = threads };
             (M17x10 model, IReadOnlyList<EpochReport> reports) = Train(options, train, test);
 
             Assert.Equal(15, reports.Count);
@@ -79,6 +79,7 @@ namespace GenSoftmax.Tests
             (LabeledData train, _) = Clusters(12, 1000);
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 2, BatchSize = 50, Threads = threads, Seed = 5,
                 Optimizer = new SgdOptions { LearningRate = 0.1f, Momentum = 0.9f, WeightDecay = 1e-3f },
             };
@@ -97,8 +98,8 @@ namespace GenSoftmax.Tests
         {
             // Same batches, gradients combined in a different order: equal to float rounding, not bitwise.
             (LabeledData train, _) = Clusters(13);
-            (M17x10 one, _) = Train(new TrainerOptions { Epochs = 1, BatchSize = 64, Threads = 1 }, train);
-            (M17x10 two, _) = Train(new TrainerOptions { Epochs = 1, BatchSize = 64, Threads = 2 }, train);
+            (M17x10 one, _) = Train(new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = 64, Threads = 1 }, train);
+            (M17x10 two, _) = Train(new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = 64, Threads = 2 }, train);
             float[] w1 = one.Weights.ToArray(), w2 = two.Weights.ToArray();
             for (int i = 0; i < w1.Length; i++)
             {
@@ -118,7 +119,7 @@ namespace GenSoftmax.Tests
             // Batches of one row on three threads: threads 1 and 2 get no rows, their stale gradients must not count,
             // and the one slice's share is 1, so every step is bitwise the single-threaded one.
             (LabeledData train, _) = Clusters(15, 400);
-            var options = new TrainerOptions { Epochs = 1, BatchSize = 1, Optimizer = new SgdOptions { LearningRate = 0.05f, Momentum = 0.5f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = 1, Optimizer = new SgdOptions { LearningRate = 0.05f, Momentum = 0.5f } };
             (M17x10 one, IReadOnlyList<EpochReport> r1) = Train(options with { Threads = 1 }, train);
             (M17x10 three, IReadOnlyList<EpochReport> r3) = Train(options with { Threads = 3 }, train);
 
@@ -134,6 +135,7 @@ namespace GenSoftmax.Tests
             (LabeledData train, _) = Clusters(16, 300);
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 2, BatchSize = 32, Seed = 9, Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = 0.9f, WeightDecay = 1e-3f },
             };
             (M17x10 trained, IReadOnlyList<EpochReport> reports) = Train(options, train);
@@ -191,7 +193,7 @@ namespace GenSoftmax.Tests
             // The instance method draws from the options' seed and deviation.
             var third = new M784x10();
             third.B.Fill(2f);
-            new Trainer(third, new TrainerOptions { Seed = 3, InitStdDev = 0.01f }).Initialize();
+            new Trainer(third, new TrainerOptions { Solver = TrainingSolver.Sgd, Seed = 3, InitStdDev = 0.01f }).Initialize();
             Assert.Equal(w, third.Weights.ToArray());
             Assert.All(third.Bias.ToArray(), b => Assert.Equal(0f, b));
         }
@@ -203,7 +205,7 @@ namespace GenSoftmax.Tests
             var model = new M17x10();
             TestModels.Randomize(model, new Random(4));
             float[] given = model.Weights.ToArray();
-            var options = new TrainerOptions { Epochs = 2, BatchSize = 32, Optimizer = new SgdOptions { Momentum = 0.9f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2, BatchSize = 32, Optimizer = new SgdOptions { Momentum = 0.9f } };
             var trainer = new Trainer(model, options);
             Assert.Equal(given, model.Weights.ToArray());
 
@@ -233,7 +235,7 @@ namespace GenSoftmax.Tests
             // 500 rows in batches of 64: 7 full batches and one of 52.
             (LabeledData train, _) = Clusters(18, 500);
             var seen = new List<TrainingProgress>();
-            (_, IReadOnlyList<EpochReport> reports) = Train(new TrainerOptions { Epochs = 2, BatchSize = 64, Threads = 2 }, train, null, new SyncProgress(seen.Add));
+            (_, IReadOnlyList<EpochReport> reports) = Train(new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2, BatchSize = 64, Threads = 2 }, train, null, new SyncProgress(seen.Add));
 
             Assert.Equal(2 * (8 + 1), seen.Count);
             for (int e = 1; e <= 2; e++)
@@ -269,7 +271,7 @@ namespace GenSoftmax.Tests
         {
             (LabeledData train, LabeledData validation) = Clusters(19, 400, 150);
             var model = new M17x10();
-            var trainer = new Trainer(model, new TrainerOptions { Epochs = 3, BatchSize = 40 });
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 3, BatchSize = 40 });
             trainer.Initialize();
             var expected = new List<BatchResult>();
             var progress = new SyncProgress(p =>
@@ -292,7 +294,7 @@ namespace GenSoftmax.Tests
             Assert.Equal((double)last.Loss, reports[^1].ValidationLoss);
             Assert.Equal(Trainer.Accuracy(model, validation), reports[^1].ValidationAccuracy);
 
-            (_, IReadOnlyList<EpochReport> without) = Train(new TrainerOptions { Epochs = 2, BatchSize = 40 }, train);
+            (_, IReadOnlyList<EpochReport> without) = Train(new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2, BatchSize = 40 }, train);
             Assert.All(without, r => Assert.True(double.IsNaN(r.ValidationLoss) && double.IsNaN(r.ValidationAccuracy), $"{r}"));
             Assert.All(without, r => Assert.False(double.IsNaN(r.TrainLoss)));
         }
@@ -301,7 +303,7 @@ namespace GenSoftmax.Tests
         public void Fit_without_Initialize_fine_tunes_the_current_weights()
         {
             (LabeledData train, LabeledData test) = Clusters(20, 1000, 300);
-            var options = new TrainerOptions { Epochs = 8, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.3f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 8, BatchSize = 32, Optimizer = new SgdOptions { LearningRate = 0.3f } };
             (M17x10 good, IReadOnlyList<EpochReport> goodReports) = Train(options, train, test);
             Assert.True(goodReports[^1].ValidationAccuracy >= 0.99, $"validation accuracy {goodReports[^1].ValidationAccuracy}");
 
@@ -369,7 +371,7 @@ namespace GenSoftmax.Tests
             Assert.False(floats.IsPixels);
             Assert.Equal(pixels.Select(p => p / 255f), floats.Features!);
 
-            var options = new TrainerOptions { Epochs = 3, BatchSize = 50, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.5f, Momentum = 0.5f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 3, BatchSize = 50, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.5f, Momentum = 0.5f } };
             (M17x10 a, IReadOnlyList<EpochReport> ra) = Train(options, bytes, bytes);
             (M17x10 b, IReadOnlyList<EpochReport> rb) = Train(options, floats, floats);
 
@@ -390,22 +392,22 @@ namespace GenSoftmax.Tests
             (LabeledData train, _) = Clusters(14, 100, 10);
             var model = new M17x10();
 
-            var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { BatchSize = 0 }));
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = 0 }));
             Assert.Equal("BatchSize", e.ParamName);
             Assert.Contains("The batch size must be at least 1", e.Message);
-            e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { Epochs = 0 }));
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 0 }));
             Assert.Contains("Train for at least one epoch", e.Message);
-            e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { Threads = 0 }));
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Threads = 0 }));
             Assert.Contains("Threads must be between 1 and 256", e.Message);
-            e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { InitStdDev = float.NaN }));
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, InitStdDev = float.NaN }));
             Assert.Contains("initial standard deviation", e.Message);
             e = Assert.Throws<ArgumentOutOfRangeException>(
-                () => new Trainer(model, new TrainerOptions { Optimizer = new SgdOptions { LearningRate = float.NaN } }));
+                () => new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Optimizer = new SgdOptions { LearningRate = float.NaN } }));
             Assert.Contains("The learning rate must be a positive finite number", e.Message);
-            Assert.Throws<ArgumentNullException>(() => new Trainer(model, new TrainerOptions { Optimizer = null! }));
+            Assert.Throws<ArgumentNullException>(() => new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Optimizer = null! }));
             Assert.Throws<ArgumentNullException>(() => new Trainer(null!));
 
-            var trainer = new Trainer(model, new TrainerOptions { Epochs = 1 });
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1 });
             var wrongShape = LabeledData.FromFeatures(new float[16 * 3], new int[3], 16);
             var shape = Assert.Throws<ArgumentException>(() => trainer.Fit(wrongShape));
             Assert.Contains("The train data has 16 inputs per row but the model takes 17", shape.Message);
@@ -489,6 +491,24 @@ namespace GenSoftmax.Tests
             // An empty row list is an empty batch for the operations without a loss: nothing to do.
             model.Forward(Batch.Of(x).WithRows(ReadOnlySpan<int>.Empty), Span<float>.Empty);
             model.Predict(Batch.Of(x).WithRows(ReadOnlySpan<int>.Empty), Span<int>.Empty);
+        }
+
+        [Fact]
+        public void A_batch_as_large_as_int_allows_trains_one_step_an_epoch()
+        {
+            // (rows + batch - 1) / batch overflowed in int: 0 batches, nothing trained, a loss of 0 reported.
+            var random = new Random(4);
+            float[] x = TestModels.Uniform(random, 40 * 17, -1f, 1f);
+            int[] y = Enumerable.Range(0, 40).Select(i => i % 10).ToArray();
+            var model = new M17x10();
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = int.MaxValue, Epochs = 2 });
+            trainer.Initialize();
+            float[] before = model.Weights.ToArray();
+            IReadOnlyList<EpochReport> epochs = trainer.Fit(LabeledData.FromFeatures(x, y, 17));
+            Assert.Equal(2, epochs.Count);
+            Assert.All(epochs, e => Assert.True(e.TrainLoss > 0, $"epoch {e.Epoch} reports a loss of {e.TrainLoss}"));
+            Assert.NotEqual(before, model.Weights.ToArray());
+            Assert.Single(trainer.Warnings);
         }
     }
 }

@@ -41,6 +41,7 @@ namespace GenSoftmax.Bench
                 : LabeledData.FromFeatures(BenchData.TrainX, BenchData.TrainY, BenchData.Inputs);
             _options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 1,
                 Threads = Threads,
                 BatchSize = BenchData.BatchSize,

@@ -82,7 +82,8 @@ namespace GenSoftmax.Dynamic
     /// <item>Row kernels (softmax, loss): passes over the row in memory (max, exponentials, scaling).</item>
     /// </list>
     /// The generated kernels choose all of this per shape and variant (e.g. 5 or 10 classes per pass, rows kept in registers);
-    /// what that buys is measured in bench/README.md (RuntimeShapedBenchmarks).
+    /// what that buys is measured in bench/README.md (RuntimeShapedBenchmarks). As the generated kernels, every kernel here is
+    /// compiled fully optimised at its first call (AggressiveOptimization) and uses their exp, so no first epoch runs slow.
     /// </summary>
     [SkipLocalsInit]
     internal static class RuntimeKernels<TOps, TVec>
@@ -99,6 +100,7 @@ namespace GenSoftmax.Dynamic
         /// <param name="offs">count + PrefetchRows element offsets: the block's rows, then rows to prefetch.</param>
         /// <param name="count">Rows in the block.</param>
         /// <param name="blk">Logits [count, ClassStride].</param>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Logits<T>(in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
             where T : unmanaged
         {
@@ -193,6 +195,7 @@ namespace GenSoftmax.Dynamic
         /// <param name="g">The block's dL/do [count, ClassStride], pad lanes 0.</param>
         /// <param name="dW">[Classes, Inputs].</param>
         /// <param name="first">Whether this is the batch's first block: dW is overwritten instead of added to.</param>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Gradient<T>(in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
             where T : unmanaged
         {
@@ -337,6 +340,7 @@ namespace GenSoftmax.Dynamic
         /// Softmax of each row of a block, in place: <c>m[i] = max(o)</c>, <c>sums[i] = sum exp(o - m)</c>,
         /// <c>row = exp(o - m) * scale / sums[i]</c>. The max lanes' exponential is exactly 1; pad lanes (-inf) give 0.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Softmax(in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale)
         {
             nuint width = (nuint)shape.ClassStride;
@@ -361,6 +365,7 @@ namespace GenSoftmax.Dynamic
         /// loss is <c>pre + log sums</c>), <c>g = (softmax(o) - onehot(y)) * scale</c>, <c>db += g</c> (ClassStride lanes), the row
         /// replaced by <c>g * gScale</c>. Returns how many rows had y as the first index of their max (as Predict says).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static int LossRows(
             in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale)
         {
@@ -422,7 +427,7 @@ namespace GenSoftmax.Dynamic
             TVec sum = TOps.Zero;
             for (nuint j = 0; j < width; j += (nuint)TOps.Count)
             {
-                TVec e = TOps.ExpShifted(TOps.Load(ref row, j), mv);
+                TVec e = VectorMath<TOps, TVec>.ExpShifted(TOps.Load(ref row, j), mv);
                 TOps.Store(e, ref row, j);
                 sum = TOps.Add(sum, e);
             }

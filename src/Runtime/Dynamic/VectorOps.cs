@@ -56,8 +56,17 @@ namespace GenSoftmax.Dynamic
         /// <summary>The lane sums of four vectors, in one Vector128 (a, b, c, d), in a fixed order.</summary>
         static abstract Vector128<float> Sum4(TVec a, TVec b, TVec c, TVec d);
 
-        /// <summary>exp(o - max) per lane, exactly 1 in the lanes equal to <paramref name="max"/> (exp(0) is not 1 in every vector library).</summary>
-        static abstract TVec ExpShifted(TVec o, TVec max);
+        /// <summary>Each lane rounded to the nearest integer, ties to even.</summary>
+        static abstract TVec Round(TVec value);
+
+        /// <summary>2^n per lane for integral n in [-126, 127], built in the exponent bits.</summary>
+        static abstract TVec Pow2(TVec n);
+
+        /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> &lt; <paramref name="b"/>, else <paramref name="whenFalse"/>.</summary>
+        static abstract TVec WhereLess(TVec a, TVec b, TVec whenTrue, TVec whenFalse);
+
+        /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> == <paramref name="b"/>, else <paramref name="whenFalse"/>.</summary>
+        static abstract TVec WhereEqual(TVec a, TVec b, TVec whenTrue, TVec whenFalse);
 
         /// <summary>Bit j set when lane j of <paramref name="o"/> equals <paramref name="max"/>.</summary>
         static abstract ulong EqualMask(TVec o, TVec max);
@@ -114,8 +123,18 @@ namespace GenSoftmax.Dynamic
             Sse3.HorizontalAdd(Sse3.HorizontalAdd(Fold(a), Fold(b)), Sse3.HorizontalAdd(Fold(c), Fold(d)));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> ExpShifted(Vector512<float> o, Vector512<float> max) =>
-            Vector512.ConditionalSelect(Vector512.Equals(o, max), Vector512<float>.One, Vector512.Exp(o - max));
+        public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Pow2(Vector512<float> n) => Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> WhereLess(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue, Vector512<float> whenFalse) =>
+            Vector512.ConditionalSelect(Vector512.LessThan(a, b), whenTrue, whenFalse);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> WhereEqual(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue, Vector512<float> whenFalse) =>
+            Vector512.ConditionalSelect(Vector512.Equals(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong EqualMask(Vector512<float> o, Vector512<float> max) => Vector512.ExtractMostSignificantBits(Vector512.Equals(o, max));
@@ -182,8 +201,18 @@ namespace GenSoftmax.Dynamic
                 Sse3.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper()));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> ExpShifted(Vector256<float> o, Vector256<float> max) =>
-            Vector256.ConditionalSelect(Vector256.Equals(o, max), Vector256<float>.One, Vector256.Exp(o - max));
+        public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Pow2(Vector256<float> n) => Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> WhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue, Vector256<float> whenFalse) =>
+            Vector256.ConditionalSelect(Vector256.LessThan(a, b), whenTrue, whenFalse);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> WhereEqual(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue, Vector256<float> whenFalse) =>
+            Vector256.ConditionalSelect(Vector256.Equals(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong EqualMask(Vector256<float> o, Vector256<float> max) => Vector256.ExtractMostSignificantBits(Vector256.Equals(o, max));
@@ -242,8 +271,18 @@ namespace GenSoftmax.Dynamic
             Vector128.Create(Vector128.Sum(a), Vector128.Sum(b), Vector128.Sum(c), Vector128.Sum(d));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> ExpShifted(Vector128<float> o, Vector128<float> max) =>
-            Vector128.ConditionalSelect(Vector128.Equals(o, max), Vector128<float>.One, Vector128.Exp(o - max));
+        public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Pow2(Vector128<float> n) => Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> WhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue, Vector128<float> whenFalse) =>
+            Vector128.ConditionalSelect(Vector128.LessThan(a, b), whenTrue, whenFalse);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> WhereEqual(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue, Vector128<float> whenFalse) =>
+            Vector128.ConditionalSelect(Vector128.Equals(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong EqualMask(Vector128<float> o, Vector128<float> max) => Vector128.ExtractMostSignificantBits(Vector128.Equals(o, max));
@@ -251,5 +290,35 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> OneHot(int firstClass, int label, Vector128<float> value) =>
             Vector128.Equals(Vector128<int>.Indices + Vector128.Create(firstClass), Vector128.Create(label)).AsSingle() & value;
+    }
+
+    /// <summary>The vector math the run-time kernels share across widths, written once over <see cref="IVectorOps{TVec}"/>.</summary>
+    internal static class VectorMath<TOps, TVec>
+        where TOps : IVectorOps<TVec>
+        where TVec : struct
+    {
+        /// <summary>
+        /// exp(o - max) per lane, exactly 1 in the lanes equal to <paramref name="max"/>: the generated kernels' exp (Cephes'
+        /// expf, see the generator's <c>KernelEmitter.EmitExp</c>) operation for operation, so both paths round alike. Not
+        /// <c>Vector*.Exp</c>: its helper is not inlined and starts unoptimised in a fresh process (the slow first epoch).
+        /// n = round(x log2 e), r = x - n ln 2 with ln 2 in two parts, exp(r) ~ 1 + r + r^2 p(r), scaled by 2^n; 0 below
+        /// -87.33654 (exp(x) &lt; 2^-126) and at -inf (the pad lanes).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec ExpShifted(TVec o, TVec max)
+        {
+            TVec x = TOps.Subtract(o, max);
+            TVec n = TOps.Round(TOps.Multiply(x, TOps.Create(1.44269504088896341f)));
+            TVec r = TOps.MultiplyAdd(n, TOps.Create(-0.693359375f), x);
+            r = TOps.MultiplyAdd(n, TOps.Create(2.12194440e-4f), r);
+            TVec p = TOps.MultiplyAdd(TOps.Create(1.9875691500e-4f), r, TOps.Create(1.3981999507e-3f));
+            p = TOps.MultiplyAdd(p, r, TOps.Create(8.3334519073e-3f));
+            p = TOps.MultiplyAdd(p, r, TOps.Create(4.1665795894e-2f));
+            p = TOps.MultiplyAdd(p, r, TOps.Create(1.6666665459e-1f));
+            p = TOps.MultiplyAdd(p, r, TOps.Create(5.0000001201e-1f));
+            p = TOps.MultiplyAdd(p, TOps.Multiply(r, r), TOps.Add(r, TOps.Create(1f)));
+            TVec e = TOps.WhereLess(x, TOps.Create(-87.33654f), TOps.Zero, TOps.Multiply(p, TOps.Pow2(TOps.Max(n, TOps.Create(-126f)))));
+            return TOps.WhereEqual(o, max, TOps.Create(1f), e);
+        }
     }
 }

@@ -88,32 +88,10 @@ namespace GenSoftmax.Kernels
         public ParameterGate Gate => _gate;
 
         /// <inheritdoc />
-        public void Forward(in Batch batch, Span<float> logits)
-        {
-            using ParameterGate.ReadScope read = _gate.EnterRead();
-            if (batch.IsPixels)
-            {
-                ForwardCore(batch.Pixels, batch, logits, probabilities: false);
-            }
-            else
-            {
-                ForwardCore(batch.Features, batch, logits, probabilities: false);
-            }
-        }
+        public void Forward(in Batch batch, Span<float> logits) => Forward(batch, logits, probabilities: false);
 
         /// <inheritdoc />
-        public void Probabilities(in Batch batch, Span<float> probabilities)
-        {
-            using ParameterGate.ReadScope read = _gate.EnterRead();
-            if (batch.IsPixels)
-            {
-                ForwardCore(batch.Pixels, batch, probabilities, probabilities: true);
-            }
-            else
-            {
-                ForwardCore(batch.Features, batch, probabilities, probabilities: true);
-            }
-        }
+        public void Probabilities(in Batch batch, Span<float> probabilities) => Forward(batch, probabilities, probabilities: true);
 
         /// <inheritdoc />
         public void Predict(in Batch batch, Span<int> predictions)
@@ -126,6 +104,19 @@ namespace GenSoftmax.Kernels
             else
             {
                 PredictCore(batch.Features, batch, predictions);
+            }
+        }
+
+        private void Forward(in Batch batch, Span<float> output, bool probabilities)
+        {
+            using ParameterGate.ReadScope read = _gate.EnterRead();
+            if (batch.IsPixels)
+            {
+                ForwardCore(batch.Pixels, batch, output, probabilities);
+            }
+            else
+            {
+                ForwardCore(batch.Features, batch, output, probabilities);
             }
         }
 
@@ -236,10 +227,18 @@ namespace GenSoftmax.Kernels
                 Guard.Labels(labels, rows, hasRows, n, q, "labels");
             }
 
+            bool weighted = batch.HasWeights;
+            ReadOnlySpan<float> weights = batch.Weights;
+            if (weighted)
+            {
+                Guard.Length(weights.Length, "weights", available);
+            }
+
             Span<float> blk = stackalloc float[RowBlock * Stride];
             Span<nuint> offs = stackalloc nuint[RowBlock + KernelLayout.PrefetchRows];
             Span<nuint> next = stackalloc nuint[RowBlock];
             Span<int> ys = stackalloc int[RowBlock];
+            Span<float> ws = stackalloc float[RowBlock];
             Span<float> m = stackalloc float[RowBlock];
             Span<float> pre = stackalloc float[RowBlock];
             Span<float> logS = stackalloc float[RowBlock];
@@ -255,9 +254,15 @@ namespace GenSoftmax.Kernels
                 int count = Math.Min(RowBlock, n - r0);
                 RowOffsets(rows, hasRows, r0, n, offs);
                 Logits(x, offs, count, blk);
+                if (weighted)
+                {
+                    RowWeights(weights, rows, hasRows, r0, ws.Slice(0, count));
+                }
+
                 if (soft)
                 {
-                    (double blockLoss, int blockCorrect) = SoftRows(blk, count, targets, rows, hasRows, r0, m, logS, dbAcc, scale, gScale);
+                    (double blockLoss, int blockCorrect) = SoftRows(
+                        blk, count, targets, rows, hasRows, r0, m, logS, dbAcc, scale, gScale, weighted ? ws : default);
                     loss += blockLoss;
                     correct += blockCorrect;
                 }
@@ -268,13 +273,28 @@ namespace GenSoftmax.Kernels
                         ys[i] = labels[hasRows ? rows[r0 + i] : r0 + i];
                     }
 
-                    correct += _kernels.LossRows(
-                        _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys), ref MemoryMarshal.GetReference(pre),
-                        ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
+                    if (weighted)
+                    {
+                        // Row by row, each with its weight in the scale of its gradient row and of its part of db.
+                        for (int i = 0; i < count; i++)
+                        {
+                            correct += _kernels.LossRows(
+                                _isa, ref blk[i * Stride], 1, ref ys[i], ref pre[i], ref logS[i], ref MemoryMarshal.GetReference(dbAcc),
+                                scale * ws[i], gScale);
+                        }
+                    }
+                    else
+                    {
+                        correct += _kernels.LossRows(
+                            _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys), ref MemoryMarshal.GetReference(pre),
+                            ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
+                    }
+
                     Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
                     for (int i = 0; i < count; i++)
                     {
-                        loss += (double)pre[i] + logS[i];
+                        double rowLoss = (double)pre[i] + logS[i];
+                        loss += weighted ? ws[i] * rowLoss : rowLoss;
                     }
                 }
 
@@ -301,8 +321,9 @@ namespace GenSoftmax.Kernels
         /// </summary>
         private (double Loss, int Correct) SoftRows(
             Span<float> blk, int count, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows, bool hasRows, int r0,
-            Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale)
+            Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale, ReadOnlySpan<float> weights)
         {
+            bool weighted = !weights.IsEmpty;
             int q = _kernels.Classes;
             Span<double> dot = stackalloc double[RowBlock];
             Span<double> tsum = stackalloc double[RowBlock];
@@ -323,23 +344,45 @@ namespace GenSoftmax.Kernels
                 correct += Blas.ArgMax(o) == Blas.ArgMax(t) ? 1 : 0;
             }
 
-            _kernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS), scale);
+            // Weighted rows: softmax unscaled, then each row's (p - t) times its own scale.
+            _kernels.Softmax(
+                _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS),
+                weighted ? 1f : scale);
             Blas.Log(logS.Slice(0, count));
             double loss = 0;
             for (int i = 0; i < count; i++)
             {
-                loss += (tsum[i] * m[i]) - dot[i] + (tsum[i] * logS[i]);
+                double rowLoss = (tsum[i] * m[i]) - dot[i] + (tsum[i] * logS[i]);
+                loss += weighted ? weights[i] * rowLoss : rowLoss;
                 Span<float> gi = blk.Slice(i * Stride, q);
                 ReadOnlySpan<float> t = targets.Slice((hasRows ? rows[r0 + i] : r0 + i) * q, q);
+                float rowScale = weighted ? scale * weights[i] : scale;
                 for (int c = 0; c < q; c++)
                 {
-                    gi[c] -= t[c] * scale;
+                    gi[c] = weighted ? (gi[c] - t[c]) * rowScale : gi[c] - (t[c] * scale);
                     dbAcc[c] += gi[c];
                     gi[c] *= gScale;
                 }
             }
 
             return (loss, correct);
+        }
+
+        /// <summary>The weights of the block's rows r0, r0 + 1, ..., each checked to be finite and at least 0.</summary>
+        private static void RowWeights(ReadOnlySpan<float> weights, ReadOnlySpan<int> rows, bool hasRows, int r0, Span<float> ws)
+        {
+            for (int i = 0; i < ws.Length; i++)
+            {
+                int row = hasRows ? rows[r0 + i] : r0 + i;
+                float w = weights[row];
+                if (!(w >= 0f && float.IsFinite(w)))
+                {
+                    throw new ArgumentException(
+                        $"weights[{row}] = {w}: a row's weight must be finite and at least 0 (0 leaves the row out).", "weights");
+                }
+
+                ws[i] = w;
+            }
         }
 
         /// <summary>

@@ -38,8 +38,22 @@ namespace GenSoftmax.Persistence
 
         public StoppingJson? EarlyStopping { get; init; }
 
+        /// <summary>Absent in a file of a run that predates the choice: such a run was minibatch SGD.</summary>
+        public TrainingSolver? Solver { get; init; }
+
+        [JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] // C = Infinity: no penalty
+        public double? C { get; init; }
+
+        public double? Tolerance { get; init; }
+
+        public int? MaxIterations { get; init; }
+
         public static OptionsJson From(TrainerOptions o) => new()
         {
+            Solver = o.Solver,
+            C = o.Lbfgs.C,
+            Tolerance = o.Lbfgs.Tolerance,
+            MaxIterations = o.Lbfgs.MaxIterations,
             BatchSize = o.BatchSize,
             Epochs = o.Epochs,
             Seed = o.Seed,
@@ -67,6 +81,13 @@ namespace GenSoftmax.Persistence
 
         public TrainerOptions ToOptions() => new()
         {
+            Solver = Solver ?? TrainingSolver.Sgd,
+            Lbfgs = new LbfgsOptions
+            {
+                C = C ?? 1.0,
+                Tolerance = Tolerance ?? 1e-4,
+                MaxIterations = MaxIterations ?? 100,
+            },
             BatchSize = BatchSize,
             Epochs = Epochs,
             Seed = Seed,

@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Threading;
-using System.Threading.Tasks;
 
 namespace GenSoftmax.Training
 {
@@ -17,8 +18,11 @@ namespace GenSoftmax.Training
     /// is within the tolerance, or after the iteration limit, or when the line search finds no lower point;
     /// <see cref="SolverResult"/> says which.</para>
     /// <para>The objective and its gradient are summed in double from the kernels' float rows, so the objective is exact to
-    /// about 1e-7 relative: a tolerance far below what that allows ends in <see cref="SolverStop.LineSearchFailed"/> at the
-    /// best point the arithmetic can tell apart.</para>
+    /// about 1e-7 relative. When that rounding stops the progress (the line search finds no lower point, or twenty iterations
+    /// gain less than ten times it each on average), the solver continues from the same point with the objective and gradient computed in double
+    /// (several times slower per pass, and only for the last iterations), so a tight tolerance is reached on flat minima
+    /// (large C, no penalty, uneven row weights) too; <see cref="SolverStop.LineSearchFailed"/> then means that double
+    /// precision cannot tell the points apart either.</para>
     /// </remarks>
     public static class LbfgsSolver
     {
@@ -26,7 +30,10 @@ namespace GenSoftmax.Training
         private const double C2 = 0.9; // curvature
         private const int MaxLineSearch = 40;
         private const double NoiseLevel = 1e-7; // relative rounding of an objective summed from float kernels' rows
-        private const int ChunkRows = 256; // rows per kernel call: float sums over at most this many, then double
+        private const double PreciseNoiseLevel = 1e-13; // the same, computed in double
+        private const int StallIterations = 20; // a window of iterations that together gain less than
+        private const double StallFactor = 10; // StallFactor x the rounding per iteration: double takes over
+        private const int ChunkRows = 1024; // rows per kernel call: float sums over at most this many, then double (256: 4% slower a pass)
 
         /// <summary>Fits <paramref name="model"/> to <paramref name="data"/>.</summary>
         /// <exception cref="ArgumentException">The data does not fit the model, or the model is not dense (its W is built from
@@ -52,13 +59,65 @@ namespace GenSoftmax.Training
                     "objective is not convex: train it with the Trainer (SGD).", nameof(model));
             }
 
-            var solver = new Run(model, data, options);
+            using var solver = new Run(model, data, options);
             return solver.Solve(progress, cancellationToken);
         }
 
-        /// <summary>One solve: its buffers, allocated once.</summary>
-        private sealed class Run
+        /// <summary>
+        /// Chooses C on a held-out split: fits the training rows for each value of <see cref="CSearchOptions.Cs"/> from the
+        /// smallest up, each fit starting from the last one's answer (a warm start along the regularisation path), measures
+        /// the held-out loss and accuracy, then refits every row with the C of the lowest held-out loss, starting from that
+        /// C's fit. The model ends with that final fit. Deterministic for a seed and thread count.
+        /// </summary>
+        /// <exception cref="ArgumentException">The data does not fit the model, has fewer than 2 rows, or the model is not dense.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+        public static CSearchResult SearchC(
+            ISoftmaxModel model, LabeledData data, CSearchOptions? options = null, IProgress<CSearchPoint>? progress = null,
+            CancellationToken cancellationToken = default)
         {
+            ArgumentNullException.ThrowIfNull(model);
+            ArgumentNullException.ThrowIfNull(data);
+            options ??= new CSearchOptions();
+            options.Validate();
+            data.CheckFits(model, nameof(data));
+            (LabeledData train, LabeledData heldOut) = HoldOut.Split(data, options.HoldOutFraction, options.Seed);
+            double[] cs = [.. options.Cs];
+            Array.Sort(cs);
+            var curve = new List<CSearchPoint>(cs.Length);
+            IReadOnlyList<NamedTensor>? best = null;
+            double bestLoss = double.PositiveInfinity, bestC = cs[0];
+            foreach (double c in cs)
+            {
+                SolverResult fit = Fit(model, train, options.Solver with { C = c }, null, cancellationToken);
+                BatchResult h = model.Loss(heldOut.All());
+                var point = new CSearchPoint(c, h.Loss, (double)h.Correct / h.Count, fit);
+                curve.Add(point);
+                progress?.Report(point);
+                if (h.Loss < bestLoss)
+                {
+                    bestLoss = h.Loss;
+                    bestC = c;
+                    best = Internal.ParameterSet.Snapshot(model.Parameters);
+                }
+            }
+
+            if (best is not null)
+            {
+                using ParameterGate.WriteScope write = model.Gate is { } gate ? gate.EnterWrite() : default;
+                Internal.ParameterSet.Restore(model, best);
+            }
+
+            SolverResult final = Fit(model, data, options.Solver with { C = bestC }, null, cancellationToken);
+            return new CSearchResult(curve, bestC, final);
+        }
+
+        /// <summary>One solve: its buffers, allocated once.</summary>
+        private sealed class Run : IDisposable
+        {
+            private readonly Internal.SliceWorkers _workers;
+            private readonly Action<int> _slice;
+            private readonly Action<int> _preciseSlice;
             private readonly ISoftmaxModel _model;
             private readonly LabeledData _data;
             private readonly LbfgsOptions _options;
@@ -75,6 +134,9 @@ namespace GenSoftmax.Training
             private readonly double[] _rho;
             private readonly double[] _alpha;
             private int _evaluations;
+            private bool _precise; // evaluating in double from _point (after the float objective stalled)
+            private double[] _point = [];
+            private double[][] _rowBuffers = []; // per slice, precise mode: a row of inputs and its logits in double
 
             public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
             {
@@ -121,7 +183,12 @@ namespace GenSoftmax.Training
 
                 _rho = new double[options.History];
                 _alpha = new double[options.History];
+                _slice = Slice;
+                _preciseSlice = PreciseSlice;
+                _workers = new Internal.SliceWorkers(threads, "GenSoftmax solver");
             }
+
+            public void Dispose() => _workers.Dispose();
 
             public SolverResult Solve(IProgress<SolverProgress>? progress, CancellationToken cancellationToken)
             {
@@ -139,7 +206,8 @@ namespace GenSoftmax.Training
                         $"The objective at the starting parameters is {f}: check the data and the model's parameters for NaN or infinite values.");
                 }
 
-                int stored = 0, newest = -1, iteration = 0;
+                int stored = 0, newest = -1, iteration = 0, windowStart = 0;
+                double windowF = f;
                 SolverStop stop = SolverStop.IterationLimit;
                 if (MaxAbs(g) <= _options.Tolerance)
                 {
@@ -165,6 +233,38 @@ namespace GenSoftmax.Training
 
                     double step = iteration == 0 && stored == 0 ? Math.Min(1.0, 1.0 / Math.Sqrt(Dot(g, g))) : 1.0;
                     double fNew = LineSearch(x, f, d, slope, ref step, xNew, gNew);
+                    bool stalled = false;
+                    if (iteration - windowStart >= StallIterations)
+                    {
+                        // Over the last window, the objective gained little more than its own rounding.
+                        stalled = windowF - f <= StallFactor * StallIterations * Noise(f);
+                        windowStart = iteration;
+                        windowF = f;
+                    }
+
+                    if (!_precise && (double.IsNaN(fNew) || stalled))
+                    {
+                        // The float objective's rounding hides further progress: continue from the best point in double.
+                        _precise = true;
+                        AllocatePrecise();
+                        if (!double.IsNaN(fNew))
+                        {
+                            xNew.AsSpan().CopyTo(x);
+                        }
+
+                        f = Evaluate(x, g);
+                        stored = 0;
+                        windowStart = iteration;
+                        windowF = f;
+                        if (MaxAbs(g) <= _options.Tolerance)
+                        {
+                            stop = SolverStop.Converged;
+                            break;
+                        }
+
+                        continue;
+                    }
+
                     if (double.IsNaN(fNew))
                     {
                         stop = SolverStop.LineSearchFailed;
@@ -244,7 +344,7 @@ namespace GenSoftmax.Training
             /// </summary>
             private double LineSearch(double[] x, double f0, double[] d, double slope0, ref double step, double[] xNew, double[] gNew)
             {
-                double noise = NoiseLevel * Math.Abs(f0);
+                double noise = Noise(f0);
                 double lo = 0, hi = double.NaN, alpha = step;
                 double best = f0, bestAlpha = 0;
                 for (int k = 0; k < MaxLineSearch; k++)
@@ -303,20 +403,23 @@ namespace GenSoftmax.Training
                 return double.NaN;
             }
 
+            private double Noise(double f) => (_precise ? PreciseNoiseLevel : NoiseLevel) * Math.Abs(f);
+
             /// <summary>The objective at <paramref name="x"/> and its gradient into <paramref name="g"/>: one pass over the data.</summary>
             private double Evaluate(double[] x, double[] g)
             {
                 _evaluations++;
-                WriteParameters(x);
-                int slices = _dW.Length;
-                if (slices == 1)
+                if (_precise)
                 {
-                    Slice(0);
+                    _point = x;
                 }
                 else
                 {
-                    Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, Slice);
+                    WriteParameters(x);
                 }
+
+                int slices = _dW.Length;
+                _workers.Run(_precise ? _preciseSlice : _slice);
 
                 double f = 0;
                 Array.Clear(g);
@@ -332,12 +435,12 @@ namespace GenSoftmax.Training
 
                 if (double.IsFinite(_options.C))
                 {
-                    ReadOnlySpan<float> w = _model.Weights;
                     double penalty = 0, inverse = 1.0 / _options.C;
                     for (int i = 0; i < _weights; i++)
                     {
-                        penalty += (double)w[i] * w[i];
-                        g[i] += w[i] * inverse;
+                        double w = _precise ? x[i] : _model.Weights[i]; // the parameters the loss was computed at
+                        penalty += w * w;
+                        g[i] += w * inverse;
                     }
 
                     f += 0.5 * inverse * penalty;
@@ -346,6 +449,7 @@ namespace GenSoftmax.Training
                 return f;
             }
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private void Slice(int t)
             {
                 int from = _sliceStart[t], to = _sliceStart[t + 1];
@@ -366,6 +470,72 @@ namespace GenSoftmax.Training
                     for (int c = 0; c < db.Length; c++)
                     {
                         sum[_weights + c] += (double)db[c] * n;
+                    }
+                }
+
+                _lossSums[t] = loss;
+            }
+
+            private void AllocatePrecise()
+            {
+                _rowBuffers = new double[_dW.Length][];
+                for (int t = 0; t < _rowBuffers.Length; t++)
+                {
+                    _rowBuffers[t] = new double[_model.Inputs + _model.Classes];
+                }
+            }
+
+            /// <summary>
+            /// One slice's weighted cross-entropy sum and gradient sum at <see cref="_point"/>, in double throughout (the float
+            /// kernels' objective for the flat end of a solve): logits by dot products in double, the gradient row by row.
+            /// </summary>
+            private void PreciseSlice(int t)
+            {
+                int d = _model.Inputs, q = _model.Classes;
+                int from = _sliceStart[t], to = _sliceStart[t + 1];
+                double[] sum = _sums[t];
+                Array.Clear(sum);
+                Span<double> row = _rowBuffers[t].AsSpan(0, d), o = _rowBuffers[t].AsSpan(d, q);
+                ReadOnlySpan<double> w = _point.AsSpan(0, _weights), b = _point.AsSpan(_weights, q);
+                float[]? features = _data.Features, weights = _data.Weights;
+                byte[]? pixels = _data.Pixels;
+                int[] labels = _data.Labels;
+                double loss = 0;
+                for (int r = from; r < to; r++)
+                {
+                    double weight = weights?[r] ?? 1.0;
+                    if (weight == 0)
+                    {
+                        continue;
+                    }
+
+                    for (int k = 0; k < d; k++)
+                    {
+                        row[k] = features is not null ? features[(r * d) + k] : pixels![(r * d) + k] / 255.0;
+                    }
+
+                    double max = double.NegativeInfinity;
+                    for (int c = 0; c < q; c++)
+                    {
+                        o[c] = b[c] + TensorPrimitives.Dot(w.Slice(c * d, d), row);
+                        max = Math.Max(max, o[c]);
+                    }
+
+                    double s = 0;
+                    for (int c = 0; c < q; c++)
+                    {
+                        s += Math.Exp(o[c] - max);
+                    }
+
+                    double lse = max + Math.Log(s);
+                    int y = labels[r];
+                    loss += weight * (lse - o[y]);
+                    for (int c = 0; c < q; c++)
+                    {
+                        double gc = weight * (Math.Exp(o[c] - lse) - (c == y ? 1 : 0));
+                        Span<double> gw = sum.AsSpan(c * d, d);
+                        TensorPrimitives.MultiplyAdd(row, gc, gw, gw);
+                        sum[_weights + c] += gc;
                     }
                 }
 

@@ -27,6 +27,7 @@ namespace GenSoftmax.Training
     public sealed class Trainer
     {
         private readonly List<EpochReport> _history = new();
+        private readonly List<string> _warnings = new();
         private int[] _order = Array.Empty<int>();
         private int[]? _orderBase; // the rows _order is a shuffle of
         private int _orderEpoch = -1; // the epoch _order belongs to, -1 for none
@@ -90,6 +91,21 @@ namespace GenSoftmax.Training
 
         /// <summary>How the last call to Fit ended (when, why, the best epoch), or null before one has returned.</summary>
         public TrainingOutcome? Outcome { get; private set; }
+
+        /// <summary>The solver the last fit used (<see cref="TrainerOptions.SolverFor"/>), <see cref="TrainingSolver.Auto"/> before one.</summary>
+        public TrainingSolver Solver { get; private set; }
+
+        /// <summary>Why the last fit used <see cref="Solver"/>, in a few words (for a log or the app's data line).</summary>
+        public string? SolverReason { get; private set; }
+
+        /// <summary>How the exact solver ended, when the last fit used it; null otherwise.</summary>
+        public SolverResult? SolverResult { get; private set; }
+
+        /// <summary>
+        /// Warnings about the run's settings, each issued once per trainer (also to <see cref="Trace"/>): for example a batch
+        /// that holds the whole training set, where every epoch is one SGD step.
+        /// </summary>
+        public IReadOnlyList<string> Warnings => _warnings;
 
         /// <summary>
         /// Sets each of the model's parameters as its <see cref="NamedTensor.Init"/> says, from one <see cref="Random"/>(<paramref name="seed"/>):
@@ -168,6 +184,17 @@ namespace GenSoftmax.Training
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
+            (Solver, SolverReason) = Options.SolverFor(Model, train, targets is not null);
+            if (Solver == TrainingSolver.Lbfgs)
+            {
+                return FitExact(train, targets, validation, progress, cancellationToken);
+            }
+
+            if (Options.Loss == TrainingLoss.SquaredError && (train.Weights is not null || validation?.Weights is not null))
+            {
+                throw new ArgumentException(
+                    "Row weights apply to the cross-entropy loss; the squared-error loss takes none. Drop the weights or use cross-entropy.", nameof(train));
+            }
             // NaN and infinite features were refused when the data was created (LabeledData.FromFeatures). A value the
             // caller writes into the array afterwards is not scanned for again here (a pass over all the data, 8 ms an
             // epoch call for Fashion-MNIST's floats): it makes its batch's loss non-finite, and the divergence check
@@ -182,8 +209,15 @@ namespace GenSoftmax.Training
 
             int trainCount = trainRows?.Length ?? train.Count;
             int batchSize = Options.BatchSize;
-            // In long: trainCount + batchSize - 1 overflows int for a batch size near int.MaxValue (which is one batch).
-            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize);
+            if (batchSize >= trainCount)
+            {
+                Warn(
+                    $"The batch ({batchSize:N0} rows) holds the whole training set ({trainCount:N0} rows): each epoch is a single SGD step, " +
+                    $"so {Options.Epochs} epochs are {Options.Epochs} steps and the model stays far from the minimum. Use a smaller batch, " +
+                    "or the exact solver (TrainerOptions.Solver = Auto or Lbfgs), which fits data this small to convergence.");
+            }
+
+            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize); // in long: a batch near int.MaxValue overflowed to 0 batches
             if (_batchesDone > batches)
             {
                 throw new InvalidOperationException(
@@ -283,6 +317,43 @@ namespace GenSoftmax.Training
 
             _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
             throw new TrainingDivergedException(epoch, b + 1, batches, what, LearningRate);
+        }
+
+        /// <summary>
+        /// The exact solve: <see cref="LbfgsSolver"/> from the model's current parameters (a warm start), reported as one epoch
+        /// over the training data.
+        /// </summary>
+        private IReadOnlyList<EpochReport> FitExact(
+            LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        {
+            if (targets is not null)
+            {
+                throw new ArgumentException("The exact solver fits hard labels; train soft targets with minibatch SGD (Solver = Sgd).", nameof(targets));
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            SolverResult = LbfgsSolver.Fit(Model, train, Options.Lbfgs with { Threads = Options.Threads }, null, cancellationToken);
+            var objective = new TrainingObjective(Model, train, null, TrainingLoss.CrossEntropy, 0f, 1);
+            BatchResult t = objective.Evaluate(train);
+            BatchResult v = validation is null ? default : objective.Evaluate(validation);
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var report = new EpochReport(
+                _epochsDone + 1, t.Loss, (double)t.Correct / t.Count,
+                validation is null ? double.NaN : v.Loss, validation is null ? double.NaN : (double)v.Correct / v.Count, seconds);
+            _epochsDone++;
+            _history.Add(report);
+            progress?.Report(new TrainingProgress(report.Epoch, 1, 1, t, TimeSpan.FromSeconds(seconds), report));
+            Outcome = MakeOutcome(StopReason.Completed, restored: false);
+            return [report];
+        }
+
+        private void Warn(string warning)
+        {
+            if (!_warnings.Contains(warning))
+            {
+                _warnings.Add(warning);
+                Trace.TraceWarning(warning);
+            }
         }
 
         /// <summary>The write side of <paramref name="model"/>'s gate, or nothing for a model without one.</summary>

@@ -67,7 +67,7 @@ namespace GenSoftmax.Training
 
             return _targets is null
                 ? _model.LossAndGradient(_data.Rows(rows), dW, db)
-                : _model.LossAndGradient(Input(_data).WithTargets(_targets).WithRows(rows), dW, db);
+                : _model.LossAndGradient(Weighted(Input(_data).WithTargets(_targets).WithRows(rows), _data), dW, db);
         }
 
         /// <summary>Mean loss (this objective's loss, against the hard labels, unsmoothed) and correct count of <paramref name="rows"/> of <paramref name="data"/>.</summary>
@@ -87,6 +87,8 @@ namespace GenSoftmax.Training
         }
 
         private static Batch Input(LabeledData data) => data.IsPixels ? Batch.Of(data.Pixels) : Batch.Of(data.Features);
+
+        private static Batch Weighted(Batch batch, LabeledData data) => data.Weights is { } w ? batch.WithWeights(w) : batch;
 
         /// <summary>
         /// L = (1/n) Σ_i ½ Σ_c (o_ic - t_ic)², dL/do = (o - t) / n, dW = (dL/do)ᵀ X, db = Σ_i dL/do_i, from the model's logits.

@@ -1,10 +1,12 @@
+using System;
 using System.Collections.Generic;
 
 namespace GenSoftmax.Training
 {
     /// <summary>
     /// Everything besides the model's parameters that a run needs to continue exactly where it stopped: the
-    /// position (epoch and batch), the optimizer's state and the partial epoch's sums.
+    /// position (epoch and batch), the optimizer's state and the partial epoch's sums. Two states are equal when they hold
+    /// the same values, tensors compared by contents.
     /// </summary>
     /// <param name="Seed">The run's seed, which decides every epoch's shuffle.</param>
     /// <param name="CompletedEpochs">Epochs finished.</param>
@@ -20,5 +22,16 @@ namespace GenSoftmax.Training
     {
         /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
         public EarlyStoppingState? EarlyStopping { get; init; }
+
+        /// <summary>Whether <paramref name="other"/> holds the same position, sums and bit-identical velocity and early-stopping record.</summary>
+        public bool Equals(TrainingState? other) =>
+            other is not null && Seed == other.Seed && CompletedEpochs == other.CompletedEpochs && BatchesDone == other.BatchesDone
+            && LearningRate.Equals(other.LearningRate) && EpochLossSum.Equals(other.EpochLossSum) && EpochCorrect == other.EpochCorrect
+            && EpochSeconds.Equals(other.EpochSeconds) && NamedTensor.SameContents(Velocity, other.Velocity)
+            && Equals(EarlyStopping, other.EarlyStopping);
+
+        /// <inheritdoc/>
+        public override int GetHashCode() =>
+            HashCode.Combine(Seed, CompletedEpochs, BatchesDone, LearningRate, EpochCorrect, NamedTensor.ShapeHash(Velocity));
     }
 }

@@ -310,6 +310,7 @@ namespace GenSoftmax.Tests.Concurrency
 
         private static TrainerOptions Options(Kind kind, bool pixels = false) => new()
         {
+            Solver = TrainingSolver.Sgd,
             BatchSize = 32,
             Epochs = 6,
             Threads = 2,

@@ -160,6 +160,7 @@ namespace GenSoftmax.Tests.Fuzz
                 ClassNames = ["cat", "dog", "emu", "yak"],
                 TrainerOptions = new TrainerOptions
                 {
+                    Solver = TrainingSolver.Sgd,
                     Seed = 9, Epochs = 6, Optimizer = new SgdOptions { Momentum = 0.9f },
                     Schedule = LearningRateSchedule.Cosine(0.1f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.1f,
                     EarlyStopping = new EarlyStoppingOptions { Patience = 2, Metric = EarlyStoppingMetric.HeldOutAccuracy },

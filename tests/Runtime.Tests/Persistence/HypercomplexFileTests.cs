@@ -51,7 +51,7 @@ namespace GenSoftmax.Tests.Persistence
         /// <summary>What a file holds of an optimizer: its settings in the options, its rate and velocity in the state.</summary>
         private static ModelFileContents Contents(Sgd sgd) => new()
         {
-            TrainerOptions = new TrainerOptions { Seed = 1, Optimizer = sgd.Options },
+            TrainerOptions = new TrainerOptions { Solver = TrainingSolver.Sgd, Seed = 1, Optimizer = sgd.Options },
             TrainingState = new TrainingState(1, 0, 0, sgd.LearningRate, [.. sgd.Velocity.Select(v => v.Clone())], 0, 0, 0),
         };
 
@@ -113,6 +113,7 @@ namespace GenSoftmax.Tests.Persistence
         {
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 4, BatchSize = BatchRows, Seed = 12, InitStdDev = 0.1f,
                 Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = momentum, WeightDecay = weightDecay },
                 Schedule = LearningRateSchedule.StepDecay(2, 0.5f),

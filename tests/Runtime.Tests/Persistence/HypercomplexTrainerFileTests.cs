@@ -36,6 +36,7 @@ namespace GenSoftmax.Tests.Persistence
         /// <summary>Momentum, weight decay, a cosine schedule with warm-up, early stopping that restores the best factors.</summary>
         private static TrainerOptions Options(int threads) => new()
         {
+            Solver = TrainingSolver.Sgd,
             BatchSize = 16, Epochs = 40, Seed = 6, Threads = threads, InitStdDev = 0.05f,
             Optimizer = new SgdOptions { LearningRate = 0.05f, Momentum = 0.9f, WeightDecay = 1e-4f },
             Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 1),

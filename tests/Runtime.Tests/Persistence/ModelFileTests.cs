@@ -49,7 +49,7 @@ namespace GenSoftmax.Tests.Persistence
             ModelFile.Save(path, model, new ModelFileContents
             {
                 ClassNames = ["cat", "Größe", "猫"],
-                TrainerOptions = new TrainerOptions { Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } },
+                TrainerOptions = new TrainerOptions { Solver = TrainingSolver.Sgd, Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } },
                 TrainingState = new TrainingState(5, 1, 2, 0.05f, SmallVelocity(), 1.5, 7, 0.25),
             });
             return path;
@@ -229,7 +229,8 @@ namespace GenSoftmax.Tests.Persistence
         private const string ExpectedOptions = """
             {"batch_size":256,"epochs":10,"seed":5,"init_std_dev":0.01,"threads":1,"learning_rate":0.1,"momentum":0.9,"weight_decay":0,
              "schedule":"Constant","step_epochs":5,"step_factor":0.1,"final_fraction":0,"warmup_epochs":0,"loss":"CrossEntropy",
-             "label_smoothing":0,"early_stopping":null}
+             "label_smoothing":0,"early_stopping":null,
+             "solver":"Sgd","c":1,"tolerance":0.0001,"max_iterations":100}
             """;
 
         private const string ExpectedState = """
@@ -244,7 +245,7 @@ namespace GenSoftmax.Tests.Persistence
             var model = new M3x3();
             ModelFileContents contents = ModelFile.Load(path, model);
             Assert.Equal(new[] { "cat", "Größe", "猫" }, contents.ClassNames);
-            Assert.Equal(new TrainerOptions { Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } }, contents.TrainerOptions);
+            Assert.Equal(new TrainerOptions { Solver = TrainingSolver.Sgd, Seed = 5, Optimizer = new SgdOptions { Momentum = 0.9f } }, contents.TrainerOptions);
             TrainingState state = contents.TrainingState!;
             Assert.Equal(
                 (5, 1, 2, 0.05f, 1.5, 7L, 0.25),
@@ -278,6 +279,7 @@ namespace GenSoftmax.Tests.Persistence
 
         private static readonly TrainerOptions Options = new()
         {
+            Solver = TrainingSolver.Sgd,
             Epochs = Total, BatchSize = 32, Seed = 17, Threads = 2,
             Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = 0.9f, WeightDecay = 1e-3f },
         };
@@ -659,7 +661,7 @@ namespace GenSoftmax.Tests.Persistence
             var state = new TrainingState(1, 0, 0, 0.1f, [], 0, 0, 0);
             Assert.Contains(
                 "seed 1, but the trainer options have seed 42",
-                Refused(new ModelFileContents { TrainerOptions = new TrainerOptions(), TrainingState = state }));
+                Refused(new ModelFileContents { TrainerOptions = new TrainerOptions { Solver = TrainingSolver.Sgd }, TrainingState = state }));
             NamedTensor[] wrong = [new NamedTensor("W", [4], decays: true, TensorInit.Normal), new NamedTensor("b", [3], decays: false, TensorInit.Zeros)];
             Assert.Contains(
                 "its velocity does not match the model's parameters (tensor 0 is W [4] where the model has W [3, 3])",

@@ -64,6 +64,7 @@ namespace GenSoftmax.Tests.Persistence
             var model = new Phm2x34x10();
             var trainer = new Trainer(model, new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 2, BatchSize = 16, Seed = 4, InitStdDev = 0.3f, Optimizer = new SgdOptions { Momentum = 0.9f },
             });
             trainer.Initialize();

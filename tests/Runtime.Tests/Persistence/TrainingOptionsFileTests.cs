@@ -26,21 +26,24 @@ namespace GenSoftmax.Tests.Persistence
 
         public static TheoryData<string, TrainerOptions> EveryOption() => new()
         {
-            { "defaults", new TrainerOptions() },
+            { "exact solver, no penalty", new TrainerOptions { Solver = TrainingSolver.Lbfgs, Lbfgs = new LbfgsOptions { C = double.PositiveInfinity, Tolerance = 1e-6, MaxIterations = 500 } } },
+            { "auto", new TrainerOptions { Solver = TrainingSolver.Auto, Lbfgs = new LbfgsOptions { C = 0.25 } } },
+            { "defaults", new TrainerOptions { Solver = TrainingSolver.Sgd } },
             { "fast recipe", TrainerOptions.Fast },
-            { "step decay", new TrainerOptions { Schedule = LearningRateSchedule.StepDecay(3, 0.5f, warmupEpochs: 2) } },
-            { "cosine", new TrainerOptions { Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 1) } },
+            { "step decay", new TrainerOptions { Solver = TrainingSolver.Sgd, Schedule = LearningRateSchedule.StepDecay(3, 0.5f, warmupEpochs: 2) } },
+            { "cosine", new TrainerOptions { Solver = TrainingSolver.Sgd, Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 1) } },
             {
                 "constant, odd step settings",
-                new TrainerOptions { Schedule = new LearningRateSchedule { StepEpochs = 7, StepFactor = 0.25f, FinalFraction = 0.5f } }
+                new TrainerOptions { Solver = TrainingSolver.Sgd, Schedule = new LearningRateSchedule { StepEpochs = 7, StepFactor = 0.25f, FinalFraction = 0.5f } }
             },
-            { "warm-up only", new TrainerOptions { Schedule = new LearningRateSchedule { WarmupEpochs = 4 } } },
-            { "squared error", new TrainerOptions { Loss = TrainingLoss.SquaredError } },
-            { "label smoothing", new TrainerOptions { LabelSmoothing = 0.1f } },
-            { "early stopping, defaults", new TrainerOptions { EarlyStopping = new EarlyStoppingOptions() } },
+            { "warm-up only", new TrainerOptions { Solver = TrainingSolver.Sgd, Schedule = new LearningRateSchedule { WarmupEpochs = 4 } } },
+            { "squared error", new TrainerOptions { Solver = TrainingSolver.Sgd, Loss = TrainingLoss.SquaredError } },
+            { "label smoothing", new TrainerOptions { Solver = TrainingSolver.Sgd, LabelSmoothing = 0.1f } },
+            { "early stopping, defaults", new TrainerOptions { Solver = TrainingSolver.Sgd, EarlyStopping = new EarlyStoppingOptions() } },
             {
                 "early stopping, every setting", new TrainerOptions
                 {
+                    Solver = TrainingSolver.Sgd,
                     EarlyStopping = new EarlyStoppingOptions
                     {
                         HoldOutFraction = 0.3f, Patience = 7, MinImprovement = 0.125, Metric = EarlyStoppingMetric.HeldOutAccuracy,
@@ -51,6 +54,7 @@ namespace GenSoftmax.Tests.Persistence
             {
                 "everything", new TrainerOptions
                 {
+                    Solver = TrainingSolver.Sgd,
                     BatchSize = 100, Epochs = 12, Seed = -3, InitStdDev = 0.02f, Threads = 2,
                     Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.8f, WeightDecay = 1e-4f },
                     Schedule = LearningRateSchedule.Cosine(0.1f, 2), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.05f,
@@ -76,7 +80,8 @@ namespace GenSoftmax.Tests.Persistence
             JsonObject json = SafetensorsTestFile.Read(path).MetadataJson("trainer_options").AsObject();
             Assert.Equal(
                 ["batch_size", "epochs", "seed", "init_std_dev", "threads", "learning_rate", "momentum", "weight_decay", "schedule",
-                 "step_epochs", "step_factor", "final_fraction", "warmup_epochs", "loss", "label_smoothing", "early_stopping"],
+                 "step_epochs", "step_factor", "final_fraction", "warmup_epochs", "loss", "label_smoothing", "early_stopping",
+                 "solver", "c", "tolerance", "max_iterations"],
                 json.Select(p => p.Key));
             Assert.Equal(options.EarlyStopping is null, json["early_stopping"] is null);
         }
@@ -112,6 +117,7 @@ namespace GenSoftmax.Tests.Persistence
         {
             "cosine+warm-up+smoothing+early stopping" => new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 12, BatchSize = 32, Seed = 17, Threads = threads,
                 Optimizer = new SgdOptions { LearningRate = 0.5f, Momentum = 0.9f, WeightDecay = 1e-3f },
                 Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 2),
@@ -120,6 +126,7 @@ namespace GenSoftmax.Tests.Persistence
             },
             "squared error+step decay" => new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 5, BatchSize = 32, Seed = 23, Threads = threads,
                 Optimizer = new SgdOptions { LearningRate = 0.05f, Momentum = 0.5f },
                 Schedule = LearningRateSchedule.StepDecay(2, 0.5f, warmupEpochs: 1),
@@ -226,6 +233,7 @@ namespace GenSoftmax.Tests.Persistence
             // An independent reading of the documented JSON: any change to it must change this test too.
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Seed = 5, Epochs = 4,
                 Optimizer = new SgdOptions { LearningRate = 0.1f },
                 Schedule = LearningRateSchedule.Cosine(0.25f, warmupEpochs: 1), Loss = TrainingLoss.SquaredError, LabelSmoothing = 0.125f,
@@ -256,7 +264,8 @@ namespace GenSoftmax.Tests.Persistence
                  "schedule":"Cosine","step_epochs":5,"step_factor":0.1,"final_fraction":0.25,"warmup_epochs":1,"loss":"SquaredError",
                  "label_smoothing":0.125,
                  "early_stopping":{"hold_out_fraction":0.5,"patience":6,"min_improvement":0.75,"metric":"HeldOutAccuracy",
-                                   "restore_best_weights":false}}
+                                   "restore_best_weights":false},
+                 "solver":"Sgd","c":1,"tolerance":0.0001,"max_iterations":100}
                 """, file.MetadataJson("trainer_options"));
             AssertJson("""
                 {"seed":5,"completed_epochs":2,"batches_done":0,"learning_rate":0.1,"epoch_loss_sum":0,"epoch_correct":0,"epoch_seconds":0,
@@ -269,7 +278,7 @@ namespace GenSoftmax.Tests.Persistence
         {
             // Keys in another order and early stopping left out (JSON's null): what a hand edit or a Python script writes.
             string path = _dir.File("edited.safetensors");
-            ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = new TrainerOptions() });
+            ModelFile.Save(path, new M3x3(), new ModelFileContents { TrainerOptions = new TrainerOptions { Solver = TrainingSolver.Sgd } });
             var file = SafetensorsTestFile.Read(path);
             file.Metadata["trainer_options"] = """
                 {"label_smoothing":0.5,"loss":"CrossEntropy","warmup_epochs":0,"final_fraction":0,"step_factor":0.5,"step_epochs":3,
@@ -280,6 +289,7 @@ namespace GenSoftmax.Tests.Persistence
 
             var expected = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 BatchSize = 64, Epochs = 6, Seed = 9, InitStdDev = 0.02f, Threads = 2,
                 Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = 0.8f, WeightDecay = 1e-3f },
                 Schedule = LearningRateSchedule.StepDecay(3, 0.5f), LabelSmoothing = 0.5f,
@@ -300,6 +310,7 @@ namespace GenSoftmax.Tests.Persistence
         {
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Seed = 5, Epochs = 4, Optimizer = new SgdOptions { Momentum = 0.9f },
                 Schedule = LearningRateSchedule.StepDecay(2, 0.5f, 1), LabelSmoothing = 0.1f,
                 EarlyStopping = new EarlyStoppingOptions { Patience = 2 },
@@ -446,7 +457,7 @@ namespace GenSoftmax.Tests.Persistence
         [Fact]
         public void Save_refuses_an_early_stopping_record_that_does_not_fit()
         {
-            var options = new TrainerOptions { Seed = 5, EarlyStopping = new EarlyStoppingOptions() };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Seed = 5, EarlyStopping = new EarlyStoppingOptions() };
             var state = new TrainingState(5, 2, 0, 0.1f, [], 0, 0, 0);
             string path = _dir.File("bad.safetensors");
             void Save(TrainerOptions? o, TrainingState s) =>
@@ -457,7 +468,7 @@ namespace GenSoftmax.Tests.Persistence
             NamedTensor[] Best(int weights) => [new NamedTensor("W", [weights], decays: true, TensorInit.Normal), Dense("b", new float[3])];
 
             Assert.Contains("the trainer options stop early, but there is no record", Refused(options, state));
-            Assert.Contains("do not stop early", Refused(new TrainerOptions { Seed = 5 }, With(0, double.NaN, [])));
+            Assert.Contains("do not stop early", Refused(new TrainerOptions { Solver = TrainingSolver.Sgd, Seed = 5 }, With(0, double.NaN, [])));
             Assert.Contains(
                 "its best parameters do not match the model's (tensor 0 is W [4] where the model has W [3, 3])",
                 Refused(options, With(1, 0.5, Best(4))));

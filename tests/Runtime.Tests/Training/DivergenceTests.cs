@@ -37,6 +37,7 @@ namespace GenSoftmax.Tests.Training
             var model = new M17x10();
             var trainer = new Trainer(model, new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 BatchSize = 32, Threads = threads, Optimizer = new SgdOptions { LearningRate = 1e37f, Momentum = 0.9f },
             });
             trainer.Initialize();
@@ -81,7 +82,7 @@ namespace GenSoftmax.Tests.Training
             float[] features = clean.Features!.ToArray();
             LabeledData data = LabeledData.FromFeatures(features, clean.Labels, 17);
             const int BadRow = 201;
-            var options = new TrainerOptions { BatchSize = 32, Epochs = 1 };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = 32, Epochs = 1 };
             int[] order = TrainingData.EpochOrders(options.Seed, 320, 1)[0];
             int badBatch = (Array.IndexOf(order, BadRow) / 32) + 1;
             features[(BadRow * 17) + 5] = float.NaN;
@@ -104,7 +105,7 @@ namespace GenSoftmax.Tests.Training
             float[] features = clean.Features!.ToArray();
             LabeledData data = LabeledData.FromFeatures(features, clean.Labels, 17);
             const int BadRow = 201;
-            var options = new TrainerOptions { BatchSize = 32, Epochs = 2, Threads = threads };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = 32, Epochs = 2, Threads = threads };
             int[] order = TrainingData.EpochOrders(options.Seed, 320, 1)[0];
             int badBatch = (Array.IndexOf(order, BadRow) / 32) + 1;
             Assert.True(badBatch > 1);

@@ -34,6 +34,7 @@ namespace GenSoftmax.Tests.Training
 
         private static TrainerOptions Options(EarlyStoppingOptions stopping, int threads = 1) => new()
         {
+            Solver = TrainingSolver.Sgd,
             Epochs = 300, BatchSize = 16, Seed = 3, Threads = threads, EarlyStopping = stopping,
             Optimizer = new SgdOptions { LearningRate = 0.5f, Momentum = 0.9f },
         };
@@ -181,14 +182,14 @@ namespace GenSoftmax.Tests.Training
             Assert.Throws<ArgumentOutOfRangeException>(() => new EarlyStoppingOptions { MinImprovement = -1 }.Validate());
             Assert.Throws<ArgumentOutOfRangeException>(() => new EarlyStoppingOptions { MinImprovement = double.NaN }.Validate());
             Assert.Throws<ArgumentOutOfRangeException>(
-                () => new Trainer(new M20x3(), new TrainerOptions { EarlyStopping = new EarlyStoppingOptions { Patience = -2 } }));
+                () => new Trainer(new M20x3(), new TrainerOptions { Solver = TrainingSolver.Sgd, EarlyStopping = new EarlyStoppingOptions { Patience = -2 } }));
         }
 
         [Fact]
         public void Without_early_stopping_the_outcome_says_completed()
         {
             (LabeledData train, _) = TrainerTests.Clusters(5, 100, 10);
-            var trainer = new Trainer(new M17x10(), new TrainerOptions { Epochs = 2 });
+            var trainer = new Trainer(new M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2 });
             trainer.Initialize();
             Assert.Null(trainer.Outcome);
             IReadOnlyList<EpochReport> reports = trainer.Fit(train);

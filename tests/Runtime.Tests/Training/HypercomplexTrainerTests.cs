@@ -63,6 +63,7 @@ namespace GenSoftmax.Tests.Training
 
         private static TrainerOptions Options(int threads = 1, int epochs = 3) => new()
         {
+            Solver = TrainingSolver.Sgd,
             BatchSize = 32,
             Epochs = epochs,
             Seed = 5,
@@ -262,6 +263,7 @@ namespace GenSoftmax.Tests.Training
             var model = new Phm2x34x10();
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 BatchSize = 16, Epochs = 200, Seed = 6, Threads = threads, InitStdDev = 0.05f,
                 Optimizer = new SgdOptions { LearningRate = 0.02f, Momentum = 0.9f },
                 EarlyStopping = new EarlyStoppingOptions { HoldOutFraction = 0.25f, Patience = 3 },

@@ -10,7 +10,7 @@ namespace GenSoftmax.Tests.Training
     /// <summary>The exact solver's contract: settings, errors, warm start, cancellation, reproducibility.</summary>
     public sealed class LbfgsSolverTests
     {
-        private static LabeledData Data(int rows = 300, int inputs = 7, int classes = 4, int seed = 5)
+        internal static LabeledData Data(int rows = 300, int inputs = 7, int classes = 4, int seed = 5)
         {
             var random = new Random(seed);
             float[] x = Enumerable.Range(0, rows * inputs).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
@@ -104,6 +104,43 @@ namespace GenSoftmax.Tests.Training
         private sealed class SynchronousProgress(Action<SolverProgress> report) : IProgress<SolverProgress>
         {
             public void Report(SolverProgress value) => report(value);
+        }
+
+        private static float[] Fitted(LabeledData data, double c)
+        {
+            var model = new RuntimeSoftmaxModel(data.Inputs, 4);
+            SolverResult result = LbfgsSolver.Fit(model, data, new LbfgsOptions { C = c, Tolerance = 1e-6, MaxIterations = 2000 });
+            Assert.Equal(SolverStop.Converged, result.Stop);
+            return [.. model.Weights, .. model.Bias];
+        }
+
+        private static void AssertSameFit(float[] expected, float[] actual)
+        {
+            double scale = expected.Max(Math.Abs);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * scale, $"parameter {i}: {actual[i]} where {expected[i]}");
+            }
+        }
+
+        [Fact]
+        public void A_weight_of_two_fits_as_the_row_twice_and_a_weight_of_zero_as_the_row_removed()
+        {
+            LabeledData data = Data(rows: 120);
+            float[] weights = Enumerable.Range(0, data.Count).Select(i => (float)(i % 3)).ToArray(); // 0, 1, 2, ...
+            int[] rows = Enumerable.Range(0, data.Count).SelectMany(i => Enumerable.Repeat(i, i % 3)).ToArray();
+            LabeledData expanded = LabeledData.FromFeatures(
+                rows.SelectMany(i => data.Features!.AsSpan(i * data.Inputs, data.Inputs).ToArray()).ToArray(), rows.Select(i => data.Labels[i]).ToArray(), data.Inputs);
+            AssertSameFit(Fitted(expanded, 1), Fitted(data.WithWeights(weights), 1));
+        }
+
+        [Fact]
+        public void Scaling_every_weight_by_k_and_C_by_1_over_k_gives_the_same_fit()
+        {
+            LabeledData data = Data(rows: 150);
+            float[] weights = Enumerable.Range(0, data.Count).Select(i => 0.5f + (i % 4)).ToArray();
+            float[] scaled = weights.Select(w => w * 4f).ToArray();
+            AssertSameFit(Fitted(data.WithWeights(weights), 2), Fitted(data.WithWeights(scaled), 0.5));
         }
     }
 }

@@ -35,7 +35,7 @@ namespace GenSoftmax.Tests.Training
         public void The_textbook_recipe_is_unchanged()
         {
             (LabeledData train, LabeledData test) = Load();
-            Assert.Equal(new TrainerOptions(), TrainerOptions.Textbook);
+            Assert.Equal(new TrainerOptions { Solver = TrainingSolver.Sgd }, TrainerOptions.Textbook);
             var model = new M784x10();
             var trainer = new Trainer(model, TrainerOptions.Textbook with { Threads = 2 });
             trainer.Initialize();

@@ -66,7 +66,7 @@ namespace GenSoftmax.Tests.Training
             Assert.Throws<ArgumentOutOfRangeException>(() => LearningRateSchedule.Cosine(1f).Validate());
             Assert.Throws<ArgumentOutOfRangeException>(() => LearningRateSchedule.Cosine(0f, -1).Validate());
             Assert.Throws<ArgumentOutOfRangeException>(() => (LearningRateSchedule.Constant with { Kind = (LearningRateScheduleKind)7 }).Validate());
-            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { Schedule = LearningRateSchedule.Cosine(2f) }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, Schedule = LearningRateSchedule.Cosine(2f) }));
             Assert.Throws<ArgumentOutOfRangeException>(() => LearningRateSchedule.Constant.RateAt(1f, 4, 0, 5, 3));
             Assert.Throws<ArgumentOutOfRangeException>(() => LearningRateSchedule.Constant.RateAt(1f, 1, 5, 5, 3));
         }
@@ -77,6 +77,7 @@ namespace GenSoftmax.Tests.Training
             (LabeledData train, _) = TrainerTests.Clusters(3, 330, 10);
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 3, BatchSize = 32, Schedule = LearningRateSchedule.Cosine(0.05f, warmupEpochs: 1),
                 Optimizer = new SgdOptions { LearningRate = 0.4f, Momentum = 0.9f },
             };
@@ -104,6 +105,7 @@ namespace GenSoftmax.Tests.Training
             (LabeledData train, LabeledData validation) = TrainerTests.Clusters(4, 330, 50);
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 Epochs = 3, BatchSize = 32, Seed = 5, Threads = threads, Schedule = LearningRateSchedule.Cosine(0f, warmupEpochs: 1),
                 Optimizer = new SgdOptions { LearningRate = 0.3f, Momentum = 0.9f, WeightDecay = 1e-3f },
             };

@@ -17,6 +17,7 @@ namespace GenSoftmax.Tests.Training
 
         private static TrainerOptions Options(int threads, float smoothing = 0f) => new()
         {
+            Solver = TrainingSolver.Sgd,
             BatchSize = BatchSize, Epochs = Epochs, Seed = Seed, Threads = threads, LabelSmoothing = smoothing,
             Optimizer = new SgdOptions { LearningRate = Rate },
         };
@@ -105,7 +106,7 @@ namespace GenSoftmax.Tests.Training
             float[] x = Enumerable.Range(0, 200).Select(i => i % 2 == 0 ? 1f : -1f).ToArray();
             int[] y = x.Select(v => v > 0 ? 1 : 0).ToArray();
             LabeledData data = LabeledData.FromFeatures(x, y, 1);
-            var options = new TrainerOptions { BatchSize = 200, Epochs = 300, Optimizer = new SgdOptions { LearningRate = 1f } };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = 200, Epochs = 300, Optimizer = new SgdOptions { LearningRate = 1f } };
 
             var soft = new M1x2();
             var softTrainer = new Trainer(soft, options);
@@ -150,9 +151,9 @@ namespace GenSoftmax.Tests.Training
         [Fact]
         public void Label_smoothing_out_of_range_is_rejected()
         {
-            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { LabelSmoothing = 1f }));
-            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { LabelSmoothing = -0.1f }));
-            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { LabelSmoothing = float.NaN }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, LabelSmoothing = 1f }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, LabelSmoothing = -0.1f }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, LabelSmoothing = float.NaN }));
         }
 
         private static void IEpochs(IReadOnlyList<EpochReport> reports) => Assert.Equal(Epochs, reports.Count);

@@ -91,6 +91,7 @@ namespace GenSoftmax.Tests.Training
             (LabeledData train, LabeledData test) = TrainerTests.Clusters(21, 600, 300);
             var options = new TrainerOptions
             {
+                Solver = TrainingSolver.Sgd,
                 BatchSize = 50, Epochs = 3, Seed = 4, Threads = threads, Loss = TrainingLoss.SquaredError,
                 Optimizer = new SgdOptions { LearningRate = 0.02f },
             };

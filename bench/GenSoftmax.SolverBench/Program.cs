@@ -1,0 +1,46 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using GenSoftmax;
+using GenSoftmax.Data;
+using GenSoftmax.Training;
+
+// Fits Fashion-MNIST (uint8 pixels, 1/255 in the kernels) with the exact solver at C until the objective is at most each
+// target (scikit-learn's objectives), printing for each the iterations, passes and seconds to reach it, then the test
+// accuracy. Arguments: C threads max-iterations target1 [target2 ...]  (a target of 0 runs to the iteration limit).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+double c = double.Parse(args[0], CultureInfo.InvariantCulture);
+int threads = int.Parse(args[1], CultureInfo.InvariantCulture);
+int maxIterations = int.Parse(args[2], CultureInfo.InvariantCulture);
+double[] targets = args[3..].Select(a => double.Parse(a, CultureInfo.InvariantCulture)).OrderDescending().ToArray();
+
+(LabeledData train, LabeledData test) = FashionMnist.Load();
+var model = new SolverBenchModel();
+var clock = Stopwatch.StartNew();
+int next = 0;
+var progress = new Reporter(p =>
+{
+    while (next < targets.Length && p.Objective <= targets[next])
+    {
+        Console.WriteLine(
+            $"target {targets[next]:R}: reached at iteration {p.Iteration}, {p.Evaluations} passes, {clock.Elapsed.TotalSeconds:F3} s " +
+            $"({clock.Elapsed.TotalMilliseconds / p.Evaluations:F2} ms a pass), objective {p.Objective:R}");
+        next++;
+    }
+});
+SolverResult result = LbfgsSolver.Fit(
+    model, train, new LbfgsOptions { C = c, Tolerance = 1e-30, MaxIterations = maxIterations, Threads = threads }, progress);
+Console.WriteLine(
+    $"end: {result.Stop} after {result.Iterations} iterations, {result.Evaluations} passes, {result.Seconds:F3} s " +
+    $"({result.Seconds * 1000 / result.Evaluations:F2} ms a pass), objective {result.Objective:R}, gradient {result.GradientNorm:G3}");
+Console.WriteLine($"test accuracy {Trainer.Accuracy(model, test):F4}");
+
+[SoftmaxModel(Inputs = 784, Classes = 10)]
+internal sealed partial class SolverBenchModel;
+
+/// <summary>Reports synchronously on the solver's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class Reporter(Action<SolverProgress> report) : IProgress<SolverProgress>
+{
+    public void Report(SolverProgress value) => report(value);
+}

@@ -1,0 +1,44 @@
+using System.IO;
+using Xunit;
+
+namespace GenSoftmax.App.Tests
+{
+    /// <summary>The root help leads with the commands, examples and exit codes; a mistyped option gets a suggestion.</summary>
+    public sealed class HelpTests
+    {
+        [Fact]
+        public void Root_help_lists_commands_examples_and_exit_codes_not_the_train_options()
+        {
+            AppRun run = AppProcess.Run(Path.GetTempPath(), "--help");
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains("Commands:", run.Output);
+            Assert.Contains("Examples:", run.Output);
+            Assert.Contains("Exit codes: 0 done, 1 failure while running, 2 bad input", run.Output);
+            Assert.DoesNotContain("--epochs", run.Output);
+            AppRun train = AppProcess.Run(Path.GetTempPath(), "train", "--help");
+            Assert.Contains("--epochs", train.Output);
+            Assert.Contains("--solver", train.Output);
+        }
+
+        [Theory]
+        [InlineData("train", "--epoch", "--epochs")]
+        [InlineData("train", "--lerning-rate", null)]
+        [InlineData("train", "--momentun", "--momentum")]
+        [InlineData(null, "--epoch", "--epochs")]
+        public void A_mistyped_option_gets_the_closest_name_in_one_line(string? command, string typo, string? suggestion)
+        {
+            string[] args = command is null ? [typo, "3"] : [command, typo, "3"];
+            AppRun run = AppProcess.Run(Path.GetTempPath(), args);
+            Assert.Equal(2, run.ExitCode);
+            Assert.Single(run.Error.Split('\n', System.StringSplitOptions.RemoveEmptyEntries));
+            if (suggestion is null)
+            {
+                Assert.DoesNotContain("Did you mean", run.Error);
+            }
+            else
+            {
+                Assert.Contains($"Did you mean {suggestion}?", run.Error);
+            }
+        }
+    }
+}
