@@ -25,7 +25,7 @@ namespace GenSoftmax.Tests.Training
                     rows += p.Result.Count;
                 }
             });
-            var options = new TrainerOptions { BatchSize = batchSize, Epochs = 1, Threads = 1, Seed = 5 };
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, BatchSize = batchSize, Epochs = 1, Threads = 1, Seed = 5 };
             (M17x10 model, var reports) = TrainerTests.Train(options, train, progress: progress);
 
             Assert.Equal(1, batches);
