@@ -332,6 +332,16 @@ namespace GenSoftmax.Data.Tests
             Assert.Equal(file.Length, file.Position);
         }
 
+        [Theory]
+        [InlineData("(46341, 46341)", "[46341, 46341]")]         // 2,147,488,281 elements: just past int.MaxValue
+        [InlineData("(2147483647, 1)", "[2147483647, 1]")]       // int.MaxValue elements: past Array.MaxLength
+        [InlineData("(2, 1073741824, 2)", "[2, 1073741824, 2]")] // 2^32: int arithmetic would wrap to 0
+        public void RowsTimesFeatures_PastWhatAnArrayHolds_IsRefusedFromTheHeader(string shape, string shown)
+        {
+            string message = FeaturesError(Npy("<f4", shape, []));
+            Assert.Contains($"the header declares shape {shown}, more elements than a .NET array holds ({Array.MaxLength})", message);
+        }
+
         [Fact]
         public void Float32_ReadInChunks_ReportsATruncationAtItsOffset()
         {

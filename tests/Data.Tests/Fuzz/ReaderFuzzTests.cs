@@ -213,7 +213,7 @@ namespace GenSoftmax.Data.Tests.Fuzz
             Assert.Equal(oracle.Records[0].Count - 1, data.Inputs);
             if (data.ClassNames is { } names)
             {
-                string[] labels = oracle.Records.Skip(1).Select(r => r[^1].Trim(' ')).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                string[] labels = oracle.Records.Skip(1).Select(r => r[^1].Trim()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
                 Assert.Equal(labels, names);
             }
         }
