@@ -6,7 +6,11 @@ namespace GenSoftmax.Generator
     internal static class Descriptors
     {
         private const string Category = "GenSoftmax";
-        private const string HelpBase = "https://example.invalid/gensoftmax/docs/diagnostics#";
+        /// <summary>
+        /// Each ID's help link is this page's section for it: the heading "## GSM0001" and so on, whose anchor on the
+        /// repository's rendered page is the lower-case ID (a test checks every descriptor against docs/generator.md).
+        /// </summary>
+        internal const string HelpBase = "https://github.com/gensoftmax/gensoftmax/blob/main/docs/generator.md#";
 
         public static readonly DiagnosticDescriptor ClassMustBePartial = Error(
             "GSM0001",

@@ -561,6 +561,94 @@ namespace GenSoftmax.Generator.Tests
             Assert.Equal(Harness.SpanOf(Source, "SoftmaxModel", 2), d.Location.SourceSpan);
         }
 
+        /// <summary>
+        /// A size out of range is one mistake and gets one error: never GSM0008 (or a hypercomplex error) about the
+        /// product of sizes one of which is already wrong. Declarations of every kind of wrong size, not only the ones
+        /// other tests use: negative, zero, just past a limit, huge, and both sizes wrong at once.
+        /// </summary>
+        [Theory]
+        [InlineData("Inputs = -1, Classes = 10", "GSM0002")]
+        [InlineData("Inputs = 0, Classes = 1024", "GSM0002")]
+        [InlineData("Inputs = 2000000, Classes = 200", "GSM0002")]
+        [InlineData("Inputs = 1048577, Classes = 1024", "GSM0002")]
+        [InlineData("Inputs = 2147483647, Classes = 2147483647", "GSM0002", "GSM0003")]
+        [InlineData("Inputs = 1048576, Classes = 1025", "GSM0003")]
+        [InlineData("Inputs = 1048576, Classes = -2147483648", "GSM0003")]
+        [InlineData("Inputs = 300000, Classes = 0", "GSM0003")]
+        [InlineData("Inputs = -5, Classes = -5", "GSM0002", "GSM0003")]
+        [InlineData("Inputs = 2000000, Classes = 200, Hypercomplex = 2", "GSM0002")]
+        [InlineData("Inputs = 1048576, Classes = 5000, Hypercomplex = 3", "GSM0003")]
+        public void A_size_out_of_range_gets_its_range_error_and_nothing_about_the_product(string arguments, params string[] expected)
+        {
+            string source = $$"""
+                using GenSoftmax;
+                [SoftmaxModel({{arguments}})]
+                public partial class Flower;
+                """;
+            (GeneratorDriver driver, Compilation output, ImmutableArray<Diagnostic> diagnostics) = Harness.Run(source);
+            Assert.Equal(expected, diagnostics.Select(d => d.Id).OrderBy(i => i, System.StringComparer.Ordinal));
+            Assert.Empty(Harness.Generated(driver));
+            Assert.Empty(CompilerErrors(output));
+        }
+
+        /// <summary>Sizes each in range whose product is too large still get GSM0008, once.</summary>
+        [Theory]
+        [InlineData("Inputs = 1048576, Classes = 257")]
+        [InlineData("Inputs = 262145, Classes = 1024")]
+        [InlineData("Inputs = 1048576, Classes = 1024, Hypercomplex = 2")]
+        public void Sizes_in_range_with_too_many_weights_get_GSM0008_alone(string arguments)
+        {
+            (GeneratorDriver driver, _, ImmutableArray<Diagnostic> diagnostics) = Harness.Run($$"""
+                using GenSoftmax;
+                [SoftmaxModel({{arguments}})]
+                public partial class Flower;
+                """);
+            Assert.Equal("GSM0008", Assert.Single(diagnostics).Id);
+            Assert.Empty(Harness.Generated(driver));
+        }
+
+        /// <summary>
+        /// Every help link is docs/generator.md on the repository, at the section of its ID: the page has a heading
+        /// whose GitHub anchor (lower case, spaces to hyphens, other punctuation dropped) is the link's fragment.
+        /// </summary>
+        [Fact]
+        public void Every_help_link_points_at_its_section_of_docs_generator_md()
+        {
+            string page = System.IO.File.ReadAllText(System.IO.Path.Combine(Baselines.RepoRoot, "docs", "generator.md"));
+            HashSet<string> anchors = page.Split('\n')
+                .Where(line => line.StartsWith('#'))
+                .Select(line => GitHubAnchor(line.TrimStart('#').Trim()))
+                .ToHashSet(System.StringComparer.Ordinal);
+            DiagnosticDescriptor[] descriptors = typeof(Descriptors)
+                .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+                .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+                .ToArray();
+            Assert.Equal(16, descriptors.Length);
+            foreach (DiagnosticDescriptor d in descriptors)
+            {
+                Assert.Equal("https://github.com/gensoftmax/gensoftmax/blob/main/docs/generator.md#" + d.Id.ToLowerInvariant(), d.HelpLinkUri);
+                Assert.True(anchors.Contains(d.Id.ToLowerInvariant()), $"docs/generator.md has no heading '## {d.Id}' for {d.HelpLinkUri}");
+            }
+        }
+
+        private static string GitHubAnchor(string heading)
+        {
+            var anchor = new System.Text.StringBuilder();
+            foreach (char c in heading.Trim().ToLowerInvariant())
+            {
+                if (char.IsLetterOrDigit(c) || c is '-' or '_')
+                {
+                    anchor.Append(c);
+                }
+                else if (c == ' ')
+                {
+                    anchor.Append('-');
+                }
+            }
+
+            return anchor.ToString();
+        }
+
         [Fact]
         public void Every_descriptor_is_an_error_in_the_GenSoftmax_category_with_a_help_link()
         {

@@ -39,7 +39,7 @@ namespace GenSoftmax.Generator.Tests
             Assert.Equal(id, d.Id);
             Assert.Equal(DiagnosticSeverity.Error, d.Severity);
             Assert.Equal("GenSoftmax", d.Descriptor.Category);
-            Assert.Equal($"https://example.invalid/gensoftmax/docs/diagnostics#{id.ToLowerInvariant()}", d.Descriptor.HelpLinkUri);
+            Assert.Equal(Descriptors.HelpBase + id.ToLowerInvariant(), d.Descriptor.HelpLinkUri);
             Assert.Equal(Harness.SpanOf(source, marker), d.Location.SourceSpan);
             Assert.Empty(Harness.Generated(driver));
             Assert.Empty(DiagnosticTests.CompilerErrors(output));
