@@ -115,6 +115,33 @@ namespace GenSoftmax.Tests.Persistence
         }
 
         [Fact]
+        public void A_stored_batch_size_of_int_MaxValue_resumes_into_one_batch_of_every_row()
+        {
+            // Issue 20, item 2: a resealed file's batch size reached the trainer's batch count, which wrapped to 0 batches.
+            (LabeledData train, _) = TrainerTests.Clusters(seed: 4, trainCount: 40, testCount: 1);
+            var model = new M17x10();
+            var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = 8, Seed = 3 });
+            trainer.Initialize();
+            trainer.Fit(train);
+            string path = _dir.File("run.safetensors");
+            ModelFile.Save(path, trainer, classNames: null);
+            var file = SafetensorsTestFile.Read(path);
+            file.EditMetadataJson("trainer_options", o => o["batch_size"] = int.MaxValue);
+            file.Write(path);
+
+            var resumed = new M17x10();
+            ModelFileContents contents = ModelFile.Load(path, resumed);
+            Assert.Equal(int.MaxValue, contents.TrainerOptions!.BatchSize);
+            var next = new Trainer(resumed, contents.TrainerOptions with { Epochs = 2 });
+            next.RestoreState(contents.TrainingState!);
+            float[] before = resumed.Weights.ToArray();
+            EpochReport report = Assert.Single(next.Fit(train));
+
+            Assert.True(report.TrainLoss > 0 && double.IsFinite(report.TrainLoss), $"train loss {report.TrainLoss}");
+            Assert.NotEqual(before, resumed.Weights.ToArray());
+        }
+
+        [Fact]
         public void Info_describes_a_damaged_file_and_names_its_problem()
         {
             string path = File();
