@@ -53,11 +53,12 @@ namespace GenSoftmax.Data
         public int? Classes { get; init; }
 
         /// <summary>
-        /// Whether a quoted field may hold a line break (<c>"line one&#10;line two"</c>). False by default: in a file of
-        /// numbers and class names a quoted field that runs onto the next line is almost always a closing quote that is
-        /// missing, and reading on would join the following lines into one row (a label taking in whole rows, every one
-        /// of them lost). Then such a field is an error naming the line where it starts. Set true only for a file whose
-        /// fields are meant to span lines; the quotes must still be well formed.
+        /// Whether a quoted field may hold both line breaks and the separator (<c>"black,&#10;white"</c>). False by
+        /// default: such a field is almost always a closing quote that is missing, and reading on would join the following
+        /// rows into one field (a label taking in whole rows, every one of them lost), so it is an error naming the line
+        /// where it starts. A quoted field with line breaks but no separator (<c>"two&#10;lines"</c>) is read either way:
+        /// every row holds a separator, so it takes in no row. Set true only for a file whose fields are meant to span
+        /// lines; the quotes must still be well formed.
         /// </summary>
         public bool AllowLineBreaksInQuotes { get; init; }
 

@@ -26,7 +26,10 @@ namespace GenSoftmax.Data
     /// open a field (spaces before it aside) and close it (spaces after it aside), and a quote inside a quoted field is
     /// doubled (<c>"5"" screen"</c>). A quote inside an unquoted field (<c>5" screen</c>), text after a closing quote,
     /// a quote still open at the end of the file, and (unless <see cref="CsvOptions.AllowLineBreaksInQuotes"/>) a
-    /// quoted field running onto the next line are errors naming the line and column where the problem is.</para>
+    /// quoted field that runs onto the next line and holds the separator are errors naming the line and column where
+    /// the problem is. A quoted field may hold line breaks when it holds no separator: every row has one, so such a field
+    /// takes in no row, whereas one holding both is usually a closing quote that is missing, and reading on would join
+    /// the following rows into one field.</para>
     /// <para>The file is read as UTF-8 (a UTF-16 or UTF-32 byte-order mark selects that encoding). Bytes that are not
     /// valid in the encoding are an error naming the line and the byte offset, never replaced by U+FFFD: two class names
     /// that differ only in such bytes would otherwise become one class.</para>

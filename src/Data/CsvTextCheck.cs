@@ -10,8 +10,9 @@ namespace GenSoftmax.Data
     /// One pass over a CSV file's text before Sep parses it, refusing what Sep would read in a way the file may not mean:
     /// text that is not valid in its encoding (Sep would decode it to U+FFFD, so labels differing only there would become
     /// one class), a <c>'"'</c> inside an unquoted field (Sep would open a quoted field there that swallows every line up
-    /// to the next quote), text after a closing quote, a quoted field that runs onto the next line (unless
-    /// <see cref="CsvOptions.AllowLineBreaksInQuotes"/>), and a quote still open at the end of the file.
+    /// to the next quote), text after a closing quote, a quoted field that runs onto the next line and holds the separator
+    /// (it would take in what look like rows; unless <see cref="CsvOptions.AllowLineBreaksInQuotes"/>), and a quote still
+    /// open at the end of the file.
     /// </summary>
     /// <remarks>The quoting rules are RFC 4180's, with spaces allowed around a quoted field (Sep trims them): a field is
     /// either quoted from its first character that is not a space to its closing quote, a quote inside it doubled
@@ -19,25 +20,26 @@ namespace GenSoftmax.Data
     internal sealed class CsvTextCheck
     {
         private const int BufferSize = 1 << 16;
-        private static readonly SearchValues<char> QuotedStops = SearchValues.Create("\"\r\n");
 
         private readonly string _path;
         private readonly char _separator;
         private readonly bool _allowLineBreaks;
-        private readonly SearchValues<char> _unquotedStops;
+        private readonly SearchValues<char> _stops; // what changes the state, inside quotes or not
         private State _state = State.FieldStart;
         private bool _afterCr;
         private int _line = 1;
         private int _column = 1;
         private int _quoteLine;
         private int _quoteColumn;
+        private int _breakLine;          // the line of the open quoted field's first line break, or 0
+        private bool _separatorInQuotes; // whether the open quoted field holds the separator
 
         private CsvTextCheck(string path, char separator, bool allowLineBreaks)
         {
             _path = path;
             _separator = separator;
             _allowLineBreaks = allowLineBreaks;
-            _unquotedStops = SearchValues.Create([separator, '"', '\r', '\n']);
+            _stops = SearchValues.Create([separator, '"', '\r', '\n']);
         }
 
         private enum State
@@ -177,7 +179,7 @@ namespace GenSoftmax.Data
                 switch (_state)
                 {
                     case State.Unquoted:
-                        int end = text.Slice(i).IndexOfAny(_unquotedStops);
+                        int end = text.Slice(i).IndexOfAny(_stops);
                         if (end < 0)
                         {
                             return;
@@ -204,6 +206,8 @@ namespace GenSoftmax.Data
                             _state = State.Quoted;
                             _quoteLine = _line;
                             _quoteColumn = _column;
+                            _breakLine = 0;
+                            _separatorInQuotes = false;
                         }
                         else if (c != ' ')
                         {
@@ -212,7 +216,7 @@ namespace GenSoftmax.Data
 
                         break;
                     case State.Quoted:
-                        int stop = text.Slice(i).IndexOfAny(QuotedStops);
+                        int stop = text.Slice(i).IndexOfAny(_stops);
                         if (stop < 0)
                         {
                             return;
@@ -224,16 +228,16 @@ namespace GenSoftmax.Data
                         {
                             _state = State.QuoteInQuoted;
                         }
-                        else if (_allowLineBreaks)
+                        else if (c == _separator)
                         {
-                            NewLine(c);
+                            _separatorInQuotes = true;
+                            CheckLineBreaks();
                         }
                         else
                         {
-                            throw new InvalidDataException(
-                                $"{_path}, line {_quoteLine}, column {_quoteColumn}: the quoted field that starts here runs onto line {_line + 1}; " +
-                                $"probably its closing '\"' is missing. Close the quote on line {_quoteLine} (double a '\"' that is part of the text); " +
-                                "if the field really holds a line break, set CsvOptions.AllowLineBreaksInQuotes = true.");
+                            _breakLine = _breakLine == 0 ? _line : _breakLine;
+                            CheckLineBreaks();
+                            NewLine(c);
                         }
 
                         break;
@@ -265,6 +269,22 @@ namespace GenSoftmax.Data
                 }
 
                 i++;
+            }
+        }
+
+        /// <summary>
+        /// A quoted field may run onto the next line when it holds no separator: every row has one, so such a field takes
+        /// in no row whatever its quotes were meant to be. One that holds both could be a closing quote that is missing.
+        /// </summary>
+        private void CheckLineBreaks()
+        {
+            if (_breakLine != 0 && _separatorInQuotes && !_allowLineBreaks)
+            {
+                throw new InvalidDataException(
+                    $"{_path}, line {_quoteLine}, column {_quoteColumn}: the quoted field that starts here runs onto line {_breakLine + 1} and " +
+                    $"holds a '{CsvOptions.Escape(_separator)}', so it would take in what look like rows; probably its closing '\"' is missing. " +
+                    $"Close the quote on line {_breakLine} (double a '\"' that is part of the text); if the field really holds line breaks " +
+                    "and separators, set CsvOptions.AllowLineBreaksInQuotes = true.");
             }
         }
 

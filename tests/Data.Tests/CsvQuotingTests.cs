@@ -85,16 +85,41 @@ namespace GenSoftmax.Data.Tests
         }
 
         [Fact]
-        public void QuotedFieldOverTwoLines_IsRefusedByDefault_AndReadWhenAllowed()
+        public void QuotedFieldOverLines_HoldingTheSeparator_IsRefusedByDefault_AndReadWhenAllowed()
         {
-            string path = Write("a,b,label\n1,2,\"two\nlines\"\n3,4,x\n");
+            // Read on, such a field joins the rows after it into one label.
+            string path = Write("a,b,label\n1,2,\"black,\nwhite\"\n3,4,x\n");
 
-            Assert.Contains("line 2, column 3: the quoted field that starts here runs onto line 3", Error(path));
+            Assert.Contains("line 2, column 3: the quoted field that starts here runs onto line 3 and holds a ','", Error(path));
             Assert.Contains("AllowLineBreaksInQuotes", Error(path));
 
             LabeledData data = CsvReader.Read(path, new CsvOptions { AllowLineBreaksInQuotes = true });
             Assert.Equal(2, data.Count);
-            Assert.Equal(new[] { "two\nlines", "x" }, data.ClassNames);
+            Assert.Equal(new[] { "black,\nwhite", "x" }, data.ClassNames);
+        }
+
+        [Fact]
+        public void QuotedFieldOverLines_WithoutTheSeparator_IsRead_ForItTakesInNoRow()
+        {
+            string path = Write("a,b,label\r\n1,2,\"two\r\nlines\"\r\n3,4,\"three\rlines\nhere\"\r\n5,6\",x\r\n");
+
+            var e = Assert.Throws<InvalidDataException>(() => CsvReader.Read(path));
+
+            // The line numbers after the fields that span lines count their line breaks.
+            Assert.Contains("line 7, column 2: a '\"' inside a field that does not start with one", e.Message);
+            File.WriteAllText(path, "a,b,label\r\n1,2,\"two\r\nlines\"\r\n3,4,\"three\rlines\nhere\"\r\n5,6,x\r\n");
+            LabeledData data = CsvReader.Read(path);
+            Assert.Equal(3, data.Count);
+            Assert.Equal(new[] { "three\rlines\nhere", "two\r\nlines", "x" }, data.ClassNames);
+        }
+
+        [Fact]
+        public void TheSixRowFileOfTheIssue_WithAQuoteLeftOpen_IsRefused()
+        {
+            // A missing closing quote on line 3: read loosely, lines 4 and 5 became part of line 3's label.
+            string path = Write("a,b,label\n1,2,x\n3,4,\"y\n5,6,x\n7,8,\"y\"\n9,1,x\n2,3,y\n");
+
+            Assert.Contains("line 3, column 3: the quoted field that starts here runs onto line 4 and holds a ','", Error(path));
         }
 
         [Fact]

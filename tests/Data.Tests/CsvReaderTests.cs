@@ -290,7 +290,7 @@ namespace GenSoftmax.Data.Tests
         {
             string message = Error("a,b,label\n1,2,0\n\"3,4,1\n5,6,1\n7,8,1\n");
 
-            Assert.Contains("line 3, column 1: the quoted field that starts here runs onto line 4", message);
+            Assert.Contains("line 3, column 1: the quoted field that starts here runs onto line 4 and holds a ','", message);
             Assert.Contains("closing '\"' is missing", message);
         }
 

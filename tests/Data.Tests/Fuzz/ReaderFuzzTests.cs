@@ -164,10 +164,11 @@ namespace GenSoftmax.Data.Tests.Fuzz
 
         /// <summary>
         /// A file that uses what CSV allows around quotes: quoted names holding the separator, doubled quotes, spaces around
-        /// quoted fields, labels in several scripts, LF, CR LF and CR line ends, blank lines and a byte-order mark.
+        /// quoted fields, fields over two lines, labels in several scripts, LF, CR LF and CR line ends, blank lines and a
+        /// byte-order mark.
         /// </summary>
         private static readonly byte[] QuotedCsv = Encoding.UTF8.GetBytes(
-            "\uFEFF\"sepal length\", \"sepal, width\" ,petal,\"species \"\"name\"\"\"\r\n" +
+            "\uFEFF\"sepal length\", \"sepal, width\" ,\"petal\nlength\",\"species \"\"name\"\"\"\r\n" +
             string.Concat(Enumerable.Range(0, 24).Select(i =>
                 string.Create(CultureInfo.InvariantCulture, $"{4.5 + i * 0.1:0.0},\"{3.0 - i * 0.05:0.00}\", {i * 0.25} ,") +
                 (i % 4) switch
@@ -175,7 +176,7 @@ namespace GenSoftmax.Data.Tests.Fuzz
                     0 => "\"setosa, «é»\"",
                     1 => " \"versicolor \"\"v\"\"\" ",
                     2 => "virginica 猫",
-                    _ => "\"\"\"quoted\"\"\"",
+                    _ => "\"\"\"quoted\"\"\r\non two lines\"",
                 } +
                 (i % 5) switch { 0 => "\r\n", 1 => "\r", 2 => "\n\n", 3 => "\n  \n", _ => "\n" })));
 
@@ -307,7 +308,7 @@ namespace GenSoftmax.Data.Tests.Fuzz
             CsvOracle quoted = CsvOracle.Of(QuotedCsv)!;
             Assert.Null(quoted.Problem);
             Assert.Equal(24, quoted.Rows);
-            Assert.Equal(["sepal length", "sepal, width", "petal", "species \"name\""], quoted.Records[0].Select(f => f.Trim(' ')));
+            Assert.Equal(["sepal length", "sepal, width", "petal\nlength", "species \"name\""], quoted.Records[0].Select(f => f.Trim(' ')));
             Assert.Equal("a quote inside an unquoted field", CsvOracle.Of("a,b\n1,2\"\n"u8.ToArray())!.Problem![8..]);
             Assert.Equal(1, CsvOracle.Of("a,b\r\n\r\n \t\r1,\"\"\"2\"\"\"\r\n"u8.ToArray())!.Rows);
             Assert.NotNull(CsvOracle.Of([.. "a,b\n1,"u8, 0xE9])!.Problem);

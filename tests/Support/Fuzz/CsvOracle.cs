@@ -9,8 +9,9 @@ namespace GenSoftmax.Fuzz
     /// What a CSV file holds by the rules <c>CsvReader</c> documents, worked out the plain way, character by character and
     /// independently of the reader and of Sep: strict UTF-8 (a UTF-8 byte-order mark skipped), the separator detected from
     /// the first line that holds more than spaces and tabs (the most frequent of ',', ';' and tab outside quotes; ties go to
-    /// tab, then ';'), RFC 4180 quoting with spaces allowed around a quoted field, no line break inside quotes, lines ending
-    /// at LF, CR LF or CR, lines of nothing but white space skipped, and the first remaining record the header.
+    /// tab, then ';'), RFC 4180 quoting with spaces allowed around a quoted field, a line break inside quotes only in a field
+    /// that holds no separator, lines ending at LF, CR LF or CR, lines of nothing but white space skipped, and the first
+    /// remaining record the header.
     /// </summary>
     internal sealed class CsvOracle
     {
@@ -143,12 +144,18 @@ namespace GenSoftmax.Fuzz
                             break;
                         }
 
-                        if (c is '\r' or '\n')
+                        if (c == '\n' || (c == '\r' && !(i < text.Length && text[i] == '\n')))
                         {
-                            return ($"line {quoteLine}: a quoted field runs onto the next line", records);
+                            line++;
                         }
 
                         field.Append(c);
+                    }
+
+                    string value = field.ToString();
+                    if (value.Contains(sep) && value.AsSpan().IndexOfAny('\r', '\n') >= 0)
+                    {
+                        return ($"line {quoteLine}: a quoted field runs onto the next line and holds the separator", records);
                     }
 
                     while (i < text.Length && text[i] == ' ' && sep != ' ')
@@ -161,7 +168,7 @@ namespace GenSoftmax.Fuzz
                         return ($"line {line}: text after a closing quote", records);
                     }
 
-                    record.Add(field.ToString());
+                    record.Add(value);
                 }
                 else
                 {
