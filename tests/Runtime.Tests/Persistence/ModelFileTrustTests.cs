@@ -75,6 +75,19 @@ namespace GenSoftmax.Tests.Persistence
             AssertEveryReaderRefuses(path, expected);
         }
 
+        [Fact]
+        public void A_key_repeated_inside_the_training_state_is_refused_by_every_reader()
+        {
+            // Readers that keep the first value and readers that keep the last would continue different runs.
+            string path = File();
+            var file = SafetensorsTestFile.Read(path);
+            string state = (string)file.Metadata["training_state"]!;
+            file.Metadata["training_state"] = state.Replace("{", "{\"completed_epochs\":0,", StringComparison.Ordinal);
+            file.Write(path);
+
+            AssertEveryReaderRefuses(path, "\"training_state\" is not what GenSoftmax writes");
+        }
+
         [Theory]
         [InlineData("", "ClassNames[1] is empty")]
         [InlineData("a", "ClassNames[0] and ClassNames[1] are both 'a'")]
