@@ -176,45 +176,41 @@ namespace GenSoftmax.Data
                     }
                 }
 
+                if (_state is State.FieldStart or State.Unquoted)
+                {
+                    // Outside quotes only a quote needs a closer look: the text before the next one is taken in bulk.
+                    int quote = text.Slice(i).IndexOf('"');
+                    ReadOnlySpan<char> unquoted = quote < 0 ? text.Slice(i) : text.Slice(i, quote);
+                    if (!unquoted.IsEmpty)
+                    {
+                        Advance(unquoted);
+                    }
+
+                    if (quote < 0)
+                    {
+                        return;
+                    }
+
+                    i += quote;
+                    if (_state == State.Unquoted)
+                    {
+                        throw new InvalidDataException(
+                            $"{_path}, line {_line}, column {_column}: a '\"' inside a field that does not start with one. A field holding a " +
+                            "quote must be quoted as a whole with the quote doubled (\"5\"\" screen\" for 5\" screen); otherwise remove the quote.");
+                    }
+
+                    _afterCr = false;
+                    _state = State.Quoted;
+                    _quoteLine = _line;
+                    _quoteColumn = _column;
+                    _breakLine = 0;
+                    _separatorInQuotes = false;
+                    i++;
+                    continue;
+                }
+
                 switch (_state)
                 {
-                    case State.Unquoted:
-                        int end = text.Slice(i).IndexOfAny(_stops);
-                        if (end < 0)
-                        {
-                            return;
-                        }
-
-                        i += end;
-                        c = text[i];
-                        if (c == '"')
-                        {
-                            throw new InvalidDataException(
-                                $"{_path}, line {_line}, column {_column}: a '\"' inside a field that does not start with one. A field holding a " +
-                                "quote must be quoted as a whole with the quote doubled (\"5\"\" screen\" for 5\" screen); otherwise remove the quote.");
-                        }
-
-                        EndField(c);
-                        break;
-                    case State.FieldStart:
-                        if (c == _separator || c is '\r' or '\n')
-                        {
-                            EndField(c);
-                        }
-                        else if (c == '"')
-                        {
-                            _state = State.Quoted;
-                            _quoteLine = _line;
-                            _quoteColumn = _column;
-                            _breakLine = 0;
-                            _separatorInQuotes = false;
-                        }
-                        else if (c != ' ')
-                        {
-                            _state = State.Unquoted;
-                        }
-
-                        break;
                     case State.Quoted:
                         int stop = text.Slice(i).IndexOfAny(_stops);
                         if (stop < 0)
@@ -270,6 +266,39 @@ namespace GenSoftmax.Data
 
                 i++;
             }
+        }
+
+        /// <summary>
+        /// Advances the state over text outside quotes that holds no quote, with vectorised counts rather than a loop per
+        /// character: the line (LF, CR LF and CR each end one), the column, whether the field open at its end has begun
+        /// (anything but spaces), and whether it ends in a CR whose LF may come next.
+        /// </summary>
+        private void Advance(ReadOnlySpan<char> text)
+        {
+            int crs = text.Count('\r');
+            _line += text.Count('\n') + crs - (crs == 0 ? 0 : text.Count("\r\n"));
+            int lineEnd = text.LastIndexOfAny('\r', '\n');
+            ReadOnlySpan<char> line = text.Slice(lineEnd + 1);
+            if (lineEnd >= 0)
+            {
+                _column = 1;
+                _state = State.FieldStart;
+            }
+
+            int separator = line.LastIndexOf(_separator);
+            if (separator >= 0)
+            {
+                _column += line.Count(_separator);
+                _state = State.FieldStart;
+            }
+
+            // The text of the field still open: spaces before a quote are allowed, anything else begins an unquoted field.
+            if (line.Slice(separator + 1).ContainsAnyExcept(' '))
+            {
+                _state = State.Unquoted;
+            }
+
+            _afterCr = text[^1] == '\r';
         }
 
         /// <summary>

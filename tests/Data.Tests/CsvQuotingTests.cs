@@ -60,6 +60,25 @@ namespace GenSoftmax.Data.Tests
         }
 
         [Fact]
+        public void LinesAndColumns_AreCountedAcrossTheReadBuffer()
+        {
+            // CR LF line ends, one of them split by the 64 KiB buffer for some padding; then a stray quote in column 3.
+            for (int pad = 0; pad < 8; pad++)
+            {
+                var text = new StringBuilder("a,b,label\r\n").Append(' ', pad).Append("1,2,x\r\n");
+                int line = 3;
+                while (text.Length < (1 << 16) + 64)
+                {
+                    text.Append("1,2,x\r\n");
+                    line++;
+                }
+
+                text.Append("3,4,y\"\r\n");
+                Assert.Contains($"line {line}, column 3: a '\"' inside a field", Error(Write(text.ToString())));
+            }
+        }
+
+        [Fact]
         public void UnterminatedQuote_AtTheEndOfTheFile_IsRefused()
         {
             string path = Write("a,b,label\n1,2,x\n3,4,\"y");
