@@ -11,6 +11,12 @@ namespace GenSoftmax.App
         /// <summary>Exit code for a failure while running (I/O, training).</summary>
         public const int Failure = 1;
 
+        /// <summary>Exit code when the data or model does not fit in memory.</summary>
+        public const int OutOfMemory = 3;
+
+        /// <summary>Exit code for anything the code did not expect: a bug (sysexits' EX_SOFTWARE).</summary>
+        public const int Internal = 70;
+
         public AppError(string message, int exitCode = Usage)
             : base(message)
         {

@@ -1,21 +1,23 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.InteropServices;
 
 namespace GenSoftmax.App
 {
     /// <summary>
     /// Refuses, before any work, an output file that is one of the run's inputs or another output: the file a path leads
-    /// to (after <c>..</c> and symbolic links) is compared, so <c>--save data.csv</c>, <c>--save DIR/train-images-idx3-ubyte</c>
+    /// to (after <c>..</c> and symbolic links; on Linux an existing file by device and inode, so hard links too) is compared,
+    /// so <c>--save data.csv</c>, <c>--save DIR/train-images-idx3-ubyte</c>
     /// or <c>--save m.svg --plot m.svg</c> cannot overwrite what was read or written first.
     /// </summary>
-    internal static class OutputPaths
+    internal static partial class OutputPaths
     {
         private static readonly string[] IdxNames =
             ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
         /// <summary>Throws an <see cref="AppError"/> naming both options when an output is an input or an earlier output.</summary>
-        /// <param name="inputs">Each input path with its option (null paths are skipped); a directory stands for the IDX files in it.</param>
+        /// <param name="inputs">Each input path with its option (null paths are skipped); a directory stands for its IDX files.</param>
         /// <param name="outputs">Each output path with its option (null paths are skipped).</param>
         /// <param name="allowed">Pairs of options that may name the same file (such as --checkpoint and --resume).</param>
         public static void Check(
@@ -47,7 +49,8 @@ namespace GenSoftmax.App
                 if (taken.TryGetValue(key, out var first) && Array.IndexOf(allowed, (option, first.Option)) < 0)
                 {
                     throw new AppError(
-                        $"{option} {path} is the same file as {first.Option} {first.Path}: writing it would replace what {first.Option} names. " +
+                        $"{option} {path} is the same file as {first.Option} {first.Path}: " +
+                        $"writing it would replace what {first.Option} names. " +
                         $"Give {option} another file.");
                 }
 
@@ -70,14 +73,49 @@ namespace GenSoftmax.App
             }
 
             yield return path;
-            if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && !path.EndsWith(".labels.npy", StringComparison.OrdinalIgnoreCase))
+            bool features = path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+            if (features && !path.EndsWith(".labels.npy", StringComparison.OrdinalIgnoreCase))
             {
                 yield return Path.ChangeExtension(path, ".labels.npy");
             }
         }
 
-        /// <summary>The full path with every symbolic link on the way resolved, as far as the path exists.</summary>
+        /// <summary>An existing file's device and inode (Linux), else its full path with every symbolic link resolved.</summary>
         private static string Identity(string path)
+        {
+            if (OperatingSystem.IsLinux() && FileId(path) is { } id)
+            {
+                return id;
+            }
+
+            return ResolvedPath(path);
+        }
+
+        /// <summary>"dev:inode" of what <paramref name="path"/> leads to, or null when it does not exist (or stat is missing).</summary>
+        private static string? FileId(string path)
+        {
+            // struct stat on Linux (x86-64 and the generic layout of arm64 alike) starts with st_dev and st_ino, 8 bytes each.
+            Span<byte> status = stackalloc byte[256];
+            try
+            {
+                if (Stat(path, ref status[0]) != 0)
+                {
+                    return null;
+                }
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+            {
+                return null;
+            }
+
+            return $"{BitConverter.ToUInt64(status[..8])}:{BitConverter.ToUInt64(status.Slice(8, 8))}";
+        }
+
+        [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8)]
+        private static partial int Stat(string path, ref byte status);
+
+        /// <summary>The full path with every symbolic link on the way resolved, as far as the path exists.</summary>
+        private static string ResolvedPath(string path)
         {
             string full = Path.GetFullPath(path);
             try

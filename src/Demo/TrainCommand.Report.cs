@@ -1,27 +1,21 @@
 using System;
 using System.Collections.Generic;
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Threading;
-using GenSoftmax.Hypercomplex;
 using GenSoftmax.IO;
 using GenSoftmax.Persistence;
 using GenSoftmax.Training;
 
-
 namespace GenSoftmax.App
 {
-    /// <summary>What a run writes besides the model: the JSON report, and the divergence summary.</summary>
+    /// <summary>What a run writes: the model file, the learning curves, the JSON report; and what a diverged run saves.</summary>
     internal sealed partial class TrainCommand
     {
         /// <summary>What a run trains and with which options: the report's first half.</summary>
         private sealed record RunInfo(
-            string Recipe, float? SoftLabels, ISoftmaxModel Model, TrainerOptions Options, LabeledData Train, LoadedData Loaded, IReadOnlyList<string>? ClassNames)
+            string Recipe, float? SoftLabels, ISoftmaxModel Model, TrainerOptions Options, LabeledData Train, LoadedData Loaded,
+            IReadOnlyList<string>? ClassNames)
         {
             public string ModelKind { get; init; } = Model is FashionClassifier ? "generated" : "runtime-shaped";
 
@@ -33,7 +27,8 @@ namespace GenSoftmax.App
         }
 
         /// <summary>How a run ended, for the report.</summary>
-        private sealed record RunEnd(string Reason, int LastEpoch, int BestEpoch, double BestHeldOutValue, bool RestoredBestWeights, string Message)
+        private sealed record RunEnd(
+            string Reason, int LastEpoch, int BestEpoch, double BestHeldOutValue, bool RestoredBestWeights, string Message)
         {
             public int? DivergedEpoch { get; init; }
 
@@ -43,13 +38,15 @@ namespace GenSoftmax.App
         }
 
         private static RunEnd? Outcome(TrainingOutcome? o) => o is null ? null : new RunEnd(
-            o.Reason == StopReason.EarlyStopped ? "early-stopped" : "completed", o.LastEpoch, o.BestEpoch, o.BestHeldOutValue, o.RestoredBestWeights, o.ToString());
+            o.Reason == StopReason.EarlyStopped ? "early-stopped" : "completed",
+            o.LastEpoch, o.BestEpoch, o.BestHeldOutValue, o.RestoredBestWeights, o.ToString());
 
         /// <summary>
         /// Training diverged: one line naming the epoch and batch; with --save, the last finite weights and the run's
         /// state (before that batch) are saved, atomically, so the file never holds NaN and a failed write loses nothing.
         /// </summary>
-        private static int Diverged(TrainingDivergedException e, Trainer trainer, RunInfo ran, string? save, string? report, IReadOnlyList<EpochReport> epochs)
+        private static int Diverged(
+            TrainingDivergedException e, Trainer trainer, RunInfo ran, string? save, string? report, IReadOnlyList<EpochReport> epochs)
         {
             string saved = "";
             if (save is not null)
@@ -95,8 +92,43 @@ namespace GenSoftmax.App
             return AppError.Failure;
         }
 
+        /// <summary>The run's outputs after training: the model file, the learning curves, the JSON report.</summary>
+        private static void WriteOutputs(
+            Outputs outputs, Fitted fitted, Setup setup, TrainingData data, Results results, DenseComparison? comparison, Screen screen)
+        {
+            Trainer trainer = fitted.Trainer;
+            ISoftmaxModel model = setup.Model;
+            string shape = $"softmax regression {model.Inputs}x{model.Classes}";
+            if (outputs.Save is { } save)
+            {
+                ModelFile.Save(save, trainer, setup.SavedNames);
+                screen.Say.WriteLine(setup.Phm is null
+                    ? $"Model saved to {save}"
+                    : $"Model saved to {save} (the PHM model's factors, their W = sum A_i (x) S_i and the run's state: " +
+                        "'train --resume' continues it, and it loads as a dense 784x10 model elsewhere)");
+            }
+
+            if (outputs.Plot is { } plot)
+            {
+                string title = setup.Phm is { } p ? $"PHM n = {p.Layout.N} {shape}" : shape;
+                Pictures.LearningCurves(plot, trainer.History, data.CurveName, title);
+                screen.Say.WriteLine($"Learning curves drawn to {plot}");
+            }
+
+            if (outputs.Report is { } report)
+            {
+                Action<Utf8JsonWriter>? extra = comparison is null ? null : json => comparison.WriteJson(json, setup.Phm!, trainer);
+                RunEnd? end = Outcome(trainer.Outcome);
+                SafeFile.Write(report, stream => WriteReport(
+                    stream, fitted.Ran, trainer.History, results.TestAccuracy, results.ValidationAccuracy, results.TrainSeconds, end, extra,
+                    results.Times));
+                screen.Say.WriteLine($"Report written to {report}");
+            }
+        }
+
         private static void WriteReport(
-            Stream stream, RunInfo ran, IReadOnlyList<EpochReport> epochs, double? testAccuracy, double? validationAccuracy, double trainSeconds, RunEnd? end,
+            Stream stream, RunInfo ran, IReadOnlyList<EpochReport> epochs, double? testAccuracy, double? validationAccuracy,
+            double trainSeconds, RunEnd? end,
             Action<Utf8JsonWriter>? extra = null, RunTimes? times = null)
         {
             ISoftmaxModel model = ran.Model;
@@ -265,7 +297,7 @@ namespace GenSoftmax.App
         }
 
         /// <summary>A float as its shortest round-trip text (0.9, not 0.8999999761581421), or null when missing or not finite.</summary>
-        private static void Number(Utf8JsonWriter json, string name, float? value)
+        internal static void Number(Utf8JsonWriter json, string name, float? value)
         {
             if (value is { } v && float.IsFinite(v))
             {
@@ -278,7 +310,7 @@ namespace GenSoftmax.App
         }
 
         /// <summary>JSON has no NaN or infinity: a missing or non-finite value is written as null.</summary>
-        private static void Number(Utf8JsonWriter json, string name, double? value)
+        internal static void Number(Utf8JsonWriter json, string name, double? value)
         {
             if (value is { } v && double.IsFinite(v))
             {

@@ -15,7 +15,7 @@ namespace GenSoftmax.App
     /// images/s, time left) on a terminal; one line per epoch when stdout is redirected; nothing with --quiet.
     /// Reports arrive on the training thread.
     /// </summary>
-    internal sealed class TrainingDisplay : IProgress<TrainingProgress>
+    internal sealed class TrainingDisplay : IProgress<TrainingProgress>, IProgress<SolverProgress>
     {
         private readonly bool _live;
         private readonly bool _quiet;
@@ -42,6 +42,9 @@ namespace GenSoftmax.App
 
         public List<EpochReport> Epochs { get; } = new();
 
+        /// <summary>The exact solver's iteration limit when this run solves exactly: its iterations are shown instead of epochs.</summary>
+        public int? ExactIterations { get; init; }
+
         /// <summary>Whether there is a validation or test set to report per epoch ("-" names none).</summary>
         private bool HasHeldOut => _validationName != "-";
 
@@ -51,7 +54,10 @@ namespace GenSoftmax.App
             if (!_quiet && !_live)
             {
                 // Without a validation or test set there is no per-epoch accuracy column (it held only NaN).
-                Console.WriteLine(HasHeldOut ? $"epoch  train loss  train acc  {_validationName,8}  seconds  last lr" : "epoch  train loss  train acc  seconds  last lr");
+                Console.WriteLine(
+                    ExactIterations is not null ? "iteration  objective        largest gradient element  passes"
+                    : HasHeldOut ? $"epoch  train loss  train acc  {_validationName,8}  seconds  last lr"
+                    : "epoch  train loss  train acc  seconds  last lr");
             }
 
             if (!_live)
@@ -70,8 +76,35 @@ namespace GenSoftmax.App
                 });
         }
 
+        /// <summary>One iteration of the exact solver: a line, or the live bar's text.</summary>
+        public void Report(SolverProgress value)
+        {
+            CultureInfo inv = CultureInfo.InvariantCulture;
+            if (_live && _context is not null)
+            {
+                _task ??= _context.AddTask("exact solver", maxValue: ExactIterations ?? 100);
+                _task.Value = value.Iteration;
+                _task.Description = string.Create(inv,
+                    $"iteration {value.Iteration}/{ExactIterations} objective {value.Objective:G8} gradient {value.GradientNorm:G3}");
+            }
+            else if (!_quiet && !_live)
+            {
+                Console.WriteLine(string.Create(inv,
+                    $"{value.Iteration,9}  {value.Objective,-15:G8}  {value.GradientNorm,24:G4}  {value.Evaluations,6}"));
+            }
+        }
+
         public void Report(TrainingProgress value)
         {
+            if (value.EpochCompleted is { } fit && ExactIterations is not null)
+            {
+                // The exact fit as one epoch: its figures are in the lines after it, not in the iteration table.
+                Epochs.Add(fit);
+                _task?.StopTask();
+                _task = null;
+                return;
+            }
+
             if (value.EpochCompleted is { } r)
             {
                 Epochs.Add(r);

@@ -2,7 +2,9 @@
 // Internal: the one way GenSoftmax writes a file is not part of any package's API.
 using System;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace GenSoftmax.IO
 {
@@ -18,9 +20,21 @@ namespace GenSoftmax.IO
     /// <para>The target may be absent or a regular file. A symlink, directory, device, FIFO or socket at the target
     /// is refused with an <see cref="IOException"/> naming it: replacing <c>/dev/full</c> or a link's target is never
     /// what a user asked for.</para>
+    /// <para>After the rename the directory is flushed too (fsync), so the new name survives a power cut. A save that was
+    /// killed (SIGKILL, a crash) leaves its temporary file behind; the next save of the same target removes such leftovers
+    /// (never one that another process still holds open for writing).</para>
     /// </remarks>
-    internal static class SafeFile
+    internal static partial class SafeFile
     {
+        /// <summary>The longest file name, in bytes, that common Linux, macOS and Windows file systems accept.</summary>
+        internal const int MaxNameBytes = 255;
+
+        /// <summary>Bytes the temporary name adds to the target's: '.', '.', 16 hex digits, '.tmp'.</summary>
+        internal const int TemporaryNameExtra = 22;
+
+        /// <summary>A leftover temporary file younger than this may be one another writer has just created: it is kept.</summary>
+        private static readonly TimeSpan StaleAge = TimeSpan.FromSeconds(10);
+
         /// <summary>Writes a file atomically: <paramref name="write"/> fills a stream that becomes <paramref name="path"/>.</summary>
         /// <exception cref="IOException">The target is not a regular file, its directory does not exist or is not writable,
         /// or writing failed; the message names the path.</exception>
@@ -30,8 +44,7 @@ namespace GenSoftmax.IO
             ArgumentNullException.ThrowIfNull(write);
             string full = CheckTarget(path);
             string directory = Path.GetDirectoryName(full)!;
-            string unique = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
-            string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{unique}.tmp");
+            string temp = TemporaryName(full);
             FileStream stream;
             try
             {
@@ -62,7 +75,141 @@ namespace GenSoftmax.IO
                 TryDelete(temp);
                 throw;
             }
+
+            SyncDirectory(directory);
+            RemoveLeftovers(full);
         }
+
+        /// <summary>
+        /// Checks, before any work is done, that <paramref name="path"/> can be written now: <see cref="CheckTarget"/>, its
+        /// temporary name within the file-name limit, and a file can be created in its directory (one is created and removed).
+        /// Returns the full path.
+        /// </summary>
+        /// <exception cref="IOException">The message says what is wrong with the path and how to fix it.</exception>
+        internal static string CheckWritable(string path)
+        {
+            string full = CheckTarget(path);
+            string name = Path.GetFileName(full);
+            int bytes = Encoding.UTF8.GetByteCount(name);
+            if (bytes + TemporaryNameExtra > MaxNameBytes)
+            {
+                throw new IOException(
+                    $"Cannot write '{full}': its name is {bytes} bytes long, and the temporary file written first " +
+                    $"('.NAME.<16 hex digits>.tmp') would exceed the file-name limit of {MaxNameBytes} bytes; " +
+                    $"choose a name of at most {MaxNameBytes - TemporaryNameExtra} bytes.");
+            }
+
+            string directory = Path.GetDirectoryName(full)!;
+            try
+            {
+                using var probe = new FileStream(
+                    TemporaryName(full), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"Cannot write '{full}': cannot create a file in '{directory}' ({e.Message}).", e);
+            }
+
+            return full;
+        }
+
+        /// <summary>A new temporary name beside <paramref name="full"/>: <c>.NAME.&lt;16 hex digits&gt;.tmp</c>.</summary>
+        private static string TemporaryName(string full)
+        {
+            string unique = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+            return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{unique}.tmp");
+        }
+
+        /// <summary>Whether <paramref name="fileName"/> is a temporary name of the target named <paramref name="targetName"/>.</summary>
+        internal static bool IsTemporaryOf(string fileName, string targetName)
+        {
+            // "." + NAME + "." + 16 lowercase hex digits + ".tmp"
+            if (fileName.Length != targetName.Length + TemporaryNameExtra || !fileName.StartsWith('.') ||
+                !fileName.AsSpan(1).StartsWith(targetName, StringComparison.Ordinal) || fileName[targetName.Length + 1] != '.' ||
+                !fileName.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            foreach (char c in fileName.AsSpan(targetName.Length + 2, 16))
+            {
+                if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// Removes temporary files of <paramref name="full"/> left by saves that were killed: those no process holds open (a
+        /// writer holds its temporary file with an exclusive lock) and older than a few seconds. Best effort: a file that
+        /// cannot be removed is left.
+        /// </summary>
+        private static void RemoveLeftovers(string full)
+        {
+            string directory = Path.GetDirectoryName(full)!;
+            string name = Path.GetFileName(full);
+            try
+            {
+                foreach (string candidate in Directory.EnumerateFiles(directory, ".*.tmp"))
+                {
+                    if (!IsTemporaryOf(Path.GetFileName(candidate), name) || !IsRegularFile(candidate) ||
+                        DateTime.UtcNow - File.GetLastWriteTimeUtc(candidate) < StaleAge)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        // Opened with FileShare.None: fails while a live writer holds its lock; deleted while this holds it.
+                        using var stale = new FileStream(candidate, FileMode.Open, FileAccess.Write, FileShare.None, 1);
+                        File.Delete(candidate);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // In use, or not ours to remove: left as it is.
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The directory cannot be listed: nothing is removed; the save itself succeeded.
+            }
+        }
+
+        /// <summary>Flushes the directory's entries (the rename) to disk; best effort, and not on Windows.</summary>
+        private static void SyncDirectory(string directory)
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return;
+            }
+
+            try
+            {
+                int fd = NativeOpen(directory, 0); // O_RDONLY: enough to fsync a directory on Linux and macOS
+                if (fd >= 0)
+                {
+                    _ = NativeFsync(fd);
+                    _ = NativeClose(fd);
+                }
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // No libc of the usual name: the rename stands, only its durability is not forced.
+            }
+        }
+
+        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
+        private static partial int NativeOpen(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync")]
+        private static partial int NativeFsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close")]
+        private static partial int NativeClose(int fd);
 
         /// <summary>
         /// Checks, before any work is done, that <paramref name="path"/> could be written: its directory exists and

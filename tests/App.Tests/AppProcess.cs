@@ -118,7 +118,11 @@ namespace GenSoftmax.App.Tests
         /// The app runs at the lowest CPU priority (nice 19), so on a busy machine this test's thread wakes up and sends the
         /// signal while the app is still training, rather than after it has finished (nice execs the app: same process id).
         /// </summary>
-        public static AppRun RunAndSignal(string workingDirectory, IEnumerable<string> args, Func<string, bool> ready, int signal)
+        public static AppRun RunAndSignal(string workingDirectory, IEnumerable<string> args, Func<string, bool> ready, int signal) =>
+            RunAndSignal(workingDirectory, args, ready, [signal]);
+
+        /// <summary>As above, sending each of <paramref name="signals"/> in turn, back to back.</summary>
+        public static AppRun RunAndSignal(string workingDirectory, IEnumerable<string> args, Func<string, bool> ready, int[] signals)
         {
             using Process process = Process.Start(StartInfo(workingDirectory, args, null, ["nice", "-n", "19"]))!;
             var output = new StringBuilder();
@@ -143,7 +147,11 @@ namespace GenSoftmax.App.Tests
             process.BeginOutputReadLine();
             var stderr = process.StandardError.ReadToEndAsync();
             Assert.True(seen.Wait(TimeSpan.FromMinutes(2)), "the app never printed the line to interrupt at");
-            Assert.Equal(0, Kill(process.Id, signal));
+            foreach (int signal in signals)
+            {
+                Assert.Equal(0, Kill(process.Id, signal));
+            }
+
             Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the app did not exit after the signal");
             process.WaitForExit();
             lock (output)

@@ -20,6 +20,24 @@ namespace GenSoftmax.App.Tests
             Assert.Contains("--solver", train.Output);
         }
 
+        [Fact]
+        public void Train_help_states_each_recipes_value_instead_of_one_default_in_groups()
+        {
+            AppRun run = AppProcess.Run(Path.GetTempPath(), "train", "--help");
+            Assert.Equal(0, run.ExitCode);
+            foreach (string option in new[] { "--epochs", "--batch", "--lr", "--momentum", "--threads", "--soft-labels" })
+            {
+                string line = Assert.Single(run.Output.Split('\n'), l => l.TrimStart().StartsWith(option + " ", System.StringComparison.Ordinal));
+                Assert.DoesNotContain("[default:", line);
+            }
+
+            Assert.Contains("fast 8, textbook 10", run.Output);
+            Assert.Contains("fast 512, textbook 256", run.Output);
+            Assert.Contains("[default: 100]", run.Output); // --max-iterations: the same whatever the recipe
+            int At(string option) => run.Output.IndexOf($"\n  {option} ", System.StringComparison.Ordinal);
+            Assert.True(At("--data") < At("--recipe") && At("--recipe") < At("--solver") && At("--solver") < At("--save"), run.Output);
+        }
+
         [Theory]
         [InlineData("train", "--epoch", "--epochs")]
         [InlineData("train", "--lerning-rate", null)]

@@ -60,6 +60,26 @@ namespace GenSoftmax.App.Tests
         }
 
         [Fact]
+        public void The_exact_solver_shows_every_iteration_and_its_end()
+        {
+            using var dir = new TempDir();
+            WriteIris(dir);
+            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--solver", "lbfgs", "--report", "r.json");
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("iteration  objective        largest gradient element  passes", run.Output);
+            MatchCollection lines = Regex.Matches(run.Output, @"^\s+(\d+)  \d+\.?\d*\S*\s+\S+\s+\d+$", RegexOptions.Multiline);
+            Match end = Regex.Match(run.Output, @"Exact solver: (converged|stopped at the iteration limit) after (\d+) iterations");
+            Assert.True(end.Success, run.ToString());
+            int iterations = int.Parse(end.Groups[2].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(iterations, lines.Count);
+            Assert.Equal(Enumerable.Range(1, iterations).Select(i => i.ToString(CultureInfo.InvariantCulture)), lines.Select(m => m.Groups[1].Value));
+            using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(dir["r.json"]));
+            JsonElement exact = report.RootElement.GetProperty("exact_solver");
+            Assert.Equal(iterations, exact.GetProperty("iterations").GetInt32());
+            Assert.True(exact.GetProperty("gradient_norm").GetDouble() >= 0 && exact.GetProperty("objective").GetDouble() > 0);
+        }
+
+        [Fact]
         public void C_auto_searches_and_reports_the_curve_and_class_weights_balance()
         {
             using var dir = new TempDir();

@@ -180,6 +180,54 @@ namespace GenSoftmax.Tests
             Assert.All(planted, link => Assert.Equal(victim, new FileInfo(link).LinkTarget));
         }
 
+        [SkippableFact]
+        public void Leftover_temporary_files_of_the_same_target_are_removed_at_the_next_save()
+        {
+            Skip.If(OperatingSystem.IsWindows(), "Unix file locking (a writer's exclusive lock marks its temporary file as live)");
+            string target = _dir.File("m.gsm");
+            WriteText(target, "old");
+            DateTime longAgo = DateTime.UtcNow.AddHours(-1);
+            string Leftover(string name, bool old)
+            {
+                string path = _dir.File(name);
+                File.WriteAllText(path, "half a file from a save that was killed");
+                if (old)
+                {
+                    File.SetLastWriteTimeUtc(path, longAgo);
+                }
+
+                return path;
+            }
+
+            string stale = Leftover(".m.gsm.0123456789abcdef.tmp", old: true);
+            string fresh = Leftover(".m.gsm.fedcba9876543210.tmp", old: false); // may be another writer's, just created
+            string live = Leftover(".m.gsm.00112233445566ff.tmp", old: true); // held open by a writer: its lock says so
+            string otherTarget = Leftover(".m.gsm2.0123456789abcdef.tmp", old: true);
+            string notOurs = Leftover(".m.gsm.notahexnumber!.tmp", old: true);
+            using (new FileStream(live, FileMode.Open, FileAccess.Write, FileShare.None))
+            {
+                WriteText(target, "new");
+            }
+
+            Assert.Equal("new", File.ReadAllText(target));
+            Assert.False(File.Exists(stale), "the leftover of a killed save is removed");
+            Assert.True(File.Exists(fresh) && File.Exists(live) && File.Exists(otherTarget) && File.Exists(notOurs));
+        }
+
+        [Fact]
+        public void CheckWritable_refuses_a_name_whose_temporary_name_is_too_long_and_leaves_nothing()
+        {
+            string fits = _dir.File(new string('a', SafeFile.MaxNameBytes - SafeFile.TemporaryNameExtra));
+            Assert.Equal(fits, SafeFile.CheckWritable(fits));
+            Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
+
+            string tooLong = _dir.File(new string('a', SafeFile.MaxNameBytes - SafeFile.TemporaryNameExtra + 1));
+            IOException e = Assert.Throws<IOException>(() => SafeFile.CheckWritable(tooLong));
+            Assert.Contains("would exceed the file-name limit of 255 bytes", e.Message);
+            Assert.Contains($"at most {SafeFile.MaxNameBytes - SafeFile.TemporaryNameExtra} bytes", e.Message);
+            Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
+        }
+
         [Fact]
         public void The_temporary_file_is_new_each_time_unpredictable_and_beside_the_target()
         {

@@ -321,7 +321,8 @@ namespace GenSoftmax.Training
 
         /// <summary>
         /// The exact solve: <see cref="LbfgsSolver"/> from the model's current parameters (a warm start), reported as one epoch
-        /// over the training data.
+        /// over the training data. A <paramref name="progress"/> that is also an <see cref="IProgress{SolverProgress}"/> hears
+        /// of every iteration.
         /// </summary>
         private IReadOnlyList<EpochReport> FitExact(
             LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -332,7 +333,8 @@ namespace GenSoftmax.Training
             }
 
             long start = Stopwatch.GetTimestamp();
-            SolverResult = LbfgsSolver.Fit(Model, train, Options.Lbfgs with { Threads = Options.Threads }, null, cancellationToken);
+            SolverResult = LbfgsSolver.Fit(
+                Model, train, Options.Lbfgs with { Threads = Options.Threads }, progress as IProgress<SolverProgress>, cancellationToken);
             var objective = new TrainingObjective(Model, train, null, TrainingLoss.CrossEntropy, 0f, 1);
             BatchResult t = objective.Evaluate(train);
             BatchResult v = validation is null ? default : objective.Evaluate(validation);
