@@ -160,7 +160,10 @@ namespace GenSoftmax.Data.Tests.Fuzz
             typeof(InvalidDataException),
             path => CsvReader.Read(path),
             (file, _, loaded) => CheckCsv(file, (LabeledData)loaded),
-            file => BaseAllocation + 64L * file.Length);
+            file => BaseAllocation + 64L * file.Length)
+        {
+            CheckRejected = CheckCsvRejected,
+        };
 
         /// <summary>
         /// A file that uses what CSV allows around quotes: quoted names holding the separator, doubled quotes, spaces around
@@ -198,7 +201,32 @@ namespace GenSoftmax.Data.Tests.Fuzz
             typeof(InvalidDataException),
             path => CsvReader.Read(path),
             (file, _, loaded) => CheckCsv(file, (LabeledData)loaded),
-            file => BaseAllocation + 64L * file.Length);
+            file => BaseAllocation + 64L * file.Length)
+        {
+            CheckRejected = CheckCsvRejected,
+        };
+
+        /// <summary>
+        /// A CSV file that was refused: when its text or quotes are wrong, the error is about them and names the line
+        /// <see cref="CsvOracle"/> finds (the text is checked before any value is parsed); otherwise it is about something else.
+        /// </summary>
+        private static void CheckCsvRejected(byte[] file, Exception error)
+        {
+            if (CsvOracle.Of(file) is not { } oracle || error.Message.Contains("cannot detect the separator", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            string[] textProblems = ["invalid UTF-8", "inside a field that does not start with one", "the quoted field that starts here", "text after the closing"];
+            bool aboutText = textProblems.Any(p => error.Message.Contains(p, StringComparison.Ordinal));
+            Assert.True(aboutText == (oracle.ProblemLine != 0),
+                $"the file's problem is {oracle.Problem ?? "none"}, but the error says: {error.Message}");
+            if (aboutText)
+            {
+                Assert.True(error.Message.Contains($", line {oracle.ProblemLine},", StringComparison.Ordinal),
+                    $"{oracle.Problem} is on line {oracle.ProblemLine}, but the error says: {error.Message}");
+            }
+        }
 
         /// <summary>A CSV file that loaded: consistent data, and exactly the rows, width and classes <see cref="CsvOracle"/> finds.</summary>
         private static void CheckCsv(byte[] file, LabeledData data)
@@ -309,7 +337,12 @@ namespace GenSoftmax.Data.Tests.Fuzz
             Assert.Null(quoted.Problem);
             Assert.Equal(24, quoted.Rows);
             Assert.Equal(["sepal length", "sepal, width", "petal\nlength", "species \"name\""], quoted.Records[0].Select(f => f.Trim(' ')));
-            Assert.Equal("a quote inside an unquoted field", CsvOracle.Of("a,b\n1,2\"\n"u8.ToArray())!.Problem![8..]);
+            CsvOracle stray = CsvOracle.Of("a,b\n1,2\"\n"u8.ToArray())!;
+            Assert.Equal(("a quote inside an unquoted field", 2), (stray.Problem, stray.ProblemLine));
+            CsvOracle notUtf8 = CsvOracle.Of([.. "a,b\r\n\"1\r2\","u8, 0xE9, 0x41])!;
+            Assert.Equal(("not UTF-8 at byte 11", 3), (notUtf8.Problem, notUtf8.ProblemLine));
+            CsvOracle open = CsvOracle.Of([.. "a,b\n1,\"x\ny,"u8, 0xE9])!;
+            Assert.Equal(("a quoted field runs onto the next line and holds the separator", 2), (open.Problem, open.ProblemLine));
             Assert.Equal(1, CsvOracle.Of("a,b\r\n\r\n \t\r1,\"\"\"2\"\"\"\r\n"u8.ToArray())!.Rows);
             Assert.NotNull(CsvOracle.Of([.. "a,b\n1,"u8, 0xE9])!.Problem);
         }

@@ -15,15 +15,23 @@ namespace GenSoftmax.Fuzz
     /// </summary>
     internal sealed class CsvOracle
     {
-        private CsvOracle(string? problem, char separator, List<List<string>> records)
+        private CsvOracle(string? problem, int problemLine, char separator, List<List<string>> records)
         {
             Problem = problem;
+            ProblemLine = problemLine;
             Separator = separator;
             Records = records;
         }
 
         /// <summary>Why the reader must refuse the file whatever its values, or null when its text and quotes are valid.</summary>
         public string? Problem { get; }
+
+        /// <summary>
+        /// The line the reader's message must name for <see cref="Problem"/>: where the first bad byte or the first bad quote
+        /// is (for a quoted field left open, or running onto the next line with a separator, the line where it starts); 0
+        /// when there is no problem or it is the separator's.
+        /// </summary>
+        public int ProblemLine { get; }
 
         /// <summary>The detected separator.</summary>
         public char Separator { get; }
@@ -43,25 +51,55 @@ namespace GenSoftmax.Fuzz
             }
 
             int start = file is [0xEF, 0xBB, 0xBF, ..] ? 3 : 0;
-            string text;
-            try
-            {
-                text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(file, start, file.Length - start);
-            }
-            catch (DecoderFallbackException e)
-            {
-                return new CsvOracle($"not UTF-8 ({e.Message})", ',', []);
-            }
+            byte[] bytes = file[start..];
 
-            char? separator = Detect(text);
+            // Replacement characters are as good as any for finding the separators of line 1.
+            char? separator = Detect(Encoding.UTF8.GetString(bytes));
             if (separator is not char sep)
             {
-                return new CsvOracle("no separator on the first line", ',', []);
+                return new CsvOracle("no separator on the first line", 0, ',', []);
             }
 
-            (string? problem, List<List<string>> records) = Parse(text, sep);
+            // The text up to the first byte that is not UTF-8 (all of it when there is none), and the first problem in it.
+            int bad = FirstInvalid(bytes);
+            string text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, 0, bad < 0 ? bytes.Length : bad);
+            (string? problem, int line, bool open, List<List<string>> records) = Parse(text, sep);
+            if (bad >= 0 && (problem is null || open))
+            {
+                // Still inside the text, or inside a quoted field that the bad byte interrupts.
+                return new CsvOracle($"not UTF-8 at byte {start + bad}", Lines(text), sep, records);
+            }
+
             records.RemoveAll(r => r.Count == 1 && r[0].All(char.IsWhiteSpace));
-            return new CsvOracle(problem, sep, records);
+            return new CsvOracle(problem, problem is null ? 0 : line, sep, records);
+        }
+
+        /// <summary>The offset of the first byte that does not begin a whole UTF-8 character, or -1.</summary>
+        private static int FirstInvalid(byte[] bytes)
+        {
+            for (int i = 0; i < bytes.Length;)
+            {
+                if (Rune.DecodeFromUtf8(bytes.AsSpan(i), out _, out int consumed) != System.Buffers.OperationStatus.Done)
+                {
+                    return i;
+                }
+
+                i += consumed;
+            }
+
+            return -1;
+        }
+
+        /// <summary>The line at the end of <paramref name="text"/>: 1 plus its line ends (LF, CR LF, CR).</summary>
+        private static int Lines(string text)
+        {
+            int line = 1;
+            for (int i = 0; i < text.Length; i++)
+            {
+                line += text[i] == '\n' || (text[i] == '\r' && !(i + 1 < text.Length && text[i + 1] == '\n')) ? 1 : 0;
+            }
+
+            return line;
         }
 
         private static char? Detect(string text)
@@ -103,7 +141,7 @@ namespace GenSoftmax.Fuzz
         }
 
         /// <summary>Records by the strict rules; the first problem ends the parse.</summary>
-        private static (string? Problem, List<List<string>> Records) Parse(string text, char sep)
+        private static (string? Problem, int Line, bool Open, List<List<string>> Records) Parse(string text, char sep)
         {
             var records = new List<List<string>>();
             var record = new List<string>();
@@ -128,7 +166,10 @@ namespace GenSoftmax.Fuzz
                     {
                         if (i == text.Length)
                         {
-                            return ($"line {quoteLine}: a quote not closed", records);
+                            string open = field.ToString();
+                            return open.Contains(sep) && open.AsSpan().IndexOfAny('\r', '\n') >= 0
+                                ? ("a quoted field runs onto the next line and holds the separator", quoteLine, false, records)
+                                : ("a quote not closed", quoteLine, true, records);
                         }
 
                         char c = text[i++];
@@ -155,7 +196,7 @@ namespace GenSoftmax.Fuzz
                     string value = field.ToString();
                     if (value.Contains(sep) && value.AsSpan().IndexOfAny('\r', '\n') >= 0)
                     {
-                        return ($"line {quoteLine}: a quoted field runs onto the next line and holds the separator", records);
+                        return ("a quoted field runs onto the next line and holds the separator", quoteLine, false, records);
                     }
 
                     while (i < text.Length && text[i] == ' ' && sep != ' ')
@@ -165,7 +206,7 @@ namespace GenSoftmax.Fuzz
 
                     if (i < text.Length && text[i] != sep && text[i] is not ('\r' or '\n'))
                     {
-                        return ($"line {line}: text after a closing quote", records);
+                        return ("text after a closing quote", line, false, records);
                     }
 
                     record.Add(value);
@@ -177,7 +218,7 @@ namespace GenSoftmax.Fuzz
                     {
                         if (text[i] == '"')
                         {
-                            return ($"line {line}: a quote inside an unquoted field", records);
+                            return ("a quote inside an unquoted field", line, false, records);
                         }
 
                         i++;
@@ -193,7 +234,7 @@ namespace GenSoftmax.Fuzz
                         records.Add(record); // the last line, without a line break
                     }
 
-                    return (null, records);
+                    return (null, 0, false, records);
                 }
 
                 char end = text[i++];
