@@ -26,12 +26,20 @@ namespace GenSoftmax.Tests.Training
                 var model = new RuntimeSoftmaxModel(data.Inputs, 4);
                 var options = new LbfgsOptions { C = 1e4, Tolerance = 1e-30, MaxIterations = iterations, Threads = threads };
                 LbfgsSolver.Fit(model, data, options); // warm the JIT and the thread pool first
-                model = new RuntimeSoftmaxModel(data.Inputs, 4);
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                SolverResult result = LbfgsSolver.Fit(model, data, options);
-                long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
-                Assert.Equal(iterations, result.Iterations);
-                return bytes;
+
+                // The counter is the whole process's: the test runner's own threads allocate now and then (a CI run saw
+                // 68 KB in one window). The solver's allocations would be in every repetition, so the least of three counts.
+                long least = long.MaxValue;
+                for (int repetition = 0; repetition < 3; repetition++)
+                {
+                    model = new RuntimeSoftmaxModel(data.Inputs, 4);
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    SolverResult result = LbfgsSolver.Fit(model, data, options);
+                    least = Math.Min(least, GC.GetTotalAllocatedBytes(precise: true) - before);
+                    Assert.Equal(iterations, result.Iterations);
+                }
+
+                return least;
             }
 
             long few = Allocated(5), many = Allocated(45);
