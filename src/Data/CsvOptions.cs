@@ -52,6 +52,16 @@ namespace GenSoftmax.Data
         /// </summary>
         public int? Classes { get; init; }
 
+        /// <summary>
+        /// Whether a quoted field may hold both line breaks and the separator (<c>"black,&#10;white"</c>). False by
+        /// default: such a field is almost always a closing quote that is missing, and reading on would join the following
+        /// rows into one field (a label taking in whole rows, every one of them lost), so it is an error naming the line
+        /// where it starts. A quoted field with line breaks but no separator (<c>"two&#10;lines"</c>) is read either way:
+        /// every row holds a separator, so it takes in no row. Set true only for a file whose fields are meant to span
+        /// lines; the quotes must still be well formed.
+        /// </summary>
+        public bool AllowLineBreaksInQuotes { get; init; }
+
         /// <summary>Throws when a setting is invalid, naming it and a valid example.</summary>
         /// <exception cref="ArgumentException">A setting is out of range or two settings disagree.</exception>
         public void Validate()

@@ -22,7 +22,17 @@ namespace GenSoftmax.Data
     /// whose message names the file, the line (1-based, as an editor shows it), the column (1-based, and its name
     /// when there is a header), the text found and how to fix it.</para>
     /// <para>Blank lines hold no values and are skipped. Fields may be quoted (<c>"cat, black"</c>); spaces around a
-    /// value are ignored. The file is read as UTF-8 (a byte-order mark selects another encoding).</para>
+    /// value are ignored. Quoting is strict (RFC 4180), because a loose reading loses rows silently: a quote may only
+    /// open a field (spaces before it aside) and close it (spaces after it aside), and a quote inside a quoted field is
+    /// doubled (<c>"5"" screen"</c>). A quote inside an unquoted field (<c>5" screen</c>), text after a closing quote,
+    /// a quote still open at the end of the file, and (unless <see cref="CsvOptions.AllowLineBreaksInQuotes"/>) a
+    /// quoted field that runs onto the next line and holds the separator are errors naming the line and column where
+    /// the problem is. A quoted field may hold line breaks when it holds no separator: every row has one, so such a field
+    /// takes in no row, whereas one holding both is usually a closing quote that is missing, and reading on would join
+    /// the following rows into one field.</para>
+    /// <para>The file is read as UTF-8 (a UTF-16 or UTF-32 byte-order mark selects that encoding). Bytes that are not
+    /// valid in the encoding are an error naming the line and the byte offset, never replaced by U+FFFD: two class names
+    /// that differ only in such bytes would otherwise become one class.</para>
     /// </remarks>
     public static class CsvReader
     {
@@ -43,8 +53,9 @@ namespace GenSoftmax.Data
         /// <returns>Float features [rows, columns - 1] and labels; <see cref="LabeledData.ClassNames"/> is set when the
         /// labels are names (or when <see cref="CsvOptions.ClassNames"/> was given).</returns>
         /// <exception cref="InvalidDataException">The file is empty, has no data rows, has fewer than two columns, a
-        /// row has the wrong number of fields, a feature is not a finite number, or a label is not a class; the message
-        /// names the file, line and column.</exception>
+        /// row has the wrong number of fields, a feature is not a finite number, a label is not a class, a quote is
+        /// misplaced or not closed, or the text is not valid UTF-8; the message names the file, line and column (or
+        /// byte offset).</exception>
         /// <exception cref="ArgumentException">An option is invalid, or names a label column the file does not have.</exception>
         /// <exception cref="FileNotFoundException">The file does not exist.</exception>
         /// <exception cref="IOException">The path names a directory, FIFO, device or socket, not a regular file.</exception>
@@ -56,6 +67,8 @@ namespace GenSoftmax.Data
 
             using FileStream file = FileKinds.OpenData(path, "a CSV file", FileBufferSize);
             char separator = options.Separator ?? DetectSeparator(file, path);
+            file.Position = 0;
+            CsvTextCheck.Check(file, path, separator, options.AllowLineBreaksInQuotes);
             file.Position = 0;
 
             SepReader reader;

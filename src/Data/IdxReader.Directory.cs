@@ -34,6 +34,7 @@ namespace GenSoftmax.Data
             ArgumentException.ThrowIfNullOrEmpty(imagesPath);
             ArgumentException.ThrowIfNullOrEmpty(labelsPath);
             DirectoryRules rules = DirectoryRules.For(classNames);
+            CheckHeaders(imagesPath, labelsPath, rules);
             (byte[] pixels, int count, int rows, int cols) = ReadImages(imagesPath, rules);
             return Combine(imagesPath, pixels, count, rows, cols, labelsPath, ReadLabels(labelsPath), rules);
         }
@@ -72,6 +73,18 @@ namespace GenSoftmax.Data
         {
             string imagesPath = Resolve(directory, TrainImagesFile) ?? throw Missing(directory, TrainImagesFile);
             string labelsPath = Resolve(directory, TrainLabelsFile) ?? throw Missing(directory, TrainLabelsFile);
+            string testImagesPath = Resolve(directory, TestImagesFile) ?? throw Missing(directory, TestImagesFile);
+            string testLabelsPath = Resolve(directory, TestLabelsFile) ?? throw Missing(directory, TestLabelsFile);
+
+            // What the four headers say is checked before any body is read or inflated: a count mismatch, a wrong image size
+            // or splits of different sizes cost a few hundred bytes, not the gigabytes a damaged or hostile file declares.
+            (int rows, int cols) = CheckHeaders(imagesPath, labelsPath, rules);
+            (int testRows, int testCols) = CheckHeaders(testImagesPath, testLabelsPath, rules);
+            if (testRows != rows || testCols != cols)
+            {
+                throw DifferentSizes(directory, rows, cols, testRows, testCols);
+            }
+
             Task<(byte[] Pixels, int Count, int Rows, int Cols)> images = Task.Run(() => ReadImages(imagesPath, rules));
 
             byte[]? rawLabels = null;
@@ -99,18 +112,52 @@ namespace GenSoftmax.Data
             }
 
             // GetResult rethrows the task's own exception; it is awaited even when this thread failed, so no read outlives the call.
-            (byte[] pixels, int count, int rows, int cols) = images.GetAwaiter().GetResult();
+            (byte[] pixels, int count, rows, cols) = images.GetAwaiter().GetResult();
             labelsFailure?.Throw();
             LabeledData train = Combine(imagesPath, pixels, count, rows, cols, labelsPath, rawLabels!, rules);
             testFailure?.Throw();
             if (test!.ImageHeight != rows || test.ImageWidth != cols)
             {
-                throw new InvalidDataException(
-                    $"{directory}: the training images are {rows}x{cols} but the test images are {test.ImageHeight}x{test.ImageWidth}; " +
-                    "both splits must have one image size.");
+                throw DifferentSizes(directory, rows, cols, test.ImageHeight, test.ImageWidth);
             }
 
             return (train, test);
+        }
+
+        private static InvalidDataException DifferentSizes(string directory, int rows, int cols, int testRows, int testCols) => new(
+            $"{directory}: the training images are {rows}x{cols} but the test images are {testRows}x{testCols}; " +
+            "both splits must have one image size.");
+
+        /// <summary>
+        /// Reads only the headers of an images file and its labels file (a gzip file inflates its first bytes only) and checks
+        /// what they can tell: each header alone, as a full read would, then the image size against <paramref name="rules"/>
+        /// and one label per image. Returns the image size.
+        /// </summary>
+        private static (int Rows, int Cols) CheckHeaders(string imagesPath, string labelsPath, DirectoryRules rules)
+        {
+            Span<int> images = stackalloc int[3];
+            Span<int> labels = stackalloc int[1];
+            ReadDeclared(imagesPath, images, "images");
+            CheckImageSize(imagesPath, images[1], images[2], rules);
+            ReadDeclared(labelsPath, labels, "labels");
+            if (labels[0] != images[0])
+            {
+                throw CountMismatch(imagesPath, images[0], labelsPath, labels[0]);
+            }
+
+            return (images[1], images[2]);
+        }
+
+        private static InvalidDataException CountMismatch(string imagesPath, int images, string labelsPath, int labels) => new(
+            $"{imagesPath} holds {images} images but {labelsPath} holds {labels} labels; the two files must have one label per image.");
+
+        private static void CheckImageSize(string imagesPath, int rows, int cols, DirectoryRules rules)
+        {
+            if (rules.ImageSize > 0 && (rows != rules.ImageSize || cols != rules.ImageSize))
+            {
+                throw new InvalidDataException(
+                    $"{imagesPath} holds {rows}x{cols} images; {rules.Source} images are {rules.ImageSize}x{rules.ImageSize}.");
+            }
         }
 
         /// <summary>
@@ -142,12 +189,7 @@ namespace GenSoftmax.Data
         private static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string imagesPath, DirectoryRules rules)
         {
             (byte[] pixels, int count, int rows, int cols) = ReadImages(imagesPath);
-            if (rules.ImageSize > 0 && (rows != rules.ImageSize || cols != rules.ImageSize))
-            {
-                throw new InvalidDataException(
-                    $"{imagesPath} holds {rows}x{cols} images; {rules.Source} images are {rules.ImageSize}x{rules.ImageSize}.");
-            }
-
+            CheckImageSize(imagesPath, rows, cols, rules);
             return (pixels, count, rows, cols);
         }
 
@@ -157,9 +199,7 @@ namespace GenSoftmax.Data
         {
             if (rawLabels.Length != count)
             {
-                throw new InvalidDataException(
-                    $"{imagesPath} holds {count} images but {labelsPath} holds {rawLabels.Length} labels; " +
-                    "the two files must have one label per image.");
+                throw CountMismatch(imagesPath, count, labelsPath, rawLabels.Length);
             }
 
             int[] labels = new int[rawLabels.Length];

@@ -72,6 +72,32 @@ namespace GenSoftmax.Data
             return Read(file, file.Length, path, dims, kind);
         }
 
+        /// <summary>
+        /// Reads and checks only the header of an IDX file into <paramref name="dims"/>, with the errors a full read gives
+        /// for it: a gzip file inflates its first bytes, never its body; a raw file's length is checked against the header.
+        /// </summary>
+        internal static void ReadDeclared(string path, Span<int> dims, string kind)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            using FileStream file = FileKinds.OpenData(path, $"an IDX {kind} file", 4096);
+            long fileLength = file.Length;
+            if (IsGzip(file))
+            {
+                string described = $"{path} (gzip)";
+                using var gzip = new GzipMemberStream(file, fileLength, described);
+                ReadHeader(gzip, described, dims, kind);
+                CheckDimensions(described, dims, kind);
+                return;
+            }
+
+            int headerLength = ReadHeader(file, path, dims, kind);
+            long expected = CheckDimensions(path, dims, kind);
+            if (fileLength - headerLength != expected)
+            {
+                throw SizeMismatch(path, dims, kind, headerLength, expected, fileLength - headerLength, compressed: false);
+            }
+        }
+
         /// <summary>Reads an IDX file from <paramref name="file"/>, which held <paramref name="fileLength"/> bytes when opened.</summary>
         internal static byte[] Read(Stream file, long fileLength, string path, Span<int> dims, string kind)
         {

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using GenSoftmax.IO;
@@ -207,7 +208,7 @@ namespace GenSoftmax.Data
             float[] result = GC.AllocateUninitializedArray<float>(count);
             if (header.Type == NpyType.Float32 && BitConverter.IsLittleEndian)
             {
-                ReadData(file, path, header, MemoryMarshal.AsBytes(result.AsSpan()));
+                ReadInPlace(file, path, header, result, DirectChunkFloats);
             }
             else
             {
@@ -249,7 +250,7 @@ namespace GenSoftmax.Data
 
             CheckEnd(file, path, header);
             int columns = header.Elements == 0 ? 1 : (int)(header.Elements / header.Shape[0]);
-            for (int i = 0; i < result.Length; i++)
+            for (int i = FirstNonFinite(result); i < result.Length; i++)
             {
                 if (!float.IsFinite(result[i]))
                 {
@@ -263,6 +264,26 @@ namespace GenSoftmax.Data
             }
 
             return result;
+        }
+
+        /// <summary>Where a scalar search for a value that is not finite must start: the first vector holding one, or the tail.</summary>
+        private static int FirstNonFinite(ReadOnlySpan<float> values)
+        {
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                // x - x is 0 for every finite x and NaN for NaN and both infinities.
+                for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var v = new Vector<float>(values.Slice(i));
+                    if (!Vector.EqualsAll(v - v, Vector<float>.Zero))
+                    {
+                        break;
+                    }
+                }
+            }
+
+            return i;
         }
 
         /// <summary>The first item's index and the bytes of whole items that follow it, one buffer-full at a time.</summary>
@@ -297,6 +318,22 @@ namespace GenSoftmax.Data
         {
             Fill(file, destination, path, header, 0);
             CheckEnd(file, path, header);
+        }
+
+        /// <summary>Floats per read straight into the result: their bytes must fit a span (int) with room to spare.</summary>
+        internal const int DirectChunkFloats = 1 << 28;
+
+        /// <summary>
+        /// Reads little-endian float32 data straight into <paramref name="destination"/>, <paramref name="chunkFloats"/> at a
+        /// time: the bytes of more than 2^29 floats (2 GiB) are more than one span of bytes can index.
+        /// </summary>
+        internal static void ReadInPlace(FileStream file, string path, in NpyHeader header, Span<float> destination, int chunkFloats)
+        {
+            for (int start = 0; start < destination.Length; start += chunkFloats)
+            {
+                int n = Math.Min(chunkFloats, destination.Length - start);
+                Fill(file, MemoryMarshal.AsBytes(destination.Slice(start, n)), path, header, (long)start * sizeof(float));
+            }
         }
 
         /// <summary>Reads exactly <paramref name="destination"/>'s length; a shorter read means the file shrank after it was checked.</summary>

@@ -286,13 +286,21 @@ namespace GenSoftmax.Data.Tests
         }
 
         [Fact]
-        public void UnclosedQuote_IsReportedAsARowThatSpansLines()
+        public void UnclosedQuote_IsReportedWhereTheQuotedFieldStarts()
         {
             string message = Error("a,b,label\n1,2,0\n\"3,4,1\n5,6,1\n7,8,1\n");
 
-            Assert.Contains("line 3: the row has 1 field but the file has 3 columns (as on line 1)", message);
+            Assert.Contains("line 3, column 1: the quoted field that starts here runs onto line 4 and holds a ','", message);
+            Assert.Contains("closing '\"' is missing", message);
+        }
+
+        [Fact]
+        public void QuotedFieldOverLines_WhenAllowed_IsStillCheckedForItsFieldCount()
+        {
+            string message = Error("a,b,label\n1,2,0\n\"3,4,1\n5,6,1\n7,8\",1\n", new CsvOptions { AllowLineBreaksInQuotes = true });
+
+            Assert.Contains("line 3: the row has 2 fields but the file has 3 columns (as on line 1)", message);
             Assert.Contains("span several lines", message);
-            Assert.Contains("quote that is not closed", message);
         }
 
         [Theory]

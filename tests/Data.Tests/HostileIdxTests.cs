@@ -229,6 +229,55 @@ namespace GenSoftmax.Data.Tests
             Assert.Contains("grew while it was read", e.Message);
         }
 
+        /// <summary>A gzip images file of <paramref name="count"/> black images (zeros deflate about 1000:1).</summary>
+        private static byte[] ZeroImagesGzip(int count, int rows = 28, int cols = 28) =>
+            IdxTestFiles.Gzip(IdxTestFiles.Idx(IdxTestFiles.ImagesMagic, new[] { count, rows, cols }, new byte[count * rows * cols]));
+
+        [Fact]
+        public void A_pair_whose_headers_disagree_on_the_count_is_refused_before_the_images_are_inflated()
+        {
+            // 120,000 images of 28x28: 94 MB inflated from about 90 KB; the labels header says 119,999.
+            string images = WriteBytes("images.gz", ZeroImagesGzip(120_000));
+            string labels = WriteBytes("labels.gz", IdxTestFiles.Gzip(IdxTestFiles.Idx(IdxTestFiles.LabelsMagic, new[] { 119_999 }, new byte[119_999])));
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<InvalidDataException>(() => IdxReader.Read(images, labels));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal($"{images} holds 120000 images but {labels} holds 119999 labels; the two files must have one label per image.", e.Message);
+            Assert.True(allocated < 4_000_000, $"allocated {allocated:N0} bytes before refusing what the headers show");
+        }
+
+        [Theory]
+        [InlineData("count")]
+        [InlineData("size")]
+        [InlineData("splits")]
+        public void A_directory_whose_headers_disagree_is_refused_before_any_body_is_inflated(string problem)
+        {
+            string directory = _temp.Subdirectory(problem);
+            IdxTestFiles.WriteDataset(directory);
+            int rows = problem == "size" ? 29 : 28, labelCount = problem == "count" ? 119_999 : 120_000;
+            int cols = problem == "splits" ? 27 : rows;
+            WriteBytes(Path.Combine(problem, "t10k-images-idx3-ubyte.gz"), ZeroImagesGzip(120_000, rows, cols));
+            WriteBytes(Path.Combine(problem, "t10k-labels-idx1-ubyte.gz"),
+                IdxTestFiles.Gzip(IdxTestFiles.Idx(IdxTestFiles.LabelsMagic, new[] { labelCount }, new byte[labelCount])));
+            var rules = problem == "size"
+                ? new IdxReader.DirectoryRules(28, 10, "Fashion-MNIST", null)
+                : IdxReader.DirectoryRules.For(null);
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadDirectory(directory, rules));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Contains(problem switch
+            {
+                "count" => "holds 120000 images but",
+                "size" => "holds 29x29 images; Fashion-MNIST images are 28x28",
+                _ => "the training images are 28x28 but the test images are 28x27",
+            }, e.Message);
+            Assert.True(allocated < 4_000_000, $"allocated {allocated:N0} bytes before refusing what the headers show");
+        }
+
         [Fact]
         public void A_small_gzip_declaring_two_billion_labels_allocates_what_it_holds_not_what_it_declares()
         {

@@ -312,6 +312,91 @@ namespace GenSoftmax.Data.Tests
                 FeaturesError(Npy("<f4", "(2, 2)", Floats(new float[4]), fortran: true)));
         }
 
+        [Theory]
+        [InlineData(3)]
+        [InlineData(7)]
+        [InlineData(10)]
+        [InlineData(64)]
+        public void Float32_IsReadInPlace_InChunks_OfAnySize(int chunkFloats)
+        {
+            float[] values = Enumerable.Range(0, 10).Select(i => i * 1.25f - 3f).ToArray();
+            string path = _temp.File("chunks.npy");
+            System.IO.File.WriteAllBytes(path, Npy("<f4", "(2, 5)", Floats(values)));
+            using FileStream file = System.IO.File.OpenRead(path);
+            NpyHeader header = NpyReader.ReadHeader(file, path);
+
+            var result = new float[10];
+            NpyReader.ReadInPlace(file, path, header, result, chunkFloats);
+
+            Assert.Equal(values, result);
+            Assert.Equal(file.Length, file.Position);
+        }
+
+        [Theory]
+        [InlineData("(46341, 46341)", "[46341, 46341]")]         // 2,147,488,281 elements: just past int.MaxValue
+        [InlineData("(2147483647, 1)", "[2147483647, 1]")]       // int.MaxValue elements: past Array.MaxLength
+        [InlineData("(2, 1073741824, 2)", "[2, 1073741824, 2]")] // 2^32: int arithmetic would wrap to 0
+        public void RowsTimesFeatures_PastWhatAnArrayHolds_IsRefusedFromTheHeader(string shape, string shown)
+        {
+            string message = FeaturesError(Npy("<f4", shape, []));
+            Assert.Contains($"the header declares shape {shown}, more elements than a .NET array holds ({Array.MaxLength})", message);
+        }
+
+        [Fact]
+        public void Float32_ReadInChunks_ReportsATruncationAtItsOffset()
+        {
+            byte[] whole = Npy("<f4", "(2, 5)", Floats(new float[10]));
+            string path = _temp.File("short.npy");
+            System.IO.File.WriteAllBytes(path, whole);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+            NpyHeader header = NpyReader.ReadHeader(file, path);
+            file.SetLength(whole.Length - 6); // shrank after its header was checked
+
+            var e = Assert.Throws<InvalidDataException>(() => NpyReader.ReadInPlace(file, path, header, new float[10], 3));
+            Assert.Contains($"but the file has {whole.Length - 6}", e.Message);
+        }
+
+        /// <summary>
+        /// A float32 array of 2,150,400,000 bytes, more than a span of bytes can index (issue 20, item 7: it failed with
+        /// "Arithmetic operation resulted in an overflow"). The file is sparse: zeros but for a value at the start, one
+        /// just past 2 GiB and one at the end. It takes 2.15 GB of memory and a few seconds.
+        /// </summary>
+        [Fact]
+        [Trait("Size", "Large")]
+        public void Float32_OverTwoGiB_IsRead()
+        {
+            const int rows = 1024, columns = 525_000;
+            long elements = (long)rows * columns;
+            string features = _temp.File("big.npy");
+            byte[] head = Npy("<f4", $"({rows}, {columns})", []);
+            long past2GiB = ((1L << 31) - head.Length) / 4 + 1; // the first element whose bytes start past 2 GiB
+            using (var file = new FileStream(features, FileMode.CreateNew))
+            {
+                file.Write(head);
+                file.SetLength(head.Length + elements * 4);
+                foreach ((long index, float value) in new[] { (0L, 1.5f), (past2GiB, -2.5f), (elements - 1, 3.5f) })
+                {
+                    file.Position = head.Length + index * 4;
+                    file.Write(BitConverter.GetBytes(value));
+                }
+            }
+
+            string labels = _temp.File("labels.npy");
+            System.IO.File.WriteAllBytes(labels, Npy("|u1", $"({rows},)", Enumerable.Range(0, rows).Select(i => (byte)(i % 3)).ToArray()));
+
+            LabeledData data = NpyReader.Read(features, labels);
+
+            Assert.Equal(rows, data.Count);
+            Assert.Equal(columns, data.Inputs);
+            float[] x = data.Features!;
+            Assert.Equal(elements, x.LongLength);
+            Assert.Equal(1.5f, x[0]);
+            Assert.Equal(-2.5f, x[past2GiB]);
+            Assert.Equal(3.5f, x[elements - 1]);
+            Assert.Equal(0f, x[past2GiB - 1]);
+            Assert.Equal((rows - 1) % 3, data.Labels[rows - 1]);
+        }
+
         [Fact]
         public void SizeAgainstShape_TruncatedOrLonger_IsAnError()
         {

@@ -196,7 +196,8 @@ namespace GenSoftmax.Persistence
         /// structure can still be read).
         /// </summary>
         /// <exception cref="ModelFileException">The file is missing, unreadable, empty, truncated, not a model file, from a
-        /// newer format version, or too damaged to describe.</exception>
+        /// newer format version, or too damaged to describe (its metadata, tensors or training state are not what GenSoftmax
+        /// writes, checked as <see cref="Load(string, ISoftmaxModel)"/> checks them).</exception>
         public static ModelFileInfo ReadInfo(string path)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
@@ -204,7 +205,10 @@ namespace GenSoftmax.Persistence
             StateJson? state = file.StateJson;
             return new ModelFileInfo(
                 file.Path, file.Length, FormatVersion, file.Inputs, file.Classes, file.ClassNames, file.Options,
-                state is not null, state?.CompletedEpochs ?? 0, state?.BatchesDone ?? 0, file.Container.ChecksumValid, file.Hypercomplex);
+                state is not null, state?.CompletedEpochs ?? 0, state?.BatchesDone ?? 0, file.Container.ChecksumValid, file.Hypercomplex)
+            {
+                Problem = file.Container.ChecksumValid ? null : file.Container.ChecksumMismatch(file.Path),
+            };
         }
 
         private static List<KeyValuePair<string, string>> Metadata(ISoftmaxModel model, ModelFileContents contents)
@@ -266,9 +270,17 @@ namespace GenSoftmax.Persistence
             for (int k = 0; k < classes; k++)
             {
                 string? name = names[k];
-                if (name is null)
+                if (string.IsNullOrEmpty(name))
                 {
-                    throw new ArgumentException($"ClassNames[{k}] is null: give every class a name (an empty string is allowed).", "contents");
+                    throw new ArgumentException($"ClassNames[{k}] is {(name is null ? "null" : "empty")}: give every class a name.", "contents");
+                }
+
+                for (int j = 0; j < k; j++)
+                {
+                    if (string.Equals(names[j], name, StringComparison.Ordinal))
+                    {
+                        throw new ArgumentException($"ClassNames[{j}] and ClassNames[{k}] are both '{name}': class names must be unique.", "contents");
+                    }
                 }
 
                 foreach (char c in name)
@@ -299,14 +311,10 @@ namespace GenSoftmax.Persistence
                 throw fail($"its velocity of {bad.Name} holds a NaN or infinite value");
             }
 
-            if (state.CompletedEpochs < 0 || state.BatchesDone < 0)
+            if (StateNumbersProblem(
+                state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect, state.EpochSeconds, options) is { } numbers)
             {
-                throw fail($"its position (epoch {state.CompletedEpochs}, batch {state.BatchesDone}) is negative");
-            }
-
-            if (!(state.LearningRate > 0f) || float.IsInfinity(state.LearningRate))
-            {
-                throw fail($"its learning rate is {state.LearningRate}, but must be positive and finite");
+                throw fail(numbers);
             }
 
             if (StoppingProblem(state, options, parameters) is { } stopping)
@@ -331,6 +339,70 @@ namespace GenSoftmax.Persistence
                     : "the training state has a velocity, but the trainer options have no momentum");
             }
         }
+
+        /// <summary>
+        /// The numbers of a training state against what a trainer can make, or null when they hold: a position of at least 0
+        /// within the largest data set, a positive finite learning rate, and the partial epoch's sums as its batches can
+        /// give them (a loss sum finite and at least 0, a correct count from 0 to the rows of its batches, both 0 at batch 0,
+        /// a time finite and at least 0). Every reader of a model file applies it, so no consumer believes what another refuses.
+        /// </summary>
+        internal static string? StateNumbersProblem(
+            int completedEpochs, int batchesDone, float learningRate, double lossSum, long correct, double seconds, TrainerOptions? options)
+        {
+            if (completedEpochs < 0 || batchesDone < 0)
+            {
+                return $"its position (epoch {completedEpochs}, batch {batchesDone}) is negative";
+            }
+
+            if (!(learningRate > 0f) || float.IsInfinity(learningRate))
+            {
+                return $"its learning rate is {Format(learningRate)}, but must be positive and finite";
+            }
+
+            if (!(double.IsFinite(lossSum) && lossSum >= 0))
+            {
+                return $"its epoch's loss sum is {Format(lossSum)}, but a sum of losses is finite and at least 0";
+            }
+
+            if (!(double.IsFinite(seconds) && seconds >= 0))
+            {
+                return $"its epoch's time is {Format(seconds)} s, but a time is finite and at least 0";
+            }
+
+            if (batchesDone == 0 && (lossSum != 0 || correct != 0))
+            {
+                return $"it is at the start of an epoch (batch 0), but its epoch's loss sum is {Format(lossSum)} and correct count {correct}, not 0";
+            }
+
+            // The rows its batches held: at most batches x batch size, and never more than a data set's int.MaxValue rows.
+            long rows = int.MaxValue;
+            if (options is not null)
+            {
+                if ((batchesDone - 1L) * options.BatchSize >= int.MaxValue)
+                {
+                    return $"its position (batch {batchesDone} of batches of {options.BatchSize} rows) is past the end of any data set " +
+                        $"({int.MaxValue:N0} rows at most)";
+                }
+
+                rows = Math.Min(rows, (long)batchesDone * options.BatchSize);
+            }
+
+            if (correct < 0 || correct > rows)
+            {
+                return options is null
+                    ? $"its epoch's correct count is {correct}, but a count of rows is from 0 to {int.MaxValue:N0}"
+                    : $"its epoch's correct count is {correct}, but its {batchesDone} batches of at most {options.BatchSize} rows hold at most {rows:N0}";
+            }
+
+            return null;
+        }
+
+        /// <summary>A number as JSON's readers spell it: NaN, +Infinity and -Infinity in words, never "∞".</summary>
+        private static string Format(double value) => double.IsFinite(value)
+            ? value.ToString("R", CultureInfo.InvariantCulture)
+            : double.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
+
+        private static string Format(float value) => float.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : Format((double)value);
 
         private static string? StoppingProblem(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters)
         {
@@ -366,6 +438,11 @@ namespace GenSoftmax.Persistence
             if (!(double.IsFinite(es.BestValue) && es.BestValue >= 0))
             {
                 return $"its best held-out value is {es.BestValue}, but a loss or accuracy is finite and at least 0";
+            }
+
+            if (options?.EarlyStopping is { Metric: EarlyStoppingMetric.HeldOutAccuracy } && es.BestValue > 1)
+            {
+                return $"its best held-out accuracy is {Format(es.BestValue)}, but an accuracy is from 0 to 1";
             }
 
             if (Internal.ParameterSet.Mismatch(parameters, es.Best) is { } problem)
@@ -544,6 +621,11 @@ namespace GenSoftmax.Persistence
                 StateJson = m.TryGetValue("training_state", out string? state)
                     ? Decode(state, "training_state", ModelFileJson.Default.StateJson)
                     : null;
+                if (StateJson is { } s && StateNumbersProblem(
+                    s.CompletedEpochs, s.BatchesDone, s.LearningRate, s.EpochLossSum, s.EpochCorrect, s.EpochSeconds, Options) is { } problem)
+                {
+                    throw SafetensorsFile.Invalid(full, $"its training state is not one a trainer makes: {problem}");
+                }
                 foreach (string key in m.Keys)
                 {
                     if (key is not ("format" or "format_version" or "inputs" or "classes" or "hypercomplex" or "class_names" or "trainer_options"
@@ -706,6 +788,20 @@ namespace GenSoftmax.Persistence
                 if (names.Length != Classes || Array.IndexOf(names, null) >= 0)
                 {
                     throw SafetensorsFile.Invalid(Path, $"its class_names holds {names.Length} names for {Classes} classes");
+                }
+
+                var seen = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
+                for (int k = 0; k < names.Length; k++)
+                {
+                    if (names[k].Length == 0)
+                    {
+                        throw SafetensorsFile.Invalid(Path, $"its class_names[{k}] is empty, but every class has a name");
+                    }
+
+                    if (!seen.TryAdd(names[k], k))
+                    {
+                        throw SafetensorsFile.Invalid(Path, $"its class_names[{seen[names[k]]}] and [{k}] are both \"{names[k]}\", but class names are unique");
+                    }
                 }
 
                 return names;

@@ -61,6 +61,13 @@ namespace GenSoftmax.Persistence
         public int BatchesDone { get; }
 
         /// <summary>
+        /// Why <see cref="ModelFile.Load(string, ISoftmaxModel)"/> refuses the file although it could be described (its
+        /// checksum does not match: the file is damaged), in one line naming the file and what to do; null when the
+        /// description found nothing wrong. A tool that describes files should report it and fail (exit non-zero).
+        /// </summary>
+        public string? Problem { get; internal init; }
+
+        /// <summary>
         /// Whether the checksum over the file's content matches. When false the file is damaged: what this
         /// description says may be wrong, and <see cref="ModelFile.Load(string, ISoftmaxModel)"/> refuses it.
         /// </summary>

@@ -167,6 +167,7 @@ namespace GenSoftmax.Persistence
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         UseStringEnumConverter = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false, // {"seed": 1, "seed": 2}: readers that take the first and the last would disagree
         RespectNullableAnnotations = true)]
     [JsonSerializable(typeof(OptionsJson))]
     [JsonSerializable(typeof(StateJson))]

@@ -143,13 +143,10 @@ namespace GenSoftmax.Persistence
             byte[] buffer = new byte[1 << 16];
             ReadFloats(stream, full, data, dataLength, hash, buffer);
             contents.Data = data;
-            contents.ChecksumValid = contents.StoredChecksum == hash.GetCurrentHashAsUInt64();
+            contents.ComputedChecksum = hash.GetCurrentHashAsUInt64();
             if (verify && !contents.ChecksumValid)
             {
-                throw new ModelFileException(full,
-                    $"'{full}' is damaged: its content does not match its checksum (XxHash3 of the content is {hash.GetCurrentHashAsUInt64():x16}, " +
-                    $"the file stores {contents.StoredChecksum:x16}), so some bytes changed after it was written. Restore it from a copy or save the model again.",
-                    null);
+                throw new ModelFileException(full, contents.ChecksumMismatch(full), null);
             }
 
             return contents;
@@ -455,7 +452,14 @@ namespace GenSoftmax.Persistence
 
             public ulong StoredChecksum { get; set; }
 
-            public bool ChecksumValid { get; set; }
+            public ulong ComputedChecksum { get; set; }
+
+            public bool ChecksumValid => StoredChecksum == ComputedChecksum;
+
+            /// <summary>The one-line error of a file whose checksum does not match.</summary>
+            public string ChecksumMismatch(string full) =>
+                $"'{full}' is damaged: its content does not match its checksum (XxHash3 of the content is {ComputedChecksum:x16}, " +
+                $"the file stores {StoredChecksum:x16}), so some bytes changed after it was written. Restore it from a copy or save the model again.";
 
             /// <summary>The entry named <paramref name="name"/>, or null.</summary>
             public TensorEntry? Find(string name) => Tensors.Find(t => t.Name == name);

@@ -159,8 +159,93 @@ namespace GenSoftmax.Data.Tests.Fuzz
                 (1, Gen.Int[10_000, 400_000].Select(n => (Mutation)new Insert(60, new string(',', n))))),
             typeof(InvalidDataException),
             path => CsvReader.Read(path),
-            (_, _, loaded) => CheckData((LabeledData)loaded),
-            file => BaseAllocation + 64L * file.Length);
+            (file, _, loaded) => CheckCsv(file, (LabeledData)loaded),
+            file => BaseAllocation + 64L * file.Length)
+        {
+            CheckRejected = CheckCsvRejected,
+        };
+
+        /// <summary>
+        /// A file that uses what CSV allows around quotes: quoted names holding the separator, doubled quotes, spaces around
+        /// quoted fields, fields over two lines, labels in several scripts, LF, CR LF and CR line ends, blank lines and a
+        /// byte-order mark.
+        /// </summary>
+        private static readonly byte[] QuotedCsv = Encoding.UTF8.GetBytes(
+            "\uFEFF\"sepal length\", \"sepal, width\" ,\"petal\nlength\",\"species \"\"name\"\"\"\r\n" +
+            string.Concat(Enumerable.Range(0, 24).Select(i =>
+                string.Create(CultureInfo.InvariantCulture, $"{4.5 + i * 0.1:0.0},\"{3.0 - i * 0.05:0.00}\", {i * 0.25} ,") +
+                (i % 4) switch
+                {
+                    0 => "\"setosa, «é»\"",
+                    1 => " \"versicolor \"\"v\"\"\" ",
+                    2 => "virginica 猫",
+                    _ => "\"\"\"quoted\"\"\r\non two lines\"",
+                } +
+                (i % 5) switch { 0 => "\r\n", 1 => "\r", 2 => "\n\n", 3 => "\n  \n", _ => "\n" })));
+
+        private static readonly string[] QuoteTokens =
+            ["\"", "\"\"", "\"\n\"", " \"", "\" ", "\"a\nb\"", "\"a\r\nb\"", "\n", "\r\n", "\r", ",", "\",\"", "é", "猫", "\uFEFF", " ", "\"x\"y"];
+
+        private static readonly byte[][] NotUtf8 =
+            [[0xE9], [0xE8], [0xC3], [0x80], [0xFF], [0xF0, 0x9F], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80]];
+
+        private static FuzzFormat QuotedCsvFormat() => new(
+            "CSV (quotes, line breaks, UTF-8)",
+            "quoted.csv",
+            QuotedCsv,
+            Gen.Frequency(
+                (4, MutationGen.Of(QuotedCsv, 60, [0, 20, 40, 56], bigEndian: false)),
+                (4, Gen.Select(Gen.Int[0, QuotedCsv.Length], Gen.OneOf(QuoteTokens), (o, t) => (Mutation)new Insert(o, t))),
+                (2, Gen.Select(Gen.Int[0, QuotedCsv.Length], Gen.OneOf(NotUtf8), (o, b) => (Mutation)new InsertBytes(o, b))),
+                (1, Gen.Select(Gen.Int[0, QuotedCsv.Length - 1], Gen.Int[1, 8], (o, n) => (Mutation)new Delete(o, n)))),
+            typeof(InvalidDataException),
+            path => CsvReader.Read(path),
+            (file, _, loaded) => CheckCsv(file, (LabeledData)loaded),
+            file => BaseAllocation + 64L * file.Length)
+        {
+            CheckRejected = CheckCsvRejected,
+        };
+
+        /// <summary>
+        /// A CSV file that was refused: when its text or quotes are wrong, the error is about them and names the line
+        /// <see cref="CsvOracle"/> finds (the text is checked before any value is parsed); otherwise it is about something else.
+        /// </summary>
+        private static void CheckCsvRejected(byte[] file, Exception error)
+        {
+            if (CsvOracle.Of(file) is not { } oracle || error.Message.Contains("cannot detect the separator", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            string[] textProblems = ["invalid UTF-8", "inside a field that does not start with one", "the quoted field that starts here", "text after the closing"];
+            bool aboutText = textProblems.Any(p => error.Message.Contains(p, StringComparison.Ordinal));
+            Assert.True(aboutText == (oracle.ProblemLine != 0),
+                $"the file's problem is {oracle.Problem ?? "none"}, but the error says: {error.Message}");
+            if (aboutText)
+            {
+                Assert.True(error.Message.Contains($", line {oracle.ProblemLine},", StringComparison.Ordinal),
+                    $"{oracle.Problem} is on line {oracle.ProblemLine}, but the error says: {error.Message}");
+            }
+        }
+
+        /// <summary>A CSV file that loaded: consistent data, and exactly the rows, width and classes <see cref="CsvOracle"/> finds.</summary>
+        private static void CheckCsv(byte[] file, LabeledData data)
+        {
+            CheckData(data);
+            if (CsvOracle.Of(file) is not { } oracle)
+            {
+                return; // a UTF-16 or UTF-32 byte-order mark: not judged here
+            }
+
+            Assert.True(oracle.Problem is null, $"loaded {data.Count} rows, but the file must be refused: {oracle.Problem}");
+            Assert.True(oracle.Rows == data.Count, $"loaded {data.Count} rows, but the file holds {oracle.Rows}");
+            Assert.Equal(oracle.Records[0].Count - 1, data.Inputs);
+            if (data.ClassNames is { } names)
+            {
+                string[] labels = oracle.Records.Skip(1).Select(r => r[^1].Trim()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                Assert.Equal(labels, names);
+            }
+        }
 
         private static void CheckData(LabeledData data)
         {
@@ -240,6 +325,27 @@ namespace GenSoftmax.Data.Tests.Fuzz
 
         [Fact]
         public void Csv_files_load_finite_consistent_data_or_are_rejected() => FuzzRunner.Run(CsvFormat(), _temp.Path, _output);
+
+        [Fact]
+        public void Quoted_csv_files_load_the_rows_they_hold_or_are_rejected() => FuzzRunner.Run(QuotedCsvFormat(), _temp.Path, _output);
+
+        [Fact]
+        public void The_csv_oracle_knows_the_rows_of_the_valid_files()
+        {
+            Assert.Equal(24, CsvOracle.Of(ValidCsv)!.Rows);
+            CsvOracle quoted = CsvOracle.Of(QuotedCsv)!;
+            Assert.Null(quoted.Problem);
+            Assert.Equal(24, quoted.Rows);
+            Assert.Equal(["sepal length", "sepal, width", "petal\nlength", "species \"name\""], quoted.Records[0].Select(f => f.Trim(' ')));
+            CsvOracle stray = CsvOracle.Of("a,b\n1,2\"\n"u8.ToArray())!;
+            Assert.Equal(("a quote inside an unquoted field", 2), (stray.Problem, stray.ProblemLine));
+            CsvOracle notUtf8 = CsvOracle.Of([.. "a,b\r\n\"1\r2\","u8, 0xE9, 0x41])!;
+            Assert.Equal(("not UTF-8 at byte 11", 3), (notUtf8.Problem, notUtf8.ProblemLine));
+            CsvOracle open = CsvOracle.Of([.. "a,b\n1,\"x\ny,"u8, 0xE9])!;
+            Assert.Equal(("a quoted field runs onto the next line and holds the separator", 2), (open.Problem, open.ProblemLine));
+            Assert.Equal(1, CsvOracle.Of("a,b\r\n\r\n \t\r1,\"\"\"2\"\"\"\r\n"u8.ToArray())!.Rows);
+            Assert.NotNull(CsvOracle.Of([.. "a,b\n1,"u8, 0xE9])!.Problem);
+        }
 
         [Fact]
         public void Npy_files_load_finite_consistent_data_or_are_rejected() => FuzzRunner.Run(NpyFormat(), _temp.Path, _output);

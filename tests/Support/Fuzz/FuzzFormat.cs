@@ -24,5 +24,8 @@ namespace GenSoftmax.Fuzz
     {
         /// <summary>A file written once beside the cases (a .npy features file's labels), which errors may name instead.</summary>
         public (string Name, byte[] Bytes)? Companion { get; init; }
+
+        /// <summary>Checks what a case that was refused was refused for (the bytes, the documented exception), or null.</summary>
+        public Action<byte[], Exception>? CheckRejected { get; init; }
     }
 }

@@ -111,6 +111,15 @@ namespace GenSoftmax.Fuzz
                         $"{where}: the message does not name the file: {error.Message}");
                     Assert.False(error.Message.Contains("unsupported compression method", StringComparison.OrdinalIgnoreCase),
                         $"{where}: damage reported as an unsupported compression method: {error.Message}");
+                    try
+                    {
+                        format.CheckRejected?.Invoke(bytes, error);
+                    }
+                    catch (Exception e)
+                    {
+                        throw new Xunit.Sdk.XunitException($"{where}: rejected, but wrongly: {e.Message}");
+                    }
+
                     outcome = "rejected";
                     rejected++;
                 }

@@ -104,6 +104,20 @@ namespace GenSoftmax.Fuzz
         }
     }
 
+    /// <summary>Inserts bytes at an offset (CSV: bytes that are not UTF-8, or a character cut short).</summary>
+    internal sealed record InsertBytes(int Offset, byte[] Bytes) : Mutation
+    {
+        public override string Kind => "bytes inserted";
+
+        public override byte[] Apply(byte[] file)
+        {
+            int at = Offset % (file.Length + 1);
+            return [.. file.AsSpan(0, at), .. Bytes, .. file.AsSpan(at)];
+        }
+
+        public override string ToString() => $"InsertBytes({Offset}, {Convert.ToHexString(Bytes)})";
+    }
+
     /// <summary>Removes a run of bytes from the middle.</summary>
     internal sealed record Delete(int Offset, int Length) : Mutation
     {
