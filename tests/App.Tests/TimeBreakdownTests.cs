@@ -76,7 +76,7 @@ namespace GenSoftmax.App.Tests
         }
 
         [Fact]
-        public void A_damaged_training_images_file_is_reported_before_a_missing_test_file()
+        public void A_damaged_training_images_file_is_reported_before_a_damaged_test_file()
         {
             // The training images are read on another thread than the rest; the error is still the first file's, as if
             // the files were read one by one, and it is the reader's own message (not an AggregateException).
@@ -87,8 +87,12 @@ namespace GenSoftmax.App.Tests
             byte[] bytes = File.ReadAllBytes(images);
             bytes[^8] ^= 0xFF; // the trailer's CRC-32
             File.WriteAllBytes(images, bytes);
-            File.Delete(dir["idx/t10k-labels-idx1-ubyte.gz"]);
-            File.WriteAllBytes(dir["idx/t10k-labels-idx1-ubyte.gz"], [0x1f, 0x8b]); // there, but cut inside its gzip header
+            // The test labels are damaged too, in their body only: every header is read and checked before any body,
+            // so a damaged header would be reported first, whichever file it is in.
+            string testLabels = dir["idx/t10k-labels-idx1-ubyte.gz"];
+            byte[] labelBytes = File.ReadAllBytes(testLabels);
+            labelBytes[^8] ^= 0xFF;
+            File.WriteAllBytes(testLabels, labelBytes);
 
             AppRun run = AppProcess.Run(dir.Path, "train", "--data", "idx", "--epochs", "1");
             Assert.Equal(1, run.ExitCode);
