@@ -75,6 +75,12 @@ namespace GenSoftmax.App
             {
                 Console.WriteLine("Training:     no training state (cannot be resumed)");
             }
+
+            // The file could be described but will not load: say why on stderr and fail, so a script sees it.
+            if (info.Problem is { } problem)
+            {
+                throw new AppError(problem, AppError.Failure);
+            }
         }
     }
 }
