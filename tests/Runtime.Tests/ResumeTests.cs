@@ -168,7 +168,7 @@ namespace GenSoftmax.Tests
             Assert.Contains("seed 17, but this trainer's seed is 18", e.Message);
 
             var plain = new Trainer(new M17x10(), Options(1) with { Optimizer = new SgdOptions() });
-            Assert.Contains("has no momentum", Assert.Throws<InvalidOperationException>(() => plain.RestoreState(state)).Message);
+            Assert.Contains("has a velocity, but the trainer options have no momentum", Assert.Throws<ArgumentException>(() => plain.RestoreState(state)).Message);
 
             // The other way round: a plain run's state (no velocity saved) into a trainer with momentum.
             plain.Initialize();
@@ -176,10 +176,16 @@ namespace GenSoftmax.Tests
             TrainingState plainState = plain.SaveState();
             var withMomentum = new Trainer(new M17x10(), Options(1));
             Assert.Contains(
-                "saved no velocity", Assert.Throws<InvalidOperationException>(() => withMomentum.RestoreState(plainState)).Message);
+                "have momentum, but the training state has no velocity", Assert.Throws<ArgumentException>(() => withMomentum.RestoreState(plainState)).Message);
 
             Assert.Contains(
                 "is negative", Assert.Throws<ArgumentException>(() => new Trainer(new M17x10(), Options(1)).RestoreState(state with { BatchesDone = -1 })).Message);
+
+            // Numbers no run makes are refused as the model-file readers refuse them.
+            Assert.Contains(
+                "loss sum is NaN", Assert.Throws<ArgumentException>(() => new Trainer(new M17x10(), Options(1)).RestoreState(state with { BatchesDone = 1, EpochLossSum = double.NaN })).Message);
+            Assert.Contains(
+                "learning rate is -1", Assert.Throws<ArgumentException>(() => new Trainer(new M17x10(), Options(1)).RestoreState(state with { LearningRate = -1f })).Message);
 
             // A position past the end of an epoch of this data: the run started with other data.
             var resumed = new Trainer(new M17x10(), Options(1));

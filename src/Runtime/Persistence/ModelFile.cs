@@ -294,7 +294,7 @@ namespace GenSoftmax.Persistence
         }
 
         /// <summary>The state is saved and loaded only as a trainer of this model makes it, so loading never refuses what was saved.</summary>
-        private static void CheckState(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters, Func<string, Exception> fail)
+        internal static void CheckState(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters, Func<string, Exception> fail)
         {
             if (state.Velocity is null)
             {

@@ -403,7 +403,10 @@ namespace GenSoftmax.Training
         };
 
         /// <summary>Continues a run saved by <see cref="SaveState"/>; the model must hold the parameters saved with it.</summary>
-        /// <exception cref="ArgumentException">The state belongs to a run with another seed, or its velocity does not fit the model.</exception>
+        /// <exception cref="ArgumentException">The state belongs to a run with another seed or other options (momentum, early stopping),
+        /// its velocity or early-stopping record does not fit the model, or its numbers are not ones a run makes (a negative
+        /// position, a learning rate that is not positive and finite, sums its batches cannot give): the checks a model file's
+        /// readers apply.</exception>
         public void RestoreState(TrainingState state)
         {
             ArgumentNullException.ThrowIfNull(state);
@@ -414,10 +417,9 @@ namespace GenSoftmax.Training
                     "Create the trainer with the saved run's options.", nameof(state));
             }
 
-            if (state.CompletedEpochs < 0 || state.BatchesDone < 0)
-            {
-                throw new ArgumentException($"The state's position (epoch {state.CompletedEpochs}, batch {state.BatchesDone}) is negative.", nameof(state));
-            }
+            // The checks every model-file reader applies, so a state built or altered in code is refused as a damaged file is.
+            Persistence.ModelFile.CheckState(state, Options, Model.Parameters, problem => new ArgumentException(
+                $"The state is not one a run with these options makes: {problem}. Restore a state saved by such a run.", nameof(state)));
 
             EarlyStoppingState? es = state.EarlyStopping;
             if (Options.EarlyStopping is not null && es is null && state.CompletedEpochs > 0)
