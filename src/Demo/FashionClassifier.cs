@@ -1,4 +1,3 @@
-using GenSoftmax;
 
 namespace GenSoftmax.App
 {

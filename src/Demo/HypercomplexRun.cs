@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using GenSoftmax.Hypercomplex;
@@ -7,7 +6,7 @@ namespace GenSoftmax.App
 {
     /// <summary>
     /// <c>train --hypercomplex N</c>: the declared PHM models (<see cref="CompactFashionClassifier"/>) and the PHM
-    /// model's learning rate in the fast recipe. The run itself goes through the <see cref="Trainer"/> (which trains a
+    /// model's learning rate in the fast recipe. The run itself goes through the <see cref="Training.Trainer"/> (which trains a
     /// hypercomplex model's factors), as a dense run does, so --save, --checkpoint, --resume and Ctrl+C work the same.
     /// </summary>
     internal static class HypercomplexRun

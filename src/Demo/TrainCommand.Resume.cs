@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
 using GenSoftmax.Hypercomplex;

@@ -1,11 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using GenSoftmax.Hypercomplex;
-using GenSoftmax.Persistence;
 using GenSoftmax.Training;
 
 namespace GenSoftmax.App

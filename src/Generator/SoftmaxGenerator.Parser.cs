@@ -231,27 +231,16 @@ namespace GenSoftmax.Generator
                 {
                     foreach (MemberDeclarationSyntax member in model.Members)
                     {
-                        switch (member)
+                        names.UnionWith(member switch
                         {
-                            case BaseFieldDeclarationSyntax f:
-                                names.UnionWith(f.Declaration.Variables.Select(v => v.Identifier.ValueText));
-                                break;
-                            case MethodDeclarationSyntax m:
-                                names.Add(m.Identifier.ValueText);
-                                break;
-                            case PropertyDeclarationSyntax p:
-                                names.Add(p.Identifier.ValueText);
-                                break;
-                            case EventDeclarationSyntax e:
-                                names.Add(e.Identifier.ValueText);
-                                break;
-                            case BaseTypeDeclarationSyntax t:
-                                names.Add(t.Identifier.ValueText);
-                                break;
-                            case DelegateDeclarationSyntax d:
-                                names.Add(d.Identifier.ValueText);
-                                break;
-                        }
+                            BaseFieldDeclarationSyntax f => f.Declaration.Variables.Select(v => v.Identifier.ValueText),
+                            MethodDeclarationSyntax m => [m.Identifier.ValueText],
+                            PropertyDeclarationSyntax p => [p.Identifier.ValueText],
+                            EventDeclarationSyntax e => [e.Identifier.ValueText],
+                            BaseTypeDeclarationSyntax t => [t.Identifier.ValueText],
+                            DelegateDeclarationSyntax d => [d.Identifier.ValueText],
+                            _ => [],
+                        });
                     }
                 }
 

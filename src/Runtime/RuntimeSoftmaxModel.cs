@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using GenSoftmax.Dynamic;
-using GenSoftmax.Internal;
 using GenSoftmax.Kernels;
 
 namespace GenSoftmax

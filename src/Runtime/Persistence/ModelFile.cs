@@ -5,7 +5,6 @@ using System.IO;
 using System.Text.Json;
 using GenSoftmax.Hypercomplex;
 using GenSoftmax.IO;
-using GenSoftmax.Persistence;
 using GenSoftmax.Training;
 
 namespace GenSoftmax.Persistence
