@@ -11,13 +11,18 @@ namespace GenSoftmax.App
     {
         public static Command Create()
         {
-            var model = new Argument<string?>("MODEL") { Description = "A model file to describe (optional).", Arity = ArgumentArity.ZeroOrOne };
-            var command = new Command("info", "Show the CPU's vector extensions, the kernel variant this binary runs and why, and a model file's header.") { model };
+            var model = new Argument<string?>("MODEL") { Description = "A model file to describe (optional).",
+                Arity = ArgumentArity.ZeroOrOne };
+            var command = new Command("info",
+                "Show the CPU's vector extensions, the kernel variant this binary runs and why, and a model file's header.") { model };
             command.SetAction(parse =>
             {
-                Console.WriteLine($"Runtime:      .NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}, " +
-                    (IsaSelection.IsNativeAot ? $"native AOT binary compiled for instruction set '{CpuFeatures.CompiledInstructionSet}'" : "JIT (IL compiled on this machine for this CPU)"));
-                Console.WriteLine($"CPU:          {Environment.ProcessorCount} logical cores; extensions (CPUID): {string.Join(' ', IsaSelection.CpuExtensions)}");
+                Console.WriteLine($"Runtime:      .NET {Environment.Version}, {RuntimeInformation.OSDescription} " +
+                    $"{RuntimeInformation.ProcessArchitecture}, " +
+                    (IsaSelection.IsNativeAot ? $"native AOT binary compiled for instruction set '{CpuFeatures.CompiledInstructionSet}'"
+                        : "JIT (IL compiled on this machine for this CPU)"));
+                Console.WriteLine($"CPU:          {Environment.ProcessorCount} logical cores; extensions (CPUID): " +
+                    $"{string.Join(' ', IsaSelection.CpuExtensions)}");
                 Console.WriteLine($"CPU can run:  {IsaSelection.CpuBest} kernels at best");
                 Console.WriteLine($"Binary runs:  {string.Join(", ", IsaSelection.Supported)} (best: {IsaSelection.Best})");
                 string? forced = Environment.GetEnvironmentVariable(IsaSelection.EnvironmentVariable);

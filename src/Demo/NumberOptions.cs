@@ -12,7 +12,8 @@ namespace GenSoftmax.App
     /// </summary>
     internal static class NumberOptions
     {
-        public static Option<int> Int(string name, string description, int defaultValue, int min, int max, string example, params string[] aliases) =>
+        public static Option<int> Int(string name, string description, int defaultValue, int min, int max, string example,
+            params string[] aliases) =>
             new(name, aliases)
             {
                 Description = description,
@@ -29,7 +30,8 @@ namespace GenSoftmax.App
 
                     if (v < min || v > max)
                     {
-                        r.AddError(max == int.MaxValue ? $"{name} must be at least {min}, such as {example}; got {v}." : $"{name} must be between {min} and {max}, such as {example}; got {v}.");
+                        r.AddError(max == int.MaxValue ? $"{name} must be at least {min}, such as {example}; got {v}."
+                            : $"{name} must be between {min} and {max}, such as {example}; got {v}.");
                     }
 
                     return v;
@@ -60,8 +62,10 @@ namespace GenSoftmax.App
                 },
             };
 
-        /// <summary>A float in [min, max) when <paramref name="maxExclusive"/>, else [min, max]; positive means min exclusive too.</summary>
-        public static Option<float> Float(string name, string description, float defaultValue, float min, bool minExclusive, float max, bool maxExclusive, string example) =>
+        /// <summary>A float in [min, max) when <paramref name="maxExclusive"/>, else [min, max]; positive means min exclusive
+        /// too.</summary>
+        public static Option<float> Float(string name, string description, float defaultValue, float min, bool minExclusive, float max,
+            bool maxExclusive, string example) =>
             new(name)
             {
                 Description = description,
@@ -70,7 +74,8 @@ namespace GenSoftmax.App
                 CustomParser = r => (float)Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, float.MaxValue),
             };
 
-        public static Option<double> Double(string name, string description, double defaultValue, double min, bool minExclusive, double max, bool maxExclusive, string example) =>
+        public static Option<double> Double(string name, string description, double defaultValue, double min, bool minExclusive, double max,
+            bool maxExclusive, string example) =>
             new(name)
             {
                 Description = description,
@@ -79,10 +84,12 @@ namespace GenSoftmax.App
                 CustomParser = r => Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, double.MaxValue),
             };
 
-        private static double Check(ArgumentResult r, string name, double min, bool minExclusive, double max, bool maxExclusive, string example, double fallback, double largest)
+        private static double Check(ArgumentResult r, string name, double min, bool minExclusive, double max, bool maxExclusive,
+            string example, double fallback, double largest)
         {
             string text = Token(r);
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || Math.Abs(v) > largest)
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v)
+                || Math.Abs(v) > largest)
             {
                 r.AddError($"{name} '{text}' is not a finite number: give one such as {example}.");
                 return fallback;
@@ -92,15 +99,19 @@ namespace GenSoftmax.App
             bool high = maxExclusive ? v >= max : v > max;
             if (low || high)
             {
-                string lower = minExclusive ? $"above {min.ToString(CultureInfo.InvariantCulture)}" : $"at least {min.ToString(CultureInfo.InvariantCulture)}";
-                string upper = double.IsPositiveInfinity(max) ? "" : maxExclusive ? $" and below {max.ToString(CultureInfo.InvariantCulture)}" : $" and at most {max.ToString(CultureInfo.InvariantCulture)}";
+                string lower = minExclusive ? $"above {min.ToString(CultureInfo.InvariantCulture)}"
+                    : $"at least {min.ToString(CultureInfo.InvariantCulture)}";
+                string upper = double.IsPositiveInfinity(max) ? "" : maxExclusive
+                    ? $" and below {max.ToString(CultureInfo.InvariantCulture)}"
+                        : $" and at most {max.ToString(CultureInfo.InvariantCulture)}";
                 r.AddError($"{name} must be {lower}{upper}, such as {example}; got {text}.");
             }
 
             return v;
         }
 
-        /// <summary>A word from a fixed list (e.g. --recipe fast|textbook); anything else is a one-line error naming the valid ones.</summary>
+        /// <summary>A word from a fixed list (e.g. --recipe fast|textbook); anything else is a one-line error naming the valid
+        /// ones.</summary>
         public static Option<string> Choice(string name, string description, string? defaultValue, params string[] values)
         {
             var option = new Option<string>(name)

@@ -68,7 +68,8 @@ namespace GenSoftmax.App
             int h = data.ImageHeight, w = data.ImageWidth;
             int cellW = Math.Max(w * scale, 90), cellH = h * scale + captionHeight;
             int gridRows = (rows.Count + columns - 1) / columns;
-            using var bitmap = new SKBitmap(columns * (cellW + pad) + pad, gridRows * (cellH + pad) + pad, SKColorType.Rgba8888, SKAlphaType.Premul);
+            using var bitmap = new SKBitmap(columns * (cellW + pad) + pad, gridRows * (cellH + pad) + pad, SKColorType.Rgba8888,
+                SKAlphaType.Premul);
             using (var canvas = new SKCanvas(bitmap))
             using (var font = new SKFont(SKTypeface.Default, 12))
             using (var text = new SKPaint { Color = SKColors.Black, IsAntialias = true })
@@ -97,7 +98,8 @@ namespace GenSoftmax.App
                     canvas.DrawImage(picture, SKRect.Create(left, y0, w * scale, h * scale), new SKSamplingOptions(SKFilterMode.Nearest));
                     string label = caption(rows[i]);
                     float textWidth = font.MeasureText(label, text);
-                    canvas.DrawText(label, x0 + Math.Max(0, (cellW - textWidth) / 2), y0 + h * scale + captionHeight - 4, SKTextAlign.Left, font, text);
+                    canvas.DrawText(label, x0 + Math.Max(0, (cellW - textWidth) / 2), y0 + h * scale + captionHeight - 4, SKTextAlign.Left,
+                        font, text);
                 }
             }
 

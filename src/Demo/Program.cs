@@ -18,7 +18,8 @@ var root = new RootCommand(
     "  gensoftmax-cli eval m.gsm;  gensoftmax-cli predict m.gsm --wrong\n\n" +
     "Exit codes: 0 done, 1 failure while running, 2 bad input, 3 out of memory, 70 internal error, 130/143 interrupted (run saved).");
 new TrainCommand().AddTo(root, hidden: true); // train is the default command: its options work here, and its help lists them
-var train = new Command("train", "Train a softmax-regression classifier (default: the fast recipe on Fashion-MNIST; --recipe textbook for the textbook's).");
+var train = new Command("train",
+    "Train a softmax-regression classifier (default: the fast recipe on Fashion-MNIST; --recipe textbook for the textbook's).");
 new TrainCommand().AddTo(train);
 root.Subcommands.Add(train);
 root.Subcommands.Add(EvalCommand.Create());

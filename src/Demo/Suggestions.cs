@@ -7,7 +7,8 @@ namespace GenSoftmax.App
     /// <summary>"Did you mean --epochs?" for an option name that is a small typo away from one the command has.</summary>
     internal static class Suggestions
     {
-        /// <summary>The closest option name of <paramref name="command"/> to <paramref name="token"/> (at most 2 edits, or a prefix), or null.</summary>
+        /// <summary>The closest option name of <paramref name="command"/> to <paramref name="token"/> (at most 2 edits, or a prefix), or
+        /// null.</summary>
         public static string? For(string token, Command command)
         {
             if (!token.StartsWith('-'))

@@ -116,7 +116,8 @@ namespace GenSoftmax.App
                     if (_task is not null)
                     {
                         _task.Description = Describe(value, r.TrainLoss, r.TrainAccuracy,
-                            HasHeldOut ? string.Create(CultureInfo.InvariantCulture, $"{_validationName} {r.ValidationAccuracy:F4}") : "done");
+                            HasHeldOut ? string.Create(CultureInfo.InvariantCulture, $"{_validationName} {r.ValidationAccuracy:F4}")
+                                : "done");
                         _task.Value = _task.MaxValue;
                         _task.StopTask();
                         _task = null;
@@ -125,8 +126,11 @@ namespace GenSoftmax.App
                 else if (!_quiet)
                 {
                     Console.WriteLine(HasHeldOut
-                        ? string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}")
-                        : string.Create(CultureInfo.InvariantCulture, $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"));
+                        ? string.Create(CultureInfo.InvariantCulture,
+                            $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}  " +
+                                $"{Rate(r.LearningRate)}")
+                        : string.Create(CultureInfo.InvariantCulture,
+                            $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"));
                 }
 
                 return;
@@ -151,7 +155,8 @@ namespace GenSoftmax.App
             if (value.Batch == value.BatchesPerEpoch || Stopwatch.GetElapsedTime(_lastRefresh, now).TotalMilliseconds >= 100)
             {
                 _lastRefresh = now;
-                _task.Description = Describe(value, _rows == 0 ? double.NaN : _lossSum / _rows, _rows == 0 ? double.NaN : (double)_correct / _rows, null);
+                _task.Description = Describe(value, _rows == 0 ? double.NaN : _lossSum / _rows, _rows == 0 ? double.NaN
+                    : (double)_correct / _rows, null);
             }
         }
 
@@ -161,7 +166,9 @@ namespace GenSoftmax.App
         {
             double seconds = p.Elapsed.TotalSeconds;
             double rate = seconds > 0 ? Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch) / seconds : 0;
-            double left = rate > 0 ? ((double)(_totalEpochs - p.Epoch) * _rowsPerEpoch + (_rowsPerEpoch - Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch))) / rate : 0;
+            double left = rate > 0
+                ? ((double)(_totalEpochs - p.Epoch) * _rowsPerEpoch
+                    + (_rowsPerEpoch - Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch))) / rate : 0;
             return string.Create(
                 CultureInfo.InvariantCulture,
                 $"epoch {p.Epoch}/{_totalEpochs} {p.Batch}/{p.BatchesPerEpoch} loss {loss:F4} acc {accuracy:F4} {rate / 1000:F0}k img/s {end ?? $"~{left:F0}s left"}");
@@ -183,9 +190,11 @@ namespace GenSoftmax.App
             foreach (EpochReport r in epochs)
             {
                 string[] cells = heldOut
-                    ? [r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValidationLoss), F(r.ValidationAccuracy),
+                    ? [r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), F(r.ValidationLoss),
+                        F(r.ValidationAccuracy),
                         r.Seconds.ToString("F3", CultureInfo.InvariantCulture), Rate(r.LearningRate)]
-                    : [r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy), r.Seconds.ToString("F3", CultureInfo.InvariantCulture),
+                    : [r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainLoss), F(r.TrainAccuracy),
+                        r.Seconds.ToString("F3", CultureInfo.InvariantCulture),
                         Rate(r.LearningRate)];
                 table.AddRow(cells);
             }
@@ -212,7 +221,8 @@ namespace GenSoftmax.App
 
         public override string ToString() => string.Create(
             CultureInfo.InvariantCulture,
-            $"time: start {Start:F3} s, load {Load:F3} s, train {Train:F3} s, evaluate {Evaluate:F3} s, other {Other:F3} s, total {Total:F3} s");
+            $"time: start {Start:F3} s, load {Load:F3} s, train {Train:F3} s, evaluate {Evaluate:F3} s, other {Other:F3} s, total " +
+                $"{Total:F3} s");
     }
 
     /// <summary>

@@ -25,7 +25,8 @@ namespace GenSoftmax.Generator
             /// <summary>The attribute on every dispatch method (the dispatch file's aliases spell it).</summary>
             private const string Inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
 
-            private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]";
+            private static readonly string GeneratedCode =
+                $"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]";
 
             public static string Emit(ModelSpec spec)
             {
@@ -82,7 +83,8 @@ namespace GenSoftmax.Generator
                 }
                 else
                 {
-                    w.WriteLine($"/// <summary>Softmax regression, {spec.Inputs} inputs x {spec.Classes} classes, with kernels generated for this shape.</summary>");
+                    w.WriteLine($"/// <summary>Softmax regression, {spec.Inputs} inputs x {spec.Classes} classes, with kernels generated " +
+                        $"for this shape.</summary>");
                 }
 
                 w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"GenSoftmax.Generator\", \"{Version}\")]");

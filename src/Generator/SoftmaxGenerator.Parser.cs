@@ -39,7 +39,8 @@ namespace GenSoftmax.Generator
 
         internal static class Parser
         {
-            /// <summary>Every member the emitter declares in the model class, public or private: a user member with one of these names clashes.</summary>
+            /// <summary>Every member the emitter declares in the model class, public or private: a user member with one of these names
+            /// clashes.</summary>
             internal static readonly ImmutableHashSet<string> EmittedMembers = EmittedMemberNames(hypercomplex: 0);
 
             /// <summary>The same for a hypercomplex model, which also declares <c>IHypercomplexModel</c>'s members.</summary>
@@ -66,7 +67,8 @@ namespace GenSoftmax.Generator
                 // interface (CS0592, the attribute is only valid on classes), positional or non-constant arguments
                 // (CS1729, CS0182), a value of the wrong type (CS0266), or a second [SoftmaxModel] on another part of
                 // the class (CS0579, reported on the second one; the first one's part is emitted).
-                if (type.TypeKind != TypeKind.Class || attribute is null || attributeSyntax is null || HasCompilerError(ctx.SemanticModel, attributeSyntax, ct))
+                if (type.TypeKind != TypeKind.Class || attribute is null || attributeSyntax is null
+                    || HasCompilerError(ctx.SemanticModel, attributeSyntax, ct))
                 {
                     return ParseResult.Silent;
                 }
@@ -88,7 +90,8 @@ namespace GenSoftmax.Generator
                 var parseOptions = syntax.SyntaxTree.Options as CSharpParseOptions;
                 if (parseOptions is not null && parseOptions.LanguageVersion < LanguageVersion.CSharp11)
                 {
-                    diagnostics.Add(Diagnostic.Create(Descriptors.LanguageVersionTooOld, identifier, type.Name, parseOptions.LanguageVersion.ToDisplayString()));
+                    diagnostics.Add(Diagnostic.Create(Descriptors.LanguageVersionTooOld, identifier, type.Name,
+                        parseOptions.LanguageVersion.ToDisplayString()));
                 }
 
                 // A file-local class (or one nested in a file-local class) cannot have a part in the generated file.
@@ -96,7 +99,8 @@ namespace GenSoftmax.Generator
                 {
                     if (decl.Modifiers.Any(SyntaxKind.FileKeyword))
                     {
-                        diagnostics.Add(Diagnostic.Create(Descriptors.FileLocalNotSupported, decl.Identifier.GetLocation(), decl.Identifier.Text));
+                        diagnostics.Add(Diagnostic.Create(Descriptors.FileLocalNotSupported, decl.Identifier.GetLocation(),
+                            decl.Identifier.Text));
                         break;
                     }
                 }
@@ -111,7 +115,8 @@ namespace GenSoftmax.Generator
                 {
                     if (!decl.Modifiers.Any(SyntaxKind.PartialKeyword))
                     {
-                        diagnostics.Add(Diagnostic.Create(Descriptors.ClassMustBePartial, decl.Identifier.GetLocation(), decl.Identifier.Text));
+                        diagnostics.Add(Diagnostic.Create(Descriptors.ClassMustBePartial, decl.Identifier.GetLocation(),
+                            decl.Identifier.Text));
                         break;
                     }
                 }
@@ -133,7 +138,8 @@ namespace GenSoftmax.Generator
                         inputs = value;
                         if (value < ModelLimits.MinInputs || value > ModelLimits.MaxInputs)
                         {
-                            diagnostics.Add(Diagnostic.Create(Descriptors.InputsOutOfRange, where, value, ModelLimits.MinInputs, ModelLimits.MaxInputs));
+                            diagnostics.Add(Diagnostic.Create(Descriptors.InputsOutOfRange, where, value, ModelLimits.MinInputs,
+                                ModelLimits.MaxInputs));
                         }
                     }
                     else if (arg.Key == "Classes")
@@ -141,7 +147,8 @@ namespace GenSoftmax.Generator
                         classes = value;
                         if (value < ModelLimits.MinClasses || value > ModelLimits.MaxClasses)
                         {
-                            diagnostics.Add(Diagnostic.Create(Descriptors.ClassesOutOfRange, where, value, ModelLimits.MinClasses, ModelLimits.MaxClasses));
+                            diagnostics.Add(Diagnostic.Create(Descriptors.ClassesOutOfRange, where, value, ModelLimits.MinClasses,
+                                ModelLimits.MaxClasses));
                         }
                     }
                     else if (arg.Key == "Hypercomplex")
@@ -167,7 +174,8 @@ namespace GenSoftmax.Generator
                 }
                 else if ((long)inputs.Value * classes.Value > ModelLimits.MaxParameters)
                 {
-                    diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name, (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
+                    diagnostics.Add(Diagnostic.Create(Descriptors.TooManyParameters, attributeSyntax.GetLocation(), type.Name,
+                        (long)inputs.Value * classes.Value, ModelLimits.MaxParameters));
                 }
                 else if (hypercomplex >= 2 && hypercomplexWhere is not null && InRange(inputs.Value, classes.Value))
                 {
@@ -202,7 +210,8 @@ namespace GenSoftmax.Generator
                 var containing = SelfAndContainingDeclarations(syntax).Skip(1).Reverse().Select(Declaration).ToArray();
 
                 // Symbol names, never source spelling: "@class" is "class" here, so the hint name has no '@'.
-                string fullName = string.Join(".", NamespaceParts(type.ContainingNamespace).Concat(ContainingTypes(type).Reverse().Select(t => t.Name)).Append(type.Name));
+                string fullName = string.Join(".",
+                    NamespaceParts(type.ContainingNamespace).Concat(ContainingTypes(type).Reverse().Select(t => t.Name)).Append(type.Name));
                 var spec = new ModelSpec(
                     ns,
                     new EquatableArray<string>(containing),
@@ -224,10 +233,12 @@ namespace GenSoftmax.Generator
             {
                 // With factors, 34 inputs (17 per block) keep the tails of the dense probe.
                 var probe = new ModelSpec(
-                    null, EquatableArray<string>.Empty, "partial class Probe", "Probe", "Probe", "Probe.g.cs", Inputs: hypercomplex == 0 ? 17 : 34, Classes: 10, hypercomplex);
+                    null, EquatableArray<string>.Empty, "partial class Probe", "Probe", "Probe", "Probe.g.cs", Inputs: hypercomplex == 0
+                        ? 17 : 34, Classes: 10, hypercomplex);
                 SyntaxNode root = CSharpSyntaxTree.ParseText(Emitter.Emit(probe)).GetRoot();
                 ImmutableHashSet<string>.Builder names = ImmutableHashSet.CreateBuilder<string>();
-                foreach (TypeDeclarationSyntax model in root.DescendantNodes().OfType<TypeDeclarationSyntax>().Where(t => t.Identifier.ValueText == "Probe"))
+                foreach (TypeDeclarationSyntax model in root.DescendantNodes().OfType<TypeDeclarationSyntax>().Where(t =>
+                    t.Identifier.ValueText == "Probe"))
                 {
                     foreach (MemberDeclarationSyntax member in model.Members)
                     {
@@ -305,7 +316,8 @@ namespace GenSoftmax.Generator
                 return false;
             }
 
-            /// <summary>With [SoftmaxModel] on two parts of one class, only the first is a model: the compiler rejects the second (CS0579).</summary>
+            /// <summary>With [SoftmaxModel] on two parts of one class, only the first is a model: the compiler rejects the second
+            /// (CS0579).</summary>
             private static bool IsFirstModelAttribute(INamedTypeSymbol type, AttributeData attribute)
             {
                 foreach (AttributeData a in type.GetAttributes())
@@ -325,7 +337,8 @@ namespace GenSoftmax.Generator
             /// make the emitted members hide or clash with inherited ones (CS0108, CS0114, CS0533) in the generated file.
             /// </summary>
             private static void CheckBaseTypes(
-                GeneratorAttributeSyntaxContext ctx, INamedTypeSymbol type, TypeDeclarationSyntax syntax, Location identifier, ImmutableHashSet<string> emittedMembers,
+                GeneratorAttributeSyntaxContext ctx, INamedTypeSymbol type, TypeDeclarationSyntax syntax, Location identifier,
+                    ImmutableHashSet<string> emittedMembers,
                 ImmutableArray<Diagnostic>.Builder diagnostics)
             {
                 Compilation compilation = ctx.SemanticModel.Compilation;
@@ -343,7 +356,8 @@ namespace GenSoftmax.Generator
                 {
                     foreach (ISymbol member in b.GetMembers())
                     {
-                        if (!member.IsImplicitlyDeclared && emittedMembers.Contains(member.Name) && compilation.IsSymbolAccessibleWithin(member, type))
+                        if (!member.IsImplicitlyDeclared && emittedMembers.Contains(member.Name)
+                            && compilation.IsSymbolAccessibleWithin(member, type))
                         {
                             diagnostics.Add(Diagnostic.Create(Descriptors.InheritedMemberClash, where, type.Name, member.Name, b.Name));
                             return;
@@ -356,24 +370,28 @@ namespace GenSoftmax.Generator
             /// W = Σ A_i ⊗ S_i needs n to divide both sizes (GSM0015), and is only worth generating when its n³ + dq/n
             /// factor weights are fewer than the dq of W (GSM0016); each message names the n that would work.
             /// </summary>
-            private static void CheckHypercomplex(int n, int inputs, int classes, Location where, ImmutableArray<Diagnostic>.Builder diagnostics)
+            private static void CheckHypercomplex(int n, int inputs, int classes, Location where,
+                ImmutableArray<Diagnostic>.Builder diagnostics)
             {
                 if (!ModelLimits.HypercomplexDivides(n, inputs, classes))
                 {
-                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotDivisor, where, n, inputs, classes, ModelLimits.HypercomplexAdvice(inputs, classes)));
+                    diagnostics.Add(Diagnostic.Create(Descriptors.HypercomplexNotDivisor, where, n, inputs, classes,
+                        ModelLimits.HypercomplexAdvice(inputs, classes)));
                     return;
                 }
 
                 if (!ModelLimits.HypercomplexIsSmaller(n, inputs, classes))
                 {
                     diagnostics.Add(Diagnostic.Create(
-                        Descriptors.HypercomplexNotSmaller, where, n, ModelLimits.HypercomplexFactorWeights(n, inputs, classes), (long)inputs * classes,
+                        Descriptors.HypercomplexNotSmaller, where, n, ModelLimits.HypercomplexFactorWeights(n, inputs, classes),
+                            (long)inputs * classes,
                         ModelLimits.HypercomplexAdvice(inputs, classes)));
                 }
             }
 
             private static bool InRange(int inputs, int classes) =>
-                inputs >= ModelLimits.MinInputs && inputs <= ModelLimits.MaxInputs && classes >= ModelLimits.MinClasses && classes <= ModelLimits.MaxClasses;
+                inputs >= ModelLimits.MinInputs && inputs <= ModelLimits.MaxInputs && classes >= ModelLimits.MinClasses
+                    && classes <= ModelLimits.MaxClasses;
 
             /// <summary>The base class in this declaration's base list, if this part names it.</summary>
             private static Location? BaseTypeLocation(SemanticModel model, TypeDeclarationSyntax syntax, INamedTypeSymbol? baseType)

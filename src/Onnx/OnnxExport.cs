@@ -49,7 +49,8 @@ namespace GenSoftmax.Onnx
         /// <summary>Name of the output with the most likely class of each row, int64 [N] (the first on ties, as <c>Predict</c>).</summary>
         public const string LabelOutput = "label";
 
-        /// <summary>Metadata key (<c>metadata_props</c>) of the class names: a JSON array of strings, one per class in index order.</summary>
+        /// <summary>Metadata key (<c>metadata_props</c>) of the class names: a JSON array of strings, one per class in index
+        /// order.</summary>
         public const string ClassNamesKey = "class_names";
 
         /// <summary>The ONNX IR version written (8: ONNX 1.10).</summary>
@@ -163,12 +164,14 @@ namespace GenSoftmax.Onnx
             if (options.Input is not (OnnxInput.Features or OnnxInput.Pixels))
             {
                 throw new ArgumentException(
-                    $"OnnxExportOptions.Input is {(int)options.Input}, which is not an OnnxInput: use OnnxInput.Features or OnnxInput.Pixels.", nameof(options));
+                    $"OnnxExportOptions.Input is {(int)options.Input}, which is not an OnnxInput: use OnnxInput.Features or " +
+                        $"OnnxInput.Pixels.", nameof(options));
             }
 
             if (string.IsNullOrWhiteSpace(options.GraphName))
             {
-                throw new ArgumentException("OnnxExportOptions.GraphName is empty: give the graph a name, or leave the default.", nameof(options));
+                throw new ArgumentException("OnnxExportOptions.GraphName is empty: give the graph a name, or leave the default.",
+                    nameof(options));
             }
 
             if (options.ClassNames is { } names)
@@ -176,7 +179,8 @@ namespace GenSoftmax.Onnx
                 if (names.Count != classes)
                 {
                     throw new ArgumentException(
-                        $"OnnxExportOptions.ClassNames has {names.Count} names but the model has {classes} classes: give one name per class, in class-index order.",
+                        $"OnnxExportOptions.ClassNames has {names.Count} names but the model has {classes} classes: give one name per " +
+                            $"class, in class-index order.",
                         nameof(options));
                 }
 
@@ -184,7 +188,8 @@ namespace GenSoftmax.Onnx
                 {
                     if (names[c] is null)
                     {
-                        throw new ArgumentException($"OnnxExportOptions.ClassNames[{c}] is null: give every class a name.", nameof(options));
+                        throw new ArgumentException($"OnnxExportOptions.ClassNames[{c}] is null: give every class a name.",
+                            nameof(options));
                     }
                 }
             }
@@ -195,7 +200,8 @@ namespace GenSoftmax.Onnx
         {
             if (inputs < 1 || classes < 1)
             {
-                throw new ArgumentException($"The model has {inputs} inputs and {classes} classes: both must be at least 1.", nameof(model));
+                throw new ArgumentException($"The model has {inputs} inputs and {classes} classes: both must be at least 1.",
+                    nameof(model));
             }
 
             long bytes = ((long)inputs * classes + classes) * sizeof(float);
@@ -203,7 +209,8 @@ namespace GenSoftmax.Onnx
             {
                 throw new ArgumentException(
                     $"The model's {classes} x {inputs} weights take {bytes:N0} bytes, more than an ONNX file can hold: ONNX is one protobuf " +
-                    "message of at most 2 GiB, and this export does not write external data files. Export a model with fewer inputs or classes.",
+                    "message of at most 2 GiB, and this export does not write external data files. Export a model with fewer inputs or " +
+                        "classes.",
                     nameof(model));
             }
 
@@ -212,7 +219,8 @@ namespace GenSoftmax.Onnx
             if (weights.Length != inputs * classes || bias.Length != classes)
             {
                 throw new ArgumentException(
-                    $"The model's Weights has {weights.Length} elements and Bias {bias.Length}, but a model of {inputs} inputs and {classes} classes " +
+                    $"The model's Weights has {weights.Length} elements and Bias {bias.Length}, but a model of {inputs} inputs and " +
+                        $"{classes} classes " +
                     $"has {(long)inputs * classes} ([{classes}, {inputs}]) and {classes}.",
                     nameof(model));
             }
@@ -277,7 +285,8 @@ namespace GenSoftmax.Onnx
             };
         }
 
-        /// <summary>The class names as a JSON array; non-ASCII letters are written as themselves, so the metadata reads as written.</summary>
+        /// <summary>The class names as a JSON array; non-ASCII letters are written as themselves, so the metadata reads as
+        /// written.</summary>
         private static string ClassNamesJson(IReadOnlyList<string> names)
         {
             var buffer = new ArrayBufferWriter<byte>();

@@ -61,7 +61,8 @@ namespace GenSoftmax
         /// <summary>Row-wise softmax of the logits (max-subtracted) into <paramref name="probabilities"/> [n, Classes].</summary>
         void Probabilities(in Batch batch, Span<float> probabilities);
 
-        /// <summary>The most likely class of each row (argmax of the logits; the first on ties) into <paramref name="predictions"/> [n].</summary>
+        /// <summary>The most likely class of each row (argmax of the logits; the first on ties) into <paramref name="predictions"/>
+        /// [n].</summary>
         void Predict(in Batch batch, Span<int> predictions);
 
         /// <summary>

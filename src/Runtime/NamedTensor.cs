@@ -33,14 +33,16 @@ namespace GenSoftmax
         /// A tensor over <paramref name="storage"/>, whose first <c>product(shape)</c> floats it shows (the rest, such as padding
         /// kernels read, is not part of it).
         /// </summary>
-        /// <exception cref="ArgumentException">The name is empty, a dimension is below 1, or the storage is shorter than the shape.</exception>
+        /// <exception cref="ArgumentException">The name is empty, a dimension is below 1, or the storage is shorter than the
+        /// shape.</exception>
         public NamedTensor(string name, float[] storage, ReadOnlySpan<int> shape, bool decays, TensorInit init)
         {
             ArgumentNullException.ThrowIfNull(storage);
             (Name, _shape, Length) = Describe(name, shape);
             if (storage.Length < Length)
             {
-                throw new ArgumentException($"Tensor '{name}' needs {Length:N0} floats, but its storage holds {storage.Length:N0}.", nameof(storage));
+                throw new ArgumentException($"Tensor '{name}' needs {Length:N0} floats, but its storage holds {storage.Length:N0}.",
+                    nameof(storage));
             }
 
             _storage = storage;
@@ -61,7 +63,8 @@ namespace GenSoftmax
             {
                 if (d < 1)
                 {
-                    throw new ArgumentException($"Tensor '{name}' has a dimension of {d}: every dimension must be at least 1.", nameof(shape));
+                    throw new ArgumentException($"Tensor '{name}' has a dimension of {d}: every dimension must be at least 1.",
+                        nameof(shape));
                 }
 
                 length *= d;
@@ -74,7 +77,8 @@ namespace GenSoftmax
             return (name, shape.ToArray(), (int)length);
         }
 
-        /// <summary>The name: a model's parameters are named uniquely (dense: <c>W</c>, <c>b</c>; hypercomplex: <c>A</c>, <c>S</c>, <c>b</c>).</summary>
+        /// <summary>The name: a model's parameters are named uniquely (dense: <c>W</c>, <c>b</c>; hypercomplex: <c>A</c>, <c>S</c>,
+        /// <c>b</c>).</summary>
         public string Name { get; }
 
         /// <summary>The dimensions, outermost first.</summary>
@@ -83,7 +87,8 @@ namespace GenSoftmax
         /// <summary>The number of floats: the product of <see cref="Shape"/>.</summary>
         public int Length { get; }
 
-        /// <summary>Whether L2 weight decay applies to it (<see cref="Training.SgdOptions.WeightDecay"/>): true for weights, false for a bias.</summary>
+        /// <summary>Whether L2 weight decay applies to it (<see cref="Training.SgdOptions.WeightDecay"/>): true for weights, false for a
+        /// bias.</summary>
         public bool Decays { get; }
 
         /// <summary>How <see cref="Training.Trainer.Initialize(ISoftmaxModel, int, float)"/> sets it.</summary>

@@ -19,7 +19,8 @@ namespace GenSoftmax
         /// </summary>
         internal const int MinRowsPerThread = 512;
 
-        /// <summary>Pieces per thread at most: enough to balance a late or slowed thread, few enough that handing them out costs nothing.</summary>
+        /// <summary>Pieces per thread at most: enough to balance a late or slowed thread, few enough that handing them out costs
+        /// nothing.</summary>
         private const int PiecesPerThread = 8;
 
         /// <summary>
@@ -83,12 +84,15 @@ namespace GenSoftmax
             }
         }
 
-        /// <summary>The most likely class of every row of <paramref name="features"/> [n, Inputs], on up to <paramref name="degreeOfParallelism"/> threads.</summary>
+        /// <summary>The most likely class of every row of <paramref name="features"/> [n, Inputs], on up to <paramref
+        /// name="degreeOfParallelism"/> threads.</summary>
         /// <inheritdoc cref="Predict(ISoftmaxModel, in Batch, Span{int}, int)" path="/exception"/>
-        public static void Predict(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<int> predictions, int degreeOfParallelism) =>
+        public static void Predict(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<int> predictions,
+            int degreeOfParallelism) =>
             Predict(model, Batch.Of(features), predictions, degreeOfParallelism);
 
-        /// <summary>The most likely class of every row of <paramref name="pixels"/> [n, Inputs] (scaled by 1/255), on up to <paramref name="degreeOfParallelism"/> threads.</summary>
+        /// <summary>The most likely class of every row of <paramref name="pixels"/> [n, Inputs] (scaled by 1/255), on up to <paramref
+        /// name="degreeOfParallelism"/> threads.</summary>
         /// <inheritdoc cref="Predict(ISoftmaxModel, in Batch, Span{int}, int)" path="/exception"/>
         public static void Predict(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<int> predictions, int degreeOfParallelism) =>
             Predict(model, Batch.Of(pixels), predictions, degreeOfParallelism);
@@ -111,7 +115,8 @@ namespace GenSoftmax
 
         // The spans are pinned for the duration of Parallel.For, which returns only when every range is done, so the
         // pointers the workers rebuild their spans from stay valid.
-        private static unsafe void Split<T>(ISoftmaxModel model, ReadOnlySpan<T> x, ReadOnlySpan<int> rows, bool hasRows, Span<int> predictions, int threads, int chunks)
+        private static unsafe void Split<T>(ISoftmaxModel model, ReadOnlySpan<T> x, ReadOnlySpan<int> rows, bool hasRows,
+            Span<int> predictions, int threads, int chunks)
             where T : unmanaged
         {
             int inputs = model.Inputs;

@@ -36,7 +36,8 @@ namespace GenSoftmax
         /// <param name="classes">Classes: 2 to 1024.</param>
         /// <exception cref="ArgumentOutOfRangeException">A size is outside its range, or the weight matrix (classes x inputs)
         /// would exceed 2^28 floats; the message names the limit.</exception>
-        /// <exception cref="InvalidOperationException"><c>GENSOFTMAX_ISA</c> names no variant this machine runs (see <see cref="IsaSelection.Default"/>).</exception>
+        /// <exception cref="InvalidOperationException"><c>GENSOFTMAX_ISA</c> names no variant this machine runs (see <see
+        /// cref="IsaSelection.Default"/>).</exception>
         public RuntimeSoftmaxModel(int inputs, int classes)
         {
             if (inputs < ModelLimits.MinInputs || inputs > ModelLimits.MaxInputs)
@@ -45,7 +46,8 @@ namespace GenSoftmax
                     nameof(inputs), inputs,
                     string.Create(
                         CultureInfo.InvariantCulture,
-                        $"inputs = {inputs} is not a supported number of input features: use {ModelLimits.MinInputs} to {ModelLimits.MaxInputs:N0}."));
+                        $"inputs = {inputs} is not a supported number of input features: use {ModelLimits.MinInputs} to " +
+                            $"{ModelLimits.MaxInputs:N0}."));
             }
 
             if (classes < ModelLimits.MinClasses || classes > ModelLimits.MaxClasses)

@@ -26,7 +26,8 @@ namespace GenSoftmax
         /// Number of factors n of a parameterised hypercomplex layer (Zhang, Tay, Zhang et al., ICLR 2021), or 0 (the
         /// default) for the dense layer. With n &gt;= 2 the weights are W = Σ_{i=1..n} A_i ⊗ S_i, n matrices A_i of n x n
         /// and n matrices S_i of (Classes / n) x (Inputs / n): n³ + Inputs·Classes / n trained numbers instead of
-        /// Inputs·Classes. n must divide both sizes. The class then implements <see cref="Hypercomplex.IHypercomplexModel"/>, whose parameters
+        /// Inputs·Classes. n must divide both sizes. The class then implements <see cref="Hypercomplex.IHypercomplexModel"/>, whose
+        /// parameters
         /// are A, S and b: <see cref="Training.Sgd"/> and the <see cref="Training.Trainer"/> train it as any model.
         /// </summary>
         /// <example><c>[SoftmaxModel(Inputs = 784, Classes = 10, Hypercomplex = 2)]</c>: 3,928 + 10 parameters instead of 7,850.</example>

@@ -9,15 +9,18 @@ namespace GenSoftmax
         public static void Forward(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<float> logits) =>
             NotNull(model).Forward(Batch.Of(features), logits);
 
-        /// <summary>Logits of every row of <paramref name="pixels"/> [n, Inputs] (scaled by 1/255) into <paramref name="logits"/>.</summary>
+        /// <summary>Logits of every row of <paramref name="pixels"/> [n, Inputs] (scaled by 1/255) into <paramref
+        /// name="logits"/>.</summary>
         public static void Forward(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<float> logits) =>
             NotNull(model).Forward(Batch.Of(pixels), logits);
 
-        /// <summary>Class probabilities of every row of <paramref name="features"/> into <paramref name="probabilities"/> [n, Classes].</summary>
+        /// <summary>Class probabilities of every row of <paramref name="features"/> into <paramref name="probabilities"/> [n,
+        /// Classes].</summary>
         public static void Probabilities(this ISoftmaxModel model, ReadOnlySpan<float> features, Span<float> probabilities) =>
             NotNull(model).Probabilities(Batch.Of(features), probabilities);
 
-        /// <summary>Class probabilities of every row of <paramref name="pixels"/> into <paramref name="probabilities"/> [n, Classes].</summary>
+        /// <summary>Class probabilities of every row of <paramref name="pixels"/> into <paramref name="probabilities"/> [n,
+        /// Classes].</summary>
         public static void Probabilities(this ISoftmaxModel model, ReadOnlySpan<byte> pixels, Span<float> probabilities) =>
             NotNull(model).Probabilities(Batch.Of(pixels), probabilities);
 
@@ -44,7 +47,8 @@ namespace GenSoftmax
             if (length != model.Inputs)
             {
                 throw new ArgumentException(
-                    $"One row has {model.Inputs} values for this model, not {length}: pass a single row (several rows take a span of predictions).", "row");
+                    $"One row has {model.Inputs} values for this model, not {length}: pass a single row (several rows take a span of " +
+                        $"predictions).", "row");
             }
 
             Span<int> prediction = stackalloc int[1];

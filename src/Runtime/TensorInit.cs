@@ -2,7 +2,8 @@ using System;
 
 namespace GenSoftmax
 {
-    /// <summary>How <see cref="Training.Trainer.Initialize(ISoftmaxModel, int, float)"/> sets a parameter: zeros, or normal draws.</summary>
+    /// <summary>How <see cref="Training.Trainer.Initialize(ISoftmaxModel, int, float)"/> sets a parameter: zeros, or normal
+    /// draws.</summary>
     /// <remarks>
     /// Draws come from one <see cref="Random"/> seeded by the run's seed, parameter after parameter in the model's order, each
     /// value by the Box-Muller transform, so a seed gives the same parameters on every machine.
@@ -18,7 +19,8 @@ namespace GenSoftmax
         /// <summary>All zeros (the default; a bias).</summary>
         public static TensorInit Zeros => default;
 
-        /// <summary>Draws from N(0, σ²) with the σ the trainer is given (<see cref="Training.TrainerOptions.InitStdDev"/>; a dense W).</summary>
+        /// <summary>Draws from N(0, σ²) with the σ the trainer is given (<see cref="Training.TrainerOptions.InitStdDev"/>; a dense
+        /// W).</summary>
         public static TensorInit Normal => new(TensorInitKind.Normal, double.NaN);
 
         /// <summary>Draws from N(0, <paramref name="stdDev"/>²) whatever σ the trainer is given (a hypercomplex A: 1/√n).</summary>

@@ -28,7 +28,8 @@ namespace GenSoftmax.Generator.Emit
             maxClassBlock: 6, // 16 ymm registers: 2 x 6 accumulators + 2 inputs + 1 weight
             fma: (a, b, c) => $"X86.Fma.MultiplyAdd({a}, {b}, {c})",
             // 8 bytes (one 64-bit read, never past the row) -> 8 int32 (vpmovzxbd) -> 8 float
-            loadBytes: "X86.Avx.ConvertToVector256Single(X86.Avx2.ConvertToVector256Int32(\n    V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, offset))))))",
+            loadBytes: "X86.Avx.ConvertToVector256Single(X86.Avx2.ConvertToVector256Int32(\n    " +
+                "V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, offset))))))",
             description: "AVX2 + FMA3, 8 float lanes",
             foldTo128: "return Vec.GetLower(a) + Vec.GetUpper(a);");
 
@@ -40,7 +41,8 @@ namespace GenSoftmax.Generator.Emit
             // Fused where the CPU has FMA, multiply-then-add where it does not: never a software fallback.
             fma: (a, b, c) => $"Vec.MultiplyAddEstimate({a}, {b}, {c})",
             // 4 bytes (one 32-bit read) -> widened twice -> 4 float
-            loadBytes: "V128.ConvertToSingle(V128.WidenLower(V128.WidenLower(\n    V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, offset)))))))",
+            loadBytes: "V128.ConvertToSingle(V128.WidenLower(V128.WidenLower(\n    " +
+                "V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, offset)))))))",
             description: "Vector128 (SSE, AdvSimd or software), 4 float lanes");
 
         /// <summary>

@@ -110,11 +110,13 @@ namespace GenSoftmax.Generator.Emit
             if (UsesSum4)
             {
                 _w.WriteLine();
-                _w.WriteLine("// The sums of four accumulators in one Vector128: each folded to 128 bits, then two rounds of horizontal adds.");
+                _w.WriteLine("// The sums of four accumulators in one Vector128: each folded to 128 bits, then two rounds of horizontal " +
+                    "adds.");
                 _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (_w.Block("private static F128 Sum4(V a, V b, V c, V d)"))
                 {
-                    _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), X86.Sse3.HorizontalAdd(Fold(c), Fold(d)));");
+                    _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), X86.Sse3.HorizontalAdd(Fold(c), " +
+                        "Fold(d)));");
                 }
 
                 _w.WriteLine();
@@ -216,7 +218,8 @@ namespace GenSoftmax.Generator.Emit
             }
 
             EmitHot();
-            using (_w.Block($"internal static void Logits{Suffix(input)}(ref float w, ref float bias, ref {Elem(input)} x, ref nuint offs, int count, ref float blk)"))
+            using (_w.Block($"internal static void Logits{Suffix(input)}(ref float w, ref float bias, ref {Elem(input)} x, ref nuint " +
+                $"offs, int count, ref float blk)"))
             {
                 _w.WriteLine("int i = 0;");
                 using (_w.Block("for (; i + 1 < count; i += 2)"))
@@ -378,7 +381,8 @@ namespace GenSoftmax.Generator.Emit
                     """);
             }
 
-            string signature = $"internal static void Gradient{Suffix(input)}(ref {Elem(input)} x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)";
+            string signature = $"internal static void Gradient{Suffix(input)}(ref {Elem(input)} x, ref nuint offs, ref nuint next, int " +
+                $"count, ref float g, ref float dW, bool first)";
             EmitHot();
             using (_w.Block(signature))
             {
@@ -527,7 +531,8 @@ namespace GenSoftmax.Generator.Emit
                 // {{RowComment()}}
                 // Returns how many rows were correct.
                 """);
-            string signature = "internal static int LossRows(\n    ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale)";
+            string signature = "internal static int LossRows(\n    ref float blk, int count, ref int labels, ref float pre, ref float " +
+                "sums, ref float db, float scale, float gScale)";
             EmitHot();
             using (_w.Block(signature))
             {
@@ -688,7 +693,8 @@ namespace GenSoftmax.Generator.Emit
             {
                 if (loss)
                 {
-                    _w.WriteLine("V g = (Vec.LoadUnsafe(ref row, j) * inv) - (Vec.AsSingle(Vec.Equals(VI.Indices + Vec.Create((int)j), yv)) & sv);");
+                    _w.WriteLine("V g = (Vec.LoadUnsafe(ref row, j) * inv) - (Vec.AsSingle(Vec.Equals(VI.Indices + Vec.Create((int)j), " +
+                        "yv)) & sv);");
                     _w.WriteLine("Vec.StoreUnsafe(Vec.LoadUnsafe(ref db, j) + g, ref db, j);");
                     _w.WriteLine("Vec.StoreUnsafe(g * gsv, ref row, j);");
                 }

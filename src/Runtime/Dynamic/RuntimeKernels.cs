@@ -61,7 +61,8 @@ namespace GenSoftmax.Dynamic
     /// <param name="RowBlock">Rows per block.</param>
     internal readonly record struct RuntimeShape(int Inputs, int Classes, int ClassStride, int RowBlock)
     {
-        /// <summary>The shape of a model with <paramref name="inputs"/> and <paramref name="classes"/>, laid out as a generated one.</summary>
+        /// <summary>The shape of a model with <paramref name="inputs"/> and <paramref name="classes"/>, laid out as a generated
+        /// one.</summary>
         public static RuntimeShape Of(int inputs, int classes) =>
             new(inputs, classes, KernelLayout.ClassStride(classes), KernelLayout.RowBlock(classes));
     }
@@ -92,7 +93,8 @@ namespace GenSoftmax.Dynamic
     {
         private const float PixelScale = 1f / 255f;
 
-        /// <summary>Logits of a block of rows: <c>o[i, c] = sum_k x[offs[i] + k] W[c, k] (/ 255 for bytes) + b[c]</c>, pad lanes -inf.</summary>
+        /// <summary>Logits of a block of rows: <c>o[i, c] = sum_k x[offs[i] + k] W[c, k] (/ 255 for bytes) + b[c]</c>, pad lanes
+        /// -inf.</summary>
         /// <param name="shape">The model's sizes.</param>
         /// <param name="w">Weights [Classes, Inputs].</param>
         /// <param name="bias">Bias, at least Classes rounded up to 4 floats (the rest 0).</param>
@@ -196,7 +198,8 @@ namespace GenSoftmax.Dynamic
         /// <param name="dW">[Classes, Inputs].</param>
         /// <param name="first">Whether this is the batch's first block: dW is overwritten instead of added to.</param>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Gradient<T>(in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+        public static void Gradient<T>(in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW,
+            bool first)
             where T : unmanaged
         {
             int q = shape.Classes;
@@ -367,7 +370,8 @@ namespace GenSoftmax.Dynamic
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static int LossRows(
-            in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale)
+            in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+                float gScale)
         {
             nuint width = (nuint)shape.ClassStride;
             nuint lanes = (nuint)TOps.Count;

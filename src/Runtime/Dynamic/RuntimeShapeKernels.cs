@@ -40,7 +40,8 @@ namespace GenSoftmax.Dynamic
             RuntimeKernels.Softmax(isa, _shape, ref block, count, ref m, ref sums, scale);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale) =>
+        public int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db,
+            float scale, float gScale) =>
             RuntimeKernels.LossRows(isa, _shape, ref block, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
     }
 }

@@ -62,16 +62,19 @@ namespace GenSoftmax.Dynamic
         /// <summary>2^n per lane for integral n in [-126, 127], built in the exponent bits.</summary>
         static abstract TVec Pow2(TVec n);
 
-        /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> &lt; <paramref name="b"/>, else <paramref name="whenFalse"/>.</summary>
+        /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> &lt; <paramref name="b"/>, else <paramref
+        /// name="whenFalse"/>.</summary>
         static abstract TVec WhereLess(TVec a, TVec b, TVec whenTrue, TVec whenFalse);
 
-        /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> == <paramref name="b"/>, else <paramref name="whenFalse"/>.</summary>
+        /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> == <paramref name="b"/>, else <paramref
+        /// name="whenFalse"/>.</summary>
         static abstract TVec WhereEqual(TVec a, TVec b, TVec whenTrue, TVec whenFalse);
 
         /// <summary>Bit j set when lane j of <paramref name="o"/> equals <paramref name="max"/>.</summary>
         static abstract ulong EqualMask(TVec o, TVec max);
 
-        /// <summary><paramref name="value"/> in the lane whose class (<paramref name="firstClass"/> + lane) is <paramref name="label"/>, 0 elsewhere.</summary>
+        /// <summary><paramref name="value"/> in the lane whose class (<paramref name="firstClass"/> + lane) is <paramref name="label"/>, 0
+        /// elsewhere.</summary>
         static abstract TVec OneHot(int firstClass, int label, TVec value);
     }
 
@@ -126,18 +129,22 @@ namespace GenSoftmax.Dynamic
         public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Pow2(Vector512<float> n) => Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+        public static Vector512<float> Pow2(Vector512<float> n) =>
+            Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> WhereLess(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue, Vector512<float> whenFalse) =>
+        public static Vector512<float> WhereLess(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue,
+            Vector512<float> whenFalse) =>
             Vector512.ConditionalSelect(Vector512.LessThan(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> WhereEqual(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue, Vector512<float> whenFalse) =>
+        public static Vector512<float> WhereEqual(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue,
+            Vector512<float> whenFalse) =>
             Vector512.ConditionalSelect(Vector512.Equals(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong EqualMask(Vector512<float> o, Vector512<float> max) => Vector512.ExtractMostSignificantBits(Vector512.Equals(o, max));
+        public static ulong EqualMask(Vector512<float> o, Vector512<float> max) =>
+            Vector512.ExtractMostSignificantBits(Vector512.Equals(o, max));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> OneHot(int firstClass, int label, Vector512<float> value) =>
@@ -174,7 +181,8 @@ namespace GenSoftmax.Dynamic
         public static Vector256<float> Create(float value) => Vector256.Create(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Fma.MultiplyAdd(a, b, addend);
+        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> addend) =>
+            Fma.MultiplyAdd(a, b, addend);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
@@ -204,18 +212,22 @@ namespace GenSoftmax.Dynamic
         public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Pow2(Vector256<float> n) => Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        public static Vector256<float> Pow2(Vector256<float> n) =>
+            Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> WhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue, Vector256<float> whenFalse) =>
+        public static Vector256<float> WhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue,
+            Vector256<float> whenFalse) =>
             Vector256.ConditionalSelect(Vector256.LessThan(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> WhereEqual(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue, Vector256<float> whenFalse) =>
+        public static Vector256<float> WhereEqual(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue,
+            Vector256<float> whenFalse) =>
             Vector256.ConditionalSelect(Vector256.Equals(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong EqualMask(Vector256<float> o, Vector256<float> max) => Vector256.ExtractMostSignificantBits(Vector256.Equals(o, max));
+        public static ulong EqualMask(Vector256<float> o, Vector256<float> max) =>
+            Vector256.ExtractMostSignificantBits(Vector256.Equals(o, max));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> OneHot(int firstClass, int label, Vector256<float> value) =>
@@ -274,18 +286,22 @@ namespace GenSoftmax.Dynamic
         public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> Pow2(Vector128<float> n) => Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+        public static Vector128<float> Pow2(Vector128<float> n) =>
+            Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> WhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue, Vector128<float> whenFalse) =>
+        public static Vector128<float> WhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue,
+            Vector128<float> whenFalse) =>
             Vector128.ConditionalSelect(Vector128.LessThan(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> WhereEqual(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue, Vector128<float> whenFalse) =>
+        public static Vector128<float> WhereEqual(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue,
+            Vector128<float> whenFalse) =>
             Vector128.ConditionalSelect(Vector128.Equals(a, b), whenTrue, whenFalse);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong EqualMask(Vector128<float> o, Vector128<float> max) => Vector128.ExtractMostSignificantBits(Vector128.Equals(o, max));
+        public static ulong EqualMask(Vector128<float> o, Vector128<float> max) =>
+            Vector128.ExtractMostSignificantBits(Vector128.Equals(o, max));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> OneHot(int firstClass, int label, Vector128<float> value) =>

@@ -22,22 +22,26 @@ namespace GenSoftmax.Hypercomplex
         private const string Dense = "use the dense model";
 
         /// <summary>The layout of a d -> q layer with <paramref name="n"/> factors.</summary>
-        /// <exception cref="ArgumentOutOfRangeException">A size is out of range, or <paramref name="n"/> does not divide both sizes.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A size is out of range, or <paramref name="n"/> does not divide both
+        /// sizes.</exception>
         public HypercomplexLayout(int n, int inputs, int classes)
         {
             if (inputs < ModelLimits.MinInputs || inputs > ModelLimits.MaxInputs)
             {
-                throw new ArgumentOutOfRangeException(nameof(inputs), inputs, $"Inputs must be between {ModelLimits.MinInputs} and {ModelLimits.MaxInputs}.");
+                throw new ArgumentOutOfRangeException(nameof(inputs), inputs,
+                    $"Inputs must be between {ModelLimits.MinInputs} and {ModelLimits.MaxInputs}.");
             }
 
             if (classes < ModelLimits.MinClasses || classes > ModelLimits.MaxClasses)
             {
-                throw new ArgumentOutOfRangeException(nameof(classes), classes, $"Classes must be between {ModelLimits.MinClasses} and {ModelLimits.MaxClasses}.");
+                throw new ArgumentOutOfRangeException(nameof(classes), classes,
+                    $"Classes must be between {ModelLimits.MinClasses} and {ModelLimits.MaxClasses}.");
             }
 
             if (n < ModelLimits.MinHypercomplex)
             {
-                throw new ArgumentOutOfRangeException(nameof(n), n, "A hypercomplex layer has at least 2 factors (n = 1 is the dense layer with one extra scale).");
+                throw new ArgumentOutOfRangeException(nameof(n), n,
+                    "A hypercomplex layer has at least 2 factors (n = 1 is the dense layer with one extra scale).");
             }
 
             // The same rules, and the same advice, as the generator's GSM0015 and GSM0016 (src/Shared/ModelLimits.cs).
@@ -51,7 +55,8 @@ namespace GenSoftmax.Hypercomplex
             {
                 throw new ArgumentOutOfRangeException(
                     nameof(n), n,
-                    $"n = {n} gives {ModelLimits.HypercomplexFactorWeights(n, inputs, classes)} factor weights (n³ + dq/n), not fewer than the " +
+                    $"n = {n} gives {ModelLimits.HypercomplexFactorWeights(n, inputs, classes)} factor weights (n³ + dq/n), not fewer " +
+                        $"than the " +
                     $"{(long)inputs * classes} of the dense layer: {ModelLimits.HypercomplexAdvice(inputs, classes, "n", Dense)}.");
             }
 
@@ -114,7 +119,8 @@ namespace GenSoftmax.Hypercomplex
 
         /// <summary>
         /// The factors' gradients from a gradient with respect to W: dA_i[r, c] = ⟨block (r, c) of dW, S_i⟩ and
-        /// dS_i = Σ_{r,c} A_i[r, c] · block (r, c) of dW, into <paramref name="dA"/> [n, n, n] and <paramref name="dS"/> [n, q/n, d/n], overwritten.
+        /// dS_i = Σ_{r,c} A_i[r, c] · block (r, c) of dW, into <paramref name="dA"/> [n, n, n] and <paramref name="dS"/> [n, q/n, d/n],
+        /// overwritten.
         /// </summary>
         /// <exception cref="ArgumentException">A span's length does not match the layout.</exception>
         public void Project(ReadOnlySpan<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> dW, Span<float> dA, Span<float> dS)
@@ -149,7 +155,8 @@ namespace GenSoftmax.Hypercomplex
 
         /// <summary>"n = 2: W = Σ A_i ⊗ S_i, A [2, 2, 2], S [2, 5, 392]; 3938 parameters instead of 7850".</summary>
         public override string ToString() =>
-            $"n = {N}: W = Σ A_i ⊗ S_i, A [{N}, {N}, {N}], S [{N}, {BlockRows}, {BlockColumns}]; {ParameterCount} parameters instead of {DenseParameterCount}";
+            $"n = {N}: W = Σ A_i ⊗ S_i, A [{N}, {N}, {N}], S [{N}, {BlockRows}, {BlockColumns}]; {ParameterCount} parameters instead of " +
+                $"{DenseParameterCount}";
 
         internal void CheckFactors(int aLength, int sLength)
         {

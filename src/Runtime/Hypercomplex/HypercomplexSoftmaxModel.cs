@@ -14,7 +14,8 @@ namespace GenSoftmax.Hypercomplex
     /// <para>Its parameters are <c>A</c> [n, n, n] and <c>S</c> [n, Classes / n, Inputs / n], both decayed by weight decay
     /// (which so penalises λ/2 (‖A‖² + ‖S‖²), not ‖W‖²), and the dense model's bias <c>b</c>. Any optimizer trains it through
     /// them (<see cref="IReparameterizedModel"/>).</para>
-    /// <para>The factors start at zero (so W = 0, as a dense model starts); <see cref="Training.Trainer.Initialize(ISoftmaxModel, int, float)"/>
+    /// <para>The factors start at zero (so W = 0, as a dense model starts); <see cref="Training.Trainer.Initialize(ISoftmaxModel, int,
+    /// float)"/>
     /// draws random ones (A from N(0, 1/n), S from N(0, σ²), so each weight of W has standard deviation σ), which training needs:
     /// at A = S = 0 every factor gradient is zero.</para>
     /// </remarks>
@@ -30,17 +31,20 @@ namespace GenSoftmax.Hypercomplex
         /// A model with <paramref name="n"/> factors whose W lives in <paramref name="dense"/>, which it takes over: W is
         /// overwritten now and whenever the factors change, so nothing else should write to it.
         /// </summary>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is below 2, does not divide both sizes, or gives no fewer parameters than W.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is below 2, does not divide both sizes, or gives no fewer
+        /// parameters than W.</exception>
         public HypercomplexSoftmaxModel(ISoftmaxModel dense, int n)
         {
             ArgumentNullException.ThrowIfNull(dense);
             Layout = new HypercomplexLayout(n, dense.Inputs, dense.Classes);
             _dense = dense;
             IReadOnlyList<NamedTensor> denseParameters = dense.Parameters;
-            if (denseParameters.Count != 2 || denseParameters[0].Name != "W" || denseParameters[1].Name != "b" || dense is IReparameterizedModel)
+            if (denseParameters.Count != 2 || denseParameters[0].Name != "W" || denseParameters[1].Name != "b"
+                || dense is IReparameterizedModel)
             {
                 throw new ArgumentException(
-                    $"The model under a hypercomplex layer must be a dense one, with parameters W and b; this one has {Internal.ParameterSet.Describe(denseParameters)}.",
+                    $"The model under a hypercomplex layer must be a dense one, with parameters W and b; this one has " +
+                        $"{Internal.ParameterSet.Describe(denseParameters)}.",
                     nameof(dense));
             }
 

@@ -29,14 +29,16 @@ namespace GenSoftmax.Internal
             MultiplyAdd(x, alpha, y, y);
         }
 
-        /// <summary>destination = x * s + y, element-wise; <paramref name="destination"/> may be <paramref name="x"/> or <paramref name="y"/>.</summary>
+        /// <summary>destination = x * s + y, element-wise; <paramref name="destination"/> may be <paramref name="x"/> or <paramref
+        /// name="y"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void MultiplyAdd(ReadOnlySpan<float> x, float s, ReadOnlySpan<float> y, Span<float> destination)
         {
             int n = x.Length;
             if (y.Length != n || destination.Length != n)
             {
-                throw new ArgumentException($"x has {x.Length} elements, y {y.Length} and the destination {destination.Length}; they must match.", nameof(destination));
+                throw new ArgumentException($"x has {x.Length} elements, y {y.Length} and the destination {destination.Length}; they must " +
+                    $"match.", nameof(destination));
             }
 
             ref float xr = ref MemoryMarshal.GetReference(x);

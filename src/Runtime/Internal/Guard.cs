@@ -2,7 +2,8 @@ using System;
 
 namespace GenSoftmax.Internal
 {
-    /// <summary>Argument checks shared by every model. Messages are formatted only on failure, so a passing check allocates nothing.</summary>
+    /// <summary>Argument checks shared by every model. Messages are formatted only on failure, so a passing check allocates
+    /// nothing.</summary>
     internal static class Guard
     {
         /// <summary>Checks that <paramref name="length"/> holds whole rows of <paramref name="width"/> and returns the row count.</summary>
@@ -36,7 +37,8 @@ namespace GenSoftmax.Internal
             if (labels == 0 && rows > 0)
             {
                 throw new ArgumentException(
-                    "The batch has no labels or targets: describe it with Batch.WithLabels(labels) or Batch.WithTargets(targets).", "batch");
+                    "The batch has no labels or targets: describe it with Batch.WithLabels(labels) or Batch.WithTargets(targets).",
+                        "batch");
             }
 
             if (labels != rows)
@@ -87,7 +89,8 @@ namespace GenSoftmax.Internal
         {
             if (!(learningRate > 0f) || float.IsInfinity(learningRate))
             {
-                throw new ArgumentOutOfRangeException(name, learningRate, "The learning rate must be a positive finite number, such as 0.1.");
+                throw new ArgumentOutOfRangeException(name, learningRate,
+                    "The learning rate must be a positive finite number, such as 0.1.");
             }
         }
     }

@@ -6,7 +6,8 @@ namespace GenSoftmax.Internal
     /// <summary>What the optimizer, the trainer and model files do with a model's list of parameters, written once.</summary>
     internal static class ParameterSet
     {
-        /// <summary>The dense parameters over a model's storage: W [classes, inputs] (decays, normal draws) and b [classes] (zeros).</summary>
+        /// <summary>The dense parameters over a model's storage: W [classes, inputs] (decays, normal draws) and b [classes]
+        /// (zeros).</summary>
         public static NamedTensor[] Dense(float[] weights, float[] bias, int inputs, int classes) =>
         [
             new NamedTensor("W", weights, [classes, inputs], decays: true, TensorInit.Normal),
@@ -51,7 +52,8 @@ namespace GenSoftmax.Internal
             return copy;
         }
 
-        /// <summary>Writes <paramref name="values"/> (matched by position, checked by name and shape) into the model's parameters and rebuilds.</summary>
+        /// <summary>Writes <paramref name="values"/> (matched by position, checked by name and shape) into the model's parameters and
+        /// rebuilds.</summary>
         public static void Restore(ISoftmaxModel model, IReadOnlyList<NamedTensor> values)
         {
             IReadOnlyList<NamedTensor> parameters = model.Parameters;

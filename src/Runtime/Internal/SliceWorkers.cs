@@ -36,7 +36,8 @@ namespace GenSoftmax.Internal
         /// <summary>Slices per call.</summary>
         public int Count { get; }
 
-        /// <summary>Runs <paramref name="action"/>(t) for every slice t, returning when all have finished; rethrows the first failure.</summary>
+        /// <summary>Runs <paramref name="action"/>(t) for every slice t, returning when all have finished; rethrows the first
+        /// failure.</summary>
         public void Run(Action<int> action)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

@@ -62,6 +62,7 @@ namespace GenSoftmax.Kernels
         /// is <c>pre + log sums</c>), <c>g = (softmax(o) - onehot(y)) * scale</c>, <c>db += g</c> (db has ClassStride lanes),
         /// the row replaced by <c>g * gScale</c>. Returns how many rows had y as the first index of their max.
         /// </summary>
-        int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale);
+        int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+            float gScale);
     }
 }

@@ -171,7 +171,8 @@ namespace GenSoftmax.Kernels
                 Logits(x, offs, count, blk);
                 if (probabilities)
                 {
-                    _kernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(sums), 1f);
+                    _kernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m),
+                        ref MemoryMarshal.GetReference(sums), 1f);
                 }
 
                 for (int i = 0; i < count; i++)
@@ -286,7 +287,8 @@ namespace GenSoftmax.Kernels
                     else
                     {
                         correct += _kernels.LossRows(
-                            _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys), ref MemoryMarshal.GetReference(pre),
+                            _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys),
+                                ref MemoryMarshal.GetReference(pre),
                             ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
                     }
 
@@ -408,7 +410,8 @@ namespace GenSoftmax.Kernels
                 ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Gradient<T>(ReadOnlySpan<T> x, Span<nuint> offs, Span<nuint> next, int count, Span<float> g, Span<float> dW, bool first)
+        private void Gradient<T>(ReadOnlySpan<T> x, Span<nuint> offs, Span<nuint> next, int count, Span<float> g, Span<float> dW,
+            bool first)
             where T : unmanaged =>
             _kernels.Gradient(
                 _isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next), count,

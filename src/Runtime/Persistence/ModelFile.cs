@@ -60,7 +60,8 @@ namespace GenSoftmax.Persistence
             CheckNames(contents.ClassNames, model.Classes);
             if (contents.TrainingState is { } state)
             {
-                CheckState(state, contents.TrainerOptions, parameters, fail: problem => new ArgumentException(problem + ": save the state of a trainer of this model.", "contents"));
+                CheckState(state, contents.TrainerOptions, parameters, fail: problem =>
+                    new ArgumentException(problem + ": save the state of a trainer of this model.", "contents"));
             }
 
             var tensors = new List<(string Name, NamedTensor NamedTensor)>();
@@ -71,7 +72,8 @@ namespace GenSoftmax.Persistence
 
             if (model is IReparameterizedModel)
             {
-                tensors.Add(("W", new NamedTensor("W", model.Weights.ToArray(), [model.Classes, model.Inputs], decays: false, TensorInit.Zeros)));
+                tensors.Add(("W", new NamedTensor("W", model.Weights.ToArray(), [model.Classes, model.Inputs], decays: false,
+                    TensorInit.Zeros)));
             }
 
             if (contents.TrainingState is { } s)
@@ -135,7 +137,8 @@ namespace GenSoftmax.Persistence
             {
                 throw new ModelFileException(full,
                     $"'{full}' holds a model of {file.Inputs} inputs x {file.Classes} classes, but the model it is loaded into has " +
-                    $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape (ModelFile.Load(path, out contents) makes one).", null);
+                    $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape (ModelFile.Load(path, out contents) makes " +
+                        $"one).", null);
             }
 
             IReadOnlyList<NamedTensor> parameters = into.Parameters;
@@ -143,15 +146,18 @@ namespace GenSoftmax.Persistence
             if (n != 0 && n != file.Hypercomplex)
             {
                 throw new ModelFileException(full, file.Hypercomplex == 0
-                    ? $"'{full}' holds a dense model, but the model it is loaded into is hypercomplex (n = {n}): load it into a dense model of the same shape."
-                    : $"'{full}' holds a hypercomplex model with n = {file.Hypercomplex}, but the model it is loaded into has n = {n}.", null);
+                    ? $"'{full}' holds a dense model, but the model it is loaded into is hypercomplex (n = {n}): load it into a dense " +
+                        $"model of the same shape."
+                    : $"'{full}' holds a hypercomplex model with n = {file.Hypercomplex}, but the model it is loaded into has n = {n}.",
+                        null);
             }
 
             var values = new NamedTensor[parameters.Count];
             for (int i = 0; i < values.Length; i++)
             {
                 values[i] = file.Tensor(parameters[i], parameters[i].Name)
-                    ?? throw SafetensorsFile.Invalid(full, $"it holds no tensor '{parameters[i].Name}' of shape {Shape(parameters[i])}, which this model needs");
+                    ?? throw SafetensorsFile.Invalid(full,
+                        $"it holds no tensor '{parameters[i].Name}' of shape {Shape(parameters[i])}, which this model needs");
             }
 
             if (n != 0)
@@ -164,7 +170,8 @@ namespace GenSoftmax.Persistence
             TrainingState? state = denseView ? null : file.State(parameters);
             if (state is not null)
             {
-                CheckState(state, file.Options, parameters, fail: problem => SafetensorsFile.Invalid(full, $"its training state is not one a trainer makes: {problem}"));
+                CheckState(state, file.Options, parameters, fail: problem =>
+                    SafetensorsFile.Invalid(full, $"its training state is not one a trainer makes: {problem}"));
             }
 
             using (into.Gate is { } gate ? gate.EnterWrite() : default)
@@ -228,7 +235,8 @@ namespace GenSoftmax.Persistence
 
             if (contents.TrainerOptions is { } options)
             {
-                metadata.Add(new("trainer_options", JsonSerializer.Serialize(OptionsJson.From(options), ModelFileJson.Default.OptionsJson)));
+                metadata.Add(new("trainer_options",
+                    JsonSerializer.Serialize(OptionsJson.From(options), ModelFileJson.Default.OptionsJson)));
             }
 
             if (contents.TrainingState is { } s)
@@ -244,7 +252,8 @@ namespace GenSoftmax.Persistence
                     EpochSeconds = s.EpochSeconds,
                     EarlyStopping = s.EarlyStopping is not { } es ? null : new StoppingStateJson
                     {
-                        BestEpoch = es.BestEpoch, BestValue = es.BestValue, EpochsWithoutImprovement = es.EpochsWithoutImprovement, Stopped = es.Stopped,
+                        BestEpoch = es.BestEpoch, BestValue = es.BestValue, EpochsWithoutImprovement = es.EpochsWithoutImprovement,
+                            Stopped = es.Stopped,
                     },
                 };
                 metadata.Add(new("training_state", JsonSerializer.Serialize(json, ModelFileJson.Default.StateJson)));
@@ -263,7 +272,8 @@ namespace GenSoftmax.Persistence
             if (names.Count != classes)
             {
                 throw new ArgumentException(
-                    $"ClassNames has {names.Count} names, but the model has {classes} classes: give one name per class, in class order.", "contents");
+                    $"ClassNames has {names.Count} names, but the model has {classes} classes: give one name per class, in class order.",
+                        "contents");
             }
 
             for (int k = 0; k < classes; k++)
@@ -278,7 +288,8 @@ namespace GenSoftmax.Persistence
                 {
                     if (string.Equals(names[j], name, StringComparison.Ordinal))
                     {
-                        throw new ArgumentException($"ClassNames[{j}] and ClassNames[{k}] are both '{name}': class names must be unique.", "contents");
+                        throw new ArgumentException($"ClassNames[{j}] and ClassNames[{k}] are both '{name}': class names must be unique.",
+                            "contents");
                     }
                 }
 
@@ -286,14 +297,17 @@ namespace GenSoftmax.Persistence
                 {
                     if (char.IsSurrogate(c) && !System.Text.Rune.TryGetRuneAt(name, name.IndexOf(c, StringComparison.Ordinal), out _))
                     {
-                        throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a lone surrogate), so it cannot be saved as UTF-8.", "contents");
+                        throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a lone surrogate), so it cannot " +
+                            $"be saved as UTF-8.", "contents");
                     }
                 }
             }
         }
 
-        /// <summary>The state is saved and loaded only as a trainer of this model makes it, so loading never refuses what was saved.</summary>
-        internal static void CheckState(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters, Func<string, Exception> fail)
+        /// <summary>The state is saved and loaded only as a trainer of this model makes it, so loading never refuses what was
+        /// saved.</summary>
+        internal static void CheckState(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters, Func<string,
+            Exception> fail)
         {
             if (state.Velocity is null)
             {
@@ -311,7 +325,8 @@ namespace GenSoftmax.Persistence
             }
 
             if (StateNumbersProblem(
-                state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect, state.EpochSeconds, options) is { } numbers)
+                state.CompletedEpochs, state.BatchesDone, state.LearningRate, state.EpochLossSum, state.EpochCorrect, state.EpochSeconds,
+                    options) is { } numbers)
             {
                 throw fail(numbers);
             }
@@ -370,7 +385,8 @@ namespace GenSoftmax.Persistence
 
             if (batchesDone == 0 && (lossSum != 0 || correct != 0))
             {
-                return $"it is at the start of an epoch (batch 0), but its epoch's loss sum is {Format(lossSum)} and correct count {correct}, not 0";
+                return $"it is at the start of an epoch (batch 0), but its epoch's loss sum is {Format(lossSum)} and correct count " +
+                    $"{correct}, not 0";
             }
 
             // The rows its batches held: at most batches x batch size, and never more than a data set's int.MaxValue rows.
@@ -390,7 +406,8 @@ namespace GenSoftmax.Persistence
             {
                 return options is null
                     ? $"its epoch's correct count is {correct}, but a count of rows is from 0 to {int.MaxValue:N0}"
-                    : $"its epoch's correct count is {correct}, but its {batchesDone} batches of at most {options.BatchSize} rows hold at most {rows:N0}";
+                    : $"its epoch's correct count is {correct}, but its {batchesDone} batches of at most {options.BatchSize} rows hold at " +
+                        $"most {rows:N0}";
             }
 
             return null;
@@ -401,14 +418,16 @@ namespace GenSoftmax.Persistence
             ? value.ToString("R", CultureInfo.InvariantCulture)
             : double.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
 
-        private static string Format(float value) => float.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : Format((double)value);
+        private static string Format(float value) =>
+            float.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : Format((double)value);
 
         private static string? StoppingProblem(TrainingState state, TrainerOptions? options, IReadOnlyList<NamedTensor> parameters)
         {
             EarlyStoppingState? es = state.EarlyStopping;
             if (options is not null && (options.EarlyStopping is null) != (es is null))
             {
-                return es is null ? "the trainer options stop early, but there is no record" : "there is a record, but the trainer options do not stop early";
+                return es is null ? "the trainer options stop early, but there is no record"
+                    : "there is a record, but the trainer options do not stop early";
             }
 
             if (es is null)
@@ -424,14 +443,16 @@ namespace GenSoftmax.Persistence
 
             if (es.BestEpoch > completed || es.EpochsWithoutImprovement > completed)
             {
-                return $"its best epoch ({es.BestEpoch}) or epochs without improvement ({es.EpochsWithoutImprovement}) is past the run's {completed} completed epochs";
+                return $"its best epoch ({es.BestEpoch}) or epochs without improvement ({es.EpochsWithoutImprovement}) is past the run's " +
+                    $"{completed} completed epochs";
             }
 
             if (es.BestEpoch == 0)
             {
                 return double.IsNaN(es.BestValue) && es.EpochsWithoutImprovement == 0 && !es.Stopped && (es.Best?.Count ?? 0) == 0
                     ? null
-                    : "it has no best epoch yet, so its best value must be NaN, it has no best parameters, its epochs without improvement are 0 and it cannot have stopped";
+                    : "it has no best epoch yet, so its best value must be NaN, it has no best parameters, its epochs without improvement " +
+                        "are 0 and it cannot have stopped";
             }
 
             if (!(double.IsFinite(es.BestValue) && es.BestValue >= 0))
@@ -462,7 +483,8 @@ namespace GenSoftmax.Persistence
                     if (!float.IsFinite(v[i]))
                     {
                         throw new ArgumentException(
-                            $"{what} {t.Name}[{Index(t, i)}] is {Describe(v[i])}: a model with a NaN or infinite parameter predicts nothing useful and is " +
+                            $"{what} {t.Name}[{Index(t, i)}] is {Describe(v[i])}: a model with a NaN or infinite parameter predicts " +
+                                $"nothing useful and is " +
                             "not saved. Train it again from its last good checkpoint, with a smaller learning rate.", parameter);
                     }
                 }
@@ -490,7 +512,8 @@ namespace GenSoftmax.Persistence
                 double bound = (2.0 * layout.N * Math.ScaleB(1.0, -24) * scale[k]) + float.Epsilon;
                 if (!(Math.Abs((double)saved[k] - made[k]) <= bound))
                 {
-                    throw SafetensorsFile.Invalid(full, $"its W[{k / model.Inputs}, {k % model.Inputs}] is {saved[k]}, not what its factors make ({made[k]})");
+                    throw SafetensorsFile.Invalid(full,
+                        $"its W[{k / model.Inputs}, {k % model.Inputs}] is {saved[k]}, not what its factors make ({made[k]})");
                 }
             }
         }
@@ -520,12 +543,14 @@ namespace GenSoftmax.Persistence
             // Opening a FIFO for reading waits for a writer: refuse anything that is not a regular file before opening it.
             if (File.Exists(full) && !SafeFile.IsRegularFile(full, followLinks: true))
             {
-                throw new ModelFileException(full, $"'{full}' is not a regular file (a device, FIFO or socket), so it cannot be a model file.", null);
+                throw new ModelFileException(full,
+                    $"'{full}' is not a regular file (a device, FIFO or socket), so it cannot be a model file.", null);
             }
 
             try
             {
-                return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+                return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16,
+                    FileOptions.SequentialScan);
             }
             catch (FileNotFoundException e)
             {
@@ -533,7 +558,8 @@ namespace GenSoftmax.Persistence
             }
             catch (DirectoryNotFoundException e)
             {
-                throw new ModelFileException(full, $"'{full}' does not exist: its directory '{Path.GetDirectoryName(full)}' does not exist either.", e);
+                throw new ModelFileException(full,
+                    $"'{full}' does not exist: its directory '{Path.GetDirectoryName(full)}' does not exist either.", e);
             }
             catch (UnauthorizedAccessException e)
             {
@@ -586,20 +612,23 @@ namespace GenSoftmax.Persistence
                 if (version > FormatVersion)
                 {
                     throw new ModelFileException(full,
-                        $"'{full}' is in model file format version {version}, written by a newer GenSoftmax; this one reads version {FormatVersion}. " +
+                        $"'{full}' is in model file format version {version}, written by a newer GenSoftmax; this one reads version " +
+                            $"{FormatVersion}. " +
                         "Upgrade the GenSoftmax package to load it.", null);
                 }
 
                 if (version != FormatVersion)
                 {
-                    throw SafetensorsFile.Invalid(full, $"its format version is {version}; this GenSoftmax reads version {FormatVersion} only");
+                    throw SafetensorsFile.Invalid(full,
+                        $"its format version is {version}; this GenSoftmax reads version {FormatVersion} only");
                 }
 
                 Inputs = Integer(m, "inputs", ModelLimits.MinInputs, ModelLimits.MaxInputs);
                 Classes = Integer(m, "classes", ModelLimits.MinClasses, ModelLimits.MaxClasses);
                 if ((long)Inputs * Classes > ModelLimits.MaxParameters)
                 {
-                    throw SafetensorsFile.Invalid(full, $"its shape {Inputs} x {Classes} has more than {ModelLimits.MaxParameters:N0} weights");
+                    throw SafetensorsFile.Invalid(full,
+                        $"its shape {Inputs} x {Classes} has more than {ModelLimits.MaxParameters:N0} weights");
                 }
 
                 Hypercomplex = Integer(m, "hypercomplex", 0, ModelLimits.MaxClasses);
@@ -621,7 +650,8 @@ namespace GenSoftmax.Persistence
                     ? Decode(state, "training_state", ModelFileJson.Default.StateJson)
                     : null;
                 if (StateJson is { } s && StateNumbersProblem(
-                    s.CompletedEpochs, s.BatchesDone, s.LearningRate, s.EpochLossSum, s.EpochCorrect, s.EpochSeconds, Options) is { } problem)
+                    s.CompletedEpochs, s.BatchesDone, s.LearningRate, s.EpochLossSum, s.EpochCorrect, s.EpochSeconds,
+                        Options) is { } problem)
                 {
                     throw SafetensorsFile.Invalid(full, $"its training state is not one a trainer makes: {problem}");
                 }
@@ -685,7 +715,8 @@ namespace GenSoftmax.Persistence
 
             public StateJson? StateJson { get; }
 
-            /// <summary>The tensor <paramref name="name"/> as a copy shaped like <paramref name="like"/>, or null when the file has none.</summary>
+            /// <summary>The tensor <paramref name="name"/> as a copy shaped like <paramref name="like"/>, or null when the file has
+            /// none.</summary>
             public NamedTensor? Tensor(NamedTensor like, string name)
             {
                 SafetensorsFile.TensorEntry? entry = Container.Find(name);
@@ -705,7 +736,9 @@ namespace GenSoftmax.Persistence
             {
                 if (StateJson is not { } s)
                 {
-                    if (Container.Tensors.Exists(t => t.Name.StartsWith(VelocityPrefix, StringComparison.Ordinal) || t.Name.StartsWith(BestPrefix, StringComparison.Ordinal)))
+                    if (Container.Tensors.Exists(t =>
+                        t.Name.StartsWith(VelocityPrefix, StringComparison.Ordinal)
+                            || t.Name.StartsWith(BestPrefix, StringComparison.Ordinal)))
                     {
                         throw SafetensorsFile.Invalid(Path, "it holds velocity or best tensors but no training_state");
                     }
@@ -715,13 +748,15 @@ namespace GenSoftmax.Persistence
 
                 List<NamedTensor> velocity = Tensors(parameters, VelocityPrefix);
                 EarlyStoppingState? stopping = s.EarlyStopping is not { } es ? null
-                    : new EarlyStoppingState(es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped, Tensors(parameters, BestPrefix));
+                    : new EarlyStoppingState(es.BestEpoch, es.BestValue, es.EpochsWithoutImprovement, es.Stopped,
+                        Tensors(parameters, BestPrefix));
                 if (s.EarlyStopping is null && Container.Tensors.Exists(t => t.Name.StartsWith(BestPrefix, StringComparison.Ordinal)))
                 {
                     throw SafetensorsFile.Invalid(Path, "it holds best tensors but its training state has no early-stopping record");
                 }
 
-                return new TrainingState(s.Seed, s.CompletedEpochs, s.BatchesDone, s.LearningRate, velocity, s.EpochLossSum, s.EpochCorrect, s.EpochSeconds)
+                return new TrainingState(s.Seed, s.CompletedEpochs, s.BatchesDone, s.LearningRate, velocity, s.EpochLossSum, s.EpochCorrect,
+                    s.EpochSeconds)
                 {
                     EarlyStopping = stopping,
                 };
@@ -741,7 +776,8 @@ namespace GenSoftmax.Persistence
 
                 if (found.Count != 0 && found.Count != parameters.Count)
                 {
-                    throw SafetensorsFile.Invalid(Path, $"it holds {found.Count} of the {parameters.Count} tensors {prefix}NAME of this model's parameters");
+                    throw SafetensorsFile.Invalid(Path,
+                        $"it holds {found.Count} of the {parameters.Count} tensors {prefix}NAME of this model's parameters");
                 }
 
                 int all = Container.Tensors.FindAll(t => t.Name.StartsWith(prefix, StringComparison.Ordinal)).Count;
@@ -775,7 +811,8 @@ namespace GenSoftmax.Persistence
 
                 if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
                 {
-                    throw SafetensorsFile.Invalid(Path, $"its metadata's \"{key}\" is \"{text}\", not a whole number from {min} to {max:N0}");
+                    throw SafetensorsFile.Invalid(Path,
+                        $"its metadata's \"{key}\" is \"{text}\", not a whole number from {min} to {max:N0}");
                 }
 
                 return value;
@@ -799,7 +836,8 @@ namespace GenSoftmax.Persistence
 
                     if (!seen.TryAdd(names[k], k))
                     {
-                        throw SafetensorsFile.Invalid(Path, $"its class_names[{seen[names[k]]}] and [{k}] are both \"{names[k]}\", but class names are unique");
+                        throw SafetensorsFile.Invalid(Path,
+                            $"its class_names[{seen[names[k]]}] and [{k}] are both \"{names[k]}\", but class names are unique");
                     }
                 }
 

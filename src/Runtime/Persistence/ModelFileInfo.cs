@@ -11,7 +11,8 @@ namespace GenSoftmax.Persistence
     {
         internal ModelFileInfo(
             string path, long length, int formatVersion, int inputs, int classes, IReadOnlyList<string>? classNames,
-            TrainerOptions? trainerOptions, bool hasTrainingState, int completedEpochs, int batchesDone, bool checksumValid, int hypercomplexFactors)
+            TrainerOptions? trainerOptions, bool hasTrainingState, int completedEpochs, int batchesDone, bool checksumValid,
+                int hypercomplexFactors)
         {
             Path = path;
             Length = length;

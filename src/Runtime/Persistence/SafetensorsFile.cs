@@ -31,7 +31,8 @@ namespace GenSoftmax.Persistence
         /// Writes the tensors (in order) and the metadata (in order, <see cref="ChecksumKey"/> last, computed over the header
         /// with the checksum's digits zero and the data).
         /// </summary>
-        public static void Write(Stream stream, IReadOnlyList<(string Name, NamedTensor NamedTensor)> tensors, IReadOnlyList<KeyValuePair<string, string>> metadata)
+        public static void Write(Stream stream, IReadOnlyList<(string Name, NamedTensor NamedTensor)> tensors,
+            IReadOnlyList<KeyValuePair<string, string>> metadata)
         {
             var json = new PaddedBufferWriter();
             using (var writer = new Utf8JsonWriter(json))
@@ -201,7 +202,8 @@ namespace GenSoftmax.Persistence
                     if (begin != expected)
                     {
                         throw Invalid(full, begin < expected
-                            ? $"tensor '{name}' overlaps the tensor before it (it starts at byte {begin:N0} of the data, before {expected:N0})"
+                            ? $"tensor '{name}' overlaps the tensor before it (it starts at byte {begin:N0} of the data, before " +
+                                $"{expected:N0})"
                             : $"the data has a gap of {begin - expected:N0} bytes before tensor '{name}'");
                     }
 
@@ -212,13 +214,15 @@ namespace GenSoftmax.Persistence
                 {
                     throw expected > dataLength
                         ? Truncated(full, $"its tensors need {expected:N0} bytes of data, but the file holds {dataLength:N0}")
-                        : Invalid(full, $"it has {dataLength - expected:N0} bytes past its last tensor: something was appended to it, or its header is damaged");
+                        : Invalid(full, $"it has {dataLength - expected:N0} bytes past its last tensor: something was appended to it, or " +
+                            $"its header is damaged");
                 }
 
                 if (!contents.Metadata.TryGetValue(ChecksumKey, out string? checksum)
                     || !checksum.StartsWith(ChecksumPrefix, StringComparison.Ordinal)
                     || checksum.Length != ZeroChecksum.Length
-                    || !ulong.TryParse(checksum.AsSpan(ChecksumPrefix.Length), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong stored))
+                    || !ulong.TryParse(checksum.AsSpan(ChecksumPrefix.Length), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture,
+                        out ulong stored))
                 {
                     // A safetensors file of another program has no checksum: say that, not that a model file is damaged.
                     contents.Metadata.TryGetValue("format", out string? format);
@@ -277,7 +281,8 @@ namespace GenSoftmax.Persistence
 
             if (dtype.GetString() != "F32")
             {
-                throw Invalid(full, $"tensor '{name}' has dtype {dtype.GetString()}, but GenSoftmax model files hold F32 (float32) tensors only");
+                throw Invalid(full, $"tensor '{name}' has dtype {dtype.GetString()}, but GenSoftmax model files hold F32 (float32) " +
+                    $"tensors only");
             }
 
             var dims = new int[shape.GetArrayLength()];
@@ -287,7 +292,8 @@ namespace GenSoftmax.Persistence
             {
                 if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int value) || value < 1)
                 {
-                    throw Invalid(full, $"tensor '{name}' has a dimension {d.GetRawText()}, but every dimension must be a whole number of at least 1");
+                    throw Invalid(full, $"tensor '{name}' has a dimension {d.GetRawText()}, but every dimension must be a whole number of " +
+                        $"at least 1");
                 }
 
                 dims[i++] = value;
@@ -316,7 +322,8 @@ namespace GenSoftmax.Persistence
         private static long OffsetOf(string full, string name, JsonElement element) =>
             element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out long value) && value >= 0
                 ? value
-                : throw Invalid(full, $"tensor '{name}' has a data offset {element.GetRawText()}, but offsets are whole numbers of at least 0");
+                : throw Invalid(full,
+                    $"tensor '{name}' has a data offset {element.GetRawText()}, but offsets are whole numbers of at least 0");
 
         /// <summary>Where the 16 hex digits of the checksum start in the header (after its prefix), found once.</summary>
         private static int ChecksumDigits(byte[] header)
@@ -371,7 +378,8 @@ namespace GenSoftmax.Persistence
                 int got = stream.ReadAtLeast(buffer.AsSpan(0, want), want, throwOnEndOfStream: false);
                 if (got < want)
                 {
-                    throw new ModelFileException(full, $"'{full}' changed while it was being read: load it again once nothing is writing it.", null);
+                    throw new ModelFileException(full,
+                        $"'{full}' changed while it was being read: load it again once nothing is writing it.", null);
                 }
 
                 hash.Append(buffer.AsSpan(0, got));
@@ -430,7 +438,8 @@ namespace GenSoftmax.Persistence
         }
 
         public static ModelFileException Truncated(string full, string problem) => new(full,
-            $"'{full}' is truncated: {problem}. It was probably cut short by an interrupted copy or download: copy or save it again.", null);
+            $"'{full}' is truncated: {problem}. It was probably cut short by an interrupted copy or download: copy or save it again.",
+                null);
 
         public static ModelFileException Invalid(string full, string problem) => new(full,
             $"'{full}' is not a valid model file: {problem}. Save the model again, or restore the file from a copy.", null);
@@ -459,13 +468,15 @@ namespace GenSoftmax.Persistence
             /// <summary>The one-line error of a file whose checksum does not match.</summary>
             public string ChecksumMismatch(string full) =>
                 $"'{full}' is damaged: its content does not match its checksum (XxHash3 of the content is {ComputedChecksum:x16}, " +
-                $"the file stores {StoredChecksum:x16}), so some bytes changed after it was written. Restore it from a copy or save the model again.";
+                $"the file stores {StoredChecksum:x16}), so some bytes changed after it was written. Restore it from a copy or save the " +
+                    $"model again.";
 
             /// <summary>The entry named <paramref name="name"/>, or null.</summary>
             public TensorEntry? Find(string name) => Tensors.Find(t => t.Name == name);
 
             /// <summary>The values of an entry.</summary>
-            public ReadOnlySpan<float> Values(TensorEntry entry) => Data.AsSpan((int)(entry.Begin / 4), (int)((entry.End - entry.Begin) / 4));
+            public ReadOnlySpan<float> Values(TensorEntry entry) =>
+                Data.AsSpan((int)(entry.Begin / 4), (int)((entry.End - entry.Begin) / 4));
         }
 
         /// <summary>A growable buffer for the JSON writer, padded with spaces to a multiple of 8 bytes at the end.</summary>

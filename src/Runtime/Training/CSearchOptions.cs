@@ -22,7 +22,8 @@ namespace GenSoftmax.Training
         /// <summary>The solver's settings for every fit (its C is replaced by each value tried).</summary>
         public LbfgsOptions Solver { get; init; } = new LbfgsOptions();
 
-        /// <summary><paramref name="count"/> values from 10^<paramref name="from"/> to 10^<paramref name="to"/>, evenly spaced in log scale.</summary>
+        /// <summary><paramref name="count"/> values from 10^<paramref name="from"/> to 10^<paramref name="to"/>, evenly spaced in log
+        /// scale.</summary>
         public static double[] LogSpace(double from, double to, int count)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(count, 2);
@@ -48,13 +49,15 @@ namespace GenSoftmax.Training
             {
                 if (!(c > 0) || double.IsNaN(c))
                 {
-                    throw new ArgumentOutOfRangeException(nameof(Cs), c, $"C = {c} is not a valid penalty strength: every C tried must be positive.");
+                    throw new ArgumentOutOfRangeException(nameof(Cs), c,
+                        $"C = {c} is not a valid penalty strength: every C tried must be positive.");
                 }
             }
 
             if (!(HoldOutFraction > 0 && HoldOutFraction < 1))
             {
-                throw new ArgumentOutOfRangeException(nameof(HoldOutFraction), HoldOutFraction, "The held-out share must be between 0 and 1, such as 0.2.");
+                throw new ArgumentOutOfRangeException(nameof(HoldOutFraction), HoldOutFraction,
+                    "The held-out share must be between 0 and 1, such as 0.2.");
             }
 
             ArgumentNullException.ThrowIfNull(Solver, nameof(Solver));

@@ -32,7 +32,8 @@ namespace GenSoftmax.Training
         {
             if (!(HoldOutFraction > 0f && HoldOutFraction < 1f))
             {
-                throw new ArgumentOutOfRangeException(nameof(HoldOutFraction), HoldOutFraction, "The held-out share must be above 0 and below 1, such as 0.1.");
+                throw new ArgumentOutOfRangeException(nameof(HoldOutFraction), HoldOutFraction,
+                    "The held-out share must be above 0 and below 1, such as 0.1.");
             }
 
             if (Patience < 1)
@@ -42,7 +43,8 @@ namespace GenSoftmax.Training
 
             if (!(MinImprovement >= 0) || double.IsInfinity(MinImprovement))
             {
-                throw new ArgumentOutOfRangeException(nameof(MinImprovement), MinImprovement, "The minimum improvement must be a finite number >= 0, such as 1e-4.");
+                throw new ArgumentOutOfRangeException(nameof(MinImprovement), MinImprovement,
+                    "The minimum improvement must be a finite number >= 0, such as 1e-4.");
             }
 
             if (!Enum.IsDefined(Metric))

@@ -10,7 +10,8 @@ namespace GenSoftmax.Training
     /// <param name="EpochsWithoutImprovement">Epochs since the best one.</param>
     /// <param name="Stopped">Whether the run has stopped early.</param>
     /// <param name="Best">The model's parameters at the best epoch, one tensor per parameter (empty before the first epoch).</param>
-    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped, IReadOnlyList<NamedTensor> Best)
+    public sealed record EarlyStoppingState(int BestEpoch, double BestValue, int EpochsWithoutImprovement, bool Stopped,
+        IReadOnlyList<NamedTensor> Best)
     {
         /// <summary>Whether <paramref name="other"/> holds the same record, the best parameters compared by contents.</summary>
         public bool Equals(EarlyStoppingState? other) =>
@@ -19,6 +20,7 @@ namespace GenSoftmax.Training
             && NamedTensor.SameContents(Best, other.Best);
 
         /// <inheritdoc/>
-        public override int GetHashCode() => HashCode.Combine(BestEpoch, BestValue, EpochsWithoutImprovement, Stopped, NamedTensor.ShapeHash(Best));
+        public override int GetHashCode() =>
+            HashCode.Combine(BestEpoch, BestValue, EpochsWithoutImprovement, Stopped, NamedTensor.ShapeHash(Best));
     }
 }

@@ -33,12 +33,15 @@ namespace GenSoftmax.Training
         {
             if (!(C > 0) || double.IsNaN(C))
             {
-                throw new ArgumentOutOfRangeException(nameof(C), C, $"C = {C} is not a valid penalty strength: use a positive number such as 1 (larger is weaker; infinity turns the penalty off).");
+                throw new ArgumentOutOfRangeException(nameof(C), C,
+                    $"C = {C} is not a valid penalty strength: use a positive number such as 1 (larger is weaker; infinity turns the " +
+                        $"penalty off).");
             }
 
             if (!(Tolerance > 0) || !double.IsFinite(Tolerance))
             {
-                throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "The tolerance must be a positive finite number, such as 1e-4.");
+                throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance,
+                    "The tolerance must be a positive finite number, such as 1e-4.");
             }
 
             if (MaxIterations < 1)
@@ -48,12 +51,14 @@ namespace GenSoftmax.Training
 
             if (History < 1 || History > 1000)
             {
-                throw new ArgumentOutOfRangeException(nameof(History), History, "The history must be between 1 and 1000 pairs, such as 10.");
+                throw new ArgumentOutOfRangeException(nameof(History), History,
+                    "The history must be between 1 and 1000 pairs, such as 10.");
             }
 
             if (Threads < 1 || Threads > 256)
             {
-                throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be between 1 and 256 (this machine has {Environment.ProcessorCount} cores).");
+                throw new ArgumentOutOfRangeException(nameof(Threads), Threads,
+                    $"Threads must be between 1 and 256 (this machine has {Environment.ProcessorCount} cores).");
             }
         }
     }

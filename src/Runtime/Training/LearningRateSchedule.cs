@@ -15,7 +15,8 @@ namespace GenSoftmax.Training
     /// <item><see cref="LearningRateScheduleKind.Constant"/>: η;</item>
     /// <item><see cref="LearningRateScheduleKind.StepDecay"/>: η γ^⌊(e - 1) / k⌋ in epoch e (1-based), γ = <see cref="StepFactor"/>,
     /// k = <see cref="StepEpochs"/>;</item>
-    /// <item><see cref="LearningRateScheduleKind.Cosine"/>: η (f + (1 - f) (1 + cos(π (s - W) / (S - W))) / 2), f = <see cref="FinalFraction"/>.</item>
+    /// <item><see cref="LearningRateScheduleKind.Cosine"/>: η (f + (1 - f) (1 + cos(π (s - W) / (S - W))) / 2), f = <see
+    /// cref="FinalFraction"/>.</item>
     /// </list>
     /// </remarks>
     public sealed record LearningRateSchedule
@@ -29,10 +30,12 @@ namespace GenSoftmax.Training
         /// <summary>Epochs between two decays of <see cref="LearningRateScheduleKind.StepDecay"/>, at least 1. Defaults to 5.</summary>
         public int StepEpochs { get; init; } = 5;
 
-        /// <summary>Factor γ in (0, 1] applied at each decay of <see cref="LearningRateScheduleKind.StepDecay"/>. Defaults to 0.1.</summary>
+        /// <summary>Factor γ in (0, 1] applied at each decay of <see cref="LearningRateScheduleKind.StepDecay"/>. Defaults to
+        /// 0.1.</summary>
         public float StepFactor { get; init; } = 0.1f;
 
-        /// <summary>Share of the base rate in [0, 1) that <see cref="LearningRateScheduleKind.Cosine"/> approaches at the end of the run. Defaults to 0.</summary>
+        /// <summary>Share of the base rate in [0, 1) that <see cref="LearningRateScheduleKind.Cosine"/> approaches at the end of the run.
+        /// Defaults to 0.</summary>
         public float FinalFraction { get; init; }
 
         /// <summary>Epochs of linear warm-up before the schedule proper, 0 (the default) for none.</summary>
@@ -56,22 +59,26 @@ namespace GenSoftmax.Training
 
             if (StepEpochs < 1)
             {
-                throw new ArgumentOutOfRangeException(nameof(StepEpochs), StepEpochs, "Step decay needs at least 1 epoch between decays, such as 5.");
+                throw new ArgumentOutOfRangeException(nameof(StepEpochs), StepEpochs,
+                    "Step decay needs at least 1 epoch between decays, such as 5.");
             }
 
             if (!(StepFactor > 0f && StepFactor <= 1f))
             {
-                throw new ArgumentOutOfRangeException(nameof(StepFactor), StepFactor, "The step-decay factor must be above 0 and at most 1, such as 0.1.");
+                throw new ArgumentOutOfRangeException(nameof(StepFactor), StepFactor,
+                    "The step-decay factor must be above 0 and at most 1, such as 0.1.");
             }
 
             if (!(FinalFraction >= 0f && FinalFraction < 1f))
             {
-                throw new ArgumentOutOfRangeException(nameof(FinalFraction), FinalFraction, "The cosine schedule's final fraction must be at least 0 and below 1, such as 0.");
+                throw new ArgumentOutOfRangeException(nameof(FinalFraction), FinalFraction,
+                    "The cosine schedule's final fraction must be at least 0 and below 1, such as 0.");
             }
 
             if (WarmupEpochs < 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "Warm-up epochs cannot be negative (0 turns warm-up off).");
+                throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs,
+                    "Warm-up epochs cannot be negative (0 turns warm-up off).");
             }
         }
 

@@ -126,7 +126,8 @@ namespace GenSoftmax.Training
             ApplyAll();
         }
 
-        /// <summary>Applies a gradient of each parameter computed elsewhere: one tensor per parameter, same names and shapes, in order.</summary>
+        /// <summary>Applies a gradient of each parameter computed elsewhere: one tensor per parameter, same names and shapes, in
+        /// order.</summary>
         /// <exception cref="ArgumentException">A tensor does not match its parameter.</exception>
         public void Update(IReadOnlyList<NamedTensor> gradient)
         {
@@ -144,7 +145,8 @@ namespace GenSoftmax.Training
             ApplyAll();
         }
 
-        /// <summary>Sets the velocity, as read from <see cref="Velocity"/> of a saved run: one tensor per parameter, same names and shapes.</summary>
+        /// <summary>Sets the velocity, as read from <see cref="Velocity"/> of a saved run: one tensor per parameter, same names and
+        /// shapes.</summary>
         /// <exception cref="InvalidOperationException">The saved run and this optimizer differ in having momentum.</exception>
         /// <exception cref="ArgumentException">A tensor does not match its parameter.</exception>
         public void RestoreVelocity(IReadOnlyList<NamedTensor> velocity)
@@ -157,13 +159,15 @@ namespace GenSoftmax.Training
                     return;
                 }
 
-                throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with the saved run's SgdOptions.");
+                throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with the " +
+                    "saved run's SgdOptions.");
             }
 
             if (velocity.Count == 0)
             {
                 throw new InvalidOperationException(
-                    "The saved run had no momentum, so it saved no velocity, but this optimizer has momentum: create it with the saved run's SgdOptions.");
+                    "The saved run had no momentum, so it saved no velocity, but this optimizer has momentum: create it with the saved " +
+                        "run's SgdOptions.");
             }
 
             if (Internal.ParameterSet.Mismatch(_parameters, velocity) is { } problem)
@@ -195,7 +199,8 @@ namespace GenSoftmax.Training
             _previousVelocity ??= Internal.ParameterSet.Snapshot(_velocity);
         }
 
-        /// <summary>Undoes the last update: the parameters and velocity as they were before it (needs <see cref="KeepPrevious"/>).</summary>
+        /// <summary>Undoes the last update: the parameters and velocity as they were before it (needs <see
+        /// cref="KeepPrevious"/>).</summary>
         internal void RestorePrevious()
         {
             if (_previous is null || _previousVelocity is null)

@@ -29,12 +29,14 @@ namespace GenSoftmax.Training
 
             if (!(Momentum >= 0f && Momentum < 1f))
             {
-                throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be at least 0 and below 1, such as 0.9 (0 turns it off).");
+                throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum,
+                    "Momentum must be at least 0 and below 1, such as 0.9 (0 turns it off).");
             }
 
             if (!(WeightDecay >= 0f) || float.IsInfinity(WeightDecay))
             {
-                throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must be a finite number >= 0, such as 1e-4 (0 turns it off).");
+                throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay,
+                    "Weight decay must be a finite number >= 0, such as 1e-4 (0 turns it off).");
             }
         }
     }

@@ -49,7 +49,8 @@ namespace GenSoftmax.Training
                 if (Math.Abs(sum - 1) > SumTolerance)
                 {
                     throw new ArgumentException(
-                        $"The targets of row {r} sum to {sum:G6}, not 1: each row must be a probability distribution over the {classes} classes.",
+                        $"The targets of row {r} sum to {sum:G6}, not 1: each row must be a probability distribution over the {classes} " +
+                            $"classes.",
                         nameof(targets));
                 }
             }
@@ -78,7 +79,8 @@ namespace GenSoftmax.Training
             ArgumentNullException.ThrowIfNull(data);
             if (!(onTarget >= 0f && onTarget <= 1f))
             {
-                throw new ArgumentOutOfRangeException(nameof(onTarget), onTarget, "The target of the labelled class must be between 0 and 1, such as 0.9.");
+                throw new ArgumentOutOfRangeException(nameof(onTarget), onTarget,
+                    "The target of the labelled class must be between 0 and 1, such as 0.9.");
             }
 
             ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);

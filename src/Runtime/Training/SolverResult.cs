@@ -7,5 +7,6 @@ namespace GenSoftmax.Training
     /// <param name="Objective">The final objective: the sum of the rows' cross-entropies plus ‖W‖² / (2C).</param>
     /// <param name="GradientNorm">The largest magnitude of an element of the final gradient.</param>
     /// <param name="Seconds">Wall time of the solve.</param>
-    public sealed record SolverResult(SolverStop Stop, int Iterations, int Evaluations, double Objective, double GradientNorm, double Seconds);
+    public sealed record SolverResult(SolverStop Stop, int Iterations, int Evaluations, double Objective, double GradientNorm,
+        double Seconds);
 }

@@ -2,7 +2,8 @@ using System;
 
 namespace GenSoftmax.Training
 {
-    /// <summary>Why a call to <see cref="Trainer.Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/> ended.</summary>
+    /// <summary>Why a call to <see cref="Trainer.Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?,
+    /// System.Threading.CancellationToken)"/> ended.</summary>
     public enum StopReason
     {
         /// <summary>Every epoch of <see cref="TrainerOptions.Epochs"/> was trained.</summary>

@@ -31,7 +31,8 @@ namespace GenSoftmax.Training
         /// </summary>
         public int Threads { get; init; } = 1;
 
-        /// <summary>The learning rate of each batch, from <see cref="SgdOptions.LearningRate"/>. Defaults to constant (the textbook).</summary>
+        /// <summary>The learning rate of each batch, from <see cref="SgdOptions.LearningRate"/>. Defaults to constant (the
+        /// textbook).</summary>
         public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
 
         /// <summary>The loss minimised. Defaults to cross-entropy (the textbook).</summary>
@@ -64,7 +65,8 @@ namespace GenSoftmax.Training
         public const long ExactSolverLimit = 50_000_000;
 
         /// <summary>
-        /// The solver <see cref="Trainer.Fit(LabeledData, LabeledData?, System.IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/>
+        /// The solver <see cref="Trainer.Fit(LabeledData, LabeledData?, System.IProgress{TrainingProgress}?,
+        /// System.Threading.CancellationToken)"/>
         /// uses on <paramref name="train"/>, with the reason. <see cref="TrainingSolver.Auto"/> resolves to the exact solver when
         /// rows x inputs x classes is at most <see cref="ExactSolverLimit"/> and nothing asks for SGD's own features (early
         /// stopping, the squared-error loss, label smoothing, soft targets, a reparameterized model), else to SGD.
@@ -133,12 +135,14 @@ namespace GenSoftmax.Training
 
             if (Threads < 1 || Threads > 256)
             {
-                throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be between 1 and 256 (this machine has {Environment.ProcessorCount} cores).");
+                throw new ArgumentOutOfRangeException(nameof(Threads), Threads,
+                    $"Threads must be between 1 and 256 (this machine has {Environment.ProcessorCount} cores).");
             }
 
             if (!(InitStdDev >= 0f) || float.IsInfinity(InitStdDev))
             {
-                throw new ArgumentOutOfRangeException(nameof(InitStdDev), InitStdDev, "The initial standard deviation must be a finite number >= 0, such as 0.01.");
+                throw new ArgumentOutOfRangeException(nameof(InitStdDev), InitStdDev,
+                    "The initial standard deviation must be a finite number >= 0, such as 0.01.");
             }
 
             ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
@@ -152,7 +156,8 @@ namespace GenSoftmax.Training
 
             if (!(LabelSmoothing >= 0f && LabelSmoothing < 1f))
             {
-                throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Label smoothing must be at least 0 and below 1, such as 0.1 (0 turns it off).");
+                throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing,
+                    "Label smoothing must be at least 0 and below 1, such as 0.1 (0 turns it off).");
             }
 
             EarlyStopping?.Validate();

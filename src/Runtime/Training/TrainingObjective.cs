@@ -17,7 +17,8 @@ namespace GenSoftmax.Training
         private readonly float[]?[] _logits; // per thread, squared error only
         private readonly float[]?[] _row;
 
-        public TrainingObjective(ISoftmaxModel model, LabeledData data, float[]? targets, TrainingLoss loss, float labelSmoothing, int threads)
+        public TrainingObjective(ISoftmaxModel model, LabeledData data, float[]? targets, TrainingLoss loss, float labelSmoothing,
+            int threads)
         {
             _model = model;
             _data = data;
@@ -57,7 +58,8 @@ namespace GenSoftmax.Training
             return smoothed;
         }
 
-        /// <summary>Mean loss and gradient of the rows <paramref name="rows"/> of the training data, into <paramref name="dW"/> and <paramref name="db"/>.</summary>
+        /// <summary>Mean loss and gradient of the rows <paramref name="rows"/> of the training data, into <paramref name="dW"/> and
+        /// <paramref name="db"/>.</summary>
         public BatchResult LossAndGradient(int thread, ReadOnlySpan<int> rows, Span<float> dW, Span<float> db)
         {
             if (_loss == TrainingLoss.SquaredError)
@@ -70,7 +72,8 @@ namespace GenSoftmax.Training
                 : _model.LossAndGradient(Weighted(Input(_data).WithTargets(_targets).WithRows(rows), _data), dW, db);
         }
 
-        /// <summary>Mean loss (this objective's loss, against the hard labels, unsmoothed) and correct count of <paramref name="rows"/> of <paramref name="data"/>.</summary>
+        /// <summary>Mean loss (this objective's loss, against the hard labels, unsmoothed) and correct count of <paramref name="rows"/> of
+        /// <paramref name="data"/>.</summary>
         public BatchResult Evaluate(LabeledData data, ReadOnlySpan<int> rows)
         {
             return _loss == TrainingLoss.SquaredError
@@ -78,7 +81,8 @@ namespace GenSoftmax.Training
                 : _model.Loss(data.Rows(rows));
         }
 
-        /// <summary>Mean loss and correct count of every row of <paramref name="data"/>, as <see cref="Evaluate(LabeledData, ReadOnlySpan{int})"/>.</summary>
+        /// <summary>Mean loss and correct count of every row of <paramref name="data"/>, as <see cref="Evaluate(LabeledData,
+        /// ReadOnlySpan{int})"/>.</summary>
         public BatchResult Evaluate(LabeledData data)
         {
             return _loss == TrainingLoss.SquaredError
@@ -96,7 +100,8 @@ namespace GenSoftmax.Training
         /// targets: the target's argmax), as in the cross-entropy path.
         /// </summary>
         private BatchResult SquaredError(
-            int thread, LabeledData data, float[]? targets, ReadOnlySpan<int> rows, bool hasRows, Span<float> dW, Span<float> db, bool gradient)
+            int thread, LabeledData data, float[]? targets, ReadOnlySpan<int> rows, bool hasRows, Span<float> dW, Span<float> db,
+                bool gradient)
         {
             int q = _model.Classes, d = _model.Inputs;
             int n = hasRows ? rows.Length : data.Count;

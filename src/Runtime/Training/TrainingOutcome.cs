@@ -22,7 +22,8 @@ namespace GenSoftmax.Training
             }
 
             string restored = RestoredBestWeights ? ", whose weights the model now holds" : string.Empty;
-            return string.Create(CultureInfo.InvariantCulture, $"{stop}; the best epoch was {BestEpoch} (held-out {BestHeldOutValue:G6}){restored}.");
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{stop}; the best epoch was {BestEpoch} (held-out {BestHeldOutValue:G6}){restored}.");
         }
     }
 }

@@ -13,5 +13,6 @@ namespace GenSoftmax.Training
     /// continued run had no batches left to do).</param>
     /// <param name="Elapsed">Training time of the epoch so far.</param>
     /// <param name="EpochCompleted">The epoch's report, when this is the end of an epoch.</param>
-    public readonly record struct TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, BatchResult Result, TimeSpan Elapsed, EpochReport? EpochCompleted);
+    public readonly record struct TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, BatchResult Result, TimeSpan Elapsed,
+        EpochReport? EpochCompleted);
 }

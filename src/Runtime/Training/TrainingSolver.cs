@@ -1,6 +1,7 @@
 namespace GenSoftmax.Training
 {
-    /// <summary>How <see cref="Trainer.Fit(LabeledData, LabeledData?, System.IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/>
+    /// <summary>How <see cref="Trainer.Fit(LabeledData, LabeledData?, System.IProgress{TrainingProgress}?,
+    /// System.Threading.CancellationToken)"/>
     /// fits the model.</summary>
     public enum TrainingSolver
     {

@@ -12,7 +12,8 @@ namespace GenSoftmax.Training
     /// <param name="CompletedEpochs">Epochs finished.</param>
     /// <param name="BatchesDone">Batches of the next epoch already done (0 at an epoch boundary).</param>
     /// <param name="LearningRate">The optimizer's current learning rate.</param>
-    /// <param name="Velocity">The optimizer's velocity, one tensor per parameter of the model, named after it (empty without momentum).</param>
+    /// <param name="Velocity">The optimizer's velocity, one tensor per parameter of the model, named after it (empty without
+    /// momentum).</param>
     /// <param name="EpochLossSum">Sum over the partial epoch's rows of their loss.</param>
     /// <param name="EpochCorrect">Rows of the partial epoch classified right.</param>
     /// <param name="EpochSeconds">Training time of the partial epoch.</param>
@@ -20,10 +21,12 @@ namespace GenSoftmax.Training
         int Seed, int CompletedEpochs, int BatchesDone, float LearningRate, IReadOnlyList<NamedTensor> Velocity,
         double EpochLossSum, long EpochCorrect, double EpochSeconds)
     {
-        /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early stopping.</summary>
+        /// <summary>Early stopping's record (best epoch, its weights, epochs without improvement), or null without early
+        /// stopping.</summary>
         public EarlyStoppingState? EarlyStopping { get; init; }
 
-        /// <summary>Whether <paramref name="other"/> holds the same position, sums and bit-identical velocity and early-stopping record.</summary>
+        /// <summary>Whether <paramref name="other"/> holds the same position, sums and bit-identical velocity and early-stopping
+        /// record.</summary>
         public bool Equals(TrainingState? other) =>
             other is not null && Seed == other.Seed && CompletedEpochs == other.CompletedEpochs && BatchesDone == other.BatchesDone
             && LearningRate.Equals(other.LearningRate) && EpochLossSum.Equals(other.EpochLossSum) && EpochCorrect == other.EpochCorrect
