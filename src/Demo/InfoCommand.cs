@@ -66,15 +66,22 @@ namespace GenSoftmax.App
             ModelFileInfo info = ModelFile.ReadInfo(path);
             CultureInfo inv = CultureInfo.InvariantCulture;
             Console.WriteLine($"Model file:   {info.Path} ({info.Length.ToString("N0", inv)} bytes), format version {info.FormatVersion}");
-            Console.WriteLine($"Shape:        {info.Inputs} inputs x {info.Classes} classes ({(info.Inputs == FashionClassifier.InputCount && info.Classes == FashionClassifier.ClassCount ? "generated kernels" : "run-time-shaped kernels")})");
-            Console.WriteLine($"Classes:      {(info.ClassNames is null ? "(numbers only)" : string.Join(", ", Printable.Of(info.ClassNames)))}");
-            Console.WriteLine($"Checksum:     {(info.ChecksumValid ? "valid (XxHash3)" : "INVALID: the file is damaged and will not load")}");
+            string kernels = info.Inputs == FashionClassifier.InputCount && info.Classes == FashionClassifier.ClassCount
+                ? "generated kernels"
+                : "run-time-shaped kernels";
+            Console.WriteLine($"Shape:        {info.Inputs} inputs x {info.Classes} classes ({kernels})");
+            Console.WriteLine($"Classes:      " +
+                $"{(info.ClassNames is null ? "(numbers only)" : string.Join(", ", Printable.Of(info.ClassNames)))}");
+            Console.WriteLine($"Checksum:     " +
+                $"{(info.ChecksumValid ? "valid (XxHash3)" : "INVALID: the file is damaged and will not load")}");
             if (info.HasTrainingState)
             {
                 string options = info.TrainerOptions is { } o
-                    ? string.Create(inv, $"; batch {o.BatchSize}, learning rate {o.Optimizer.LearningRate}, momentum {o.Optimizer.Momentum}, weight decay {o.Optimizer.WeightDecay}, {o.Epochs} epochs, seed {o.Seed}, {o.Threads} threads")
+                    ? string.Create(inv, $"; batch {o.BatchSize}, learning rate {o.Optimizer.LearningRate}, momentum {o.Optimizer.Momentum}, " +
+                        $"weight decay {o.Optimizer.WeightDecay}, {o.Epochs} epochs, seed {o.Seed}, {o.Threads} threads")
                     : "";
-                Console.WriteLine($"Training:     {info.CompletedEpochs} epochs done{(info.BatchesDone > 0 ? $" and {info.BatchesDone} batches of the next" : "")}{options}");
+                Console.WriteLine($"Training:     {info.CompletedEpochs} epochs " +
+                    $"done{(info.BatchesDone > 0 ? $" and {info.BatchesDone} batches of the next" : "")}{options}");
             }
             else
             {

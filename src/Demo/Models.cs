@@ -106,7 +106,8 @@ namespace GenSoftmax.App
             if (!IsaSelection.IsSupported(isa))
             {
                 string runs = string.Join(", ", IsaSelection.Supported);
-                result.AddError(IsaSelection.Preference.ToList().IndexOf(IsaSelection.CpuBest) <= IsaSelection.Preference.ToList().IndexOf(isa)
+                bool compiledWithout = IsaSelection.Preference.ToList().IndexOf(IsaSelection.CpuBest) <= IsaSelection.Preference.ToList().IndexOf(isa);
+                result.AddError(compiledWithout
                     ? $"--isa {isa}: this CPU has it, but this binary was compiled for '{CpuFeatures.CompiledInstructionSet}' without it " +
                         $"and runs {runs}; rebuild with -p:IlcInstructionSet=native ('gensoftmax-cli info' says more)."
                     : $"--isa {isa}: this CPU cannot run the {isa} kernels; it runs {runs} ('gensoftmax-cli info' says why).");

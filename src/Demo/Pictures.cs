@@ -18,7 +18,8 @@ namespace GenSoftmax.App
             string ext = Path.GetExtension(path).ToLowerInvariant();
             if (ext != ".png" && !(svgAllowed && ext == ".svg"))
             {
-                throw new AppError($"{option} '{path}': the file name must end in .png{(svgAllowed ? " or .svg" : "")}, which chooses the format.");
+                throw new AppError($"{option} '{path}': the file name must end in .png{(svgAllowed ? " or .svg" : "")}, which chooses " +
+                    $"the format.");
             }
         }
 

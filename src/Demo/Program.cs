@@ -37,7 +37,8 @@ if (parse.Errors.Count > 0)
     string command = parse.CommandResult.Command == root ? "gensoftmax-cli" : $"gensoftmax-cli {parse.CommandResult.Command.Name}";
     string? typo = parse.UnmatchedTokens.Select(t => Suggestions.For(t, parse.CommandResult.Command)).FirstOrDefault(s => s is not null);
     string hint = typo is null ? "" : $" Did you mean {typo}?";
-    Console.Error.WriteLine($"error: {parse.Errors[0].Message.TrimEnd('.')}{(parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "")}.{hint} See '{command} --help'.");
+    string more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "";
+    Console.Error.WriteLine($"error: {parse.Errors[0].Message.TrimEnd('.')}{more}.{hint} See '{command} --help'.");
     return AppError.Usage;
 }
 

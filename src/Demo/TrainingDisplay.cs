@@ -171,7 +171,8 @@ namespace GenSoftmax.App
                     + (_rowsPerEpoch - Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch))) / rate : 0;
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"epoch {p.Epoch}/{_totalEpochs} {p.Batch}/{p.BatchesPerEpoch} loss {loss:F4} acc {accuracy:F4} {rate / 1000:F0}k img/s {end ?? $"~{left:F0}s left"}");
+                $"epoch {p.Epoch}/{_totalEpochs} {p.Batch}/{p.BatchesPerEpoch} loss {loss:F4} acc {accuracy:F4} {rate / 1000:F0}k img/s " +
+                    $"{end ?? $"~{left:F0}s left"}");
         }
 
         /// <summary>The summary table printed after training.</summary>
@@ -272,7 +273,8 @@ namespace GenSoftmax.App
 
                 return now.Seconds + now.Nanoseconds * 1e-9 - (double)startTicks / ticksPerSecond;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException
+                or IndexOutOfRangeException or ArgumentOutOfRangeException)
             {
                 return SinceStart();
             }

@@ -208,7 +208,8 @@ namespace GenSoftmax.Onnx
             if (bytes > MaxParameterBytes)
             {
                 throw new ArgumentException(
-                    $"The model's {classes} x {inputs} weights take {bytes:N0} bytes, more than an ONNX file can hold: ONNX is one protobuf " +
+                    $"The model's {classes} x {inputs} weights take {bytes:N0} bytes, more than an ONNX file can hold: ONNX is one " +
+                        $"protobuf " +
                     "message of at most 2 GiB, and this export does not write external data files. Export a model with fewer inputs or " +
                         "classes.",
                     nameof(model));

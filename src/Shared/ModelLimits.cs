@@ -33,12 +33,14 @@ namespace GenSoftmax
         public const int MinHypercomplex = 2;
 
         /// <summary>Whether <paramref name="n"/> factors divide both sizes, as the Kronecker products need.</summary>
-        public static bool HypercomplexDivides(int n, int inputs, int classes) => n >= MinHypercomplex && inputs % n == 0 && classes % n == 0;
+        public static bool HypercomplexDivides(int n, int inputs, int classes) =>
+            n >= MinHypercomplex && inputs % n == 0 && classes % n == 0;
 
         /// <summary>The factor weights of an n-factor layer: n³ in the A_i and dq/n in the S_i.</summary>
         public static long HypercomplexFactorWeights(int n, int inputs, int classes) => ((long)n * n * n) + ((long)inputs * classes / n);
 
-        /// <summary>Whether an n-factor layer (which must divide both sizes) has fewer weights than the dense one, so is worth having.</summary>
+        /// <summary>Whether an n-factor layer (which must divide both sizes) has fewer weights than the dense one, so is worth
+        /// having.</summary>
         public static bool HypercomplexIsSmaller(int n, int inputs, int classes) =>
             HypercomplexFactorWeights(n, inputs, classes) < (long)inputs * classes;
 
@@ -47,7 +49,8 @@ namespace GenSoftmax
         /// the runtime's exceptions give, from the same rule (<paramref name="choice"/> names the setting, and
         /// <paramref name="none"/> says what to do when no n works).
         /// </summary>
-        public static string HypercomplexAdvice(int inputs, int classes, string choice = "Hypercomplex", string none = "leave Hypercomplex out")
+        public static string HypercomplexAdvice(int inputs, int classes, string choice = "Hypercomplex",
+            string none = "leave Hypercomplex out")
         {
             var valid = new System.Collections.Generic.List<int>();
             for (int n = MinHypercomplex; n <= classes; n++)

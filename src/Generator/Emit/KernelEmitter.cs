@@ -115,7 +115,8 @@ namespace GenSoftmax.Generator.Emit
                 _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (_w.Block("private static F128 Sum4(V a, V b, V c, V d)"))
                 {
-                    _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), X86.Sse3.HorizontalAdd(Fold(c), " +
+                    _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), " +
+                        "X86.Sse3.HorizontalAdd(Fold(c), " +
                         "Fold(d)));");
                 }
 

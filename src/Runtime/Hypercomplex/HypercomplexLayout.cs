@@ -48,7 +48,8 @@ namespace GenSoftmax.Hypercomplex
             if (!ModelLimits.HypercomplexDivides(n, inputs, classes))
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(n), n, $"n = {n} must divide both Inputs = {inputs} and Classes = {classes}: {ModelLimits.HypercomplexAdvice(inputs, classes, "n", Dense)}.");
+                    nameof(n), n, $"n = {n} must divide both Inputs = {inputs} and Classes = {classes}: " +
+                        $"{ModelLimits.HypercomplexAdvice(inputs, classes, "n", Dense)}.");
             }
 
             if (!ModelLimits.HypercomplexIsSmaller(n, inputs, classes))

@@ -65,7 +65,8 @@ namespace GenSoftmax.Internal
                 if ((uint)rows[i] >= (uint)available)
                 {
                     throw new ArgumentOutOfRangeException(
-                        name, rows[i], $"{name}[{i}] = {rows[i]} is not a row of the data, which has {available} rows (0..{available - 1}).");
+                        name, rows[i], $"{name}[{i}] = {rows[i]} is not a row of the data, which has {available} rows " +
+                            $"(0..{available - 1}).");
                 }
             }
         }

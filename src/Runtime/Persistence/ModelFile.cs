@@ -281,7 +281,8 @@ namespace GenSoftmax.Persistence
                 string? name = names[k];
                 if (string.IsNullOrEmpty(name))
                 {
-                    throw new ArgumentException($"ClassNames[{k}] is {(name is null ? "null" : "empty")}: give every class a name.", "contents");
+                    throw new ArgumentException($"ClassNames[{k}] is {(name is null ? "null" : "empty")}: give every class a name.",
+                        "contents");
                 }
 
                 for (int j = 0; j < k; j++)
@@ -297,7 +298,8 @@ namespace GenSoftmax.Persistence
                 {
                     if (char.IsSurrogate(c) && !System.Text.Rune.TryGetRuneAt(name, name.IndexOf(c, StringComparison.Ordinal), out _))
                     {
-                        throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a lone surrogate), so it cannot " +
+                        throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a lone surrogate), so it " +
+                            $"cannot " +
                             $"be saved as UTF-8.", "contents");
                     }
                 }
@@ -406,7 +408,8 @@ namespace GenSoftmax.Persistence
             {
                 return options is null
                     ? $"its epoch's correct count is {correct}, but a count of rows is from 0 to {int.MaxValue:N0}"
-                    : $"its epoch's correct count is {correct}, but its {batchesDone} batches of at most {options.BatchSize} rows hold at " +
+                    : $"its epoch's correct count is {correct}, but its {batchesDone} batches of at most {options.BatchSize} rows hold " +
+                        $"at " +
                         $"most {rows:N0}";
             }
 
@@ -451,7 +454,8 @@ namespace GenSoftmax.Persistence
             {
                 return double.IsNaN(es.BestValue) && es.EpochsWithoutImprovement == 0 && !es.Stopped && (es.Best?.Count ?? 0) == 0
                     ? null
-                    : "it has no best epoch yet, so its best value must be NaN, it has no best parameters, its epochs without improvement " +
+                    : "it has no best epoch yet, so its best value must be NaN, it has no best parameters, its epochs without " +
+                        "improvement " +
                         "are 0 and it cannot have stopped";
             }
 
@@ -657,7 +661,8 @@ namespace GenSoftmax.Persistence
                 }
                 foreach (string key in m.Keys)
                 {
-                    if (key is not ("format" or "format_version" or "inputs" or "classes" or "hypercomplex" or "class_names" or "trainer_options"
+                    if (key is not ("format" or "format_version" or "inputs" or "classes" or "hypercomplex" or "class_names"
+                        or "trainer_options"
                         or "training_state" or SafetensorsFile.ChecksumKey))
                     {
                         throw SafetensorsFile.Invalid(full, $"its metadata has an entry '{key}' that this GenSoftmax does not know");
@@ -673,13 +678,16 @@ namespace GenSoftmax.Persistence
                     int[]? expected = ExpectedShape(name);
                     if (expected is null)
                     {
-                        throw SafetensorsFile.Invalid(full, $"it holds a tensor '{t.Name}' that a {(Hypercomplex == 0 ? "dense" : "hypercomplex")} model file does not have");
+                        throw SafetensorsFile.Invalid(full,
+                            $"it holds a tensor '{t.Name}' that a {(Hypercomplex == 0 ? "dense" : "hypercomplex")} model file does not " +
+                                $"have");
                     }
 
                     if (!expected.AsSpan().SequenceEqual(t.Shape))
                     {
                         throw SafetensorsFile.Invalid(full,
-                            $"its tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], but a {Inputs} x {Classes} model's is [{string.Join(", ", expected)}]");
+                            $"its tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], but a {Inputs} x {Classes} model's is " +
+                                $"[{string.Join(", ", expected)}]");
                     }
 
                     ReadOnlySpan<float> values = container.Values(t);

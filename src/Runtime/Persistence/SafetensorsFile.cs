@@ -102,7 +102,9 @@ namespace GenSoftmax.Persistence
             long length = stream.Length;
             if (length == 0)
             {
-                throw new ModelFileException(full, $"'{full}' is empty (0 bytes), not a model file: it may be left from an interrupted copy. Copy or save the model again.", null);
+                throw new ModelFileException(full,
+                    $"'{full}' is empty (0 bytes), not a model file: it may be left from an interrupted copy. Copy or save the model " +
+                        $"again.", null);
             }
 
             Span<byte> lengthBytes = stackalloc byte[8];
@@ -292,7 +294,8 @@ namespace GenSoftmax.Persistence
             {
                 if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int value) || value < 1)
                 {
-                    throw Invalid(full, $"tensor '{name}' has a dimension {d.GetRawText()}, but every dimension must be a whole number of " +
+                    throw Invalid(full, $"tensor '{name}' has a dimension {d.GetRawText()}, but every dimension must be a whole number " +
+                        $"of " +
                         $"at least 1");
                 }
 
@@ -313,7 +316,8 @@ namespace GenSoftmax.Persistence
             long end = OffsetOf(full, name, offsets[1]);
             if (end - begin != 4 * count)
             {
-                throw Invalid(full, $"tensor '{name}' of shape [{string.Join(", ", dims)}] needs {4 * count:N0} bytes, but its data_offsets give {end - begin:N0}");
+                throw Invalid(full, $"tensor '{name}' of shape [{string.Join(", ", dims)}] needs {4 * count:N0} bytes, but its " +
+                    $"data_offsets give {end - begin:N0}");
             }
 
             return new TensorEntry(name, dims, begin, end);

@@ -27,7 +27,8 @@ namespace GenSoftmax.Training
             if (targets.LongLength != (long)data.Count * classes)
             {
                 throw new ArgumentException(
-                    $"targets has {targets.LongLength} values but {data.Count} rows x {classes} classes need {(long)data.Count * classes}: " +
+                    $"targets has {targets.LongLength} values but {data.Count} rows x {classes} classes need " +
+                        $"{(long)data.Count * classes}: " +
                     "pass one probability vector per row of the data, row-major.", nameof(targets));
             }
 
