@@ -144,15 +144,22 @@ namespace GenSoftmax
         }
 
         /// <summary>The warning for a CPU whose <paramref name="isa"/> variant this program cannot run.</summary>
-        internal static string CompiledWithoutMessage(KernelIsa isa)
+        internal static string CompiledWithoutMessage(KernelIsa isa) => CompiledWithoutMessage(isa, Best, IsNativeAot);
+
+        /// <summary>
+        /// The warning for a CPU whose <paramref name="isa"/> variant a program that runs at most <paramref name="best"/> cannot run:
+        /// a native AOT binary names the level it was compiled for (the level of its best variant) and the one that adds the missing variant.
+        /// </summary>
+        internal static string CompiledWithoutMessage(KernelIsa isa, KernelIsa best, bool nativeAot)
         {
             string? level = KernelVariant.Of(isa).InstructionSet;
-            return !IsNativeAot
-                ? $"this CPU has {isa} (by its CPUID) but the .NET runtime does not use it, so the models run the slower {Best} kernels. " +
+            return !nativeAot
+                ? $"this CPU has {isa} (by its CPUID) but the .NET runtime does not use it, so the models run the slower {best} kernels. " +
                     "A setting such as DOTNET_EnableAVX2=0, DOTNET_EnableAVX512F=0 or DOTNET_EnableHWIntrinsic=0 turns it off: " +
                     "unset it for full speed."
-                : $"this CPU has {isa} (by its CPUID) but this native AOT program was compiled for x86-64 without it, " +
-                    $"so the models run the slower {Best} kernels. " +
+                : $"this CPU has {isa} (by its CPUID) but this native AOT program was compiled for " +
+                    $"{KernelVariant.Of(best).InstructionSet ?? "baseline x86-64"} (at most {best}), without {isa}, " +
+                    $"so the models run the slower {best} kernels. " +
                     $"Publish with an instruction set: <IlcInstructionSet>{level}</IlcInstructionSet> in the project " +
                     $"(or -p:IlcInstructionSet={level}; 'native' for this machine only).";
         }

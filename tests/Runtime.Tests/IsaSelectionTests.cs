@@ -136,5 +136,18 @@ namespace GenSoftmax.Tests
             var e = Assert.Throws<PlatformNotSupportedException>(() => IsaSelection.EnsureSupported((KernelIsa)7));
             Assert.Contains(string.Join(", ", IsaSelection.Supported), e.Message);
         }
+
+        [Theory]
+        [InlineData(KernelIsa.Avx512, KernelIsa.Avx2, "compiled for x86-64-v3 (at most Avx2), without Avx512", "x86-64-v4")]
+        [InlineData(KernelIsa.Avx512, KernelIsa.Portable, "compiled for baseline x86-64 (at most Portable), without Avx512", "x86-64-v4")]
+        [InlineData(KernelIsa.Avx2, KernelIsa.Portable, "compiled for baseline x86-64 (at most Portable), without Avx2", "x86-64-v3")]
+        public void A_native_binary_missing_a_variant_names_the_level_it_has_and_the_one_to_publish_with(
+            KernelIsa missing, KernelIsa best, string compiled, string level)
+        {
+            string message = IsaSelection.CompiledWithoutMessage(missing, best, nativeAot: true);
+            Assert.Contains(compiled, message);
+            Assert.Contains($"-p:IlcInstructionSet={level}", message);
+            Assert.Contains($"the slower {best} kernels", message);
+        }
     }
 }
