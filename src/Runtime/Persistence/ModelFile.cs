@@ -101,6 +101,14 @@ namespace GenSoftmax.Persistence
         public static void Save(string path, ISoftmaxModel model) => Save(path, model, contents: null);
 
         /// <summary>
+        /// Saves <paramref name="model"/>'s parameters with the names of its classes (for example the training data's
+        /// <c>LabeledData.ClassNames</c>), which <c>eval</c> and <c>predict</c> then show; null saves class numbers only.
+        /// </summary>
+        /// <inheritdoc cref="Save(string, ISoftmaxModel, ModelFileContents?)"/>
+        public static void Save(string path, ISoftmaxModel model, IReadOnlyList<string>? classNames) =>
+            Save(path, model, classNames is null ? null : new ModelFileContents { ClassNames = classNames });
+
+        /// <summary>
         /// Saves the trainer's model with the run's options and state (so <see cref="Trainer.RestoreState"/> continues it
         /// bit-identically), and optionally the class names.
         /// </summary>

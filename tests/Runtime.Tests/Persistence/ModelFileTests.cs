@@ -77,6 +77,21 @@ namespace GenSoftmax.Tests.Persistence
             return e;
         }
 
+        [Fact]
+        public void A_model_saved_with_class_names_keeps_them_and_null_names_save_numbers_only()
+        {
+            var saved = Randomised(new RuntimeSoftmaxModel(5, 3), seed: 3);
+            string named = _dir.File("named.safetensors");
+            string plain = _dir.File("plain.safetensors");
+            ModelFile.Save(named, saved, ["cat", "dog", "bird"]);
+            ModelFile.Save(plain, saved, classNames: null);
+
+            Assert.Equal(new[] { "cat", "dog", "bird" }, ModelFile.Load(named, new RuntimeSoftmaxModel(5, 3)).ClassNames);
+            Assert.Null(ModelFile.Load(plain, new RuntimeSoftmaxModel(5, 3)).ClassNames);
+            var e = Assert.Throws<ArgumentException>(() => ModelFile.Save(_dir.File("two.safetensors"), saved, ["cat", "dog"]));
+            Assert.Contains("2 names, but the model has 3 classes", e.Message);
+        }
+
         [SkippableTheory]
         [MemberData(nameof(TestModels.ModelsAndVariants), MemberType = typeof(TestModels))]
         public void A_saved_then_loaded_model_predicts_bit_identically(string name, KernelIsa isa)
