@@ -60,6 +60,14 @@ namespace GenSoftmax.Generator
                 return w.ToString();
             }
 
+            /// <summary>The description a run-time-shaped model gives, with this class's name: shape, variant and factors.</summary>
+            private static string ToStringMember(ModelSpec spec) => spec.DeclaresToString
+                ? string.Empty
+                : "\n/// <summary>The class, its shape and kernel variant" + (spec.Hypercomplex > 0 ? " and factors" : "") + ".</summary>\n" +
+                    "public override string ToString() =>\n" +
+                    $"    $\"{spec.TypeName}({{InputCount}} inputs x {{ClassCount}} classes, {{Isa}}" +
+                    (spec.Hypercomplex > 0 ? $", n = {spec.Hypercomplex}" : "") + ")\";\n";
+
             private static void EmitModel(SourceWriter w, ModelSpec spec)
             {
                 SourceWriter.Scope? ns = spec.Namespace is null ? null : w.Block($"namespace {spec.Namespace}");
@@ -142,7 +150,7 @@ namespace GenSoftmax.Generator
                         public {{G}}.BatchResult LossAndGradient(
                             in {{G}}.Batch batch, global::System.Span<float> dW, global::System.Span<float> db) =>
                             _engine.LossAndGradient(batch, dW, db);
-
+                        {{ToStringMember(spec)}}
                         /// <summary>This shape's kernels, as the engine calls them.</summary>
                         [global::System.CodeDom.Compiler.GeneratedCode("GenSoftmax.Generator", "{{Version}}")]
                         private readonly struct {{KernelsStruct}} : {{G}}.Kernels.ISoftmaxKernels

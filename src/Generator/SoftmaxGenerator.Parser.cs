@@ -41,6 +41,7 @@ namespace GenSoftmax.Generator
         {
             /// <summary>Every member the emitter declares in the model class, public or private: a user member with one of these names
             /// clashes.</summary>
+            /// <remarks>ToString is not among them: it is generated only where the user's class and its bases declare none.</remarks>
             internal static readonly ImmutableHashSet<string> EmittedMembers = EmittedMemberNames(hypercomplex: 0);
 
             /// <summary>The same for a hypercomplex model, which also declares <c>IHypercomplexModel</c>'s members.</summary>
@@ -221,7 +222,8 @@ namespace GenSoftmax.Generator
                     HintName(type, fullName, ctx.SemanticModel.Compilation),
                     inputs!.Value,
                     classes!.Value,
-                    hypercomplex);
+                    hypercomplex,
+                    DeclaresToString(type));
                 return new ParseResult(spec, ImmutableArray<Diagnostic>.Empty);
             }
 
@@ -255,6 +257,7 @@ namespace GenSoftmax.Generator
                     }
                 }
 
+                names.Remove(nameof(ToString));
                 return names.ToImmutable();
             }
 
@@ -336,6 +339,20 @@ namespace GenSoftmax.Generator
             /// A base class that is a model, or that has an accessible member named like one the generator emits, would
             /// make the emitted members hide or clash with inherited ones (CS0108, CS0114, CS0533) in the generated file.
             /// </summary>
+            /// <summary>Whether the class or a base below object declares ToString() itself (a record's synthesized one does not count).</summary>
+            private static bool DeclaresToString(INamedTypeSymbol type)
+            {
+                for (INamedTypeSymbol? t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+                {
+                    if (t.GetMembers(nameof(ToString)).OfType<IMethodSymbol>().Any(m => m.Parameters.Length == 0 && !m.IsImplicitlyDeclared))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
             private static void CheckBaseTypes(
                 GeneratorAttributeSyntaxContext ctx, INamedTypeSymbol type, TypeDeclarationSyntax syntax, Location identifier,
                     ImmutableHashSet<string> emittedMembers,

@@ -125,6 +125,42 @@ namespace GenSoftmax.Generator.Tests
         }
 
         [Fact]
+        public void ToString_is_generated_unless_the_class_or_a_base_declares_one()
+        {
+            Compilation compilation = Harness.Compilation("""
+                using GenSoftmax;
+                namespace Shapes
+                {
+                    [SoftmaxModel(Inputs = 5, Classes = 3)]
+                    public partial class Plain;
+
+                    [SoftmaxModel(Inputs = 5, Classes = 3)]
+                    public partial class Own { public override string ToString() => "own"; }
+
+                    public abstract class Named { public override string ToString() => "base"; }
+
+                    [SoftmaxModel(Inputs = 5, Classes = 3)]
+                    public partial class Derived : Named;
+                }
+                """);
+            var (driver, output, diagnostics) = Harness.Run(compilation);
+            Assert.Equal(3, Harness.Generated(driver).Count);
+            var context = new Harness.CollectibleContext();
+            try
+            {
+                Assembly assembly = Harness.Load(output, context, diagnostics);
+                string Describe(string name) => Activator.CreateInstance(assembly.GetType("Shapes." + name)!)!.ToString()!;
+                Assert.Matches(@"^Plain\(5 inputs x 3 classes, (Avx512|Avx2|Portable)\)$", Describe("Plain"));
+                Assert.Equal("own", Describe("Own"));
+                Assert.Equal("base", Describe("Derived"));
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        [Fact]
         public void Global_namespace()
         {
             CompileAndRun("""

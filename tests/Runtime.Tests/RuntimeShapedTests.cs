@@ -464,5 +464,18 @@ namespace GenSoftmax.Tests
         /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>
         private static void AssertCloseTo(float[] expected, float[] actual, string what) =>
             AssertClose(expected.Select(v => (double)v).ToArray(), actual, what);
+
+        [Fact]
+        public void Generated_run_time_shaped_and_hypercomplex_models_describe_themselves_alike()
+        {
+            var generated = new Models.M17x10 { Isa = KernelIsa.Portable };
+            var runtime = new RuntimeSoftmaxModel(17, 10) { Isa = KernelIsa.Portable };
+            Assert.Equal("M17x10(17 inputs x 10 classes, Portable)", generated.ToString());
+            Assert.Equal("RuntimeSoftmaxModel(17 inputs x 10 classes, Portable)", runtime.ToString());
+            Assert.Equal($"FashionPhm2(784 inputs x 10 classes, {IsaSelection.Best}, n = 2)", new Hypercomplex.FashionPhm2().ToString());
+            Assert.Equal(
+                $"HypercomplexSoftmaxModel(784 inputs x 10 classes, {IsaSelection.Best}, n = 2)",
+                new GenSoftmax.Hypercomplex.HypercomplexSoftmaxModel(new RuntimeSoftmaxModel(784, 10), 2).ToString());
+        }
     }
 }

@@ -13,5 +13,6 @@ namespace GenSoftmax.Generator.Model
         string HintName,                        // "Contoso.Ml.Outer.FashionClassifier.g.cs": unique, stable
         int Inputs,
         int Classes,
-        int Hypercomplex = 0);                  // factors n of W = Σ A_i ⊗ S_i; 0: the dense layer
+        int Hypercomplex = 0,                   // factors n of W = Σ A_i ⊗ S_i; 0: the dense layer
+        bool DeclaresToString = false);         // the user's class (or a base) has its own ToString(): none is generated
 }

@@ -160,7 +160,8 @@ namespace GenSoftmax.Hypercomplex
             }
         }
 
-        /// <inheritdoc />
-        public override string ToString() => $"Hypercomplex softmax regression, {Inputs} inputs x {Classes} classes, {Layout}";
+        /// <summary>The shape, kernel variant and factors, such as <c>HypercomplexSoftmaxModel(784 inputs x 10 classes, Avx512, n = 2)</c>.</summary>
+        public override string ToString() =>
+            $"HypercomplexSoftmaxModel({Inputs} inputs x {Classes} classes, {Isa}, n = {Layout.N})";
     }
 }
