@@ -69,7 +69,7 @@ namespace GenSoftmax.App
             string kernels = info.Inputs == FashionClassifier.InputCount && info.Classes == FashionClassifier.ClassCount
                 ? "generated kernels"
                 : "run-time-shaped kernels";
-            Console.WriteLine($"Shape:        {info.Inputs} inputs x {info.Classes} classes ({kernels})");
+            Console.WriteLine($"Shape:        {Plural.Of(info.Inputs, "input")} x {Plural.Of(info.Classes, "class")} ({kernels})");
             Console.WriteLine($"Classes:      " +
                 $"{(info.ClassNames is null ? "(numbers only)" : string.Join(", ", Printable.Of(info.ClassNames)))}");
             Console.WriteLine($"Checksum:     " +
@@ -78,10 +78,10 @@ namespace GenSoftmax.App
             {
                 string options = info.TrainerOptions is { } o
                     ? string.Create(inv, $"; batch {o.BatchSize}, learning rate {o.Optimizer.LearningRate}, momentum {o.Optimizer.Momentum}, " +
-                        $"weight decay {o.Optimizer.WeightDecay}, {o.Epochs} epochs, seed {o.Seed}, {o.Threads} threads")
+                        $"weight decay {o.Optimizer.WeightDecay}, {Plural.Of(o.Epochs, "epoch")}, seed {o.Seed}, {o.Threads} threads")
                     : "";
-                Console.WriteLine($"Training:     {info.CompletedEpochs} epochs " +
-                    $"done{(info.BatchesDone > 0 ? $" and {info.BatchesDone} batches of the next" : "")}{options}");
+                Console.WriteLine($"Training:     {Plural.Of(info.CompletedEpochs, "epoch")} " +
+                    $"done{(info.BatchesDone > 0 ? $" and {Plural.Of(info.BatchesDone, "batch")} of the next" : "")}{options}");
             }
             else
             {

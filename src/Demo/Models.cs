@@ -28,7 +28,7 @@ namespace GenSoftmax.App
             }
             catch (ArgumentOutOfRangeException e)
             {
-                throw new AppError($"a model of {inputs} inputs and {classes} classes cannot be built: {FirstLine(e.Message)}");
+                throw new AppError($"a model of {Plural.Of(inputs, "input")} and {Plural.Of(classes, "class")} cannot be built: {FirstLine(e.Message)}");
             }
 
             if (isa is { } chosen)

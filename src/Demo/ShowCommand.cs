@@ -40,7 +40,7 @@ namespace GenSoftmax.App
 
                 Pictures.ImageGrid(path, set, rows, i =>
                     DataLoader.ClassName(set.ClassNames, set.Labels[i]), Math.Min(parse.GetValue(columns), n));
-                Console.WriteLine($"{n} images of {loaded.Description} drawn to {path}");
+                Console.WriteLine($"{Plural.Of(n, "image")} of {loaded.Description} drawn to {path}");
                 return 0;
             });
             return command;

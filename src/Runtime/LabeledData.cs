@@ -24,7 +24,7 @@ namespace GenSoftmax
             {
                 string name = features is null ? "pixels" : "features";
                 throw new ArgumentException(
-                    $"{name} has {length} values but {labels.Length} labels x {inputs} inputs need {(long)labels.Length * inputs}: " +
+                    $"{name} has {Plural.Of(length, "value")} but {Plural.Of(labels.Length, "label")} x {Plural.Of(inputs, "input")} need {(long)labels.Length * inputs}: " +
                     $"pass [{labels.Length}, {inputs}] row-major data, one row per label.", name);
             }
 
@@ -44,7 +44,7 @@ namespace GenSoftmax
                 if (names is not null && labels[i] >= names.Length)
                 {
                     throw new ArgumentException(
-                        $"labels[{i}] = {labels[i]} has no class name: classNames has {names.Length} names (classes 0..{names.Length - 1}). " +
+                        $"labels[{i}] = {labels[i]} has no class name: classNames has {Plural.Of(names.Length, "name")} (classes 0..{names.Length - 1}). " +
                         "Give one name per class, in class-index order.", nameof(labels));
                 }
             }
@@ -339,7 +339,7 @@ namespace GenSoftmax
         {
             if (weights.Length != count)
             {
-                throw new ArgumentException($"There are {weights.Length} weights for {count} rows: give one weight per row.", name);
+                throw new ArgumentException($"There are {Plural.Of(weights.Length, "weight")} for {Plural.Of(count, "row")}: give one weight per row.", name);
             }
 
             bool any = false;
@@ -374,7 +374,7 @@ namespace GenSoftmax
             if ((uint)index >= (uint)Count)
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(index), index, $"Image {index} does not exist: there are {Count} images (0..{Count - 1}).");
+                    nameof(index), index, $"Image {index} does not exist: there are {Plural.Of(Count, "image")} (0..{Count - 1}).");
             }
 
             return new ReadOnlySpan<byte>(pixels, index * Inputs, Inputs);
@@ -401,7 +401,7 @@ namespace GenSoftmax
             if (destination.Length != Count * Inputs)
             {
                 throw new ArgumentException(
-                    $"{nameof(destination)} has {destination.Length} elements but must have {Count * Inputs} ([{Count}, {Inputs}]).",
+                    $"{nameof(destination)} has {Plural.Of(destination.Length, "element")} but must have {Count * Inputs} ([{Count}, {Inputs}]).",
                     nameof(destination));
             }
 
@@ -441,8 +441,8 @@ namespace GenSoftmax
             if (Inputs != model.Inputs)
             {
                 throw new ArgumentException(
-                    $"The {name} data has {Inputs} inputs per row but the model takes {model.Inputs}: " +
-                    $"use a model with {Inputs} inputs, or reshape the data.", name);
+                    $"The {name} data has {Plural.Of(Inputs, "input")} per row but the model takes {model.Inputs}: " +
+                    $"use a model with {Plural.Of(Inputs, "input")}, or reshape the data.", name);
             }
 
             if (Count == 0)

@@ -23,7 +23,7 @@ namespace GenSoftmax.Internal
         {
             if (x.Length != y.Length)
             {
-                throw new ArgumentException($"x has {x.Length} elements and y {y.Length}; they must match.", nameof(y));
+                throw new ArgumentException($"x has {Plural.Of(x.Length, "element")} and y {y.Length}; they must match.", nameof(y));
             }
 
             MultiplyAdd(x, alpha, y, y);
@@ -37,7 +37,7 @@ namespace GenSoftmax.Internal
             int n = x.Length;
             if (y.Length != n || destination.Length != n)
             {
-                throw new ArgumentException($"x has {x.Length} elements, y {y.Length} and the destination {destination.Length}; they " +
+                throw new ArgumentException($"x has {Plural.Of(x.Length, "element")}, y {y.Length} and the destination {destination.Length}; they " +
                     $"must " +
                     $"match.", nameof(destination));
             }

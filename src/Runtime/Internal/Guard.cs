@@ -12,8 +12,8 @@ namespace GenSoftmax.Internal
             if (length % width != 0)
             {
                 throw new ArgumentException(
-                    $"{name} has {length} elements, which is not a whole number of rows of {width}: " +
-                    $"pass [n, {width}] row-major data (n * {width} elements).", name);
+                    $"{name} has {Plural.Of(length, "element")}, which is not a whole number of rows of {width}: " +
+                    $"pass [n, {width}] row-major data (n * {Plural.Of(width, "element")}).", name);
             }
 
             return length / width;
@@ -27,7 +27,7 @@ namespace GenSoftmax.Internal
             if (actual != expected)
             {
                 string shape = columns < 0 ? $"[{rows}]" : $"[{rows}, {columns}]";
-                throw new ArgumentException($"{name} has {actual} elements but must have {expected} ({shape}).", name);
+                throw new ArgumentException($"{name} has {Plural.Of(actual, "element")} but must have {expected} ({shape}).", name);
             }
         }
 
@@ -44,7 +44,7 @@ namespace GenSoftmax.Internal
             if (labels != rows)
             {
                 throw new ArgumentException(
-                    $"labels has {labels} elements but {dataName} has {rows} rows: pass one label per row ([{rows}]).", "labels");
+                    $"labels has {Plural.Of(labels, "element")} but {dataName} has {Plural.Of(rows, "row")}: pass one label per row ([{rows}]).", "labels");
             }
         }
 
@@ -65,7 +65,7 @@ namespace GenSoftmax.Internal
                 if ((uint)rows[i] >= (uint)available)
                 {
                     throw new ArgumentOutOfRangeException(
-                        name, rows[i], $"{name}[{i}] = {rows[i]} is not a row of the data, which has {available} rows " +
+                        name, rows[i], $"{name}[{i}] = {rows[i]} is not a row of the data, which has {Plural.Of(available, "row")} " +
                             $"(0..{available - 1}).");
                 }
             }

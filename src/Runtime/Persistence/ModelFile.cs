@@ -144,7 +144,7 @@ namespace GenSoftmax.Persistence
             if (file.Inputs != into.Inputs || file.Classes != into.Classes)
             {
                 throw new ModelFileException(full,
-                    $"'{full}' holds a model of {file.Inputs} inputs x {file.Classes} classes, but the model it is loaded into has " +
+                    $"'{full}' holds a model of {Plural.Of(file.Inputs, "input")} x {Plural.Of(file.Classes, "class")}, but the model it is loaded into has " +
                     $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape (ModelFile.Load(path, out contents) makes " +
                         $"one).", null);
             }
@@ -280,7 +280,7 @@ namespace GenSoftmax.Persistence
             if (names.Count != classes)
             {
                 throw new ArgumentException(
-                    $"ClassNames has {names.Count} names, but the model has {classes} classes: give one name per class, in class order.",
+                    $"ClassNames has {Plural.Of(names.Count, "name")}, but the model has {Plural.Of(classes, "class")}: give one name per class, in class order.",
                         "contents");
             }
 
@@ -405,8 +405,8 @@ namespace GenSoftmax.Persistence
             {
                 if ((batchesDone - 1L) * options.BatchSize >= int.MaxValue)
                 {
-                    return $"its position (batch {batchesDone} of batches of {options.BatchSize} rows) is past the end of any data set " +
-                        $"({int.MaxValue:N0} rows at most)";
+                    return $"its position (batch {batchesDone} of batches of {Plural.Of(options.BatchSize, "row")}) is past the end of any data set " +
+                        $"({Plural.Of(int.MaxValue, "row", "N0")} at most)";
                 }
 
                 rows = Math.Min(rows, (long)batchesDone * options.BatchSize);
@@ -416,9 +416,8 @@ namespace GenSoftmax.Persistence
             {
                 return options is null
                     ? $"its epoch's correct count is {correct}, but a count of rows is from 0 to {int.MaxValue:N0}"
-                    : $"its epoch's correct count is {correct}, but its {batchesDone} batches of at most {options.BatchSize} rows hold " +
-                        $"at " +
-                        $"most {rows:N0}";
+                    : $"its epoch's correct count is {correct}, but its {Plural.Of(batchesDone, "batch")} of at most " +
+                        $"{Plural.Of(options.BatchSize, "row")} can hold at most {rows:N0}";
             }
 
             return null;
@@ -640,7 +639,7 @@ namespace GenSoftmax.Persistence
                 if ((long)Inputs * Classes > ModelLimits.MaxParameters)
                 {
                     throw SafetensorsFile.Invalid(full,
-                        $"its shape {Inputs} x {Classes} has more than {ModelLimits.MaxParameters:N0} weights");
+                        $"its shape {Inputs} x {Classes} has more than {Plural.Of(ModelLimits.MaxParameters, "weight", "N0")}");
                 }
 
                 Hypercomplex = Integer(m, "hypercomplex", 0, ModelLimits.MaxClasses);
@@ -687,8 +686,8 @@ namespace GenSoftmax.Persistence
                     if (expected is null)
                     {
                         throw SafetensorsFile.Invalid(full,
-                            $"it holds a tensor '{t.Name}' that a {(Hypercomplex == 0 ? "dense" : "hypercomplex")} model file does not " +
-                                $"have");
+                            $"it holds a tensor '{t.Name}' that a {(Hypercomplex == 0 ? "dense" : "hypercomplex")} " +
+                                "model file does not have");
                     }
 
                     if (!expected.AsSpan().SequenceEqual(t.Shape))
@@ -839,7 +838,7 @@ namespace GenSoftmax.Persistence
                 string[] names = Decode(json, "class_names", ModelFileJson.Default.StringArray);
                 if (names.Length != Classes || Array.IndexOf(names, null) >= 0)
                 {
-                    throw SafetensorsFile.Invalid(Path, $"its class_names holds {names.Length} names for {Classes} classes");
+                    throw SafetensorsFile.Invalid(Path, $"its class_names holds {Plural.Of(names.Length, "name")} for {Plural.Of(Classes, "class")}");
                 }
 
                 var seen = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);

@@ -111,7 +111,7 @@ namespace GenSoftmax.Persistence
             int got = stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false);
             if (got < 8)
             {
-                throw Truncated(full, $"it has only {length} bytes, fewer than the 8 of a safetensors header length");
+                throw Truncated(full, $"it has only {Plural.Of(length, "byte")}, fewer than the 8 of a safetensors header length");
             }
 
             ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
@@ -123,18 +123,18 @@ namespace GenSoftmax.Persistence
 
             if (declared > MaxHeaderLength)
             {
-                throw NotModel(full, $"its first 8 bytes declare a header of {declared:N0} bytes, more than a model file's header can be " +
+                throw NotModel(full, $"its first 8 bytes declare a header of {Plural.Of(declared, "byte", "N0")}, more than a model file's header can be " +
                     $"({MaxHeaderLength:N0}): it is not a safetensors file, or its start is damaged");
             }
 
             if ((long)declared > length - 8)
             {
-                throw Truncated(full, $"its header declares {declared:N0} bytes, but only {length - 8:N0} follow the header length");
+                throw Truncated(full, $"its header declares {Plural.Of(declared, "byte", "N0")}, but only {length - 8:N0} follow the header length");
             }
 
             if ((length - 8 - (long)declared) / 4 > Array.MaxLength)
             {
-                throw Invalid(full, $"it holds {length:N0} bytes, more tensor data than a model can have");
+                throw Invalid(full, $"it holds {Plural.Of(length, "byte", "N0")}, more tensor data than a model can have");
             }
 
             var header = new byte[declared];
@@ -206,7 +206,7 @@ namespace GenSoftmax.Persistence
                         throw Invalid(full, begin < expected
                             ? $"tensor '{name}' overlaps the tensor before it (it starts at byte {begin:N0} of the data, before " +
                                 $"{expected:N0})"
-                            : $"the data has a gap of {begin - expected:N0} bytes before tensor '{name}'");
+                            : $"the data has a gap of {Plural.Of(begin - expected, "byte", "N0")} before tensor '{name}'");
                     }
 
                     expected = end;
@@ -215,8 +215,8 @@ namespace GenSoftmax.Persistence
                 if (expected != dataLength)
                 {
                     throw expected > dataLength
-                        ? Truncated(full, $"its tensors need {expected:N0} bytes of data, but the file holds {dataLength:N0}")
-                        : Invalid(full, $"it has {dataLength - expected:N0} bytes past its last tensor: something was appended to it, or " +
+                        ? Truncated(full, $"its tensors need {Plural.Of(expected, "byte", "N0")} of data, but the file holds {dataLength:N0}")
+                        : Invalid(full, $"it has {Plural.Of(dataLength - expected, "byte", "N0")} past its last tensor: something was appended to it, or " +
                             $"its header is damaged");
                 }
 
@@ -303,7 +303,7 @@ namespace GenSoftmax.Persistence
                 count *= value;
                 if (count > Array.MaxLength)
                 {
-                    throw Invalid(full, $"tensor '{name}' has more than {Array.MaxLength:N0} elements");
+                    throw Invalid(full, $"tensor '{name}' has more than {Plural.Of(Array.MaxLength, "element", "N0")}");
                 }
             }
 

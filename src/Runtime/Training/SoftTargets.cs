@@ -27,7 +27,7 @@ namespace GenSoftmax.Training
             if (targets.LongLength != (long)data.Count * classes)
             {
                 throw new ArgumentException(
-                    $"targets has {targets.LongLength} values but {data.Count} rows x {classes} classes need " +
+                    $"targets has {Plural.Of(targets.LongLength, "value")} but {Plural.Of(data.Count, "row")} x {Plural.Of(classes, "class")} need " +
                         $"{(long)data.Count * classes}: " +
                     "pass one probability vector per row of the data, row-major.", nameof(targets));
             }
@@ -92,7 +92,7 @@ namespace GenSoftmax.Training
                 int y = data.Labels[r];
                 if ((uint)y >= (uint)classes)
                 {
-                    throw new ArgumentException($"Label {y} of row {r} is not one of the {classes} classes.", nameof(data));
+                    throw new ArgumentException($"Label {y} of row {r} is not one of the {Plural.Of(classes, "class")}.", nameof(data));
                 }
 
                 targets.AsSpan(r * classes, classes).Fill(off);

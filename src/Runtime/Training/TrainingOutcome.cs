@@ -15,7 +15,7 @@ namespace GenSoftmax.Training
         {
             string stop = Reason == StopReason.EarlyStopped
                 ? $"Stopped early after epoch {LastEpoch}: the held-out rows stopped improving"
-                : $"Completed {LastEpoch} epochs";
+                : $"Completed {Plural.Of(LastEpoch, "epoch")}";
             if (BestEpoch == 0)
             {
                 return stop + ".";

@@ -353,7 +353,7 @@ namespace GenSoftmax.Tests.Persistence
             { "training_state", "epoch_loss_sum", "\"NaN\"", "its epoch's loss sum is NaN, but a sum of losses is finite and at least 0" },
             { "training_state", "epoch_loss_sum", "\"Infinity\"", "its epoch's loss sum is +Infinity" },
             { "training_state", "epoch_loss_sum", "-0.5", "its epoch's loss sum is -0.5" },
-            { "training_state", "epoch_correct", "4611686018427387904", "its epoch's correct count is 4611686018427387904, but its 1 batches of at most 256 rows hold at most 256" },
+            { "training_state", "epoch_correct", "4611686018427387904", "its epoch's correct count is 4611686018427387904, but its 1 batch of at most 256 rows can hold at most 256" },
             { "training_state", "epoch_correct", "257", "its epoch's correct count is 257" },
             { "training_state", "epoch_correct", "-1", "its epoch's correct count is -1" },
             { "training_state", "epoch_seconds", "\"NaN\"", "its epoch's time is NaN s" },
