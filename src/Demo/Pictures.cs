@@ -65,39 +65,67 @@ namespace GenSoftmax.App
         /// <summary>A grid of images, each with its caption beneath, like the textbook's show_images.</summary>
         public static void ImageGrid(string path, LabeledData data, IReadOnlyList<int> rows, Func<int, string> caption, int columns)
         {
-            const int scale = 3, pad = 6, captionHeight = 18;
             int h = data.ImageHeight, w = data.ImageWidth;
+            Grid(path, rows.Count, h, w, columns, i => caption(rows[i]), (i, pixels) =>
+            {
+                // Ink dark on white paper, as the textbook's greyscale plots show clothing.
+                ReadOnlySpan<byte> image = data.Image(rows[i]);
+                for (int k = 0; k < pixels.Length; k++)
+                {
+                    byte v = (byte)(255 - image[k]);
+                    pixels[k] = new SKColor(v, v, v);
+                }
+            });
+        }
+
+        /// <summary>
+        /// Each class's row of W [classes, h * w] as an h x w image with its name beneath: red where a bright pixel raises the
+        /// class's logit, blue where it lowers it, white at 0, on one colour scale for all (the largest |weight|).
+        /// </summary>
+        public static void WeightGrid(string path, float[] weights, int h, int w, IReadOnlyList<string> names, int columns)
+        {
+            float largest = 0;
+            foreach (float v in weights)
+            {
+                largest = Math.Max(largest, Math.Abs(v));
+            }
+
+            float scale = largest > 0 ? 1 / largest : 0;
+            Grid(path, names.Count, h, w, columns, c => names[c], (c, pixels) =>
+            {
+                ReadOnlySpan<float> row = weights.AsSpan(c * h * w, h * w);
+                for (int k = 0; k < pixels.Length; k++)
+                {
+                    float t = Math.Clamp(row[k] * scale, -1f, 1f);
+                    byte fade = (byte)MathF.Round(255 * (1 - Math.Abs(t)));
+                    pixels[k] = t >= 0 ? new SKColor(255, fade, fade) : new SKColor(fade, fade, 255);
+                }
+            });
+        }
+
+        /// <summary>The grid both pictures share: <paramref name="count"/> cells of an h x w image drawn by <paramref name="draw"/>.</summary>
+        private static void Grid(string path, int count, int h, int w, int columns, Func<int, string> caption, Action<int, Span<SKColor>> draw)
+        {
+            const int scale = 3, pad = 6, captionHeight = 18;
             int cellW = Math.Max(w * scale, 90), cellH = h * scale + captionHeight;
-            int gridRows = (rows.Count + columns - 1) / columns;
+            int gridRows = (count + columns - 1) / columns;
             using var bitmap = new SKBitmap(columns * (cellW + pad) + pad, gridRows * (cellH + pad) + pad, SKColorType.Rgba8888,
                 SKAlphaType.Premul);
+            var colors = new SKColor[h * w];
             using (var canvas = new SKCanvas(bitmap))
             using (var font = new SKFont(SKTypeface.Default, 12))
             using (var text = new SKPaint { Color = SKColors.Black, IsAntialias = true })
             {
                 canvas.Clear(SKColors.White);
-                for (int i = 0; i < rows.Count; i++)
+                for (int i = 0; i < count; i++)
                 {
                     int x0 = pad + (i % columns) * (cellW + pad), y0 = pad + (i / columns) * (cellH + pad);
                     int left = x0 + (cellW - w * scale) / 2;
-                    ReadOnlySpan<byte> image = data.Image(rows[i]);
-                    using var pixels = new SKBitmap(w, h, SKColorType.Gray8, SKAlphaType.Opaque);
-                    unsafe
-                    {
-                        byte* dst = (byte*)pixels.GetPixels();
-                        for (int r = 0; r < h; r++)
-                        {
-                            for (int c = 0; c < w; c++)
-                            {
-                                // Ink dark on white paper, as the textbook's greyscale plots show clothing.
-                                dst[r * pixels.RowBytes + c] = (byte)(255 - image[r * w + c]);
-                            }
-                        }
-                    }
-
+                    draw(i, colors);
+                    using var pixels = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque) { Pixels = colors };
                     using SKImage picture = SKImage.FromBitmap(pixels);
                     canvas.DrawImage(picture, SKRect.Create(left, y0, w * scale, h * scale), new SKSamplingOptions(SKFilterMode.Nearest));
-                    string label = caption(rows[i]);
+                    string label = caption(i);
                     float textWidth = font.MeasureText(label, text);
                     canvas.DrawText(label, x0 + Math.Max(0, (cellW - textWidth) / 2), y0 + h * scale + captionHeight - 4, SKTextAlign.Left,
                         font, text);

@@ -5,7 +5,10 @@ using System.IO;
 
 namespace GenSoftmax.App
 {
-    /// <summary><c>show --out FILE.png</c>: sample images of a data set in a grid with their labels (the textbook's show_images).</summary>
+    /// <summary>
+    /// <c>show --out FILE.png</c>: sample images of a data set in a grid with their labels (the textbook's show_images);
+    /// with <c>--weights MODEL</c>, each class's weight template (its row of W as an image).
+    /// </summary>
     internal static class ShowCommand
     {
         public static Command Create()
@@ -14,15 +17,29 @@ namespace GenSoftmax.App
             var columns = NumberOptions.Int("--columns", "Images per row of the grid.", 9, 1, 100, "9");
             var output = new Option<FileInfo>("--out", "-o") { HelpName = "FILE.png", Description = "The PNG file to write.",
                 Required = true };
+            var weights = new Option<string?>("--weights")
+            {
+                HelpName = "MODEL",
+                Description = "Draw the model's weight templates (each class's row of W as an image) instead of data.",
+            };
             var data = new DataOptions();
-            var command = new Command("show", "Draw sample images of a data set in a grid with their labels, to a PNG file.") { count,
-                columns, output };
+            var command = new Command("show", "Draw sample images of a data set, or a model's weight templates, in a grid to a PNG file.")
+            {
+                count, columns, output, weights,
+            };
             data.AddTo(command);
             command.SetAction(parse =>
             {
                 string path = parse.GetValue(output)!.FullName;
                 Pictures.CheckExtension(path, "--out", svgAllowed: false);
                 TrainCommand.CheckWritable(path, "--out");
+                if (parse.GetValue(weights) is { } modelPath)
+                {
+                    bool columnsGiven = parse.GetResult(columns) is { Implicit: false };
+                    DrawWeights(modelPath, path, columnsGiven ? parse.GetValue(columns) : 5);
+                    return 0;
+                }
+
                 LoadedData loaded = DataLoader.Load(data.Read(parse));
                 LabeledData set = loaded.Train;
                 if (set.ImageHeight == 0 || !set.IsPixels)
@@ -44,6 +61,23 @@ namespace GenSoftmax.App
                 return 0;
             });
             return command;
+        }
+
+        /// <summary>The templates of a model whose inputs are a square image (Fashion-MNIST's 784 = 28 x 28).</summary>
+        private static void DrawWeights(string modelPath, string path, int columns)
+        {
+            (ISoftmaxModel model, Persistence.ModelFileContents contents) = Models.Load(modelPath, isa: null);
+            int side = (int)Math.Round(Math.Sqrt(model.Inputs));
+            if (side * side != model.Inputs)
+            {
+                throw new AppError($"--weights {modelPath}: the model has {Plural.Of(model.Inputs, "input")}, which is not a square " +
+                    "image, so its weights cannot be drawn as pictures (Fashion-MNIST's 784 inputs are 28 x 28).");
+            }
+
+            IReadOnlyList<string> names = Printable.Of(Models.Names(contents.ClassNames, model.Classes));
+            Pictures.WeightGrid(path, model.Weights.ToArray(), side, side, names, Math.Min(columns, model.Classes));
+            Console.WriteLine($"The {Plural.Of(model.Classes, "class")}' weight templates ({side} x {side}) of {modelPath} drawn to {path} " +
+                "(red: a bright pixel raises the class's score, blue: lowers it)");
         }
     }
 }

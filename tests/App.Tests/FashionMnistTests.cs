@@ -113,6 +113,13 @@ namespace GenSoftmax.App.Tests
             Assert.True(show.ExitCode == 0, show.ToString());
             (int width, int height) = TestData.PngSize(dir["samples.png"]);
             Assert.True(width > height * 3, $"an 9x2 grid is wide: {width}x{height}");
+
+            // show --weights: the ten 28 x 28 templates in 2 rows of 5.
+            AppRun templates = AppProcess.Run(dir.Path, "show", "--weights", "model.gsm", "--out", "weights.png");
+            Assert.True(templates.ExitCode == 0, templates.ToString());
+            Assert.Contains("The 10 classes' weight templates (28 x 28) of model.gsm", templates.Output);
+            (int tw, int th) = TestData.PngSize(dir["weights.png"]);
+            Assert.Equal((5 * (90 + 6) + 6, 2 * ((28 * 3) + 18 + 6) + 6), (tw, th));
         }
 
         /// <summary>

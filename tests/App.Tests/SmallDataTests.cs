@@ -45,6 +45,12 @@ namespace GenSoftmax.App.Tests
             AppRun show = AppProcess.Run(dir.Path, "show", "--data", "idx", "--out", "grid.png", "--count", "6", "--columns", "3");
             Assert.True(show.ExitCode == 0, show.ToString());
             TestData.PngSize(dir["grid.png"]);
+
+            // 8 x 6 images make 48 inputs, not a square: the weights cannot be drawn as pictures, and nothing is written.
+            AppRun weights = AppProcess.Run(dir.Path, "show", "--weights", "m.gsm", "--out", "w.png");
+            Assert.Equal(2, weights.ExitCode);
+            Assert.Contains("the model has 48 inputs, which is not a square image", weights.Error);
+            Assert.False(File.Exists(dir["w.png"]));
         }
 
         [Fact]
