@@ -34,9 +34,12 @@ namespace GenSoftmax.App
             Description = "For CSV/TSV: the file has no header line.",
         };
 
+        /// <summary>The data options, in the order help lists them.</summary>
+        public Option[] Options => [Data, Labels, LabelColumn, NoHeader];
+
         public void AddTo(Command command, bool hidden = false)
         {
-            foreach (Option option in new Option[] { Data, Labels, LabelColumn, NoHeader })
+            foreach (Option option in Options)
             {
                 option.Hidden = hidden;
                 command.Options.Add(option);

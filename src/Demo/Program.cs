@@ -20,8 +20,10 @@ var root = new RootCommand(
 new TrainCommand().AddTo(root, hidden: true); // train is the default command: its options work here, and its help lists them
 var train = new Command("train",
     "Train a softmax-regression classifier (default: the fast recipe on Fashion-MNIST; --recipe textbook for the textbook's).");
-new TrainCommand().AddTo(train);
+var trainOptions = new TrainCommand();
+trainOptions.AddTo(train);
 root.Subcommands.Add(train);
+GroupedHelp.Use(root, train, trainOptions.Groups); // train's options under headings: data, model, recipe, ...
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using GenSoftmax.Hypercomplex;
 using GenSoftmax.Training;
 
@@ -30,14 +31,7 @@ namespace GenSoftmax.App
         public void AddTo(Command command, bool hidden = false)
         {
             _data.AddTo(command, hidden);
-            foreach (Option o in new Option[]
-            {
-                _test, _validation, _hypercomplex, _input, _isa,
-                _recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _loss, _labelSmoothing, _softLabels,
-                _schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal, _earlyStopping, _minDelta, _holdOut,
-                _solver, _c, _maxIterations, _tolerance, _sampleWeights, _classWeight,
-                _save, _checkpoint, _resume, _plot, _report, _quiet,
-            })
+            foreach (Option o in Groups.SelectMany(g => g.Options).Except(_data.Options))
             {
                 o.Hidden = hidden;
                 command.Options.Add(o);
@@ -45,6 +39,19 @@ namespace GenSoftmax.App
 
             command.SetAction(Run);
         }
+
+        /// <summary>The options by group, in the order help lists them (<see cref="GroupedHelp"/>).</summary>
+        public (string Heading, Option[] Options)[] Groups =>
+            [
+                ("Data", [.. _data.Options, _test, _validation, _input]),
+                ("Model and kernels", [_hypercomplex, _isa]),
+                ("Recipe and optimizer", [_recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _loss,
+                    _labelSmoothing, _softLabels]),
+                ("Learning-rate schedule", [_schedule, _warmup, _stepEpochs, _stepFactor, _cosineFinal]),
+                ("Early stopping", [_earlyStopping, _minDelta, _holdOut]),
+                ("Exact solver and weights", [_solver, _c, _maxIterations, _tolerance, _sampleWeights, _classWeight]),
+                ("Output", [_save, _checkpoint, _resume, _plot, _report, _quiet]),
+            ];
 
         /// <summary>One run: everything the user gave is checked first, then the data is read, the model built and trained.</summary>
         private int Run(ParseResult parse)

@@ -1,3 +1,5 @@
+using System.Linq;
+using System.Text.RegularExpressions;
 using System.IO;
 using Xunit;
 
@@ -36,6 +38,18 @@ namespace GenSoftmax.App.Tests
             Assert.Contains("[default: 100]", run.Output); // --max-iterations: the same whatever the recipe
             int At(string option) => run.Output.IndexOf($"\n  {option} ", System.StringComparison.Ordinal);
             Assert.True(At("--data") < At("--recipe") && At("--recipe") < At("--solver") && At("--solver") < At("--save"), run.Output);
+
+            // Each group under its heading, the headings in order, every option once.
+            string[] headings = ["Data:", "Model and kernels:", "Recipe and optimizer:", "Learning-rate schedule:", "Early stopping:",
+                "Exact solver and weights:", "Output:", "Help:"];
+            int[] where = headings.Select(h => run.Output.IndexOf("\n" + h + "\n", System.StringComparison.Ordinal)).ToArray();
+            Assert.All(where, i => Assert.True(i > 0, run.Output));
+            Assert.Equal(where.Order(), where);
+            Assert.True(At("--data") > where[0] && At("--data") < where[1] && At("--isa") > where[1] && At("--isa") < where[2], run.Output);
+            Assert.True(At("--early-stopping") > where[4] && At("--early-stopping") < where[5], run.Output);
+            Assert.Single(Regex.Matches(run.Output, @"\n  --epochs "));
+            Assert.Contains("\n  --no-header  ", run.Output); // a flag: no value name, no default
+            Assert.Contains("\n  -q, --quiet  ", run.Output);
         }
 
         [Theory]
