@@ -68,7 +68,7 @@ catch (ModelFileException e)
 }
 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
 {
-    return Fail(e.Message, AppError.Failure);
+    return Fail(LibraryTerms.ForApp(e.Message), AppError.Failure);
 }
 catch (InsufficientExecutionStackException e)
 {
