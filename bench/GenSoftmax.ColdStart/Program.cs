@@ -6,7 +6,7 @@ using GenSoftmax.Training;
 
 // Trains the textbook recipe (batch 256, learning rate 0.1) in a fresh process and prints, per epoch, the wall time
 // and what the JIT did during it (methods compiled, time spent compiling), then the totals. Arguments:
-//   [epochs (10)] [threads (all cores)] [uint8|float32 (uint8)]
+//   [epochs (10)] [threads (all cores)] [uint8|float32 (uint8)] [generated|runtime (generated)]
 if (args is ["jit"])
 {
     JitCost.Print();
@@ -16,6 +16,7 @@ if (args is ["jit"])
 int epochs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10;
 int threads = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 bool floats = args.Length > 2 && args[2] == "float32";
+bool runtimeShaped = args.Length > 3 && args[3] == "runtime";
 
 var process = Stopwatch.StartNew();
 (LabeledData train, LabeledData test) = GenSoftmax.Data.FashionMnist.Load();
@@ -26,10 +27,10 @@ if (floats)
 }
 
 double loadMs = process.Elapsed.TotalMilliseconds;
-var model = new ColdStartModel();
+ISoftmaxModel model = runtimeShaped ? new RuntimeSoftmaxModel(784, 10) : new ColdStartModel();
 var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = epochs, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.1f } });
 trainer.Initialize();
-Console.WriteLine($"isa {model.Isa}, threads {threads}, {(floats ? "float32" : "uint8")}, dynamic code {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled}");
+Console.WriteLine($"{model}, threads {threads}, {(floats ? "float32" : "uint8")}, dynamic code {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled}");
 Console.WriteLine("epoch      ms  jit methods  jit ms  test acc");
 long methods = JitInfo.GetCompiledMethodCount();
 TimeSpan jit = JitInfo.GetCompilationTime();
