@@ -64,7 +64,9 @@ namespace GenSoftmax.App
             }
 
             IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
-            int classes = Math.Max(DataLoader.MaxLabel(train.Labels), test is null ? -1 : DataLoader.MaxLabel(test.Labels)) + 1;
+            // The classes are the training data's (its rows, held-out ones included, and its names): a test label past
+            // them is an error, not a reason for a model with more classes than the training data has.
+            int classes = DataLoader.MaxLabel(train.Labels) + 1;
             classes = Math.Max(Math.Max(classes, validation is null ? 0 : DataLoader.MaxLabel(validation.Labels) + 1), names?.Count ?? 0);
             if (classes < 2)
             {
@@ -72,7 +74,28 @@ namespace GenSoftmax.App
                     $"the training data ({loaded.Description}) has only one class: a classifier needs labels of at least two classes.");
             }
 
+            if (test is not null && FirstLabelFrom(test.Labels, classes) is int row)
+            {
+                throw new AppError(
+                    $"the test data's row {row + 1} has label {test.Labels[row]}, but the training data's classes are 0..{classes - 1}: " +
+                    "a model cannot predict a class it never saw. Check the test labels, or train on data that has that class.");
+            }
+
             return new TrainingData(loaded, train, validation, test, names, classes) { LoadSeconds = watch.Elapsed.TotalSeconds };
+        }
+
+        /// <summary>The first row whose label is not below <paramref name="classes"/>, or null.</summary>
+        private static int? FirstLabelFrom(ReadOnlySpan<int> labels, int classes)
+        {
+            for (int i = 0; i < labels.Length; i++)
+            {
+                if ((uint)labels[i] >= (uint)classes)
+                {
+                    return i;
+                }
+            }
+
+            return null;
         }
     }
 }

@@ -185,6 +185,11 @@ namespace GenSoftmax.Training
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
+            if (targets is null && ClassesWithoutRows(train.Labels, Model.Classes) is { } missing)
+            {
+                Warn(missing);
+            }
+
             (Solver, SolverReason) = Options.SolverFor(Model, train, targets is not null);
             if (Solver == TrainingSolver.Lbfgs)
             {
@@ -348,6 +353,50 @@ namespace GenSoftmax.Training
             progress?.Report(new TrainingProgress(report.Epoch, 1, 1, t, TimeSpan.FromSeconds(seconds), report));
             Outcome = MakeOutcome(StopReason.Completed, restored: false);
             return [report];
+        }
+
+        /// <summary>
+        /// The warning for classes of the model that no training row has (the model learns nothing for them and never
+        /// predicts them), naming them in ranges; null when every class has a row.
+        /// </summary>
+        internal static string? ClassesWithoutRows(ReadOnlySpan<int> labels, int classes)
+        {
+            var seen = new bool[classes];
+            foreach (int label in labels)
+            {
+                seen[label] = true;
+            }
+
+            var ranges = new List<string>();
+            int missing = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                if (seen[c])
+                {
+                    continue;
+                }
+
+                int end = c;
+                while (end + 1 < classes && !seen[end + 1])
+                {
+                    end++;
+                }
+
+                missing += end - c + 1;
+                ranges.Add(end == c ? $"{c}" : end == c + 1 ? $"{c}, {end}" : $"{c}..{end}");
+                c = end;
+            }
+
+            if (missing == 0)
+            {
+                return null;
+            }
+
+            string list = ranges.Count <= 8 ? string.Join(", ", ranges) : string.Join(", ", ranges.GetRange(0, 8)) + ", ...";
+            return $"{(missing == 1 ? "Class" : "Classes")} {list} ({missing} of the model's {classes}) {(missing == 1 ? "has" : "have")} " +
+                "no training rows: the model learns nothing for them and never predicts them. A label past the real classes " +
+                "(such as 255 in a 10-class file) makes a model with that many classes: check the labels, or give the model " +
+                "the data's class count.";
         }
 
         private void Warn(string warning)
