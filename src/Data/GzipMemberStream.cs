@@ -6,17 +6,18 @@ using System.IO.Hashing;
 namespace GenSoftmax.Data
 {
     /// <summary>
-    /// Decompresses a gzip file of exactly one member (RFC 1952) and verifies everything the format lets a reader
-    /// verify: the header (and its CRC-16 when present), that the deflate data ends exactly where the 8-byte trailer
-    /// begins, and the trailer's CRC-32 and length against the data that came out.
+    /// Decompresses a gzip file (RFC 1952) and verifies everything the format lets a reader verify: each member's header
+    /// (and its CRC-16 when present), that its deflate data ends where its 8-byte trailer begins, and the trailer's CRC-32
+    /// and length against the data that came out.
     /// </summary>
     /// <remarks>
     /// <para>.NET's <see cref="GZipStream"/> checks a trailer that is there, but a file cut inside its trailer or its
-    /// compressed data ends without an error, and a second member (or its first bytes) after the first is read or
-    /// ignored. This stream reports each of those as an <see cref="InvalidDataException"/> naming the file.</para>
-    /// <para>Concatenated members are valid gzip, but no IDX distribution writes them and a reader that accepts them
-    /// cannot tell a second member from bytes appended by mistake; they are rejected with a message that says how to
-    /// rewrite the file (decompress and compress it again).</para>
+    /// compressed data ends without an error. This stream reports each of those as an <see cref="InvalidDataException"/>
+    /// naming the file.</para>
+    /// <para>Members are read as gzip reads them: several members (as <c>cat a.gz b.gz</c> makes) give their data one
+    /// after the other, and zero bytes after the last member are padding (as tape archives leave). Any other bytes after
+    /// a member are an error. The end of a member's deflate data is where its trailer, whose CRC-32 and length the
+    /// decoded data give, is found (the decoder reads ahead of it).</para>
     /// <para>The verification happens when the data is read to its end: a caller must read until <c>Read</c> returns
     /// 0 before trusting what it read.</para>
     /// </remarks>
@@ -24,11 +25,18 @@ namespace GenSoftmax.Data
     {
         private const int TrailerLength = 8;
 
+        /// <summary>How far before the decoder's read position a member's deflate data may end (its look-ahead).</summary>
+        private const int LookBehind = 1 << 16;
+
         private readonly Stream _file;
+        private readonly long _fileLength;
         private readonly string _described;
-        private readonly CompressedFeed _feed;
-        private readonly DeflateStream _deflate;
         private readonly Crc32 _crc = new();
+        private CompressedFeed _feed;
+        private DeflateStream _deflate;
+        private long _memberStart;
+        private long _memberLength;
+        private int _members = 1;
         private long _length;
         private bool _verified;
 
@@ -39,18 +47,28 @@ namespace GenSoftmax.Data
         public GzipMemberStream(Stream file, long fileLength, string described)
         {
             _file = file;
+            _fileLength = fileLength;
             _described = described;
-            long headerLength = ReadHeader(file, fileLength, described);
-            long compressedLength = fileLength - headerLength - TrailerLength;
+            (_feed, _deflate) = OpenMember(0);
+        }
+
+        /// <summary>Reads the header of the member at <paramref name="start"/> (the file's position) and opens its deflate data.</summary>
+        private (CompressedFeed Feed, DeflateStream Deflate) OpenMember(long start)
+        {
+            long headerLength = ReadHeader(_file, _fileLength, _described);
+            long compressedLength = _fileLength - start - headerLength - TrailerLength;
             if (compressedLength <= 0)
             {
                 throw new InvalidDataException(
-                    $"{described} is truncated: after its {headerLength}-byte gzip header it has {fileLength - headerLength} bytes, " +
+                    $"{_described} is truncated: after its {headerLength}-byte gzip header it has {_fileLength - start - headerLength} bytes, " +
                     $"too few for any compressed data and the {TrailerLength}-byte trailer (CRC-32 and length).");
             }
 
-            _feed = new CompressedFeed(file, compressedLength);
-            _deflate = new DeflateStream(_feed, CompressionMode.Decompress, leaveOpen: true);
+            _memberStart = start + headerLength;
+            _memberLength = 0;
+            _crc.Reset();
+            var feed = new CompressedFeed(_file, compressedLength);
+            return (feed, new DeflateStream(feed, CompressionMode.Decompress, leaveOpen: true));
         }
 
         /// <summary>Bytes decompressed so far.</summary>
@@ -74,11 +92,21 @@ namespace GenSoftmax.Data
 
         public override int Read(Span<byte> buffer)
         {
-            if (_verified || buffer.IsEmpty)
+            while (!_verified && !buffer.IsEmpty)
             {
-                return 0;
+                if (ReadMember(buffer) is > 0 and int n)
+                {
+                    return n;
+                }
+
+                _verified = !NextMember();
             }
 
+            return 0;
+        }
+
+        private int ReadMember(Span<byte> buffer)
+        {
             int n;
             try
             {
@@ -94,34 +122,90 @@ namespace GenSoftmax.Data
                         $"{_length} uncompressed bytes. The file is corrupt: download or copy it again.", e);
             }
 
-            if (n > 0)
-            {
-                _crc.Append(buffer.Slice(0, n));
-                _length += n;
-                return n;
-            }
-
-            Verify();
-            _verified = true;
-            return 0;
+            _crc.Append(buffer.Slice(0, n));
+            _length += n;
+            _memberLength += n;
+            return n;
         }
 
-        private void Verify()
+        /// <summary>
+        /// At the end of a member's deflate data: checks its trailer, then opens the member that follows (true) or checks
+        /// that the file ends, after zero padding at most (false).
+        /// </summary>
+        private bool NextMember()
         {
             if (_feed.ReadPastEnd)
             {
                 throw Truncated();
             }
 
-            if (_feed.Remaining > 0)
+            if (_feed.Remaining == 0)
             {
-                throw new InvalidDataException(
-                    $"{_described}: its compressed data ends before the last {_feed.Remaining + TrailerLength} bytes of the file, which " +
-                    "should be only the 8-byte trailer. It holds a second gzip member, or bytes were appended to it or damaged. " +
-                    "GenSoftmax reads single-member gzip files, as gzip writes them: decompress the file and compress it again " +
-                    "(gunzip -c FILE | gzip > NEW), or get an undamaged copy.");
+                VerifyLastTrailer();
+                return false;
             }
 
+            // The decoder stopped before the file's last 8 bytes: the member's trailer is inside what it read ahead.
+            long next = FindTrailer();
+            _deflate.Dispose();
+            _file.Position = next;
+            int first = _file.ReadByte();
+            if (first < 0)
+            {
+                return false;
+            }
+
+            if (first == 0x1f)
+            {
+                _file.Position = next;
+                _members++;
+                (_feed, _deflate) = OpenMember(next);
+                return true;
+            }
+
+            for (long at = next; first >= 0; first = _file.ReadByte(), at++)
+            {
+                if (first != 0)
+                {
+                    throw new InvalidDataException(
+                        $"{_described}: after gzip member {_members} (ending at byte {next:N0}) byte {at:N0} is 0x{first:X2}, which starts " +
+                        "neither another gzip member nor zero padding: bytes were appended to the file or it is damaged. Get an " +
+                        "undamaged copy, or decompress the file and compress it again (gunzip -c FILE | gzip > NEW).");
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// Where the current member's trailer ends: the first place, from where the decoder's look-ahead can have begun,
+        /// holding the CRC-32 and length of the data the member gave.
+        /// </summary>
+        private long FindTrailer()
+        {
+            long readTo = _file.Position;
+            long from = Math.Max(_memberStart, readTo - LookBehind);
+            int window = (int)(Math.Min(_fileLength, readTo + TrailerLength) - from);
+            byte[] bytes = new byte[window];
+            _file.Position = from;
+            _file.ReadExactly(bytes);
+            Span<byte> trailer = stackalloc byte[TrailerLength];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, _crc.GetCurrentHashAsUInt32());
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.Slice(4), unchecked((uint)_memberLength));
+            int at = bytes.AsSpan().IndexOf(trailer);
+            if (at < 0)
+            {
+                throw new InvalidDataException(
+                    $"{_described}: the compressed data of gzip member {_members} ends before the file does ({_feed.Remaining + TrailerLength:N0} " +
+                    $"bytes before its end), but no trailer with the CRC-32 0x{_crc.GetCurrentHashAsUInt32():X8} and length {_memberLength} " +
+                    "of its data follows it: the file is damaged or truncated, or bytes were appended to it. Get an undamaged copy.");
+            }
+
+            return from + at + TrailerLength;
+        }
+
+        private void VerifyLastTrailer()
+        {
             Span<byte> trailer = stackalloc byte[TrailerLength];
             int got = _file.ReadAtLeast(trailer, TrailerLength, throwOnEndOfStream: false);
             if (got < TrailerLength)
@@ -135,14 +219,14 @@ namespace GenSoftmax.Data
             if (storedCrc != actualCrc)
             {
                 throw new InvalidDataException(
-                    $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but the {_length} decompressed " +
+                    $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but the {_memberLength} decompressed " +
                     $"bytes have CRC-32 0x{actualCrc:X8}. The file is damaged or truncated: download or copy it again.");
             }
 
-            if (storedLength != unchecked((uint)_length))
+            if (storedLength != unchecked((uint)_memberLength))
             {
                 throw new InvalidDataException(
-                    $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), but {_length} came out. " +
+                    $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), but {_memberLength} came out. " +
                     "The file is damaged: download or copy it again.");
             }
 
