@@ -21,7 +21,7 @@ namespace GenSoftmax.Data
     /// <para>The verification happens when the data is read to its end: a caller must read until <c>Read</c> returns
     /// 0 before trusting what it read.</para>
     /// </remarks>
-    internal sealed class GzipMemberStream : Stream
+    internal sealed class GzipMemberStream : ReadOnlyStream
     {
         private const int TrailerLength = 8;
 
@@ -73,22 +73,6 @@ namespace GenSoftmax.Data
 
         /// <summary>Bytes decompressed so far.</summary>
         public long UncompressedLength => _length;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -324,15 +308,6 @@ namespace GenSoftmax.Data
             return read;
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -350,7 +325,7 @@ namespace GenSoftmax.Data
         /// over means the compressed data ended early; it asked after the last byte means the data was cut short; it
         /// finished having taken exactly the last byte means the data ends where the trailer begins.
         /// </summary>
-        private sealed class CompressedFeed : Stream
+        private sealed class CompressedFeed : ReadOnlyStream
         {
             private readonly Stream _file;
 
@@ -364,22 +339,6 @@ namespace GenSoftmax.Data
 
             /// <summary>The decoder asked for more after the last compressed byte (or the file ended early).</summary>
             public bool ReadPastEnd { get; private set; }
-
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
-
-            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
             public override int Read(Span<byte> buffer)
             {
@@ -407,15 +366,6 @@ namespace GenSoftmax.Data
                 return n;
             }
 
-            public override void Flush()
-            {
-            }
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
     }
 }
