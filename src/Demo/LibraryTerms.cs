@@ -9,63 +9,35 @@ namespace GenSoftmax.App
     /// </summary>
     internal static partial class LibraryTerms
     {
-        private static readonly (Regex Pattern, string Replacement)[] Rewrites =
+        private static readonly (string Library, string App)[] Phrases =
         [
-            (HasHeaderFalse(), "pass --no-header"),
-            (HasHeaderTrue(), "leave out --no-header"),
-            (LabelColumnNow(), "give --label-column NAME|INDEX ($1)"),
-            (LabelColumn(), "give --label-column NAME|INDEX"),
-            (LabelColumnProperty(), "(--label-column)"),
-            (LabelsAsNames(), ""),
-            (LabelsAreNumbers(), "the labels are read as class numbers"),
-            (ClassNamesHas(), "the training data has"),
-            (ClassNamesOf(), "classes of the training data"),
-            (Separator(), "save it with ',', ';' or tab as the separator"),
-            (LineBreaks(), "put each row on one line"),
+            ("set CsvOptions.HasHeader = false", "pass --no-header"),
+            ("set CsvOptions.HasHeader = true", "leave out --no-header"),
+            ("set CsvOptions.LabelColumn or LabelColumnName", "give --label-column NAME|INDEX"),
+            ("(LabelColumnName)", "(--label-column)"),
+            ("(LabelColumn)", "(--label-column)"),
+            ("; to read every label as a class name, set CsvOptions.Labels = CsvLabels.Names", ""),
+            ("CsvOptions.Labels is Numbers", "the labels are read as class numbers"),
+            ("CsvOptions.ClassNames has", "the training data has"),
+            ("classes of CsvOptions.ClassNames", "classes of the training data"),
+            ("set CsvOptions.Separator", "save it with ',', ';' or tab as the separator"),
+            ("set CsvOptions.AllowLineBreaksInQuotes = true", "put each row on one line"),
         ];
 
         /// <summary><paramref name="message"/> with each library property in it replaced by the app's way to do the same.</summary>
         public static string ForApp(string message)
         {
-            foreach ((Regex pattern, string replacement) in Rewrites)
+            message = LabelColumnNow().Replace(message, "give --label-column NAME|INDEX ($1)");
+            foreach ((string library, string app) in Phrases)
             {
-                message = pattern.Replace(message, replacement);
+                message = message.Replace(library, app, System.StringComparison.Ordinal);
             }
 
             return message;
         }
 
-        [GeneratedRegex(@"set CsvOptions\.HasHeader = false")]
-        private static partial Regex HasHeaderFalse();
-
-        [GeneratedRegex(@"set CsvOptions\.HasHeader = true")]
-        private static partial Regex HasHeaderTrue();
-
+        /// <summary>"set CsvOptions.LabelColumn (now ^1) or LabelColumnName", which names the current value.</summary>
         [GeneratedRegex(@"set CsvOptions\.LabelColumn \((now [^)]*)\) or LabelColumnName")]
         private static partial Regex LabelColumnNow();
-
-        [GeneratedRegex(@"set CsvOptions\.LabelColumn or LabelColumnName")]
-        private static partial Regex LabelColumn();
-
-        [GeneratedRegex(@"\(LabelColumn(Name)?\)")]
-        private static partial Regex LabelColumnProperty();
-
-        [GeneratedRegex(@"; to read every label as a class name, set CsvOptions\.Labels = CsvLabels\.Names")]
-        private static partial Regex LabelsAsNames();
-
-        [GeneratedRegex(@"CsvOptions\.Labels is Numbers")]
-        private static partial Regex LabelsAreNumbers();
-
-        [GeneratedRegex(@"CsvOptions\.ClassNames has")]
-        private static partial Regex ClassNamesHas();
-
-        [GeneratedRegex(@"classes of CsvOptions\.ClassNames")]
-        private static partial Regex ClassNamesOf();
-
-        [GeneratedRegex(@"set CsvOptions\.Separator")]
-        private static partial Regex Separator();
-
-        [GeneratedRegex(@"set CsvOptions\.AllowLineBreaksInQuotes = true")]
-        private static partial Regex LineBreaks();
     }
 }
