@@ -70,26 +70,30 @@ namespace GenSoftmax.Data
             if (Separator is char separator && separator != '\t' && (separator < ' ' || separator > '~' || separator is '"' or '#'))
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(Separator), $"'{Escape(separator)}'", "The separator must be tab or a printable ASCII character other than '\"' and '#', such as ',', ';' or '\\t'.");
+                    nameof(Separator), $"'{Escape(separator)}'",
+                        "The separator must be tab or a printable ASCII character other than '\"' and '#', such as ',', ';' or '\\t'.");
             }
 
             if (LabelColumnName is not null)
             {
                 if (LabelColumnName.Length == 0)
                 {
-                    throw new ArgumentException("LabelColumnName is empty: give the name of the label column as in the header, or null to use LabelColumn.", nameof(LabelColumnName));
+                    throw new ArgumentException("LabelColumnName is empty: give the name of the label column as in the header, or null " +
+                        "to use LabelColumn.", nameof(LabelColumnName));
                 }
 
                 if (!HasHeader)
                 {
                     throw new ArgumentException(
-                        $"LabelColumnName is '{LabelColumnName}' but HasHeader is false: a column has a name only in a header. Use LabelColumn (0 is the first column, ^1 the last) or set HasHeader = true.",
+                        $"LabelColumnName is '{LabelColumnName}' but HasHeader is false: a column has a name only in a header. Use " +
+                            $"LabelColumn (0 is the first column, ^1 the last) or set HasHeader = true.",
                         nameof(LabelColumnName));
                 }
             }
             else if (LabelColumn.Equals(^0))
             {
-                throw new ArgumentOutOfRangeException(nameof(LabelColumn), "^0", "LabelColumn ^0 is past the last column: the last column is ^1, the first is 0.");
+                throw new ArgumentOutOfRangeException(nameof(LabelColumn), "^0",
+                    "LabelColumn ^0 is past the last column: the last column is ^1, the first is 0.");
             }
 
             if (Labels is not (CsvLabels.Auto or CsvLabels.Numbers or CsvLabels.Names))
@@ -100,20 +104,23 @@ namespace GenSoftmax.Data
             if (Classes is int classes && (classes < ModelLimits.MinClasses || classes > ModelLimits.MaxClasses))
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(Classes), classes, $"Classes must be a model's class count, {ModelLimits.MinClasses}..{ModelLimits.MaxClasses}, or null.");
+                    nameof(Classes), classes,
+                        $"Classes must be a model's class count, {ModelLimits.MinClasses}..{ModelLimits.MaxClasses}, or null.");
             }
 
             if (ClassNames is { } names)
             {
                 if (names.Count == 0)
                 {
-                    throw new ArgumentException("ClassNames is empty: give the name of every class in class-index order, or null to take them from the file.", nameof(ClassNames));
+                    throw new ArgumentException("ClassNames is empty: give the name of every class in class-index order, or null to take " +
+                        "them from the file.", nameof(ClassNames));
                 }
 
                 if (Classes is int count && count != names.Count)
                 {
                     throw new ArgumentException(
-                        $"ClassNames has {names.Count} names but Classes is {count}: give one name per class, or leave Classes null.", nameof(ClassNames));
+                        $"ClassNames has {names.Count} names but Classes is {count}: give one name per class, or leave Classes null.",
+                            nameof(ClassNames));
                 }
 
                 var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -122,7 +129,8 @@ namespace GenSoftmax.Data
                     if (string.IsNullOrEmpty(names[i]) || !seen.Add(names[i]))
                     {
                         throw new ArgumentException(
-                            $"ClassNames[{i}] is {(names[i] is null ? "null" : names[i].Length == 0 ? "empty" : $"'{names[i]}' again")}: class names must be non-empty and unique.",
+                            $"ClassNames[{i}] is {(names[i] is null ? "null" : names[i].Length == 0 ? "empty" : $"'{names[i]}' again")}: " +
+                                $"class names must be non-empty and unique.",
                             nameof(ClassNames));
                     }
                 }

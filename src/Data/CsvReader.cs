@@ -203,7 +203,8 @@ namespace GenSoftmax.Data
                 if (best < 0)
                 {
                     throw new InvalidDataException(
-                        $"{path}, line {line}: cannot detect the separator: the line has no ',', ';' or tab outside quotes, so it would be one " +
+                        $"{path}, line {line}: cannot detect the separator: the line has no ',', ';' or tab outside quotes, so it would " +
+                            $"be one " +
                         "column, but a data file needs a label column and at least one feature column. If the file uses another " +
                         "separator, set CsvOptions.Separator.");
                 }
@@ -313,7 +314,8 @@ namespace GenSoftmax.Data
                     if ((long)_rows * Inputs + (long)_chunk.Length * 2 > Array.MaxLength)
                     {
                         throw new InvalidDataException(
-                            $"{_path}, line {line}: the file has more than {Array.MaxLength} feature values, more than one .NET array holds. " +
+                            $"{_path}, line {line}: the file has more than {Array.MaxLength} feature values, more than one .NET array " +
+                                $"holds. " +
                             "Split it into smaller files.");
                     }
 
@@ -376,7 +378,8 @@ namespace GenSoftmax.Data
                 if (_rows == 0)
                 {
                     throw new InvalidDataException(
-                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is data rather than a header, set " +
+                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is data rather than a " +
+                            $"header, set " +
                         "CsvOptions.HasHeader = false.");
                 }
 
@@ -428,7 +431,8 @@ namespace GenSoftmax.Data
                     {
                         string? near = Array.Find(_header!, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
                         throw new ArgumentException(
-                            $"{_path} has no column named '{name}' (LabelColumnName){(near is null ? "" : $"; there is '{near}' (names are case-sensitive)")}. " +
+                            $"{_path} has no column named '{name}' " +
+                                $"(LabelColumnName){(near is null ? "" : $"; there is '{near}' (names are case-sensitive)")}. " +
                             $"Its columns (line {_shapeLine}) are {ListNames(_header!)}.", "options");
                     }
 
@@ -439,7 +443,8 @@ namespace GenSoftmax.Data
                 if ((uint)offset >= (uint)Columns)
                 {
                     throw new ArgumentException(
-                        $"LabelColumn is {_options.LabelColumn}, but {_path} has {Columns} columns (line {_shapeLine}): use 0..{Columns - 1} " +
+                        $"LabelColumn is {_options.LabelColumn}, but {_path} has {Columns} columns (line {_shapeLine}): use " +
+                            $"0..{Columns - 1} " +
                         $"or ^1..^{Columns} (^1 is the last column).", "options");
                 }
 
@@ -457,7 +462,8 @@ namespace GenSoftmax.Data
                     {
                         throw new InvalidDataException(
                             $"{_path}, line {line}: the header names column {seen[header[c]] + 1} and column {c + 1} both '{header[c]}'; " +
-                            "column names must be unique. If line " + line + " is data rather than a header, set CsvOptions.HasHeader = false.");
+                            "column names must be unique. If line " + line
+                                + " is data rather than a header, set CsvOptions.HasHeader = false.");
                     }
                 }
 
@@ -477,16 +483,19 @@ namespace GenSoftmax.Data
                         continue;
                     }
 
-                    allNumbers = double.TryParse(header[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value);
+                    allNumbers = double.TryParse(header[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+                        && double.IsFinite(value);
                     anyFraction |= allNumbers && value != Math.Floor(value);
                 }
 
-                bool labelNumber = double.TryParse(header[_labelColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out double label) && double.IsFinite(label);
+                bool labelNumber = double.TryParse(header[_labelColumn], NumberStyles.Float, CultureInfo.InvariantCulture,
+                    out double label) && double.IsFinite(label);
                 if (allNumbers && (labelNumber || anyFraction))
                 {
                     throw new InvalidDataException(
                         $"{_path}, line {line} looks like a row of data, not a header: its fields are numbers ({ListNames(header)}). " +
-                        "If the file has no header line, set CsvOptions.HasHeader = false; if it has one, give its columns names that are not " +
+                        "If the file has no header line, set CsvOptions.HasHeader = false; if it has one, give its columns names that " +
+                            "are not " +
                         "numbers.");
                 }
             }
@@ -567,9 +576,11 @@ namespace GenSoftmax.Data
                     ? Columns - found == 1
                         ? $"{Describe(found)} is missing"
                         : $"{Describe(found)} to {Describe(Columns - 1)} are missing"
-                    : $"{found - Columns} too many, from column {Columns + 1} on; a value that contains '{CsvOptions.Escape(_separator)}' must be quoted";
+                    : $"{found - Columns} too many, from column {Columns + 1} on; a value that contains " +
+                        $"'{CsvOptions.Escape(_separator)}' must be quoted";
                 return new InvalidDataException(
-                    $"{_path}, line {line}: the row has {found} field{(found == 1 ? "" : "s")} but the file has {Columns} columns (as on line {_shapeLine}){spans}: " +
+                    $"{_path}, line {line}: the row has {found} field{(found == 1 ? "" : "s")} but the file has {Columns} columns (as on " +
+                        $"line {_shapeLine}){spans}: " +
                     $"{what}. Every row needs one value per column; fix the row or remove it.");
             }
 
@@ -583,14 +594,17 @@ namespace GenSoftmax.Data
                 }
                 else if (trimmed.Contains(','))
                 {
-                    problem = $"{Show(trimmed)} is not a number: the decimal point must be '.', and ',' is neither a decimal point nor a thousands separator here";
+                    problem = $"{Show(trimmed)} is not a number: the decimal point must be '.', and ',' is neither a decimal point nor a " +
+                        $"thousands separator here";
                 }
                 else if (parsed)
                 {
                     // Infinity written as such, or a number too large for float, which the parser rounds to infinity.
-                    bool written = float.IsNaN(value) || trimmed.Contains("inf", StringComparison.OrdinalIgnoreCase) || trimmed.Contains('∞');
+                    bool written = float.IsNaN(value) || trimmed.Contains("inf", StringComparison.OrdinalIgnoreCase)
+                        || trimmed.Contains('∞');
                     problem = written
-                        ? $"{Show(trimmed)} is not a finite number: features must be finite (NaN or infinity makes the loss NaN); replace it or remove the row"
+                        ? $"{Show(trimmed)} is not a finite number: features must be finite (NaN or infinity makes the loss NaN); " +
+                            $"replace it or remove the row"
                         : $"{Show(trimmed)} is outside the range of float (about ±3.4e38); scale the feature";
                 }
                 else
@@ -602,7 +616,8 @@ namespace GenSoftmax.Data
                     }
                     else if (_rows == 0 && _options.LabelColumnName is null)
                     {
-                        problem += $". If this column holds the labels, set CsvOptions.LabelColumn (now {_options.LabelColumn}) or LabelColumnName";
+                        problem += $". If this column holds the labels, set CsvOptions.LabelColumn (now {_options.LabelColumn}) or " +
+                            $"LabelColumnName";
                     }
                 }
 
@@ -615,18 +630,23 @@ namespace GenSoftmax.Data
                     ? "CsvOptions.Labels is Numbers"
                     : _rows == 0
                         ? "it is the first label and a number, so the labels are read as class numbers"
-                        : $"the first label, {Show(_firstLabel)} on line {_firstLabelLine}, is a number, so the labels are read as class numbers";
+                        : $"the first label, {Show(_firstLabel)} on line {_firstLabelLine}, is a number, so the labels are read as class " +
+                            $"numbers";
                 string names = "; to read every label as a class name, set CsvOptions.Labels = CsvLabels.Names";
                 string problem = result switch
                 {
                     ClassNumber.Empty => "the label is empty. Every row needs its class; fill it in or remove the row",
                     ClassNumber.NotANumber => $"{Show(text)} is not a class number ({how}){names}",
                     ClassNumber.Negative => $"{Show(text)} is negative, but class numbers are 0, 1, 2, ... ({how}){names}",
-                    ClassNumber.NotWhole => $"{Show(text)} is not a whole number, so it is not a class ({how}). Is column {_labelColumn + 1} the " +
+                    ClassNumber.NotWhole =>
+                        $"{Show(text)} is not a whole number, so it is not a class ({how}). Is column {_labelColumn + 1} the " +
                         "label column? If not, set CsvOptions.LabelColumn or LabelColumnName" + names,
-                    _ when _options.Classes is int classes => $"{Show(text)} is not a class of the model, which has {classes} (0..{classes - 1})",
-                    _ when _options.ClassNames is { } given => $"{Show(text)} is not a class: CsvOptions.ClassNames has {given.Count} (0..{given.Count - 1})",
-                    _ => $"{Show(text)} is too large to be a class number: a model has at most {ModelLimits.MaxClasses} classes (0..{ModelLimits.MaxClasses - 1})",
+                    _ when _options.Classes is int classes =>
+                        $"{Show(text)} is not a class of the model, which has {classes} (0..{classes - 1})",
+                    _ when _options.ClassNames is { } given =>
+                        $"{Show(text)} is not a class: CsvOptions.ClassNames has {given.Count} (0..{given.Count - 1})",
+                    _ => $"{Show(text)} is too large to be a class number: a model has at most {ModelLimits.MaxClasses} classes " +
+                        $"(0..{ModelLimits.MaxClasses - 1})",
                 };
                 return new InvalidDataException($"{Where(line, _labelColumn)}: {problem}.");
             }
@@ -634,10 +654,12 @@ namespace GenSoftmax.Data
             private InvalidDataException UnknownClassName(int line, ReadOnlySpan<char> text)
             {
                 string problem = _fixedNames
-                    ? $"{Show(text)} is not one of the {_names.Count} classes of CsvOptions.ClassNames ({ListNames(_options.ClassNames!)}); " +
+                    ? $"{Show(text)} is not one of the {_names.Count} classes of CsvOptions.ClassNames " +
+                        $"({ListNames(_options.ClassNames!)}); " +
                       "add it to the classes (a model with more classes), or fix or remove the row"
                     : _options.Classes is int classes
-                        ? $"{Show(text)} would be class number {classes + 1}, but the model has {classes} classes ({ListNames(SortedNames())} so far)"
+                        ? $"{Show(text)} would be class number {classes + 1}, but the model has {classes} classes " +
+                            $"({ListNames(SortedNames())} so far)"
                         : $"{Show(text)} would be the {_names.Count + 1}th class, but a model has at most {ModelLimits.MaxClasses}. " +
                           $"Is column {_labelColumn + 1} the label column? If not, set CsvOptions.LabelColumn or LabelColumnName";
                 return new InvalidDataException($"{Where(line, _labelColumn)}: {problem}.");
@@ -672,7 +694,8 @@ namespace GenSoftmax.Data
             NotWhole,
         }
 
-        /// <summary>A class number: a whole number ≥ 0, written as an integer (<c>3</c>) or a float with no fraction (<c>3.0</c>).</summary>
+        /// <summary>A class number: a whole number ≥ 0, written as an integer (<c>3</c>) or a float with no fraction
+        /// (<c>3.0</c>).</summary>
         private static ClassNumber ParseClassNumber(ReadOnlySpan<char> text, out int value)
         {
             value = 0;

@@ -261,7 +261,8 @@ namespace GenSoftmax.Data
                     _ => "",
                 };
                 throw new InvalidDataException(
-                    $"{described} has magic number 0x{magic:X8}, which declares {header[3]} dimension{(header[3] == 1 ? "" : "s")}{hint}; " +
+                    $"{described} has magic number 0x{magic:X8}, which declares {header[3]} " +
+                        $"dimension{(header[3] == 1 ? "" : "s")}{hint}; " +
                     $"expected 0x{expectedMagic:X8}: an IDX {kind} file has {dims.Length} dimension{(dims.Length == 1 ? "" : "s")}.");
             }
 

@@ -114,7 +114,8 @@ namespace GenSoftmax.Data
                             if (Peek() is '[')
                             {
                                 throw Error(
-                                    "it declares a structured dtype (a list of fields), which is not supported: save a plain numeric array, one field at a time");
+                                    "it declares a structured dtype (a list of fields), which is not supported: save a plain numeric " +
+                                        "array, one field at a time");
                             }
 
                             descr = String();
@@ -128,7 +129,8 @@ namespace GenSoftmax.Data
                             shape = Tuple();
                             break;
                         default:
-                            throw Error($"it has the key '{key}' at character {keyAt + 1}; a .npy header has exactly 'descr', 'fortran_order' and 'shape'");
+                            throw Error($"it has the key '{key}' at character {keyAt + 1}; a .npy header has exactly 'descr', " +
+                                $"'fortran_order' and 'shape'");
                     }
 
                     if (repeated)
@@ -165,7 +167,8 @@ namespace GenSoftmax.Data
                 if (fortran.Value && shape.Count > 1)
                 {
                     throw new InvalidDataException(
-                        $"{_path} holds a Fortran-ordered (column-major) array of shape {NpyHeader.ShapeToText(shape)}; only C order (row-major) is " +
+                        $"{_path} holds a Fortran-ordered (column-major) array of shape {NpyHeader.ShapeToText(shape)}; only C order " +
+                            $"(row-major) is " +
                         "supported: save it with np.save(path, np.ascontiguousarray(a)).");
                 }
 
@@ -176,7 +179,8 @@ namespace GenSoftmax.Data
                     if (elements > Array.MaxLength)
                     {
                         throw new InvalidDataException(
-                            $"{_path}: the header declares shape {NpyHeader.ShapeToText(shape)}, more elements than a .NET array holds ({Array.MaxLength}); " +
+                            $"{_path}: the header declares shape {NpyHeader.ShapeToText(shape)}, more elements than a .NET array holds " +
+                                $"({Array.MaxLength}); " +
                             "split the array into several files, or the header is corrupt.");
                     }
                 }
@@ -229,7 +233,8 @@ namespace GenSoftmax.Data
                 if (bigEndian)
                 {
                     throw new InvalidDataException(
-                        $"{_path} holds {(order == '|' ? "values without a byte order" : "big-endian values")} (dtype '{descr}'); only little-endian " +
+                        $"{_path} holds {(order == '|' ? "values without a byte order" : "big-endian values")} (dtype '{descr}'); only " +
+                            $"little-endian " +
                         $"data is supported: save it with np.save(path, a.astype('<{kind}{size}')).");
                 }
 
@@ -237,7 +242,8 @@ namespace GenSoftmax.Data
             }
 
             private InvalidDataException UnsupportedType(string descr, string what) => new InvalidDataException(
-                $"{_path} holds dtype '{descr}' ({what}), which is not supported: features must be float32, float64, float16 or uint8, and " +
+                $"{_path} holds dtype '{descr}' ({what}), which is not supported: features must be float32, float64, float16 or uint8, " +
+                    $"and " +
                 "labels an integer type; convert with a.astype(...) before np.save.");
 
             private string String()
@@ -303,7 +309,8 @@ namespace GenSoftmax.Data
 
                     if (!int.TryParse(_text.AsSpan(start, _at - start), NumberStyles.None, CultureInfo.InvariantCulture, out int value))
                     {
-                        throw Error($"the dimension {_text.Substring(start, _at - start)} is too large for an array; the header is corrupt");
+                        throw Error($"the dimension {_text.Substring(start, _at - start)} is too large for an array; the header is " +
+                            $"corrupt");
                     }
 
                     values.Add(value);
@@ -366,7 +373,8 @@ namespace GenSoftmax.Data
             }
 
             private InvalidDataException Error(string problem) => new InvalidDataException(
-                $"{_path}: the .npy header is not valid: {problem}. The header is \"{Shorten(_text.TrimEnd())}\"; write the file again with np.save.");
+                $"{_path}: the .npy header is not valid: {problem}. The header is \"{Shorten(_text.TrimEnd())}\"; write the file again " +
+                    $"with np.save.");
 
             private static string Escape(char c) => c < ' ' ? $"\\u{(int)c:X4}" : c.ToString();
 

@@ -52,7 +52,8 @@ namespace GenSoftmax.Data
             ArgumentException.ThrowIfNullOrEmpty(labelsPath);
             if (classNames is { Count: 0 })
             {
-                throw new ArgumentException("classNames is empty: give the name of every class in class-index order, or null.", nameof(classNames));
+                throw new ArgumentException("classNames is empty: give the name of every class in class-index order, or null.",
+                    nameof(classNames));
             }
 
             // Both headers are checked before either array is allocated.
@@ -73,12 +74,14 @@ namespace GenSoftmax.Data
             if (rows != labelsHeader.Shape[0])
             {
                 throw new InvalidDataException(
-                    $"{featuresPath} holds {rows} rows but {labelsPath} holds {labelsHeader.Shape[0]} labels: the two files must have one label per row.");
+                    $"{featuresPath} holds {rows} rows but {labelsPath} holds {labelsHeader.Shape[0]} labels: the two files must have " +
+                        $"one label per row.");
             }
 
             if (header.Elements == 0)
             {
-                throw new InvalidDataException($"{featuresPath} holds no data (shape {header.ShapeText}): a data set needs at least one row and one feature.");
+                throw new InvalidDataException($"{featuresPath} holds no data (shape {header.ShapeText}): a data set needs at least one " +
+                    $"row and one feature.");
             }
 
             int inputs = (int)(header.Elements / rows);
@@ -128,12 +131,14 @@ namespace GenSoftmax.Data
             if (header.Type is not (NpyType.Float16 or NpyType.Float32 or NpyType.Float64))
             {
                 throw new InvalidDataException(
-                    $"{path} holds {header.TypeText} values, but weights must be float32, float64 or float16: convert with a.astype(np.float32).");
+                    $"{path} holds {header.TypeText} values, but weights must be float32, float64 or float16: convert with " +
+                        $"a.astype(np.float32).");
             }
 
             if (header.Shape[0] != rows)
             {
-                throw new InvalidDataException($"{path} holds {header.Shape[0]} weights but the data has {rows} rows: give one weight per row.");
+                throw new InvalidDataException($"{path} holds {header.Shape[0]} weights but the data has {rows} rows: give one weight " +
+                    $"per row.");
             }
 
             return ReadFloats(file, path, header);
@@ -145,7 +150,8 @@ namespace GenSoftmax.Data
             if (!(header.Shape.Length == 1 || header.Shape.Length == 2 && header.Shape[1] == 1))
             {
                 throw new InvalidDataException(
-                    $"{path} holds an array of shape {header.ShapeText}, but labels must be [rows] (or [rows, 1]): one class number per row. " +
+                    $"{path} holds an array of shape {header.ShapeText}, but labels must be [rows] (or [rows, 1]): one class number per " +
+                        $"row. " +
                     "If it holds one-hot rows, save a.argmax(axis=1) instead.");
             }
 
@@ -155,7 +161,8 @@ namespace GenSoftmax.Data
                     ? "convert whole-number labels with a.astype(np.int64)"
                     : "map class names to numbers first (np.unique(a, return_inverse=True) gives the numbers)";
                 throw new InvalidDataException(
-                    $"{path} holds {header.TypeText} values, but labels must be integers (class numbers 0, 1, 2, ...): {hint}, then np.save.");
+                    $"{path} holds {header.TypeText} values, but labels must be integers (class numbers 0, 1, 2, ...): {hint}, then " +
+                        $"np.save.");
             }
         }
 
@@ -258,7 +265,8 @@ namespace GenSoftmax.Data
                         ? "NaN"
                         : header.Type == NpyType.Float64 ? "infinite or outside float32's range (about ±3.4e38)" : "infinite";
                     throw new InvalidDataException(
-                        $"{path}: the feature at row {i / columns}, column {i % columns} (element {i}) is {what}. Features must be finite: " +
+                        $"{path}: the feature at row {i / columns}, column {i % columns} (element {i}) is {what}. Features must be " +
+                            $"finite: " +
                         "replace or drop such rows (np.isfinite(a).all(axis=1) finds the good ones), or scale the features.");
                 }
             }
@@ -336,7 +344,8 @@ namespace GenSoftmax.Data
             }
         }
 
-        /// <summary>Reads exactly <paramref name="destination"/>'s length; a shorter read means the file shrank after it was checked.</summary>
+        /// <summary>Reads exactly <paramref name="destination"/>'s length; a shorter read means the file shrank after it was
+        /// checked.</summary>
         private static void Fill(FileStream file, Span<byte> destination, string path, in NpyHeader header, long dataOffset)
         {
             int read = file.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
@@ -373,7 +382,8 @@ namespace GenSoftmax.Data
                     : "";
                 string start = read == 0 ? "it is empty" : $"it starts with {Convert.ToHexString(prefix.Slice(0, Math.Min(read, 6)))}";
                 throw new InvalidDataException(
-                    $"{path} is not a NumPy .npy file: {start}, but a .npy file starts with the magic bytes 93 4E 55 4D 50 59 (\"\\x93NUMPY\") " +
+                    $"{path} is not a NumPy .npy file: {start}, but a .npy file starts with the magic bytes 93 4E 55 4D 50 59 " +
+                        $"(\"\\x93NUMPY\") " +
                     $"that np.save writes.{hint}");
             }
 
@@ -389,21 +399,25 @@ namespace GenSoftmax.Data
             int prefixLength = 8 + lengthSize;
             if (read < prefixLength)
             {
-                throw new InvalidDataException($"{path} is truncated inside its header: it has {fileLength} bytes, and the header alone needs more.");
+                throw new InvalidDataException($"{path} is truncated inside its header: it has {fileLength} bytes, and the header alone " +
+                    $"needs more.");
             }
 
-            long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(prefix.Slice(8)) : BinaryPrimitives.ReadUInt32LittleEndian(prefix.Slice(8));
+            long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(prefix.Slice(8))
+                : BinaryPrimitives.ReadUInt32LittleEndian(prefix.Slice(8));
             if (headerLength > MaxHeaderLength)
             {
                 throw new InvalidDataException(
-                    $"{path}: the header length field says {headerLength} bytes, more than a .npy header can sensibly be ({MaxHeaderLength}); the file is corrupt.");
+                    $"{path}: the header length field says {headerLength} bytes, more than a .npy header can sensibly be " +
+                        $"({MaxHeaderLength}); the file is corrupt.");
             }
 
             long dataOffset = prefixLength + headerLength;
             if (dataOffset > fileLength)
             {
                 throw new InvalidDataException(
-                    $"{path} is truncated inside its header: the header declares {headerLength} bytes (data from byte {dataOffset}), but the file has {fileLength} bytes.");
+                    $"{path} is truncated inside its header: the header declares {headerLength} bytes (data from byte {dataOffset}), but " +
+                        $"the file has {fileLength} bytes.");
             }
 
             byte[] text = new byte[headerLength];
@@ -428,7 +442,8 @@ namespace GenSoftmax.Data
                 ? $"is truncated: its header declares {header.TypeText} {header.ShapeText}, {header.DataBytes} bytes of data after a " +
                   $"{header.DataOffset}-byte header ({expected} bytes in all), but the file has {fileLength}"
                 : $"is longer than its header declares: {header.TypeText} {header.ShapeText} is {header.DataBytes} bytes of data after a " +
-                  $"{header.DataOffset}-byte header ({expected} bytes in all), but the file has {fileLength} ({fileLength - expected} extra)";
+                  $"{header.DataOffset}-byte header ({expected} bytes in all), but the file has {fileLength} ({fileLength - expected} " +
+                      $"extra)";
             return new InvalidDataException($"{path} {what}. Write it again with np.save.");
         }
     }

@@ -14,7 +14,8 @@ namespace GenSoftmax.App
         {
             HelpName = "DIR|FILE",
             Description = "Data: a directory of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), " +
-                $"a CSV/TSV file, or a .npy features file. Default: Fashion-MNIST from ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DefaultDirectory}.",
+                $"a CSV/TSV file, or a .npy features file. Default: Fashion-MNIST from ${FashionMnist.EnvironmentVariable}, then " +
+                    $"{FashionMnist.DefaultDirectory}.",
         };
 
         public Option<string?> Labels { get; } = new("--labels")
@@ -46,7 +47,8 @@ namespace GenSoftmax.App
             }
         }
 
-        public DataSpec Read(ParseResult parse) => new(parse.GetValue(Data), parse.GetValue(Labels), parse.GetValue(LabelColumn), parse.GetValue(NoHeader));
+        public DataSpec Read(ParseResult parse) =>
+            new(parse.GetValue(Data), parse.GetValue(Labels), parse.GetValue(LabelColumn), parse.GetValue(NoHeader));
     }
 
     /// <summary>Where the data is and how to read it.</summary>
@@ -85,7 +87,8 @@ namespace GenSoftmax.App
 
             if (spec.Kind != DataKind.Npy && spec.LabelsPath is not null)
             {
-                throw new AppError("--labels applies to .npy features only; leave it out (IDX directories and CSV files hold their labels).");
+                throw new AppError("--labels applies to .npy features only; leave it out (IDX directories and CSV files hold their " +
+                    "labels).");
             }
 
             if (spec.Path is not null && Directory.Exists(spec.Path))
@@ -97,7 +100,8 @@ namespace GenSoftmax.App
                 }
                 catch (Exception e) when (e is UnauthorizedAccessException or IOException)
                 {
-                    throw new AppError($"cannot read the directory '{spec.Path}': {e.Message} Give this user read and execute permission on it, or copy the data elsewhere.", AppError.Failure);
+                    throw new AppError($"cannot read the directory '{spec.Path}': {e.Message} Give this user read and execute permission " +
+                        $"on it, or copy the data elsewhere.", AppError.Failure);
                 }
             }
 
@@ -164,7 +168,8 @@ namespace GenSoftmax.App
                 }
                 else if (spec.NoHeader)
                 {
-                    throw new AppError($"--label-column '{column}' is a name, but --no-header says the file has no header: give the column's index (0 is the first, -1 the last).");
+                    throw new AppError($"--label-column '{column}' is a name, but --no-header says the file has no header: give the " +
+                        $"column's index (0 is the first, -1 the last).");
                 }
                 else
                 {

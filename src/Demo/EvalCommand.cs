@@ -15,7 +15,8 @@ namespace GenSoftmax.App
             var model = new Argument<string>("MODEL") { Description = "A model file written by 'train --save'." };
             var data = new DataOptions();
             var isa = Models.IsaOption();
-            var command = new Command("eval", "Evaluate a saved model: accuracy, per-class accuracy and the confusion matrix (IDX: the test split; CSV/.npy: every row).")
+            var command = new Command("eval",
+                "Evaluate a saved model: accuracy, per-class accuracy and the confusion matrix (IDX: the test split; CSV/.npy: every row).")
             {
                 model, isa,
             };
@@ -34,7 +35,8 @@ namespace GenSoftmax.App
                 int[] predictions = new int[set.Count];
                 m.Predict(set.All(), predictions);
                 IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? set.ClassNames, m.Classes);
-                Console.Write(Render(predictions, set.Labels, Printable.Of(names), loaded.Description + (loaded.Test is null ? "" : " (test split)")));
+                Console.Write(Render(predictions, set.Labels, Printable.Of(names), loaded.Description
+                    + (loaded.Test is null ? "" : " (test split)")));
                 return 0;
             });
             return command;
@@ -44,7 +46,8 @@ namespace GenSoftmax.App
         {
             if (data.Inputs != model.Inputs)
             {
-                throw new AppError($"the model takes {model.Inputs} inputs but {description} has {data.Inputs} per row: use the data the model was trained on.");
+                throw new AppError($"the model takes {model.Inputs} inputs but {description} has {data.Inputs} per row: use the data the " +
+                    $"model was trained on.");
             }
 
             int max = DataLoader.MaxLabel(data.Labels);
@@ -68,7 +71,8 @@ namespace GenSoftmax.App
 
             var sb = new StringBuilder();
             CultureInfo inv = CultureInfo.InvariantCulture;
-            sb.AppendLine(string.Create(inv, $"Accuracy {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0}) on {description}"));
+            sb.AppendLine(string.Create(inv,
+                $"Accuracy {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0}) on {description}"));
             sb.AppendLine();
             int nameWidth = Math.Max(5, MaxLength(names));
             sb.AppendLine(string.Create(inv, $"{"class".PadRight(nameWidth)}  {"rows",7}  {"correct",7}  accuracy"));

@@ -76,7 +76,8 @@ namespace GenSoftmax.App
         /// <summary>"-q, --quiet" or "--epochs &lt;N&gt;": aliases shortest first, then the value's name.</summary>
         private static string Name(Option option)
         {
-            string names = string.Join(", ", option.Aliases.OrderBy(a => a.Length).ThenBy(a => a, StringComparer.Ordinal).Append(option.Name));
+            string names = string.Join(", ",
+                option.Aliases.OrderBy(a => a.Length).ThenBy(a => a, StringComparer.Ordinal).Append(option.Name));
             if (option.Arity.MaximumNumberOfValues == 0 || option.ValueType == typeof(bool))
             {
                 return names; // a flag

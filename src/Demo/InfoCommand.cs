@@ -77,8 +77,9 @@ namespace GenSoftmax.App
             if (info.HasTrainingState)
             {
                 string options = info.TrainerOptions is { } o
-                    ? string.Create(inv, $"; batch {o.BatchSize}, learning rate {o.Optimizer.LearningRate}, momentum {o.Optimizer.Momentum}, " +
-                        $"weight decay {o.Optimizer.WeightDecay}, {Plural.Of(o.Epochs, "epoch")}, seed {o.Seed}, {o.Threads} threads")
+                    ? string.Create(inv, $"; batch {o.BatchSize}, learning rate {o.Optimizer.LearningRate}, " +
+                        $"momentum {o.Optimizer.Momentum}, weight decay {o.Optimizer.WeightDecay}, " +
+                        $"{Plural.Of(o.Epochs, "epoch")}, seed {o.Seed}, {o.Threads} threads")
                     : "";
                 Console.WriteLine($"Training:     {Plural.Of(info.CompletedEpochs, "epoch")} " +
                     $"done{(info.BatchesDone > 0 ? $" and {Plural.Of(info.BatchesDone, "batch")} of the next" : "")}{options}");

@@ -28,7 +28,8 @@ namespace GenSoftmax.App
             }
             catch (ArgumentOutOfRangeException e)
             {
-                throw new AppError($"a model of {Plural.Of(inputs, "input")} and {Plural.Of(classes, "class")} cannot be built: {FirstLine(e.Message)}");
+                throw new AppError($"a model of {Plural.Of(inputs, "input")} and {Plural.Of(classes, "class")} cannot be built: " +
+                    $"{FirstLine(e.Message)}");
             }
 
             if (isa is { } chosen)
@@ -106,7 +107,8 @@ namespace GenSoftmax.App
             if (!IsaSelection.IsSupported(isa))
             {
                 string runs = string.Join(", ", IsaSelection.Supported);
-                bool compiledWithout = IsaSelection.Preference.ToList().IndexOf(IsaSelection.CpuBest) <= IsaSelection.Preference.ToList().IndexOf(isa);
+                bool compiledWithout =
+                    IsaSelection.Preference.ToList().IndexOf(IsaSelection.CpuBest) <= IsaSelection.Preference.ToList().IndexOf(isa);
                 result.AddError(compiledWithout
                     ? $"--isa {isa}: this CPU has it, but this binary was compiled for '{CpuFeatures.CompiledInstructionSet}' without it " +
                         $"and runs {runs}; rebuild with -p:IlcInstructionSet=native ('gensoftmax-cli info' says more)."

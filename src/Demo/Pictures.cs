@@ -103,8 +103,10 @@ namespace GenSoftmax.App
             });
         }
 
-        /// <summary>The grid both pictures share: <paramref name="count"/> cells of an h x w image drawn by <paramref name="draw"/>.</summary>
-        private static void Grid(string path, int count, int h, int w, int columns, Func<int, string> caption, Action<int, Span<SKColor>> draw)
+        /// <summary>The grid both pictures share: <paramref name="count"/> cells of an h x w image drawn by <paramref
+        /// name="draw"/>.</summary>
+        private static void Grid(string path, int count, int h, int w, int columns, Func<int, string> caption, Action<int,
+            Span<SKColor>> draw)
         {
             const int scale = 3, pad = 6, captionHeight = 18;
             int cellW = Math.Max(w * scale, 90), cellH = h * scale + captionHeight;

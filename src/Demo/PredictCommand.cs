@@ -18,12 +18,14 @@ namespace GenSoftmax.App
         public static Command Create()
         {
             var model = new Argument<string>("MODEL") { Description = "A model file written by 'train --save'." };
-            var count = NumberOptions.OptionalInt("--count", "How many rows to show (default: 6 images, or every row as CSV).", 1, "6", "-n");
+            var count = NumberOptions.OptionalInt("--count", "How many rows to show (default: 6 images, or every row as CSV).", 1, "6",
+                "-n");
             var wrong = new Option<bool>("--wrong") { Description = "Show only rows the model gets wrong." };
             var csv = new Option<bool>("--csv") { Description = "Write CSV even for images." };
             var isa = Models.IsaOption();
             var data = new DataOptions();
-            var command = new Command("predict", "Predict with a saved model: images drawn in the terminal with true and predicted labels, or CSV on stdout for other data.")
+            var command = new Command("predict",
+                "Predict with a saved model: images drawn in the terminal with true and predicted labels, or CSV on stdout for other data.")
             {
                 model, count, wrong, csv, isa,
             };
@@ -70,7 +72,8 @@ namespace GenSoftmax.App
                 else
                 {
                     // Sep writes the CSV, quoting class names that hold the separator, quotes or line breaks.
-                    using var writer = Sep.New(',').Writer(o => o with { Escape = true, CultureInfo = CultureInfo.InvariantCulture }).To(Console.Out, leaveOpen: true);
+                    using var writer = Sep.New(',').Writer(o =>
+                        o with { Escape = true, CultureInfo = CultureInfo.InvariantCulture }).To(Console.Out, leaveOpen: true);
                     for (int j = 0; j < rows.Count; j++)
                     {
                         int i = rows[j];
@@ -87,7 +90,8 @@ namespace GenSoftmax.App
 
                     if (rows.Count == 0)
                     {
-                        Console.WriteLine(string.Join(",", new[] { "row", "label", "predicted" }.Concat(names.Select(n => Quote("p_" + n)))));
+                        Console.WriteLine(string.Join(",",
+                            new[] { "row", "label", "predicted" }.Concat(names.Select(n => Quote("p_" + n)))));
                     }
                 }
 
@@ -96,7 +100,8 @@ namespace GenSoftmax.App
             return command;
         }
 
-        private static string Quote(string s) => s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+        private static string Quote(string s) =>
+            s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
 
         /// <summary>
         /// One image as half-block art: each character cell holds two pixel rows, the upper half '▀' drawn in the top
@@ -143,7 +148,8 @@ namespace GenSoftmax.App
                     byte bottom = 2 * y + 1 < h ? image[(2 * y + 1) * w + x] : (byte)0;
                     if (color)
                     {
-                        sb.Append(CultureInfo.InvariantCulture, $"\u001b[38;2;{top1};{top1};{top1}m\u001b[48;2;{bottom};{bottom};{bottom}m\u2580");
+                        sb.Append(CultureInfo.InvariantCulture,
+                            $"\u001b[38;2;{top1};{top1};{top1}m\u001b[48;2;{bottom};{bottom};{bottom}m\u2580");
                     }
                     else
                     {

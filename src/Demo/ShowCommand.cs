@@ -76,7 +76,8 @@ namespace GenSoftmax.App
 
             IReadOnlyList<string> names = Printable.Of(Models.Names(contents.ClassNames, model.Classes));
             Pictures.WeightGrid(path, model.Weights.ToArray(), side, side, names, Math.Min(columns, model.Classes));
-            Console.WriteLine($"The {Plural.Of(model.Classes, "class")}' weight templates ({side} x {side}) of {modelPath} drawn to {path} " +
+            Console.WriteLine($"The {Plural.Of(model.Classes, "class")}' weight templates ({side} x {side}) of {modelPath} drawn to " +
+                $"{path} " +
                 "(red: a bright pixel raises the class's score, blue: lowers it)");
         }
     }

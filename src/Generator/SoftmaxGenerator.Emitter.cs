@@ -63,7 +63,8 @@ namespace GenSoftmax.Generator
             /// <summary>The description a run-time-shaped model gives, with this class's name: shape, variant and factors.</summary>
             private static string ToStringMember(ModelSpec spec) => spec.DeclaresToString
                 ? string.Empty
-                : "\n/// <summary>The class, its shape and kernel variant" + (spec.Hypercomplex > 0 ? " and factors" : "") + ".</summary>\n" +
+                : "\n/// <summary>The class, its shape and kernel variant" + (spec.Hypercomplex > 0 ? " and factors" : "")
+                    + ".</summary>\n" +
                     "public override string ToString() =>\n" +
                     $"    $\"{spec.TypeName}({{InputCount}} inputs x {{ClassCount}} classes, {{Isa}}" +
                     (spec.Hypercomplex > 0 ? $", n = {spec.Hypercomplex}" : "") + ")\";\n";
@@ -84,8 +85,9 @@ namespace GenSoftmax.Generator
                 {
                     w.WriteLine($$"""
                         /// <summary>
-                        /// Softmax regression, {{spec.Inputs}} inputs x {{spec.Classes}} classes, whose weights are a parameterised hypercomplex
-                        /// multiplication with {{spec.Hypercomplex}} factors, W = sum_i kron(A_i, S_i), run by kernels generated for this shape.
+                        /// Softmax regression, {{spec.Inputs}} inputs x {{spec.Classes}} classes, whose weights are a parameterised
+                        /// hypercomplex multiplication with {{spec.Hypercomplex}} factors, W = sum_i kron(A_i, S_i), run by kernels
+                        /// generated for this shape.
                         /// </summary>
                         """);
                 }
@@ -141,7 +143,8 @@ namespace GenSoftmax.Generator
                             _engine.Probabilities(batch, probabilities);
 
                         /// <inheritdoc />
-                        public void Predict(in {{G}}.Batch batch, global::System.Span<int> predictions) => _engine.Predict(batch, predictions);
+                        public void Predict(in {{G}}.Batch batch, global::System.Span<int> predictions) =>
+                            _engine.Predict(batch, predictions);
 
                         /// <inheritdoc />
                         public {{G}}.BatchResult Loss(in {{G}}.Batch batch) => _engine.Loss(batch);
@@ -243,8 +246,10 @@ namespace GenSoftmax.Generator
             {
                 int n = spec.Hypercomplex;
                 w.WriteLine($$"""
-                    // W [{{spec.Classes}}, {{spec.Inputs}}] = sum over i < {{n}} of kron(A_i, S_i), A [{{n}}, {{n}}, {{n}}], S [{{n}}, {{spec.Classes / n}}, {{spec.Inputs / n}}]:
-                    // {{(long)n * n * n + (long)spec.Inputs * spec.Classes / n}} factor weights instead of {{(long)spec.Inputs * spec.Classes}}.
+                    // W [{{spec.Classes}}, {{spec.Inputs}}] = sum over i < {{n}} of kron(A_i, S_i),
+                    // A [{{n}}, {{n}}, {{n}}], S [{{n}}, {{spec.Classes / n}}, {{spec.Inputs / n}}]:
+                    // {{(long)n * n * n + (long)spec.Inputs * spec.Classes / n}} factor weights instead of {{(long)spec.Inputs *
+                        spec.Classes}}.
 
                     /// <inheritdoc />
                     public {{G}}.Hypercomplex.HypercomplexLayout Layout => _engine.Layout;
@@ -256,7 +261,8 @@ namespace GenSoftmax.Generator
                     public global::System.ReadOnlySpan<float> FactorS => _engine.FactorS;
 
                     /// <inheritdoc />
-                    public void SetFactors(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> s) => _engine.SetFactors(a, s);
+                    public void SetFactors(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> s) =>
+                        _engine.SetFactors(a, s);
 
                     /// <inheritdoc />
                     public {{G}}.BatchResult LossAndFactorGradient(

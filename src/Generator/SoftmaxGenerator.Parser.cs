@@ -339,12 +339,14 @@ namespace GenSoftmax.Generator
             /// A base class that is a model, or that has an accessible member named like one the generator emits, would
             /// make the emitted members hide or clash with inherited ones (CS0108, CS0114, CS0533) in the generated file.
             /// </summary>
-            /// <summary>Whether the class or a base below object declares ToString() itself (a record's synthesized one does not count).</summary>
+            /// <summary>Whether the class or a base below object declares ToString() itself (a record's synthesized one does not
+            /// count).</summary>
             private static bool DeclaresToString(INamedTypeSymbol type)
             {
                 for (INamedTypeSymbol? t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
                 {
-                    if (t.GetMembers(nameof(ToString)).OfType<IMethodSymbol>().Any(m => m.Parameters.Length == 0 && !m.IsImplicitlyDeclared))
+                    if (t.GetMembers(nameof(ToString)).OfType<IMethodSymbol>().Any(m =>
+                        m.Parameters.Length == 0 && !m.IsImplicitlyDeclared))
                     {
                         return true;
                     }

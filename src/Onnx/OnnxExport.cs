@@ -146,7 +146,8 @@ namespace GenSoftmax.Onnx
                 ProducerVersion = ProducerVersion,
                 DocString = options.Description ?? string.Create(
                     CultureInfo.InvariantCulture,
-                    $"Softmax regression ({Plural.Of(d, "input")}, {Plural.Of(q, "class")}) exported by GenSoftmax: probabilities = softmax(input W^T + b), " +
+                    $"Softmax regression ({Plural.Of(d, "input")}, {Plural.Of(q, "class")}) exported by GenSoftmax: probabilities = " +
+                        $"softmax(input W^T + b), " +
                     $"{(pixels ? "input uint8 pixels scaled by 1/255" : "input float32 features")}."),
                 Graph = graph,
             };
@@ -179,7 +180,8 @@ namespace GenSoftmax.Onnx
                 if (names.Count != classes)
                 {
                     throw new ArgumentException(
-                        $"OnnxExportOptions.ClassNames has {Plural.Of(names.Count, "name")} but the model has {Plural.Of(classes, "class")}: give one name per " +
+                        $"OnnxExportOptions.ClassNames has {Plural.Of(names.Count, "name")} but the model has " +
+                            $"{Plural.Of(classes, "class")}: give one name per " +
                             $"class, in class-index order.",
                         nameof(options));
                 }
@@ -200,7 +202,8 @@ namespace GenSoftmax.Onnx
         {
             if (inputs < 1 || classes < 1)
             {
-                throw new ArgumentException($"The model has {Plural.Of(inputs, "input")} and {Plural.Of(classes, "class")}: both must be at least 1.",
+                throw new ArgumentException($"The model has {Plural.Of(inputs, "input")} and {Plural.Of(classes, "class")}: both must be " +
+                    $"at least 1.",
                     nameof(model));
             }
 
@@ -208,7 +211,8 @@ namespace GenSoftmax.Onnx
             if (bytes > MaxParameterBytes)
             {
                 throw new ArgumentException(
-                    $"The model's {classes} x {inputs} weights take {Plural.Of(bytes, "byte", "N0")}, more than an ONNX file can hold: ONNX is one " +
+                    $"The model's {classes} x {inputs} weights take {Plural.Of(bytes, "byte", "N0")}, more than an ONNX file can hold: " +
+                        $"ONNX is one " +
                         $"protobuf " +
                     "message of at most 2 GiB, and this export does not write external data files. Export a model with fewer inputs or " +
                         "classes.",
@@ -220,7 +224,8 @@ namespace GenSoftmax.Onnx
             if (weights.Length != inputs * classes || bias.Length != classes)
             {
                 throw new ArgumentException(
-                    $"The model's Weights has {Plural.Of(weights.Length, "element")} and Bias {bias.Length}, but a model of {Plural.Of(inputs, "input")} and " +
+                    $"The model's Weights has {Plural.Of(weights.Length, "element")} and Bias {bias.Length}, but a model of " +
+                        $"{Plural.Of(inputs, "input")} and " +
                         $"{Plural.Of(classes, "class")} " +
                     $"has {(long)inputs * classes} ([{classes}, {inputs}]) and {classes}.",
                     nameof(model));

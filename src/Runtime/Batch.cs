@@ -68,7 +68,8 @@ namespace GenSoftmax
         /// <summary>This batch with soft targets [n, Classes], one distribution per row of the data.</summary>
         public Batch WithTargets(ReadOnlySpan<float> targets) => this with { Labels = default, Targets = targets, HasTargets = true };
 
-        /// <summary>This batch restricted to the rows <paramref name="rows"/> of the data, in that order. An empty list is an empty batch.</summary>
+        /// <summary>This batch restricted to the rows <paramref name="rows"/> of the data, in that order. An empty list is an empty
+        /// batch.</summary>
         public Batch WithRows(ReadOnlySpan<int> rows) => this with { Rows = rows, HasRows = true };
 
         /// <summary>

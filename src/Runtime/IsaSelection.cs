@@ -148,7 +148,8 @@ namespace GenSoftmax
 
         /// <summary>
         /// The warning for a CPU whose <paramref name="isa"/> variant a program that runs at most <paramref name="best"/> cannot run:
-        /// a native AOT binary names the level it was compiled for (the level of its best variant) and the one that adds the missing variant.
+        /// a native AOT binary names the level it was compiled for (the level of its best variant) and the one that adds the missing
+        /// variant.
         /// </summary>
         internal static string CompiledWithoutMessage(KernelIsa isa, KernelIsa best, bool nativeAot)
         {

@@ -24,7 +24,8 @@ namespace GenSoftmax
             {
                 string name = features is null ? "pixels" : "features";
                 throw new ArgumentException(
-                    $"{name} has {Plural.Of(length, "value")} but {Plural.Of(labels.Length, "label")} x {Plural.Of(inputs, "input")} need {(long)labels.Length * inputs}: " +
+                    $"{name} has {Plural.Of(length, "value")} but {Plural.Of(labels.Length, "label")} x {Plural.Of(inputs, "input")} " +
+                        $"need {(long)labels.Length * inputs}: " +
                     $"pass [{labels.Length}, {inputs}] row-major data, one row per label.", name);
             }
 
@@ -38,13 +39,15 @@ namespace GenSoftmax
             {
                 if (labels[i] < 0)
                 {
-                    throw new ArgumentException($"labels[{i}] = {labels[i]} is negative; labels are class indices 0, 1, ...", nameof(labels));
+                    throw new ArgumentException($"labels[{i}] = {labels[i]} is negative; labels are class indices 0, 1, ...",
+                        nameof(labels));
                 }
 
                 if (names is not null && labels[i] >= names.Length)
                 {
                     throw new ArgumentException(
-                        $"labels[{i}] = {labels[i]} has no class name: classNames has {Plural.Of(names.Length, "name")} (classes 0..{names.Length - 1}). " +
+                        $"labels[{i}] = {labels[i]} has no class name: classNames has {Plural.Of(names.Length, "name")} (classes " +
+                            $"0..{names.Length - 1}). " +
                         "Give one name per class, in class-index order.", nameof(labels));
                 }
             }
@@ -101,7 +104,8 @@ namespace GenSoftmax
                     string what = float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
                     throw new ArgumentException(
                         $"features[{i}] (row {i / inputs}, column {i % inputs}) is {what}. Features must be finite: one NaN or " +
-                        "infinite value makes every weight NaN within an epoch. Replace the value or drop the row before handing the data over.",
+                        "infinite value makes every weight NaN within an epoch. Replace the value or drop the row before handing the " +
+                            "data over.",
                         "features");
                 }
             }
@@ -112,7 +116,8 @@ namespace GenSoftmax
         {
             if (classNames.Count == 0)
             {
-                throw new ArgumentException("classNames is empty: give one name per class, or pass null for data without class names.", nameof(classNames));
+                throw new ArgumentException("classNames is empty: give one name per class, or pass null for data without class names.",
+                    nameof(classNames));
             }
 
             string[] names = new string[classNames.Count];
@@ -122,7 +127,8 @@ namespace GenSoftmax
                 string name = classNames[i];
                 if (string.IsNullOrEmpty(name))
                 {
-                    throw new ArgumentException($"classNames[{i}] is {(name is null ? "null" : "empty")}: every class needs a name.", nameof(classNames));
+                    throw new ArgumentException($"classNames[{i}] is {(name is null ? "null" : "empty")}: every class needs a name.",
+                        nameof(classNames));
                 }
 
                 if (!seen.TryAdd(name, i))
@@ -196,7 +202,8 @@ namespace GenSoftmax
         /// <summary>Values per row: the input width of a model.</summary>
         public int Inputs { get; }
 
-        /// <summary>Whether the inputs are byte pixels (<see cref="Pixels"/>) rather than float features (<see cref="Features"/>).</summary>
+        /// <summary>Whether the inputs are byte pixels (<see cref="Pixels"/>) rather than float features (<see
+        /// cref="Features"/>).</summary>
         public bool IsPixels => Pixels is not null;
 
         /// <summary>Float features [Count, Inputs], or null when the data is pixels.</summary>
@@ -263,7 +270,8 @@ namespace GenSoftmax
                 float w = classWeights[c];
                 if (!(w >= 0f && float.IsFinite(w)))
                 {
-                    throw new ArgumentException($"The weight of class {ClassLabel(c)} is {w}: class weights must be finite and at least 0.", nameof(classWeights));
+                    throw new ArgumentException($"The weight of class {ClassLabel(c)} is {w}: class weights must be finite and at least 0.",
+                        nameof(classWeights));
                 }
 
                 if (rowsOf[c] == 0 && w != 1f)
@@ -323,7 +331,8 @@ namespace GenSoftmax
                 if (label >= classes)
                 {
                     throw new ArgumentException(
-                        $"Row {i} has class {ClassLabel(label)}, which has no weight: give one weight per class ({label + 1} or more).", "classWeights");
+                        $"Row {i} has class {ClassLabel(label)}, which has no weight: give one weight per class ({label + 1} or more).",
+                            "classWeights");
                 }
 
                 rowsOf[label]++;
@@ -332,14 +341,16 @@ namespace GenSoftmax
             return rowsOf;
         }
 
-        private string ClassLabel(int c) => ClassNames is { } names && c < names.Count ? $"{c} ('{names[c]}')" : c.ToString(CultureInfo.InvariantCulture);
+        private string ClassLabel(int c) =>
+            ClassNames is { } names && c < names.Count ? $"{c} ('{names[c]}')" : c.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>Checks per-row weights: the length, each finite and at least 0, and not all 0.</summary>
         internal static void CheckWeights(ReadOnlySpan<float> weights, int count, string name)
         {
             if (weights.Length != count)
             {
-                throw new ArgumentException($"There are {Plural.Of(weights.Length, "weight")} for {Plural.Of(count, "row")}: give one weight per row.", name);
+                throw new ArgumentException($"There are {Plural.Of(weights.Length, "weight")} for {Plural.Of(count, "row")}: give one " +
+                    $"weight per row.", name);
             }
 
             bool any = false;
@@ -348,7 +359,8 @@ namespace GenSoftmax
                 float w = weights[i];
                 if (!(w >= 0f && float.IsFinite(w)))
                 {
-                    throw new ArgumentException($"Weight {i} is {w}: a row's weight must be finite and at least 0 (0 leaves the row out).", name);
+                    throw new ArgumentException($"Weight {i} is {w}: a row's weight must be finite and at least 0 (0 leaves the row out).",
+                        name);
                 }
 
                 any |= w > 0f;
@@ -395,13 +407,15 @@ namespace GenSoftmax
         }
 
         /// <summary>Writes the inputs as floats into <paramref name="destination"/>, [Count, Inputs]: pixels divided by 255.</summary>
-        /// <exception cref="ArgumentException"><paramref name="destination"/> does not have exactly <c>Count * Inputs</c> elements.</exception>
+        /// <exception cref="ArgumentException"><paramref name="destination"/> does not have exactly <c>Count * Inputs</c>
+        /// elements.</exception>
         public void ToFloats(Span<float> destination)
         {
             if (destination.Length != Count * Inputs)
             {
                 throw new ArgumentException(
-                    $"{nameof(destination)} has {Plural.Of(destination.Length, "element")} but must have {Count * Inputs} ([{Count}, {Inputs}]).",
+                    $"{nameof(destination)} has {Plural.Of(destination.Length, "element")} but must have {Count * Inputs} ([{Count}, " +
+                        $"{Inputs}]).",
                     nameof(destination));
             }
 
@@ -455,7 +469,8 @@ namespace GenSoftmax
                 if ((uint)Labels[i] >= (uint)model.Classes)
                 {
                     throw new ArgumentException(
-                        $"Label {Labels[i]} of {name} row {i} is not a class of the model, which has {model.Classes} (0..{model.Classes - 1}).", name);
+                        $"Label {Labels[i]} of {name} row {i} is not a class of the model, which has {model.Classes} " +
+                            $"(0..{model.Classes - 1}).", name);
                 }
             }
         }

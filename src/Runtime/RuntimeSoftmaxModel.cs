@@ -67,7 +67,8 @@ namespace GenSoftmax
                     nameof(inputs), inputs,
                     string.Create(
                         CultureInfo.InvariantCulture,
-                        $"{Plural.Of(classes, "class", "N0")} x {Plural.Of(inputs, "input", "N0")} = {Plural.Of(parameters, "weight", "N0")}, " +
+                        $"{Plural.Of(classes, "class", "N0")} x {Plural.Of(inputs, "input", "N0")} = " +
+                            $"{Plural.Of(parameters, "weight", "N0")}, " +
                         $"more than the limit of {ModelLimits.MaxParameters:N0} (2^28): use fewer inputs or classes."));
             }
             _engine = new SoftmaxEngine<RuntimeShapeKernels>(new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes)));

@@ -47,7 +47,8 @@ namespace GenSoftmax
             if (length != model.Inputs)
             {
                 throw new ArgumentException(
-                    $"One row has {Plural.Of(model.Inputs, "value")} for this model, not {length}: pass a single row (several rows take a span of " +
+                    $"One row has {Plural.Of(model.Inputs, "value")} for this model, not {length}: pass a single row (several rows take " +
+                        $"a span of " +
                         $"predictions).", "row");
             }
 

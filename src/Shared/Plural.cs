@@ -5,7 +5,8 @@ namespace GenSoftmax
     /// <summary>A count with its noun in the right number, for messages: "1 row", "2 rows", "1 class", "0 batches".</summary>
     internal static class Plural
     {
-        /// <summary><paramref name="count"/> (invariant, in <paramref name="format"/> if given) and the noun, singular only for 1.</summary>
+        /// <summary><paramref name="count"/> (invariant, in <paramref name="format"/> if given) and the noun, singular only for
+        /// 1.</summary>
         public static string Of(long count, string singular, string? format = null) =>
             count.ToString(format, CultureInfo.InvariantCulture) + " " + (count == 1 ? singular : PluralOf(singular));
 

@@ -93,7 +93,8 @@ namespace GenSoftmax.Generator.Emit
 
         private void EmitHelpers()
         {
-            _w.WriteLine($"private const int ClassStride = {Stride}; // {Q} classes padded to whole vectors of {KernelLayout.WidestLanes} lanes");
+            _w.WriteLine($"private const int ClassStride = {Stride}; " +
+                $"// {Q} classes padded to whole vectors of {KernelLayout.WidestLanes} lanes");
             _w.WriteLine("private const float PixelScale = 1f / 255f;");
             _w.WriteLine();
             if (VectorEnd > 0)
@@ -209,7 +210,8 @@ namespace GenSoftmax.Generator.Emit
             (int size, _, _) = ClassBlocks(Q, _isa.MaxClassBlock);
             string accumulators = VectorEnd > 0 ? $"{L}-lane accumulators" : "scalar accumulators";
             _w.WriteLine($$"""
-                // Logits of a block of rows: o[i, c] = sum_k x[offs[i] + k] * W[c, k]{{(input == InputKind.Byte ? " / 255" : string.Empty)}} + b[c].
+                // Logits of a block of rows:
+                //   o[i, c] = sum_k x[offs[i] + k] * W[c, k]{{(input == InputKind.Byte ? " / 255" : string.Empty)}} + b[c].
                 // {{TailComment()}}; {{ClassBlockComment()}}.
                 // Two rows share every weight load, so a block keeps 2 x {{size}} independent {{accumulators}}.
                 """);

@@ -160,7 +160,8 @@ namespace GenSoftmax.Hypercomplex
             }
         }
 
-        /// <summary>The shape, kernel variant and factors, such as <c>HypercomplexSoftmaxModel(784 inputs x 10 classes, Avx512, n = 2)</c>.</summary>
+        /// <summary>The shape, kernel variant and factors, such as <c>HypercomplexSoftmaxModel(784 inputs x 10 classes, Avx512, n =
+        /// 2)</c>.</summary>
         public override string ToString() =>
             $"HypercomplexSoftmaxModel({Inputs} inputs x {Classes} classes, {Isa}, n = {Layout.N})";
     }

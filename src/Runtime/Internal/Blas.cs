@@ -37,7 +37,8 @@ namespace GenSoftmax.Internal
             int n = x.Length;
             if (y.Length != n || destination.Length != n)
             {
-                throw new ArgumentException($"x has {Plural.Of(x.Length, "element")}, y {y.Length} and the destination {destination.Length}; they " +
+                throw new ArgumentException($"x has {Plural.Of(x.Length, "element")}, y {y.Length} and the destination " +
+                    $"{destination.Length}; they " +
                     $"must " +
                     $"match.", nameof(destination));
             }

@@ -44,7 +44,8 @@ namespace GenSoftmax.Internal
             if (labels != rows)
             {
                 throw new ArgumentException(
-                    $"labels has {Plural.Of(labels, "element")} but {dataName} has {Plural.Of(rows, "row")}: pass one label per row ([{rows}]).", "labels");
+                    $"labels has {Plural.Of(labels, "element")} but {dataName} has {Plural.Of(rows, "row")}: pass one label per row " +
+                        $"([{rows}]).", "labels");
             }
         }
 

@@ -144,7 +144,8 @@ namespace GenSoftmax.Persistence
             if (file.Inputs != into.Inputs || file.Classes != into.Classes)
             {
                 throw new ModelFileException(full,
-                    $"'{full}' holds a model of {Plural.Of(file.Inputs, "input")} x {Plural.Of(file.Classes, "class")}, but the model it is loaded into has " +
+                    $"'{full}' holds a model of {Plural.Of(file.Inputs, "input")} x {Plural.Of(file.Classes, "class")}, but the model it " +
+                        $"is loaded into has " +
                     $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape (ModelFile.Load(path, out contents) makes " +
                         $"one).", null);
             }
@@ -280,7 +281,8 @@ namespace GenSoftmax.Persistence
             if (names.Count != classes)
             {
                 throw new ArgumentException(
-                    $"ClassNames has {Plural.Of(names.Count, "name")}, but the model has {Plural.Of(classes, "class")}: give one name per class, in class order.",
+                    $"ClassNames has {Plural.Of(names.Count, "name")}, but the model has {Plural.Of(classes, "class")}: give one name " +
+                        $"per class, in class order.",
                         "contents");
             }
 
@@ -405,7 +407,8 @@ namespace GenSoftmax.Persistence
             {
                 if ((batchesDone - 1L) * options.BatchSize >= int.MaxValue)
                 {
-                    return $"its position (batch {batchesDone} of batches of {Plural.Of(options.BatchSize, "row")}) is past the end of any data set " +
+                    return $"its position (batch {batchesDone} of batches of {Plural.Of(options.BatchSize, "row")}) is past the end of " +
+                        $"any data set " +
                         $"({Plural.Of(int.MaxValue, "row", "N0")} at most)";
                 }
 
@@ -838,7 +841,8 @@ namespace GenSoftmax.Persistence
                 string[] names = Decode(json, "class_names", ModelFileJson.Default.StringArray);
                 if (names.Length != Classes || Array.IndexOf(names, null) >= 0)
                 {
-                    throw SafetensorsFile.Invalid(Path, $"its class_names holds {Plural.Of(names.Length, "name")} for {Plural.Of(Classes, "class")}");
+                    throw SafetensorsFile.Invalid(Path,
+                        $"its class_names holds {Plural.Of(names.Length, "name")} for {Plural.Of(Classes, "class")}");
                 }
 
                 var seen = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);

@@ -123,13 +123,15 @@ namespace GenSoftmax.Persistence
 
             if (declared > MaxHeaderLength)
             {
-                throw NotModel(full, $"its first 8 bytes declare a header of {Plural.Of(declared, "byte", "N0")}, more than a model file's header can be " +
+                throw NotModel(full, $"its first 8 bytes declare a header of {Plural.Of(declared, "byte", "N0")}, more than a model " +
+                    $"file's header can be " +
                     $"({MaxHeaderLength:N0}): it is not a safetensors file, or its start is damaged");
             }
 
             if ((long)declared > length - 8)
             {
-                throw Truncated(full, $"its header declares {Plural.Of(declared, "byte", "N0")}, but only {length - 8:N0} follow the header length");
+                throw Truncated(full,
+                    $"its header declares {Plural.Of(declared, "byte", "N0")}, but only {length - 8:N0} follow the header length");
             }
 
             if ((length - 8 - (long)declared) / 4 > Array.MaxLength)
@@ -215,8 +217,10 @@ namespace GenSoftmax.Persistence
                 if (expected != dataLength)
                 {
                     throw expected > dataLength
-                        ? Truncated(full, $"its tensors need {Plural.Of(expected, "byte", "N0")} of data, but the file holds {dataLength:N0}")
-                        : Invalid(full, $"it has {Plural.Of(dataLength - expected, "byte", "N0")} past its last tensor: something was appended to it, or " +
+                        ? Truncated(full, $"its tensors need {Plural.Of(expected, "byte", "N0")} of data, but the file holds " +
+                            $"{dataLength:N0}")
+                        : Invalid(full, $"it has {Plural.Of(dataLength - expected, "byte", "N0")} past its last tensor: something was " +
+                            $"appended to it, or " +
                             $"its header is damaged");
                 }
 

@@ -19,7 +19,8 @@ namespace GenSoftmax.Training
     /// <see cref="SolverResult"/> says which.</para>
     /// <para>The objective and its gradient are summed in double from the kernels' float rows, so the objective is exact to
     /// about 1e-7 relative. When that rounding stops the progress (the line search finds no lower point, or twenty iterations
-    /// gain less than ten times it each on average), the solver continues from the same point with the objective and gradient computed in double
+    /// gain less than ten times it each on average), the solver continues from the same point with the objective and gradient computed in
+    /// double
     /// (several times slower per pass, and only for the last iterations), so a tight tolerance is reached on flat minima
     /// (large C, no penalty, uneven row weights) too; <see cref="SolverStop.LineSearchFailed"/> then means that double
     /// precision cannot tell the points apart either.</para>
@@ -69,7 +70,8 @@ namespace GenSoftmax.Training
         /// the held-out loss and accuracy, then refits every row with the C of the lowest held-out loss, starting from that
         /// C's fit. The model ends with that final fit. Deterministic for a seed and thread count.
         /// </summary>
-        /// <exception cref="ArgumentException">The data does not fit the model, has fewer than 2 rows, or the model is not dense.</exception>
+        /// <exception cref="ArgumentException">The data does not fit the model, has fewer than 2 rows, or the model is not
+        /// dense.</exception>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
         public static CSearchResult SearchC(
@@ -203,7 +205,8 @@ namespace GenSoftmax.Training
                 if (!double.IsFinite(f))
                 {
                     throw new TrainingDivergedException(
-                        $"The objective at the starting parameters is {f}: check the data and the model's parameters for NaN or infinite values.");
+                        $"The objective at the starting parameters is {f}: check the data and the model's parameters for NaN or infinite " +
+                            $"values.");
                 }
 
                 int stored = 0, newest = -1, iteration = 0, windowStart = 0;
@@ -211,7 +214,8 @@ namespace GenSoftmax.Training
                 SolverStop stop = SolverStop.IterationLimit;
                 if (MaxAbs(g) <= _options.Tolerance)
                 {
-                    return new SolverResult(SolverStop.Converged, 0, _evaluations, f, MaxAbs(g), Stopwatch.GetElapsedTime(start).TotalSeconds);
+                    return new SolverResult(SolverStop.Converged, 0, _evaluations, f, MaxAbs(g),
+                        Stopwatch.GetElapsedTime(start).TotalSeconds);
                 }
 
                 while (iteration < _options.MaxIterations)

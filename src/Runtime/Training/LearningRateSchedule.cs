@@ -95,7 +95,8 @@ namespace GenSoftmax.Training
             if (batchesPerEpoch < 1 || epoch < 1 || epoch > epochs || batch < 0 || batch >= batchesPerEpoch)
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(batch), $"Batch {batch} of epoch {epoch} is outside a run of {Plural.Of(epochs, "epoch")} of {Plural.Of(batchesPerEpoch, "batch")}.");
+                    nameof(batch), $"Batch {batch} of epoch {epoch} is outside a run of {Plural.Of(epochs, "epoch")} of " +
+                        $"{Plural.Of(batchesPerEpoch, "batch")}.");
             }
 
             long step = ((long)(epoch - 1) * batchesPerEpoch) + batch;

@@ -27,7 +27,8 @@ namespace GenSoftmax.Training
             if (targets.LongLength != (long)data.Count * classes)
             {
                 throw new ArgumentException(
-                    $"targets has {Plural.Of(targets.LongLength, "value")} but {Plural.Of(data.Count, "row")} x {Plural.Of(classes, "class")} need " +
+                    $"targets has {Plural.Of(targets.LongLength, "value")} but {Plural.Of(data.Count, "row")} x " +
+                        $"{Plural.Of(classes, "class")} need " +
                         $"{(long)data.Count * classes}: " +
                     "pass one probability vector per row of the data, row-major.", nameof(targets));
             }

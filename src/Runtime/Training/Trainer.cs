@@ -47,7 +47,8 @@ namespace GenSoftmax.Training
 
         private readonly Sgd _optimizer;
 
-        /// <summary>A trainer for <paramref name="model"/>, which it trains as it is: call <see cref="Initialize()"/> for a fresh start.</summary>
+        /// <summary>A trainer for <paramref name="model"/>, which it trains as it is: call <see cref="Initialize()"/> for a fresh
+        /// start.</summary>
         /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="options"/> is out of range.</exception>
         public Trainer(ISoftmaxModel model, TrainerOptions? options = null)
         {
@@ -92,7 +93,8 @@ namespace GenSoftmax.Training
         /// <summary>How the last call to Fit ended (when, why, the best epoch), or null before one has returned.</summary>
         public TrainingOutcome? Outcome { get; private set; }
 
-        /// <summary>The solver the last fit used (<see cref="TrainerOptions.SolverFor"/>), <see cref="TrainingSolver.Auto"/> before one.</summary>
+        /// <summary>The solver the last fit used (<see cref="TrainerOptions.SolverFor"/>), <see cref="TrainingSolver.Auto"/> before
+        /// one.</summary>
         public TrainingSolver Solver { get; private set; }
 
         /// <summary>Why the last fit used <see cref="Solver"/>, in a few words (for a log or the app's data line).</summary>
@@ -108,7 +110,8 @@ namespace GenSoftmax.Training
         public IReadOnlyList<string> Warnings => _warnings;
 
         /// <summary>
-        /// Sets each of the model's parameters as its <see cref="NamedTensor.Init"/> says, from one <see cref="Random"/>(<paramref name="seed"/>):
+        /// Sets each of the model's parameters as its <see cref="NamedTensor.Init"/> says, from one <see cref="Random"/>(<paramref
+        /// name="seed"/>):
         /// a dense model's W from N(0, <paramref name="stdDev"/>²) and its bias to 0; a hypercomplex model's A from N(0, 1/n),
         /// S from N(0, <paramref name="stdDev"/>²) (so each weight of W has standard deviation <paramref name="stdDev"/>) and its
         /// bias to 0.
@@ -154,7 +157,8 @@ namespace GenSoftmax.Training
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled. It is checked before
         /// every batch: the model holds the last completed batch's update, and <see cref="SaveState"/> can continue from there.</exception>
         public IReadOnlyList<EpochReport> Fit(
-            LabeledData train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+            LabeledData train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null,
+                CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(train);
             return FitCore(train, null, validation, progress, cancellationToken);
@@ -167,7 +171,8 @@ namespace GenSoftmax.Training
         /// </summary>
         /// <inheritdoc cref="Fit(LabeledData, LabeledData?, IProgress{TrainingProgress}?, CancellationToken)"/>
         public IReadOnlyList<EpochReport> FitTargets(
-            SoftTargets train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+            SoftTargets train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null,
+                CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(train);
             if (train.Classes != Model.Classes)
@@ -181,7 +186,8 @@ namespace GenSoftmax.Training
         // Not AggressiveOptimization: its loop runs once per batch and calls the optimised step, so tier 0 (with OSR) serves,
         // and compiling its 1,500 bytes of IL fully optimised cost the first epoch 3.5 ms (bench/results/2026-12-05-coldstart-log).
         private IReadOnlyList<EpochReport> FitCore(
-            LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+            LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress,
+                CancellationToken cancellationToken)
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
@@ -199,7 +205,8 @@ namespace GenSoftmax.Training
             if (Options.Loss == TrainingLoss.SquaredError && (train.Weights is not null || validation?.Weights is not null))
             {
                 throw new ArgumentException(
-                    "Row weights apply to the cross-entropy loss; the squared-error loss takes none. Drop the weights or use cross-entropy.", nameof(train));
+                    "Row weights apply to the cross-entropy loss; the squared-error loss takes none. Drop the weights or use " +
+                        "cross-entropy.", nameof(train));
             }
             // NaN and infinite features were refused when the data was created (LabeledData.FromFeatures). A value the
             // caller writes into the array afterwards is not scanned for again here (a pass over all the data, 8 ms an
@@ -218,16 +225,20 @@ namespace GenSoftmax.Training
             if (batchSize >= trainCount)
             {
                 Warn(
-                    $"The batch ({batchSize:N0} rows) holds the whole training set ({trainCount:N0} rows): each epoch is a single SGD step, " +
-                    $"so {Options.Epochs} epochs are {Options.Epochs} steps and the model stays far from the minimum. Use a smaller batch, " +
+                    $"The batch ({batchSize:N0} rows) holds the whole training set ({trainCount:N0} rows): each epoch is a single SGD " +
+                        $"step, " +
+                    $"so {Options.Epochs} epochs are {Options.Epochs} steps and the model stays far from the minimum. Use a smaller " +
+                        $"batch, " +
                     "or the exact solver (TrainerOptions.Solver = Auto or Lbfgs), which fits data this small to convergence.");
             }
 
-            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize); // in long: a batch near int.MaxValue overflowed to 0 batches
+            // in long: a batch near int.MaxValue overflowed to 0 batches
+            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize);
             if (_batchesDone > batches)
             {
                 throw new InvalidOperationException(
-                    $"The saved position is batch {_batchesDone} of an epoch, but this data has {batches} batches: continue with the data the run started with.");
+                    $"The saved position is batch {_batchesDone} of an epoch, but this data has {batches} batches: continue with the " +
+                        $"data the run started with.");
             }
 
             var reports = new List<EpochReport>();
@@ -266,7 +277,8 @@ namespace GenSoftmax.Training
                     _lossSum += (double)r.Loss * r.Count;
                     _correct += r.Correct;
                     _batchesDone = b + 1;
-                    progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds) + Stopwatch.GetElapsedTime(start), null));
+                    progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds)
+                        + Stopwatch.GetElapsedTime(start), null));
                 }
 
                 double seconds = _seconds + Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -302,14 +314,16 @@ namespace GenSoftmax.Training
             return reports;
         }
 
-        /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/> diverged.</summary>
+        /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/>
+        /// diverged.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
             string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
                 : !Internal.Blas.AllFinite(Model.Weights) ? "the weights after its update are not all finite"
                 : !Internal.Blas.AllFinite(Model.Bias) ? "the bias after its update is not all finite"
-                : Internal.ParameterSet.FirstNonFinite(Model.Parameters) is { } p ? $"its parameter {p.Name} after its update is not all finite"
+                : Internal.ParameterSet.FirstNonFinite(Model.Parameters) is { } p
+                    ? $"its parameter {p.Name} after its update is not all finite"
                 : null;
             if (what is null)
             {
@@ -331,11 +345,13 @@ namespace GenSoftmax.Training
         /// of every iteration.
         /// </summary>
         private IReadOnlyList<EpochReport> FitExact(
-            LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+            LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress,
+                CancellationToken cancellationToken)
         {
             if (targets is not null)
             {
-                throw new ArgumentException("The exact solver fits hard labels; train soft targets with minibatch SGD (Solver = Sgd).", nameof(targets));
+                throw new ArgumentException("The exact solver fits hard labels; train soft targets with minibatch SGD (Solver = Sgd).",
+                    nameof(targets));
             }
 
             long start = Stopwatch.GetTimestamp();
@@ -393,7 +409,8 @@ namespace GenSoftmax.Training
             }
 
             string list = ranges.Count <= 8 ? string.Join(", ", ranges) : string.Join(", ", ranges.GetRange(0, 8)) + ", ...";
-            return $"{(missing == 1 ? "Class" : "Classes")} {list} ({missing} of the model's {classes}) {(missing == 1 ? "has" : "have")} " +
+            return $"{(missing == 1 ? "Class" : "Classes")} {list} ({missing} of the model's {classes}) " +
+                $"{(missing == 1 ? "has" : "have")} " +
                 "no training rows: the model learns nothing for them and never predicts them. A label past the real classes " +
                 "(such as 255 in a 10-class file) makes a model with that many classes: check the labels, or give the model " +
                 "the data's class count.";
@@ -411,7 +428,8 @@ namespace GenSoftmax.Training
         /// <summary>The write side of <paramref name="model"/>'s gate, or nothing for a model without one.</summary>
         private static ParameterGate.WriteScope EnterWrite(ISoftmaxModel model) => model.Gate is { } gate ? gate.EnterWrite() : default;
 
-        /// <summary>Early stopping's bookkeeping after <paramref name="epoch"/>, whose held-out value is <paramref name="value"/>.</summary>
+        /// <summary>Early stopping's bookkeeping after <paramref name="epoch"/>, whose held-out value is <paramref
+        /// name="value"/>.</summary>
         private void Watch(EarlyStoppingOptions stopping, int epoch, double value)
         {
             bool lowerIsBetter = stopping.Metric == EarlyStoppingMetric.HeldOutLoss;
@@ -445,7 +463,8 @@ namespace GenSoftmax.Training
 
         /// <summary>The state to continue this run later (with the model's parameters, saved separately).</summary>
         public TrainingState SaveState() => new(
-            Options.Seed, _epochsDone, _batchesDone, LearningRate, Internal.ParameterSet.Snapshot(_optimizer.Velocity), _lossSum, _correct, _seconds)
+            Options.Seed, _epochsDone, _batchesDone, LearningRate, Internal.ParameterSet.Snapshot(_optimizer.Velocity), _lossSum, _correct,
+                _seconds)
         {
             EarlyStopping = Options.EarlyStopping is null
                 ? null
@@ -463,7 +482,8 @@ namespace GenSoftmax.Training
             if (state.Seed != Options.Seed)
             {
                 throw new ArgumentException(
-                    $"The state was saved by a run with seed {state.Seed}, but this trainer's seed is {Options.Seed}: its shuffles would differ. " +
+                    $"The state was saved by a run with seed {state.Seed}, but this trainer's seed is {Options.Seed}: its shuffles would " +
+                        $"differ. " +
                     "Create the trainer with the saved run's options.", nameof(state));
             }
 
@@ -489,7 +509,8 @@ namespace GenSoftmax.Training
             if (es is not null && es.BestEpoch > state.CompletedEpochs)
             {
                 throw new ArgumentException(
-                    $"The state's early-stopping record names best epoch {es.BestEpoch}, after its position (epoch {state.CompletedEpochs}).", nameof(state));
+                    $"The state's early-stopping record names best epoch {es.BestEpoch}, after its position (epoch " +
+                        $"{state.CompletedEpochs}).", nameof(state));
             }
 
             ArgumentNullException.ThrowIfNull(state.Velocity, "state.Velocity");
