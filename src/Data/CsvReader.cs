@@ -203,8 +203,8 @@ namespace GenSoftmax.Data
                 if (best < 0)
                 {
                     throw new InvalidDataException(
-                        $"{path}, line {line}: cannot detect the separator: the line has no ',', ';' or tab outside quotes, so it would " +
-                            $"be one " +
+                        $"{path}, line {line}: cannot detect the separator: the line has no ',', ';' or tab " +
+                            $"outside quotes, so it would be one " +
                         "column, but a data file needs a label column and at least one feature column. If the file uses another " +
                         "separator, set CsvOptions.Separator.");
                 }
@@ -314,8 +314,8 @@ namespace GenSoftmax.Data
                     if ((long)_rows * Inputs + (long)_chunk.Length * 2 > Array.MaxLength)
                     {
                         throw new InvalidDataException(
-                            $"{_path}, line {line}: the file has more than {Array.MaxLength} feature values, more than one .NET array " +
-                                $"holds. " +
+                            $"{_path}, line {line}: the file has more than {Array.MaxLength} feature values, " +
+                                $"more than one .NET array holds. " +
                             "Split it into smaller files.");
                     }
 
@@ -378,8 +378,8 @@ namespace GenSoftmax.Data
                 if (_rows == 0)
                 {
                     throw new InvalidDataException(
-                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is data rather than a " +
-                            $"header, set " +
+                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is " +
+                            $"data rather than a header, set " +
                         "CsvOptions.HasHeader = false.");
                 }
 
@@ -494,9 +494,8 @@ namespace GenSoftmax.Data
                 {
                     throw new InvalidDataException(
                         $"{_path}, line {line} looks like a row of data, not a header: its fields are numbers ({ListNames(header)}). " +
-                        "If the file has no header line, set CsvOptions.HasHeader = false; if it has one, give its columns names that " +
-                            "are not " +
-                        "numbers.");
+                        "If the file has no header line, set CsvOptions.HasHeader = false; if it has one, give " +
+                            "its columns names that are not numbers.");
                 }
             }
 
@@ -630,8 +629,8 @@ namespace GenSoftmax.Data
                     ? "CsvOptions.Labels is Numbers"
                     : _rows == 0
                         ? "it is the first label and a number, so the labels are read as class numbers"
-                        : $"the first label, {Show(_firstLabel)} on line {_firstLabelLine}, is a number, so the labels are read as class " +
-                            $"numbers";
+                        : $"the first label, {Show(_firstLabel)} on line {_firstLabelLine}, is a number, so the " +
+                            $"labels are read as class numbers";
                 string names = "; to read every label as a class name, set CsvOptions.Labels = CsvLabels.Names";
                 string problem = result switch
                 {

@@ -105,10 +105,10 @@ namespace GenSoftmax.Data
                     {
                         int bad = first + read;
                         throw new InvalidDataException(
-                            $"{_path}, line {_line}, byte offset {offset + bad}: invalid UTF-8 (byte 0x{bytes[bad]:X2}). The file must " +
-                                $"be UTF-8, " +
-                            "or start with a byte-order mark naming its encoding: save it as UTF-8 (labels that differed only in such " +
-                                "bytes " +
+                            $"{_path}, line {_line}, byte offset {offset + bad}: invalid UTF-8 (byte " +
+                                $"0x{bytes[bad]:X2}). The file must be UTF-8, " +
+                            "or start with a byte-order mark naming its encoding: save it as UTF-8 (labels " +
+                                "that differed only in such bytes " +
                             "would otherwise read as one class).");
                     }
 
@@ -158,8 +158,8 @@ namespace GenSoftmax.Data
             catch (DecoderFallbackException e)
             {
                 throw new InvalidDataException(
-                    $"{_path}, after line {_line}: invalid {reader.CurrentEncoding.EncodingName} text ({e.Message}). Save the file as " +
-                        $"UTF-8.", e);
+                    $"{_path}, after line {_line}: invalid {reader.CurrentEncoding.EncodingName} text " +
+                        $"({e.Message}). Save the file as UTF-8.", e);
             }
         }
 
@@ -199,10 +199,10 @@ namespace GenSoftmax.Data
                     if (_state == State.Unquoted)
                     {
                         throw new InvalidDataException(
-                            $"{_path}, line {_line}, column {_column}: a '\"' inside a field that does not start with one. A field " +
-                                $"holding a " +
-                            "quote must be quoted as a whole with the quote doubled (\"5\"\" screen\" for 5\" screen); otherwise remove " +
-                                "the quote.");
+                            $"{_path}, line {_line}, column {_column}: a '\"' inside a field that does not " +
+                                $"start with one. A field holding a " +
+                            "quote must be quoted as a whole with the quote doubled (\"5\"\" screen\" for 5\" " +
+                                "screen); otherwise remove the quote.");
                     }
 
                     _afterCr = false;
@@ -263,10 +263,10 @@ namespace GenSoftmax.Data
                         else
                         {
                             throw new InvalidDataException(
-                                $"{_path}, line {_line}, column {_column}: text after the closing '\"' of the quoted field that starts " +
-                                    $"on line " +
-                                $"{_quoteLine}. Double a '\"' that is part of the text (\"a\"\"b\"), or end the field at its closing " +
-                                    $"quote.");
+                                $"{_path}, line {_line}, column {_column}: text after the closing '\"' of the " +
+                                    $"quoted field that starts on line " +
+                                $"{_quoteLine}. Double a '\"' that is part of the text (\"a\"\"b\"), or end " +
+                                    $"the field at its closing quote.");
                         }
 
                         break;
@@ -320,10 +320,10 @@ namespace GenSoftmax.Data
                 throw new InvalidDataException(
                     $"{_path}, line {_quoteLine}, column {_quoteColumn}: the quoted field that starts here runs onto line " +
                         $"{_breakLine + 1} and " +
-                    $"holds a '{CsvOptions.Escape(_separator)}', so it would take in what look like rows; probably its closing '\"' is " +
-                        $"missing. " +
-                    $"Close the quote on line {_breakLine} (double a '\"' that is part of the text); if the field really holds line " +
-                        $"breaks " +
+                    $"holds a '{CsvOptions.Escape(_separator)}', so it would take in what look like rows; " +
+                        $"probably its closing '\"' is missing. " +
+                    $"Close the quote on line {_breakLine} (double a '\"' that is part of the text); if the " +
+                        $"field really holds line breaks " +
                     "and separators, set CsvOptions.AllowLineBreaksInQuotes = true.");
             }
         }
@@ -353,8 +353,8 @@ namespace GenSoftmax.Data
             if (_state == State.Quoted)
             {
                 throw new InvalidDataException(
-                    $"{_path}, line {_quoteLine}, column {_quoteColumn}: the quoted field that starts here is not closed before the end " +
-                        $"of the " +
+                    $"{_path}, line {_quoteLine}, column {_quoteColumn}: the quoted field that starts here is " +
+                        $"not closed before the end of the " +
                     "file. Add its closing '\"', or double a '\"' that is part of the text.");
             }
         }

@@ -196,15 +196,15 @@ namespace GenSoftmax.Data
 
             message.Append("The directory must hold the four files ").Append(string.Join(", ", IdxReader.FileNames))
                 .AppendLine(", each raw or gzip-compressed with a .gz suffix. To provide the data, do one of:");
-            message.AppendLine("  - pass the directory explicitly (FashionMnist.Load(directory), or the option an application offers for " +
-                "it);");
+            message.AppendLine("  - pass the directory explicitly (FashionMnist.Load(directory), or the option " +
+                "an application offers for it);");
             message.Append("  - set the environment variable ").Append(EnvironmentVariable).AppendLine("=DIR;");
             message.Append("  - install the Debian/Ubuntu package: sudo apt-get install dataset-fashion-mnist (it installs into ")
                 .Append(DefaultDirectory).Append(").");
             if (fromEnvironment)
             {
-                message.AppendLine().Append("(A directory set in ").Append(EnvironmentVariable).Append(" is the only one tried; unset it " +
-                    "to use ")
+                message.AppendLine().Append("(A directory set in ").Append(EnvironmentVariable).Append(" is the " +
+                    "only one tried; unset it to use ")
                     .Append(DefaultDirectory).Append(".)");
             }
             else if (explicitOnly)

@@ -60,8 +60,8 @@ namespace GenSoftmax.Data
             if (compressedLength <= 0)
             {
                 throw new InvalidDataException(
-                    $"{_described} is truncated: after its {headerLength}-byte gzip header it has {_fileLength - start - headerLength} " +
-                        $"bytes, " +
+                    $"{_described} is truncated: after its {headerLength}-byte gzip header it has " +
+                        $"{_fileLength - start - headerLength} bytes, " +
                     $"too few for any compressed data and the {TrailerLength}-byte trailer (CRC-32 and length).");
             }
 
@@ -153,8 +153,8 @@ namespace GenSoftmax.Data
                 if (first != 0)
                 {
                     throw new InvalidDataException(
-                        $"{_described}: after gzip member {_members} (ending at byte {next:N0}) byte {at:N0} is 0x{first:X2}, which " +
-                            $"starts " +
+                        $"{_described}: after gzip member {_members} (ending at byte {next:N0}) byte {at:N0} " +
+                            $"is 0x{first:X2}, which starts " +
                         "neither another gzip member nor zero padding: bytes were appended to the file or it is damaged. Get an " +
                         "undamaged copy, or decompress the file and compress it again (gunzip -c FILE | gzip > NEW).");
                 }
@@ -207,16 +207,16 @@ namespace GenSoftmax.Data
             if (storedCrc != actualCrc)
             {
                 throw new InvalidDataException(
-                    $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but the {_memberLength} " +
-                        $"decompressed " +
+                    $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but " +
+                        $"the {_memberLength} decompressed " +
                     $"bytes have CRC-32 0x{actualCrc:X8}. The file is damaged or truncated: download or copy it again.");
             }
 
             if (storedLength != unchecked((uint)_memberLength))
             {
                 throw new InvalidDataException(
-                    $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), but {_memberLength} came " +
-                        $"out. " +
+                    $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), " +
+                        $"but {_memberLength} came out. " +
                     "The file is damaged: download or copy it again.");
             }
 

@@ -242,8 +242,8 @@ namespace GenSoftmax.Data
             }
 
             private InvalidDataException UnsupportedType(string descr, string what) => new InvalidDataException(
-                $"{_path} holds dtype '{descr}' ({what}), which is not supported: features must be float32, float64, float16 or uint8, " +
-                    $"and " +
+                $"{_path} holds dtype '{descr}' ({what}), which is not supported: features must be float32, " +
+                    $"float64, float16 or uint8, and " +
                 "labels an integer type; convert with a.astype(...) before np.save.");
 
             private string String()
@@ -309,8 +309,8 @@ namespace GenSoftmax.Data
 
                     if (!int.TryParse(_text.AsSpan(start, _at - start), NumberStyles.None, CultureInfo.InvariantCulture, out int value))
                     {
-                        throw Error($"the dimension {_text.Substring(start, _at - start)} is too large for an array; the header is " +
-                            $"corrupt");
+                        throw Error($"the dimension {_text.Substring(start, _at - start)} is too large for " +
+                            $"an array; the header is corrupt");
                     }
 
                     values.Add(value);
@@ -373,8 +373,8 @@ namespace GenSoftmax.Data
             }
 
             private InvalidDataException Error(string problem) => new InvalidDataException(
-                $"{_path}: the .npy header is not valid: {problem}. The header is \"{Shorten(_text.TrimEnd())}\"; write the file again " +
-                    $"with np.save.");
+                $"{_path}: the .npy header is not valid: {problem}. The header is \"{Shorten(_text.TrimEnd())}\"; " +
+                    $"write the file again with np.save.");
 
             private static string Escape(char c) => c < ' ' ? $"\\u{(int)c:X4}" : c.ToString();
 

@@ -137,8 +137,8 @@ namespace GenSoftmax.Data
 
             if (header.Shape[0] != rows)
             {
-                throw new InvalidDataException($"{path} holds {header.Shape[0]} weights but the data has {rows} rows: give one weight " +
-                    $"per row.");
+                throw new InvalidDataException($"{path} holds {header.Shape[0]} weights but the data has {rows} " +
+                    $"rows: give one weight per row.");
             }
 
             return ReadFloats(file, path, header);
@@ -150,8 +150,8 @@ namespace GenSoftmax.Data
             if (!(header.Shape.Length == 1 || header.Shape.Length == 2 && header.Shape[1] == 1))
             {
                 throw new InvalidDataException(
-                    $"{path} holds an array of shape {header.ShapeText}, but labels must be [rows] (or [rows, 1]): one class number per " +
-                        $"row. " +
+                    $"{path} holds an array of shape {header.ShapeText}, but labels must be [rows] (or [rows, " +
+                        $"1]): one class number per row. " +
                     "If it holds one-hot rows, save a.argmax(axis=1) instead.");
             }
 
@@ -161,8 +161,8 @@ namespace GenSoftmax.Data
                     ? "convert whole-number labels with a.astype(np.int64)"
                     : "map class names to numbers first (np.unique(a, return_inverse=True) gives the numbers)";
                 throw new InvalidDataException(
-                    $"{path} holds {header.TypeText} values, but labels must be integers (class numbers 0, 1, 2, ...): {hint}, then " +
-                        $"np.save.");
+                    $"{path} holds {header.TypeText} values, but labels must be integers (class numbers 0, 1, " +
+                        $"2, ...): {hint}, then np.save.");
             }
         }
 
@@ -265,8 +265,8 @@ namespace GenSoftmax.Data
                         ? "NaN"
                         : header.Type == NpyType.Float64 ? "infinite or outside float32's range (about ±3.4e38)" : "infinite";
                     throw new InvalidDataException(
-                        $"{path}: the feature at row {i / columns}, column {i % columns} (element {i}) is {what}. Features must be " +
-                            $"finite: " +
+                        $"{path}: the feature at row {i / columns}, column {i % columns} (element {i}) is " +
+                            $"{what}. Features must be finite: " +
                         "replace or drop such rows (np.isfinite(a).all(axis=1) finds the good ones), or scale the features.");
                 }
             }
@@ -399,8 +399,8 @@ namespace GenSoftmax.Data
             int prefixLength = 8 + lengthSize;
             if (read < prefixLength)
             {
-                throw new InvalidDataException($"{path} is truncated inside its header: it has {fileLength} bytes, and the header alone " +
-                    $"needs more.");
+                throw new InvalidDataException($"{path} is truncated inside its header: it has {fileLength} bytes, " +
+                    $"and the header alone needs more.");
             }
 
             long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(prefix.Slice(8))
@@ -442,8 +442,8 @@ namespace GenSoftmax.Data
                 ? $"is truncated: its header declares {header.TypeText} {header.ShapeText}, {header.DataBytes} bytes of data after a " +
                   $"{header.DataOffset}-byte header ({expected} bytes in all), but the file has {fileLength}"
                 : $"is longer than its header declares: {header.TypeText} {header.ShapeText} is {header.DataBytes} bytes of data after a " +
-                  $"{header.DataOffset}-byte header ({expected} bytes in all), but the file has {fileLength} ({fileLength - expected} " +
-                      $"extra)";
+                  $"{header.DataOffset}-byte header ({expected} bytes in all), but the file has {fileLength} " +
+                      $"({fileLength - expected} extra)";
             return new InvalidDataException($"{path} {what}. Write it again with np.save.");
         }
     }

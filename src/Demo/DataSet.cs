@@ -87,8 +87,8 @@ namespace GenSoftmax.App
 
             if (spec.Kind != DataKind.Npy && spec.LabelsPath is not null)
             {
-                throw new AppError("--labels applies to .npy features only; leave it out (IDX directories and CSV files hold their " +
-                    "labels).");
+                throw new AppError("--labels applies to .npy features only; leave it out (IDX directories " +
+                    "and CSV files hold their labels).");
             }
 
             if (spec.Path is not null && Directory.Exists(spec.Path))

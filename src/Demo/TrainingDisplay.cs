@@ -222,8 +222,8 @@ namespace GenSoftmax.App
 
         public override string ToString() => string.Create(
             CultureInfo.InvariantCulture,
-            $"time: start {Start:F3} s, load {Load:F3} s, train {Train:F3} s, evaluate {Evaluate:F3} s, other {Other:F3} s, total " +
-                $"{Total:F3} s");
+            $"time: start {Start:F3} s, load {Load:F3} s, train {Train:F3} s, evaluate {Evaluate:F3} s, other " +
+                $"{Other:F3} s, total {Total:F3} s");
     }
 
     /// <summary>

@@ -30,14 +30,14 @@ namespace GenSoftmax.Generator
         public static readonly DiagnosticDescriptor SizeMissing = Error(
             "GSM0004",
             "Model size not set",
-            "[SoftmaxModel] on '{0}' must set both sizes as constants, for example [SoftmaxModel(Inputs = 784, Classes = 10)]; missing: " +
-                "{1}");
+            "[SoftmaxModel] on '{0}' must set both sizes as constants, for example [SoftmaxModel(Inputs = " +
+                "784, Classes = 10)]; missing: {1}");
 
         public static readonly DiagnosticDescriptor GenericNotSupported = Error(
             "GSM0005",
             "Generic model classes are not supported",
-            "'{0}' is generic or nested in a generic type: declare the model in a non-generic class, since its kernels are specialised " +
-                "to " +
+            "'{0}' is generic or nested in a generic type: declare the model in a non-generic class, since " +
+                "its kernels are specialised to " +
                 "one fixed shape");
 
         public static readonly DiagnosticDescriptor MemberClash = Error(
@@ -58,8 +58,8 @@ namespace GenSoftmax.Generator
         public static readonly DiagnosticDescriptor FileLocalNotSupported = Error(
             "GSM0009",
             "File-local model classes are not supported",
-            "'{0}' is file-local: remove the 'file' modifier from it and from every enclosing type, since the generated part of the " +
-                "class " +
+            "'{0}' is file-local: remove the 'file' modifier from it and from every enclosing type, since " +
+                "the generated part of the class " +
                 "lives in another file");
 
         public static readonly DiagnosticDescriptor ModelNameClash = Error(

@@ -328,8 +328,8 @@ namespace GenSoftmax.Generator
                     (kernel, x) => $"Gradient{kernel}(ref {x}, ref offs, ref next, count, ref g, ref dW, first)");
                 w.WriteLine();
                 w.WriteLine(Inline);
-                using (w.Block("public static void Softmax(KernelIsa isa, ref float blk, int count, ref float m, ref float sums, " +
-                    "float scale)"))
+                using (w.Block("public static void Softmax(KernelIsa isa, ref float blk, int count, ref float " +
+                    "m, ref float sums, float scale)"))
                 {
                     EmitSwitch(w, "Softmax(ref blk, count, ref m, ref sums, scale)");
                 }

@@ -212,10 +212,9 @@ namespace GenSoftmax.Onnx
             {
                 throw new ArgumentException(
                     $"The model's {classes} x {inputs} weights take {Plural.Of(bytes, "byte", "N0")}, more than an ONNX file can hold: " +
-                        $"ONNX is one " +
-                        $"protobuf " +
-                    "message of at most 2 GiB, and this export does not write external data files. Export a model with fewer inputs or " +
-                        "classes.",
+                        $"ONNX is one protobuf " +
+                    "message of at most 2 GiB, and this export does not write external data files. Export a " +
+                        "model with fewer inputs or classes.",
                     nameof(model));
             }
 

@@ -104,8 +104,8 @@ namespace GenSoftmax
                     string what = float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
                     throw new ArgumentException(
                         $"features[{i}] (row {i / inputs}, column {i % inputs}) is {what}. Features must be finite: one NaN or " +
-                        "infinite value makes every weight NaN within an epoch. Replace the value or drop the row before handing the " +
-                            "data over.",
+                        "infinite value makes every weight NaN within an epoch. Replace the value or drop the " +
+                            "row before handing the data over.",
                         "features");
                 }
             }

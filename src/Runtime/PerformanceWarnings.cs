@@ -74,8 +74,8 @@ namespace GenSoftmax
                 string model = kernels.DeclaringType?.FullName ?? kernels.FullName ?? kernels.Name;
                 Issue(
                     $"the kernels of {model} are compiled without optimisation, because '{assembly.GetName().Name}' is a Debug build, so " +
-                    "training and prediction run many times slower than they can (bench/README.md in the GenSoftmax repository has the " +
-                        "figures). " +
+                    "training and prediction run many times slower than they can (bench/README.md in the " +
+                        "GenSoftmax repository has the figures). " +
                     "Build and run with -c Release (dotnet run -c Release) for full speed.");
             }
         }

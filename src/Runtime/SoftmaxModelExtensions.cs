@@ -48,8 +48,7 @@ namespace GenSoftmax
             {
                 throw new ArgumentException(
                     $"One row has {Plural.Of(model.Inputs, "value")} for this model, not {length}: pass a single row (several rows take " +
-                        $"a span of " +
-                        $"predictions).", "row");
+                        $"a span of predictions).", "row");
             }
 
             Span<int> prediction = stackalloc int[1];

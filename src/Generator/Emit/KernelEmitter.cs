@@ -111,14 +111,13 @@ namespace GenSoftmax.Generator.Emit
             if (UsesSum4)
             {
                 _w.WriteLine();
-                _w.WriteLine("// The sums of four accumulators in one Vector128: each folded to 128 bits, then two rounds of horizontal " +
-                    "adds.");
+                _w.WriteLine("// The sums of four accumulators in one Vector128: each folded to 128 bits, then " +
+                    "two rounds of horizontal adds.");
                 _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (_w.Block("private static F128 Sum4(V a, V b, V c, V d)"))
                 {
                     _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), " +
-                        "X86.Sse3.HorizontalAdd(Fold(c), " +
-                        "Fold(d)));");
+                        "X86.Sse3.HorizontalAdd(Fold(c), Fold(d)));");
                 }
 
                 _w.WriteLine();
@@ -696,8 +695,8 @@ namespace GenSoftmax.Generator.Emit
             {
                 if (loss)
                 {
-                    _w.WriteLine("V g = (Vec.LoadUnsafe(ref row, j) * inv) - (Vec.AsSingle(Vec.Equals(VI.Indices + Vec.Create((int)j), " +
-                        "yv)) & sv);");
+                    _w.WriteLine("V g = (Vec.LoadUnsafe(ref row, j) * inv) - (Vec.AsSingle(Vec.Equals(VI.Indices + " +
+                        "Vec.Create((int)j), yv)) & sv);");
                     _w.WriteLine("Vec.StoreUnsafe(Vec.LoadUnsafe(ref db, j) + g, ref db, j);");
                     _w.WriteLine("Vec.StoreUnsafe(g * gsv, ref row, j);");
                 }

@@ -56,8 +56,8 @@ namespace GenSoftmax.Hypercomplex
             {
                 throw new ArgumentOutOfRangeException(
                     nameof(n), n,
-                    $"n = {n} gives {ModelLimits.HypercomplexFactorWeights(n, inputs, classes)} factor weights (n³ + dq/n), not fewer " +
-                        $"than the " +
+                    $"n = {n} gives {ModelLimits.HypercomplexFactorWeights(n, inputs, classes)} factor weights " +
+                        $"(n³ + dq/n), not fewer than the " +
                     $"{(long)inputs * classes} of the dense layer: {ModelLimits.HypercomplexAdvice(inputs, classes, "n", Dense)}.");
             }
 

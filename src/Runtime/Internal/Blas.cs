@@ -38,9 +38,7 @@ namespace GenSoftmax.Internal
             if (y.Length != n || destination.Length != n)
             {
                 throw new ArgumentException($"x has {Plural.Of(x.Length, "element")}, y {y.Length} and the destination " +
-                    $"{destination.Length}; they " +
-                    $"must " +
-                    $"match.", nameof(destination));
+                    $"{destination.Length}; they must match.", nameof(destination));
             }
 
             ref float xr = ref MemoryMarshal.GetReference(x);

@@ -146,8 +146,8 @@ namespace GenSoftmax.Persistence
                 throw new ModelFileException(full,
                     $"'{full}' holds a model of {Plural.Of(file.Inputs, "input")} x {Plural.Of(file.Classes, "class")}, but the model it " +
                         $"is loaded into has " +
-                    $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape (ModelFile.Load(path, out contents) makes " +
-                        $"one).", null);
+                    $"{into.Inputs} x {into.Classes}: load it into a model of the saved shape " +
+                        $"(ModelFile.Load(path, out contents) makes one).", null);
             }
 
             IReadOnlyList<NamedTensor> parameters = into.Parameters;
@@ -308,8 +308,8 @@ namespace GenSoftmax.Persistence
                 {
                     if (char.IsSurrogate(c) && !System.Text.Rune.TryGetRuneAt(name, name.IndexOf(c, StringComparison.Ordinal), out _))
                     {
-                        throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a lone surrogate), so it " +
-                            $"cannot " +
+                        throw new ArgumentException($"ClassNames[{k}] is not valid Unicode text (it holds a " +
+                            $"lone surrogate), so it cannot " +
                             $"be saved as UTF-8.", "contents");
                     }
                 }
@@ -464,8 +464,8 @@ namespace GenSoftmax.Persistence
             {
                 return double.IsNaN(es.BestValue) && es.EpochsWithoutImprovement == 0 && !es.Stopped && (es.Best?.Count ?? 0) == 0
                     ? null
-                    : "it has no best epoch yet, so its best value must be NaN, it has no best parameters, its epochs without " +
-                        "improvement " +
+                    : "it has no best epoch yet, so its best value must be NaN, it has no best parameters, " +
+                        "its epochs without improvement " +
                         "are 0 and it cannot have stopped";
             }
 

@@ -103,8 +103,8 @@ namespace GenSoftmax.Persistence
             if (length == 0)
             {
                 throw new ModelFileException(full,
-                    $"'{full}' is empty (0 bytes), not a model file: it may be left from an interrupted copy. Copy or save the model " +
-                        $"again.", null);
+                    $"'{full}' is empty (0 bytes), not a model file: it may be left from an interrupted " +
+                        $"copy. Copy or save the model again.", null);
             }
 
             Span<byte> lengthBytes = stackalloc byte[8];
@@ -287,8 +287,8 @@ namespace GenSoftmax.Persistence
 
             if (dtype.GetString() != "F32")
             {
-                throw Invalid(full, $"tensor '{name}' has dtype {dtype.GetString()}, but GenSoftmax model files hold F32 (float32) " +
-                    $"tensors only");
+                throw Invalid(full, $"tensor '{name}' has dtype {dtype.GetString()}, but GenSoftmax model files " +
+                    $"hold F32 (float32) tensors only");
             }
 
             var dims = new int[shape.GetArrayLength()];
@@ -298,9 +298,8 @@ namespace GenSoftmax.Persistence
             {
                 if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int value) || value < 1)
                 {
-                    throw Invalid(full, $"tensor '{name}' has a dimension {d.GetRawText()}, but every dimension must be a whole number " +
-                        $"of " +
-                        $"at least 1");
+                    throw Invalid(full, $"tensor '{name}' has a dimension {d.GetRawText()}, but every " +
+                        $"dimension must be a whole number of at least 1");
                 }
 
                 dims[i++] = value;
@@ -476,8 +475,8 @@ namespace GenSoftmax.Persistence
             /// <summary>The one-line error of a file whose checksum does not match.</summary>
             public string ChecksumMismatch(string full) =>
                 $"'{full}' is damaged: its content does not match its checksum (XxHash3 of the content is {ComputedChecksum:x16}, " +
-                $"the file stores {StoredChecksum:x16}), so some bytes changed after it was written. Restore it from a copy or save the " +
-                    $"model again.";
+                $"the file stores {StoredChecksum:x16}), so some bytes changed after it was written. Restore it from " +
+                    $"a copy or save the model again.";
 
             /// <summary>The entry named <paramref name="name"/>, or null.</summary>
             public TensorEntry? Find(string name) => Tensors.Find(t => t.Name == name);

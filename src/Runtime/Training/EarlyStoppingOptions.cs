@@ -63,8 +63,8 @@ namespace GenSoftmax.Training
         {
             if (count < 2)
             {
-                throw new ArgumentException($"Early stopping holds out part of the training data, which needs at least 2 rows, not " +
-                    $"{count}.", nameof(count));
+                throw new ArgumentException($"Early stopping holds out part of the training data, which " +
+                    $"needs at least 2 rows, not {count}.", nameof(count));
             }
 
             return HoldOut.Rows(count, HoldOutFraction, seed);

@@ -34,8 +34,8 @@ namespace GenSoftmax.Training
             if (!(C > 0) || double.IsNaN(C))
             {
                 throw new ArgumentOutOfRangeException(nameof(C), C,
-                    $"C = {C} is not a valid penalty strength: use a positive number such as 1 (larger is weaker; infinity turns the " +
-                        $"penalty off).");
+                    $"C = {C} is not a valid penalty strength: use a positive number such as 1 (larger is weaker; " +
+                        $"infinity turns the penalty off).");
             }
 
             if (!(Tolerance > 0) || !double.IsFinite(Tolerance))

@@ -205,8 +205,8 @@ namespace GenSoftmax.Training
                 if (!double.IsFinite(f))
                 {
                     throw new TrainingDivergedException(
-                        $"The objective at the starting parameters is {f}: check the data and the model's parameters for NaN or infinite " +
-                            $"values.");
+                        $"The objective at the starting parameters is {f}: check the data and the model's " +
+                            $"parameters for NaN or infinite values.");
                 }
 
                 int stored = 0, newest = -1, iteration = 0, windowStart = 0;

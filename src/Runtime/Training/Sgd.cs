@@ -159,8 +159,8 @@ namespace GenSoftmax.Training
                     return;
                 }
 
-                throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity to restore: create it with " +
-                    "the " +
+                throw new InvalidOperationException("This optimizer has no momentum, so it has no velocity " +
+                    "to restore: create it with the " +
                     "saved run's SgdOptions.");
             }
 

@@ -51,8 +51,8 @@ namespace GenSoftmax.Training
                 if (Math.Abs(sum - 1) > SumTolerance)
                 {
                     throw new ArgumentException(
-                        $"The targets of row {r} sum to {sum:G6}, not 1: each row must be a probability distribution over the {classes} " +
-                            $"classes.",
+                        $"The targets of row {r} sum to {sum:G6}, not 1: each row must be a probability " +
+                            $"distribution over the {classes} classes.",
                         nameof(targets));
                 }
             }

@@ -205,8 +205,8 @@ namespace GenSoftmax.Training
             if (Options.Loss == TrainingLoss.SquaredError && (train.Weights is not null || validation?.Weights is not null))
             {
                 throw new ArgumentException(
-                    "Row weights apply to the cross-entropy loss; the squared-error loss takes none. Drop the weights or use " +
-                        "cross-entropy.", nameof(train));
+                    "Row weights apply to the cross-entropy loss; the squared-error loss takes none. Drop " +
+                        "the weights or use cross-entropy.", nameof(train));
             }
             // NaN and infinite features were refused when the data was created (LabeledData.FromFeatures). A value the
             // caller writes into the array afterwards is not scanned for again here (a pass over all the data, 8 ms an
@@ -225,10 +225,10 @@ namespace GenSoftmax.Training
             if (batchSize >= trainCount)
             {
                 Warn(
-                    $"The batch ({batchSize:N0} rows) holds the whole training set ({trainCount:N0} rows): each epoch is a single SGD " +
-                        $"step, " +
-                    $"so {Options.Epochs} epochs are {Options.Epochs} steps and the model stays far from the minimum. Use a smaller " +
-                        $"batch, " +
+                    $"The batch ({batchSize:N0} rows) holds the whole training set ({trainCount:N0} rows): " +
+                        $"each epoch is a single SGD step, " +
+                    $"so {Options.Epochs} epochs are {Options.Epochs} steps and the model stays far from the " +
+                        $"minimum. Use a smaller batch, " +
                     "or the exact solver (TrainerOptions.Solver = Auto or Lbfgs), which fits data this small to convergence.");
             }
 
@@ -482,8 +482,8 @@ namespace GenSoftmax.Training
             if (state.Seed != Options.Seed)
             {
                 throw new ArgumentException(
-                    $"The state was saved by a run with seed {state.Seed}, but this trainer's seed is {Options.Seed}: its shuffles would " +
-                        $"differ. " +
+                    $"The state was saved by a run with seed {state.Seed}, but this trainer's seed is " +
+                        $"{Options.Seed}: its shuffles would differ. " +
                     "Create the trainer with the saved run's options.", nameof(state));
             }
 
