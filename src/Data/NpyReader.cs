@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
-using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using GenSoftmax.IO;
@@ -257,7 +256,7 @@ namespace GenSoftmax.Data
 
             CheckEnd(file, path, header);
             int columns = header.Elements == 0 ? 1 : (int)(header.Elements / header.Shape[0]);
-            for (int i = FirstNonFinite(result); i < result.Length; i++)
+            for (int i = FiniteScan.Start(result); i < result.Length; i++)
             {
                 if (!float.IsFinite(result[i]))
                 {
@@ -272,26 +271,6 @@ namespace GenSoftmax.Data
             }
 
             return result;
-        }
-
-        /// <summary>Where a scalar search for a value that is not finite must start: the first vector holding one, or the tail.</summary>
-        private static int FirstNonFinite(ReadOnlySpan<float> values)
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                // x - x is 0 for every finite x and NaN for NaN and both infinities.
-                for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
-                {
-                    var v = new Vector<float>(values.Slice(i));
-                    if (!Vector.EqualsAll(v - v, Vector<float>.Zero))
-                    {
-                        break;
-                    }
-                }
-            }
-
-            return i;
         }
 
         /// <summary>The first item's index and the bytes of whole items that follow it, one buffer-full at a time.</summary>

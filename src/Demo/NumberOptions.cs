@@ -66,22 +66,21 @@ namespace GenSoftmax.App
         /// too.</summary>
         public static Option<float> Float(string name, string description, float defaultValue, float min, bool minExclusive, float max,
             bool maxExclusive, string example) =>
-            new(name)
-            {
-                Description = description,
-                HelpName = "X",
-                DefaultValueFactory = _ => defaultValue,
-                CustomParser = r => (float)Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, float.MaxValue),
-            };
+            Real(name, description, defaultValue, defaultValue, min, minExclusive, max, maxExclusive, example, float.MaxValue, v => (float)v);
 
         public static Option<double> Double(string name, string description, double defaultValue, double min, bool minExclusive, double max,
             bool maxExclusive, string example) =>
+            Real(name, description, defaultValue, defaultValue, min, minExclusive, max, maxExclusive, example, double.MaxValue, v => v);
+
+        /// <summary>A real number option of type <typeparamref name="T"/>, parsed and range-checked as a double.</summary>
+        private static Option<T> Real<T>(string name, string description, T defaultValue, double fallback, double min, bool minExclusive,
+            double max, bool maxExclusive, string example, double largest, Func<double, T> convert) =>
             new(name)
             {
                 Description = description,
                 HelpName = "X",
                 DefaultValueFactory = _ => defaultValue,
-                CustomParser = r => Check(r, name, min, minExclusive, max, maxExclusive, example, defaultValue, double.MaxValue),
+                CustomParser = r => convert(Check(r, name, min, minExclusive, max, maxExclusive, example, fallback, largest)),
             };
 
         private static double Check(ArgumentResult r, string name, double min, bool minExclusive, double max, bool maxExclusive,

@@ -82,21 +82,7 @@ namespace GenSoftmax
         private static void CheckFinite(float[] features, int inputs)
         {
             ReadOnlySpan<float> values = features;
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                // x - x is 0 for every finite x and NaN for NaN and both infinities; find the first vector holding one.
-                for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
-                {
-                    var v = new Vector<float>(values.Slice(i));
-                    if (!Vector.EqualsAll(v - v, Vector<float>.Zero))
-                    {
-                        break;
-                    }
-                }
-            }
-
-            for (; i < values.Length; i++)
+            for (int i = FiniteScan.Start(values); i < values.Length; i++)
             {
                 float value = values[i];
                 if (!float.IsFinite(value))
