@@ -66,7 +66,8 @@ namespace GenSoftmax.App
         /// too.</summary>
         public static Option<float> Float(string name, string description, float defaultValue, float min, bool minExclusive, float max,
             bool maxExclusive, string example) =>
-            Real(name, description, defaultValue, defaultValue, min, minExclusive, max, maxExclusive, example, float.MaxValue, v => (float)v);
+            Real(name, description, defaultValue, defaultValue, min, minExclusive, max, maxExclusive, example, float.MaxValue,
+                v => (float)v);
 
         public static Option<double> Double(string name, string description, double defaultValue, double min, bool minExclusive, double max,
             bool maxExclusive, string example) =>

@@ -218,10 +218,20 @@ namespace GenSoftmax.Persistence
             ArgumentException.ThrowIfNullOrEmpty(path);
             Parsed file = Read(path, verify: false);
             StateJson? state = file.StateJson;
-            return new ModelFileInfo(
-                file.Path, file.Length, FormatVersion, file.Inputs, file.Classes, file.ClassNames, file.Options,
-                state is not null, state?.CompletedEpochs ?? 0, state?.BatchesDone ?? 0, file.Container.ChecksumValid, file.Hypercomplex)
+            return new ModelFileInfo
             {
+                Path = file.Path,
+                Length = file.Length,
+                FormatVersion = FormatVersion,
+                Inputs = file.Inputs,
+                Classes = file.Classes,
+                ClassNames = file.ClassNames,
+                TrainerOptions = file.Options,
+                HasTrainingState = state is not null,
+                CompletedEpochs = state?.CompletedEpochs ?? 0,
+                BatchesDone = state?.BatchesDone ?? 0,
+                ChecksumValid = file.Container.ChecksumValid,
+                HypercomplexFactors = file.Hypercomplex,
                 Problem = file.Container.ChecksumValid ? null : file.Container.ChecksumMismatch(file.Path),
             };
         }

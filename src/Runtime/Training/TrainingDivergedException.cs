@@ -32,10 +32,9 @@ namespace GenSoftmax.Training
         public TrainingDivergedException(int epoch, int batch, int batchesPerEpoch, string what, float learningRate)
             : base(string.Create(
                 CultureInfo.InvariantCulture,
-                $"Training diverged at epoch {epoch}, batch {batch} of {batchesPerEpoch}: {what}. The model " +
-                    $"keeps its weights from before " +
-                $"that batch. Train with a smaller learning rate (this batch's was {learningRate:G6}), and check the data for NaN or " +
-                    $"infinite values."))
+                $"Training diverged at epoch {epoch}, batch {batch} of {batchesPerEpoch}: {what}. " +
+                $"The model keeps its weights from before that batch. " +
+                $"Train with a smaller learning rate (this batch's was {learningRate:G6}), and check the data for NaN or infinite values."))
         {
             Epoch = epoch;
             Batch = batch;
