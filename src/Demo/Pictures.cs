@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using GenSoftmax.IO;
@@ -45,6 +46,35 @@ namespace GenSoftmax.App
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             plot.ShowLegend(Edge.Right);
             plot.Axes.SetLimitsY(0, Math.Max(1.0, epochs.Max(e => double.IsFinite(e.TrainLoss) ? e.TrainLoss : 0) * 1.05));
+            Write(path, plot);
+        }
+
+        /// <summary>
+        /// <c>--c auto</c>'s search: held-out loss and accuracy against log10 C, the chosen C marked (the curve scikit-learn's
+        /// LogisticRegressionCV leaves for the user to draw).
+        /// </summary>
+        public static void CCurve(string path, CSearchResult search, string title)
+        {
+            var plot = new Plot();
+            CSearchPoint[] points = [.. search.Curve.OrderBy(p => p.C)];
+            double[] x = points.Select(p => Math.Log10(p.C)).ToArray();
+            var loss = plot.Add.Scatter(x, points.Select(p => p.HeldOutLoss).ToArray());
+            loss.LegendText = "held-out loss";
+            var accuracy = plot.Add.Scatter(x, points.Select(p => p.HeldOutAccuracy).ToArray());
+            accuracy.LegendText = "held-out acc";
+            accuracy.MarkerShape = MarkerShape.FilledSquare;
+            var best = plot.Add.VerticalLine(Math.Log10(search.BestC));
+            best.LegendText = string.Create(CultureInfo.InvariantCulture, $"chosen C = {search.BestC:G4}");
+            plot.Title(title);
+            plot.XLabel("log10 C (inverse L2 strength)");
+            plot.ShowLegend(Edge.Right);
+            plot.Axes.SetLimitsY(0, Math.Max(1.0, points.Max(p => double.IsFinite(p.HeldOutLoss) ? p.HeldOutLoss : 0) * 1.05));
+            Write(path, plot);
+        }
+
+        /// <summary>The plot as SVG or PNG by the file's extension, written atomically.</summary>
+        private static void Write(string path, Plot plot)
+        {
             const int width = 640, height = 420;
             if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
             {

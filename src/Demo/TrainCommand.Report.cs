@@ -110,8 +110,17 @@ namespace GenSoftmax.App
             if (outputs.Plot is { } plot)
             {
                 string title = setup.Phm is { } p ? $"PHM n = {p.Layout.N} {shape}" : shape;
-                Pictures.LearningCurves(plot, trainer.History, data.CurveName, title);
-                screen.Say.WriteLine($"Learning curves drawn to {plot}");
+                if (fitted.Ran.Search is { } search)
+                {
+                    // --c auto: the fit is one exact solve; what there is to see is the held-out curve that chose C.
+                    Pictures.CCurve(plot, search, title);
+                    screen.Say.WriteLine($"Held-out loss and accuracy against C drawn to {plot}");
+                }
+                else
+                {
+                    Pictures.LearningCurves(plot, trainer.History, data.CurveName, title);
+                    screen.Say.WriteLine($"Learning curves drawn to {plot}");
+                }
             }
 
             if (outputs.Report is { } report)
