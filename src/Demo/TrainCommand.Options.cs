@@ -125,8 +125,8 @@ namespace GenSoftmax.App
 
         private readonly Option<string?> _classWeight = new("--class-weight")
         {
-            HelpName = "balanced",
-            Description = "Weigh each class's rows so every class counts the same (scikit-learn's class_weight='balanced').",
+            HelpName = "balanced|FILE.json",
+            Description = "balanced: every class counts the same (scikit-learn's class_weight='balanced'); or a JSON {class: weight}.",
         };
 
         // Output.

@@ -221,12 +221,17 @@ namespace GenSoftmax.App
 
             if (parse.GetValue(_classWeight) is { } classWeight)
             {
-                if (!classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase))
+                float[] weights = classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase)
+                    ? train.BalancedClassWeights()
+                    : ClassWeightFile.Read(classWeight, data.Names, data.Classes);
+                try
                 {
-                    throw new AppError($"--class-weight {classWeight} is not a weighting this app knows: use --class-weight balanced.");
+                    train = train.WithClassWeights(weights);
                 }
-
-                train = train.WithClassWeights(train.BalancedClassWeights());
+                catch (ArgumentException e)
+                {
+                    throw new AppError($"--class-weight {classWeight}: {e.Message.Split(" (Parameter")[0]}");
+                }
             }
 
             return data with { Train = train };

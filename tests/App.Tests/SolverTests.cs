@@ -99,6 +99,42 @@ namespace GenSoftmax.App.Tests
             Assert.True(exact.GetProperty("class_weights_balanced").GetBoolean());
         }
 
+        [Fact]
+        public void Class_weights_from_a_json_file_weigh_the_rows_of_each_named_class()
+        {
+            using var dir = new TempDir();
+            WriteIris(dir);
+            // Class weights equal to 'balanced' on iris.csv give the same fit as 'balanced' (the objective printed to the last digit).
+            AppRun balanced = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "balanced", "--report", "b.json");
+            Assert.True(balanced.ExitCode == 0, balanced.ToString());
+            string[] names = File.ReadLines(dir["iris.csv"]).Skip(1).Select(l => l.Split(',')[^1].Trim('"')).Distinct().Order().ToArray();
+            int[] counts = names.Select(n => File.ReadLines(dir["iris.csv"]).Skip(1).Count(l => l.Split(',')[^1].Trim('"') == n)).ToArray();
+            int total = counts.Sum();
+            string json = "{" + string.Join(", ", names.Select((n, i) =>
+                $"\"{n}\": {((double)total / (names.Length * counts[i])).ToString("R", CultureInfo.InvariantCulture)}")) + "}";
+            File.WriteAllText(dir["w.json"], json);
+            AppRun fromFile = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "w.json", "--report", "f.json");
+            Assert.True(fromFile.ExitCode == 0, fromFile.ToString());
+            double Objective(string report) =>
+                JsonDocument.Parse(File.ReadAllBytes(dir[report])).RootElement.GetProperty("exact_solver").GetProperty("objective").GetDouble();
+            Assert.Equal(Objective("b.json"), Objective("f.json"), 6);
+
+            // One class (setosa, the separable one: its rows lose little) weighed 5 times: the objective grows.
+            File.WriteAllText(dir["five.json"], $"{{\"{names[0]}\": 5}}");
+            AppRun five = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "five.json", "--report", "5.json");
+            Assert.True(five.ExitCode == 0, five.ToString());
+            Assert.True(Objective("5.json") > Objective("f.json") * 1.05, $"{Objective("5.json")} vs {Objective("f.json")}");
+
+            File.WriteAllText(dir["bad.json"], "{\"no such class\": 2}");
+            AppRun unknown = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "bad.json");
+            Assert.Equal(2, unknown.ExitCode);
+            Assert.Contains("names class 'no such class', which the data does not have", unknown.Error);
+            File.WriteAllText(dir["neg.json"], $"{{\"{names[0]}\": -1}}");
+            AppRun negative = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "neg.json");
+            Assert.Equal(2, negative.ExitCode);
+            Assert.Contains("a class weight is a finite number of at least 0", negative.Error);
+        }
+
         [Theory]
         [InlineData("0")]
         [InlineData("-1")]
