@@ -83,8 +83,9 @@ namespace GenSoftmax.App
                 return number;
             }
 
-            string known = names is null ? $"class numbers 0..{classes - 1}" : $"the class names ({string.Join(", ", Printable.Of(names))}) " +
-                $"or numbers 0..{classes - 1}";
+            string known = names is null
+                ? $"class numbers 0..{classes - 1}"
+                : $"the class names ({string.Join(", ", Printable.Of(names))}) or numbers 0..{classes - 1}";
             throw new AppError($"{option} names class '{Printable.Of(key)}', which the data does not have: use {known}.");
         }
     }

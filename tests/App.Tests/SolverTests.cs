@@ -154,7 +154,7 @@ namespace GenSoftmax.App.Tests
         [InlineData("--solver", "lbfgs", "--batch", "32", "--batch applies to minibatch SGD")]
         [InlineData("--solver", "sgd", "--c", "1", "--c applies to the exact solver")]
         [InlineData("--epochs", "3", "--c", "1", "choose one with --solver sgd or --solver lbfgs")]
-        [InlineData("--class-weight", "heavy", "--c", "1", "--class-weight heavy is not a weighting")]
+        [InlineData("--class-weight", "heavy", "--c", "1", "--class-weight heavy does not exist: give 'balanced' or a JSON file of class weights")]
         public void Options_of_the_other_solver_are_refused_naming_them(string a, string b, string c, string d, string message)
         {
             using var dir = new TempDir();
