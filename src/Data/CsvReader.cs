@@ -66,17 +66,29 @@ namespace GenSoftmax.Data
             options.Validate();
 
             using FileStream file = FileKinds.OpenData(path, "a CSV file", FileBufferSize);
+            (SepReader reader, char separator) = OpenReader(file, path, options);
+            using (reader)
+            {
+                return ReadRows(reader, path, separator, options, null).Finish();
+            }
+        }
+
+        /// <summary>
+        /// Checks the text of <paramref name="file"/> (<see cref="CsvTextCheck"/>) and opens Sep on it from the start, with the
+        /// separator given or detected.
+        /// </summary>
+        internal static (SepReader Reader, char Separator) OpenReader(FileStream file, string path, CsvOptions options)
+        {
             char separator = options.Separator ?? DetectSeparator(file, path);
             file.Position = 0;
             CsvTextCheck.Check(file, path, separator, options.AllowLineBreaksInQuotes);
             file.Position = 0;
 
-            SepReader reader;
             try
             {
                 // Sep reads every line as data (HasHeader = false): the header is checked here, with messages that name the
                 // file, and so is the number of fields per row (DisableColCountCheck), which Sep would report without them.
-                reader = Sep.New(separator).Reader(o => o with
+                SepReader reader = Sep.New(separator).Reader(o => o with
                 {
                     HasHeader = false,
                     DisableColCountCheck = true,
@@ -84,21 +96,18 @@ namespace GenSoftmax.Data
                     Trim = SepTrim.All, // spaces around a value, and inside its quotes
                     CultureInfo = CultureInfo.InvariantCulture,
                 }).From(file, leaveOpen: true);
+                return (reader, separator);
             }
             catch (Exception e) when (e is NotSupportedException or InvalidDataException or DecoderFallbackException)
             {
                 throw new InvalidDataException($"{path}: cannot read it as CSV ({e.Message}).", e);
             }
-
-            using (reader)
-            {
-                return ReadRows(reader, path, separator, options);
-            }
         }
 
-        private static LabeledData ReadRows(SepReader reader, string path, char separator, CsvOptions options)
+        /// <summary>Reads every row into the returned state, or hands each to <paramref name="sink"/> when given.</summary>
+        internal static ReadState ReadRows(SepReader reader, string path, char separator, CsvOptions options, RowSink? sink)
         {
-            var state = new ReadState(path, separator, options);
+            var state = new ReadState(path, separator, options, sink);
             try
             {
                 foreach (SepReader.Row row in reader)
@@ -126,7 +135,14 @@ namespace GenSoftmax.Data
                 throw new InvalidDataException($"{path}, after line {state.LastLine}: cannot read it as CSV ({e.Message}).", e);
             }
 
-            return state.Finish();
+            return state;
+        }
+
+        /// <summary>Takes the rows of a CSV file one at a time instead of gathering them (conversion to .npy).</summary>
+        internal abstract class RowSink
+        {
+            /// <summary>One data row: its features and its label (with names: the provisional number, see <see cref="ReadState.FinishNames"/>).</summary>
+            public abstract void Row(ReadOnlySpan<float> features, int label, int line);
         }
 
         /// <summary>
@@ -213,8 +229,10 @@ namespace GenSoftmax.Data
         }
 
         /// <summary>Everything gathered while reading rows, and the messages that name where a problem is.</summary>
-        private sealed class ReadState
+        internal sealed class ReadState
         {
+            private readonly RowSink? _sink;
+            private float[] _row = []; // a row's features on their way to the sink
             private readonly string _path;
             private readonly char _separator;
             private readonly CsvOptions _options;
@@ -238,8 +256,9 @@ namespace GenSoftmax.Data
             private int[] _rowLabels = new int[1024];
             private int _rows;
 
-            public ReadState(string path, char separator, CsvOptions options)
+            public ReadState(string path, char separator, CsvOptions options, RowSink? sink)
             {
+                _sink = sink;
                 _path = path;
                 _separator = separator;
                 _options = options;
@@ -294,7 +313,14 @@ namespace GenSoftmax.Data
                     CheckHeader(line);
                 }
 
-                _chunk = GC.AllocateUninitializedArray<float>(Math.Max(1, FirstChunkFloats / Inputs) * Inputs);
+                if (_sink is null)
+                {
+                    _chunk = GC.AllocateUninitializedArray<float>(Math.Max(1, FirstChunkFloats / Inputs) * Inputs);
+                }
+                else
+                {
+                    _row = new float[Inputs];
+                }
             }
 
             /// <summary>Parses one data row: its features into the current chunk, its label into the labels.</summary>
@@ -307,7 +333,7 @@ namespace GenSoftmax.Data
                     throw WrongFieldCount(row);
                 }
 
-                if (_chunkUsed == _chunk.Length)
+                if (_sink is null && _chunkUsed == _chunk.Length)
                 {
                     _chunks.Add(_chunk);
                     if ((long)_rows * Inputs + (long)_chunk.Length * 2 > Array.MaxLength)
@@ -327,7 +353,7 @@ namespace GenSoftmax.Data
                     _chunkUsed = 0;
                 }
 
-                Span<float> features = _chunk.AsSpan(_chunkUsed, Inputs);
+                Span<float> features = _sink is null ? _chunk.AsSpan(_chunkUsed, Inputs) : _row;
                 int f = 0;
                 for (int c = 0; c < Columns; c++)
                 {
@@ -354,6 +380,13 @@ namespace GenSoftmax.Data
                 }
 
                 int label = Label(row[_labelColumn].Span.Trim(), line);
+                if (_sink is not null)
+                {
+                    _sink.Row(features, label, line);
+                    _rows = checked(_rows + 1);
+                    return;
+                }
+
                 _chunkUsed += Inputs;
                 if (_rows == _rowLabels.Length)
                 {
@@ -366,20 +399,7 @@ namespace GenSoftmax.Data
             /// <summary>The data set: features copied once into an array of the exact size, class names sorted.</summary>
             public LabeledData Finish()
             {
-                if (Columns == 0)
-                {
-                    throw new InvalidDataException(
-                        $"{_path} is empty: a data file needs {(_options.HasHeader ? "a header line, then " : "")}one line per row, " +
-                        "each with the features and a label.");
-                }
-
-                if (_rows == 0)
-                {
-                    throw new InvalidDataException(
-                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is data rather than a header, set " +
-                        "CsvOptions.HasHeader = false.");
-                }
-
+                CheckRows();
                 _chunks.Add(_chunk);
                 float[] features = GC.AllocateUninitializedArray<float>(_rows * Inputs);
                 int offset = 0;
@@ -391,9 +411,34 @@ namespace GenSoftmax.Data
                 }
 
                 int[] labels = _rowLabels.AsSpan(0, _rows).ToArray();
+                (IReadOnlyList<string>? names, int[]? remap) = FinishNames();
+                if (remap is not null)
+                {
+                    for (int i = 0; i < labels.Length; i++)
+                    {
+                        labels[i] = remap[labels[i]];
+                    }
+                }
+
+                return LabeledData.FromFeatures(features, labels, Inputs, names);
+            }
+
+            /// <summary>Rows read (handed to the sink, or gathered).</summary>
+            public int Rows => _rows;
+
+            /// <summary>Values per row.</summary>
+            public int Features => Inputs;
+
+            /// <summary>
+            /// After the last row: the class names (null for class numbers) and, when they were found in the rows, the map from
+            /// the provisional numbers the rows were given (order of first appearance) to the sorted names' numbers.
+            /// </summary>
+            public (IReadOnlyList<string>? Names, int[]? Remap) FinishNames()
+            {
+                CheckRows();
                 if (_labels == CsvLabels.Numbers || _fixedNames)
                 {
-                    return LabeledData.FromFeatures(features, labels, Inputs, _options.ClassNames);
+                    return (_options.ClassNames, null);
                 }
 
                 // Sorted names, so the class numbers do not depend on the order of the rows.
@@ -411,12 +456,24 @@ namespace GenSoftmax.Data
                     remap[_names[sorted[i]]] = i;
                 }
 
-                for (int i = 0; i < labels.Length; i++)
+                return (sorted, remap);
+            }
+
+            private void CheckRows()
+            {
+                if (Columns == 0)
                 {
-                    labels[i] = remap[labels[i]];
+                    throw new InvalidDataException(
+                        $"{_path} is empty: a data file needs {(_options.HasHeader ? "a header line, then " : "")}one line per row, " +
+                        "each with the features and a label.");
                 }
 
-                return LabeledData.FromFeatures(features, labels, Inputs, sorted);
+                if (_rows == 0)
+                {
+                    throw new InvalidDataException(
+                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is data rather than a header, set " +
+                        "CsvOptions.HasHeader = false.");
+                }
             }
 
             private int ResolveLabelColumn()

@@ -1,0 +1,86 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Xunit;
+
+namespace GenSoftmax.Data.Tests
+{
+    /// <summary>CSV to .npy conversion (<see cref="CsvConverter"/>): what it writes is what the CSV reader reads, and nothing is half written.</summary>
+    public sealed class CsvConverterTests : IDisposable
+    {
+        private readonly TempDirectory _temp = new TempDirectory();
+
+        public void Dispose() => _temp.Dispose();
+
+        private string WriteCsv(string name, int rows, Func<int, string> label, Func<int, int, string>? feature = null)
+        {
+            feature ??= (r, c) => ((r * 7 + c * 3) % 11 / 4f).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var text = new StringBuilder("a,b,c,label\n");
+            for (int r = 0; r < rows; r++)
+            {
+                text.Append(feature(r, 0)).Append(',').Append(feature(r, 1)).Append(',').Append(feature(r, 2)).Append(',').Append(label(r)).Append('\n');
+            }
+
+            string path = _temp.File(name);
+            File.WriteAllText(path, text.ToString());
+            return path;
+        }
+
+        [Fact]
+        public void Conversion_GivesTheRowsAndClassesTheCsvReaderReads()
+        {
+            string[] names = ["zebra", "ant", "mole"];
+            string csv = WriteCsv("d.csv", 10_000, r => names[(r * 5) % 3]); // first-seen order differs from sorted order
+            NpyConversion result = CsvConverter.ToNpy(csv, _temp.File("d.npy"));
+            LabeledData expected = CsvReader.Read(csv);
+            LabeledData converted = NpyReader.Read(result.FeaturesPath, result.LabelsPath, CsvConverter.ReadClassNames(result.ClassNamesPath));
+            Assert.Equal(10_000, result.Rows);
+            Assert.Equal(3, result.Inputs);
+            Assert.Equal(expected.Features, converted.Features);
+            Assert.Equal(expected.Labels, converted.Labels);
+            Assert.Equal(expected.ClassNames, converted.ClassNames);
+            Assert.Equal(new[] { "ant", "mole", "zebra" }, result.ClassNames);
+            Assert.Empty(Directory.GetFiles(_temp.Path, ".*")); // no temporary files left
+        }
+
+        [Fact]
+        public void NumberLabels_GiveNullClassNames_AndUInt8FeaturesArePixels()
+        {
+            string csv = WriteCsv("n.csv", 50, r => (r % 4).ToString(), (r, c) => ((r + c) % 256).ToString());
+            NpyConversion result = CsvConverter.ToNpy(csv, _temp.File("n.npy"), featureType: NpyFeatureType.UInt8);
+            Assert.Null(CsvConverter.ReadClassNames(result.ClassNamesPath));
+            LabeledData converted = NpyReader.Read(result.FeaturesPath, result.LabelsPath);
+            Assert.True(converted.IsPixels);
+            Assert.Equal(CsvReader.Read(csv).Features!.Select(f => (byte)f), converted.Pixels!);
+        }
+
+        [Fact]
+        public void FeatureThatIsNotAByte_IsAnErrorNamingTheLine_AndNothingIsWritten()
+        {
+            string csv = WriteCsv("b.csv", 9000, r => "x", (r, c) => r == 8000 && c == 1 ? "2.5" : "1");
+            var e = Assert.Throws<InvalidDataException>(() => CsvConverter.ToNpy(csv, _temp.File("b.npy"), featureType: NpyFeatureType.UInt8));
+            Assert.Contains("line 8002: feature 2 is 2.5", e.Message);
+            Assert.Equal(new[] { "b.csv" }, Directory.GetFiles(_temp.Path).Select(Path.GetFileName));
+        }
+
+        [Fact]
+        public void CancelledConversion_LeavesTheFilesOfTheLastCompleteOne()
+        {
+            string csv = WriteCsv("c.csv", 20_000, r => (r % 2).ToString());
+            NpyConversion first = CsvConverter.ToNpy(csv, _temp.File("c.npy"));
+            byte[] before = File.ReadAllBytes(first.FeaturesPath);
+            using var cancel = new CancellationTokenSource();
+            var progress = new Inline(_ => cancel.Cancel());
+            Assert.ThrowsAny<OperationCanceledException>(() => CsvConverter.ToNpy(csv, _temp.File("c.npy"), progress: progress, cancellationToken: cancel.Token));
+            Assert.Equal(before, File.ReadAllBytes(first.FeaturesPath));
+            Assert.Empty(Directory.GetFiles(_temp.Path, ".*"));
+        }
+
+        private sealed class Inline(Action<long> report) : IProgress<long>
+        {
+            public void Report(long value) => report(value);
+        }
+    }
+}
