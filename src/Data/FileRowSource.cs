@@ -165,6 +165,35 @@ namespace GenSoftmax.Data
             }
         }
 
+        /// <summary>
+        /// Opens the training and test splits of an IDX directory (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...,
+        /// uncompressed), each with its own <paramref name="memoryBudget"/>; the test split is null when its files are absent.
+        /// </summary>
+        /// <exception cref="FileNotFoundException">The training files are missing.</exception>
+        /// <exception cref="InvalidDataException">A file is gzip-compressed (the message says how to decompress it) or damaged.</exception>
+        public static (FileRowSource Train, FileRowSource? Test) OpenIdxDirectory(
+            string directory, IReadOnlyList<string>? classNames = null, long memoryBudget = DefaultMemoryBudget)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(directory);
+            string Find(string name) => FileKinds.Of(Path.Combine(directory, name), followLinks: true) == FileKind.Regular
+                ? Path.Combine(directory, name)
+                : IdxReader.Resolve(directory, name) ?? Path.Combine(directory, name);
+            FileRowSource train = OpenIdx(Find(IdxReader.TrainImagesFile), Find(IdxReader.TrainLabelsFile), classNames, memoryBudget);
+            try
+            {
+                bool hasTest = IdxReader.Resolve(directory, IdxReader.TestImagesFile) is not null;
+                FileRowSource? test = hasTest
+                    ? OpenIdx(Find(IdxReader.TestImagesFile), Find(IdxReader.TestLabelsFile), classNames, memoryBudget)
+                    : null;
+                return (train, test);
+            }
+            catch
+            {
+                train.Dispose();
+                throw;
+            }
+        }
+
         private static Part OpenNpyPart(string path, List<Part> parts, out NpyHeader header)
         {
             FileStream file = FileKinds.OpenData(path, "a .npy file", 1);

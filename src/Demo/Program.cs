@@ -23,6 +23,7 @@ new TrainCommand().AddTo(train);
 root.Subcommands.Add(train);
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ShowCommand.Create());
 

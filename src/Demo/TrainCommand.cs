@@ -31,7 +31,7 @@ namespace GenSoftmax.App
         /// <summary>Adds the options to <paramref name="command"/> (the root, where train is the default, and the train command).</summary>
         public void AddTo(Command command, bool hidden = false)
         {
-            _data.AddTo(command, hidden);
+            _data.AddTo(command, hidden, streamable: true);
             foreach (Option o in new Option[]
             {
                 _test, _validation, _hypercomplex, _input, _isa,
@@ -51,6 +51,11 @@ namespace GenSoftmax.App
         /// <summary>One run: everything the user gave is checked first, then the data is read, the model built and trained.</summary>
         private int Run(ParseResult parse)
         {
+            if (_data.Read(parse).MemoryBudget is not null)
+            {
+                return RunStreamed(parse);
+            }
+
             // What the user gave: outputs, options, the saved run. Each mistake is one line, before any data is read.
             var screen = new Screen(parse.GetValue(_quiet));
             Outputs outputs = CheckOutputs(parse);
@@ -267,7 +272,7 @@ namespace GenSoftmax.App
             string test = data.Test is null ? "" : $", {data.Test.Count:N0} test rows";
             return string.Create(CultureInfo.InvariantCulture,
                 $"Data: {data.Loaded.Description}: {data.Train.Count:N0} training rows{validation}{test}, " +
-                $"{data.Train.Inputs} inputs, {data.Classes} classes ({data.LoadSeconds:F2} s to load)");
+                $"{data.Train.Inputs} inputs, {data.Classes} classes, in memory ({data.LoadSeconds:F2} s to load)");
         }
 
         /// <summary>The model line: shape, kind, kernels and threads (the PHM model: its factors and parameter count).</summary>

@@ -34,8 +34,8 @@ namespace GenSoftmax.Streaming
 
         /// <summary>
         /// Predicts every row of <paramref name="data"/> in file order and hands the predictions to <paramref name="output"/> a
-        /// buffer at a time (with each row's class probabilities when <paramref name="probabilities"/>), so a caller writes them
-        /// as they come: memory stays within the source's budget however many rows there are. Labels are not read for this.
+        /// buffer at a time with the rows' labels (and each row's class probabilities when <paramref name="probabilities"/>), so a
+        /// caller writes them as they come: memory stays within the source's budget however many rows there are.
         /// </summary>
         /// <exception cref="ArgumentException">The source's rows have another width than the model's inputs.</exception>
         /// <exception cref="System.IO.InvalidDataException">A file changed or is damaged.</exception>
@@ -63,7 +63,7 @@ namespace GenSoftmax.Streaming
                     model.Probabilities(batch, p.AsSpan(0, n * model.Classes));
                 }
 
-                output(first, predictions.AsSpan(0, n), probabilities ? p.AsSpan(0, n * model.Classes) : default);
+                output(first, predictions.AsSpan(0, n), window.Labels.AsSpan(0, n), probabilities ? p.AsSpan(0, n * model.Classes) : default);
             });
         }
 
