@@ -97,10 +97,11 @@ namespace GenSoftmax.App
                 throw new AppError($"the model takes {model.Inputs} inputs but {description} has {data.Inputs} per row: use the data the model was trained on.");
             }
 
-            int max = DataLoader.MaxLabel(data.Labels);
-            if (max >= model.Classes)
+            int row = Array.FindIndex(data.Labels, label => label >= model.Classes);
+            if (row >= 0)
             {
-                throw new AppError($"{description} has label {max}, but the model has {model.Classes} classes (0..{model.Classes - 1}).");
+                throw new AppError(
+                    $"{description}: row {row} has label {data.Labels[row]}, but the model has {model.Classes} classes (0..{model.Classes - 1}).");
             }
         }
 

@@ -259,9 +259,10 @@ namespace GenSoftmax.Data.Tests
             model.Predict(x, expected);
             int[] streamed = new int[333];
             long next = 0;
-            StreamEvaluation.Predict(model, source, (first, predictions, _) =>
+            StreamEvaluation.Predict(model, source, (first, predictions, labels, _) =>
             {
                 Assert.Equal(next, first);
+                Assert.Equal(y.AsSpan((int)first, labels.Length).ToArray(), labels.ToArray());
                 predictions.CopyTo(streamed.AsSpan((int)first));
                 next += predictions.Length;
             });
