@@ -6,17 +6,18 @@ using System.IO.Hashing;
 namespace GenSoftmax.Data
 {
     /// <summary>
-    /// Decompresses a gzip file of exactly one member (RFC 1952) and verifies everything the format lets a reader
-    /// verify: the header (and its CRC-16 when present), that the deflate data ends exactly where the 8-byte trailer
-    /// begins, and the trailer's CRC-32 and length against the data that came out.
+    /// Decompresses a gzip file (RFC 1952) as gzip does: every member in turn (a file made by <c>cat a.gz b.gz</c> holds two),
+    /// with zero bytes after the last member taken as padding (tape blocks, preallocated files). It verifies everything the
+    /// format lets a reader verify: each header (and its CRC-16 when present), that each member's deflate data is followed by
+    /// its 8-byte trailer, and the trailer's CRC-32 and length against the data that came out of that member.
     /// </summary>
     /// <remarks>
     /// <para>.NET's <see cref="GZipStream"/> checks a trailer that is there, but a file cut inside its trailer or its
-    /// compressed data ends without an error, and a second member (or its first bytes) after the first is read or
-    /// ignored. This stream reports each of those as an <see cref="InvalidDataException"/> naming the file.</para>
-    /// <para>Concatenated members are valid gzip, but no IDX distribution writes them and a reader that accepts them
-    /// cannot tell a second member from bytes appended by mistake; they are rejected with a message that says how to
-    /// rewrite the file (decompress and compress it again).</para>
+    /// compressed data ends without an error. This stream reports that, a damaged member, and bytes after the last member
+    /// that are neither another member nor zero padding, each as an <see cref="InvalidDataException"/> naming the file.</para>
+    /// <para>Where a member's deflate data ends is found from its trailer: the decoder reads ahead, so the bytes it was handed
+    /// last are searched for the CRC-32 and length that the member's data must carry (8 bytes, a false match has odds of
+    /// 2^-64); the next member, padding or the end of the file follows them. The file must be seekable.</para>
     /// <para>The verification happens when the data is read to its end: a caller must read until <c>Read</c> returns
     /// 0 before trusting what it read.</para>
     /// </remarks>
@@ -25,32 +26,26 @@ namespace GenSoftmax.Data
         private const int TrailerLength = 8;
 
         private readonly Stream _file;
+        private readonly long _fileLength;
         private readonly string _described;
-        private readonly CompressedFeed _feed;
-        private readonly DeflateStream _deflate;
+        private CompressedFeed _feed;
+        private DeflateStream _deflate;
         private readonly Crc32 _crc = new();
+        private long _memberLength;
         private long _length;
+        private int _members = 1;
         private bool _verified;
 
         /// <summary>Reads and checks the gzip header from the start of <paramref name="file"/>.</summary>
-        /// <param name="file">The whole gzip file, positioned at its first byte.</param>
+        /// <param name="file">The whole gzip file, positioned at its first byte; seekable.</param>
         /// <param name="fileLength">Its length in bytes.</param>
         /// <param name="described">The file, as messages name it.</param>
         public GzipMemberStream(Stream file, long fileLength, string described)
         {
             _file = file;
+            _fileLength = fileLength;
             _described = described;
-            long headerLength = ReadHeader(file, fileLength, described);
-            long compressedLength = fileLength - headerLength - TrailerLength;
-            if (compressedLength <= 0)
-            {
-                throw new InvalidDataException(
-                    $"{described} is truncated: after its {headerLength}-byte gzip header it has {fileLength - headerLength} bytes, " +
-                    $"too few for any compressed data and the {TrailerLength}-byte trailer (CRC-32 and length).");
-            }
-
-            _feed = new CompressedFeed(file, compressedLength);
-            _deflate = new DeflateStream(_feed, CompressionMode.Decompress, leaveOpen: true);
+            (_feed, _deflate) = StartMember();
         }
 
         /// <summary>Bytes decompressed so far.</summary>
@@ -74,82 +69,161 @@ namespace GenSoftmax.Data
 
         public override int Read(Span<byte> buffer)
         {
-            if (_verified || buffer.IsEmpty)
+            while (!_verified && !buffer.IsEmpty)
             {
-                return 0;
+                int n;
+                try
+                {
+                    n = _deflate.Read(buffer);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw _feed.ReadPastEnd
+                        ? Truncated()
+                        : new InvalidDataException(
+                            // Not e.Message: for any damage zlib reports, .NET says "unsupported compression method".
+                            $"{_described}: the compressed data is damaged: the deflate decoder found an invalid code after " +
+                            $"{_length} uncompressed bytes. The file is corrupt: download or copy it again.", e);
+                }
+
+                if (n > 0)
+                {
+                    _crc.Append(buffer.Slice(0, n));
+                    _memberLength += n;
+                    _length += n;
+                    return n;
+                }
+
+                if (_feed.ReadPastEnd)
+                {
+                    throw Truncated();
+                }
+
+                FinishMember();
+                if (!NextMember())
+                {
+                    _verified = true;
+                }
             }
 
-            int n;
-            try
-            {
-                n = _deflate.Read(buffer);
-            }
-            catch (InvalidDataException e)
-            {
-                throw _feed.ReadPastEnd
-                    ? Truncated()
-                    : new InvalidDataException(
-                        // Not e.Message: for any damage zlib reports, .NET says "unsupported compression method".
-                        $"{_described}: the compressed data is damaged: the deflate decoder found an invalid code after " +
-                        $"{_length} uncompressed bytes. The file is corrupt: download or copy it again.", e);
-            }
-
-            if (n > 0)
-            {
-                _crc.Append(buffer.Slice(0, n));
-                _length += n;
-                return n;
-            }
-
-            Verify();
-            _verified = true;
             return 0;
         }
 
-        private void Verify()
+        /// <summary>The header at the file's position and a decoder for the member's data after it.</summary>
+        private (CompressedFeed Feed, DeflateStream Deflate) StartMember()
         {
-            if (_feed.ReadPastEnd)
-            {
-                throw Truncated();
-            }
-
-            if (_feed.Remaining > 0)
+            long start = _file.Position;
+            long headerLength = ReadHeader(_file, _fileLength, _described);
+            if (_fileLength - start - headerLength < TrailerLength + 1)
             {
                 throw new InvalidDataException(
-                    $"{_described}: its compressed data ends before the last {_feed.Remaining + TrailerLength} bytes of the file, which " +
-                    "should be only the 8-byte trailer. It holds a second gzip member, or bytes were appended to it or damaged. " +
-                    "GenSoftmax reads single-member gzip files, as gzip writes them: decompress the file and compress it again " +
-                    "(gunzip -c FILE | gzip > NEW), or get an undamaged copy.");
+                    $"{_described} is truncated: after the {headerLength}-byte gzip header of member {_members} it has " +
+                    $"{_fileLength - start - headerLength} bytes, too few for any compressed data and the {TrailerLength}-byte trailer " +
+                    "(CRC-32 and length).");
             }
 
-            Span<byte> trailer = stackalloc byte[TrailerLength];
-            int got = _file.ReadAtLeast(trailer, TrailerLength, throwOnEndOfStream: false);
-            if (got < TrailerLength)
+            var feed = new CompressedFeed(_file, _fileLength - _file.Position);
+            return (feed, new DeflateStream(feed, CompressionMode.Decompress, leaveOpen: true));
+        }
+
+        /// <summary>
+        /// Finds the member's trailer after its deflate data, checks it, and leaves the file after it. The decoder consumed a
+        /// prefix of the bytes it was handed last, so the trailer starts inside them or right after them.
+        /// </summary>
+        private void FinishMember()
+        {
+            Span<byte> expected = stackalloc byte[TrailerLength];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(expected, _crc.GetCurrentHashAsUInt32());
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(expected.Slice(4), unchecked((uint)_memberLength));
+            long after = _feed.Position; // the file position after the bytes the decoder was handed last
+            ReadOnlySpan<byte> last = _feed.LastChunk;
+            byte[] window = new byte[last.Length + TrailerLength];
+            last.CopyTo(window);
+            _file.Position = after;
+            int tail = _file.ReadAtLeast(window.AsSpan(last.Length), TrailerLength, throwOnEndOfStream: false);
+            int at = window.AsSpan(0, last.Length + tail).IndexOf(expected);
+            if (at < 0)
             {
-                throw new InvalidDataException($"{_described} became shorter while it was read: its gzip trailer is missing.");
+                throw TrailerMismatch(window.AsSpan(0, last.Length + tail), last.Length);
             }
 
-            uint storedCrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-            uint storedLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer.Slice(4));
-            uint actualCrc = _crc.GetCurrentHashAsUInt32();
-            if (storedCrc != actualCrc)
+            _file.Position = after - last.Length + at + TrailerLength;
+        }
+
+        /// <summary>Starts the next member if one follows; false at the end of the file or before zero padding.</summary>
+        private bool NextMember()
+        {
+            long position = _file.Position;
+            Span<byte> probe = stackalloc byte[4096];
+            int n = _file.ReadAtLeast(probe.Slice(0, 2), 2, throwOnEndOfStream: false);
+            if (n == 0)
             {
-                throw new InvalidDataException(
-                    $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but the {_length} decompressed " +
-                    $"bytes have CRC-32 0x{actualCrc:X8}. The file is damaged or truncated: download or copy it again.");
+                return false;
             }
 
-            if (storedLength != unchecked((uint)_length))
+            if (n == 2 && probe[0] == 0x1f && probe[1] == 0x8b)
             {
-                throw new InvalidDataException(
-                    $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), but {_length} came out. " +
-                    "The file is damaged: download or copy it again.");
+                _file.Position = position;
+                _members++;
+                _deflate.Dispose();
+                _crc.Reset();
+                _memberLength = 0;
+                (_feed, _deflate) = StartMember();
+                return true;
             }
 
-            if (_file.ReadByte() >= 0)
+            // gzip -t accepts zero bytes after the last member (padding); anything else is not gzip.
+            _file.Position = position;
+            long offset = position;
+            while ((n = _file.Read(probe)) > 0)
             {
-                throw new InvalidDataException($"{_described} grew while it was read: it has bytes after its gzip trailer.");
+                int bad = probe.Slice(0, n).IndexOfAnyExcept((byte)0);
+                if (bad >= 0)
+                {
+                    throw new InvalidDataException(
+                        $"{_described}: after its gzip data ({_members} member{(_members == 1 ? "" : "s")}, ending at byte {position}) byte " +
+                        $"{offset + bad} is 0x{probe[bad]:X2}, neither the start of another member (1f 8b) nor zero padding. Bytes were " +
+                        "appended to the file or damaged: decompress what is valid and compress it again (gunzip -c FILE | gzip > NEW), " +
+                        "or get an undamaged copy.");
+                }
+
+                offset += n;
             }
+
+            return false;
+        }
+
+        /// <summary>
+        /// No trailer carries the member's CRC-32 and length. For the last member of a file without padding the trailer is the
+        /// file's last 8 bytes, and the message says which of its numbers is wrong.
+        /// </summary>
+        private InvalidDataException TrailerMismatch(ReadOnlySpan<byte> window, int lastLength)
+        {
+            if (window.Length < lastLength + TrailerLength && window.Length >= TrailerLength && _file.Position == _fileLength)
+            {
+                ReadOnlySpan<byte> trailer = window.Slice(window.Length - TrailerLength);
+                uint storedCrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+                uint storedLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer.Slice(4));
+                uint actualCrc = _crc.GetCurrentHashAsUInt32();
+                if (storedCrc != actualCrc)
+                {
+                    return new InvalidDataException(
+                        $"{_described}: checksum mismatch: the gzip trailer's CRC-32 is 0x{storedCrc:X8}, but the {_memberLength} decompressed " +
+                        $"bytes have CRC-32 0x{actualCrc:X8}. The file is damaged or truncated: download or copy it again.");
+                }
+
+                if (storedLength != unchecked((uint)_memberLength))
+                {
+                    return new InvalidDataException(
+                        $"{_described}: the gzip trailer declares {storedLength} uncompressed bytes (modulo 2^32), but {_memberLength} came out. " +
+                        "The file is damaged: download or copy it again.");
+                }
+            }
+
+            return new InvalidDataException(
+                $"{_described}: checksum mismatch: the compressed data of gzip member {_members} is not followed by a trailer with its " +
+                $"CRC-32 (0x{_crc.GetCurrentHashAsUInt32():X8}) and length ({_memberLength} bytes). The file is damaged or truncated: " +
+                "download or copy it again.");
         }
 
         private InvalidDataException Truncated() => new(
@@ -261,25 +335,29 @@ namespace GenSoftmax.Data
         }
 
         /// <summary>
-        /// Hands the deflate decoder the compressed bytes, and nothing past them, holding back the last one so that it is
-        /// fed alone. The decoder asks for input only when it has used all it was given, so: it finished with bytes left
-        /// over means the compressed data ended early; it asked after the last byte means the data was cut short; it
-        /// finished having taken exactly the last byte means the data ends where the trailer begins.
+        /// Hands the deflate decoder the bytes of the file from the member's compressed data on, keeping the chunk it handed out
+        /// last (the decoder consumes a prefix of it when its data ends) and noting when the decoder asked after the file's end.
         /// </summary>
         private sealed class CompressedFeed : Stream
         {
             private readonly Stream _file;
+            private byte[] _last = [];
+            private int _lastLength;
 
             public CompressedFeed(Stream file, long length)
             {
                 _file = file;
                 Remaining = length;
+                Position = file.Position;
             }
 
             public long Remaining { get; private set; }
 
-            /// <summary>The decoder asked for more after the last compressed byte (or the file ended early).</summary>
+            /// <summary>The decoder asked for more after the last byte of the file (or the file ended early).</summary>
             public bool ReadPastEnd { get; private set; }
+
+            /// <summary>The bytes handed out last.</summary>
+            public ReadOnlySpan<byte> LastChunk => _last.AsSpan(0, _lastLength);
 
             public override bool CanRead => true;
 
@@ -289,11 +367,8 @@ namespace GenSoftmax.Data
 
             public override long Length => throw new NotSupportedException();
 
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
+            /// <summary>The file position after the bytes handed out so far.</summary>
+            public override long Position { get; set; }
 
             public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -310,8 +385,7 @@ namespace GenSoftmax.Data
                     return 0;
                 }
 
-                int max = Remaining > 1 ? (int)Math.Min(buffer.Length, Remaining - 1) : 1;
-                int n = _file.Read(buffer.Slice(0, max));
+                int n = _file.Read(buffer.Slice(0, (int)Math.Min(buffer.Length, Remaining)));
                 if (n == 0)
                 {
                     // The file became shorter than it was when opened.
@@ -319,7 +393,15 @@ namespace GenSoftmax.Data
                     return 0;
                 }
 
+                if (_last.Length < n)
+                {
+                    _last = new byte[n];
+                }
+
+                buffer.Slice(0, n).CopyTo(_last);
+                _lastLength = n;
                 Remaining -= n;
+                Position += n;
                 return n;
             }
 
