@@ -64,8 +64,17 @@ namespace GenSoftmax.App
             }
 
             IReadOnlyList<string>? names = train.ClassNames ?? savedNames;
-            int classes = Math.Max(DataLoader.MaxLabel(train.Labels), test is null ? -1 : DataLoader.MaxLabel(test.Labels)) + 1;
+            int classes = DataLoader.MaxLabel(train.Labels) + 1;
             classes = Math.Max(Math.Max(classes, validation is null ? 0 : DataLoader.MaxLabel(validation.Labels) + 1), names?.Count ?? 0);
+            int limit = Math.Max(classes, savedClasses ?? 0);
+            if (test is not null && Array.FindIndex(test.Labels, label => label >= limit) is var row and >= 0)
+            {
+                // The model's classes come from the training rows: a test label beyond them is a mistake, not a class to add.
+                throw new AppError(
+                    $"test row {row} has label {test.Labels[row]}, which is not a class of the model: the training data " +
+                    $"({loaded.Description}) has classes 0..{limit - 1}. Fix the label, or give test data labelled as the training data.",
+                    AppError.Failure);
+            }
             if (classes < 2)
             {
                 throw new AppError(

@@ -105,6 +105,11 @@ namespace GenSoftmax.App.Tests
             AppRun eval = AppProcess.Run(dir.Path, "eval", "m.gsm", "--data", "u.npy", "--memory-budget", "1MB");
             Assert.Equal(2, eval.ExitCode);
             Assert.Contains("row 21 has label 9", eval.Error);
+
+            // In memory: a --test label beyond the training data's classes is an error naming its row, not a class added to the model.
+            AppRun test = AppProcess.Run(dir.Path, "train", "--data", "t.npy", "--test", "u.npy", "--epochs", "1", "--solver", "sgd");
+            Assert.Equal(1, test.ExitCode);
+            Assert.Contains("test row 21 has label 9, which is not a class of the model", test.Error);
         }
     }
 }
