@@ -11,6 +11,9 @@
 #             the app prints its MB/s, its peak resident memory (VmHWM from /proc/self/status) and the test accuracy
 #   warm      a set that fits in memory (WARM_ROWS rows), warm page cache: an epoch in memory against an epoch streamed
 #   csv       a CSV of CSV_ROWS rows (about 30 GB of text at 1024 features) converted by 'gensoftmax-cli convert', cold cache
+#   shuffle   how close the block shuffle comes to a full one: Fashion-MNIST (FMNIST, decompressed into DATA_DIR) with the
+#             fast recipe, in memory and streamed under SHUFFLE_BUDGET (4MB: about 24 buffers of 5 blocks an epoch), test accuracy for seeds 1-5
+#             (not in the default STEPS: it is an accuracy comparison, about 10 minutes)
 # Everything is logged under RESULTS (default bench/results/<date>-streaming/); the summary is summary.txt there.
 # SMOKE=1 runs every step on a tiny set without dropping caches (a check that the script works, not a measurement).
 set -euo pipefail
@@ -18,11 +21,12 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 data="${1:-/var/tmp/gensoftmax-stream}"
 ROWS="${ROWS:-8000000}"; DIMS="${DIMS:-1024}"; CLASSES="${CLASSES:-100}"; NOISE="${NOISE:-0.1}"; TEST_ROWS="${TEST_ROWS:-100000}"
 WARM_ROWS="${WARM_ROWS:-500000}"; CSV_ROWS="${CSV_ROWS:-3600000}"
+FMNIST="${FMNIST:-${GENSOFTMAX_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}}"; SHUFFLE_BUDGET="${SHUFFLE_BUDGET:-4MB}"; SEEDS="${SEEDS:-1 2 3 4 5}"
 BUDGET="${BUDGET:-256MB}"; THREADS="${THREADS:-2}"; BATCH="${BATCH:-1024}"; LR="${LR:-0.1}"
 STEPS="${STEPS:-generate disk epoch warm csv}"
 RESULTS="${RESULTS:-$root/bench/results/$(date +%F)-streaming}"
 if [ "${SMOKE:-0}" = 1 ]; then
-  ROWS=20000; DIMS=64; CLASSES=10; TEST_ROWS=2000; WARM_ROWS=5000; CSV_ROWS=3000; BUDGET=1MB; DROP_CACHES=0
+  ROWS=20000; DIMS=64; CLASSES=10; TEST_ROWS=2000; WARM_ROWS=5000; CSV_ROWS=3000; BUDGET=1MB; DROP_CACHES=0; SEEDS="1"
 fi
 DROP_CACHES="${DROP_CACHES:-1}"
 mkdir -p "$data" "$RESULTS"
@@ -91,7 +95,22 @@ for step in $STEPS; do
       timed convert "$app" convert "$data/csv/train.csv" --output "$data/csv/converted.npy"
       grep -E "^Converted" "$RESULTS/convert.log" | sed 's/^/  /' | tee -a "$summary"
       ;;
-    *) echo "unknown step $step (steps: generate disk epoch warm csv)"; exit 2 ;;
+    shuffle)
+      say "-- shuffle: Fashion-MNIST test accuracy in memory and streamed under $SHUFFLE_BUDGET, seeds $SEEDS"
+      mkdir -p "$data/fmnist"
+      for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+        if [ -f "$FMNIST/$f.gz" ]; then gunzip -c "$FMNIST/$f.gz" > "$data/fmnist/$f"; else cp "$FMNIST/$f" "$data/fmnist/$f"; fi
+      done
+      for seed in $SEEDS; do
+        for mode in memory streamed; do
+          budget=(); [ "$mode" = streamed ] && budget=(--memory-budget "$SHUFFLE_BUDGET")
+          "$app" train --data "$data/fmnist" "${budget[@]}" --seed "$seed" --solver sgd > "$RESULTS/shuffle-$mode-$seed.log" 2>&1
+          accuracy=$(grep -o 'test accuracy [0-9.]*' "$RESULTS/shuffle-$mode-$seed.log" | awk '{print $3}')
+          say "  seed $seed $mode: test accuracy $accuracy"
+        done
+      done
+      ;;
+    *) echo "unknown step $step (steps: generate disk epoch warm csv shuffle)"; exit 2 ;;
   esac
 done
 say "== done; logs in $RESULTS"
