@@ -12,7 +12,8 @@ namespace GenSoftmax.Data
     /// <summary>
     /// Converts a CSV/TSV file of any size into .npy files that <see cref="FileRowSource"/> streams and numpy reads: features
     /// <c>NAME.npy</c> [rows, features] (float32 or uint8), labels <c>NAME.labels.npy</c> [rows] (int32) and the class names
-    /// <c>NAME.classes.json</c> (a JSON array of strings, or <c>null</c> for class numbers).
+    /// <c>NAME.classes.json</c> (a JSON array of strings, or <c>null</c> for class numbers), and with
+    /// <see cref="CsvOptions.WeightColumnName"/> the row weights <c>NAME.weights.npy</c> [rows] (float32).
     /// </summary>
     /// <remarks>
     /// <para>The CSV is read as <see cref="CsvReader"/> reads it (the same options, checks and messages), row by row: memory
@@ -55,16 +56,17 @@ namespace GenSoftmax.Data
             options.Validate();
             string labelsPath = Path.ChangeExtension(featuresPath, ".labels.npy");
             string namesPath = Path.ChangeExtension(featuresPath, ".classes.json");
-            foreach (string path in new[] { featuresPath, labelsPath, namesPath })
+            string? weightsPath = options.WeightColumnName is null ? null : Path.ChangeExtension(featuresPath, ".weights.npy");
+            foreach (string path in new[] { featuresPath, labelsPath, namesPath, weightsPath ?? namesPath })
             {
                 SafeFile.CheckWritable(path);
             }
 
             using FileStream csv = FileKinds.OpenData(csvPath, "a CSV file", 1 << 16);
             NpyConversion? result = null;
-            SafeFile.Write(featuresPath, features => SafeFile.Write(labelsPath, labels =>
+            SafeFile.Write(featuresPath, features => SafeFile.Write(labelsPath, labels => WithWeights(weightsPath, weights =>
             {
-                var sink = new NpySink(csvPath, csv, features, labels, featureType, progress, cancellationToken);
+                var sink = new NpySink(csvPath, csv, features, labels, weights, featureType, progress, cancellationToken);
                 (SepReader reader, char separator) = CsvReader.OpenReader(csv, csvPath, options);
                 CsvReader.ReadState state;
                 using (reader)
@@ -75,9 +77,22 @@ namespace GenSoftmax.Data
                 (IReadOnlyList<string>? names, int[]? remap) = state.FinishNames();
                 sink.Finish(state.Rows, state.Features, remap);
                 SafeFile.Write(namesPath, stream => WriteNames(stream, names));
-                result = new NpyConversion(featuresPath, labelsPath, namesPath, state.Rows, state.Features, names);
-            }));
+                result = new NpyConversion(featuresPath, labelsPath, namesPath, state.Rows, state.Features, names) { WeightsPath = weightsPath };
+            })));
             return result!;
+        }
+
+        /// <summary>Runs <paramref name="write"/> with the weights file's stream (written as every file is), or with null.</summary>
+        private static void WithWeights(string? path, Action<Stream?> write)
+        {
+            if (path is null)
+            {
+                write(null);
+            }
+            else
+            {
+                SafeFile.Write(path, stream => write(stream));
+            }
         }
 
         /// <summary>Reads a class-names file written by <see cref="ToNpy"/>: the names, or null for class numbers.</summary>
@@ -142,6 +157,8 @@ namespace GenSoftmax.Data
             private readonly Stream _labelsFile;
             private readonly BufferedStream _features;
             private readonly BufferedStream _labels;
+            private readonly Stream? _weightsFile;
+            private readonly BufferedStream? _weights;
             private readonly NpyFeatureType _type;
             private readonly IProgress<long>? _progress;
             private readonly CancellationToken _cancellationToken;
@@ -149,9 +166,11 @@ namespace GenSoftmax.Data
             private long _rows;
 
             public NpySink(
-                string csvPath, FileStream csv, Stream features, Stream labels, NpyFeatureType type, IProgress<long>? progress,
+                string csvPath, FileStream csv, Stream features, Stream labels, Stream? weights, NpyFeatureType type, IProgress<long>? progress,
                 CancellationToken cancellationToken)
             {
+                _weightsFile = weights;
+                _weights = weights is null ? null : new BufferedStream(weights, 1 << 16);
                 _csvPath = csvPath;
                 _csv = csv;
                 _featuresFile = features;
@@ -163,11 +182,15 @@ namespace GenSoftmax.Data
                 _cancellationToken = cancellationToken;
                 NpyWriter.WriteHeader(_features, Descr, 0, 0); // rewritten with the shape at the end
                 NpyWriter.WriteHeader(_labels, "<i4", 0, null);
+                if (_weights is not null)
+                {
+                    NpyWriter.WriteHeader(_weights, "<f4", 0, null);
+                }
             }
 
             private string Descr => _type == NpyFeatureType.UInt8 ? "|u1" : "<f4";
 
-            public override void Row(ReadOnlySpan<float> features, int label, int line)
+            public override void Row(ReadOnlySpan<float> features, int label, float weight, int line)
             {
                 if (_type == NpyFeatureType.Float32)
                 {
@@ -199,6 +222,12 @@ namespace GenSoftmax.Data
                 Span<byte> l = stackalloc byte[4];
                 System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(l, label);
                 _labels.Write(l);
+                if (_weights is not null)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(l, weight);
+                    _weights.Write(l);
+                }
+
                 if (++_rows % ReportRows == 0)
                 {
                     _cancellationToken.ThrowIfCancellationRequested();
@@ -221,6 +250,13 @@ namespace GenSoftmax.Data
 
                 _labelsFile.Position = 0;
                 NpyWriter.WriteHeader(_labelsFile, "<i4", rows, null);
+                if (_weights is not null)
+                {
+                    _weights.Flush();
+                    _weightsFile!.Position = 0;
+                    NpyWriter.WriteHeader(_weightsFile, "<f4", rows, null);
+                }
+
                 _progress?.Report(_csv.Length);
             }
 

@@ -141,8 +141,11 @@ namespace GenSoftmax.Data
         /// <summary>Takes the rows of a CSV file one at a time instead of gathering them (conversion to .npy).</summary>
         internal abstract class RowSink
         {
-            /// <summary>One data row: its features and its label (with names: the provisional number, see <see cref="ReadState.FinishNames"/>).</summary>
-            public abstract void Row(ReadOnlySpan<float> features, int label, int line);
+            /// <summary>
+            /// One data row: its features, its label (with names: the provisional number, see <see cref="ReadState.FinishNames"/>)
+            /// and its weight (1 without a weight column).
+            /// </summary>
+            public abstract void Row(ReadOnlySpan<float> features, int label, float weight, int line);
         }
 
         /// <summary>
@@ -254,6 +257,8 @@ namespace GenSoftmax.Data
             private float[] _chunk = Array.Empty<float>();
             private int _chunkUsed;
             private int[] _rowLabels = new int[1024];
+            private float[]? _rowWeights;
+            private int _weightColumn = -1;
             private int _rows;
 
             public ReadState(string path, char separator, CsvOptions options, RowSink? sink)
@@ -281,7 +286,7 @@ namespace GenSoftmax.Data
             /// <summary>The first line of the last row read, for messages.</summary>
             public int LastLine { get; private set; } = 1;
 
-            private int Inputs => Columns - 1;
+            private int Inputs => Columns - (_weightColumn >= 0 ? 2 : 1);
 
             /// <summary>Takes the shape from the first row: its field count, the header if there is one, the label column.</summary>
             public void Start(SepReader.Row row)
@@ -308,6 +313,21 @@ namespace GenSoftmax.Data
                 }
 
                 _labelColumn = ResolveLabelColumn();
+                if (_options.WeightColumnName is { } weights)
+                {
+                    _weightColumn = Array.IndexOf(_header!, weights);
+                    if (_weightColumn < 0 || _weightColumn == _labelColumn || Columns < 3)
+                    {
+                        throw new ArgumentException(
+                            _weightColumn < 0 ? $"{_path} has no column named '{weights}' (WeightColumnName). Its columns (line {_shapeLine}) are {ListNames(_header!)}."
+                            : _weightColumn == _labelColumn ? $"{_path}: the weight column '{weights}' is the label column; they must differ."
+                            : $"{_path} has {Columns} columns: with a label and a weight column there is no feature left.",
+                            "options");
+                    }
+
+                    _rowWeights = _sink is null ? new float[1024] : null;
+                }
+
                 if (_header is not null)
                 {
                     CheckHeader(line);
@@ -355,10 +375,17 @@ namespace GenSoftmax.Data
 
                 Span<float> features = _sink is null ? _chunk.AsSpan(_chunkUsed, Inputs) : _row;
                 int f = 0;
+                float weight = 1f;
                 for (int c = 0; c < Columns; c++)
                 {
                     if (c == _labelColumn)
                     {
+                        continue;
+                    }
+
+                    if (c == _weightColumn)
+                    {
+                        weight = Weight(row[c], line);
                         continue;
                     }
 
@@ -382,7 +409,7 @@ namespace GenSoftmax.Data
                 int label = Label(row[_labelColumn].Span.Trim(), line);
                 if (_sink is not null)
                 {
-                    _sink.Row(features, label, line);
+                    _sink.Row(features, label, weight, line);
                     _rows = checked(_rows + 1);
                     return;
                 }
@@ -391,6 +418,16 @@ namespace GenSoftmax.Data
                 if (_rows == _rowLabels.Length)
                 {
                     Array.Resize(ref _rowLabels, (int)Math.Min((long)_rowLabels.Length * 2, Array.MaxLength));
+                }
+
+                if (_rowWeights is not null)
+                {
+                    if (_rows == _rowWeights.Length)
+                    {
+                        Array.Resize(ref _rowWeights, _rowLabels.Length);
+                    }
+
+                    _rowWeights[_rows] = weight;
                 }
 
                 _rowLabels[_rows++] = label;
@@ -420,7 +457,25 @@ namespace GenSoftmax.Data
                     }
                 }
 
-                return LabeledData.FromFeatures(features, labels, Inputs, names);
+                LabeledData data = LabeledData.FromFeatures(features, labels, Inputs, names);
+                return _rowWeights is null ? data : data.WithWeights(_rowWeights.AsSpan(0, _rows).ToArray());
+            }
+
+            /// <summary>Whether the rows have a weight column.</summary>
+            public bool HasWeights => _weightColumn >= 0;
+
+            /// <summary>A row's weight: a finite number, at least 0.</summary>
+            private float Weight(SepReader.Col col, int line)
+            {
+                ReadOnlySpan<char> text = col.Span;
+                if (!text.IsEmpty && !text.Contains(',') && col.TryParse(out float weight) && weight >= 0f && float.IsFinite(weight))
+                {
+                    return weight;
+                }
+
+                throw new InvalidDataException(
+                    $"{Where(line, _weightColumn)}: {Show(text)} is not a weight: a row's weight is a finite number of at least 0 " +
+                    "(0 leaves the row out), such as 1 or 2.5.");
             }
 
             /// <summary>Rows read (handed to the sink, or gathered).</summary>

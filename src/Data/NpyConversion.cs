@@ -10,5 +10,9 @@ namespace GenSoftmax.Data
     /// <param name="Inputs">Features per row.</param>
     /// <param name="ClassNames">The class names, indexed by label, or null for class numbers.</param>
     public sealed record NpyConversion(
-        string FeaturesPath, string LabelsPath, string ClassNamesPath, long Rows, int Inputs, IReadOnlyList<string>? ClassNames);
+        string FeaturesPath, string LabelsPath, string ClassNamesPath, long Rows, int Inputs, IReadOnlyList<string>? ClassNames)
+    {
+        /// <summary>The row weights [Rows] (float32), when the CSV had a weight column (<see cref="CsvOptions.WeightColumnName"/>); else null.</summary>
+        public string? WeightsPath { get; init; }
+    }
 }

@@ -25,10 +25,15 @@ namespace GenSoftmax.App
             };
             var features = NumberOptions.Choice(
                 "--features", "Store features as float32, or as uint8 (whole numbers 0..255, read as pixels).", "float32", "float32", "uint8");
+            var weights = new Option<string?>("--weight-column")
+            {
+                HelpName = "NAME",
+                Description = "A column of row weights (finite, at least 0), by header name: written to NAME.weights.npy for --sample-weights.",
+            };
             var data = new DataOptions();
             var command = new Command("convert", "Convert a CSV/TSV file of any size into .npy files, reading it once in bounded memory.")
             {
-                input, output, features, data.LabelColumn, data.NoHeader,
+                input, output, features, weights, data.LabelColumn, data.NoHeader,
             };
             command.SetAction(parse =>
             {
@@ -47,8 +52,10 @@ namespace GenSoftmax.App
                 OutputPaths.Check(
                     [(csv, "DATA")],
                     [(target, "--output"), (Path.ChangeExtension(target, ".labels.npy"), "--output's labels"),
-                        (Path.ChangeExtension(target, ".classes.json"), "--output's class names")]);
-                CsvOptions options = DataLoader.CsvOptionsFor(new DataSpec(csv, null, parse.GetValue(data.LabelColumn), parse.GetValue(data.NoHeader)), null, null);
+                        (Path.ChangeExtension(target, ".classes.json"), "--output's class names"),
+                        (Path.ChangeExtension(target, ".weights.npy"), "--output's weights")]);
+                CsvOptions options = DataLoader.CsvOptionsFor(new DataSpec(csv, null, parse.GetValue(data.LabelColumn), parse.GetValue(data.NoHeader)), null, null)
+                    with { WeightColumnName = parse.GetValue(weights) };
                 NpyFeatureType type = parse.GetValue(features) == "uint8" ? NpyFeatureType.UInt8 : NpyFeatureType.Float32;
                 long total = new FileInfo(csv).Length;
                 var watch = Stopwatch.StartNew();
@@ -76,7 +83,7 @@ namespace GenSoftmax.App
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Converted {result.Rows:N0} rows of {result.Inputs} features ({type.ToString().ToLowerInvariant()}), {classes}, from " +
                     $"{RowSource.FormatBytes(total)} of text in {seconds:F2} s ({total / (1024.0 * 1024.0) / Math.Max(seconds, 1e-9):F0} MB/s): " +
-                    $"{result.FeaturesPath}, {result.LabelsPath}, {result.ClassNamesPath}"));
+                    $"{result.FeaturesPath}, {result.LabelsPath}, {result.ClassNamesPath}{(result.WeightsPath is null ? "" : ", " + result.WeightsPath)}"));
                 return 0;
             });
             return command;

@@ -46,6 +46,23 @@ namespace GenSoftmax.Data.Tests
         }
 
         [Fact]
+        public void WeightColumn_IsWrittenBesideTheFeatures_AndReadAsWeightsInMemory()
+        {
+            string csv = WriteCsv("w.csv", 300, r => (r % 3).ToString(), (r, c) => c == 1 ? (r % 4 * 0.5).ToString(System.Globalization.CultureInfo.InvariantCulture) : "0.5");
+            var options = new CsvOptions { WeightColumnName = "b" };
+            NpyConversion result = CsvConverter.ToNpy(csv, _temp.File("w.npy"), options);
+            LabeledData expected = CsvReader.Read(csv, options);
+            Assert.Equal(2, result.Inputs);
+            Assert.Equal(Enumerable.Range(0, 300).Select(r => r % 4 * 0.5f), expected.Weights!);
+            Assert.Equal(expected.Weights, NpyReader.ReadWeights(result.WeightsPath!, 300));
+            Assert.Equal(expected.Features, NpyReader.Read(result.FeaturesPath, result.LabelsPath).Features);
+
+            string bad = WriteCsv("bw.csv", 10, r => "1", (r, c) => c == 1 && r == 6 ? "-2" : "1");
+            var e = Assert.Throws<InvalidDataException>(() => CsvConverter.ToNpy(bad, _temp.File("bw.npy"), options));
+            Assert.Contains("line 8, column 2 ('b'): '-2' is not a weight", e.Message);
+        }
+
+        [Fact]
         public void NumberLabels_GiveNullClassNames_AndUInt8FeaturesArePixels()
         {
             string csv = WriteCsv("n.csv", 50, r => (r % 4).ToString(), (r, c) => ((r + c) % 256).ToString());
