@@ -65,6 +65,7 @@ namespace GenSoftmax.App
                     : "epoch  train loss  train acc  seconds  last lr") + (BytesRead is null ? "" : "     MB/s"));
             }
 
+            _epochStartBytes = BytesRead?.Invoke() ?? 0; // what opening the source read (its labels) is not the first epoch's
             if (!_live)
             {
                 return train();
