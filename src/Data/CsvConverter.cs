@@ -16,8 +16,9 @@ namespace GenSoftmax.Data
     /// <see cref="CsvOptions.WeightColumnName"/> the row weights <c>NAME.weights.npy</c> [rows] (float32).
     /// </summary>
     /// <remarks>
-    /// <para>The CSV is read as <see cref="CsvReader"/> reads it (the same options, checks and messages), row by row: memory
-    /// stays at a few buffers whatever the file's size. Class names found in the rows are numbered in sorted order, as the
+    /// <para>The CSV is read as <see cref="CsvReader"/> reads it (the same options, checks and messages), row by row and once
+    /// (its text is checked as it is read; a UTF-16 or UTF-32 file is checked in a pass of its own first): memory stays at a
+    /// few buffers whatever the file's size. Class names found in the rows are numbered in sorted order, as the
     /// in-memory reader numbers them, by rewriting the labels file once the last row has been read.</para>
     /// <para>Nothing is half written: each file is written under a temporary name in its directory and renamed when complete
     /// (names first, labels, then the features), so a conversion that fails, is cancelled or killed never leaves a file a
@@ -67,7 +68,7 @@ namespace GenSoftmax.Data
             SafeFile.Write(featuresPath, features => SafeFile.Write(labelsPath, labels => WithWeights(weightsPath, weights =>
             {
                 var sink = new NpySink(csvPath, csv, features, labels, weights, featureType, progress, cancellationToken);
-                (SepReader reader, char separator) = CsvReader.OpenReader(csv, csvPath, options);
+                (SepReader reader, char separator) = CsvReader.OpenReader(csv, csvPath, options, oneRead: true);
                 CsvReader.ReadState state;
                 using (reader)
                 {

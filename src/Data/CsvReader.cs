@@ -77,12 +77,22 @@ namespace GenSoftmax.Data
         /// Checks the text of <paramref name="file"/> (<see cref="CsvTextCheck"/>) and opens Sep on it from the start, with the
         /// separator given or detected.
         /// </summary>
-        internal static (SepReader Reader, char Separator) OpenReader(FileStream file, string path, CsvOptions options)
+        /// <remarks>With <paramref name="oneRead"/> the text is checked as Sep reads it (each chunk before Sep sees it, UTF-8 text only),
+        /// so the file is read once: conversion of files of any size. Otherwise it is checked whole first.</remarks>
+        internal static (SepReader Reader, char Separator) OpenReader(FileStream file, string path, CsvOptions options, bool oneRead = false)
         {
             char separator = options.Separator ?? DetectSeparator(file, path);
             file.Position = 0;
-            CsvTextCheck.Check(file, path, separator, options.AllowLineBreaksInQuotes);
-            file.Position = 0;
+            Stream text = file;
+            if (oneRead)
+            {
+                text = CsvTextCheck.Checking(file, path, separator, options.AllowLineBreaksInQuotes);
+            }
+            else
+            {
+                CsvTextCheck.Check(file, path, separator, options.AllowLineBreaksInQuotes);
+                file.Position = 0;
+            }
 
             try
             {
@@ -95,7 +105,7 @@ namespace GenSoftmax.Data
                     Unescape = true,
                     Trim = SepTrim.All, // spaces around a value, and inside its quotes
                     CultureInfo = CultureInfo.InvariantCulture,
-                }).From(file, leaveOpen: true);
+                }).From(text, leaveOpen: text == file); // a checking stream is Sep's to close; the file is the caller's
                 return (reader, separator);
             }
             catch (Exception e) when (e is NotSupportedException or InvalidDataException or DecoderFallbackException)

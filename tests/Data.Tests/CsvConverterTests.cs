@@ -62,6 +62,49 @@ namespace GenSoftmax.Data.Tests
             Assert.Contains("line 8, column 2 ('b'): '-2' is not a weight", e.Message);
         }
 
+        [Theory]
+        [InlineData("invalid UTF-8")]
+        [InlineData("quote inside a field")]
+        [InlineData("quote open at the end")]
+        [InlineData("UTF-16")]
+        public void DamagedText_ReadOnce_IsTheErrorTheCsvReaderGives(string damage)
+        {
+            var text = new StringBuilder("a,b,label\n");
+            for (int r = 0; r < 30_000; r++)
+            {
+                text.Append(r % 7).Append(",0.5,").Append(r % 2 == 0 ? "yes" : "no").Append('\n');
+            }
+
+            byte[] bytes = damage == "UTF-16" ? Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes(text.ToString())).ToArray()
+                : Encoding.UTF8.GetBytes(text.ToString());
+            int late = bytes.Length - 100; // far past Sep's first buffer
+            switch (damage)
+            {
+                case "invalid UTF-8":
+                    bytes[late] = 0xFF;
+                    break;
+                case "quote inside a field":
+                    bytes[Array.IndexOf(bytes, (byte)'y', late)] = (byte)'"';
+                    break;
+                case "quote open at the end":
+                    bytes = bytes.Concat("1,\"2,yes\n"u8.ToArray()).ToArray();
+                    break;
+            }
+
+            string csv = _temp.File("damaged.csv");
+            File.WriteAllBytes(csv, bytes);
+            if (damage == "UTF-16")
+            {
+                Assert.Equal(CsvReader.Read(csv).Features, NpyReader.Read(CsvConverter.ToNpy(csv, _temp.File("u.npy")).FeaturesPath, _temp.File("u.labels.npy")).Features);
+                return;
+            }
+
+            string expected = Assert.Throws<InvalidDataException>(() => CsvReader.Read(csv)).Message;
+            var e = Assert.Throws<InvalidDataException>(() => CsvConverter.ToNpy(csv, _temp.File("d.npy")));
+            Assert.Equal(expected, e.Message);
+            Assert.Equal(new[] { "damaged.csv" }, Directory.GetFiles(_temp.Path).Select(Path.GetFileName));
+        }
+
         [Fact]
         public void NumberLabels_GiveNullClassNames_AndUInt8FeaturesArePixels()
         {
