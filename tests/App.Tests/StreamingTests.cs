@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Xunit;
 
@@ -64,6 +65,31 @@ namespace GenSoftmax.App.Tests
             Assert.True(mib < 16 + 120, $"peak resident {mib} MiB: {train}");
             Match accuracy = Regex.Match(train.Output, @"train accuracy ([0-9.]+)");
             Assert.True(accuracy.Success && double.Parse(accuracy.Groups[1].Value, CultureInfo.InvariantCulture) > 0.95, train.ToString());
+        }
+
+        [Fact]
+        public void Streamed_run_interrupted_and_resumed_ends_with_bit_identical_weights()
+        {
+            using var dir = new TempDir();
+            TestData.WriteLargeNpy(dir["s.npy"], dir["s.labels.npy"], 60_000, 128, classes: 5); // 30.7 MB, 1 MB budget: 16 buffers an epoch
+            string[] run = ["train", "--data", "s.npy", "--memory-budget", "1MB", "--epochs", "40", "--batch", "64", "--lr", "0.05",
+                "--momentum", "0.9", "--threads", "2", "--solver", "sgd", "--seed", "3"];
+            AppRun whole = AppProcess.Run(dir.Path, [.. run, "--save", "whole.gsm"], null);
+            Assert.True(whole.ExitCode == 0, whole.ToString());
+
+            AppRun cut = AppProcess.RunAndSignal(dir.Path, [.. run, "--save", "cut.gsm"], line => Regex.IsMatch(line, @"^\s+1\s+\d\.\d{4}"), 2);
+            Assert.True(cut.ExitCode == 130, cut.ToString());
+            Assert.Matches(new Regex(@"^interrupted \(SIGINT\) at epoch \d+, batch \d+: the run is saved in '.*cut\.gsm'"), cut.Error);
+
+            AppRun resumed = AppProcess.Run(dir.Path, ["train", "--data", "s.npy", "--memory-budget", "1MB", "--resume", "cut.gsm", "--save", "cut.gsm"], null);
+            Assert.True(resumed.ExitCode == 0, resumed.ToString());
+            Assert.Contains("Resuming '", resumed.Output);
+            RuntimeSoftmaxModel a = GenSoftmax.Persistence.ModelFile.Load(dir["whole.gsm"], out _);
+            RuntimeSoftmaxModel b = GenSoftmax.Persistence.ModelFile.Load(dir["cut.gsm"], out _);
+            Assert.True(
+                MemoryMarshal.AsBytes(a.Weights).SequenceEqual(MemoryMarshal.AsBytes(b.Weights)) &&
+                MemoryMarshal.AsBytes(a.Bias).SequenceEqual(MemoryMarshal.AsBytes(b.Bias)),
+                "weights differ after resuming a streamed run");
         }
 
         [Fact]
