@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 23's figures: training and conversion from files larger than memory, at the disk's speed, in bounded memory.
 #
-#   bench/streaming/run.sh [DATA_DIR]        (as root, on an otherwise idle machine; about 70 GB free on DATA_DIR's disk)
+#   bench/streaming/run.sh [DATA_DIR]        (as root, on an otherwise idle machine; see README.md for the order of the steps:
+#                                             all of them at once need about 80 GB free on DATA_DIR's disk)
 #
 # Steps (STEPS="generate disk epoch warm csv" by default; each may be run alone):
 #   generate  the synthetic linear-probe set: ROWS x DIMS float32 (8,000,000 x 1024 = 32.8 GB) from a known linear model
