@@ -34,6 +34,12 @@ namespace GenSoftmax.Data
         /// <summary>The label column by its name in the header (exact, case-sensitive), or null to use <see cref="LabelColumn"/>.</summary>
         public string? LabelColumnName { get; init; }
 
+        /// <summary>
+        /// The column of row weights by its name in the header (scikit-learn's <c>sample_weight</c>: finite, at least 0), or null
+        /// (the default) for none. It is not a feature; the rows get <see cref="LabeledData.Weights"/>.
+        /// </summary>
+        public string? WeightColumnName { get; init; }
+
         /// <summary>Whether labels are class numbers or class names; by default decided by the first row of data.</summary>
         public CsvLabels Labels { get; init; } = CsvLabels.Auto;
 
@@ -94,6 +100,17 @@ namespace GenSoftmax.Data
             {
                 throw new ArgumentOutOfRangeException(nameof(LabelColumn), "^0",
                     "LabelColumn ^0 is past the last column: the last column is ^1, the first is 0.");
+            }
+
+            if (WeightColumnName is not null && (WeightColumnName.Length == 0 || !HasHeader || WeightColumnName == LabelColumnName))
+            {
+                throw new ArgumentException(
+                    WeightColumnName.Length == 0
+                        ? "WeightColumnName is empty: give the name of the weight column as in the header, or null for none."
+                    : !HasHeader ? $"WeightColumnName is '{WeightColumnName}' but HasHeader is false: a column has a name only in a header."
+                    : $"WeightColumnName and LabelColumnName are both '{WeightColumnName}': the weights and the labels are different " +
+                        $"columns.",
+                    nameof(WeightColumnName));
             }
 
             if (Labels is not (CsvLabels.Auto or CsvLabels.Numbers or CsvLabels.Names))

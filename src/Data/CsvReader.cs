@@ -66,39 +66,59 @@ namespace GenSoftmax.Data
             options.Validate();
 
             using FileStream file = FileKinds.OpenData(path, "a CSV file", FileBufferSize);
+            (SepReader reader, char separator) = OpenReader(file, path, options);
+            using (reader)
+            {
+                return ReadRows(reader, path, separator, options, null).Finish();
+            }
+        }
+
+        /// <summary>
+        /// Checks the text of <paramref name="file"/> (<see cref="CsvTextCheck"/>) and opens Sep on it from the start, with the
+        /// separator given or detected.
+        /// </summary>
+        /// <remarks>With <paramref name="oneRead"/> the text is checked as Sep reads it (each chunk before Sep sees it, UTF-8 text only),
+        /// so the file is read once: conversion of files of any size. Otherwise it is checked whole first.</remarks>
+        internal static (SepReader Reader, char Separator) OpenReader(FileStream file, string path, CsvOptions options,
+            bool oneRead = false)
+        {
             char separator = options.Separator ?? DetectSeparator(file, path);
             file.Position = 0;
-            CsvTextCheck.Check(file, path, separator, options.AllowLineBreaksInQuotes);
-            file.Position = 0;
+            Stream text = file;
+            if (oneRead)
+            {
+                text = CsvTextCheck.Checking(file, path, separator, options.AllowLineBreaksInQuotes);
+            }
+            else
+            {
+                CsvTextCheck.Check(file, path, separator, options.AllowLineBreaksInQuotes);
+                file.Position = 0;
+            }
 
-            SepReader reader;
             try
             {
                 // Sep reads every line as data (HasHeader = false): the header is checked here, with messages that name the
                 // file, and so is the number of fields per row (DisableColCountCheck), which Sep would report without them.
-                reader = Sep.New(separator).Reader(o => o with
+                SepReader reader = Sep.New(separator).Reader(o => o with
                 {
                     HasHeader = false,
                     DisableColCountCheck = true,
                     Unescape = true,
                     Trim = SepTrim.All, // spaces around a value, and inside its quotes
                     CultureInfo = CultureInfo.InvariantCulture,
-                }).From(file, leaveOpen: true);
+                }).From(text, leaveOpen: text == file); // a checking stream is Sep's to close; the file is the caller's
+                return (reader, separator);
             }
             catch (Exception e) when (e is NotSupportedException or InvalidDataException or DecoderFallbackException)
             {
                 throw new InvalidDataException($"{path}: cannot read it as CSV ({e.Message}).", e);
             }
-
-            using (reader)
-            {
-                return ReadRows(reader, path, separator, options);
-            }
         }
 
-        private static LabeledData ReadRows(SepReader reader, string path, char separator, CsvOptions options)
+        /// <summary>Reads every row into the returned state, or hands each to <paramref name="sink"/> when given.</summary>
+        internal static ReadState ReadRows(SepReader reader, string path, char separator, CsvOptions options, RowSink? sink)
         {
-            var state = new ReadState(path, separator, options);
+            var state = new ReadState(path, separator, options, sink);
             try
             {
                 foreach (SepReader.Row row in reader)
@@ -126,7 +146,17 @@ namespace GenSoftmax.Data
                 throw new InvalidDataException($"{path}, after line {state.LastLine}: cannot read it as CSV ({e.Message}).", e);
             }
 
-            return state.Finish();
+            return state;
+        }
+
+        /// <summary>Takes the rows of a CSV file one at a time instead of gathering them (conversion to .npy).</summary>
+        internal abstract class RowSink
+        {
+            /// <summary>
+            /// One data row: its features, its label (with names: the provisional number, see <see cref="ReadState.FinishNames"/>)
+            /// and its weight (1 without a weight column).
+            /// </summary>
+            public abstract void Row(ReadOnlySpan<float> features, int label, float weight, int line);
         }
 
         /// <summary>
@@ -214,8 +244,10 @@ namespace GenSoftmax.Data
         }
 
         /// <summary>Everything gathered while reading rows, and the messages that name where a problem is.</summary>
-        private sealed class ReadState
+        internal sealed class ReadState
         {
+            private readonly RowSink? _sink;
+            private float[] _row = []; // a row's features on their way to the sink
             private readonly string _path;
             private readonly char _separator;
             private readonly CsvOptions _options;
@@ -237,10 +269,13 @@ namespace GenSoftmax.Data
             private float[] _chunk = Array.Empty<float>();
             private int _chunkUsed;
             private int[] _rowLabels = new int[1024];
+            private float[]? _rowWeights;
+            private int _weightColumn = -1;
             private int _rows;
 
-            public ReadState(string path, char separator, CsvOptions options)
+            public ReadState(string path, char separator, CsvOptions options, RowSink? sink)
             {
+                _sink = sink;
                 _path = path;
                 _separator = separator;
                 _options = options;
@@ -263,7 +298,7 @@ namespace GenSoftmax.Data
             /// <summary>The first line of the last row read, for messages.</summary>
             public int LastLine { get; private set; } = 1;
 
-            private int Inputs => Columns - 1;
+            private int Inputs => Columns - (_weightColumn >= 0 ? 2 : 1);
 
             /// <summary>Takes the shape from the first row: its field count, the header if there is one, the label column.</summary>
             public void Start(SepReader.Row row)
@@ -290,12 +325,36 @@ namespace GenSoftmax.Data
                 }
 
                 _labelColumn = ResolveLabelColumn();
+                if (_options.WeightColumnName is { } weights)
+                {
+                    _weightColumn = Array.IndexOf(_header!, weights);
+                    if (_weightColumn < 0 || _weightColumn == _labelColumn || Columns < 3)
+                    {
+                        throw new ArgumentException(
+                            _weightColumn < 0 ? $"{_path} has no column named '{weights}' (WeightColumnName). Its columns (line " +
+                                $"{_shapeLine}) are {ListNames(_header!)}."
+                            : _weightColumn == _labelColumn
+                                ? $"{_path}: the weight column '{weights}' is the label column; they must differ."
+                            : $"{_path} has {Columns} columns: with a label and a weight column there is no feature left.",
+                            "options");
+                    }
+
+                    _rowWeights = _sink is null ? new float[1024] : null;
+                }
+
                 if (_header is not null)
                 {
                     CheckHeader(line);
                 }
 
-                _chunk = GC.AllocateUninitializedArray<float>(Math.Max(1, FirstChunkFloats / Inputs) * Inputs);
+                if (_sink is null)
+                {
+                    _chunk = GC.AllocateUninitializedArray<float>(Math.Max(1, FirstChunkFloats / Inputs) * Inputs);
+                }
+                else
+                {
+                    _row = new float[Inputs];
+                }
             }
 
             /// <summary>Parses one data row: its features into the current chunk, its label into the labels.</summary>
@@ -308,7 +367,7 @@ namespace GenSoftmax.Data
                     throw WrongFieldCount(row);
                 }
 
-                if (_chunkUsed == _chunk.Length)
+                if (_sink is null && _chunkUsed == _chunk.Length)
                 {
                     _chunks.Add(_chunk);
                     if ((long)_rows * Inputs + (long)_chunk.Length * 2 > Array.MaxLength)
@@ -329,12 +388,19 @@ namespace GenSoftmax.Data
                     _chunkUsed = 0;
                 }
 
-                Span<float> features = _chunk.AsSpan(_chunkUsed, Inputs);
+                Span<float> features = _sink is null ? _chunk.AsSpan(_chunkUsed, Inputs) : _row;
                 int f = 0;
+                float weight = 1f;
                 for (int c = 0; c < Columns; c++)
                 {
                     if (c == _labelColumn)
                     {
+                        continue;
+                    }
+
+                    if (c == _weightColumn)
+                    {
+                        weight = Weight(row[c], line);
                         continue;
                     }
 
@@ -356,10 +422,27 @@ namespace GenSoftmax.Data
                 }
 
                 int label = Label(row[_labelColumn].Span.Trim(), line);
+                if (_sink is not null)
+                {
+                    _sink.Row(features, label, weight, line);
+                    _rows = checked(_rows + 1);
+                    return;
+                }
+
                 _chunkUsed += Inputs;
                 if (_rows == _rowLabels.Length)
                 {
                     Array.Resize(ref _rowLabels, (int)Math.Min((long)_rowLabels.Length * 2, Array.MaxLength));
+                }
+
+                if (_rowWeights is not null)
+                {
+                    if (_rows == _rowWeights.Length)
+                    {
+                        Array.Resize(ref _rowWeights, _rowLabels.Length);
+                    }
+
+                    _rowWeights[_rows] = weight;
                 }
 
                 _rowLabels[_rows++] = label;
@@ -368,21 +451,7 @@ namespace GenSoftmax.Data
             /// <summary>The data set: features copied once into an array of the exact size, class names sorted.</summary>
             public LabeledData Finish()
             {
-                if (Columns == 0)
-                {
-                    throw new InvalidDataException(
-                        $"{_path} is empty: a data file needs {(_options.HasHeader ? "a header line, then " : "")}one line per row, " +
-                        "each with the features and a label.");
-                }
-
-                if (_rows == 0)
-                {
-                    throw new InvalidDataException(
-                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is " +
-                            $"data rather than a header, set " +
-                        "CsvOptions.HasHeader = false.");
-                }
-
+                CheckRows();
                 _chunks.Add(_chunk);
                 float[] features = GC.AllocateUninitializedArray<float>(_rows * Inputs);
                 int offset = 0;
@@ -394,9 +463,52 @@ namespace GenSoftmax.Data
                 }
 
                 int[] labels = _rowLabels.AsSpan(0, _rows).ToArray();
+                (IReadOnlyList<string>? names, int[]? remap) = FinishNames();
+                if (remap is not null)
+                {
+                    for (int i = 0; i < labels.Length; i++)
+                    {
+                        labels[i] = remap[labels[i]];
+                    }
+                }
+
+                LabeledData data = LabeledData.FromFeatures(features, labels, Inputs, names);
+                return _rowWeights is null ? data : data.WithWeights(_rowWeights.AsSpan(0, _rows).ToArray());
+            }
+
+            /// <summary>Whether the rows have a weight column.</summary>
+            public bool HasWeights => _weightColumn >= 0;
+
+            /// <summary>A row's weight: a finite number, at least 0.</summary>
+            private float Weight(SepReader.Col col, int line)
+            {
+                ReadOnlySpan<char> text = col.Span;
+                if (!text.IsEmpty && !text.Contains(',') && col.TryParse(out float weight) && weight >= 0f && float.IsFinite(weight))
+                {
+                    return weight;
+                }
+
+                throw new InvalidDataException(
+                    $"{Where(line, _weightColumn)}: {Show(text)} is not a weight: a row's weight is a finite number of at least 0 " +
+                    "(0 leaves the row out), such as 1 or 2.5.");
+            }
+
+            /// <summary>Rows read (handed to the sink, or gathered).</summary>
+            public int Rows => _rows;
+
+            /// <summary>Values per row.</summary>
+            public int Features => Inputs;
+
+            /// <summary>
+            /// After the last row: the class names (null for class numbers) and, when they were found in the rows, the map from
+            /// the provisional numbers the rows were given (order of first appearance) to the sorted names' numbers.
+            /// </summary>
+            public (IReadOnlyList<string>? Names, int[]? Remap) FinishNames()
+            {
+                CheckRows();
                 if (_labels == CsvLabels.Numbers || _fixedNames)
                 {
-                    return LabeledData.FromFeatures(features, labels, Inputs, _options.ClassNames);
+                    return (_options.ClassNames, null);
                 }
 
                 // Sorted names, so the class numbers do not depend on the order of the rows.
@@ -414,12 +526,25 @@ namespace GenSoftmax.Data
                     remap[_names[sorted[i]]] = i;
                 }
 
-                for (int i = 0; i < labels.Length; i++)
+                return (sorted, remap);
+            }
+
+            private void CheckRows()
+            {
+                if (Columns == 0)
                 {
-                    labels[i] = remap[labels[i]];
+                    throw new InvalidDataException(
+                        $"{_path} is empty: a data file needs {(_options.HasHeader ? "a header line, then " : "")}one line per row, " +
+                        "each with the features and a label.");
                 }
 
-                return LabeledData.FromFeatures(features, labels, Inputs, sorted);
+                if (_rows == 0)
+                {
+                    throw new InvalidDataException(
+                        $"{_path} has a header (line {_shapeLine}) but no rows of data. If line {_shapeLine} is data rather than a " +
+                            $"header, set " +
+                        "CsvOptions.HasHeader = false.");
+                }
             }
 
             private int ResolveLabelColumn()

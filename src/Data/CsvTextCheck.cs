@@ -63,14 +63,13 @@ namespace GenSoftmax.Data
             file.Seek(-n, SeekOrigin.Current);
             if (other is null)
             {
-                check.ScanUtf8(file);
+                check.ScanUtf8(file); // checks the end too
             }
             else
             {
                 check.ScanDecoded(file, other);
+                check.Finish();
             }
-
-            check.Finish();
         }
 
         /// <summary>The encoding a UTF-16 or UTF-32 byte-order mark names, throwing on invalid text; null for UTF-8.</summary>
@@ -86,47 +85,156 @@ namespace GenSoftmax.Data
         private void ScanUtf8(Stream file)
         {
             byte[] bytes = ArrayPool<byte>.Shared.Rent(BufferSize);
-            char[] chars = ArrayPool<char>.Shared.Rent(BufferSize);
             try
             {
-                long offset = 0; // of bytes[0] in the file
-                int carry = 0;   // bytes of a character split by the end of the last read
-                while (true)
+                int n;
+                do
                 {
-                    int n = file.Read(bytes, carry, BufferSize - carry);
-                    int have = carry + n;
-                    bool final = n == 0;
-                    int first = offset == 0 && bytes.AsSpan(0, have).StartsWith("\uFEFF"u8) ? 3 : 0; // a UTF-8 byte-order mark is not text
-                    OperationStatus status = Utf8.ToUtf16(
-                        bytes.AsSpan(first, have - first), chars, out int read, out int written, replaceInvalidSequences: false,
-                            isFinalBlock: final);
-                    Scan(chars.AsSpan(0, written));
-                    if (status == OperationStatus.InvalidData)
-                    {
-                        int bad = first + read;
-                        throw new InvalidDataException(
-                            $"{_path}, line {_line}, byte offset {offset + bad}: invalid UTF-8 (byte " +
-                                $"0x{bytes[bad]:X2}). The file must be UTF-8, " +
-                            "or start with a byte-order mark naming its encoding: save it as UTF-8 (labels " +
-                                "that differed only in such bytes " +
-                            "would otherwise read as one class).");
-                    }
-
-                    if (final)
-                    {
-                        return;
-                    }
-
-                    int used = first + read;
-                    carry = have - used;
-                    bytes.AsSpan(used, carry).CopyTo(bytes);
-                    offset += used;
+                    n = file.Read(bytes, 0, BufferSize);
+                    FeedUtf8(bytes.AsSpan(0, n), final: n == 0);
                 }
+                while (n > 0);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(bytes);
-                ArrayPool<char>.Shared.Return(chars);
+                ReturnUtf8Buffers();
+            }
+        }
+
+        // The UTF-8 scan's state between chunks: bytes of a character split by a chunk's end, and where the next chunk starts.
+        private byte[]? _carry;
+        private int _carried;
+        private char[]? _chars;
+        private long _offset;
+
+        /// <summary>Checks the next <paramref name="bytes"/> of UTF-8 text (<paramref name="final"/>: the end of the file, then checks the
+        /// end).</summary>
+        private void FeedUtf8(ReadOnlySpan<byte> bytes, bool final)
+        {
+            _carry ??= ArrayPool<byte>.Shared.Rent(BufferSize + 4);
+            _chars ??= ArrayPool<char>.Shared.Rent(BufferSize + 4);
+            while (!bytes.IsEmpty || final)
+            {
+                int take = Math.Min(bytes.Length, BufferSize);
+                bytes.Slice(0, take).CopyTo(_carry.AsSpan(_carried));
+                bytes = bytes.Slice(take);
+                int have = _carried + take;
+                bool last = final && bytes.IsEmpty;
+                int first = _offset == 0 && _carry.AsSpan(0, have).StartsWith("\uFEFF"u8) ? 3 : 0; // a UTF-8 byte-order mark is not text
+                if (_offset == 0 && first == 0 && !last && have < 3 && "\uFEFF"u8.StartsWith(_carry.AsSpan(0, have)))
+                {
+                    _carried = have; // maybe the start of a byte-order mark: wait for more
+                    continue;
+                }
+
+                OperationStatus status = Utf8.ToUtf16(
+                    _carry.AsSpan(first, have - first), _chars, out int read, out int written, replaceInvalidSequences: false,
+                        isFinalBlock: last);
+                Scan(_chars.AsSpan(0, written));
+                if (status == OperationStatus.InvalidData)
+                {
+                    int bad = first + read;
+                    throw new InvalidDataException(
+                        $"{_path}, line {_line}, byte offset {_offset + bad}: invalid UTF-8 (byte 0x{_carry[bad]:X2}). The file must be " +
+                            $"UTF-8, " +
+                        "or start with a byte-order mark naming its encoding: save it as UTF-8 (labels that differed only in such bytes " +
+                        "would otherwise read as one class).");
+                }
+
+                if (last)
+                {
+                    Finish();
+                    return;
+                }
+
+                int used = first + read;
+                _carried = have - used;
+                _carry.AsSpan(used, _carried).CopyTo(_carry);
+                _offset += used;
+            }
+        }
+
+        private void ReturnUtf8Buffers()
+        {
+            if (_carry is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_carry);
+                ArrayPool<char>.Shared.Return(_chars!);
+                _carry = null;
+                _chars = null;
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="file"/> as a stream whose bytes are checked as they are read, so a file is read once: UTF-8 text is
+        /// checked chunk by chunk before the reader sees it, and the end of the file (an open quote) when it is reached. Text in
+        /// another encoding (a UTF-16 or UTF-32 byte-order mark) is checked whole first, and <paramref name="file"/> returned.
+        /// </summary>
+        public static Stream Checking(Stream file, string path, char separator, bool allowLineBreaks)
+        {
+            long start = file.Position;
+            Span<byte> head = stackalloc byte[4];
+            int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            file.Position = start;
+            if (OtherEncoding(head.Slice(0, n)) is not null)
+            {
+                Check(file, path, separator, allowLineBreaks);
+                file.Position = start;
+                return file;
+            }
+
+            return new CheckingStream(file, new CsvTextCheck(path, separator, allowLineBreaks));
+        }
+
+        /// <summary>Reads through to the file, checking each chunk before handing it on.</summary>
+        private sealed class CheckingStream(Stream file, CsvTextCheck check) : Stream
+        {
+            private bool _ended;
+
+            public override bool CanRead => true;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => false;
+
+            public override long Length => file.Length;
+
+            public override long Position
+            {
+                get => file.Position;
+                set => throw new NotSupportedException();
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+            public override int Read(Span<byte> buffer)
+            {
+                if (_ended || buffer.IsEmpty)
+                {
+                    return 0;
+                }
+
+                int n = file.Read(buffer);
+                _ended = n == 0;
+                check.FeedUtf8(buffer.Slice(0, n), final: _ended);
+                return n;
+            }
+
+            public override void Flush()
+            {
+            }
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            protected override void Dispose(bool disposing)
+            {
+                check.ReturnUtf8Buffers();
+                base.Dispose(disposing);
             }
         }
 

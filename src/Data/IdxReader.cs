@@ -98,6 +98,33 @@ namespace GenSoftmax.Data
             }
         }
 
+        /// <summary>
+        /// Reads and checks the header of a raw (uncompressed) IDX file for reading its data in place, a block at a time: the
+        /// dimensions into <paramref name="dims"/>, the file's length against them (any size a file can have). Returns the
+        /// header's length, where the data starts.
+        /// </summary>
+        /// <exception cref="InvalidDataException">The file is gzip-compressed (it cannot be read in place), is not an IDX file of
+        /// this kind, or its length does not match its header.</exception>
+        internal static int ReadRawHeader(FileStream file, string path, Span<int> dims, string kind)
+        {
+            long fileLength = file.Length;
+            if (IsGzip(file))
+            {
+                throw new InvalidDataException(
+                    $"{path} is gzip-compressed, and streamed data is read in place, a block at a time: decompress it first " +
+                    $"(gunzip -k '{path}') and pass the raw file, or load it into memory (no memory budget).");
+            }
+
+            int headerLength = ReadHeader(file, path, dims, kind);
+            long expected = CheckDimensions(path, dims, kind, long.MaxValue);
+            if (fileLength - headerLength != expected)
+            {
+                throw SizeMismatch(path, dims, kind, headerLength, expected, fileLength - headerLength, compressed: false);
+            }
+
+            return headerLength;
+        }
+
         /// <summary>Reads an IDX file from <paramref name="file"/>, which held <paramref name="fileLength"/> bytes when opened.</summary>
         internal static byte[] Read(Stream file, long fileLength, string path, Span<int> dims, string kind)
         {
@@ -188,7 +215,12 @@ namespace GenSoftmax.Data
         /// Checks the dimensions: an image has at least one row and one column, and the data fits an array. A count of 0
         /// is a valid, empty file. Returns the data length.
         /// </summary>
-        private static long CheckDimensions(string described, ReadOnlySpan<int> dims, string kind)
+        private static long CheckDimensions(string described, ReadOnlySpan<int> dims, string kind) =>
+            CheckDimensions(described, dims, kind, Array.MaxLength);
+
+        /// <summary>As <see cref="CheckDimensions(string, ReadOnlySpan{int}, string)"/>, with at most <paramref name="maxBytes"/> of
+        /// data.</summary>
+        private static long CheckDimensions(string described, ReadOnlySpan<int> dims, string kind, long maxBytes)
         {
             if (dims.Length == 3 && (dims[1] == 0 || dims[2] == 0))
             {
@@ -205,7 +237,7 @@ namespace GenSoftmax.Data
             }
 
             long total = TotalBytes(dims);
-            if (total > Array.MaxLength)
+            if (total > maxBytes)
             {
                 throw new InvalidDataException(
                     $"{described}: the header declares {Shape(dims, kind)}, which is {total} bytes of data, " +

@@ -26,7 +26,10 @@ namespace GenSoftmax.Data
     internal readonly record struct NpyHeader(NpyType Type, string Descr, int[] Shape, long DataOffset)
     {
         /// <summary>Bytes per element.</summary>
-        public int ItemSize => Type switch
+        public int ItemSize => SizeOf(Type);
+
+        /// <summary>Bytes per element of <paramref name="type"/>.</summary>
+        public static int SizeOf(NpyType type) => type switch
         {
             NpyType.Int8 or NpyType.UInt8 => 1,
             NpyType.Int16 or NpyType.UInt16 or NpyType.Float16 => 2,
@@ -34,7 +37,8 @@ namespace GenSoftmax.Data
             _ => 8,
         };
 
-        /// <summary>Number of elements, the product of the shape (at most <see cref="Array.MaxLength"/>, checked when parsed).</summary>
+        /// <summary>Number of elements, the product of the shape (at most the limit the header was read with, checked when
+        /// parsed).</summary>
         public long Elements
         {
             get
@@ -71,9 +75,9 @@ namespace GenSoftmax.Data
     /// </summary>
     internal static class NpyHeaderParser
     {
-        public static NpyHeader Parse(string text, string path)
+        public static NpyHeader Parse(string text, string path, long maxElements)
         {
-            var parser = new Parser(text, path);
+            var parser = new Parser(text, path, maxElements);
             return parser.Header();
         }
 
@@ -81,12 +85,14 @@ namespace GenSoftmax.Data
         {
             private readonly string _text;
             private readonly string _path;
+            private readonly long _maxElements;
             private int _at;
 
-            public Parser(string text, string path)
+            public Parser(string text, string path, long maxElements)
             {
                 _text = text;
                 _path = path;
+                _maxElements = maxElements;
                 _at = 0;
             }
 
@@ -175,14 +181,16 @@ namespace GenSoftmax.Data
                 long elements = 1;
                 foreach (int d in shape)
                 {
-                    elements *= d;
-                    if (elements > Array.MaxLength)
+                    if (d != 0 && elements > _maxElements / d)
                     {
-                        throw new InvalidDataException(
-                            $"{_path}: the header declares shape {NpyHeader.ShapeToText(shape)}, more elements than a .NET array holds " +
-                                $"({Array.MaxLength}); " +
-                            "split the array into several files, or the header is corrupt.");
+                        string limit = _maxElements == Array.MaxLength
+                            ? $"more elements than a .NET array holds ({Array.MaxLength}); split the array into several files, or the " +
+                                $"header is corrupt"
+                            : $"more elements than GenSoftmax reads ({_maxElements}); the header is corrupt";
+                        throw new InvalidDataException($"{_path}: the header declares shape {NpyHeader.ShapeToText(shape)}, {limit}.");
                     }
+
+                    elements *= d;
                 }
 
                 return new NpyHeader(type, descr, shape.ToArray(), 0);

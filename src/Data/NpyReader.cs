@@ -62,35 +62,8 @@ namespace GenSoftmax.Data
 
             using FileStream file = Open(featuresPath);
             NpyHeader header = ReadHeader(file, featuresPath);
-            if (header.Shape.Length is not (2 or 3))
-            {
-                throw new InvalidDataException(
-                    $"{featuresPath} holds an array of shape {header.ShapeText}, but features must be [rows, features] (2 dimensions) or " +
-                    "images [rows, height, width] (3): reshape it with a.reshape(len(a), -1) before np.save.");
-            }
-
+            int inputs = CheckFeatures(featuresPath, header, labelsPath, labelsHeader);
             int rows = header.Shape[0];
-            if (rows != labelsHeader.Shape[0])
-            {
-                throw new InvalidDataException(
-                    $"{featuresPath} holds {rows} rows but {labelsPath} holds {labelsHeader.Shape[0]} labels: the two files must have " +
-                        $"one label per row.");
-            }
-
-            if (header.Elements == 0)
-            {
-                throw new InvalidDataException($"{featuresPath} holds no data (shape {header.ShapeText}): a data set needs at least one " +
-                    $"row and one feature.");
-            }
-
-            int inputs = (int)(header.Elements / rows);
-
-            if (header.Type is not (NpyType.UInt8 or NpyType.Float16 or NpyType.Float32 or NpyType.Float64))
-            {
-                throw new InvalidDataException(
-                    $"{featuresPath} holds {header.TypeText} values, but features must be float32, float64, float16 or uint8 (pixels): " +
-                    "convert with a.astype(np.float32) before np.save.");
-            }
 
             int classLimit = classNames?.Count ?? ModelLimits.MaxClasses;
             int[] labels = ReadLabels(labelsFile, labelsPath, labelsHeader, classLimit, classNames is not null);
@@ -143,8 +116,53 @@ namespace GenSoftmax.Data
             return ReadFloats(file, path, header);
         }
 
+        /// <summary>
+        /// Checks a features header against its labels header: [n, d] or images [n, h, w], as many rows as labels, at least one
+        /// value, a type features can have. Returns the values per row.
+        /// </summary>
+        internal static int CheckFeatures(string featuresPath, in NpyHeader header, string labelsPath, in NpyHeader labelsHeader)
+        {
+            if (header.Shape.Length is not (2 or 3))
+            {
+                throw new InvalidDataException(
+                    $"{featuresPath} holds an array of shape {header.ShapeText}, but features must be [rows, features] (2 dimensions) or " +
+                    "images [rows, height, width] (3): reshape it with a.reshape(len(a), -1) before np.save.");
+            }
+
+            int rows = header.Shape[0];
+            if (rows != labelsHeader.Shape[0])
+            {
+                throw new InvalidDataException(
+                    $"{featuresPath} holds {rows} rows but {labelsPath} holds {labelsHeader.Shape[0]} labels: the two files must have " +
+                        $"one label per row.");
+            }
+
+            if (header.Elements == 0)
+            {
+                throw new InvalidDataException($"{featuresPath} holds no data (shape {header.ShapeText}): a data set needs at least one " +
+                    $"row and one feature.");
+            }
+
+            if (header.Type is not (NpyType.UInt8 or NpyType.Float16 or NpyType.Float32 or NpyType.Float64))
+            {
+                throw new InvalidDataException(
+                    $"{featuresPath} holds {header.TypeText} values, but features must be float32, float64, float16 or uint8 (pixels): " +
+                    "convert with a.astype(np.float32) before np.save.");
+            }
+
+            long inputs = header.Elements / rows;
+            if (inputs > ModelLimits.MaxInputs)
+            {
+                throw new InvalidDataException(
+                    $"{featuresPath} holds {header.ShapeText}: {inputs} features per row, more than a model takes " +
+                        $"({ModelLimits.MaxInputs}).");
+            }
+
+            return (int)inputs;
+        }
+
         /// <summary>Checks a labels header: any integer dtype, [n] or [n, 1].</summary>
-        private static void CheckLabels(string path, in NpyHeader header)
+        internal static void CheckLabels(string path, in NpyHeader header)
         {
             if (!(header.Shape.Length == 1 || header.Shape.Length == 2 && header.Shape[1] == 1))
             {
@@ -177,26 +195,10 @@ namespace GenSoftmax.Data
                 int n = bytes.Length / size;
                 for (int i = 0; i < n; i++)
                 {
-                    ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
-                    long value = type switch
-                    {
-                        NpyType.Int8 => (sbyte)item[0],
-                        NpyType.UInt8 => item[0],
-                        NpyType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(item),
-                        NpyType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(item),
-                        NpyType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(item),
-                        NpyType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(item),
-                        NpyType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(item),
-                        _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(item), long.MaxValue),
-                    };
+                    long value = LabelValue(type, bytes.Slice(i * size, size));
                     if (value < 0 || value >= classLimit)
                     {
-                        string problem = value < 0
-                            ? "is negative, but class numbers are 0, 1, 2, ..."
-                            : namesGiven
-                                ? $"is not a class: classNames has {classLimit} names (classes 0..{classLimit - 1})"
-                                : $"is too large to be a class number: a model has at most {classLimit} classes (0..{classLimit - 1})";
-                        throw new InvalidDataException($"{path}: label {start + i} (row {start + i} of the array) = {value} {problem}.");
+                        throw BadLabel(path, start + i, value, classLimit, namesGiven);
                     }
 
                     labels[start + i] = (int)value;
@@ -205,6 +207,68 @@ namespace GenSoftmax.Data
 
             CheckEnd(file, path, header);
             return labels;
+        }
+
+        /// <summary>One little-endian integer label of <paramref name="type"/> (a uint64 beyond long's range reads as
+        /// long.MaxValue).</summary>
+        internal static long LabelValue(NpyType type, ReadOnlySpan<byte> item) => type switch
+        {
+            NpyType.Int8 => (sbyte)item[0],
+            NpyType.UInt8 => item[0],
+            NpyType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(item),
+            NpyType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(item),
+            NpyType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(item),
+            NpyType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(item),
+            NpyType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(item),
+            _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(item), long.MaxValue),
+        };
+
+        /// <summary>The error for label <paramref name="row"/> of <paramref name="path"/>, which is not in 0..classLimit-1.</summary>
+        internal static InvalidDataException BadLabel(string path, long row, long value, int classLimit, bool namesGiven)
+        {
+            string problem = value < 0
+                ? "is negative, but class numbers are 0, 1, 2, ..."
+                : namesGiven
+                    ? $"is not a class: classNames has {classLimit} names (classes 0..{classLimit - 1})"
+                    : $"is too large to be a class number: a model has at most {classLimit} classes (0..{classLimit - 1})";
+            return new InvalidDataException($"{path}: label {row} (row {row} of the array) = {value} {problem}.");
+        }
+
+        /// <summary>Converts little-endian float16/32/64 <paramref name="bytes"/> of <paramref name="type"/> to float32.</summary>
+        internal static void ToFloats(NpyType type, ReadOnlySpan<byte> bytes, Span<float> destination)
+        {
+            int size = NpyHeader.SizeOf(type);
+            int n = bytes.Length / size;
+            switch (type)
+            {
+                case NpyType.Float16 when BitConverter.IsLittleEndian:
+                    TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination);
+                    break;
+                case NpyType.Float32 when BitConverter.IsLittleEndian:
+                    MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination);
+                    break;
+                case NpyType.Float64 when BitConverter.IsLittleEndian:
+                    ReadOnlySpan<double> doubles = MemoryMarshal.Cast<byte, double>(bytes);
+                    for (int i = 0; i < n; i++)
+                    {
+                        destination[i] = (float)doubles[i];
+                    }
+
+                    break;
+                default:
+                    for (int i = 0; i < n; i++)
+                    {
+                        ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
+                        destination[i] = type switch
+                        {
+                            NpyType.Float16 => (float)BinaryPrimitives.ReadHalfLittleEndian(item),
+                            NpyType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(item),
+                            _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(item),
+                        };
+                    }
+
+                    break;
+            }
         }
 
         /// <summary>Reads float16/32/64 data as float32, checking that every value is finite.</summary>
@@ -218,59 +282,45 @@ namespace GenSoftmax.Data
             }
             else
             {
-                int size = header.ItemSize;
                 NpyType type = header.Type;
-                ReadChunks(file, path, header, count, (start, bytes) =>
-                {
-                    int n = bytes.Length / size;
-                    Span<float> destination = result.AsSpan(start, n);
-                    switch (type)
-                    {
-                        case NpyType.Float16 when BitConverter.IsLittleEndian:
-                            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination);
-                            break;
-                        case NpyType.Float64 when BitConverter.IsLittleEndian:
-                            ReadOnlySpan<double> doubles = MemoryMarshal.Cast<byte, double>(bytes);
-                            for (int i = 0; i < n; i++)
-                            {
-                                destination[i] = (float)doubles[i];
-                            }
-
-                            break;
-                        default:
-                            for (int i = 0; i < n; i++)
-                            {
-                                ReadOnlySpan<byte> item = bytes.Slice(i * size, size);
-                                destination[i] = type switch
-                                {
-                                    NpyType.Float16 => (float)BinaryPrimitives.ReadHalfLittleEndian(item),
-                                    NpyType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(item),
-                                    _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(item),
-                                };
-                            }
-
-                            break;
-                    }
-                });
+                int size = header.ItemSize;
+                ReadChunks(file, path, header, count, (start, bytes) => ToFloats(type, bytes, result.AsSpan(start, bytes.Length / size)));
             }
 
             CheckEnd(file, path, header);
             int columns = header.Elements == 0 ? 1 : (int)(header.Elements / header.Shape[0]);
-            for (int i = FiniteScan.Start(result); i < result.Length; i++)
+            if (FindNonFinite(result) is int bad)
             {
-                if (!float.IsFinite(result[i]))
-                {
-                    string what = float.IsNaN(result[i])
-                        ? "NaN"
-                        : header.Type == NpyType.Float64 ? "infinite or outside float32's range (about ±3.4e38)" : "infinite";
-                    throw new InvalidDataException(
-                        $"{path}: the feature at row {i / columns}, column {i % columns} (element {i}) is " +
-                            $"{what}. Features must be finite: " +
-                        "replace or drop such rows (np.isfinite(a).all(axis=1) finds the good ones), or scale the features.");
-                }
+                throw NonFinite(path, header.Type, bad, columns, result[bad]);
             }
 
             return result;
+        }
+
+        /// <summary>The index of the first value that is not finite, or null.</summary>
+        internal static int? FindNonFinite(ReadOnlySpan<float> values)
+        {
+            for (int i = FiniteScan.Start(values); i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    return i;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>The error for element <paramref name="element"/> of the features in <paramref name="path"/>, which is not
+        /// finite.</summary>
+        internal static InvalidDataException NonFinite(string path, NpyType type, long element, int columns, float value)
+        {
+            string what = float.IsNaN(value) ? "NaN" : type == NpyType.Float64 ? "infinite or outside float32's range (about ±3.4e38)"
+                : "infinite";
+            return new InvalidDataException(
+                $"{path}: the feature at row {element / columns}, column {element % columns} (element {element}) is {what}. Features " +
+                    $"must be finite: " +
+                "replace or drop such rows (np.isfinite(a).all(axis=1) finds the good ones), or scale the features.");
         }
 
         /// <summary>The first item's index and the bytes of whole items that follow it, one buffer-full at a time.</summary>
@@ -349,7 +399,11 @@ namespace GenSoftmax.Data
         /// Reads and checks the magic, version, header length and header dictionary, and checks the shape against the
         /// file's length. Leaves the stream at the first byte of data.
         /// </summary>
-        internal static NpyHeader ReadHeader(Stream file, string path)
+        internal static NpyHeader ReadHeader(Stream file, string path) => ReadHeader(file, path, Array.MaxLength);
+
+        /// <summary>As <see cref="ReadHeader(Stream, string)"/>, for an array of up to <paramref name="maxElements"/> elements
+        /// (more than an array holds when it is read a block at a time).</summary>
+        internal static NpyHeader ReadHeader(Stream file, string path, long maxElements)
         {
             long fileLength = file.Length;
             Span<byte> prefix = stackalloc byte[12];
@@ -403,7 +457,7 @@ namespace GenSoftmax.Data
             file.Position = prefixLength;
             file.ReadExactly(text);
             string dictionary = major == 3 ? System.Text.Encoding.UTF8.GetString(text) : System.Text.Encoding.Latin1.GetString(text);
-            NpyHeader header = NpyHeaderParser.Parse(dictionary, path) with { DataOffset = dataOffset };
+            NpyHeader header = NpyHeaderParser.Parse(dictionary, path, maxElements) with { DataOffset = dataOffset };
 
             long found = fileLength - dataOffset;
             if (found != header.DataBytes)

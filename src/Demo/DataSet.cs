@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using GenSoftmax.Data;
+using GenSoftmax.Streaming;
 
 namespace GenSoftmax.App
 {
@@ -35,24 +36,33 @@ namespace GenSoftmax.App
             Description = "For CSV/TSV: the file has no header line.",
         };
 
-        /// <summary>The data options, in the order help lists them.</summary>
+        public Option<long?> MemoryBudget { get; } = NumberOptions.Size(
+            "--memory-budget",
+            "Stream the data from disk holding at most SIZE of rows in memory (such as 256MB or 2GB; MB = 2^20 bytes) " +
+                "instead of loading it: .npy files or an uncompressed IDX directory (convert a CSV with " +
+                "'gensoftmax-cli convert').",
+            "256MB");
+
+        /// <summary>The data options, in the order help lists them (--memory-budget apart: only where data can stream).</summary>
         public Option[] Options => [Data, Labels, LabelColumn, NoHeader];
 
-        public void AddTo(Command command, bool hidden = false)
+        /// <summary>Adds the options; <paramref name="streamable"/> adds --memory-budget (train, eval, predict).</summary>
+        public void AddTo(Command command, bool hidden = false, bool streamable = false)
         {
-            foreach (Option option in Options)
+            foreach (Option option in streamable ? [.. Options, MemoryBudget] : Options)
             {
                 option.Hidden = hidden;
                 command.Options.Add(option);
             }
         }
 
-        public DataSpec Read(ParseResult parse) =>
-            new(parse.GetValue(Data), parse.GetValue(Labels), parse.GetValue(LabelColumn), parse.GetValue(NoHeader));
+        public DataSpec Read(ParseResult parse) => new(
+            parse.GetValue(Data), parse.GetValue(Labels), parse.GetValue(LabelColumn), parse.GetValue(NoHeader),
+            parse.GetResult(MemoryBudget) is null ? null : parse.GetValue(MemoryBudget));
     }
 
-    /// <summary>Where the data is and how to read it.</summary>
-    internal sealed record DataSpec(string? Path, string? LabelsPath, string? LabelColumn, bool NoHeader)
+    /// <summary>Where the data is and how to read it; with a memory budget, streamed from disk instead of loaded.</summary>
+    internal sealed record DataSpec(string? Path, string? LabelsPath, string? LabelColumn, bool NoHeader, long? MemoryBudget = null)
     {
         public DataKind Kind => Path is null || Directory.Exists(Path) ? DataKind.Idx
             : System.IO.Path.GetExtension(Path).Equals(".npy", StringComparison.OrdinalIgnoreCase) ? DataKind.Npy
@@ -64,6 +74,19 @@ namespace GenSoftmax.App
         Idx,
         Csv,
         Npy,
+    }
+
+    /// <summary>A streamed data set: the training rows and, when the source has them, separate test rows, on disk.</summary>
+    internal sealed record StreamedData(RowSource Train, RowSource? Test, string Description) : IDisposable
+    {
+        /// <summary>"streamed with a memory budget of 16 MiB": the data line's words for it.</summary>
+        public string How => $"streamed with a memory budget of {RowSource.FormatBytes(Train.MemoryBudget)}";
+
+        public void Dispose()
+        {
+            Train.Dispose();
+            Test?.Dispose();
+        }
     }
 
     /// <summary>A loaded data set: the training rows and, when the source has them, separate test rows.</summary>
@@ -124,6 +147,83 @@ namespace GenSoftmax.App
             }
         }
 
+        /// <summary>
+        /// Opens a data set for streaming within <see cref="DataSpec.MemoryBudget"/>: .npy files (class names from NAME.classes.json
+        /// when there is one) or an uncompressed IDX directory. <paramref name="weightsPath"/>: per-row weights, .npy only.
+        /// </summary>
+        public static StreamedData Open(DataSpec spec, IReadOnlyList<string>? classNames = null, string? weightsPath = null)
+        {
+            long budget = spec.MemoryBudget ?? RowSource.DefaultMemoryBudget;
+            if (spec.Path is not null && !File.Exists(spec.Path) && !Directory.Exists(spec.Path))
+            {
+                throw new AppError($"--data '{spec.Path}' does not exist: give an IDX directory or a .npy file.");
+            }
+
+            try
+            {
+                switch (spec.Kind)
+                {
+                    case DataKind.Csv:
+                        throw new AppError(
+                            $"--memory-budget streams .npy files and IDX directories, not CSV: convert '{spec.Path}' once with " +
+                            $"'gensoftmax-cli convert {spec.Path} --output NAME.npy', then train on NAME.npy.");
+                    case DataKind.Idx:
+                        if (weightsPath is not null)
+                        {
+                            throw new AppError("--sample-weights with --memory-budget applies to .npy data; leave it out for an IDX " +
+                                "directory.");
+                        }
+
+                        string dir = FashionMnist.Locate(spec.Path);
+                        (FileRowSource train, FileRowSource? test) = FileRowSource.OpenIdxDirectory(dir, classNames, budget);
+                        if (classNames is null && train.Inputs == FashionMnist.ImageSize * FashionMnist.ImageSize &&
+                            Math.Max(train.Classes, test?.Classes ?? 0) <= FashionMnist.ClassCount)
+                        {
+                            train.Dispose();
+                            test?.Dispose();
+                            (train, test) = FileRowSource.OpenIdxDirectory(dir, FashionMnist.ClassNames, budget);
+                        }
+
+                        return new StreamedData(train, test, $"IDX images in {dir}");
+                    default:
+                        (string features, string labels) = NpyPaths(spec);
+                        FileRowSource source = FileRowSource.OpenNpy(features, labels, weightsPath, classNames
+                            ?? ClassNamesBeside(features), budget);
+                        return new StreamedData(source, null, $".npy arrays {features} and {labels}");
+                }
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new AppError($"cannot read the data: {e.Message}", AppError.Failure);
+            }
+            catch (ArgumentException e) when (e is not ArgumentNullException)
+            {
+                throw new AppError($"the data does not fit: {e.Message}", AppError.Failure);
+            }
+        }
+
+        /// <summary>The class names 'convert' wrote beside <paramref name="features"/> (NAME.classes.json), or null.</summary>
+        private static IReadOnlyList<string>? ClassNamesBeside(string features)
+        {
+            string path = Path.ChangeExtension(features, ".classes.json");
+            return File.Exists(path) ? CsvConverter.ReadClassNames(path) : null;
+        }
+
+        /// <summary>The features and labels files of .npy data: --labels, or NAME.labels.npy beside NAME.npy.</summary>
+        private static (string Features, string Labels) NpyPaths(DataSpec spec)
+        {
+            string features = spec.Path!;
+            string labels = spec.LabelsPath ?? Path.ChangeExtension(features, ".labels.npy");
+            if (!File.Exists(labels))
+            {
+                throw new AppError(spec.LabelsPath is null
+                    ? $"no labels for '{features}': expected '{labels}' beside it; name the labels .npy file with --labels FILE."
+                    : $"--labels '{labels}' does not exist.");
+            }
+
+            return (features, labels);
+        }
+
         private static LoadedData LoadIdx(string? directory)
         {
             string dir = FashionMnist.Locate(directory);
@@ -144,20 +244,19 @@ namespace GenSoftmax.App
 
         private static LoadedData LoadNpy(DataSpec spec, IReadOnlyList<string>? classNames)
         {
-            string features = spec.Path!;
-            string labels = spec.LabelsPath ?? Path.ChangeExtension(features, ".labels.npy");
-            if (!File.Exists(labels))
-            {
-                throw new AppError(spec.LabelsPath is null
-                    ? $"no labels for '{features}': expected '{labels}' beside it; name the labels .npy file with --labels FILE."
-                    : $"--labels '{labels}' does not exist.");
-            }
-
-            LabeledData data = NpyReader.Read(features, labels, classNames);
+            (string features, string labels) = NpyPaths(spec);
+            LabeledData data = NpyReader.Read(features, labels, classNames ?? ClassNamesBeside(features));
             return new LoadedData(data, null, $".npy arrays {features} and {labels}", DataKind.Npy);
         }
 
         private static LoadedData LoadCsv(DataSpec spec, IReadOnlyList<string>? classNames, int? classes)
+        {
+            LabeledData data = CsvReader.Read(spec.Path!, CsvOptionsFor(spec, classNames, classes));
+            return new LoadedData(data, null, $"CSV {spec.Path}", DataKind.Csv);
+        }
+
+        /// <summary>How to read the CSV/TSV of <paramref name="spec"/>: its header and label column, the classes it must use.</summary>
+        public static CsvOptions CsvOptionsFor(DataSpec spec, IReadOnlyList<string>? classNames, int? classes)
         {
             var options = new CsvOptions { HasHeader = !spec.NoHeader, ClassNames = classNames, Classes = classes };
             if (spec.LabelColumn is { } column)
@@ -177,8 +276,7 @@ namespace GenSoftmax.App
                 }
             }
 
-            LabeledData data = CsvReader.Read(spec.Path!, options);
-            return new LoadedData(data, null, $"CSV {spec.Path}", DataKind.Csv);
+            return options;
         }
 
         public static int MaxLabel(ReadOnlySpan<int> labels)

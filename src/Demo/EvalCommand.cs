@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using GenSoftmax.Persistence;
+using GenSoftmax.Streaming;
 
 namespace GenSoftmax.App
 {
@@ -20,11 +21,17 @@ namespace GenSoftmax.App
             {
                 model, isa,
             };
-            data.AddTo(command);
+            data.AddTo(command, streamable: true);
             command.SetAction(parse =>
             {
                 (ISoftmaxModel m, ModelFileContents contents) = Models.Load(parse.GetValue(model)!, parse.GetValue(isa));
-                LoadedData loaded = DataLoader.Load(data.Read(parse), contents.ClassNames, m.Classes);
+                DataSpec spec = data.Read(parse);
+                if (spec.MemoryBudget is not null)
+                {
+                    return EvaluateStreamed(m, contents, spec);
+                }
+
+                LoadedData loaded = DataLoader.Load(spec, contents.ClassNames, m.Classes);
                 LabeledData set = loaded.Test ?? loaded.Train;
                 CheckShape(m, set, loaded.Description);
                 if (set.Count == 0)
@@ -35,11 +42,57 @@ namespace GenSoftmax.App
                 int[] predictions = new int[set.Count];
                 m.Predict(set.All(), predictions);
                 IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? set.ClassNames, m.Classes);
-                Console.Write(Render(predictions, set.Labels, Printable.Of(names), loaded.Description
-                    + (loaded.Test is null ? "" : " (test split)")));
+                Console.Write(Render(
+                    Confusion(predictions, set.Labels, names.Count), Printable.Of(names), loaded.Description
+                        + (loaded.Test is null ? "" : " (test split)")));
                 return 0;
             });
             return command;
+        }
+
+        /// <summary>eval --memory-budget: the rows are predicted as they stream past and counted into the confusion matrix.</summary>
+        private static int EvaluateStreamed(ISoftmaxModel model, ModelFileContents contents, DataSpec spec)
+        {
+            using StreamedData data = DataLoader.Open(spec, contents.ClassNames);
+            RowSource rows = data.Test ?? data.Train;
+            if (rows.Inputs != model.Inputs)
+            {
+                throw new AppError($"the model takes {model.Inputs} inputs but {data.Description} has {rows.Inputs} per row: use the " +
+                    $"data the model was trained on.");
+            }
+
+            IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? rows.ClassNames, model.Classes);
+            long[,] confusion = new long[model.Classes, model.Classes];
+            StreamEvaluation.Predict(model, rows, (first, predictions, labels, _) =>
+            {
+                for (int i = 0; i < labels.Length; i++)
+                {
+                    if ((uint)labels[i] >= (uint)model.Classes)
+                    {
+                        throw new AppError(
+                            $"{rows.Description}: row {first + i} has label {labels[i]}, but the model has {model.Classes} classes " +
+                                $"(0..{model.Classes - 1}).");
+                    }
+
+                    confusion[labels[i], predictions[i]]++;
+                }
+            });
+            string split = data.Test is null ? "" : " (test split)";
+            Console.Write(Render(confusion, Printable.Of(names), $"{data.Description}{split}, {data.How}"));
+            return 0;
+        }
+
+        /// <summary>The confusion matrix [true class, predicted class] of <paramref name="predictions"/> against <paramref
+        /// name="labels"/>.</summary>
+        public static long[,] Confusion(int[] predictions, int[] labels, int classes)
+        {
+            long[,] confusion = new long[classes, classes];
+            for (int i = 0; i < labels.Length; i++)
+            {
+                confusion[labels[i], predictions[i]]++;
+            }
+
+            return confusion;
         }
 
         public static void CheckShape(ISoftmaxModel model, LabeledData data, string description)
@@ -50,29 +103,32 @@ namespace GenSoftmax.App
                     $"model was trained on.");
             }
 
-            int max = DataLoader.MaxLabel(data.Labels);
-            if (max >= model.Classes)
+            int row = Array.FindIndex(data.Labels, label => label >= model.Classes);
+            if (row >= 0)
             {
-                throw new AppError($"{description} has label {max}, but the model has {model.Classes} classes (0..{model.Classes - 1}).");
+                throw new AppError(
+                    $"{description}: row {row} has label {data.Labels[row]}, but the model has {model.Classes} classes " +
+                        $"(0..{model.Classes - 1}).");
             }
         }
 
         /// <summary>The accuracy line, the per-class table and the confusion matrix (rows: true class, columns: predicted).</summary>
-        public static string Render(int[] predictions, int[] labels, IReadOnlyList<string> names, string description)
+        public static string Render(long[,] confusion, IReadOnlyList<string> names, string description)
         {
             int k = names.Count;
-            long[,] confusion = new long[k, k];
-            long correct = 0;
-            for (int i = 0; i < labels.Length; i++)
+            long correct = 0, total = 0;
+            for (int c = 0; c < k; c++)
             {
-                confusion[labels[i], predictions[i]]++;
-                correct += labels[i] == predictions[i] ? 1 : 0;
+                correct += confusion[c, c];
+                for (int p = 0; p < k; p++)
+                {
+                    total += confusion[c, p];
+                }
             }
 
             var sb = new StringBuilder();
             CultureInfo inv = CultureInfo.InvariantCulture;
-            sb.AppendLine(string.Create(inv,
-                $"Accuracy {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0}) on {description}"));
+            sb.AppendLine(string.Create(inv, $"Accuracy {(double)correct / total:F4} ({correct:N0} of {total:N0}) on {description}"));
             sb.AppendLine();
             int nameWidth = Math.Max(5, MaxLength(names));
             sb.AppendLine(string.Create(inv, $"{"class".PadRight(nameWidth)}  {"rows",7}  {"correct",7}  accuracy"));
@@ -90,7 +146,7 @@ namespace GenSoftmax.App
 
             sb.AppendLine();
             sb.AppendLine("Confusion matrix (rows: true class, columns: predicted class by number)");
-            int cell = Math.Max(5, labels.Length.ToString(inv).Length + 1);
+            int cell = Math.Max(5, total.ToString(inv).Length + 1);
             sb.Append(' ', nameWidth + 5);
             for (int p = 0; p < k; p++)
             {

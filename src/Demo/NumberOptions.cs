@@ -110,6 +110,45 @@ namespace GenSoftmax.App
             return v;
         }
 
+        /// <summary>
+        /// A size in bytes: a number with an optional unit, B, KB, MB, GB or TB (powers of 1024; KiB, MiB, GiB, TiB and K, M, G, T
+        /// alike), such as 512MB or 1.5GB; at least one kilobyte.
+        /// </summary>
+        public static Option<long?> Size(string name, string description, string example) =>
+            new(name)
+            {
+                Description = description,
+                HelpName = "SIZE",
+                CustomParser = r =>
+                {
+                    string text = Token(r).Trim();
+                    int split = 0;
+                    while (split < text.Length && (char.IsAsciiDigit(text[split]) || text[split] == '.'))
+                    {
+                        split++;
+                    }
+
+                    string unit = text[split..].Trim().ToUpperInvariant().Replace("IB", "B", StringComparison.Ordinal);
+                    int power = unit switch { "" or "B" => 0, "K" or "KB" => 1, "M" or "MB" => 2, "G" or "GB" => 3, "T" or "TB" => 4, _ =>
+                        -1 };
+                    if (power < 0 || !double.TryParse(text.AsSpan(0, split), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture,
+                        out double number))
+                    {
+                        r.AddError($"{name} '{text}' is not a size: give one such as {example} (a number with B, KB, MB, GB or TB).");
+                        return null;
+                    }
+
+                    double bytes = number * Math.Pow(1024, power);
+                    if (!(bytes >= 1024 && bytes < long.MaxValue))
+                    {
+                        r.AddError($"{name} must be at least 1KB, such as {example}; got {text}.");
+                        return null;
+                    }
+
+                    return (long)bytes;
+                },
+            };
+
         /// <summary>A word from a fixed list (e.g. --recipe fast|textbook); anything else is a one-line error naming the valid
         /// ones.</summary>
         public static Option<string> Choice(string name, string description, string? defaultValue, params string[] values)

@@ -4,7 +4,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using GenSoftmax.Persistence;
+using GenSoftmax.Streaming;
 using nietras.SeparatedValues;
 
 namespace GenSoftmax.App
@@ -29,11 +31,17 @@ namespace GenSoftmax.App
             {
                 model, count, wrong, csv, isa,
             };
-            data.AddTo(command);
+            data.AddTo(command, streamable: true);
             command.SetAction(parse =>
             {
                 (ISoftmaxModel m, ModelFileContents contents) = Models.Load(parse.GetValue(model)!, parse.GetValue(isa));
-                LoadedData loaded = DataLoader.Load(data.Read(parse), contents.ClassNames, m.Classes);
+                DataSpec spec = data.Read(parse);
+                if (spec.MemoryBudget is not null)
+                {
+                    return PredictStreamed(m, contents, spec, parse.GetValue(count) ?? long.MaxValue, parse.GetValue(wrong));
+                }
+
+                LoadedData loaded = DataLoader.Load(spec, contents.ClassNames, m.Classes);
                 LabeledData set = loaded.Test ?? loaded.Train;
                 EvalCommand.CheckShape(m, set, loaded.Description);
                 IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? set.ClassNames, m.Classes);
@@ -72,26 +80,16 @@ namespace GenSoftmax.App
                 else
                 {
                     // Sep writes the CSV, quoting class names that hold the separator, quotes or line breaks.
-                    using var writer = Sep.New(',').Writer(o =>
-                        o with { Escape = true, CultureInfo = CultureInfo.InvariantCulture }).To(Console.Out, leaveOpen: true);
+                    using SepWriter writer = CsvWriter();
                     for (int j = 0; j < rows.Count; j++)
                     {
                         int i = rows[j];
-                        using SepWriter.Row row = writer.NewRow();
-                        row["row"].Format(i);
-                        row["label"].Set(names[set.Labels[i]]);
-                        row["predicted"].Set(names[predictions[i]]);
-                        ReadOnlySpan<float> p = probabilities.AsSpan(j * m.Classes, m.Classes);
-                        for (int c = 0; c < names.Count; c++)
-                        {
-                            row["p_" + names[c]].Set(p[c].ToString("G6", CultureInfo.InvariantCulture));
-                        }
+                        WriteRow(writer, i, set.Labels[i], predictions[i], probabilities.AsSpan(j * m.Classes, m.Classes), names);
                     }
 
                     if (rows.Count == 0)
                     {
-                        Console.WriteLine(string.Join(",",
-                            new[] { "row", "label", "predicted" }.Concat(names.Select(n => Quote("p_" + n)))));
+                        WriteHeader(names);
                     }
                 }
 
@@ -99,6 +97,85 @@ namespace GenSoftmax.App
             });
             return command;
         }
+
+        /// <summary>
+        /// predict --memory-budget: the rows stream past the model and each prediction is written as CSV as soon as it is made, in
+        /// row order, until --count rows (of --wrong ones) are out.
+        /// </summary>
+        private static int PredictStreamed(ISoftmaxModel model, ModelFileContents contents, DataSpec spec, long limit, bool wrongOnly)
+        {
+            using StreamedData data = DataLoader.Open(spec, contents.ClassNames);
+            RowSource rows = data.Test ?? data.Train;
+            if (rows.Inputs != model.Inputs)
+            {
+                throw new AppError($"the model takes {model.Inputs} inputs but {data.Description} has {rows.Inputs} per row: use the " +
+                    $"data the model was trained on.");
+            }
+
+            IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? rows.ClassNames, model.Classes);
+            long written = 0;
+            using var enough = new CancellationTokenSource();
+            using (SepWriter writer = CsvWriter())
+            {
+                try
+                {
+                    StreamEvaluation.Predict(model, rows, (first, predictions, labels, p) =>
+                    {
+                        for (int i = 0; i < predictions.Length && written < limit; i++)
+                        {
+                            if ((uint)labels[i] >= (uint)names.Count)
+                            {
+                                throw new AppError($"{rows.Description}: row {first + i} has label {labels[i]}, but the model has " +
+                                    $"{model.Classes} classes.");
+                            }
+
+                            if (!wrongOnly || predictions[i] != labels[i])
+                            {
+                                WriteRow(writer, first + i, labels[i], predictions[i], p.Slice(i * model.Classes, model.Classes), names);
+                                written++;
+                            }
+                        }
+
+                        if (written >= limit)
+                        {
+                            enough.Cancel();
+                        }
+                    }, probabilities: true, cancellationToken: enough.Token);
+                }
+                catch (OperationCanceledException) when (enough.IsCancellationRequested)
+                {
+                    // --count rows are written.
+                }
+            }
+
+            if (written == 0)
+            {
+                WriteHeader(names);
+            }
+
+            return 0;
+        }
+
+        private static SepWriter CsvWriter() =>
+            Sep.New(',').Writer(o => o with { Escape = true, CultureInfo = CultureInfo.InvariantCulture }).To(Console.Out, leaveOpen: true);
+
+        /// <summary>One CSV row: row number, true and predicted class names, then each class's probability.</summary>
+        private static void WriteRow(SepWriter writer, long index, int label, int predicted, ReadOnlySpan<float> p,
+            IReadOnlyList<string> names)
+        {
+            using SepWriter.Row row = writer.NewRow();
+            row["row"].Format(index);
+            row["label"].Set(names[label]);
+            row["predicted"].Set(names[predicted]);
+            for (int c = 0; c < names.Count; c++)
+            {
+                row["p_" + names[c]].Set(p[c].ToString("G6", CultureInfo.InvariantCulture));
+            }
+        }
+
+        /// <summary>The header alone, for output without rows (Sep writes the header with the first row).</summary>
+        private static void WriteHeader(IReadOnlyList<string> names) =>
+            Console.WriteLine(string.Join(",", new[] { "row", "label", "predicted" }.Concat(names.Select(n => Quote("p_" + n)))));
 
         private static string Quote(string s) =>
             s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;

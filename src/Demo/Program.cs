@@ -26,6 +26,7 @@ root.Subcommands.Add(train);
 GroupedHelp.Use(root, train, trainOptions.Groups); // train's options under headings: data, model, recipe, ...
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ShowCommand.Create());
 

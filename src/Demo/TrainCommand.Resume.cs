@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
 using GenSoftmax.Hypercomplex;
@@ -31,15 +33,21 @@ namespace GenSoftmax.App
         }
 
         /// <summary>The saved model, checked against the data, with the saved run's options (and --epochs) and state.</summary>
-        private Setup Continue(ParseResult parse, Request request, Resumed resumed, TrainingData data, Screen screen)
+        private Setup Continue(ParseResult parse, Request request, Resumed resumed, TrainingData data, Screen screen) =>
+            Continue(parse, request, resumed, data.Train.Inputs, data.Classes, data.Train.Count, data.Names, screen);
+
+        /// <summary>As above, for data of <paramref name="rows"/> rows of <paramref name="inputs"/> inputs (streamed data too).</summary>
+        private Setup Continue(
+            ParseResult parse, Request request, Resumed resumed, int inputs, int classes, long rows, IReadOnlyList<string>? names,
+                Screen screen)
         {
             ISoftmaxModel model = resumed.Model;
             string file = resumed.File;
-            if (model.Inputs != data.Train.Inputs || model.Classes < data.Classes)
+            if (model.Inputs != inputs || model.Classes < classes)
             {
                 throw new AppError(
                     $"the model in '{file}' is {model.Inputs}x{model.Classes} " +
-                    $"but the data has {data.Train.Inputs} inputs and {data.Classes} classes: " +
+                    $"but the data has {inputs} inputs and {classes} classes: " +
                     "resume with the data the run started with.");
             }
 
@@ -60,8 +68,8 @@ namespace GenSoftmax.App
             }
 
             // Early stopping's held-out rows are not trained on, so they are not in an epoch's batches.
-            int heldOut = options.EarlyStopping is { } es ? HoldOut.Size(data.Train.Count, es.HoldOutFraction) : 0;
-            long batches = ((long)data.Train.Count - heldOut + options.BatchSize - 1) / options.BatchSize;
+            int heldOut = options.EarlyStopping is { } es ? HoldOut.Size((int)Math.Min(rows, int.MaxValue), es.HoldOutFraction) : 0;
+            long batches = (rows - heldOut + options.BatchSize - 1) / options.BatchSize;
             if (state.BatchesDone > batches)
             {
                 throw new AppError(
@@ -71,7 +79,7 @@ namespace GenSoftmax.App
 
             string partial = state.BatchesDone > 0 ? $" and {state.BatchesDone} batches of epoch {state.CompletedEpochs + 1}" : "";
             screen.Say.WriteLine($"Resuming '{file}': {state.CompletedEpochs} epochs done{partial}, {options.Epochs} to do.");
-            return new Setup(model, options, state, data.Names ?? resumed.Contents.ClassNames);
+            return new Setup(model, options, state, names ?? resumed.Contents.ClassNames);
         }
 
         /// <summary>The n of the PHM run saved in <paramref name="file"/> (null: dense); an error if --hypercomplex disagrees.</summary>

@@ -30,8 +30,8 @@ namespace GenSoftmax.App
         /// <summary>Adds the options to <paramref name="command"/> (the root, where train is the default, and the train command).</summary>
         public void AddTo(Command command, bool hidden = false)
         {
-            _data.AddTo(command, hidden);
-            foreach (Option o in Groups.SelectMany(g => g.Options).Except(_data.Options))
+            _data.AddTo(command, hidden, streamable: true);
+            foreach (Option o in Groups.SelectMany(g => g.Options).Except([.. _data.Options, _data.MemoryBudget]))
             {
                 o.Hidden = hidden;
                 command.Options.Add(o);
@@ -43,7 +43,7 @@ namespace GenSoftmax.App
         /// <summary>The options by group, in the order help lists them (<see cref="GroupedHelp"/>).</summary>
         public (string Heading, Option[] Options)[] Groups =>
             [
-                ("Data", [.. _data.Options, _test, _validation, _input]),
+                ("Data", [.. _data.Options, _data.MemoryBudget, _test, _validation, _input]),
                 ("Model and kernels", [_hypercomplex, _isa]),
                 ("Recipe and optimizer", [_recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _seed, _threads, _loss,
                     _labelSmoothing, _softLabels]),
@@ -56,6 +56,11 @@ namespace GenSoftmax.App
         /// <summary>One run: everything the user gave is checked first, then the data is read, the model built and trained.</summary>
         private int Run(ParseResult parse)
         {
+            if (_data.Read(parse).MemoryBudget is not null)
+            {
+                return RunStreamed(parse);
+            }
+
             // What the user gave: outputs, options, the saved run. Each mistake is one line, before any data is read.
             var screen = new Screen(parse.GetValue(_quiet));
             Outputs outputs = CheckOutputs(parse);
@@ -277,7 +282,7 @@ namespace GenSoftmax.App
             string test = data.Test is null ? "" : $", {data.Test.Count:N0} test rows";
             return string.Create(CultureInfo.InvariantCulture,
                 $"Data: {data.Loaded.Description}: {data.Train.Count:N0} training rows{validation}{test}, " +
-                $"{data.Train.Inputs} inputs, {data.Classes} classes ({data.LoadSeconds:F2} s to load)");
+                $"{data.Train.Inputs} inputs, {data.Classes} classes, in memory ({data.LoadSeconds:F2} s to load)");
         }
 
         /// <summary>The model line: shape, kind, kernels and threads (the PHM model: its factors and parameter count).</summary>

@@ -19,7 +19,7 @@ namespace GenSoftmax.App
     {
         private readonly bool _live;
         private readonly bool _quiet;
-        private readonly int _rowsPerEpoch;
+        private readonly long _rowsPerEpoch;
         private readonly int _batchSize;
         private readonly int _totalEpochs;
         private readonly string _validationName;
@@ -30,7 +30,7 @@ namespace GenSoftmax.App
         private long _correct;
         private long _rows;
 
-        public TrainingDisplay(bool live, bool quiet, int rowsPerEpoch, int batchSize, int totalEpochs, string validationName)
+        public TrainingDisplay(bool live, bool quiet, long rowsPerEpoch, int batchSize, int totalEpochs, string validationName)
         {
             _live = live && !quiet;
             _quiet = quiet;
@@ -45,6 +45,11 @@ namespace GenSoftmax.App
         /// <summary>The exact solver's iteration limit when this run solves exactly: its iterations are shown instead of epochs.</summary>
         public int? ExactIterations { get; init; }
 
+        /// <summary>Bytes read from disk so far, for streamed data: the progress shows MB/s, and each epoch line its average.</summary>
+        public Func<long>? BytesRead { get; init; }
+
+        private long _epochStartBytes;
+
         /// <summary>Whether there is a validation or test set to report per epoch ("-" names none).</summary>
         private bool HasHeldOut => _validationName != "-";
 
@@ -56,10 +61,11 @@ namespace GenSoftmax.App
                 // Without a validation or test set there is no per-epoch accuracy column (it held only NaN).
                 Console.WriteLine(
                     ExactIterations is not null ? "iteration  objective        largest gradient element  passes"
-                    : HasHeldOut ? $"epoch  train loss  train acc  {_validationName,8}  seconds  last lr"
-                    : "epoch  train loss  train acc  seconds  last lr");
+                    : (HasHeldOut ? $"epoch  train loss  train acc  {_validationName,8}  seconds  last lr"
+                    : "epoch  train loss  train acc  seconds  last lr") + (BytesRead is null ? "" : "     MB/s"));
             }
 
+            _epochStartBytes = BytesRead?.Invoke() ?? 0; // what opening the source read (its labels) is not the first epoch's
             if (!_live)
             {
                 return train();
@@ -125,14 +131,17 @@ namespace GenSoftmax.App
                 }
                 else if (!_quiet)
                 {
-                    Console.WriteLine(HasHeldOut
+                    string speed = BytesRead is null ? "" : string.Create(CultureInfo.InvariantCulture, $"  {Megabytes(r.Seconds),7:F1}");
+                    Console.WriteLine((HasHeldOut
                         ? string.Create(CultureInfo.InvariantCulture,
                             $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.ValidationAccuracy,8:F4}  {r.Seconds,7:F3}  " +
                                 $"{Rate(r.LearningRate)}")
                         : string.Create(CultureInfo.InvariantCulture,
-                            $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"));
+                            $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.TrainAccuracy,9:F4}  {r.Seconds,7:F3}  {Rate(r.LearningRate)}"))
+                                + speed);
                 }
 
+                _epochStartBytes = BytesRead?.Invoke() ?? 0;
                 return;
             }
 
@@ -160,6 +169,10 @@ namespace GenSoftmax.App
             }
         }
 
+        /// <summary>MB/s (2^20 bytes) read from disk since the epoch started, over <paramref name="seconds"/>.</summary>
+        private double Megabytes(double seconds) =>
+            seconds > 0 && BytesRead is { } read ? (read() - _epochStartBytes) / (1024.0 * 1024.0) / seconds : 0;
+
         /// <summary>One line that fits 80 columns beside the bar: epoch, batches, running loss and accuracy, speed, and
         /// the time left for the whole run (or, once an epoch ends, its validation/test accuracy).</summary>
         private string Describe(TrainingProgress p, double loss, double accuracy, string? end)
@@ -169,10 +182,11 @@ namespace GenSoftmax.App
             double left = rate > 0
                 ? ((double)(_totalEpochs - p.Epoch) * _rowsPerEpoch
                     + (_rowsPerEpoch - Math.Min((long)p.Batch * _batchSize, _rowsPerEpoch))) / rate : 0;
+            string read = BytesRead is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{Megabytes(seconds):F0} MB/s ");
             return string.Create(
                 CultureInfo.InvariantCulture,
                 $"epoch {p.Epoch}/{_totalEpochs} {p.Batch}/{p.BatchesPerEpoch} loss {loss:F4} acc {accuracy:F4} {rate / 1000:F0}k img/s " +
-                    $"{end ?? $"~{left:F0}s left"}");
+                    $"{read}{end ?? $"~{left:F0}s left"}");
         }
 
         /// <summary>The summary table printed after training.</summary>

@@ -73,6 +73,26 @@ namespace GenSoftmax
             Weights = weights;
         }
 
+        /// <summary>A window's rows: the arrays as they are, unchecked (the reader that fills them checks each row it writes).</summary>
+        private LabeledData(float[]? features, byte[]? pixels, int[] labels, float[]? weights, int inputs,
+            IReadOnlyList<string>? classNames)
+        {
+            Features = features;
+            Pixels = pixels;
+            Labels = labels;
+            Weights = weights;
+            Inputs = inputs;
+            ClassNames = classNames;
+        }
+
+        /// <summary>
+        /// A buffer of rows read from a stream (<see cref="Streaming.RowSource"/>), [labels.Length] rows of which the caller uses a
+        /// prefix: the arrays are wrapped, not checked, and later reads overwrite them.
+        /// </summary>
+        internal static LabeledData Window(
+            float[]? features, byte[]? pixels, int[] labels, float[]? weights, int inputs, IReadOnlyList<string>? classNames) =>
+            new(features, pixels, labels, weights, inputs, classNames);
+
         /// <summary>
         /// Rejects a NaN or infinite feature, naming its row and column: one such value turns every weight into NaN
         /// within an epoch of training, and every prediction after it into class 0. Checked when the data is created.

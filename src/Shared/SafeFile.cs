@@ -48,8 +48,9 @@ namespace GenSoftmax.IO
             FileStream stream;
             try
             {
-                // CreateNew is O_CREAT | O_EXCL: it fails on any existing name, a dangling symlink included.
-                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                // CreateNew is O_CREAT | O_EXCL: it fails on any existing name, a dangling symlink included. Readable too, so a
+                // writer can go back over what it wrote (conversion renumbers its labels at the end).
+                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

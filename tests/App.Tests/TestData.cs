@@ -148,19 +148,62 @@ namespace GenSoftmax.App.Tests
         public static void WriteWeights(string path, float[] weights) =>
             WriteNpyArray(path, "<f4", $"({weights.Length},)", System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()));
 
+        /// <summary>
+        /// As <see cref="WriteNpy"/>, a thousand rows at a time, so a file larger than the test should hold in memory is written
+        /// with little: row i of class i % classes, its features that class's pattern plus a little noise.
+        /// </summary>
+        public static void WriteLargeNpy(string featuresPath, string labelsPath, int rows, int dims, int classes)
+        {
+            using (FileStream file = CreateNpy(featuresPath, "<f4", $"({rows}, {dims})"))
+            {
+                const int Chunk = 1000;
+                float[] x = new float[Chunk * dims];
+                var random = new Random(1);
+                for (int start = 0; start < rows; start += Chunk)
+                {
+                    int n = Math.Min(Chunk, rows - start);
+                    for (int i = 0; i < n; i++)
+                    {
+                        int c = (start + i) % classes;
+                        for (int j = 0; j < dims; j++)
+                        {
+                            x[i * dims + j] = (j % classes == c ? 1f : 0f) + (float)random.NextDouble() * 0.5f;
+                        }
+                    }
+
+                    file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan(0, n * dims)));
+                }
+            }
+
+            int[] y = new int[rows];
+            for (int i = 0; i < rows; i++)
+            {
+                y[i] = i % classes;
+            }
+
+            WriteNpyArray(labelsPath, "<i4", $"({rows},)", System.Runtime.InteropServices.MemoryMarshal.AsBytes(y.AsSpan()));
+        }
+
         private static void WriteNpyArray(string path, string dtype, string shape, ReadOnlySpan<byte> data)
+        {
+            using FileStream file = CreateNpy(path, dtype, shape);
+            file.Write(data);
+        }
+
+        /// <summary>A new .npy file with its header written, positioned at the first byte of data.</summary>
+        private static FileStream CreateNpy(string path, string dtype, string shape)
         {
             string dict = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape}, }}";
             int unpadded = 10 + dict.Length + 1;
             int padded = (unpadded + 63) / 64 * 64;
             string header = dict + new string(' ', padded - unpadded) + "\n";
-            using FileStream file = File.Create(path);
+            FileStream file = File.Create(path);
             file.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
             Span<byte> len = stackalloc byte[2];
             BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)header.Length);
             file.Write(len);
             file.Write(Encoding.ASCII.GetBytes(header));
-            file.Write(data);
+            return file;
         }
 
         /// <summary>The width and height in a PNG's IHDR, after checking its signature.</summary>

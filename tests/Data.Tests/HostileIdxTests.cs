@@ -224,6 +224,46 @@ namespace GenSoftmax.Data.Tests
         }
 
         [Fact]
+        public void Several_gzip_members_are_read_as_gzip_reads_them()
+        {
+            // As `cat a.gz b.gz > c.gz` makes, and gzip -t accepts: the members' data one after the other.
+            byte[] idx = ImagesIdx();
+            byte[] file = [.. IdxTestFiles.Gzip(idx.AsSpan(0, 1000).ToArray()), .. IdxTestFiles.Gzip(idx.AsSpan(1000, 7).ToArray()),
+                .. IdxTestFiles.Gzip(idx.AsSpan(1007).ToArray())];
+
+            (byte[] pixels, _, _, _) = IdxReader.ReadImages(WriteBytes("three.gz", file));
+
+            Assert.Equal(idx.AsSpan(16).ToArray(), pixels);
+        }
+
+        [Theory]
+        [InlineData(1)]
+        [InlineData(5000)]
+        public void Zero_padding_after_the_last_member_is_ignored_as_gzip_ignores_it(int zeros)
+        {
+            byte[] idx = ImagesIdx();
+            byte[] file = [.. IdxTestFiles.Gzip(idx.AsSpan(0, 500).ToArray()), .. IdxTestFiles.Gzip(idx.AsSpan(500).ToArray()), .. new byte[zeros]];
+
+            (byte[] pixels, _, _, _) = IdxReader.ReadImages(WriteBytes("padded.gz", file));
+
+            Assert.Equal(idx.AsSpan(16).ToArray(), pixels);
+        }
+
+        [Fact]
+        public void A_damaged_first_member_of_two_is_named()
+        {
+            byte[] idx = ImagesIdx();
+            byte[] first = GzipByHand(idx.AsSpan(0, 1000).ToArray(), CompressionLevel.NoCompression);
+            first[first.Length - 8 - 50] ^= 0x10; // a stored byte: only the CRC can tell
+            byte[] file = [.. first, .. IdxTestFiles.Gzip(idx.AsSpan(1000).ToArray())];
+
+            var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(WriteBytes("damaged1.gz", file)));
+
+            Assert.Contains("gzip member 1", e.Message); // no trailer after it holds the CRC-32 of the data read
+            Assert.Contains("damaged", e.Message);
+        }
+
+        [Fact]
         public void Damaged_deflate_codes_are_reported_as_damage_not_as_an_unsupported_method()
         {
             byte[] file = IdxTestFiles.Gzip(ImagesIdx());

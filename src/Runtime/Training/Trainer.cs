@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using GenSoftmax.Streaming;
 
 namespace GenSoftmax.Training
 {
@@ -104,6 +105,12 @@ namespace GenSoftmax.Training
         public SolverResult? SolverResult { get; private set; }
 
         /// <summary>
+        /// The model's classes that the last fit's training rows do not contain (empty before a fit): it warns of them too
+        /// (<see cref="Warnings"/>). A label far beyond the others (one 255 among 0..9) leaves most classes empty.
+        /// </summary>
+        public IReadOnlyList<int> ClassesWithoutRows { get; private set; } = [];
+
+        /// <summary>
         /// Warnings about the run's settings, each issued once per trainer (also to <see cref="Trace"/>): for example a batch
         /// that holds the whole training set, where every epoch is one SGD step.
         /// </summary>
@@ -191,14 +198,10 @@ namespace GenSoftmax.Training
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
-            if (targets is null && ClassesWithoutRows(train.Labels, Model.Classes) is { } missing)
-            {
-                Warn(missing);
-            }
-
             (Solver, SolverReason) = Options.SolverFor(Model, train, targets is not null);
             if (Solver == TrainingSolver.Lbfgs)
             {
+                WarnEmptyClasses(CountClasses(train.Labels, null));
                 return FitExact(train, targets, validation, progress, cancellationToken);
             }
 
@@ -220,7 +223,72 @@ namespace GenSoftmax.Training
                 (trainRows, heldOut) = stopping.Split(train.Count, Options.Seed);
             }
 
-            int trainCount = trainRows?.Length ?? train.Count;
+            if (targets is null)
+            {
+                WarnEmptyClasses(CountClasses(train.Labels, trainRows));
+            }
+
+            var feed = new TrainingFeed(train, trainRows?.Length ?? train.Count, epoch => EpochOrder(epoch, trainRows, train.Count));
+            return FitSgd(feed, train, targets, validation, heldOut, progress, cancellationToken);
+        }
+
+        /// <summary>
+        /// Trains on the rows of <paramref name="train"/>, which stay on disk: each epoch reads them once, in blocks whose order
+        /// and the order of rows inside a buffer of several blocks are functions of (seed, epoch), holding at most the
+        /// source's <see cref="RowSource.MemoryBudget"/> of rows. Otherwise as <see cref="Fit(LabeledData, LabeledData?,
+        /// IProgress{TrainingProgress}?, CancellationToken)"/>: the same SGD steps, reports, divergence checks and resumable
+        /// state (continue with the same source, seed, batch size, threads and budget for a bit-identical finish). Data that
+        /// fits one buffer is read once and trained exactly as the same rows in memory.
+        /// </summary>
+        /// <returns>The reports of the epochs completed by this call.</returns>
+        /// <exception cref="ArgumentException">The data does not fit the model, a batch does not fit the budget, or an option needs
+        /// all rows in memory (early stopping's held-out rows, label smoothing, the exact solver).</exception>
+        /// <exception cref="System.IO.InvalidDataException">A file of the source changed or is damaged.</exception>
+        /// <exception cref="TrainingDivergedException">As for in-memory data.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (checked before every
+        /// batch).</exception>
+        public IReadOnlyList<EpochReport> FitStream(
+            RowSource train, LabeledData? validation = null, IProgress<TrainingProgress>? progress = null,
+                CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(train);
+            CheckFits(train);
+            validation?.CheckFits(Model, nameof(validation));
+            string? inMemoryOnly = Options.Solver == TrainingSolver.Lbfgs
+                ? "the exact solver (Solver = Lbfgs), which makes many passes; use Sgd or Auto"
+                : Options.EarlyStopping is not null
+                    ? "early stopping, which holds out rows of the training data; stop after a fixed number of epochs"
+                : Options.LabelSmoothing != 0f ? "label smoothing; train without it"
+                : Options.Loss == TrainingLoss.SquaredError && train.HasWeights
+                    ? "row weights with the squared-error loss; use cross-entropy"
+                : null;
+            if (inMemoryOnly is not null)
+            {
+                throw new ArgumentException($"Streamed data ({train.Description}) cannot be trained with {inMemoryOnly}.", nameof(train));
+            }
+
+            (Solver, SolverReason) = (TrainingSolver.Sgd,
+                $"streamed data (budget {RowSource.FormatBytes(train.MemoryBudget)}) needs minibatch SGD");
+            long[] rowsPerClass = new long[Model.Classes];
+            for (int c = 0; c < train.RowsPerClass.Count; c++)
+            {
+                rowsPerClass[c] = train.RowsPerClass[c];
+            }
+
+            WarnEmptyClasses(rowsPerClass);
+            using var windows = new RowWindows(train, Options.BatchSize, Options.Seed, shuffled: true);
+            var feed = new TrainingFeed(windows, train.Count, epoch => EpochOrder(epoch, null, (int)train.Count));
+            return FitSgd(feed, null, null, validation, null, progress, cancellationToken);
+        }
+
+        /// <summary>The SGD epochs over <paramref name="feed"/>; <paramref name="train"/> is its data when it is in memory.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private IReadOnlyList<EpochReport> FitSgd(
+            TrainingFeed feed, LabeledData? train, float[]? targets, LabeledData? validation, int[]? heldOut,
+            IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        {
+            EarlyStoppingOptions? stopping = Options.EarlyStopping;
+            long trainCount = feed.Rows;
             int batchSize = Options.BatchSize;
             if (batchSize >= trainCount)
             {
@@ -232,8 +300,14 @@ namespace GenSoftmax.Training
                     "or the exact solver (TrainerOptions.Solver = Auto or Lbfgs), which fits data this small to convergence.");
             }
 
-            // in long: a batch near int.MaxValue overflowed to 0 batches
-            int batches = (int)(((long)trainCount + batchSize - 1) / batchSize);
+            long batchCount = (trainCount + batchSize - 1) / batchSize; // in long: a batch near int.MaxValue overflowed to 0 batches
+            if (batchCount > int.MaxValue)
+            {
+                throw new ArgumentException($"{trainCount:N0} rows in batches of {batchSize:N0} are more than {int.MaxValue:N0} batches " +
+                    $"an epoch: use larger batches.");
+            }
+
+            int batches = (int)batchCount;
             if (_batchesDone > batches)
             {
                 throw new InvalidOperationException(
@@ -257,28 +331,44 @@ namespace GenSoftmax.Training
             {
                 int epoch = _epochsDone + 1;
                 long start = Stopwatch.GetTimestamp();
-                int[] order = EpochOrder(epoch, trainRows, train.Count);
-                for (int b = _batchesDone; b < batches; b++)
+                int windows = feed.Windows;
+                int firstBatch = 0; // the epoch's batch number of the window's first batch
+                for (int w = 0; w < windows; w++)
                 {
-                    if (cancellationToken.IsCancellationRequested)
+                    int rows = feed.RowsIn(epoch, w);
+                    int windowBatches = (int)(((long)rows + batchSize - 1) / batchSize);
+                    if (firstBatch + windowBatches <= _batchesDone)
                     {
-                        _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
-                        cancellationToken.ThrowIfCancellationRequested();
+                        firstBatch += windowBatches; // done before the run was interrupted
+                        continue;
                     }
 
-                    if (scheduled)
+                    (int, int)? next = w + 1 < windows ? (epoch, w + 1) : epoch < Options.Epochs ? (epoch + 1, 0) : null;
+                    (objective.Data, int[] order) = feed.Window(epoch, w, next);
+                    for (int b = _batchesDone; b < firstBatch + windowBatches; b++)
                     {
-                        LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
+
+                        if (scheduled)
+                        {
+                            LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
+                        }
+
+                        int first = (b - firstBatch) * batchSize;
+                        BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, rows - first)));
+                        CheckFinite(r, epoch, b, batches, start);
+                        _lossSum += (double)r.Loss * r.Count;
+                        _correct += r.Correct;
+                        _batchesDone = b + 1;
+                        progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds)
+                            + Stopwatch.GetElapsedTime(start), null));
                     }
 
-                    int first = b * batchSize;
-                    BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, trainCount - first)));
-                    CheckFinite(r, epoch, b, batches, start);
-                    _lossSum += (double)r.Loss * r.Count;
-                    _correct += r.Correct;
-                    _batchesDone = b + 1;
-                    progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds)
-                        + Stopwatch.GetElapsedTime(start), null));
+                    firstBatch += windowBatches;
                 }
 
                 double seconds = _seconds + Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -291,7 +381,7 @@ namespace GenSoftmax.Training
                 };
                 if (stopping is not null)
                 {
-                    BatchResult h = objective.Evaluate(train, heldOut);
+                    BatchResult h = objective.Evaluate(train!, heldOut);
                     report = report with { HeldOutLoss = h.Loss, HeldOutAccuracy = (double)h.Correct / h.Count };
                     Watch(stopping, epoch, stopping.Metric == EarlyStoppingMetric.HeldOutLoss ? h.Loss : report.HeldOutAccuracy);
                 }
@@ -371,46 +461,100 @@ namespace GenSoftmax.Training
             return [report];
         }
 
+        /// <summary>Checks that a model of this shape can train on <paramref name="train"/>: the input width, rows, every label a
+        /// class.</summary>
+        private void CheckFits(RowSource train)
+        {
+            if (train.Inputs != Model.Inputs)
+            {
+                throw new ArgumentException(
+                    $"{train.Description} has {train.Inputs} inputs per row but the model takes {Model.Inputs}: use a model with " +
+                        $"{train.Inputs} inputs.",
+                    nameof(train));
+            }
+
+            if (train.Count == 0)
+            {
+                throw new ArgumentException($"{train.Description} holds no rows.", nameof(train));
+            }
+
+            if (train.Classes > Model.Classes)
+            {
+                throw new ArgumentException(
+                    $"{train.Description} has labels up to {train.Classes - 1}, but the model has {Model.Classes} classes " +
+                        $"(0..{Model.Classes - 1}): " +
+                    $"use a model with {train.Classes} classes.", nameof(train));
+            }
+        }
+
+        /// <summary>Rows of each of the model's classes among <paramref name="rows"/> (all rows when null).</summary>
+        private long[] CountClasses(int[] labels, int[]? rows)
+        {
+            long[] counts = new long[Model.Classes];
+            if (rows is null)
+            {
+                foreach (int label in labels)
+                {
+                    counts[label]++;
+                }
+            }
+            else
+            {
+                foreach (int r in rows)
+                {
+                    counts[labels[r]]++;
+                }
+            }
+
+            return counts;
+        }
+
+        /// <summary>Sets <see cref="ClassesWithoutRows"/> and warns when there are any.</summary>
+        private void WarnEmptyClasses(long[] rowsPerClass)
+        {
+            var empty = new List<int>();
+            for (int c = 0; c < rowsPerClass.Length; c++)
+            {
+                if (rowsPerClass[c] == 0)
+                {
+                    empty.Add(c);
+                }
+            }
+
+            ClassesWithoutRows = empty;
+            if (EmptyClassesWarning(empty, rowsPerClass.Length) is { } warning)
+            {
+                Warn(warning);
+            }
+        }
+
         /// <summary>
         /// The warning for classes of the model that no training row has (the model learns nothing for them and never
         /// predicts them), naming them in ranges; null when every class has a row.
         /// </summary>
-        internal static string? ClassesWithoutRows(ReadOnlySpan<int> labels, int classes)
+        internal static string? EmptyClassesWarning(IReadOnlyList<int> empty, int classes)
         {
-            var seen = new bool[classes];
-            foreach (int label in labels)
-            {
-                seen[label] = true;
-            }
-
-            var ranges = new List<string>();
-            int missing = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                if (seen[c])
-                {
-                    continue;
-                }
-
-                int end = c;
-                while (end + 1 < classes && !seen[end + 1])
-                {
-                    end++;
-                }
-
-                missing += end - c + 1;
-                ranges.Add(end == c ? $"{c}" : end == c + 1 ? $"{c}, {end}" : $"{c}..{end}");
-                c = end;
-            }
-
-            if (missing == 0)
+            if (empty.Count == 0)
             {
                 return null;
             }
 
+            var ranges = new List<string>();
+            for (int i = 0; i < empty.Count; i++)
+            {
+                int start = empty[i];
+                while (i + 1 < empty.Count && empty[i + 1] == empty[i] + 1)
+                {
+                    i++;
+                }
+
+                int end = empty[i];
+                ranges.Add(end == start ? $"{start}" : end == start + 1 ? $"{start}, {end}" : $"{start}..{end}");
+            }
+
             string list = ranges.Count <= 8 ? string.Join(", ", ranges) : string.Join(", ", ranges.GetRange(0, 8)) + ", ...";
-            return $"{(missing == 1 ? "Class" : "Classes")} {list} ({missing} of the model's {classes}) " +
-                $"{(missing == 1 ? "has" : "have")} " +
+            return $"{(empty.Count == 1 ? "Class" : "Classes")} {list} ({empty.Count} of the model's {classes}) " +
+                $"{(empty.Count == 1 ? "has" : "have")} " +
                 "no training rows: the model learns nothing for them and never predicts them. A label past the real classes " +
                 "(such as 255 in a 10-class file) makes a model with that many classes: check the labels, or give the model " +
                 "the data's class count.";

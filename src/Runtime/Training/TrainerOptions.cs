@@ -12,7 +12,8 @@ namespace GenSoftmax.Training
         /// <summary>Rows per minibatch.</summary>
         public int BatchSize { get; init; } = 256;
 
-        /// <summary>Passes over the training data that <see cref="Trainer.Fit"/> completes, counting those already done.</summary>
+        /// <summary>Passes over the training data that <see cref="Trainer.Fit(LabeledData, LabeledData?,
+        /// System.IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/> completes, counting those already done.</summary>
         public int Epochs { get; init; } = 10;
 
         /// <summary>Seed of the weight initialisation and of every epoch's shuffle.</summary>

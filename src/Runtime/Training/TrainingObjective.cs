@@ -11,24 +11,28 @@ namespace GenSoftmax.Training
     internal sealed class TrainingObjective
     {
         private readonly ISoftmaxModel _model;
-        private readonly LabeledData _data;
         private readonly float[]? _targets; // [Count, Classes] after smoothing, or null for the hard labels as they are
         private readonly TrainingLoss _loss;
         private readonly float[]?[] _logits; // per thread, squared error only
         private readonly float[]?[] _row;
 
-        public TrainingObjective(ISoftmaxModel model, LabeledData data, float[]? targets, TrainingLoss loss, float labelSmoothing,
+        /// <summary>
+        /// The objective on <paramref name="data"/>; for streamed data null, and each window's rows are set as <see cref="Data"/>
+        /// before its batches (no targets or smoothing then).
+        /// </summary>
+        public TrainingObjective(ISoftmaxModel model, LabeledData? data, float[]? targets, TrainingLoss loss, float labelSmoothing,
             int threads)
         {
             _model = model;
-            _data = data;
+            Data = data!;
             _loss = loss;
-            _targets = labelSmoothing == 0f ? targets : Smooth(data, targets, model.Classes, labelSmoothing);
+            _targets = labelSmoothing == 0f ? targets : Smooth(data!, targets, model.Classes, labelSmoothing);
             _logits = new float[threads][];
             _row = new float[threads][];
         }
 
-        public LabeledData Data => _data;
+        /// <summary>The rows the training batches' row numbers refer to: all the data, or the current window of a stream.</summary>
+        public LabeledData Data { get; set; }
 
         /// <summary>
         /// Targets (1 - ε) t + ε / q, where t is a row's target vector or its label's one-hot vector: the cross-entropy
@@ -64,12 +68,12 @@ namespace GenSoftmax.Training
         {
             if (_loss == TrainingLoss.SquaredError)
             {
-                return SquaredError(thread, _data, _targets, rows, hasRows: true, dW, db, gradient: true);
+                return SquaredError(thread, Data, _targets, rows, hasRows: true, dW, db, gradient: true);
             }
 
             return _targets is null
-                ? _model.LossAndGradient(_data.Rows(rows), dW, db)
-                : _model.LossAndGradient(Weighted(Input(_data).WithTargets(_targets).WithRows(rows), _data), dW, db);
+                ? _model.LossAndGradient(Data.Rows(rows), dW, db)
+                : _model.LossAndGradient(Weighted(Input(Data).WithTargets(_targets).WithRows(rows), Data), dW, db);
         }
 
         /// <summary>Mean loss (this objective's loss, against the hard labels, unsmoothed) and correct count of <paramref name="rows"/> of

@@ -114,7 +114,7 @@ namespace GenSoftmax.Tests.Training
             Assert.Single(trainer.Warnings);
 
             var fine = new Trainer(new M17x10(), TrainerOptions.Textbook with { BatchSize = 8, Epochs = 1 });
-            fine.Fit(LabeledData.FromFeatures(new float[17 * 40], Enumerable.Range(0, 40).Select(i => i % 10).ToArray(), 17)); // every class
+            fine.Fit(LabeledData.FromFeatures(new float[17 * 40], Enumerable.Range(0, 40).Select(i => i % 10).ToArray(), 17)); // every class has rows
             Assert.Empty(fine.Warnings);
         }
     }

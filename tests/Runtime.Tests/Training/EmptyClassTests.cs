@@ -14,7 +14,7 @@ namespace GenSoftmax.Tests.Training
         [InlineData(new[] { 5 }, 7, "Classes 0..4, 6 (6 of the model's 7) have no training rows")]
         public void Classes_without_training_rows_are_named_in_ranges(int[] labels, int classes, string? expected)
         {
-            string? warning = Trainer.ClassesWithoutRows(labels, classes);
+            string? warning = Trainer.EmptyClassesWarning(Enumerable.Range(0, classes).Except(labels).ToList(), classes);
             if (expected is null)
             {
                 Assert.Null(warning);

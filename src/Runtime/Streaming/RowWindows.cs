@@ -1,0 +1,286 @@
+using System;
+using System.Threading.Tasks;
+
+namespace GenSoftmax.Streaming
+{
+    /// <summary>
+    /// The rows of a <see cref="RowSource"/> in windows that fit its memory budget: two buffers, one handed out while the
+    /// other is filled in the background with the window asked for next.
+    /// </summary>
+    /// <remarks>
+    /// <para>Layout. A buffer holds the budget's half (<see cref="RowSource.RowsPerBuffer"/>), rounded down to whole
+    /// multiples of <c>rowMultiple</c> (the batch size, so no batch spans two windows and an epoch has
+    /// ceil(rows / batch) batches, as in memory). The rows are cut into blocks of <see cref="BlockRows"/> consecutive rows,
+    /// the unit of the epoch's order; a window is <see cref="BlocksPerWindow"/> blocks. Only the last block of the file is
+    /// short, so at most one window per epoch ends in a partial batch.</para>
+    /// <para>Shuffled (training): epoch e visits the blocks in the order <c>new Random(Mix(seed, e))</c> shuffles them
+    /// into, and window w's rows in the order <c>new Random(Mix(seed, e, w))</c> shuffles them into: both functions of
+    /// (seed, epoch, window) alone, so a window can be rebuilt after an interruption without replaying the ones before it.
+    /// Data that fits one buffer is read once and kept (<see cref="IsWhole"/>); the caller orders its rows as it orders
+    /// rows in memory. Sequential (evaluation, prediction): window w is block w, rows in file order.</para>
+    /// </remarks>
+    internal sealed class RowWindows : IDisposable
+    {
+        /// <summary>Blocks per window when the window holds that many: more blocks mix rows from more places in the file.</summary>
+        private const int MaxBlocksPerWindow = 8;
+
+        private readonly RowSource _source;
+        private readonly int _seed;
+        private readonly bool _shuffled;
+        private readonly long _blocks;
+        private readonly Window?[] _buffers = new Window?[2];
+        private readonly int _capacity;
+        private BlockOrdering? _blockOrder; // replaced whole, never changed: the background read may be using the previous one
+        private Task? _pending;
+        private int _current = -1; // the buffer handed out last
+        private int _pendingBuffer = -1;
+
+        /// <summary>Windows over <paramref name="source"/>, each a whole number of <paramref name="rowMultiple"/> rows.</summary>
+        /// <exception cref="ArgumentException">The budget holds less than <paramref name="rowMultiple"/> rows per buffer.</exception>
+        public RowWindows(RowSource source, int rowMultiple, int seed, bool shuffled)
+        {
+            _source = source;
+            _seed = seed;
+            _shuffled = shuffled;
+            int capacity = source.RowsPerBuffer();
+            if (capacity < rowMultiple)
+            {
+                long needed = 2L * rowMultiple * (source.BytesPerRow + sizeof(int));
+                throw new ArgumentException(
+                    $"The memory budget of {RowSource.FormatBytes(source.MemoryBudget)} holds {capacity:N0} rows of {source.Description} " +
+                        $"per buffer, " +
+                    $"but a batch is {rowMultiple:N0} rows and must fit in one: give a budget of at least " +
+                        $"{RowSource.FormatBytes(needed)}, " +
+                    "or use a smaller batch.");
+            }
+
+            long windowRows = capacity / rowMultiple * (long)rowMultiple;
+            if (source.Count <= windowRows)
+            {
+                IsWhole = true;
+                BlockRows = (int)source.Count;
+                BlocksPerWindow = 1;
+            }
+            else
+            {
+                BlocksPerWindow = shuffled ? (int)Math.Min(MaxBlocksPerWindow, windowRows / rowMultiple) : 1;
+                BlockRows = (int)(windowRows / BlocksPerWindow / rowMultiple * rowMultiple);
+            }
+
+            _capacity = BlockRows * BlocksPerWindow;
+            _blocks = (source.Count + BlockRows - 1) / BlockRows;
+        }
+
+        /// <summary>Whether every row fits one buffer: it is read once, and window 0 is all of them in file order.</summary>
+        public bool IsWhole { get; }
+
+        /// <summary>Consecutive rows per block, the unit of an epoch's order.</summary>
+        public int BlockRows { get; }
+
+        /// <summary>Blocks per window (the last window of an epoch may have fewer).</summary>
+        public int BlocksPerWindow { get; }
+
+        /// <summary>Windows per epoch.</summary>
+        public int Windows => (int)((_blocks + BlocksPerWindow - 1) / BlocksPerWindow);
+
+        /// <summary>Rows in window <paramref name="window"/> of <paramref name="epoch"/>.</summary>
+        public int RowsIn(int epoch, int window)
+        {
+            int rows = 0;
+            int[] order = BlockOrder(epoch);
+            int end = (int)Math.Min(_blocks, ((long)window + 1) * BlocksPerWindow);
+            for (int i = window * BlocksPerWindow; i < end; i++)
+            {
+                rows += BlockLength(order[i]);
+            }
+
+            return rows;
+        }
+
+        /// <summary>
+        /// Window <paramref name="window"/> of <paramref name="epoch"/> (the epoch only matters when shuffled), and the start of
+        /// the background read of <paramref name="next"/>, the window the caller will ask for after it. The window stays valid
+        /// until the next call.
+        /// </summary>
+        /// <exception cref="System.IO.InvalidDataException">A file changed or is damaged (also from the background read).</exception>
+        public Window Get(int epoch, int window, (int Epoch, int Window)? next)
+        {
+            Window? result = null;
+            if (_pending is not null)
+            {
+                Task pending = _pending;
+                _pending = null;
+                pending.GetAwaiter().GetResult(); // a failed read surfaces here, as itself
+                if (_buffers[_pendingBuffer] is { } filled && filled.Epoch == epoch && filled.Index == window)
+                {
+                    result = filled;
+                }
+            }
+
+            if (IsWhole)
+            {
+                result = _buffers[0] ??= NewWindow();
+                if (result.Index != 0)
+                {
+                    Fill(result, epoch, 0);
+                }
+
+                return result;
+            }
+
+            if (result is null)
+            {
+                // Not the window read ahead (the first call, or a jump): read it into the buffer not handed out last.
+                int free = _current == 0 ? 1 : 0;
+                result = _buffers[free] ??= NewWindow();
+                Fill(result, epoch, window);
+            }
+
+            _current = ReferenceEquals(result, _buffers[0]) ? 0 : 1;
+            if (next is { } n && n.Window < Windows)
+            {
+                int other = 1 - _current;
+                Window target = _buffers[other] ??= NewWindow();
+                target.Index = -1;
+                _pendingBuffer = other;
+                _pending = Task.Run(() => Fill(target, n.Epoch, n.Window));
+            }
+
+            return result;
+        }
+
+        /// <summary>Reads window <paramref name="window"/> of <paramref name="epoch"/> into <paramref name="target"/>.</summary>
+        private void Fill(Window target, int epoch, int window)
+        {
+            target.Index = -1;
+            int[] order = BlockOrder(epoch);
+            int inputs = _source.Inputs;
+            int at = 0;
+            int end = (int)Math.Min(_blocks, ((long)window + 1) * BlocksPerWindow);
+            for (int i = window * BlocksPerWindow; i < end; i++)
+            {
+                int block = order[i];
+                int rows = BlockLength(block);
+                _source.ReadRows(
+                    (long)block * BlockRows,
+                    target.Features is null ? default : target.Features.AsSpan(at * inputs, rows * inputs),
+                    target.Pixels is null ? default : target.Pixels.AsSpan(at * inputs, rows * inputs),
+                    target.Labels.AsSpan(at, rows),
+                    target.Weights is null ? default : target.Weights.AsSpan(at, rows));
+                at += rows;
+            }
+
+            target.Rows = at;
+            for (int i = 0; i < at; i++)
+            {
+                target.Order[i] = i;
+            }
+
+            if (_shuffled && !IsWhole)
+            {
+                new Random(Mix(_seed, epoch, window)).Shuffle(target.Order.AsSpan(0, at));
+            }
+
+            target.Epoch = epoch;
+            target.Index = window;
+        }
+
+        private int BlockLength(int block) => (int)Math.Min(BlockRows, _source.Count - ((long)block * BlockRows));
+
+        /// <summary>The order of the blocks in <paramref name="epoch"/> (ascending when sequential).</summary>
+        private int[] BlockOrder(int epoch)
+        {
+            if (_blockOrder is { } cached && (cached.Epoch == epoch || !_shuffled))
+            {
+                return cached.Order;
+            }
+
+            // Built afresh for the epoch (never from the previous one), so the caller's thread and the background read agree.
+            int[] order = new int[_blocks];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            if (_shuffled)
+            {
+                new Random(Mix(_seed, epoch, -1)).Shuffle(order);
+            }
+
+            _blockOrder = new BlockOrdering(epoch, order);
+            return order;
+        }
+
+        private sealed record BlockOrdering(int Epoch, int[] Order);
+
+        /// <summary>A seed from (seed, epoch, window) by SplitMix64's finaliser: fixed across processes and .NET versions.</summary>
+        internal static int Mix(int seed, int epoch, int window)
+        {
+            ulong z = unchecked(((ulong)(uint)seed << 32) ^ ((ulong)(uint)epoch * 0x9E3779B97F4A7C15UL) ^ (uint)window);
+            z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+            z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+            return (int)(uint)((z ^ (z >> 31)) & int.MaxValue);
+        }
+
+        private Window NewWindow()
+        {
+            int inputs = _source.Inputs;
+            long values = (long)_capacity * inputs;
+            float[]? features = _source.IsPixels ? null : GC.AllocateUninitializedArray<float>(checked((int)values));
+            byte[]? pixels = _source.IsPixels ? GC.AllocateUninitializedArray<byte>(checked((int)values)) : null;
+            int[] labels = new int[_capacity];
+            float[]? weights = _source.HasWeights ? new float[_capacity] : null;
+            return new Window(
+                LabeledData.Window(features, pixels, labels, weights, inputs, _source.ClassNames), features, pixels, labels, weights,
+                    new int[_capacity]);
+        }
+
+        /// <summary>Waits for a background read in progress, so the source can be closed.</summary>
+        public void Dispose()
+        {
+            try
+            {
+                _pending?.Wait();
+            }
+            catch (AggregateException)
+            {
+                // The read was not asked for; its failure is of no interest.
+            }
+
+            _pending = null;
+        }
+
+        /// <summary>One buffer: rows <c>[0, Rows)</c> of <see cref="Data"/>, in the order <see cref="Order"/> [Rows].</summary>
+        internal sealed class Window(LabeledData data, float[]? features, byte[]? pixels, int[] labels, float[]? weights, int[] order)
+        {
+            public LabeledData Data { get; } = data;
+
+            public float[]? Features { get; } = features;
+
+            public byte[]? Pixels { get; } = pixels;
+
+            public int[] Labels { get; } = labels;
+
+            public float[]? Weights { get; } = weights;
+
+            public int[] Order { get; } = order;
+
+            public int Rows { get; set; }
+
+            public int Epoch { get; set; } = -1;
+
+            /// <summary>The window held, -1 for none.</summary>
+            public int Index { get; set; } = -1;
+
+            /// <summary>Rows <c>[0, Rows)</c> as a batch with their labels (and weights).</summary>
+            public Batch Batch()
+            {
+                int n = Rows, d = Data.Inputs;
+                Batch batch = Pixels is not null ? GenSoftmax.Batch.Of(Pixels.AsSpan(0, n * d))
+                    : GenSoftmax.Batch.Of(Features.AsSpan(0, n * d));
+                batch = batch.WithLabels(Labels.AsSpan(0, n));
+                return Weights is null ? batch : batch.WithWeights(Weights.AsSpan(0, n));
+            }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+using System;
+using System.Buffers.Binary;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using GenSoftmax.Streaming;
+using GenSoftmax.Training;
+using Xunit;
+
+namespace GenSoftmax.Data.Tests
+{
+    /// <summary>Streamed rows (<see cref="FileRowSource"/>) and training, evaluation and prediction over them.</summary>
+    public sealed class FileRowSourceTests : IDisposable
+    {
+        private const int Inputs = 12;
+        private const int Classes = 4;
+
+        private readonly TempDirectory _temp = new TempDirectory();
+
+        public void Dispose() => _temp.Dispose();
+
+        /// <summary>Rows around one centre per class, as float32 [rows, 12] and int64 labels, from a seed.</summary>
+        private static (float[] Features, int[] Labels) Synthetic(int rows, int seed)
+        {
+            var random = new Random(seed);
+            float[] features = new float[rows * Inputs];
+            int[] labels = new int[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                int c = random.Next(Classes);
+                labels[r] = c;
+                for (int i = 0; i < Inputs; i++)
+                {
+                    features[(r * Inputs) + i] = (i % Classes == c ? 1f : 0f) + ((float)random.NextDouble() - 0.5f);
+                }
+            }
+
+            return (features, labels);
+        }
+
+        private (string Features, string Labels) WriteNpy(string name, float[] features, int[] labels, string dtype = "<f4")
+        {
+            byte[] data = dtype switch
+            {
+                "<f4" => features.SelectMany(BitConverter.GetBytes).ToArray(),
+                "<f2" => features.SelectMany(f => BitConverter.GetBytes((Half)f)).ToArray(),
+                _ => features.Select(f => (byte)Math.Clamp(f * 100 + 100, 0, 255)).ToArray(),
+            };
+            string featuresPath = _temp.File(name + ".npy");
+            string labelsPath = _temp.File(name + ".labels.npy");
+            File.WriteAllBytes(featuresPath, NpyReaderTests.Npy(dtype, $"({labels.Length}, {Inputs})", data));
+            File.WriteAllBytes(labelsPath, NpyReaderTests.Npy("<i8", $"({labels.Length},)", labels.SelectMany(l => BitConverter.GetBytes((long)l)).ToArray()));
+            return (featuresPath, labelsPath);
+        }
+
+        private static TrainerOptions Options(int threads = 1) => new()
+        {
+            Solver = TrainingSolver.Sgd, BatchSize = 16, Epochs = 3, Seed = 7, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.2f, Momentum = 0.9f },
+        };
+
+        private static float[] Train(FileRowSource source, TrainerOptions options)
+        {
+            var model = new RuntimeSoftmaxModel(Inputs, Classes);
+            var trainer = new Trainer(model, options);
+            trainer.Initialize();
+            trainer.FitStream(source);
+            return model.Weights.ToArray().Concat(model.Bias.ToArray()).ToArray();
+        }
+
+        [Theory]
+        [InlineData("<f4")]
+        [InlineData("<f2")]
+        [InlineData("|u1")]
+        public void ReadRows_GivesTheRowsTheInMemoryReaderGives(string dtype)
+        {
+            (float[] x, int[] y) = Synthetic(101, 1);
+            (string f, string l) = WriteNpy("d", x, y, dtype);
+            LabeledData memory = NpyReader.Read(f, l);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: 4096);
+            Assert.Equal(101, source.Count);
+            Assert.Equal(memory.IsPixels, source.IsPixels);
+            Assert.Equal(memory.Labels.Max() + 1, source.Classes);
+            int[] labels = new int[30];
+            float[] features = new float[source.IsPixels ? 0 : 30 * Inputs];
+            byte[] pixels = new byte[source.IsPixels ? 30 * Inputs : 0];
+            source.ReadRows(50, features, pixels, labels, default);
+            Assert.Equal(memory.Labels.Skip(50).Take(30), labels);
+            if (source.IsPixels)
+            {
+                Assert.Equal(memory.Pixels!.Skip(50 * Inputs).Take(30 * Inputs), pixels);
+            }
+            else
+            {
+                Assert.Equal(memory.Features!.Skip(50 * Inputs).Take(30 * Inputs), features);
+            }
+
+            Assert.True(source.BytesRead > 0);
+        }
+
+        [Fact]
+        public void StreamThatFitsTheBudget_TrainsBitIdenticalToTheSameRowsInMemory()
+        {
+            (float[] x, int[] y) = Synthetic(200, 2);
+            (string f, string l) = WriteNpy("d", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l);
+            float[] streamed = Train(source, Options());
+
+            var model = new RuntimeSoftmaxModel(Inputs, Classes);
+            var trainer = new Trainer(model, Options());
+            trainer.Initialize();
+            trainer.Fit(LabeledData.FromFeatures(x, y, Inputs));
+            Assert.Equal(model.Weights.ToArray().Concat(model.Bias.ToArray()), streamed);
+        }
+
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]
+        public void StreamLargerThanTheBudget_IsBitReproducible_AndLearns(int threads)
+        {
+            (float[] x, int[] y) = Synthetic(1000, 3);
+            (string f, string l) = WriteNpy("d", x, y);
+            long budget = 2 * 100 * (Inputs * 4 + 8); // 100 rows a buffer: 10 windows an epoch
+            using FileRowSource a = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
+            using FileRowSource b = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
+            float[] first = Train(a, Options(threads));
+            Assert.Equal(first, Train(b, Options(threads)));
+
+            var model = new RuntimeSoftmaxModel(Inputs, Classes);
+            var trainer = new Trainer(model, Options(threads));
+            trainer.Initialize();
+            trainer.FitStream(a);
+            Assert.True(StreamEvaluation.Evaluate(model, a).Accuracy > 0.8, "the stream's model should separate the classes");
+            Assert.Equal(3, trainer.History.Count);
+        }
+
+        [Fact]
+        public void InterruptedStream_ResumesBitIdentical()
+        {
+            (float[] x, int[] y) = Synthetic(500, 4);
+            (string f, string l) = WriteNpy("d", x, y);
+            long budget = 2 * 48 * (Inputs * 4 + 8);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
+            float[] straight = Train(source, Options());
+
+            foreach (int stopAfter in new[] { 5, 32, 40 })
+            {
+                var model = new RuntimeSoftmaxModel(Inputs, Classes);
+                var trainer = new Trainer(model, Options());
+                trainer.Initialize();
+                using var cancel = new CancellationTokenSource();
+                int batches = 0;
+                var progress = new Inline(_ =>
+                {
+                    if (++batches == stopAfter)
+                    {
+                        cancel.Cancel();
+                    }
+                });
+                Assert.ThrowsAny<OperationCanceledException>(() => trainer.FitStream(source, null, progress, cancel.Token));
+                TrainingState state = trainer.SaveState();
+                float[] saved = model.Weights.ToArray(), bias = model.Bias.ToArray();
+
+                var resumedModel = new RuntimeSoftmaxModel(Inputs, Classes);
+                saved.CopyTo(resumedModel.Weights);
+                bias.CopyTo(resumedModel.Bias);
+                var resumed = new Trainer(resumedModel, Options());
+                resumed.RestoreState(state);
+                resumed.FitStream(source);
+                Assert.Equal(straight, resumedModel.Weights.ToArray().Concat(resumedModel.Bias.ToArray()));
+            }
+        }
+
+        [Fact]
+        public void TinyBudget_OfAFewRows_Works()
+        {
+            (float[] x, int[] y) = Synthetic(37, 5);
+            (string f, string l) = WriteNpy("d", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: 2 * 5 * (Inputs * 4 + 8));
+            var model = new RuntimeSoftmaxModel(Inputs, Classes);
+            var trainer = new Trainer(model, Options() with { BatchSize = 2 });
+            trainer.Initialize();
+            trainer.FitStream(source);
+            Assert.Equal(3, trainer.History.Count);
+            Assert.True(double.IsFinite(trainer.History[^1].TrainLoss));
+        }
+
+        [Fact]
+        public void BudgetSmallerThanARow_IsAnErrorNamingTheFileAndTheFix()
+        {
+            (float[] x, int[] y) = Synthetic(10, 6);
+            (string f, string l) = WriteNpy("d", x, y);
+            var e = Assert.Throws<ArgumentException>(() => FileRowSource.OpenNpy(f, l, memoryBudget: 40));
+            Assert.Contains(f, e.Message);
+            Assert.Contains("give a budget of at least", e.Message);
+        }
+
+        [Fact]
+        public void BatchLargerThanTheBudget_IsAnError()
+        {
+            (float[] x, int[] y) = Synthetic(100, 6);
+            (string f, string l) = WriteNpy("d", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: 2 * 10 * (Inputs * 4 + 8));
+            var trainer = new Trainer(new RuntimeSoftmaxModel(Inputs, Classes), Options());
+            var e = Assert.Throws<ArgumentException>(() => trainer.FitStream(source));
+            Assert.Contains("a batch is 16 rows", e.Message);
+        }
+
+        [Fact]
+        public void TruncatedFile_AndHeaderThatLies_AreClearErrors()
+        {
+            (float[] x, int[] y) = Synthetic(20, 7);
+            (string f, string l) = WriteNpy("d", x, y);
+            byte[] bytes = File.ReadAllBytes(f);
+            File.WriteAllBytes(f, bytes.AsSpan(0, bytes.Length - 10).ToArray());
+            var e = Assert.Throws<InvalidDataException>(() => FileRowSource.OpenNpy(f, l));
+            Assert.Contains(f, e.Message);
+            Assert.Contains("truncated", e.Message);
+
+            // The header claims more rows than the labels file has.
+            File.WriteAllBytes(f, NpyReaderTests.Npy("<f4", $"(21, {Inputs})", new byte[21 * Inputs * 4]));
+            e = Assert.Throws<InvalidDataException>(() => FileRowSource.OpenNpy(f, l));
+            Assert.Contains("21 rows", e.Message);
+        }
+
+        [Fact]
+        public void FileThatChangesSizeWhileStreamed_IsAClearError()
+        {
+            (float[] x, int[] y) = Synthetic(400, 8);
+            (string f, string l) = WriteNpy("d", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: 2 * 50 * (Inputs * 4 + 8));
+            using (var append = new FileStream(f, FileMode.Append))
+            {
+                append.Write(new byte[Inputs * 4]);
+            }
+
+            var trainer = new Trainer(new RuntimeSoftmaxModel(Inputs, Classes), Options());
+            var e = Assert.Throws<InvalidDataException>(() => trainer.FitStream(source));
+            Assert.Contains(f, e.Message);
+            Assert.Contains("changed size while it was read", e.Message);
+        }
+
+        [Fact]
+        public void EvaluationAndPrediction_OverAStream_MatchTheModelInMemory_InRowOrder()
+        {
+            (float[] x, int[] y) = Synthetic(333, 9);
+            (string f, string l) = WriteNpy("d", x, y);
+            LabeledData memory = LabeledData.FromFeatures(x, y, Inputs);
+            var model = new RuntimeSoftmaxModel(Inputs, Classes);
+            var trainer = new Trainer(model, Options());
+            trainer.Initialize();
+            trainer.Fit(memory);
+
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: 2 * 40 * (Inputs * 4 + 8));
+            StreamScore score = StreamEvaluation.Evaluate(model, source);
+            Assert.Equal(Trainer.Accuracy(model, memory), score.Accuracy);
+            Assert.Equal(model.Loss(memory.All()).Loss, score.Loss, 1e-5);
+
+            int[] expected = new int[333];
+            model.Predict(x, expected);
+            int[] streamed = new int[333];
+            long next = 0;
+            StreamEvaluation.Predict(model, source, (first, predictions, labels, _) =>
+            {
+                Assert.Equal(next, first);
+                Assert.Equal(y.AsSpan((int)first, labels.Length).ToArray(), labels.ToArray());
+                predictions.CopyTo(streamed.AsSpan((int)first));
+                next += predictions.Length;
+            });
+            Assert.Equal(expected, streamed);
+        }
+
+        [Fact]
+        public void EvaluationLabel_OutsideTheModelsClasses_IsAnErrorNamingTheRow()
+        {
+            (float[] x, int[] y) = Synthetic(60, 10);
+            y[47] = 6;
+            (string f, string l) = WriteNpy("d", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: 2 * 20 * (Inputs * 4 + 8));
+            var e = Assert.Throws<InvalidDataException>(() => StreamEvaluation.Evaluate(new RuntimeSoftmaxModel(Inputs, Classes), source));
+            Assert.Contains("row 47 has label 6", e.Message);
+        }
+
+        [Fact]
+        public void ClassesWithoutTrainingRows_AreWarnedAndListed()
+        {
+            (float[] x, int[] y) = Synthetic(100, 11);
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = y[i] == 2 ? 0 : y[i];
+            }
+
+            y[5] = 7; // one stray label makes an 8-class model with classes 2, 4, 5, 6 empty
+            (string f, string l) = WriteNpy("d", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l);
+            Assert.Equal(8, source.Classes);
+            var trainer = new Trainer(new RuntimeSoftmaxModel(Inputs, 8), Options());
+            trainer.Initialize();
+            trainer.FitStream(source);
+            Assert.Equal(new[] { 2, 4, 5, 6 }, trainer.ClassesWithoutRows);
+            Assert.Contains(trainer.Warnings, w => w.StartsWith("Classes 2, 4..6 (4 of the model's 8) have no training rows", StringComparison.Ordinal));
+
+            var inMemory = new Trainer(new RuntimeSoftmaxModel(Inputs, 8), Options());
+            inMemory.Initialize();
+            inMemory.Fit(LabeledData.FromFeatures(x, y, Inputs));
+            Assert.Equal(new[] { 2, 4, 5, 6 }, inMemory.ClassesWithoutRows);
+        }
+
+        [Fact]
+        public void RawIdx_StreamsTheRowsTheIdxReaderReads_AndGzipIsRefusedWithTheFix()
+        {
+            const int n = 30;
+            byte[] images = new byte[16 + (n * 4 * 3)];
+            BinaryPrimitives.WriteInt32BigEndian(images, IdxReader.ImagesMagic);
+            BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), n);
+            BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), 4);
+            BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), 3);
+            new Random(12).NextBytes(images.AsSpan(16));
+            byte[] labels = new byte[8 + n];
+            BinaryPrimitives.WriteInt32BigEndian(labels, IdxReader.LabelsMagic);
+            BinaryPrimitives.WriteInt32BigEndian(labels.AsSpan(4), n);
+            for (int i = 0; i < n; i++)
+            {
+                labels[8 + i] = (byte)(i % 3);
+            }
+
+            string imagesPath = _temp.File("images-idx3-ubyte"), labelsPath = _temp.File("labels-idx1-ubyte");
+            File.WriteAllBytes(imagesPath, images);
+            File.WriteAllBytes(labelsPath, labels);
+            LabeledData memory = IdxReader.Read(imagesPath, labelsPath);
+            using FileRowSource source = FileRowSource.OpenIdx(imagesPath, labelsPath, memoryBudget: 4096);
+            Assert.True(source.IsPixels);
+            Assert.Equal(12, source.Inputs);
+            byte[] pixels = new byte[n * 12];
+            int[] read = new int[n];
+            source.ReadRows(0, default, pixels, read, default);
+            Assert.Equal(memory.Pixels, pixels);
+            Assert.Equal(memory.Labels, read);
+
+            string gz = _temp.File("images-idx3-ubyte.gz");
+            using (var output = new System.IO.Compression.GZipStream(File.Create(gz), System.IO.Compression.CompressionLevel.Fastest))
+            {
+                output.Write(images);
+            }
+
+            var e = Assert.Throws<InvalidDataException>(() => FileRowSource.OpenIdx(gz, labelsPath));
+            Assert.Contains("gunzip", e.Message);
+        }
+
+        private sealed class Inline(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+        {
+            public void Report(TrainingProgress value) => report(value);
+        }
+    }
+}
