@@ -101,8 +101,10 @@ namespace GenSoftmax.App
 
         // Exact solver.
         private readonly Option<string> _solver = NumberOptions.Choice(
-            "--solver", "lbfgs solves exactly, sgd trains minibatches; auto: exact when a pass is at most 5e7 multiply-adds.",
-            "auto", "auto", "sgd", "lbfgs");
+            "--solver",
+            "lbfgs solves exactly, newton too (fewer passes at tight tolerances), sgd trains minibatches; " +
+            "auto: lbfgs when a pass is at most 5e7 multiply-adds.",
+            "auto", "auto", "sgd", "lbfgs", "newton");
 
         private readonly Option<string?> _c = new("--c")
         {

@@ -233,7 +233,7 @@ namespace GenSoftmax.App
             TrainerOptions options = setup.Options;
             (TrainingSolver solver, string reason) = options.SolverFor(setup.Model, data.Train, request.SoftLabels is not null);
             CultureInfo inv = CultureInfo.InvariantCulture;
-            if (solver != TrainingSolver.Lbfgs)
+            if (solver is not (TrainingSolver.Lbfgs or TrainingSolver.Newton))
             {
                 if (SearchC(parse))
                 {
@@ -255,7 +255,7 @@ namespace GenSoftmax.App
 
             string c = SearchC(parse) ? "auto" : options.Lbfgs.C.ToString("R", inv);
             screen.Say.WriteLine(string.Create(inv,
-                $"Exact solver (L-BFGS): C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
+                $"Exact solver ({(solver == TrainingSolver.Newton ? "trust-region Newton" : "L-BFGS")}): C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
                 $"{(data.Train.Weights is null ? "" : ", balanced class weights")} ({reason})"));
             return setup with { Exact = true, SearchC = SearchC(parse) };
         }

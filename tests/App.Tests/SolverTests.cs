@@ -59,12 +59,14 @@ namespace GenSoftmax.App.Tests
             Assert.True(Reported(sgd.Output, @"test accuracy (\d\.\d{4})") < exactAccuracy - 0.1, sgd.ToString());
         }
 
-        [Fact]
-        public void The_exact_solver_shows_every_iteration_and_its_end()
+        [Theory]
+        [InlineData("lbfgs")]
+        [InlineData("newton")]
+        public void The_exact_solver_shows_every_iteration_and_its_end(string solver)
         {
             using var dir = new TempDir();
             WriteIris(dir);
-            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--solver", "lbfgs", "--report", "r.json");
+            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--solver", solver, "--report", "r.json");
             Assert.True(run.ExitCode == 0, run.ToString());
             Assert.Contains("iteration  objective        largest gradient element  passes", run.Output);
             MatchCollection lines = Regex.Matches(run.Output, @"^\s+(\d+)  \d+\.?\d*\S*\s+\S+\s+\d+$", RegexOptions.Multiline);
@@ -77,6 +79,8 @@ namespace GenSoftmax.App.Tests
             JsonElement exact = report.RootElement.GetProperty("exact_solver");
             Assert.Equal(iterations, exact.GetProperty("iterations").GetInt32());
             Assert.True(exact.GetProperty("gradient_norm").GetDouble() >= 0 && exact.GetProperty("objective").GetDouble() > 0);
+            Assert.Equal(solver, report.RootElement.GetProperty("solver").GetString());
+            Assert.Equal(solver == "newton", exact.GetProperty("hessian_products").GetInt32() > 0);
         }
 
         [Fact]
@@ -112,6 +116,7 @@ namespace GenSoftmax.App.Tests
 
         [Theory]
         [InlineData("--solver", "lbfgs", "--batch", "32", "--batch applies to minibatch SGD")]
+        [InlineData("--solver", "newton", "--batch", "32", "--solver newton solves exactly")]
         [InlineData("--solver", "sgd", "--c", "1", "--c applies to the exact solver")]
         [InlineData("--epochs", "3", "--c", "1", "choose one with --solver sgd or --solver lbfgs")]
         [InlineData("--class-weight", "heavy", "--c", "1", "--class-weight heavy is not a weighting")]
