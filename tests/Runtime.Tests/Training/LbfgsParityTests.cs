@@ -123,7 +123,7 @@ namespace GenSoftmax.Tests.Training
         }
 
         /// <summary>Subtracts from each of <paramref name="columns"/> columns its mean over the rows (classes), on both sides.</summary>
-        private static void Centre(double[] expected, float[] actual, int columns)
+        internal static void Centre(double[] expected, float[] actual, int columns)
         {
             int rows = expected.Length / columns;
             for (int k = 0; k < columns; k++)
@@ -143,7 +143,7 @@ namespace GenSoftmax.Tests.Training
             }
         }
 
-        private static void AssertClose(double[] expected, ReadOnlySpan<float> actual, string what)
+        internal static void AssertClose(double[] expected, ReadOnlySpan<float> actual, string what)
         {
             double scale = expected.Max(Math.Abs), worst = 0;
             for (int i = 0; i < expected.Length; i++)
