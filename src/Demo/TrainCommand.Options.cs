@@ -127,8 +127,9 @@ namespace GenSoftmax.App
 
         private readonly Option<string?> _classWeight = new("--class-weight")
         {
-            HelpName = "balanced",
-            Description = "Weigh each class's rows so every class counts the same (scikit-learn's class_weight='balanced').",
+            HelpName = "balanced|FILE",
+            Description = "balanced: every class counts the same (scikit-learn's class_weight='balanced'); FILE: a weight per class, " +
+                "JSON {\"class\": weight} or CSV lines class,weight (a class by name or label; unlisted classes weigh 1).",
         };
 
         // Output.

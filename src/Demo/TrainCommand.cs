@@ -216,12 +216,22 @@ namespace GenSoftmax.App
 
             if (parse.GetValue(_classWeight) is { } classWeight)
             {
-                if (!classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase))
+                bool balanced = classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase);
+                if (!balanced && !File.Exists(classWeight))
                 {
-                    throw new AppError($"--class-weight {classWeight} is not a weighting this app knows: use --class-weight balanced.");
+                    throw new AppError(
+                        $"--class-weight {classWeight} is not a weighting this app knows: use --class-weight balanced, or a JSON or CSV " +
+                        "file of class and weight.");
                 }
 
-                train = train.WithClassWeights(train.BalancedClassWeights());
+                try
+                {
+                    train = train.WithClassWeights(balanced ? train.BalancedClassWeights() : train.ClassWeights(ClassWeightFile.Read(classWeight)));
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidDataException)
+                {
+                    throw new AppError($"--class-weight {classWeight}: {e.Message.Split(" (Parameter")[0]}");
+                }
             }
 
             return data with { Train = train };

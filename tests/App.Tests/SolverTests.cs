@@ -99,6 +99,30 @@ namespace GenSoftmax.App.Tests
             Assert.True(exact.GetProperty("class_weights_balanced").GetBoolean());
         }
 
+        [Fact]
+        public void Class_weights_from_a_JSON_or_CSV_file_weigh_the_classes_they_name()
+        {
+            using var dir = new TempDir();
+            WriteIris(dir);
+            File.WriteAllText(dir["w.json"], "{\"virginica\": 3, \"setosa\": 0.5}");
+            File.WriteAllText(dir["w.csv"], "class,weight\nsetosa,0.5\nvirginica,3\n");
+            File.WriteAllText(dir["bad.json"], "{\"daisy\": 2}");
+            double Objective(params string[] extra)
+            {
+                AppRun run = AppProcess.Run(dir.Path, ["train", "--data", "iris.csv", "--solver", "lbfgs", "--report", "r.json", .. extra]);
+                Assert.True(run.ExitCode == 0, run.ToString());
+                using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(dir["r.json"]));
+                return report.RootElement.GetProperty("exact_solver").GetProperty("objective").GetDouble();
+            }
+
+            double json = Objective("--class-weight", "w.json"), csv = Objective("--class-weight", "w.csv"), none = Objective();
+            Assert.Equal(json, csv);
+            Assert.NotEqual(none, json, 3);
+            AppRun bad = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "bad.json");
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("Class 'daisy' is not a class of this data", bad.Error);
+        }
+
         [Theory]
         [InlineData("0")]
         [InlineData("-1")]
