@@ -44,6 +44,33 @@ namespace GenSoftmax.App
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             plot.ShowLegend(Edge.Right);
             plot.Axes.SetLimitsY(0, Math.Max(1.0, epochs.Max(e => double.IsFinite(e.TrainLoss) ? e.TrainLoss : 0) * 1.05));
+            Write(plot, path);
+        }
+
+        /// <summary>
+        /// The C search of --c auto: held-out loss and accuracy against log10 C, the chosen C marked by a vertical line.
+        /// </summary>
+        public static void CCurve(string path, CSearchResult search, string title)
+        {
+            var plot = new Plot();
+            double[] x = search.Curve.Select(p => Math.Log10(p.C)).ToArray();
+            var loss = plot.Add.Scatter(x, search.Curve.Select(p => p.HeldOutLoss).ToArray());
+            loss.LegendText = "held-out loss";
+            var accuracy = plot.Add.Scatter(x, search.Curve.Select(p => p.HeldOutAccuracy).ToArray());
+            accuracy.LegendText = "held-out acc";
+            accuracy.MarkerShape = MarkerShape.FilledSquare;
+            var best = plot.Add.VerticalLine(Math.Log10(search.BestC));
+            best.LegendText = $"best C {search.BestC:G3}";
+            plot.Title(title);
+            plot.XLabel("log10 C");
+            plot.ShowLegend(Edge.Right);
+            plot.Axes.SetLimitsY(0, Math.Max(1.0, search.Curve.Max(p => double.IsFinite(p.HeldOutLoss) ? p.HeldOutLoss : 0) * 1.05));
+            Write(plot, path);
+        }
+
+        /// <summary>The plot as SVG or PNG by the file name's extension, written atomically.</summary>
+        private static void Write(Plot plot, string path)
+        {
             const int width = 640, height = 420;
             if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
             {

@@ -111,8 +111,16 @@ namespace GenSoftmax.App
             if (outputs.Plot is { } plot)
             {
                 string title = setup.Phm is { } p ? $"PHM n = {p.Layout.N} {shape}" : shape;
-                Pictures.LearningCurves(plot, trainer.History, data.CurveName, title);
-                screen.Say.WriteLine($"Learning curves drawn to {plot}");
+                if (fitted.Ran.Search is { } search)
+                {
+                    Pictures.CCurve(plot, search, $"{title}: C search");
+                    screen.Say.WriteLine($"C search curve drawn to {plot}");
+                }
+                else
+                {
+                    Pictures.LearningCurves(plot, trainer.History, data.CurveName, title);
+                    screen.Say.WriteLine($"Learning curves drawn to {plot}");
+                }
             }
 
             if (outputs.Report is { } report)

@@ -89,8 +89,12 @@ namespace GenSoftmax.App.Tests
             using var dir = new TempDir();
             WriteIris(dir);
             AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--test", "iris-test.csv", "--c", "auto", "--class-weight", "balanced",
-                "--max-iterations", "500", "--report", "r.json");
+                "--max-iterations", "500", "--report", "r.json", "--plot", "c.svg");
             Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("C search curve drawn to", run.Output);
+            string svg = File.ReadAllText(dir["c.svg"]);
+            Assert.Contains("log10 C", svg);
+            Assert.Contains("best C", svg);
             Assert.Equal(10, Regex.Matches(run.Output, @"^  C \S+\s+held-out loss", RegexOptions.Multiline).Count);
             Assert.Single(Regex.Matches(run.Output, "<- best"));
             using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(dir["r.json"]));
