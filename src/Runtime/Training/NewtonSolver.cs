@@ -163,8 +163,19 @@ namespace GenSoftmax.Training
                         break;
                     }
 
-                    cancellationToken.ThrowIfCancellationRequested();
-                    bool boundary = ConjugateGradient(delta, g, s, out double predicted, out double sNorm, cancellationToken);
+                    bool boundary;
+                    double predicted, sNorm;
+                    try
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        boundary = ConjugateGradient(delta, g, s, out predicted, out sNorm, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        _pass.WriteParameters(x); // not a rejected trial's
+                        throw;
+                    }
+
                     for (int i = 0; i < _size; i++)
                     {
                         xNew[i] = x[i] + s[i];
