@@ -339,8 +339,8 @@ namespace GenSoftmax.Training
             /// The preconditioner, as a change of variables θ = T u: T moves the bias by -W μ, so that in u the features are
             /// centred and the bias no longer couples to every weight through their means (which makes the Hessian's largest
             /// eigenvalue, along the mean row, far larger than the rest). Products with H in u are Tᵀ H T, one product in θ.
-            /// Scaling each feature by its inverse spread as well was tried and took more passes on Fashion-MNIST
-            /// (bench/solver/README.md).
+            /// Scaling each feature by its inverse spread, or by the Hessian's diagonal as LIBLINEAR does, as well was tried and
+            /// took more passes on Fashion-MNIST (bench/solver/README.md).
             /// </summary>
             private void Lift(double[] u, double[] theta)
             {
