@@ -35,7 +35,8 @@ ITransformer model = pipeline.Fit(trainView);
 double seconds = clock.Elapsed.TotalSeconds;
 MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(model.Transform(testView));
 Console.WriteLine(
-    $"ML.NET LbfgsMaximumEntropy L2={l2} tolerance={tolerance} threads={threads}: {seconds:F2} s, test accuracy {metrics.MicroAccuracy:F4}");
+    $"ML.NET LbfgsMaximumEntropy L2={l2} tolerance={tolerance} threads={threads}: {seconds:F2} s, " +
+    $"test accuracy {metrics.MicroAccuracy:F4}");
 
 static SchemaDefinition Schema(int inputs)
 {

@@ -31,7 +31,8 @@ double[] targets = rest[3..].Select(a => double.Parse(a, CultureInfo.InvariantCu
        NpyReader.Read(Path.Combine(directory, "test-features.npy"), Path.Combine(directory, "test-labels.npy")));
 ISoftmaxModel model = directory is null ? new SolverBenchModel()
     : train.Inputs == 768 && Classes(train) == 100 ? new ProbeModel() : new RuntimeSoftmaxModel(train.Inputs, Classes(train));
-Console.WriteLine($"{(directory ?? "Fashion-MNIST")}: {train.Count} x {train.Inputs}, {Classes(train)} classes, model {model.GetType().Name}");
+Console.WriteLine(
+    $"{(directory ?? "Fashion-MNIST")}: {train.Count} x {train.Inputs}, {Classes(train)} classes, model {model.GetType().Name}");
 var clock = Stopwatch.StartNew();
 if (search)
 {

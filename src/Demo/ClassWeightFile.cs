@@ -46,7 +46,8 @@ namespace GenSoftmax.App
             {
                 int comma = lines[i].LastIndexOf(',');
                 string name = comma < 0 ? lines[i] : lines[i][..comma].Trim().Trim('"');
-                if (comma < 0 || !float.TryParse(lines[i][(comma + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out float weight))
+                float weight = 0;
+                if (comma < 0 || !float.TryParse(lines[i][(comma + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
                 {
                     if (i == 0 && comma >= 0)
                     {

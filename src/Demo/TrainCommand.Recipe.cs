@@ -110,7 +110,8 @@ namespace GenSoftmax.App
             return options;
         }
 
-        /// <summary>The options only minibatch SGD uses: with --solver lbfgs or newton they are refused, and they make auto choose SGD.</summary>
+        /// <summary>The options only minibatch SGD uses: with --solver lbfgs or newton they are refused, and they make auto choose
+        /// SGD.</summary>
         private Option[] SgdOnly => [_recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _schedule, _warmup, _stepEpochs, _stepFactor,
             _cosineFinal, _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex];
 

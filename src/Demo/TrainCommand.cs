@@ -226,7 +226,8 @@ namespace GenSoftmax.App
 
                 try
                 {
-                    train = train.WithClassWeights(balanced ? train.BalancedClassWeights() : train.ClassWeights(ClassWeightFile.Read(classWeight)));
+                    float[] weights = balanced ? train.BalancedClassWeights() : train.ClassWeights(ClassWeightFile.Read(classWeight));
+                    train = train.WithClassWeights(weights);
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidDataException)
                 {
@@ -265,7 +266,8 @@ namespace GenSoftmax.App
 
             string c = SearchC(parse) ? "auto" : options.Lbfgs.C.ToString("R", inv);
             screen.Say.WriteLine(string.Create(inv,
-                $"Exact solver ({(solver == TrainingSolver.Newton ? "trust-region Newton" : "L-BFGS")}): C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
+                $"Exact solver ({(solver == TrainingSolver.Newton ? "trust-region Newton" : "L-BFGS")}): " +
+                $"C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
                 $"{(data.Train.Weights is null ? "" : ", balanced class weights")} ({reason})"));
             return setup with { Exact = true, SearchC = SearchC(parse) };
         }

@@ -338,7 +338,8 @@ namespace GenSoftmax
                 if (label < 0 && !(int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out label) && label < weights.Length))
                 {
                     throw new ArgumentException(
-                        $"Class '{key}' is not a class of this data: use its name{(ClassNames is null ? "" : " (" + string.Join(", ", ClassNames) + ")")} " +
+                        $"Class '{key}' is not a class of this data: use its name" +
+                        (ClassNames is null ? " " : $" ({string.Join(", ", ClassNames)}) ") +
                         $"or a label from 0 to {weights.Length - 1}.", nameof(byClass));
                 }
 

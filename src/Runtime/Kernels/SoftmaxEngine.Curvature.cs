@@ -75,7 +75,8 @@ namespace GenSoftmax.Kernels
                         _isa, ref MemoryMarshal.GetReference(weights), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(x),
                         ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
                     _kernels.Softmax(
-                        _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(sums), 1f);
+                        _isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m),
+                        ref MemoryMarshal.GetReference(sums), 1f);
                     for (int i = 0; i < count; i++)
                     {
                         blk.Slice(i * Stride, q).CopyTo(probabilities.Slice((r0 + i) * q, q));

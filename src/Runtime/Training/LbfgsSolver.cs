@@ -145,7 +145,8 @@ namespace GenSoftmax.Training
                 SolverStop stop = SolverStop.IterationLimit;
                 if (MaxAbs(g) <= _options.Tolerance)
                 {
-                    return new SolverResult(SolverStop.Converged, 0, _pass.Evaluations, f, MaxAbs(g), Stopwatch.GetElapsedTime(start).TotalSeconds);
+                    double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    return new SolverResult(SolverStop.Converged, 0, _pass.Evaluations, f, MaxAbs(g), seconds);
                 }
 
                 while (iteration < _options.MaxIterations)

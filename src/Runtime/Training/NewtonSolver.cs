@@ -423,7 +423,8 @@ namespace GenSoftmax.Training
                 _refresh = true;
             }
 
-            /// <summary>The objective's Hessian at the current point times <paramref name="v"/>, into <paramref name="hv"/>: one pass.</summary>
+            /// <summary>The objective's Hessian at the current point times <paramref name="v"/>, into <paramref name="hv"/>: one
+            /// pass.</summary>
             private void HessianVector(double[] v, double[] hv)
             {
                 _products++;

@@ -77,7 +77,8 @@ namespace GenSoftmax.Training
         /// <summary>Elements of W, the penalised part of the point.</summary>
         public int WeightCount { get; }
 
-        /// <summary>Passes made by <see cref="Evaluate"/>, and any other pass a solver makes over the rows (<see cref="CountPass"/>).</summary>
+        /// <summary>Passes made by <see cref="Evaluate"/>, and any other pass a solver makes over the rows
+        /// (<see cref="CountPass"/>).</summary>
         public int Evaluations { get; private set; }
 
         /// <summary>Counts a solver's own pass over the rows among the <see cref="Evaluations"/>.</summary>
@@ -298,7 +299,8 @@ namespace GenSoftmax.Training
             if (!double.IsFinite(f))
             {
                 throw new TrainingDivergedException(
-                    $"The objective at the starting parameters is {f}: check the data and the model's parameters for NaN or infinite values.");
+                    $"The objective at the starting parameters is {f}: " +
+                    "check the data and the model's parameters for NaN or infinite values.");
             }
         }
 

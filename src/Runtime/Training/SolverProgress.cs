@@ -7,7 +7,8 @@ namespace GenSoftmax.Training
     /// <param name="GradientNorm">The largest magnitude of an element of the gradient after the iteration.</param>
     public readonly record struct SolverProgress(int Iteration, int Evaluations, double Objective, double GradientNorm)
     {
-        /// <summary>Hessian-vector products so far (the Newton solver's conjugate-gradient steps), each one more pass; 0 for L-BFGS.</summary>
+        /// <summary>Hessian-vector products so far (the Newton solver's conjugate-gradient steps), each one more pass; 0 for
+        /// L-BFGS.</summary>
         public int HessianProducts { get; init; }
 
         /// <summary>Every pass over the data so far: <see cref="Evaluations"/> plus <see cref="HessianProducts"/>.</summary>

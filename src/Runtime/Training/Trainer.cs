@@ -320,9 +320,9 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>
-        /// The exact solve: <see cref="LbfgsSolver"/> or <see cref="NewtonSolver"/> from the model's current parameters (a warm start), reported as one epoch
-        /// over the training data. A <paramref name="progress"/> that is also an <see cref="IProgress{SolverProgress}"/> hears
-        /// of every iteration.
+        /// The exact solve: <see cref="LbfgsSolver"/> or <see cref="NewtonSolver"/> from the model's current parameters (a warm
+        /// start), reported as one epoch over the training data. A <paramref name="progress"/> that is also an
+        /// <see cref="IProgress{SolverProgress}"/> hears of every iteration.
         /// </summary>
         private IReadOnlyList<EpochReport> FitExact(
             LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
