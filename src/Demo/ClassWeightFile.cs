@@ -7,86 +7,68 @@ using System.Text.Json;
 namespace GenSoftmax.App
 {
     /// <summary>
-    /// <c>--class-weight FILE</c>: a JSON object of class to weight, scikit-learn's <c>class_weight</c> dictionary, such as
-    /// <c>{"Shirt": 2, "0": 0.5}</c>. A key is a class name (when the data has names) or a class number; classes it
-    /// leaves out weigh 1.
+    /// The app's --class-weight FILE: a JSON object of class to weight (<c>{"Sandal": 2, "Bag": 0.5}</c>, as scikit-learn's
+    /// <c>class_weight</c> dict) or CSV lines <c>class,weight</c> (an optional header line whose weight is not a number). A
+    /// class is a name or a label number; <see cref="LabeledData.ClassWeights"/> resolves them.
     /// </summary>
     internal static class ClassWeightFile
     {
-        /// <summary>One weight per class (index = label) for <paramref name="classes"/> classes named <paramref name="names"/>.</summary>
-        public static float[] Read(string path, IReadOnlyList<string>? names, int classes)
+        /// <exception cref="InvalidDataException">The file is neither form, or a weight is not a number.</exception>
+        public static Dictionary<string, float> Read(string path)
         {
-            string option = $"--class-weight {path}";
-            JsonDocument document;
-            try
+            string text = File.ReadAllText(path);
+            var weights = new Dictionary<string, float>(StringComparer.Ordinal);
+            if (text.TrimStart().StartsWith('{'))
             {
-                document = JsonDocument.Parse(File.ReadAllBytes(path));
-            }
-            catch (JsonException e)
-            {
-                throw new AppError($"{option} is not JSON ({e.Message.Split(" LineNumber")[0]}): write an object such as " +
-                    "{\"Shirt\": 2, \"Trouser\": 0.5}.");
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                throw new AppError($"{option} does not exist: give 'balanced' or a JSON file of class weights.");
-            }
-
-            using (document)
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                try
                 {
-                    throw new AppError($"{option} holds a JSON {document.RootElement.ValueKind}, not an object of class to weight, " +
-                        "such as {\"Shirt\": 2, \"Trouser\": 0.5}.");
+                    using JsonDocument json = JsonDocument.Parse(text);
+                    foreach (JsonProperty p in json.RootElement.EnumerateObject())
+                    {
+                        if (p.Value.ValueKind != JsonValueKind.Number)
+                        {
+                            throw new InvalidDataException($"the weight of class '{p.Name}' is {p.Value.GetRawText()}, not a number.");
+                        }
+
+                        Add(weights, p.Name, p.Value.GetSingle());
+                    }
                 }
-
-                float[] weights = new float[classes];
-                Array.Fill(weights, 1f);
-                var seen = new HashSet<int>();
-                foreach (JsonProperty entry in document.RootElement.EnumerateObject())
+                catch (JsonException e)
                 {
-                    int c = ClassOf(entry.Name, names, classes, option);
-                    if (!seen.Add(c))
-                    {
-                        throw new AppError($"{option} gives class '{Printable.Of(entry.Name)}' a weight twice: give each class once.");
-                    }
-
-                    if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetDouble(out double w)
-                        || !double.IsFinite(w) || w < 0 || w > float.MaxValue)
-                    {
-                        throw new AppError($"{option}: the weight of class '{Printable.Of(entry.Name)}' is {entry.Value.GetRawText()}, " +
-                            "but a class weight is a finite number of at least 0.");
-                    }
-
-                    weights[c] = (float)w;
+                    throw new InvalidDataException($"not a JSON object of class and weight ({e.Message.Split('.')[0]}).");
                 }
 
                 return weights;
             }
+
+            string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                int comma = lines[i].LastIndexOf(',');
+                string name = comma < 0 ? lines[i] : lines[i][..comma].Trim().Trim('"');
+                float weight = 0;
+                if (comma < 0 || !float.TryParse(lines[i][(comma + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
+                {
+                    if (i == 0 && comma >= 0)
+                    {
+                        continue; // a header
+                    }
+
+                    throw new InvalidDataException($"line {i + 1} ('{lines[i]}') is not class,weight.");
+                }
+
+                Add(weights, name, weight);
+            }
+
+            return weights;
         }
 
-        private static int ClassOf(string key, IReadOnlyList<string>? names, int classes, string option)
+        private static void Add(Dictionary<string, float> weights, string name, float weight)
         {
-            if (names is not null)
+            if (!weights.TryAdd(name, weight))
             {
-                for (int c = 0; c < names.Count; c++)
-                {
-                    if (string.Equals(names[c], key, StringComparison.Ordinal))
-                    {
-                        return c;
-                    }
-                }
+                throw new InvalidDataException($"class '{name}' is given a weight twice.");
             }
-
-            if (int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number < classes)
-            {
-                return number;
-            }
-
-            string known = names is null
-                ? $"class numbers 0..{classes - 1}"
-                : $"the class names ({string.Join(", ", Printable.Of(names))}) or numbers 0..{classes - 1}";
-            throw new AppError($"{option} names class '{Printable.Of(key)}', which the data does not have: use {known}.");
         }
     }
 }

@@ -201,7 +201,7 @@ namespace GenSoftmax.App
                 string hint = solved.Stop == SolverStop.IterationLimit ? "; raise --max-iterations to go on" : "";
                 screen.Say.WriteLine(string.Create(inv,
                     $"Exact solver: {StopName(solved.Stop)} after {solved.Iterations} iterations " +
-                    $"({solved.Evaluations} passes over the data, {solved.Seconds:F2} s), " +
+                    $"({solved.Passes} passes over the data, {solved.Seconds:F2} s), " +
                     $"objective {solved.Objective:G8}, largest gradient element {solved.GradientNorm:G3}{hint}"));
             }
 

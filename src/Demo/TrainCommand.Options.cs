@@ -101,8 +101,10 @@ namespace GenSoftmax.App
 
         // Exact solver.
         private readonly Option<string> _solver = NumberOptions.Choice(
-            "--solver", "lbfgs solves exactly, sgd trains minibatches; auto: exact when a pass is at most 5e7 multiply-adds.",
-            "auto", "auto", "sgd", "lbfgs");
+            "--solver",
+            "lbfgs solves exactly, newton too (fewer passes at tight tolerances), sgd trains minibatches; " +
+            "auto: lbfgs when a pass is at most 5e7 multiply-adds.",
+            "auto", "auto", "sgd", "lbfgs", "newton");
 
         private readonly Option<string?> _c = new("--c")
         {
@@ -125,8 +127,9 @@ namespace GenSoftmax.App
 
         private readonly Option<string?> _classWeight = new("--class-weight")
         {
-            HelpName = "balanced|FILE.json",
-            Description = "balanced: every class counts the same (scikit-learn's class_weight='balanced'); or a JSON {class: weight}.",
+            HelpName = "balanced|FILE",
+            Description = "balanced: every class counts the same (scikit-learn's class_weight='balanced'); FILE: a weight per class, " +
+                "JSON {\"class\": weight} or CSV lines class,weight (a class by name or label; unlisted classes weigh 1).",
         };
 
         // Output.

@@ -110,7 +110,8 @@ namespace GenSoftmax.App
             return options;
         }
 
-        /// <summary>The options only minibatch SGD uses: with --solver lbfgs they are refused, and they make auto choose SGD.</summary>
+        /// <summary>The options only minibatch SGD uses: with --solver lbfgs or newton they are refused, and they make auto choose
+        /// SGD.</summary>
         private Option[] SgdOnly => [_recipe, _epochs, _batch, _rate, _momentum, _weightDecay, _schedule, _warmup, _stepEpochs, _stepFactor,
             _cosineFinal, _loss, _labelSmoothing, _softLabels, _earlyStopping, _minDelta, _holdOut, _hypercomplex];
 
@@ -121,10 +122,10 @@ namespace GenSoftmax.App
             string solver = parse.GetValue(_solver) ?? "auto";
             Option? sgdOption = Array.Find(SgdOnly, o => Given(parse, o));
             Option? exactOption = Array.Find(ExactOnly, o => Given(parse, o));
-            if (solver == "lbfgs" && sgdOption is not null)
+            if (solver is "lbfgs" or "newton" && sgdOption is not null)
             {
                 throw new AppError(
-                    $"{sgdOption.Name} applies to minibatch SGD, but --solver lbfgs solves exactly: " +
+                    $"{sgdOption.Name} applies to minibatch SGD, but --solver {solver} solves exactly: " +
                     $"leave {sgdOption.Name} out, or use --solver sgd.");
             }
 
@@ -146,6 +147,7 @@ namespace GenSoftmax.App
             {
                 "sgd" => TrainingSolver.Sgd,
                 "lbfgs" => TrainingSolver.Lbfgs,
+                "newton" => TrainingSolver.Newton,
                 _ => sgdOption is not null ? TrainingSolver.Sgd : exactOption is not null ? TrainingSolver.Lbfgs : TrainingSolver.Auto,
             };
         }

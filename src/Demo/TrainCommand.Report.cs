@@ -175,7 +175,8 @@ namespace GenSoftmax.App
                 json.WriteNumber("max_iterations", options.Lbfgs.MaxIterations);
                 json.WriteString("stop", solved.Stop.ToString());
                 json.WriteNumber("iterations", solved.Iterations);
-                json.WriteNumber("passes", solved.Evaluations);
+                json.WriteNumber("passes", solved.Passes);
+                json.WriteNumber("hessian_products", solved.HessianProducts);
                 json.WriteNumber("objective", solved.Objective);
                 json.WriteNumber("gradient_norm", solved.GradientNorm);
                 json.WriteBoolean("class_weights_balanced", ran.Train.Weights is not null);
@@ -197,7 +198,12 @@ namespace GenSoftmax.App
                 json.WriteEndObject();
             }
 
-            json.WriteString("solver", ran.Trainer?.Solver is TrainingSolver.Lbfgs ? "lbfgs" : "sgd");
+            json.WriteString("solver", ran.Trainer?.Solver switch
+            {
+                TrainingSolver.Lbfgs => "lbfgs",
+                TrainingSolver.Newton => "newton",
+                _ => "sgd",
+            });
             json.WriteString("recipe", ran.Recipe);
             json.WriteNumber("epochs_planned", options.Epochs);
             json.WriteNumber("batch_size", options.BatchSize);

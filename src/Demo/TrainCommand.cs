@@ -226,14 +226,20 @@ namespace GenSoftmax.App
 
             if (parse.GetValue(_classWeight) is { } classWeight)
             {
-                float[] weights = classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase)
-                    ? train.BalancedClassWeights()
-                    : ClassWeightFile.Read(classWeight, data.Names, data.Classes);
+                bool balanced = classWeight.Equals("balanced", StringComparison.OrdinalIgnoreCase);
+                if (!balanced && !File.Exists(classWeight))
+                {
+                    throw new AppError(
+                        $"--class-weight {classWeight} is not a weighting this app knows: use --class-weight balanced, or a JSON or CSV " +
+                        "file of class and weight.");
+                }
+
                 try
                 {
+                    float[] weights = balanced ? train.BalancedClassWeights() : train.ClassWeights(ClassWeightFile.Read(classWeight));
                     train = train.WithClassWeights(weights);
                 }
-                catch (ArgumentException e)
+                catch (Exception e) when (e is ArgumentException or InvalidDataException)
                 {
                     throw new AppError($"--class-weight {classWeight}: {e.Message.Split(" (Parameter")[0]}");
                 }
@@ -248,7 +254,7 @@ namespace GenSoftmax.App
             TrainerOptions options = setup.Options;
             (TrainingSolver solver, string reason) = options.SolverFor(setup.Model, data.Train, request.SoftLabels is not null);
             CultureInfo inv = CultureInfo.InvariantCulture;
-            if (solver != TrainingSolver.Lbfgs)
+            if (solver is not (TrainingSolver.Lbfgs or TrainingSolver.Newton))
             {
                 if (SearchC(parse))
                 {
@@ -270,7 +276,8 @@ namespace GenSoftmax.App
 
             string c = SearchC(parse) ? "auto" : options.Lbfgs.C.ToString("R", inv);
             screen.Say.WriteLine(string.Create(inv,
-                $"Exact solver (L-BFGS): C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
+                $"Exact solver ({(solver == TrainingSolver.Newton ? "trust-region Newton" : "L-BFGS")}): " +
+                $"C {c}, tolerance {options.Lbfgs.Tolerance}, at most {options.Lbfgs.MaxIterations} iterations" +
                 $"{(data.Train.Weights is null ? "" : ", balanced class weights")} ({reason})"));
             return setup with { Exact = true, SearchC = SearchC(parse) };
         }

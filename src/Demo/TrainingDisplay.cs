@@ -96,7 +96,7 @@ namespace GenSoftmax.App
             else if (!_quiet && !_live)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{value.Iteration,9}  {value.Objective,-15:G8}  {value.GradientNorm,24:G4}  {value.Evaluations,6}"));
+                    $"{value.Iteration,9}  {value.Objective,-15:G8}  {value.GradientNorm,24:G4}  {value.Passes,6}"));
             }
         }
 

@@ -327,6 +327,61 @@ namespace GenSoftmax
             return weights;
         }
 
+        /// <summary>
+        /// Class weights from a map of class to weight (scikit-learn's <c>class_weight</c> dict), for
+        /// <see cref="WithClassWeights"/>: each key is a class name (<see cref="ClassNames"/>) or a label number, and a class the
+        /// map leaves out weighs 1. Indexed by label, [max(label) + 1, or the number of class names when larger].
+        /// </summary>
+        /// <exception cref="ArgumentException">A key names no class of this data (the message names it), or two keys name the
+        /// same class.</exception>
+        public float[] ClassWeights(IReadOnlyDictionary<string, float> byClass)
+        {
+            ArgumentNullException.ThrowIfNull(byClass);
+            int max = 0;
+            foreach (int label in Labels)
+            {
+                max = Math.Max(max, label);
+            }
+
+            float[] weights = new float[Math.Max(ClassNames?.Count ?? 0, max + 1)];
+            weights.AsSpan().Fill(1f);
+            var seen = new bool[weights.Length];
+            foreach ((string key, float weight) in byClass)
+            {
+                int label = ClassNames is { } names ? IndexOf(names, key) : -1;
+                if (label < 0 && !(int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out label) && label < weights.Length))
+                {
+                    throw new ArgumentException(
+                        $"Class '{key}' is not a class of this data: use its name" +
+                        (ClassNames is null ? " " : $" ({string.Join(", ", ClassNames)}) ") +
+                        $"or a label from 0 to {weights.Length - 1}.", nameof(byClass));
+                }
+
+                if (seen[label])
+                {
+                    throw new ArgumentException($"Class '{key}' is given a weight twice.", nameof(byClass));
+                }
+
+                seen[label] = true;
+                weights[label] = weight;
+            }
+
+            return weights;
+        }
+
+        private static int IndexOf(IReadOnlyList<string> names, string name)
+        {
+            for (int i = 0; i < names.Count; i++)
+            {
+                if (names[i] == name)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
         /// <summary>Rows per class, [at least <paramref name="classes"/>]; a label beyond it is reported as having no weight.</summary>
         private int[] RowsPerClass(int classes)
         {

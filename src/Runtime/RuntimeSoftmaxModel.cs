@@ -27,7 +27,7 @@ namespace GenSoftmax
     /// var model = new RuntimeSoftmaxModel(inputs: data.Inputs, classes: 10);
     /// new Trainer(model, new TrainerOptions { Epochs = 5 }).Fit(data);
     /// </code></example>
-    public sealed class RuntimeSoftmaxModel : ISoftmaxModel
+    public sealed class RuntimeSoftmaxModel : ISoftmaxModel, ICurvatureModel
     {
         private readonly SoftmaxEngine<RuntimeShapeKernels> _engine;
 
@@ -119,6 +119,12 @@ namespace GenSoftmax
 
         /// <inheritdoc />
         public BatchResult LossAndGradient(in Batch batch, Span<float> dW, Span<float> db) => _engine.LossAndGradient(batch, dW, db);
+
+        /// <inheritdoc />
+        void ICurvatureModel.HessianVector(
+            in Batch batch, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> probabilities, bool refresh,
+            ReadOnlySpan<float> vW, ReadOnlySpan<float> vb, Span<float> hW, Span<float> hb) =>
+            ((ICurvatureModel)_engine).HessianVector(batch, weights, bias, probabilities, refresh, vW, vb, hW, hb);
 
         /// <summary>The shape and the kernel variant, such as <c>RuntimeSoftmaxModel(784 inputs x 10 classes, Avx512)</c>.</summary>
         public override string ToString() => $"RuntimeSoftmaxModel({Inputs} inputs x {Classes} classes, {Isa})";

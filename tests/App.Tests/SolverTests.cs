@@ -59,12 +59,14 @@ namespace GenSoftmax.App.Tests
             Assert.True(Reported(sgd.Output, @"test accuracy (\d\.\d{4})") < exactAccuracy - 0.1, sgd.ToString());
         }
 
-        [Fact]
-        public void The_exact_solver_shows_every_iteration_and_its_end()
+        [Theory]
+        [InlineData("lbfgs")]
+        [InlineData("newton")]
+        public void The_exact_solver_shows_every_iteration_and_its_end(string solver)
         {
             using var dir = new TempDir();
             WriteIris(dir);
-            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--solver", "lbfgs", "--report", "r.json");
+            AppRun run = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--solver", solver, "--report", "r.json");
             Assert.True(run.ExitCode == 0, run.ToString());
             Assert.Contains("iteration  objective        largest gradient element  passes", run.Output);
             MatchCollection lines = Regex.Matches(run.Output, @"^\s+(\d+)  \d+\.?\d*\S*\s+\S+\s+\d+$", RegexOptions.Multiline);
@@ -77,6 +79,8 @@ namespace GenSoftmax.App.Tests
             JsonElement exact = report.RootElement.GetProperty("exact_solver");
             Assert.Equal(iterations, exact.GetProperty("iterations").GetInt32());
             Assert.True(exact.GetProperty("gradient_norm").GetDouble() >= 0 && exact.GetProperty("objective").GetDouble() > 0);
+            Assert.Equal(solver, report.RootElement.GetProperty("solver").GetString());
+            Assert.Equal(solver == "newton", exact.GetProperty("hessian_products").GetInt32() > 0);
         }
 
         [Fact]
@@ -128,11 +132,35 @@ namespace GenSoftmax.App.Tests
             File.WriteAllText(dir["bad.json"], "{\"no such class\": 2}");
             AppRun unknown = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "bad.json");
             Assert.Equal(2, unknown.ExitCode);
-            Assert.Contains("names class 'no such class', which the data does not have", unknown.Error);
+            Assert.Contains("Class 'no such class' is not a class of this data", unknown.Error);
             File.WriteAllText(dir["neg.json"], $"{{\"{names[0]}\": -1}}");
             AppRun negative = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "neg.json");
             Assert.Equal(2, negative.ExitCode);
-            Assert.Contains("a class weight is a finite number of at least 0", negative.Error);
+            Assert.Contains("is -1: class weights must be finite and at least 0", negative.Error);
+        }
+
+        [Fact]
+        public void Class_weights_from_a_JSON_or_CSV_file_weigh_the_classes_they_name()
+        {
+            using var dir = new TempDir();
+            WriteIris(dir);
+            File.WriteAllText(dir["w.json"], "{\"virginica\": 3, \"setosa\": 0.5}");
+            File.WriteAllText(dir["w.csv"], "class,weight\nsetosa,0.5\nvirginica,3\n");
+            File.WriteAllText(dir["bad.json"], "{\"daisy\": 2}");
+            double Objective(params string[] extra)
+            {
+                AppRun run = AppProcess.Run(dir.Path, ["train", "--data", "iris.csv", "--solver", "lbfgs", "--report", "r.json", .. extra]);
+                Assert.True(run.ExitCode == 0, run.ToString());
+                using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(dir["r.json"]));
+                return report.RootElement.GetProperty("exact_solver").GetProperty("objective").GetDouble();
+            }
+
+            double json = Objective("--class-weight", "w.json"), csv = Objective("--class-weight", "w.csv"), none = Objective();
+            Assert.Equal(json, csv);
+            Assert.NotEqual(none, json, 3);
+            AppRun bad = AppProcess.Run(dir.Path, "train", "--data", "iris.csv", "--class-weight", "bad.json");
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("Class 'daisy' is not a class of this data", bad.Error);
         }
 
         [Theory]
@@ -152,9 +180,10 @@ namespace GenSoftmax.App.Tests
 
         [Theory]
         [InlineData("--solver", "lbfgs", "--batch", "32", "--batch applies to minibatch SGD")]
+        [InlineData("--solver", "newton", "--batch", "32", "--solver newton solves exactly")]
         [InlineData("--solver", "sgd", "--c", "1", "--c applies to the exact solver")]
         [InlineData("--epochs", "3", "--c", "1", "choose one with --solver sgd or --solver lbfgs")]
-        [InlineData("--class-weight", "heavy", "--c", "1", "--class-weight heavy does not exist: give 'balanced' or a JSON file of class weights")]
+        [InlineData("--class-weight", "heavy", "--c", "1", "--class-weight heavy is not a weighting this app knows: use --class-weight balanced, or a JSON or CSV file")]
         public void Options_of_the_other_solver_are_refused_naming_them(string a, string b, string c, string d, string message)
         {
             using var dir = new TempDir();

@@ -180,5 +180,18 @@ namespace GenSoftmax.Tests
                 }
             }
         }
+
+        [Fact]
+        public void Class_weights_by_name_or_label_leave_unlisted_classes_at_1_and_refuse_unknown_ones()
+        {
+            var named = LabeledData.FromFeatures(new float[6], [0, 1, 2, 2, 1, 0], 1, ["cat", "dog", "owl"]);
+            Assert.Equal([1f, 2f, 0.5f], named.ClassWeights(new System.Collections.Generic.Dictionary<string, float> { ["dog"] = 2, ["2"] = 0.5f }));
+            var e = Assert.Throws<ArgumentException>(() => named.ClassWeights(new System.Collections.Generic.Dictionary<string, float> { ["emu"] = 2 }));
+            Assert.Contains("Class 'emu' is not a class of this data: use its name (cat, dog, owl) or a label from 0 to 2", e.Message);
+            Assert.Throws<ArgumentException>(() => named.ClassWeights(new System.Collections.Generic.Dictionary<string, float> { ["dog"] = 2, ["1"] = 3 }));
+            var unnamed = LabeledData.FromFeatures(new float[3], [0, 1, 1], 1);
+            Assert.Equal([3f, 1f], unnamed.ClassWeights(new System.Collections.Generic.Dictionary<string, float> { ["0"] = 3 }));
+            Assert.Throws<ArgumentException>(() => unnamed.ClassWeights(new System.Collections.Generic.Dictionary<string, float> { ["2"] = 3 }));
+        }
     }
 }

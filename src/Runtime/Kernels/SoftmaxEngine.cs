@@ -14,7 +14,7 @@ namespace GenSoftmax.Kernels
     /// </summary>
     /// <remarks>For generated code: each <c>[SoftmaxModel]</c> class holds one and forwards <see cref="ISoftmaxModel"/> to it.</remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public sealed class SoftmaxEngine<TKernels> : ISoftmaxModel
+    public sealed partial class SoftmaxEngine<TKernels> : ISoftmaxModel, ICurvatureModel
         where TKernels : struct, ISoftmaxKernels
     {
         // Literals in the generated struct, so after the JIT specialises the engine every buffer below has a constant

@@ -199,7 +199,7 @@ namespace GenSoftmax.Training
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
             (Solver, SolverReason) = Options.SolverFor(Model, train, targets is not null);
-            if (Solver == TrainingSolver.Lbfgs)
+            if (Solver is TrainingSolver.Lbfgs or TrainingSolver.Newton)
             {
                 WarnEmptyClasses(CountClasses(train.Labels, null));
                 return FitExact(train, targets, validation, progress, cancellationToken);
@@ -430,9 +430,9 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>
-        /// The exact solve: <see cref="LbfgsSolver"/> from the model's current parameters (a warm start), reported as one epoch
-        /// over the training data. A <paramref name="progress"/> that is also an <see cref="IProgress{SolverProgress}"/> hears
-        /// of every iteration.
+        /// The exact solve: <see cref="LbfgsSolver"/> or <see cref="NewtonSolver"/> from the model's current parameters (a warm
+        /// start), reported as one epoch over the training data. A <paramref name="progress"/> that is also an
+        /// <see cref="IProgress{SolverProgress}"/> hears of every iteration.
         /// </summary>
         private IReadOnlyList<EpochReport> FitExact(
             LabeledData train, float[]? targets, LabeledData? validation, IProgress<TrainingProgress>? progress,
@@ -445,8 +445,10 @@ namespace GenSoftmax.Training
             }
 
             long start = Stopwatch.GetTimestamp();
-            SolverResult = LbfgsSolver.Fit(
-                Model, train, Options.Lbfgs with { Threads = Options.Threads }, progress as IProgress<SolverProgress>, cancellationToken);
+            LbfgsOptions exact = Options.Lbfgs with { Threads = Options.Threads };
+            SolverResult = Solver == TrainingSolver.Newton
+                ? NewtonSolver.Fit(Model, train, exact, progress as IProgress<SolverProgress>, cancellationToken)
+                : LbfgsSolver.Fit(Model, train, exact, progress as IProgress<SolverProgress>, cancellationToken);
             var objective = new TrainingObjective(Model, train, null, TrainingLoss.CrossEntropy, 0f, 1);
             BatchResult t = objective.Evaluate(train);
             BatchResult v = validation is null ? default : objective.Evaluate(validation);

@@ -52,7 +52,7 @@ namespace GenSoftmax.Training
         public TrainingSolver Solver { get; init; } = TrainingSolver.Auto;
 
         /// <summary>The exact solver's settings (C, tolerance, iterations), used when the solver is or resolves to
-        /// <see cref="TrainingSolver.Lbfgs"/>; <see cref="Threads"/> applies to it too.</summary>
+        /// <see cref="TrainingSolver.Lbfgs"/> and <see cref="TrainingSolver.Newton"/>; <see cref="Threads"/> applies to them too.</summary>
         public LbfgsOptions Lbfgs { get; init; } = new LbfgsOptions();
 
         /// <summary>
@@ -164,7 +164,7 @@ namespace GenSoftmax.Training
             EarlyStopping?.Validate();
             if (!Enum.IsDefined(Solver))
             {
-                throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "The solver must be Auto, Sgd or Lbfgs.");
+                throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "The solver must be Auto, Sgd, Lbfgs or Newton.");
             }
 
             ArgumentNullException.ThrowIfNull(Lbfgs, nameof(Lbfgs));

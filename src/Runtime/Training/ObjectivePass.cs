@@ -1,0 +1,337 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace GenSoftmax.Training
+{
+    /// <summary>
+    /// The exact solvers' pass over the data: scikit-learn's objective, the sum of the rows' (weighted) cross-entropies plus
+    /// ‖W‖² / (2C), and its gradient at a point x = (W, b) held in double, through the model's own kernels, the rows split
+    /// in contiguous slices over a fixed group of threads and the slices' sums added in order (bit-identical for a thread
+    /// count). Its buffers are allocated once.
+    /// </summary>
+    /// <remarks>
+    /// The kernels' float rows are summed in double, so the objective is exact to about 1e-7 relative; a solver whose
+    /// progress that rounding hides calls <see cref="UsePrecise"/>, after which every pass runs in double (several times slower).
+    /// </remarks>
+    internal sealed class ObjectivePass : IDisposable
+    {
+        private const double NoiseLevel = 1e-7; // relative rounding of an objective summed from float kernels' rows
+        private const double PreciseNoiseLevel = 1e-13; // the same, computed in double
+        private const int ChunkRows = 1024; // rows per kernel call: float sums over at most this many, then double (256: 4% slower a pass)
+
+        private readonly Action<int> _slice;
+        private readonly Action<int> _preciseSlice;
+        private readonly ISoftmaxModel _model;
+        private readonly LabeledData _data;
+        private readonly double _c;
+        private readonly int[] _rows;
+        private readonly int[] _sliceStart;
+        private readonly float[][] _dW;
+        private readonly float[][] _db;
+        private readonly double[] _lossSums;
+        private readonly double[][] _sums; // per slice: the gradient's sum over its rows, in double
+        private double[] _point = [];
+        private double[][] _rowBuffers = []; // per slice, precise mode: a row of inputs and its logits in double
+
+        public ObjectivePass(ISoftmaxModel model, LabeledData data, double c, int threads)
+        {
+            _model = model;
+            _data = data;
+            _c = c;
+            WeightCount = model.Inputs * model.Classes;
+            Size = WeightCount + model.Classes;
+            _rows = new int[data.Count];
+            for (int i = 0; i < _rows.Length; i++)
+            {
+                _rows[i] = i;
+            }
+
+            threads = Math.Min(threads, Math.Max(1, data.Count));
+            _sliceStart = new int[threads + 1];
+            for (int t = 0; t <= threads; t++)
+            {
+                _sliceStart[t] = (int)((long)data.Count * t / threads);
+            }
+
+            _dW = new float[threads][];
+            _db = new float[threads][];
+            _sums = new double[threads][];
+            for (int t = 0; t < threads; t++)
+            {
+                _dW[t] = new float[WeightCount];
+                _db[t] = new float[model.Classes];
+                _sums[t] = new double[Size];
+            }
+
+            _lossSums = new double[threads];
+            _slice = Slice;
+            _preciseSlice = PreciseSlice;
+            Workers = new Internal.SliceWorkers(threads, "GenSoftmax solver");
+        }
+
+        /// <summary>Parameters: W's then b's.</summary>
+        public int Size { get; }
+
+        /// <summary>Elements of W, the penalised part of the point.</summary>
+        public int WeightCount { get; }
+
+        /// <summary>Passes made by <see cref="Evaluate"/>, and any other pass a solver makes over the rows
+        /// (<see cref="CountPass"/>).</summary>
+        public int Evaluations { get; private set; }
+
+        /// <summary>Counts a solver's own pass over the rows among the <see cref="Evaluations"/>.</summary>
+        public void CountPass() => Evaluations++;
+
+        /// <summary>Whether passes run in double (<see cref="UsePrecise"/>).</summary>
+        public bool Precise { get; private set; }
+
+        /// <summary>The threads, one per slice of rows, for other passes over the same slices.</summary>
+        public Internal.SliceWorkers Workers { get; }
+
+        /// <summary>The row numbers 0, 1, ..., Count - 1.</summary>
+        public ReadOnlySpan<int> Rows => _rows;
+
+        /// <summary>Slice t holds rows SliceStart(t) to SliceStart(t + 1) - 1.</summary>
+        public int SliceStart(int t) => _sliceStart[t];
+
+        /// <summary>Rows per kernel call: sums over more rows are taken in double.</summary>
+        public static int Chunk => ChunkRows;
+
+        public void Dispose() => Workers.Dispose();
+
+        /// <summary>The rounding of an objective of about <paramref name="f"/>: how little a change in it can be told from noise.</summary>
+        public double Noise(double f) => (Precise ? PreciseNoiseLevel : NoiseLevel) * Math.Abs(f);
+
+        /// <summary>From now on every pass runs in double from the point rather than through the float kernels.</summary>
+        public void UsePrecise()
+        {
+            if (Precise)
+            {
+                return;
+            }
+
+            Precise = true;
+            _rowBuffers = new double[_dW.Length][];
+            for (int t = 0; t < _rowBuffers.Length; t++)
+            {
+                _rowBuffers[t] = new double[_model.Inputs + _model.Classes];
+            }
+        }
+
+        /// <summary>The objective at <paramref name="x"/> and its gradient into <paramref name="g"/>: one pass over the data.</summary>
+        public double Evaluate(double[] x, double[] g)
+        {
+            Evaluations++;
+            if (Precise)
+            {
+                _point = x;
+            }
+            else
+            {
+                WriteParameters(x);
+            }
+
+            Workers.Run(Precise ? _preciseSlice : _slice);
+            double f = 0;
+            Array.Clear(g);
+            for (int t = 0; t < _sums.Length; t++)
+            {
+                f += _lossSums[t];
+                double[] sum = _sums[t];
+                for (int i = 0; i < Size; i++)
+                {
+                    g[i] += sum[i];
+                }
+            }
+
+            if (double.IsFinite(_c))
+            {
+                double penalty = 0, inverse = 1.0 / _c;
+                for (int i = 0; i < WeightCount; i++)
+                {
+                    double w = Precise ? x[i] : _model.Weights[i]; // the parameters the loss was computed at
+                    penalty += w * w;
+                    g[i] += w * inverse;
+                }
+
+                f += 0.5 * inverse * penalty;
+            }
+
+            return f;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Slice(int t)
+        {
+            int from = _sliceStart[t], to = _sliceStart[t + 1];
+            double[] sum = _sums[t];
+            Array.Clear(sum);
+            double loss = 0;
+            float[] dW = _dW[t], db = _db[t];
+            for (int r0 = from; r0 < to; r0 += ChunkRows)
+            {
+                int n = Math.Min(ChunkRows, to - r0);
+                BatchResult r = _model.LossAndGradient(_data.Rows(_rows.AsSpan(r0, n)), dW, db);
+                loss += r.LossSum != 0 ? r.LossSum : (double)r.Loss * r.Count;
+                for (int i = 0; i < WeightCount; i++)
+                {
+                    sum[i] += (double)dW[i] * n;
+                }
+
+                for (int c = 0; c < db.Length; c++)
+                {
+                    sum[WeightCount + c] += (double)db[c] * n;
+                }
+            }
+
+            _lossSums[t] = loss;
+        }
+
+        /// <summary>
+        /// One slice's weighted cross-entropy sum and gradient sum at <see cref="_point"/>, in double throughout (the float
+        /// kernels' objective for the flat end of a solve): logits by dot products in double, the gradient row by row.
+        /// </summary>
+        private void PreciseSlice(int t)
+        {
+            int d = _model.Inputs, q = _model.Classes;
+            int from = _sliceStart[t], to = _sliceStart[t + 1];
+            double[] sum = _sums[t];
+            Array.Clear(sum);
+            Span<double> row = _rowBuffers[t].AsSpan(0, d), o = _rowBuffers[t].AsSpan(d, q);
+            ReadOnlySpan<double> w = _point.AsSpan(0, WeightCount), b = _point.AsSpan(WeightCount, q);
+            float[]? features = _data.Features, weights = _data.Weights;
+            byte[]? pixels = _data.Pixels;
+            int[] labels = _data.Labels;
+            double loss = 0;
+            for (int r = from; r < to; r++)
+            {
+                double weight = weights?[r] ?? 1.0;
+                if (weight == 0)
+                {
+                    continue;
+                }
+
+                for (int k = 0; k < d; k++)
+                {
+                    row[k] = features is not null ? features[(r * d) + k] : pixels![(r * d) + k] / 255.0;
+                }
+
+                double max = double.NegativeInfinity;
+                for (int c = 0; c < q; c++)
+                {
+                    o[c] = b[c] + TensorPrimitives.Dot(w.Slice(c * d, d), row);
+                    max = Math.Max(max, o[c]);
+                }
+
+                double s = 0;
+                for (int c = 0; c < q; c++)
+                {
+                    s += Math.Exp(o[c] - max);
+                }
+
+                double lse = max + Math.Log(s);
+                int y = labels[r];
+                loss += weight * (lse - o[y]);
+                for (int c = 0; c < q; c++)
+                {
+                    double gc = weight * (Math.Exp(o[c] - lse) - (c == y ? 1 : 0));
+                    Span<double> gw = sum.AsSpan(c * d, d);
+                    TensorPrimitives.MultiplyAdd(row, gc, gw, gw);
+                    sum[WeightCount + c] += gc;
+                }
+            }
+
+            _lossSums[t] = loss;
+        }
+
+        /// <summary>Writes the point <paramref name="x"/> into the model's W and b, inside its gate's write side.</summary>
+        public void WriteParameters(double[] x)
+        {
+            IReadOnlyList<NamedTensor> p = _model.Parameters;
+            using ParameterGate.WriteScope write = _model.Gate is { } gate ? gate.EnterWrite() : default;
+            Span<float> w = p[0].Values, b = p[1].Values;
+            for (int i = 0; i < WeightCount; i++)
+            {
+                w[i] = (float)x[i];
+            }
+
+            for (int c = 0; c < b.Length; c++)
+            {
+                b[c] = (float)x[WeightCount + c];
+            }
+        }
+
+        /// <summary>The model's W and b into <paramref name="x"/>.</summary>
+        public void ReadParameters(double[] x)
+        {
+            ReadOnlySpan<float> w = _model.Weights, b = _model.Bias;
+            for (int i = 0; i < WeightCount; i++)
+            {
+                x[i] = w[i];
+            }
+
+            for (int c = 0; c < b.Length; c++)
+            {
+                x[WeightCount + c] = b[c];
+            }
+        }
+
+        /// <summary>Throws unless the exact solvers can fit <paramref name="model"/> to <paramref name="data"/>.</summary>
+        public static void Check(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            ArgumentNullException.ThrowIfNull(data);
+            options.Validate();
+            data.CheckFits(model, nameof(data));
+            if (model is IReparameterizedModel)
+            {
+                throw new ArgumentException(
+                    "The exact solver fits a dense model (parameters W and b); this model builds W from other parameters, in which the " +
+                    "objective is not convex: train it with the Trainer (SGD).", nameof(model));
+            }
+        }
+
+        /// <summary>The objective at the start, which must be finite.</summary>
+        public static void CheckStart(double f)
+        {
+            if (!double.IsFinite(f))
+            {
+                throw new TrainingDivergedException(
+                    $"The objective at the starting parameters is {f}: " +
+                    "check the data and the model's parameters for NaN or infinite values.");
+            }
+        }
+
+        public static double Dot(double[] a, double[] b)
+        {
+            double sum = 0;
+            for (int i = 0; i < a.Length; i++)
+            {
+                sum += a[i] * b[i];
+            }
+
+            return sum;
+        }
+
+        public static void Axpy(double alpha, double[] x, double[] y)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                y[i] += alpha * x[i];
+            }
+        }
+
+        public static double MaxAbs(double[] v)
+        {
+            double max = 0;
+            foreach (double e in v)
+            {
+                max = Math.Max(max, Math.Abs(e));
+            }
+
+            return max;
+        }
+    }
+}
