@@ -7,7 +7,7 @@
 # Steps (STEPS="generate disk epoch warm csv" by default; each may be run alone):
 #   generate  the synthetic linear-probe set: ROWS x DIMS float32 (8,000,000 x 1024 = 32.8 GB) from a known linear model
 #             with NOISE label noise over CLASSES classes, plus TEST_ROWS test rows (gensoftmax-streambench generate)
-#   disk      the disk's own sequential read of the features file, cold cache: dd bs=16M, and a plain read loop (cat)
+#   disk      the disk's own sequential read of the features file, cold cache: a plain read loop (readspeed.py, 16 MiB reads)
 #   epoch     one epoch of SGD streamed from the same file, cold cache, under --memory-budget BUDGET, with /usr/bin/time -v;
 #             the app prints its MB/s, its peak resident memory (VmHWM from /proc/self/status) and the test accuracy
 #   warm      a set that fits in memory (WARM_ROWS rows), warm page cache: an epoch in memory against an epoch streamed
@@ -34,8 +34,9 @@ mkdir -p "$data" "$RESULTS"
 summary="$RESULTS/summary.txt"
 
 say() { echo "$*" | tee -a "$summary"; }
+# Evicts the named files from the page cache (posix_fadvise DONTNEED through dd's nocache flag): the next read is cold.
 drop_caches() {
-  if [ "$DROP_CACHES" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
+  if [ "$DROP_CACHES" = 1 ]; then sync; for f in "$@"; do dd if="$f" iflag=nocache count=0 status=none; done; fi
 }
 # Runs a command under /usr/bin/time -v (when present), its output in $RESULTS/$1.log.
 timed() {
@@ -64,14 +65,13 @@ for step in $STEPS; do
       ;;
     disk)
       say "-- disk: sequential read of $(du -h "$features" | cut -f1), cold cache"
-      drop_caches
-      dd if="$features" of=/dev/null bs=16M 2>&1 | tail -1 | tee "$RESULTS/dd.log" | sed 's/^/  dd: /' | tee -a "$summary"
-      drop_caches
-      timed read-loop sh -c "cat '$features' > /dev/null"
+      drop_caches "$features"
+      timed read-loop /usr/bin/python3 "$root/bench/streaming/readspeed.py" "$features"
+      grep -E "^read" "$RESULTS/read-loop.log" | sed 's/^/  read loop: /' | tee -a "$summary"
       ;;
     epoch)
       say "-- epoch: one SGD epoch streamed under --memory-budget $BUDGET, cold cache"
-      drop_caches
+      drop_caches "$features" "$data/probe/train.labels.npy"
       timed epoch "$app" train --data "$features" --test "$data/probe/test.npy" --memory-budget "$BUDGET" --epochs 1 \
         --batch "$BATCH" --lr "$LR" --momentum 0.9 --threads "$THREADS" --solver sgd
       grep -E "^ +1 |After|memory:" "$RESULTS/epoch.log" | sed 's/^/  /' | tee -a "$summary"
@@ -80,7 +80,7 @@ for step in $STEPS; do
     warm)
       say "-- warm: $WARM_ROWS rows that fit, warm page cache: in memory, then streamed"
       "${gen[@]}" generate --out "$data/warm" --rows "$WARM_ROWS" --test-rows 0 --dims "$DIMS" --classes "$CLASSES" --noise "$NOISE" > "$RESULTS/warm-generate.log"
-      cat "$data/warm/train.npy" "$data/warm/train.labels.npy" > /dev/null
+      /usr/bin/python3 "$root/bench/streaming/readspeed.py" "$data/warm/train.npy" "$data/warm/train.labels.npy" > "$RESULTS/warm-read.log"
       for mode in memory streamed; do
         budget=(); [ "$mode" = streamed ] && budget=(--memory-budget "$BUDGET")
         timed "warm-$mode" "$app" train --data "$data/warm/train.npy" "${budget[@]}" --epochs 3 --batch "$BATCH" --lr "$LR" \
@@ -92,7 +92,7 @@ for step in $STEPS; do
       say "-- csv: converting a CSV of $CSV_ROWS rows, cold cache"
       "${gen[@]}" generate --out "$data/csv" --rows "$CSV_ROWS" --test-rows 0 --dims "$DIMS" --classes "$CLASSES" --noise "$NOISE" --format csv > "$RESULTS/csv-generate.log"
       say "  $(du -h "$data/csv/train.csv" | cut -f1) of CSV"
-      drop_caches
+      drop_caches "$data/csv/train.csv"
       timed convert "$app" convert "$data/csv/train.csv" --output "$data/csv/converted.npy"
       grep -E "^Converted" "$RESULTS/convert.log" | sed 's/^/  /' | tee -a "$summary"
       ;;
