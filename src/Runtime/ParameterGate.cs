@@ -46,6 +46,12 @@ namespace GenSoftmax
         private int _readersWaiting; // readers on the slow path
         private int _readerTurn;     // entries owed to the readers that waited for the last writer: writers wait meanwhile
 
+        /// <summary>
+        /// The engine whose parameters this gate guards, for the Newton solver's Hessian-vector products: a generated model
+        /// hands out its engine's gate, and through it the products run on the kernels generated for its shape.
+        /// </summary>
+        internal Kernels.ICurvatureModel? Curvature { get; init; }
+
         /// <summary>Enters the read side, waiting while a writer is inside or waiting; dispose the scope to leave.</summary>
         /// <returns>The scope; on a thread that already holds this gate, one that does nothing.</returns>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -29,7 +29,7 @@ namespace GenSoftmax.Kernels
         private readonly TKernels _kernels;
         private readonly float[] _weights;
         private readonly float[] _bias; // BiasLength floats: kernels may read the bias a vector at a time; the pad stays 0
-        private readonly ParameterGate _gate = new();
+        private readonly ParameterGate _gate;
         private readonly NamedTensor[] _parameters;
         private KernelIsa _isa = IsaSelection.Default;
 
@@ -46,6 +46,7 @@ namespace GenSoftmax.Kernels
         public SoftmaxEngine(TKernels kernels)
         {
             _kernels = kernels;
+            _gate = new ParameterGate { Curvature = this };
             _weights = new float[kernels.Inputs * kernels.Classes];
             _bias = new float[kernels.BiasLength];
             _parameters = ParameterSet.Dense(_weights, _bias, kernels.Inputs, kernels.Classes);

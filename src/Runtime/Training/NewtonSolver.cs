@@ -23,8 +23,8 @@ namespace GenSoftmax.Training
     /// did not lower the gradient either.</para>
     /// <para>Like L-BFGS it computes the objective and gradient through the float kernels. A step whose predicted decrease is
     /// within the objective's rounding is taken when it lowers the gradient; when it does not, the solve continues in double.
-    /// The Hessian-vector products stay in float: they steer the steps, the gradient decides convergence. A generated model's
-    /// products run on the run-time-shaped kernels of its shape (its objective and gradient on its own kernels).</para>
+    /// The Hessian-vector products stay in float: they steer the steps, the gradient decides convergence. Products, objective
+    /// and gradient all run on the model's own kernels (a generated model's, or the run-time-shaped ones).</para>
     /// </remarks>
     public static class NewtonSolver
     {
@@ -95,8 +95,11 @@ namespace GenSoftmax.Training
                 _data = data;
                 _options = options;
                 _pass = new ObjectivePass(model, data, options.C, options.Threads);
-                // A generated model's kernels are not reachable from here: its products run on the run-time kernels of its shape.
-                _curvature = model as ICurvatureModel ?? new RuntimeSoftmaxModel(model.Inputs, model.Classes) { Isa = model.Isa };
+                // A generated model's engine is reached through its gate (the products then run on its generated kernels); a
+                // model without one gets the run-time kernels of its shape.
+                _curvature = model as ICurvatureModel
+                    ?? model.Gate?.Curvature
+                    ?? new RuntimeSoftmaxModel(model.Inputs, model.Classes) { Isa = model.Isa };
                 _size = _pass.Size;
                 _weightCount = _pass.WeightCount;
                 _classes = model.Classes;

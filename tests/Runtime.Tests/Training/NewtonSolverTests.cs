@@ -99,10 +99,14 @@ namespace GenSoftmax.Tests.Training
         }
 
         [Fact]
-        public void A_generated_model_is_fitted_with_its_products_on_the_run_time_kernels()
+        public void A_generated_model_is_fitted_with_its_products_on_its_own_kernels()
         {
             LabeledData data = Data(inputs: 16, classes: 3);
             var generated = new Models.M16x3();
+            // The engine behind the generated class, reached through its gate, is what the solver takes the products from.
+            System.Type engine = generated.Gate.Curvature!.GetType();
+            Assert.Equal(typeof(GenSoftmax.Kernels.SoftmaxEngine<>), engine.GetGenericTypeDefinition());
+            Assert.Equal(typeof(Models.M16x3), engine.GetGenericArguments()[0].DeclaringType); // the kernels generated for it
             var runtime = new RuntimeSoftmaxModel(16, 3);
             SolverResult a = NewtonSolver.Fit(generated, data, new LbfgsOptions { Tolerance = 1e-6 });
             SolverResult b = NewtonSolver.Fit(runtime, data, new LbfgsOptions { Tolerance = 1e-6 });
