@@ -32,6 +32,7 @@ namespace GenSoftmax.Data
         private readonly Part? _weights;
         private readonly long[] _rowsPerClass;
         private readonly byte[] _scratch = new byte[ScratchBytes];
+        private readonly DirectReader? _direct; // the features around the page cache, for a file larger than half the memory
 
         private FileRowSource(
             Part features, Part labels, Part? weights, long count, int inputs, IReadOnlyList<string>? classNames, long memoryBudget)
@@ -45,6 +46,11 @@ namespace GenSoftmax.Data
             ClassNames = classNames is null ? null : Array.AsReadOnly(new List<string>(classNames).ToArray());
             try
             {
+                if (features.Length > DirectReadThreshold)
+                {
+                    _direct = DirectReader.TryOpen(features.Path);
+                }
+
                 _rowsPerClass = ScanLabels(classNames?.Count ?? ModelLimits.MaxClasses, classNames is not null);
                 Classes = Math.Max(classNames?.Count ?? 0, LastClass(_rowsPerClass) + 1);
                 RowsPerBuffer(); // a budget smaller than a row is an error now, not at the first read
@@ -55,6 +61,16 @@ namespace GenSoftmax.Data
                 throw;
             }
         }
+
+        /// <summary>
+        /// Features files longer than this are read around the page cache (<see cref="DirectReader"/>): half the memory the
+        /// process may use. Such a file cannot stay cached, and reading it through the cache costs the kernel a copy and an
+        /// eviction per page; a smaller one may be cached already (a second epoch, a file just written). Tests lower it.
+        /// </summary>
+        internal static long DirectReadThreshold { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+
+        /// <summary>Whether the features are read around the page cache.</summary>
+        internal bool ReadsDirect => _direct is not null;
 
         /// <inheritdoc/>
         public override long Count { get; }
@@ -171,7 +187,8 @@ namespace GenSoftmax.Data
 
         /// <summary>
         /// Opens the training and test splits of an IDX directory (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...,
-        /// uncompressed), each with its own <paramref name="memoryBudget"/>; the test split is null when its files are absent.
+        /// uncompressed), which share <paramref name="memoryBudget"/>: with a test split the training rows get three quarters of
+        /// it and the test rows (read in order, for evaluation) a quarter. The test split is null when its files are absent.
         /// </summary>
         /// <exception cref="FileNotFoundException">The training files are missing.</exception>
         /// <exception cref="InvalidDataException">A file is gzip-compressed (the message says how to decompress it) or damaged.</exception>
@@ -182,12 +199,13 @@ namespace GenSoftmax.Data
             string Find(string name) => FileKinds.Of(Path.Combine(directory, name), followLinks: true) == FileKind.Regular
                 ? Path.Combine(directory, name)
                 : IdxReader.Resolve(directory, name) ?? Path.Combine(directory, name);
-            FileRowSource train = OpenIdx(Find(IdxReader.TrainImagesFile), Find(IdxReader.TrainLabelsFile), classNames, memoryBudget);
+            bool hasTest = IdxReader.Resolve(directory, IdxReader.TestImagesFile) is not null;
+            (long trainBudget, long testBudget) = hasTest ? SplitBudget(memoryBudget) : (memoryBudget, 0);
+            FileRowSource train = OpenIdx(Find(IdxReader.TrainImagesFile), Find(IdxReader.TrainLabelsFile), classNames, trainBudget);
             try
             {
-                bool hasTest = IdxReader.Resolve(directory, IdxReader.TestImagesFile) is not null;
                 FileRowSource? test = hasTest
-                    ? OpenIdx(Find(IdxReader.TestImagesFile), Find(IdxReader.TestLabelsFile), classNames, memoryBudget)
+                    ? OpenIdx(Find(IdxReader.TestImagesFile), Find(IdxReader.TestLabelsFile), classNames, testBudget)
                     : null;
                 return (train, test);
             }
@@ -197,6 +215,12 @@ namespace GenSoftmax.Data
                 throw;
             }
         }
+
+        /// <summary>
+        /// A budget shared by training rows and test rows read beside them: three quarters for training (its buffers set the
+        /// shuffle's reach), a quarter for the test rows, which are read in order.
+        /// </summary>
+        public static (long Train, long Test) SplitBudget(long memoryBudget) => (memoryBudget - (memoryBudget / 4), memoryBudget / 4);
 
         private static Part OpenNpyPart(string path, List<Part> parts, out NpyHeader header)
         {
@@ -352,16 +376,25 @@ namespace GenSoftmax.Data
             }
 
             long offset = part.DataOffset + (element * part.ItemSize);
+            if (_direct is not null && ReferenceEquals(part, _features))
+            {
+                int read = _direct.Read(destination, offset);
+                CountBytesRead(read);
+                if (read < destination.Length)
+                {
+                    throw Truncated(part, offset + read);
+                }
+
+                return;
+            }
+
             while (!destination.IsEmpty)
             {
                 int chunk = Math.Min(destination.Length, 1 << 30);
                 int read = RandomAccess.Read(part.Handle, destination.Slice(0, chunk), offset);
                 if (read == 0)
                 {
-                    throw new InvalidDataException(
-                        $"{part.Path} ended at byte {offset} while it was read, but its header declares data up to byte {part.Length}: " +
-                            $"the file was " +
-                        "truncated after it was opened. Write it again, then start over.");
+                    throw Truncated(part, offset);
                 }
 
                 CountBytesRead(read);
@@ -370,11 +403,17 @@ namespace GenSoftmax.Data
             }
         }
 
+        private static InvalidDataException Truncated(Part part, long offset) =>
+            new(
+                $"{part.Path} ended at byte {offset} while it was read, but its header declares data up to byte {part.Length}: " +
+                "the file was truncated after it was opened. Write it again, then start over.");
+
         /// <inheritdoc/>
         protected override void Dispose(bool disposing)
         {
             if (disposing)
             {
+                _direct?.Dispose();
                 _features.File.Dispose();
                 _labels.File.Dispose();
                 _weights?.File.Dispose();

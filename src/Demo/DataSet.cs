@@ -79,8 +79,8 @@ namespace GenSoftmax.App
     /// <summary>A streamed data set: the training rows and, when the source has them, separate test rows, on disk.</summary>
     internal sealed record StreamedData(RowSource Train, RowSource? Test, string Description) : IDisposable
     {
-        /// <summary>"streamed with a memory budget of 16 MiB": the data line's words for it.</summary>
-        public string How => $"streamed with a memory budget of {RowSource.FormatBytes(Train.MemoryBudget)}";
+        /// <summary>"streamed with a memory budget of 16 MiB" (training and test rows together): the data line's words for it.</summary>
+        public string How => $"streamed with a memory budget of {RowSource.FormatBytes(Train.MemoryBudget + (Test?.MemoryBudget ?? 0))}";
 
         public void Dispose()
         {

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using GenSoftmax.Data;
 using GenSoftmax.Persistence;
 using GenSoftmax.Streaming;
 using GenSoftmax.Training;
@@ -46,10 +47,16 @@ namespace GenSoftmax.App
             Resumed? resumed = LoadResumed(request);
             long loadStarted = Stopwatch.GetTimestamp();
             DataSpec spec = _data.Read(parse);
-            using StreamedData data = DataLoader.Open(spec, resumed?.Contents.ClassNames, parse.GetValue(_sampleWeights));
+            string? testPath = parse.GetValue(_test);
+            // --memory-budget covers the training and the test rows together (an IDX directory's own split is shared alike).
+            (long trainBudget, long testBudget) = testPath is null
+                ? (spec.MemoryBudget ?? RowSource.DefaultMemoryBudget, 0)
+                : FileRowSource.SplitBudget(spec.MemoryBudget ?? RowSource.DefaultMemoryBudget);
+            using StreamedData data = DataLoader.Open(
+                spec with { MemoryBudget = trainBudget }, resumed?.Contents.ClassNames, parse.GetValue(_sampleWeights));
             RowSource train = data.Train;
-            using RowSource? test = parse.GetValue(_test) is { } testPath
-                ? DataLoader.Open(spec with { Path = testPath, LabelsPath = null }, train.ClassNames).Train
+            using RowSource? test = testPath is not null
+                ? DataLoader.Open(spec with { Path = testPath, LabelsPath = null, MemoryBudget = testBudget }, train.ClassNames).Train
                 : null;
             RowSource? testRows = test ?? data.Test;
             int classes = Math.Max(Math.Max(train.Classes, testRows?.Classes ?? 0), resumed?.Model.Classes ?? 0);
@@ -63,7 +70,8 @@ namespace GenSoftmax.App
             screen.Say.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Data: {data.Description}: {train.Count:N0} training " +
                     $"rows{(testRows is null ? "" : $", {testRows.Count:N0} test rows")}, " +
-                $"{train.Inputs} inputs, {classes} classes, {data.How} ({loadSeconds:F2} s to open)"));
+                $"{train.Inputs} inputs, {classes} classes, streamed with a memory budget of " +
+                    $"{RowSource.FormatBytes(spec.MemoryBudget ?? RowSource.DefaultMemoryBudget)} ({loadSeconds:F2} s to open)"));
 
             Setup setup = resumed is not null
                 ? Continue(parse, request, resumed, train.Inputs, classes, train.Count, train.ClassNames, screen)
@@ -125,7 +133,7 @@ namespace GenSoftmax.App
                 (score is null ? "" : string.Create(inv, $", test accuracy {score.Accuracy:F4}")) +
                 string.Create(inv,
                     $" (training took {trainSeconds:F2} s, {train.BytesRead / (1024.0 * 1024.0) / Math.Max(trainSeconds, 1e-9):F0} MB/s)"));
-            screen.Say.WriteLine(PeakMemory(train.MemoryBudget));
+            screen.Say.WriteLine(PeakMemory(spec.MemoryBudget ?? RowSource.DefaultMemoryBudget));
             if (outputs.Save is { } save)
             {
                 ModelFile.Save(save, trainer, setup.SavedNames);

@@ -97,6 +97,57 @@ namespace GenSoftmax.Data.Tests
             Assert.True(source.BytesRead > 0);
         }
 
+        [Theory]
+        [InlineData("<f4")]
+        [InlineData("|u1")]
+        public void DirectReads_AroundThePageCache_GiveTheRowsAndTheFitOfBufferedReads(string dtype)
+        {
+            // 3,000 rows of 12 features: rows and the data offset fall at every position inside the 4 KiB pages that direct
+            // reads must start and end on, and 48 KiB blocks make a read span pages and the 4 MiB staging buffer's chunks.
+            (float[] x, int[] y) = Synthetic(3000, 21);
+            (string f, string l) = WriteNpy("d", x, y, dtype);
+            LabeledData memory = NpyReader.Read(f, l);
+            long budget = 2 * 1000 * (Inputs * 4 + 8);
+            float[] buffered;
+            using (FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: budget))
+            {
+                Assert.False(source.ReadsDirect); // a small file is read through the page cache
+                buffered = Train(source, Options(2));
+            }
+
+            long threshold = FileRowSource.DirectReadThreshold;
+            FileRowSource.DirectReadThreshold = 0;
+            try
+            {
+                using FileRowSource direct = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
+                using (DirectReader? probe = DirectReader.TryOpen(f))
+                {
+                    Assert.Equal(probe is not null, direct.ReadsDirect); // direct wherever the file system allows it
+                }
+
+                var random = new Random(5);
+                for (int trial = 0; trial < 50; trial++)
+                {
+                    int first = random.Next(3000), count = random.Next(1, Math.Min(1000, 3000 - first) + 1);
+                    int[] labels = new int[count];
+                    float[] features = new float[direct.IsPixels ? 0 : count * Inputs];
+                    byte[] pixels = new byte[direct.IsPixels ? count * Inputs : 0];
+                    direct.ReadRows(first, features, pixels, labels, default);
+                    Assert.Equal(memory.Labels.Skip(first).Take(count), labels);
+                    Assert.True(direct.IsPixels
+                        ? memory.Pixels!.AsSpan(first * Inputs, count * Inputs).SequenceEqual(pixels)
+                        : memory.Features!.AsSpan(first * Inputs, count * Inputs).SequenceEqual(features),
+                        $"rows {first}..{first + count - 1}");
+                }
+
+                Assert.Equal(buffered, Train(direct, Options(2)));
+            }
+            finally
+            {
+                FileRowSource.DirectReadThreshold = threshold;
+            }
+        }
+
         [Fact]
         public void StreamThatFitsTheBudget_TrainsBitIdenticalToTheSameRowsInMemory()
         {
@@ -344,6 +395,28 @@ namespace GenSoftmax.Data.Tests
 
             var e = Assert.Throws<InvalidDataException>(() => FileRowSource.OpenIdx(gz, labelsPath));
             Assert.Contains("gunzip", e.Message);
+
+            // A directory's training and test splits share one budget: three quarters and a quarter.
+            string dir = Path.GetDirectoryName(imagesPath)!;
+            File.Copy(imagesPath, Path.Combine(dir, IdxReader.TrainImagesFile));
+            File.Copy(labelsPath, Path.Combine(dir, IdxReader.TrainLabelsFile));
+            (FileRowSource train, FileRowSource? test) = FileRowSource.OpenIdxDirectory(dir, memoryBudget: 40_000);
+            using (train)
+            {
+                Assert.Null(test);
+                Assert.Equal(40_000, train.MemoryBudget);
+            }
+
+            File.Copy(imagesPath, Path.Combine(dir, IdxReader.TestImagesFile));
+            File.Copy(labelsPath, Path.Combine(dir, IdxReader.TestLabelsFile));
+            (train, test) = FileRowSource.OpenIdxDirectory(dir, memoryBudget: 40_000);
+            using (train)
+            using (test)
+            {
+                Assert.Equal(30_000, train.MemoryBudget);
+                Assert.Equal(10_000, test!.MemoryBudget);
+                Assert.Equal(n, test.Count);
+            }
         }
 
         private sealed class Inline(Action<TrainingProgress> report) : IProgress<TrainingProgress>

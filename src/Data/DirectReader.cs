@@ -1,0 +1,123 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace GenSoftmax.Data
+{
+    /// <summary>
+    /// Reads ranges of a file around the page cache (O_DIRECT on Linux), through an aligned staging buffer. For a file larger
+    /// than memory every buffered read is a cache miss that costs the kernel a copy and the eviction of older pages: on a
+    /// 2-core machine streaming a 32.8 GB file, 43 s of system time in a 65 s epoch; read directly, random 12 MB blocks came
+    /// at 1,480 MB/s instead of 600-760, with almost no system time (bench/results/2026-12-05-streaming).
+    /// </summary>
+    internal sealed unsafe partial class DirectReader : IDisposable
+    {
+        /// <summary>Offsets, lengths and the buffer's address of a direct read are multiples of this.</summary>
+        private const int Alignment = 4096;
+
+        /// <summary>Bytes read per system call: 4 MiB measured as fast as one call per 12 MB block.</summary>
+        private const int StagingBytes = 4 << 20;
+
+        // fcntl(2) on Linux x86-64 and arm64: .NET's FileOptions has no O_DIRECT, so it is set on the open handle.
+        private const int GetStatusFlags = 3; // F_GETFL
+        private const int SetStatusFlags = 4; // F_SETFL
+        private static readonly int ODirect = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x10000 : 0x4000;
+
+        private readonly SafeFileHandle _handle;
+        private byte* _staging;
+
+        private DirectReader(SafeFileHandle handle)
+        {
+            _handle = handle;
+            _staging = (byte*)NativeMemory.AlignedAlloc(StagingBytes, Alignment);
+        }
+
+        /// <summary>
+        /// A reader for <paramref name="path"/>, or null where direct reads are not available (not Linux, or a file system such
+        /// as tmpfs that refuses them): the caller reads through the page cache then.
+        /// </summary>
+        public static DirectReader? TryOpen(string path)
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return null;
+            }
+
+            SafeFileHandle handle;
+            try
+            {
+                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                return null;
+            }
+
+            int flags = Fcntl(handle, GetStatusFlags, 0);
+            if (flags < 0 || Fcntl(handle, SetStatusFlags, flags | ODirect) < 0 || (Fcntl(handle, GetStatusFlags, 0) & ODirect) == 0)
+            {
+                handle.Dispose();
+                return null;
+            }
+
+            var reader = new DirectReader(handle);
+            try
+            {
+                // Some file systems accept the flag and refuse the reads: one aligned page tells.
+                RandomAccess.Read(handle, new Span<byte>(reader._staging, Alignment), 0);
+                return reader;
+            }
+            catch (IOException)
+            {
+                reader.Dispose();
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// Reads bytes from <paramref name="offset"/> on into <paramref name="destination"/>; fewer only at the end of the file.
+        /// </summary>
+        /// <returns>The bytes read.</returns>
+        public int Read(Span<byte> destination, long offset)
+        {
+            ObjectDisposedException.ThrowIf(_staging is null, this);
+            int done = 0;
+            while (done < destination.Length)
+            {
+                long position = offset + done;
+                long start = position & ~(long)(Alignment - 1);
+                int skip = (int)(position - start);
+                int want = (int)Math.Min(StagingBytes, ((long)skip + destination.Length - done + Alignment - 1) & ~(long)(Alignment - 1));
+                int got = RandomAccess.Read(_handle, new Span<byte>(_staging, want), start);
+                if (got <= skip)
+                {
+                    break;
+                }
+
+                int n = Math.Min(got - skip, destination.Length - done);
+                new ReadOnlySpan<byte>(_staging + skip, n).CopyTo(destination.Slice(done));
+                done += n;
+                if (got < want)
+                {
+                    break; // the end of the file
+                }
+            }
+
+            return done;
+        }
+
+        [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        private static partial int Fcntl(SafeFileHandle handle, int command, int argument);
+
+        public void Dispose()
+        {
+            _handle.Dispose();
+            if (_staging is not null)
+            {
+                NativeMemory.AlignedFree(_staging);
+                _staging = null;
+            }
+        }
+    }
+}
