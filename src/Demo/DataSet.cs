@@ -82,6 +82,19 @@ namespace GenSoftmax.App
         /// <summary>"streamed with a memory budget of 16 MiB" (training and test rows together): the data line's words for it.</summary>
         public string How => $"streamed with a memory budget of {RowSource.FormatBytes(Train.MemoryBudget + (Test?.MemoryBudget ?? 0))}";
 
+        /// <summary>The rows eval and predict read (the test split when there is one), checked against the model's inputs.</summary>
+        public RowSource RowsFor(ISoftmaxModel model)
+        {
+            RowSource rows = Test ?? Train;
+            if (rows.Inputs != model.Inputs)
+            {
+                throw new AppError($"the model takes {model.Inputs} inputs but {Description} has {rows.Inputs} per row: use the " +
+                    "data the model was trained on.");
+            }
+
+            return rows;
+        }
+
         public void Dispose()
         {
             Train.Dispose();

@@ -105,12 +105,7 @@ namespace GenSoftmax.App
         private static int PredictStreamed(ISoftmaxModel model, ModelFileContents contents, DataSpec spec, long limit, bool wrongOnly)
         {
             using StreamedData data = DataLoader.Open(spec, contents.ClassNames);
-            RowSource rows = data.Test ?? data.Train;
-            if (rows.Inputs != model.Inputs)
-            {
-                throw new AppError($"the model takes {model.Inputs} inputs but {data.Description} has {rows.Inputs} per row: use the " +
-                    $"data the model was trained on.");
-            }
+            RowSource rows = data.RowsFor(model);
 
             IReadOnlyList<string> names = Models.Names(contents.ClassNames ?? rows.ClassNames, model.Classes);
             long written = 0;
