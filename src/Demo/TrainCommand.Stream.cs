@@ -48,10 +48,9 @@ namespace GenSoftmax.App
             long loadStarted = Stopwatch.GetTimestamp();
             DataSpec spec = _data.Read(parse);
             string? testPath = parse.GetValue(_test);
+            long budget = spec.MemoryBudget ?? RowSource.DefaultMemoryBudget;
             // --memory-budget covers the training and the test rows together (an IDX directory's own split is shared alike).
-            (long trainBudget, long testBudget) = testPath is null
-                ? (spec.MemoryBudget ?? RowSource.DefaultMemoryBudget, 0)
-                : FileRowSource.SplitBudget(spec.MemoryBudget ?? RowSource.DefaultMemoryBudget);
+            (long trainBudget, long testBudget) = testPath is null ? (budget, 0) : FileRowSource.SplitBudget(budget);
             using StreamedData data = DataLoader.Open(
                 spec with { MemoryBudget = trainBudget }, resumed?.Contents.ClassNames, parse.GetValue(_sampleWeights));
             RowSource train = data.Train;
@@ -71,7 +70,7 @@ namespace GenSoftmax.App
                 $"Data: {data.Description}: {train.Count:N0} training " +
                     $"rows{(testRows is null ? "" : $", {testRows.Count:N0} test rows")}, " +
                 $"{train.Inputs} inputs, {classes} classes, streamed with a memory budget of " +
-                    $"{RowSource.FormatBytes(spec.MemoryBudget ?? RowSource.DefaultMemoryBudget)} ({loadSeconds:F2} s to open)"));
+                    $"{RowSource.FormatBytes(budget)} ({loadSeconds:F2} s to open)"));
 
             Setup setup = resumed is not null
                 ? Continue(parse, request, resumed, train.Inputs, classes, train.Count, train.ClassNames, screen)
@@ -133,7 +132,7 @@ namespace GenSoftmax.App
                 (score is null ? "" : string.Create(inv, $", test accuracy {score.Accuracy:F4}")) +
                 string.Create(inv,
                     $" (training took {trainSeconds:F2} s, {train.BytesRead / (1024.0 * 1024.0) / Math.Max(trainSeconds, 1e-9):F0} MB/s)"));
-            screen.Say.WriteLine(PeakMemory(spec.MemoryBudget ?? RowSource.DefaultMemoryBudget));
+            screen.Say.WriteLine(PeakMemory(budget));
             if (outputs.Save is { } save)
             {
                 ModelFile.Save(save, trainer, setup.SavedNames);
