@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using GenSoftmax.Dynamic;
 using GenSoftmax.Reference;
 using GenSoftmax.Training;
 using Xunit;
@@ -457,6 +458,37 @@ namespace GenSoftmax.Tests
             var smallest = new RuntimeSoftmaxModel(1, 2);
             Assert.Equal(2, smallest.Weights.Length);
             Assert.Equal(2, smallest.Bias.Length);
+        }
+
+        [Theory]
+        [InlineData(2, 2, 2)]
+        [InlineData(3, 3, 3)]
+        [InlineData(7, 4, 4)] // two passes of 4, the second starting at class 3
+        [InlineData(10, 5, 10)] // as the generated 784 x 10 kernels: 2 x 5 with AVX2, 1 x 10 with AVX-512
+        [InlineData(16, 4, 8)]
+        [InlineData(17, 5, 10)]
+        [InlineData(33, 5, 5)]
+        [InlineData(100, 5, 10)]
+        [InlineData(1024, 4, 8)]
+        public void Class_blocks_cost_least_and_never_exceed_the_registers_or_the_classes(int classes, int narrow, int wide)
+        {
+            RuntimeShape shape = RuntimeShape.Of(784, classes);
+            Assert.Equal(narrow, shape.ClassBlock(8));
+            Assert.Equal(narrow, shape.ClassBlock(4));
+            Assert.Equal(wide, shape.ClassBlock(16));
+
+            // Rows of W a whole number of pages apart share one L1 set: at most 5 of them in a pass, with any registers.
+            Assert.Equal(narrow, RuntimeShape.Of(3072, classes).ClassBlock(16));
+            Assert.Equal(narrow, RuntimeShape.Of(1024, classes).ClassBlock(16));
+            for (int q = ModelLimits.MinClasses; q <= 200; q++)
+            {
+                foreach (int largest in new[] { 5, 10 })
+                {
+                    int block = RuntimeShape.ClassBlockFor(q, largest);
+                    Assert.True(block <= Math.Min(q, largest), $"{q} classes, at most {largest}: block {block}");
+                    Assert.Contains(block, RuntimeShape.ClassBlocks.ToArray());
+                }
+            }
         }
 
         public static TheoryData<KernelIsa> VariantData() => new(Variants);

@@ -29,6 +29,13 @@ namespace GenSoftmax.Generator.Emit
 
         private int Stride => KernelLayout.ClassStride(Q);
 
+        /// <summary>
+        /// Most classes per block: as many as the registers hold (<see cref="IsaProfile.MaxClassBlock"/>), but at most 5 when
+        /// rows of W lie whole pages apart (<see cref="KernelLayout.AliasesInL1"/>): a block's rows of W and the two input
+        /// rows then share one L1 set of 8 ways.
+        /// </summary>
+        private int MaxClassBlock => KernelLayout.AliasesInL1(D) && _isa.MaxClassBlock > 5 ? 5 : _isa.MaxClassBlock;
+
         /// <summary>Vectors per padded row of logits.</summary>
         private int RowVectors => Stride / L;
 
@@ -45,7 +52,7 @@ namespace GenSoftmax.Generator.Emit
         private bool ReducesInQuads => VectorEnd > 0 && _isa.FoldTo128Body is not null;
 
         /// <summary>Whether any class block is large enough for a quad, so the Sum4 helper is called.</summary>
-        private bool UsesSum4 => ReducesInQuads && ClassBlocks(Q, _isa.MaxClassBlock).Size >= 4;
+        private bool UsesSum4 => ReducesInQuads && ClassBlocks(Q, MaxClassBlock).Size >= 4;
 
         public void EmitAll()
         {
@@ -63,7 +70,7 @@ namespace GenSoftmax.Generator.Emit
             EmitLossRows();
         }
 
-        /// <summary>How the classes split into blocks of at most <see cref="IsaProfile.MaxClassBlock"/>.</summary>
+        /// <summary>How the classes split into blocks of at most <paramref name="maxBlock"/>.</summary>
         internal static (int Size, int Full, int Remainder) ClassBlocks(int classes, int maxBlock)
         {
             int blocks = (classes + maxBlock - 1) / maxBlock;
@@ -87,7 +94,7 @@ namespace GenSoftmax.Generator.Emit
 
         private string ClassBlockComment()
         {
-            (int size, int full, int rem) = ClassBlocks(Q, _isa.MaxClassBlock);
+            (int size, int full, int rem) = ClassBlocks(Q, MaxClassBlock);
             return $"{Q} classes in {full} block{(full == 1 ? string.Empty : "s")} of {size}{(rem > 0 ? $" + 1 of {rem}" : string.Empty)}";
         }
 
@@ -177,7 +184,7 @@ namespace GenSoftmax.Generator.Emit
         /// <summary>Emits one class block per full block (as a counted loop) and one for the remainder.</summary>
         private void ForEachClassBlock(string what, System.Action<int> body)
         {
-            (int size, int full, int rem) = ClassBlocks(Q, _isa.MaxClassBlock);
+            (int size, int full, int rem) = ClassBlocks(Q, MaxClassBlock);
             if (full == 1)
             {
                 using (_w.Block())
@@ -206,7 +213,7 @@ namespace GenSoftmax.Generator.Emit
 
         private void EmitLogits(InputKind input)
         {
-            (int size, _, _) = ClassBlocks(Q, _isa.MaxClassBlock);
+            (int size, _, _) = ClassBlocks(Q, MaxClassBlock);
             string accumulators = VectorEnd > 0 ? $"{L}-lane accumulators" : "scalar accumulators";
             _w.WriteLine($$"""
                 // Logits of a block of rows:
@@ -366,7 +373,7 @@ namespace GenSoftmax.Generator.Emit
 
         private void EmitGradient(InputKind input)
         {
-            (int size, _, _) = ClassBlocks(Q, _isa.MaxClassBlock);
+            (int size, _, _) = ClassBlocks(Q, MaxClassBlock);
             int vectors = PairEnd > 0 ? 2 : VectorEnd > 0 ? 1 : 0;
             _w.WriteLine($$"""
                 // Weight gradient of a block of rows: dW[c, k] = (first ? 0 : dW[c, k]) + sum_i g[i, c] * x[offs[i] + k].

@@ -59,12 +59,87 @@ namespace GenSoftmax.Dynamic
     /// <param name="Classes">Classes.</param>
     /// <param name="ClassStride">Floats per row of a block: the classes padded to whole vectors of the widest variant.</param>
     /// <param name="RowBlock">Rows per block.</param>
-    internal readonly record struct RuntimeShape(int Inputs, int Classes, int ClassStride, int RowBlock)
+    /// <param name="NarrowClassBlock">Classes per pass of the logits and gradient kernels with 16 vector registers.</param>
+    /// <param name="WideClassBlock">Classes per pass with the 32 registers of AVX-512.</param>
+    internal readonly record struct RuntimeShape(
+        int Inputs, int Classes, int ClassStride, int RowBlock, int NarrowClassBlock, int WideClassBlock)
     {
+        /// <summary>The class blocks a kernel is written for (<see cref="IClassBlock"/>), smallest first.</summary>
+        internal static ReadOnlySpan<int> ClassBlocks => [2, 3, 4, 5, 8, 10];
+
         /// <summary>The shape of a model with <paramref name="inputs"/> and <paramref name="classes"/>, laid out as a generated
         /// one.</summary>
         public static RuntimeShape Of(int inputs, int classes) =>
-            new(inputs, classes, KernelLayout.ClassStride(classes), KernelLayout.RowBlock(classes));
+            new(inputs, classes, KernelLayout.ClassStride(classes), KernelLayout.RowBlock(classes),
+                ClassBlockFor(classes, 5), ClassBlockFor(classes, KernelLayout.AliasesInL1(inputs) ? 5 : 10));
+
+        /// <summary>Classes per pass for vectors of <paramref name="lanes"/> floats.</summary>
+        public int ClassBlock(int lanes) => lanes >= 16 ? WideClassBlock : NarrowClassBlock;
+
+        /// <summary>
+        /// The class block of at most <paramref name="largest"/> classes (two rows x that many accumulators, plus the
+        /// inputs and a weight, must fit the registers) that costs least: passes x max(block, 4), since a pass keeps
+        /// 2 x block FMA chains and fewer than 8 chains leave the FMA units waiting on their 4-cycle latency. Ties go to
+        /// the larger block (fewer passes over the rows). 10 classes: 2 passes of 5, or 1 of 10; 7: 2 of 4 (overlapping
+        /// by one); 3: 1 of 3; 100: 20 of 5 or 10 of 10.
+        /// </summary>
+        internal static int ClassBlockFor(int classes, int largest)
+        {
+            int best = 2; // a model has at least 2 classes
+            long bestCost = long.MaxValue;
+            foreach (int block in ClassBlocks)
+            {
+                if (block > largest || block > classes)
+                {
+                    break;
+                }
+
+                long cost = (long)((classes + block - 1) / block) * Math.Max(block, 4);
+                if (cost <= bestCost)
+                {
+                    (best, bestCost) = (block, cost);
+                }
+            }
+
+            return best;
+        }
+    }
+
+    /// <summary>How many classes a pass of the run-time kernels covers; a constant in each instantiation.</summary>
+    internal interface IClassBlock
+    {
+        /// <summary>Classes per pass.</summary>
+        static abstract int Size { get; }
+    }
+
+    internal readonly struct ClassBlock2 : IClassBlock
+    {
+        public static int Size => 2;
+    }
+
+    internal readonly struct ClassBlock3 : IClassBlock
+    {
+        public static int Size => 3;
+    }
+
+    internal readonly struct ClassBlock4 : IClassBlock
+    {
+        public static int Size => 4;
+    }
+
+    internal readonly struct ClassBlock5 : IClassBlock
+    {
+        public static int Size => 5;
+    }
+
+    internal readonly struct ClassBlock8 : IClassBlock
+    {
+        public static int Size => 8;
+    }
+
+    internal readonly struct ClassBlock10 : IClassBlock
+    {
+        public static int Size => 10;
     }
 
     /// <summary>
@@ -72,18 +147,19 @@ namespace GenSoftmax.Dynamic
     /// kernels do (same formulas, same block layout, the max lane's exponential exactly 1, the first max on ties) with
     /// loops over run-time sizes instead of unrolled constant ones. Blocking, decided once for every shape:
     /// <list type="bullet">
-    /// <item>Logits: two rows share every weight load, and four classes are accumulated per pass, so a pass keeps
-    /// 2 x 4 independent accumulators (enough to hide the FMA latency, few enough for the 16 registers of AVX2).
-    /// A class count that is not a multiple of 4 repeats the last class's weights in the spare accumulators, whose sums
-    /// land in the pad lanes and are then overwritten with -inf; an odd last row is paired with itself.</item>
-    /// <item>Gradient: four classes x two input vectors per pass, held in accumulators across the block's rows, so
-    /// every input vector is loaded once per row and used by four classes; spare classes read the zero pad lanes of
-    /// the gradient block and are not stored.</item>
+    /// <item>Classes: a pass covers a block of 2 to 5 classes (up to 10 with the 32 registers of AVX-512), chosen per shape by
+    /// <see cref="RuntimeShape.ClassBlockFor"/> as the generated kernels choose theirs: 784 x 10 takes 2 passes of 5 (AVX2)
+    /// or 1 of 10 (AVX-512), like its generated model. The last pass ends at the last class, so no pass computes a class
+    /// that does not exist.</item>
+    /// <item>Logits: two rows share every weight load, so a pass keeps 2 x block independent accumulators; an odd last
+    /// row is paired with itself.</item>
+    /// <item>Gradient: a block of classes x two input vectors per pass, held in accumulators across the block's rows, so
+    /// every input vector is loaded once per row and used by every class of the pass.</item>
     /// <item>Inputs: whole vectors, then a scalar tail (never a load past the end of a row).</item>
     /// <item>Row kernels (softmax, loss): passes over the row in memory (max, exponentials, scaling).</item>
     /// </list>
-    /// The generated kernels choose all of this per shape and variant (e.g. 5 or 10 classes per pass, rows kept in registers);
-    /// what that buys is measured in bench/README.md (RuntimeShapedBenchmarks). As the generated kernels, every kernel here is
+    /// The generated kernels also keep short rows in registers and fold every size into the code; what that buys is measured
+    /// in bench/README.md (RuntimeShapedBenchmarks). As the generated kernels, every kernel here is
     /// compiled fully optimised at its first call (AggressiveOptimization) and uses their exp, so no first epoch runs slow.
     /// </summary>
     [SkipLocalsInit]
@@ -94,100 +170,33 @@ namespace GenSoftmax.Dynamic
         private const float PixelScale = 1f / 255f;
 
         /// <summary>Logits of a block of rows: <c>o[i, c] = sum_k x[offs[i] + k] W[c, k] (/ 255 for bytes) + b[c]</c>, pad lanes
-        /// -inf.</summary>
+        /// -inf. Classes are taken <see cref="RuntimeShape.ClassBlock"/> at a time (the shape's choice for this vector width).</summary>
         /// <param name="shape">The model's sizes.</param>
         /// <param name="w">Weights [Classes, Inputs].</param>
-        /// <param name="bias">Bias, at least Classes rounded up to 4 floats (the rest 0).</param>
+        /// <param name="bias">Bias, Classes floats.</param>
         /// <param name="x">Input rows, found through <paramref name="offs"/>.</param>
         /// <param name="offs">count + PrefetchRows element offsets: the block's rows, then rows to prefetch.</param>
         /// <param name="count">Rows in the block.</param>
         /// <param name="blk">Logits [count, ClassStride].</param>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Logits<T>(in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
             where T : unmanaged
         {
-            int q = shape.Classes;
-            int stride = shape.ClassStride;
-            nuint d = (nuint)shape.Inputs;
-            nuint lanes = (nuint)TOps.Count;
-            nuint vectorEnd = d - (d % lanes);
-            float pixelScale = typeof(T) == typeof(byte) ? PixelScale : 1f; // x 1 is exact: floats are unchanged
-            for (int i = 0; i < count; i += 2)
+            switch (shape.ClassBlock(TOps.Count))
             {
-                int i1 = Math.Min(i + 1, count - 1); // an odd last row is computed twice, into the same place
-                nuint x0 = Unsafe.Add(ref offs, i);
-                nuint x1 = Unsafe.Add(ref offs, i1);
-                nuint p0 = Unsafe.Add(ref offs, i + KernelLayout.PrefetchRows);
-                nuint p1 = Unsafe.Add(ref offs, i1 + KernelLayout.PrefetchRows);
-                ref float o0 = ref Unsafe.Add(ref blk, i * stride);
-                ref float o1 = ref Unsafe.Add(ref blk, i1 * stride);
-                for (int c0 = 0; c0 < q; c0 += 4)
-                {
-                    // Rows of W for classes c0..c0 + 3; past the last class, the last class again (its sums go to pad lanes).
-                    ref float w0 = ref Unsafe.Add(ref w, (nuint)c0 * d);
-                    ref float w1 = ref Unsafe.Add(ref w, (nuint)Math.Min(c0 + 1, q - 1) * d);
-                    ref float w2 = ref Unsafe.Add(ref w, (nuint)Math.Min(c0 + 2, q - 1) * d);
-                    ref float w3 = ref Unsafe.Add(ref w, (nuint)Math.Min(c0 + 3, q - 1) * d);
-                    TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
-                    TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
-                    nuint k = 0;
-                    for (; k < vectorEnd; k += lanes)
-                    {
-                        TVec xv0 = Load(ref x, x0 + k);
-                        TVec xv1 = Load(ref x, x1 + k);
-                        Prefetch.Line(ref Unsafe.Add(ref x, p0 + k));
-                        Prefetch.Line(ref Unsafe.Add(ref x, p1 + k));
-                        TVec wv = TOps.Load(ref w0, k);
-                        a00 = TOps.MultiplyAdd(xv0, wv, a00);
-                        a10 = TOps.MultiplyAdd(xv1, wv, a10);
-                        wv = TOps.Load(ref w1, k);
-                        a01 = TOps.MultiplyAdd(xv0, wv, a01);
-                        a11 = TOps.MultiplyAdd(xv1, wv, a11);
-                        wv = TOps.Load(ref w2, k);
-                        a02 = TOps.MultiplyAdd(xv0, wv, a02);
-                        a12 = TOps.MultiplyAdd(xv1, wv, a12);
-                        wv = TOps.Load(ref w3, k);
-                        a03 = TOps.MultiplyAdd(xv0, wv, a03);
-                        a13 = TOps.MultiplyAdd(xv1, wv, a13);
-                    }
-
-                    float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f;
-                    for (; k < d; k++) // scalar tail: Inputs % lanes inputs
-                    {
-                        float xs0 = Scalar(ref x, x0 + k);
-                        float xs1 = Scalar(ref x, x1 + k);
-                        float ws = Unsafe.Add(ref w0, k);
-                        t00 += xs0 * ws;
-                        t10 += xs1 * ws;
-                        ws = Unsafe.Add(ref w1, k);
-                        t01 += xs0 * ws;
-                        t11 += xs1 * ws;
-                        ws = Unsafe.Add(ref w2, k);
-                        t02 += xs0 * ws;
-                        t12 += xs1 * ws;
-                        ws = Unsafe.Add(ref w3, k);
-                        t03 += xs0 * ws;
-                        t13 += xs1 * ws;
-                    }
-
-                    Vector128<float> b = Vector128.LoadUnsafe(ref bias, (nuint)c0);
-                    Vector128<float> s0 = TOps.Sum4(a00, a01, a02, a03) + Vector128.Create(t00, t01, t02, t03);
-                    ((s0 * pixelScale) + b).StoreUnsafe(ref o0, (nuint)c0);
-                    Vector128<float> s1 = TOps.Sum4(a10, a11, a12, a13) + Vector128.Create(t10, t11, t12, t13);
-                    ((s1 * pixelScale) + b).StoreUnsafe(ref o1, (nuint)c0);
-                }
-
-                for (int c = q; c < stride; c++)
-                {
-                    Unsafe.Add(ref o0, c) = float.NegativeInfinity;
-                    Unsafe.Add(ref o1, c) = float.NegativeInfinity;
-                }
+                case 2: Logits<T, ClassBlock2>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                case 3: Logits<T, ClassBlock3>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                case 4: Logits<T, ClassBlock4>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                case 5: Logits<T, ClassBlock5>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                case 8: Logits<T, ClassBlock8>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                default: Logits<T, ClassBlock10>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
             }
         }
 
         /// <summary>
-        /// Weight gradient of a block: <c>dW[c, k] = (first ? 0 : dW[c, k]) + sum_i g[i, c] x[offs[i] + k]</c>. The step that
-        /// reads row i at input k also prefetches row i of the next block (<paramref name="next"/>), as the generated kernels do.
+        /// Weight gradient of a block: <c>dW[c, k] = (first ? 0 : dW[c, k]) + sum_i g[i, c] x[offs[i] + k]</c>, classes taken
+        /// <see cref="RuntimeShape.ClassBlock"/> at a time. The step that reads row i at input k also prefetches row i of the
+        /// next block (<paramref name="next"/>), as the generated kernels do.
         /// </summary>
         /// <param name="shape">The model's sizes.</param>
         /// <param name="x">Input rows, found through <paramref name="offs"/>.</param>
@@ -197,10 +206,293 @@ namespace GenSoftmax.Dynamic
         /// <param name="g">The block's dL/do [count, ClassStride], pad lanes 0.</param>
         /// <param name="dW">[Classes, Inputs].</param>
         /// <param name="first">Whether this is the batch's first block: dW is overwritten instead of added to.</param>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Gradient<T>(in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW,
             bool first)
             where T : unmanaged
+        {
+            switch (shape.ClassBlock(TOps.Count))
+            {
+                case 2: Gradient<T, ClassBlock2>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                case 3: Gradient<T, ClassBlock3>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                case 4: Gradient<T, ClassBlock4>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                case 5: Gradient<T, ClassBlock5>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                case 8: Gradient<T, ClassBlock8>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                default: Gradient<T, ClassBlock10>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+            }
+        }
+
+        // The two kernels below are written once for every class block: TBlock.Size is a constant in each instantiation, so
+        // the JIT removes every accumulator and branch of a class the block does not have. A pass covers classes
+        // c0 .. c0 + Size - 1; the last pass ends at the last class (c0 = Classes - Size), overlapping the one before when
+        // Size does not divide Classes: the logits of the overlap are computed again to the same value, and its gradient
+        // is computed but not stored (it was added in the pass before).
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Logits<T, TBlock>(
+            in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
+            where T : unmanaged
+            where TBlock : struct, IClassBlock
+        {
+            int q = shape.Classes;
+            int stride = shape.ClassStride;
+            nuint d = (nuint)shape.Inputs;
+            nuint lanes = (nuint)TOps.Count;
+            nuint vectorEnd = d - (d % lanes);
+            float pixelScale = typeof(T) == typeof(byte) ? PixelScale : 1f; // x 1 is exact: floats are unchanged
+            // Passes outside, rows inside: a pass's rows of W stay in cache for the whole block of rows (with 3072 x 100,
+            // W is 1.2 MB and would otherwise be read from L3 again for every pair of rows).
+            for (int pass = 0; pass < q; pass += TBlock.Size)
+            {
+                int c0 = Math.Min(pass, q - TBlock.Size);
+                ref float wb = ref Unsafe.Add(ref w, (nuint)c0 * d);
+                for (int i = 0; i < count; i += 2)
+                {
+                    int i1 = Math.Min(i + 1, count - 1); // an odd last row is computed twice, into the same place
+                    nuint x0 = Unsafe.Add(ref offs, i);
+                    nuint x1 = Unsafe.Add(ref offs, i1);
+                    nuint p0 = Unsafe.Add(ref offs, i + KernelLayout.PrefetchRows);
+                    nuint p1 = Unsafe.Add(ref offs, i1 + KernelLayout.PrefetchRows);
+                    ref float o0 = ref Unsafe.Add(ref blk, i * stride);
+                    ref float o1 = ref Unsafe.Add(ref blk, i1 * stride);
+                    TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero, a04 = TOps.Zero;
+                    TVec a05 = TOps.Zero, a06 = TOps.Zero, a07 = TOps.Zero, a08 = TOps.Zero, a09 = TOps.Zero;
+                    TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero, a14 = TOps.Zero;
+                    TVec a15 = TOps.Zero, a16 = TOps.Zero, a17 = TOps.Zero, a18 = TOps.Zero, a19 = TOps.Zero;
+                    nuint k = 0;
+                    for (; k < vectorEnd; k += lanes)
+                    {
+                        TVec xv0 = Load(ref x, x0 + k);
+                        TVec xv1 = Load(ref x, x1 + k);
+                        Prefetch.Line(ref Unsafe.Add(ref x, p0 + k));
+                        Prefetch.Line(ref Unsafe.Add(ref x, p1 + k));
+                        nuint kc = k; // input k of class c0 + c: k + c * d
+                        TVec wv = TOps.Load(ref wb, kc);
+                        a00 = TOps.MultiplyAdd(xv0, wv, a00);
+                        a10 = TOps.MultiplyAdd(xv1, wv, a10);
+                        if (TBlock.Size > 1)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a01 = TOps.MultiplyAdd(xv0, wv, a01);
+                            a11 = TOps.MultiplyAdd(xv1, wv, a11);
+                        }
+
+                        if (TBlock.Size > 2)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a02 = TOps.MultiplyAdd(xv0, wv, a02);
+                            a12 = TOps.MultiplyAdd(xv1, wv, a12);
+                        }
+
+                        if (TBlock.Size > 3)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a03 = TOps.MultiplyAdd(xv0, wv, a03);
+                            a13 = TOps.MultiplyAdd(xv1, wv, a13);
+                        }
+
+                        if (TBlock.Size > 4)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a04 = TOps.MultiplyAdd(xv0, wv, a04);
+                            a14 = TOps.MultiplyAdd(xv1, wv, a14);
+                        }
+
+                        if (TBlock.Size > 5)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a05 = TOps.MultiplyAdd(xv0, wv, a05);
+                            a15 = TOps.MultiplyAdd(xv1, wv, a15);
+                        }
+
+                        if (TBlock.Size > 6)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a06 = TOps.MultiplyAdd(xv0, wv, a06);
+                            a16 = TOps.MultiplyAdd(xv1, wv, a16);
+                        }
+
+                        if (TBlock.Size > 7)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a07 = TOps.MultiplyAdd(xv0, wv, a07);
+                            a17 = TOps.MultiplyAdd(xv1, wv, a17);
+                        }
+
+                        if (TBlock.Size > 8)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a08 = TOps.MultiplyAdd(xv0, wv, a08);
+                            a18 = TOps.MultiplyAdd(xv1, wv, a18);
+                        }
+
+                        if (TBlock.Size > 9)
+                        {
+                            kc += d;
+                            wv = TOps.Load(ref wb, kc);
+                            a09 = TOps.MultiplyAdd(xv0, wv, a09);
+                            a19 = TOps.MultiplyAdd(xv1, wv, a19);
+                        }
+                    }
+
+                    float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t04 = 0f, t05 = 0f, t06 = 0f, t07 = 0f, t08 = 0f, t09 = 0f;
+                    float t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f, t14 = 0f, t15 = 0f, t16 = 0f, t17 = 0f, t18 = 0f, t19 = 0f;
+                    for (; k < d; k++) // scalar tail: Inputs % lanes inputs
+                    {
+                        float xs0 = Scalar(ref x, x0 + k);
+                        float xs1 = Scalar(ref x, x1 + k);
+                        nuint kc = k;
+                        float ws = Unsafe.Add(ref wb, kc);
+                        t00 += xs0 * ws;
+                        t10 += xs1 * ws;
+                        if (TBlock.Size > 1)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t01 += xs0 * ws;
+                            t11 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 2)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t02 += xs0 * ws;
+                            t12 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 3)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t03 += xs0 * ws;
+                            t13 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 4)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t04 += xs0 * ws;
+                            t14 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 5)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t05 += xs0 * ws;
+                            t15 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 6)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t06 += xs0 * ws;
+                            t16 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 7)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t07 += xs0 * ws;
+                            t17 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 8)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t08 += xs0 * ws;
+                            t18 += xs1 * ws;
+                        }
+
+                        if (TBlock.Size > 9)
+                        {
+                            kc += d;
+                            ws = Unsafe.Add(ref wb, kc);
+                            t09 += xs0 * ws;
+                            t19 += xs1 * ws;
+                        }
+                    }
+
+                    Store<TBlock>(ref o0, ref bias, c0, pixelScale, a00, a01, a02, a03, a04, a05, a06, a07, a08, a09,
+                        t00, t01, t02, t03, t04, t05, t06, t07, t08, t09);
+                    Store<TBlock>(ref o1, ref bias, c0, pixelScale, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
+                        t10, t11, t12, t13, t14, t15, t16, t17, t18, t19);
+                }
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                ref float o = ref Unsafe.Add(ref blk, i * stride);
+                for (int c = q; c < stride; c++)
+                {
+                    Unsafe.Add(ref o, c) = float.NegativeInfinity;
+                }
+            }
+        }
+
+        /// <summary>One row's logits of one pass: the sums of its accumulators and scalar tails, scaled, plus the bias.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store<TBlock>(ref float o, ref float bias, int c0, float scale,
+            TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7, TVec a8, TVec a9,
+            float t0, float t1, float t2, float t3, float t4, float t5, float t6, float t7, float t8, float t9)
+            where TBlock : struct, IClassBlock
+        {
+            nuint c = (nuint)c0;
+            if (TBlock.Size >= 4)
+            {
+                // Four classes' sums in one vector, stored with the bias in one go.
+                Vector128<float> s = TOps.Sum4(a0, a1, a2, a3) + Vector128.Create(t0, t1, t2, t3);
+                ((s * scale) + Vector128.LoadUnsafe(ref bias, c)).StoreUnsafe(ref o, c);
+            }
+            else
+            {
+                Unsafe.Add(ref o, c) = ((TOps.Sum(a0) + t0) * scale) + Unsafe.Add(ref bias, c);
+                if (TBlock.Size > 1)
+                {
+                    Unsafe.Add(ref o, c + 1) = ((TOps.Sum(a1) + t1) * scale) + Unsafe.Add(ref bias, c + 1);
+                }
+
+                if (TBlock.Size > 2)
+                {
+                    Unsafe.Add(ref o, c + 2) = ((TOps.Sum(a2) + t2) * scale) + Unsafe.Add(ref bias, c + 2);
+                }
+            }
+
+            if (TBlock.Size >= 8)
+            {
+                Vector128<float> s = TOps.Sum4(a4, a5, a6, a7) + Vector128.Create(t4, t5, t6, t7);
+                ((s * scale) + Vector128.LoadUnsafe(ref bias, c + 4)).StoreUnsafe(ref o, c + 4);
+            }
+            else if (TBlock.Size > 4)
+            {
+                Unsafe.Add(ref o, c + 4) = ((TOps.Sum(a4) + t4) * scale) + Unsafe.Add(ref bias, c + 4);
+            }
+
+            if (TBlock.Size > 8)
+            {
+                Unsafe.Add(ref o, c + 8) = ((TOps.Sum(a8) + t8) * scale) + Unsafe.Add(ref bias, c + 8);
+                Unsafe.Add(ref o, c + 9) = ((TOps.Sum(a9) + t9) * scale) + Unsafe.Add(ref bias, c + 9);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Gradient<T, TBlock>(
+            in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+            where T : unmanaged
+            where TBlock : struct, IClassBlock
         {
             int q = shape.Classes;
             int stride = shape.ClassStride;
@@ -208,25 +500,91 @@ namespace GenSoftmax.Dynamic
             nuint lanes = (nuint)TOps.Count;
             nuint vectorEnd = d - (d % lanes);
             nuint pairEnd = d - (d % (2 * lanes));
-            for (int c0 = 0; c0 < q; c0 += 4)
+            int done = 0; // classes whose gradient is stored
+            for (int pass = 0; pass < q; pass += TBlock.Size)
             {
-                int valid = Math.Min(4, q - c0); // classes of this pass that exist; the others are computed, not stored
-                ref float d0 = ref Unsafe.Add(ref dW, (nuint)c0 * d);
-                ref float d1 = ref Unsafe.Add(ref dW, (nuint)Math.Min(c0 + 1, q - 1) * d);
-                ref float d2 = ref Unsafe.Add(ref dW, (nuint)Math.Min(c0 + 2, q - 1) * d);
-                ref float d3 = ref Unsafe.Add(ref dW, (nuint)Math.Min(c0 + 3, q - 1) * d);
+                int c0 = Math.Min(pass, q - TBlock.Size);
+                int skip = done - c0; // classes of this pass already stored by the one before (the overlap)
+                done = c0 + TBlock.Size;
+                ref float db = ref Unsafe.Add(ref dW, (nuint)c0 * d);
                 ref float gb = ref Unsafe.Add(ref g, c0);
                 nuint k = 0;
                 for (; k < pairEnd; k += 2 * lanes)
                 {
-                    TVec a00 = first ? TOps.Zero : TOps.Load(ref d0, k);
-                    TVec a01 = first ? TOps.Zero : TOps.Load(ref d0, k + lanes);
-                    TVec a10 = first ? TOps.Zero : TOps.Load(ref d1, k);
-                    TVec a11 = first ? TOps.Zero : TOps.Load(ref d1, k + lanes);
-                    TVec a20 = first ? TOps.Zero : TOps.Load(ref d2, k);
-                    TVec a21 = first ? TOps.Zero : TOps.Load(ref d2, k + lanes);
-                    TVec a30 = first ? TOps.Zero : TOps.Load(ref d3, k);
-                    TVec a31 = first ? TOps.Zero : TOps.Load(ref d3, k + lanes);
+                    nuint kc = k; // input k of class c0 + c: k + c * d
+                    TVec a00 = first ? TOps.Zero : TOps.Load(ref db, kc), a01 = first ? TOps.Zero : TOps.Load(ref db, kc + lanes);
+                    TVec a10 = TOps.Zero, a11 = TOps.Zero;
+                    TVec a20 = TOps.Zero, a21 = TOps.Zero;
+                    TVec a30 = TOps.Zero, a31 = TOps.Zero;
+                    TVec a40 = TOps.Zero, a41 = TOps.Zero;
+                    TVec a50 = TOps.Zero, a51 = TOps.Zero;
+                    TVec a60 = TOps.Zero, a61 = TOps.Zero;
+                    TVec a70 = TOps.Zero, a71 = TOps.Zero;
+                    TVec a80 = TOps.Zero, a81 = TOps.Zero;
+                    TVec a90 = TOps.Zero, a91 = TOps.Zero;
+                    if (TBlock.Size > 1 && !first)
+                    {
+                        kc += d;
+                        a10 = TOps.Load(ref db, kc);
+                        a11 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 2 && !first)
+                    {
+                        kc += d;
+                        a20 = TOps.Load(ref db, kc);
+                        a21 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 3 && !first)
+                    {
+                        kc += d;
+                        a30 = TOps.Load(ref db, kc);
+                        a31 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 4 && !first)
+                    {
+                        kc += d;
+                        a40 = TOps.Load(ref db, kc);
+                        a41 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 5 && !first)
+                    {
+                        kc += d;
+                        a50 = TOps.Load(ref db, kc);
+                        a51 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 6 && !first)
+                    {
+                        kc += d;
+                        a60 = TOps.Load(ref db, kc);
+                        a61 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 7 && !first)
+                    {
+                        kc += d;
+                        a70 = TOps.Load(ref db, kc);
+                        a71 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 8 && !first)
+                    {
+                        kc += d;
+                        a80 = TOps.Load(ref db, kc);
+                        a81 = TOps.Load(ref db, kc + lanes);
+                    }
+
+                    if (TBlock.Size > 9 && !first)
+                    {
+                        kc += d;
+                        a90 = TOps.Load(ref db, kc);
+                        a91 = TOps.Load(ref db, kc + lanes);
+                    }
+
                     for (int i = 0; i < count; i++)
                     {
                         nuint xo = Unsafe.Add(ref offs, i) + k;
@@ -237,105 +595,335 @@ namespace GenSoftmax.Dynamic
                         TVec gv = TOps.Create(gi);
                         a00 = TOps.MultiplyAdd(xv0, gv, a00);
                         a01 = TOps.MultiplyAdd(xv1, gv, a01);
-                        gv = TOps.Create(Unsafe.Add(ref gi, 1));
-                        a10 = TOps.MultiplyAdd(xv0, gv, a10);
-                        a11 = TOps.MultiplyAdd(xv1, gv, a11);
-                        gv = TOps.Create(Unsafe.Add(ref gi, 2));
-                        a20 = TOps.MultiplyAdd(xv0, gv, a20);
-                        a21 = TOps.MultiplyAdd(xv1, gv, a21);
-                        gv = TOps.Create(Unsafe.Add(ref gi, 3));
-                        a30 = TOps.MultiplyAdd(xv0, gv, a30);
-                        a31 = TOps.MultiplyAdd(xv1, gv, a31);
+                        if (TBlock.Size > 1)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 1));
+                            a10 = TOps.MultiplyAdd(xv0, gv, a10);
+                            a11 = TOps.MultiplyAdd(xv1, gv, a11);
+                        }
+
+                        if (TBlock.Size > 2)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 2));
+                            a20 = TOps.MultiplyAdd(xv0, gv, a20);
+                            a21 = TOps.MultiplyAdd(xv1, gv, a21);
+                        }
+
+                        if (TBlock.Size > 3)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 3));
+                            a30 = TOps.MultiplyAdd(xv0, gv, a30);
+                            a31 = TOps.MultiplyAdd(xv1, gv, a31);
+                        }
+
+                        if (TBlock.Size > 4)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 4));
+                            a40 = TOps.MultiplyAdd(xv0, gv, a40);
+                            a41 = TOps.MultiplyAdd(xv1, gv, a41);
+                        }
+
+                        if (TBlock.Size > 5)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 5));
+                            a50 = TOps.MultiplyAdd(xv0, gv, a50);
+                            a51 = TOps.MultiplyAdd(xv1, gv, a51);
+                        }
+
+                        if (TBlock.Size > 6)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 6));
+                            a60 = TOps.MultiplyAdd(xv0, gv, a60);
+                            a61 = TOps.MultiplyAdd(xv1, gv, a61);
+                        }
+
+                        if (TBlock.Size > 7)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 7));
+                            a70 = TOps.MultiplyAdd(xv0, gv, a70);
+                            a71 = TOps.MultiplyAdd(xv1, gv, a71);
+                        }
+
+                        if (TBlock.Size > 8)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 8));
+                            a80 = TOps.MultiplyAdd(xv0, gv, a80);
+                            a81 = TOps.MultiplyAdd(xv1, gv, a81);
+                        }
+
+                        if (TBlock.Size > 9)
+                        {
+                            gv = TOps.Create(Unsafe.Add(ref gi, 9));
+                            a90 = TOps.MultiplyAdd(xv0, gv, a90);
+                            a91 = TOps.MultiplyAdd(xv1, gv, a91);
+                        }
                     }
 
-                    TOps.Store(a00, ref d0, k);
-                    TOps.Store(a01, ref d0, k + lanes);
-                    if (valid > 1)
-                    {
-                        TOps.Store(a10, ref d1, k);
-                        TOps.Store(a11, ref d1, k + lanes);
-                    }
-
-                    if (valid > 2)
-                    {
-                        TOps.Store(a20, ref d2, k);
-                        TOps.Store(a21, ref d2, k + lanes);
-                    }
-
-                    if (valid > 3)
-                    {
-                        TOps.Store(a30, ref d3, k);
-                        TOps.Store(a31, ref d3, k + lanes);
-                    }
+                    StorePair<TBlock>(ref db, k, lanes, d, skip, a00, a01, a10, a11, a20, a21, a30, a31, a40, a41,
+                        a50, a51, a60, a61, a70, a71, a80, a81, a90, a91);
                 }
 
                 if (k < vectorEnd) // one vector left
                 {
-                    TVec a0 = first ? TOps.Zero : TOps.Load(ref d0, k);
-                    TVec a1 = first ? TOps.Zero : TOps.Load(ref d1, k);
-                    TVec a2 = first ? TOps.Zero : TOps.Load(ref d2, k);
-                    TVec a3 = first ? TOps.Zero : TOps.Load(ref d3, k);
+                    nuint kc = k;
+                    TVec a0 = first ? TOps.Zero : TOps.Load(ref db, kc);
+                    TVec a1 = TOps.Zero;
+                    TVec a2 = TOps.Zero;
+                    TVec a3 = TOps.Zero;
+                    TVec a4 = TOps.Zero;
+                    TVec a5 = TOps.Zero;
+                    TVec a6 = TOps.Zero;
+                    TVec a7 = TOps.Zero;
+                    TVec a8 = TOps.Zero;
+                    TVec a9 = TOps.Zero;
+                    if (TBlock.Size > 1 && !first)
+                    {
+                        kc += d;
+                        a1 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 2 && !first)
+                    {
+                        kc += d;
+                        a2 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 3 && !first)
+                    {
+                        kc += d;
+                        a3 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 4 && !first)
+                    {
+                        kc += d;
+                        a4 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 5 && !first)
+                    {
+                        kc += d;
+                        a5 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 6 && !first)
+                    {
+                        kc += d;
+                        a6 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 7 && !first)
+                    {
+                        kc += d;
+                        a7 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 8 && !first)
+                    {
+                        kc += d;
+                        a8 = TOps.Load(ref db, kc);
+                    }
+
+                    if (TBlock.Size > 9 && !first)
+                    {
+                        kc += d;
+                        a9 = TOps.Load(ref db, kc);
+                    }
+
                     for (int i = 0; i < count; i++)
                     {
                         TVec xv = Load(ref x, Unsafe.Add(ref offs, i) + k);
                         ref float gi = ref Unsafe.Add(ref gb, i * stride);
                         a0 = TOps.MultiplyAdd(xv, TOps.Create(gi), a0);
-                        a1 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 1)), a1);
-                        a2 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 2)), a2);
-                        a3 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 3)), a3);
+                        if (TBlock.Size > 1)
+                        {
+                            a1 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 1)), a1);
+                        }
+
+                        if (TBlock.Size > 2)
+                        {
+                            a2 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 2)), a2);
+                        }
+
+                        if (TBlock.Size > 3)
+                        {
+                            a3 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 3)), a3);
+                        }
+
+                        if (TBlock.Size > 4)
+                        {
+                            a4 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 4)), a4);
+                        }
+
+                        if (TBlock.Size > 5)
+                        {
+                            a5 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 5)), a5);
+                        }
+
+                        if (TBlock.Size > 6)
+                        {
+                            a6 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 6)), a6);
+                        }
+
+                        if (TBlock.Size > 7)
+                        {
+                            a7 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 7)), a7);
+                        }
+
+                        if (TBlock.Size > 8)
+                        {
+                            a8 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 8)), a8);
+                        }
+
+                        if (TBlock.Size > 9)
+                        {
+                            a9 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 9)), a9);
+                        }
                     }
 
-                    TOps.Store(a0, ref d0, k);
-                    if (valid > 1)
-                    {
-                        TOps.Store(a1, ref d1, k);
-                    }
-
-                    if (valid > 2)
-                    {
-                        TOps.Store(a2, ref d2, k);
-                    }
-
-                    if (valid > 3)
-                    {
-                        TOps.Store(a3, ref d3, k);
-                    }
-
+                    StoreOne<TBlock>(ref db, k, d, skip, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
                     k += lanes;
                 }
 
                 for (; k < d; k++) // scalar tail: Inputs % lanes inputs
                 {
-                    float t0 = first ? 0f : Unsafe.Add(ref d0, k);
-                    float t1 = first ? 0f : Unsafe.Add(ref d1, k);
-                    float t2 = first ? 0f : Unsafe.Add(ref d2, k);
-                    float t3 = first ? 0f : Unsafe.Add(ref d3, k);
-                    for (int i = 0; i < count; i++)
+                    for (int c = Math.Max(skip, 0); c < TBlock.Size; c++)
                     {
-                        float xs = Scalar(ref x, Unsafe.Add(ref offs, i) + k);
-                        ref float gi = ref Unsafe.Add(ref gb, i * stride);
-                        t0 += gi * xs;
-                        t1 += Unsafe.Add(ref gi, 1) * xs;
-                        t2 += Unsafe.Add(ref gi, 2) * xs;
-                        t3 += Unsafe.Add(ref gi, 3) * xs;
-                    }
+                        ref float dwc = ref Unsafe.Add(ref db, (nuint)c * d + k);
+                        float t = first ? 0f : dwc;
+                        for (int i = 0; i < count; i++)
+                        {
+                            t += Unsafe.Add(ref gb, (i * stride) + c) * Scalar(ref x, Unsafe.Add(ref offs, i) + k);
+                        }
 
-                    Unsafe.Add(ref d0, k) = t0;
-                    if (valid > 1)
-                    {
-                        Unsafe.Add(ref d1, k) = t1;
-                    }
-
-                    if (valid > 2)
-                    {
-                        Unsafe.Add(ref d2, k) = t2;
-                    }
-
-                    if (valid > 3)
-                    {
-                        Unsafe.Add(ref d3, k) = t3;
+                        dwc = t;
                     }
                 }
+            }
+        }
+
+        /// <summary>Stores two vectors of each class of a pass at input k, except the first <paramref name="skip"/> classes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StorePair<TBlock>(ref float db, nuint k, nuint lanes, nuint d, int skip,
+            TVec a00, TVec a01, TVec a10, TVec a11, TVec a20, TVec a21, TVec a30, TVec a31, TVec a40, TVec a41,
+            TVec a50, TVec a51, TVec a60, TVec a61, TVec a70, TVec a71, TVec a80, TVec a81, TVec a90, TVec a91)
+            where TBlock : struct, IClassBlock
+        {
+            if (skip <= 0)
+            {
+                TOps.Store(a00, ref db, (0 * d) + k);
+                TOps.Store(a01, ref db, (0 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 1 && skip <= 1)
+            {
+                TOps.Store(a10, ref db, (1 * d) + k);
+                TOps.Store(a11, ref db, (1 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 2 && skip <= 2)
+            {
+                TOps.Store(a20, ref db, (2 * d) + k);
+                TOps.Store(a21, ref db, (2 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 3 && skip <= 3)
+            {
+                TOps.Store(a30, ref db, (3 * d) + k);
+                TOps.Store(a31, ref db, (3 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 4 && skip <= 4)
+            {
+                TOps.Store(a40, ref db, (4 * d) + k);
+                TOps.Store(a41, ref db, (4 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 5 && skip <= 5)
+            {
+                TOps.Store(a50, ref db, (5 * d) + k);
+                TOps.Store(a51, ref db, (5 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 6 && skip <= 6)
+            {
+                TOps.Store(a60, ref db, (6 * d) + k);
+                TOps.Store(a61, ref db, (6 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 7 && skip <= 7)
+            {
+                TOps.Store(a70, ref db, (7 * d) + k);
+                TOps.Store(a71, ref db, (7 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 8 && skip <= 8)
+            {
+                TOps.Store(a80, ref db, (8 * d) + k);
+                TOps.Store(a81, ref db, (8 * d) + k + lanes);
+            }
+
+            if (TBlock.Size > 9 && skip <= 9)
+            {
+                TOps.Store(a90, ref db, (9 * d) + k);
+                TOps.Store(a91, ref db, (9 * d) + k + lanes);
+            }
+        }
+
+        /// <summary>Stores one vector of each class of a pass at input k, except the first <paramref name="skip"/> classes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreOne<TBlock>(ref float db, nuint k, nuint d, int skip,
+            TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7, TVec a8, TVec a9)
+            where TBlock : struct, IClassBlock
+        {
+            if (skip <= 0)
+            {
+                TOps.Store(a0, ref db, (0 * d) + k);
+            }
+
+            if (TBlock.Size > 1 && skip <= 1)
+            {
+                TOps.Store(a1, ref db, (1 * d) + k);
+            }
+
+            if (TBlock.Size > 2 && skip <= 2)
+            {
+                TOps.Store(a2, ref db, (2 * d) + k);
+            }
+
+            if (TBlock.Size > 3 && skip <= 3)
+            {
+                TOps.Store(a3, ref db, (3 * d) + k);
+            }
+
+            if (TBlock.Size > 4 && skip <= 4)
+            {
+                TOps.Store(a4, ref db, (4 * d) + k);
+            }
+
+            if (TBlock.Size > 5 && skip <= 5)
+            {
+                TOps.Store(a5, ref db, (5 * d) + k);
+            }
+
+            if (TBlock.Size > 6 && skip <= 6)
+            {
+                TOps.Store(a6, ref db, (6 * d) + k);
+            }
+
+            if (TBlock.Size > 7 && skip <= 7)
+            {
+                TOps.Store(a7, ref db, (7 * d) + k);
+            }
+
+            if (TBlock.Size > 8 && skip <= 8)
+            {
+                TOps.Store(a8, ref db, (8 * d) + k);
+            }
+
+            if (TBlock.Size > 9 && skip <= 9)
+            {
+                TOps.Store(a9, ref db, (9 * d) + k);
             }
         }
 
