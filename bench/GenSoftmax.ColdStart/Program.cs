@@ -1,17 +1,22 @@
 using System;
 using System.Diagnostics;
 using System.Runtime;
+using System.Linq;
+using System.Threading;
 using GenSoftmax;
 using GenSoftmax.Training;
 
 // Trains the textbook recipe (batch 256, learning rate 0.1) in a fresh process and prints, per epoch, the wall time
 // and what the JIT did during it (methods compiled, time spent compiling), then the totals. Arguments:
-//   [epochs (10)] [threads (all cores)] [uint8|float32 (uint8)] [generated|runtime (generated)]
+//   [epochs (10)] [threads (all cores)] [uint8|float32 (uint8)] [generated|runtime (generated)] [jitlog]
+// jitlog: after the first epoch, the methods the JIT compiled during it, longest first (runtime JIT events).
 if (args is ["jit"])
 {
     JitCost.Print();
     return;
 }
+
+using JitLog? jitLog = args.Contains("jitlog") ? new JitLog() : null;
 
 int epochs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10;
 int threads = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
@@ -36,11 +41,17 @@ long methods = JitInfo.GetCompiledMethodCount();
 TimeSpan jit = JitInfo.GetCompilationTime();
 var epoch = Stopwatch.StartNew();
 var trainTime = Stopwatch.StartNew();
+jitLog?.Start();
 trainer.Fit(train, test, new Reporter(r =>
 {
     long m = JitInfo.GetCompiledMethodCount();
     TimeSpan j = JitInfo.GetCompilationTime();
     Console.WriteLine($"{r.Epoch,5}  {epoch.Elapsed.TotalMilliseconds,6:F1}  {m - methods,11}  {(j - jit).TotalMilliseconds,6:F1}  {r.ValidationAccuracy,8:F4}");
+    if (r.Epoch == 1 && jitLog is not null)
+    {
+        jitLog.PrintSince(epoch.Elapsed);
+    }
+
     methods = m;
     jit = j;
     epoch.Restart();
@@ -89,6 +100,59 @@ internal static class JitCost
                 TimeSpan cost = JitInfo.GetCompilationTime(currentThread: true) - before;
                 Console.WriteLine($"{type.Namespace?.Split('.')[^1],-9} {method.Name,-14} {cost.TotalMilliseconds,7:F2} ms");
             }
+        }
+    }
+}
+
+/// <summary>
+/// The JIT's MethodJittingStarted and MethodLoadVerbose events (keyword 0x10) through an EventListener: each method's
+/// compilation time as the difference of their time stamps (the listener's own cost included, so read the order).
+/// </summary>
+internal sealed class JitLog : System.Diagnostics.Tracing.EventListener
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, DateTime> _started = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<(DateTime At, double Ms, string Name)> _done = new();
+    private DateTime _from = DateTime.MaxValue;
+
+    public void Start() => _from = DateTime.UtcNow;
+
+    public void PrintSince(TimeSpan epoch)
+    {
+        Thread.Sleep(500); // the listener's events arrive on their own thread
+        DateTime to = _from + epoch;
+        var list = _done.Where(d => d.At >= _from && d.At <= to).OrderByDescending(d => d.Ms).ToList();
+        Console.WriteLine($"  JIT in epoch 1 by the events: {list.Count} methods, {list.Sum(d => d.Ms):F1} ms (of {_done.Count} seen; {_from:O} {_done.Select(d => d.At).DefaultIfEmpty().Min():O})");
+        foreach (var (_, ms, name) in list.Take(25))
+        {
+            Console.WriteLine($"  {ms,6:F2} ms  {name}");
+        }
+    }
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.Payload is null || e.PayloadNames is null || (e.EventId != 143 && e.EventId != 145))
+        {
+            return;
+        }
+
+        ulong id = Convert.ToUInt64(e.Payload[e.PayloadNames.IndexOf("MethodID")], System.Globalization.CultureInfo.InvariantCulture);
+        if (e.EventId == 145)
+        {
+            _started[id] = e.TimeStamp.ToUniversalTime();
+        }
+        else if (_started.TryRemove(id, out DateTime start))
+        {
+            string name = $"{e.Payload[e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
+            DateTime end = e.TimeStamp.ToUniversalTime();
+            _done.Add((end, (end - start).TotalMilliseconds, name));
         }
     }
 }

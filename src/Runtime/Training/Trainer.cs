@@ -281,8 +281,11 @@ namespace GenSoftmax.Training
             return FitSgd(feed, null, null, validation, null, progress, cancellationToken);
         }
 
-        /// <summary>The SGD epochs over <paramref name="feed"/>; <paramref name="train"/> is its data when it is in memory.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>
+        /// The SGD epochs over <paramref name="feed"/>; <paramref name="train"/> is its data when it is in memory. Runs once per
+        /// fit and loops per window and epoch, so the JIT compiles it quickly (tier 0, replaced in its loop if it runs long);
+        /// the per-batch loop is <see cref="TrainWindow"/>, compiled fully optimised at once.
+        /// </summary>
         private IReadOnlyList<EpochReport> FitSgd(
             TrainingFeed feed, LabeledData? train, float[]? targets, LabeledData? validation, int[]? heldOut,
             IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -327,6 +330,7 @@ namespace GenSoftmax.Training
             bool scheduled = schedule.Kind != LearningRateScheduleKind.Constant || schedule.WarmupEpochs > 0;
             using var step = new DataParallelStep(Model, _optimizer, objective, Options.Threads);
             BatchResult last = default;
+
             while (_epochsDone < Options.Epochs && !_stopped)
             {
                 int epoch = _epochsDone + 1;
@@ -345,29 +349,8 @@ namespace GenSoftmax.Training
 
                     (int, int)? next = w + 1 < windows ? (epoch, w + 1) : epoch < Options.Epochs ? (epoch + 1, 0) : null;
                     (objective.Data, int[] order) = feed.Window(epoch, w, next);
-                    for (int b = _batchesDone; b < firstBatch + windowBatches; b++)
-                    {
-                        if (cancellationToken.IsCancellationRequested)
-                        {
-                            _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
-                            cancellationToken.ThrowIfCancellationRequested();
-                        }
-
-                        if (scheduled)
-                        {
-                            LearningRate = schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
-                        }
-
-                        int first = (b - firstBatch) * batchSize;
-                        BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, rows - first)));
-                        CheckFinite(r, epoch, b, batches, start);
-                        _lossSum += (double)r.Loss * r.Count;
-                        _correct += r.Correct;
-                        _batchesDone = b + 1;
-                        progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds)
-                            + Stopwatch.GetElapsedTime(start), null));
-                    }
-
+                    last = TrainWindow(step, order, rows, firstBatch, firstBatch + windowBatches, epoch, batches, scheduled, start, progress,
+                        cancellationToken);
                     firstBatch += windowBatches;
                 }
 
@@ -404,22 +387,65 @@ namespace GenSoftmax.Training
             return reports;
         }
 
+        /// <summary>
+        /// The batches from the next to be done up to <paramref name="to"/> - 1 of an epoch: one window's rows in
+        /// <paramref name="order"/>, the window starting at batch <paramref name="firstBatch"/>. Returns the last batch's result.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private BatchResult TrainWindow(
+            DataParallelStep step, int[] order, int rows, int firstBatch, int to, int epoch, int batches, bool scheduled, long start,
+            IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        {
+            int batchSize = Options.BatchSize;
+            BatchResult last = default;
+            for (int b = _batchesDone; b < to; b++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    _seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (scheduled)
+                {
+                    LearningRate = Options.Schedule.RateAt(Options.Optimizer.LearningRate, epoch, b, batches, Options.Epochs);
+                }
+
+                int first = (b - firstBatch) * batchSize;
+                BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, rows - first)));
+                CheckFinite(r, epoch, b, batches, start);
+                _lossSum += (double)r.Loss * r.Count;
+                _correct += r.Correct;
+                _batchesDone = b + 1;
+                progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds)
+                    + Stopwatch.GetElapsedTime(start), null));
+            }
+
+            return last;
+        }
+
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/>
         /// diverged.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
-            string? what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
-                : !Internal.Blas.AllFinite(Model.Weights) ? "the weights after its update are not all finite"
-                : !Internal.Blas.AllFinite(Model.Bias) ? "the bias after its update is not all finite"
-                : Internal.ParameterSet.FirstNonFinite(Model.Parameters) is { } p
-                    ? $"its parameter {p.Name} after its update is not all finite"
-                : null;
-            if (what is null)
+            if (float.IsFinite(r.Loss) && Internal.Blas.AllFinite(Model.Weights) && Internal.Blas.AllFinite(Model.Bias)
+                && Internal.ParameterSet.FirstNonFinite(Model.Parameters) is null)
             {
                 return;
             }
 
+            Diverged(r, epoch, b, batches, start);
+        }
+
+        /// <summary>The cold half of <see cref="CheckFinite"/>, compiled only when a batch diverges.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Diverged(BatchResult r, int epoch, int b, int batches, long start)
+        {
+            string what = !float.IsFinite(r.Loss) ? $"the batch's loss is {r.Loss}"
+                : !Internal.Blas.AllFinite(Model.Weights) ? "the weights after its update are not all finite"
+                : !Internal.Blas.AllFinite(Model.Bias) ? "the bias after its update is not all finite"
+                : $"its parameter {Internal.ParameterSet.FirstNonFinite(Model.Parameters)!.Name} after its update is not all finite";
             using (EnterWrite(Model))
             {
                 _optimizer.RestorePrevious();
