@@ -102,9 +102,15 @@ namespace GenSoftmax.Bench
         /// <inheritdoc />
         public override string ToString() => ColumnName;
 
-        /// <summary>Threads a case runs on: its <c>Threads</c> parameter, or the contender's, else 1.</summary>
+        /// <summary>Threads a case runs on: every core for a method named "...AllCores", else its <c>Threads</c> parameter, or the
+        /// contender's, else 1.</summary>
         internal static int ThreadsOf(BenchmarkCase benchmarkCase)
         {
+            if (benchmarkCase.Descriptor.WorkloadMethod.Name.EndsWith("AllCores", StringComparison.Ordinal))
+            {
+                return Environment.ProcessorCount;
+            }
+
             foreach (var parameter in benchmarkCase.Parameters.Items)
             {
                 if (parameter.Name == "Threads" && parameter.Value is int threads)

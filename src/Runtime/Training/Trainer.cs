@@ -349,7 +349,8 @@ namespace GenSoftmax.Training
 
                     (int, int)? next = w + 1 < windows ? (epoch, w + 1) : epoch < Options.Epochs ? (epoch + 1, 0) : null;
                     (objective.Data, int[] order) = feed.Window(epoch, w, next);
-                    last = TrainWindow(step, order, rows, firstBatch, firstBatch + windowBatches, epoch, batches, scheduled, start, progress,
+                    last = TrainWindow(
+                        step, order, rows, firstBatch, firstBatch + windowBatches, epoch, batches, scheduled, start, progress,
                         cancellationToken);
                     firstBatch += windowBatches;
                 }
