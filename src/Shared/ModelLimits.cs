@@ -90,10 +90,14 @@ namespace GenSoftmax
 
         /// <summary>
         /// Whether rows of <paramref name="inputs"/> floats lie a whole number of 4 KiB pages apart, so that the same input
-        /// of every row falls in the same set of a 32 KiB, 8-way L1 cache: a logits pass that reads more than 6 rows of W
-        /// beside 2 input rows then evicts its own lines every step (3072 inputs: 12 KiB a row).
+        /// of every row falls in the same set of a 32 KiB, 8-way L1 cache: a logits pass that reads more than
+        /// <see cref="MaxAliasedRows"/> rows of W beside 2 input rows then evicts its own lines every step (3072 inputs:
+        /// 12 KiB a row).
         /// </summary>
         public static bool AliasesInL1(int inputs) => inputs * sizeof(float) % 4096 == 0;
+
+        /// <summary>Most classes a block takes when <see cref="AliasesInL1"/>: 8 ways less the 2 input rows.</summary>
+        public const int MaxAliasedRows = 6;
 
         /// <summary>Rows per block: the block's logits, [RowBlock, ClassStride] floats, stay within 32 KiB of stack.</summary>
         public static int RowBlock(int classes)

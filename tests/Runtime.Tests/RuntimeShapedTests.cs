@@ -477,7 +477,7 @@ namespace GenSoftmax.Tests
             Assert.Equal(narrow, shape.ClassBlock(4));
             Assert.Equal(wide, shape.ClassBlock(16));
 
-            // Rows of W a whole number of pages apart share one L1 set: at most 5 of them in a pass, with any registers.
+            // Rows of W a whole number of pages apart share one L1 set: at most 6 of them a pass (the narrow choice), with any registers.
             Assert.Equal(narrow, RuntimeShape.Of(3072, classes).ClassBlock(16));
             Assert.Equal(narrow, RuntimeShape.Of(1024, classes).ClassBlock(16));
             for (int q = ModelLimits.MinClasses; q <= 200; q++)

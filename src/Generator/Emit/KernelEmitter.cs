@@ -30,11 +30,13 @@ namespace GenSoftmax.Generator.Emit
         private int Stride => KernelLayout.ClassStride(Q);
 
         /// <summary>
-        /// Most classes per block: as many as the registers hold (<see cref="IsaProfile.MaxClassBlock"/>), but at most 5 when
-        /// rows of W lie whole pages apart (<see cref="KernelLayout.AliasesInL1"/>): a block's rows of W and the two input
-        /// rows then share one L1 set of 8 ways.
+        /// Most classes per block: as many as the registers hold (<see cref="IsaProfile.MaxClassBlock"/>), but at most
+        /// <see cref="KernelLayout.MaxAliasedRows"/> when rows of W lie whole pages apart (<see cref="KernelLayout.AliasesInL1"/>):
+        /// a block's rows of W and the two input rows then share one L1 set of 8 ways.
         /// </summary>
-        private int MaxClassBlock => KernelLayout.AliasesInL1(D) && _isa.MaxClassBlock > 5 ? 5 : _isa.MaxClassBlock;
+        private int MaxClassBlock => KernelLayout.AliasesInL1(D)
+            ? System.Math.Min(_isa.MaxClassBlock, KernelLayout.MaxAliasedRows)
+            : _isa.MaxClassBlock;
 
         /// <summary>Vectors per padded row of logits.</summary>
         private int RowVectors => Stride / L;

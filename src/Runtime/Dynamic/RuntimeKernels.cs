@@ -71,7 +71,7 @@ namespace GenSoftmax.Dynamic
         /// one.</summary>
         public static RuntimeShape Of(int inputs, int classes) =>
             new(inputs, classes, KernelLayout.ClassStride(classes), KernelLayout.RowBlock(classes),
-                ClassBlockFor(classes, 5), ClassBlockFor(classes, KernelLayout.AliasesInL1(inputs) ? 5 : 10));
+                ClassBlockFor(classes, 5), ClassBlockFor(classes, KernelLayout.AliasesInL1(inputs) ? KernelLayout.MaxAliasedRows : 10));
 
         /// <summary>Classes per pass for vectors of <paramref name="lanes"/> floats.</summary>
         public int ClassBlock(int lanes) => lanes >= 16 ? WideClassBlock : NarrowClassBlock;
