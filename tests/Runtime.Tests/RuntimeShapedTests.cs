@@ -491,6 +491,24 @@ namespace GenSoftmax.Tests
             }
         }
 
+        [SkippableTheory]
+        [MemberData(nameof(VariantData))]
+        public void The_background_warm_up_calls_every_kernel_with_zero_rows_for_any_shape(KernelIsa isa)
+        {
+            Skip.IfNot(IsaSelection.IsSupported(isa), $"{isa} kernels need instructions this CPU does not have");
+            foreach ((int inputs, int classes) in new[] { (784, 10), (3072, 100), (1, 2), (33, 7), (4096, 512) })
+            {
+                // 4096 x 512 is past the scratch limit: its gradient kernel is left to its first call.
+                Kernels.KernelWarmup<RuntimeShapeKernels>.Compile(new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes)), isa);
+            }
+
+            // A generated model's kernel struct is private to it: reached by reflection (an exception surfaces wrapped).
+            Type generated = typeof(Models.M17x10).GetNestedType("GenSoftmaxKernels", System.Reflection.BindingFlags.NonPublic)!;
+            typeof(Kernels.KernelWarmup<>).MakeGenericType(generated)
+                .GetMethod("Compile", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!
+                .Invoke(null, [Activator.CreateInstance(generated), isa]);
+        }
+
         public static TheoryData<KernelIsa> VariantData() => new(Variants);
 
         /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>

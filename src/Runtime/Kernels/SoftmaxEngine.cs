@@ -51,6 +51,7 @@ namespace GenSoftmax.Kernels
             _bias = new float[kernels.BiasLength];
             _parameters = ParameterSet.Dense(_weights, _bias, kernels.Inputs, kernels.Classes);
             PerformanceWarnings.CheckModel(typeof(TKernels));
+            KernelWarmup<TKernels>.Start(kernels, _isa);
         }
 
         /// <inheritdoc />

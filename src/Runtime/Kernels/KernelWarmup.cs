@@ -1,0 +1,80 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using GenSoftmax.Internal;
+
+namespace GenSoftmax.Kernels
+{
+    /// <summary>
+    /// Compiles a model's kernels on a thread-pool thread as soon as the first model of a kernel struct is created, so that
+    /// a fresh process's first batch does not wait for them: under the JIT they are several milliseconds each (compiled
+    /// fully optimised at their first call), and a program usually builds its trainer, checks its data and shuffles it
+    /// between creating a model and training it. Each kernel is called with zero rows, which compiles it and touches
+    /// nothing; the gradient kernel writes its zero-row result into a scratch array of the model's size, so models over
+    /// <see cref="MaxScratchWeights"/> weights skip it. Only where code is compiled at run time and a second core can do it
+    /// (on one core it would only take turns with the training thread); best effort: a failure only leaves the
+    /// compilation to the first call, as without it.
+    /// </summary>
+    /// <typeparam name="TKernels">The model's kernel struct.</typeparam>
+    internal static class KernelWarmup<TKernels>
+        where TKernels : struct, ISoftmaxKernels
+    {
+        /// <summary>The largest model whose gradient kernel is compiled ahead (4 MB of scratch).</summary>
+        internal const int MaxScratchWeights = 1 << 20;
+
+        private static int _started;
+
+        /// <summary>Starts compiling <paramref name="kernels"/>' variant <paramref name="isa"/>, once per kernel struct.</summary>
+        public static void Start(TKernels kernels, KernelIsa isa)
+        {
+            if (!RuntimeFeature.IsDynamicCodeCompiled || Environment.ProcessorCount < 2 || Interlocked.Exchange(ref _started, 1) != 0)
+            {
+                return;
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(static state => CompileQuietly(state.Kernels, state.Isa), (Kernels: kernels, Isa: isa), false);
+        }
+
+        private static void CompileQuietly(TKernels kernels, KernelIsa isa)
+        {
+            try
+            {
+                Compile(kernels, isa);
+            }
+#pragma warning disable CA1031 // best effort: whatever fails here is compiled at its first real call instead
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
+        /// <summary>Calls every kernel of the variant with zero rows, then the engine's vector helpers on one block's worth.</summary>
+        internal static void Compile(TKernels k, KernelIsa isa)
+        {
+            var block = new float[k.ClassStride * 2];
+            var bias = new float[k.BiasLength];
+            var offs = new nuint[KernelLayout.PrefetchRows + 2];
+            var bytes = new byte[1];
+            var floats = new float[1];
+            var labels = new int[1];
+            var rows = new float[2];
+            k.Logits(isa, ref floats[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);
+            k.Logits(isa, ref floats[0], ref bias[0], ref floats[0], ref offs[0], 0, ref block[0]);
+            k.LossRows(isa, ref block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref bias[0], 1f, 1f);
+            k.Softmax(isa, ref block[0], 0, ref rows[0], ref rows[1], 1f);
+            if ((long)k.Inputs * k.Classes <= MaxScratchWeights)
+            {
+                var dW = new float[k.Inputs * k.Classes];
+                k.Gradient(isa, ref bytes[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
+                k.Gradient(isa, ref floats[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
+            }
+
+            // The engine's and the optimizer's vector helpers, on enough floats to reach their vector loops.
+            var v = new float[64];
+            v.AsSpan().Fill(1f);
+            Blas.Log(v);
+            Blas.MultiplyAdd(v, 1f, v, v);
+            _ = Blas.AllFinite(v);
+        }
+    }
+}
