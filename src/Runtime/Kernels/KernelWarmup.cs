@@ -32,7 +32,8 @@ namespace GenSoftmax.Kernels
                 return;
             }
 
-            ThreadPool.UnsafeQueueUserWorkItem(static state => CompileQuietly(state.Kernels, state.Isa), (Kernels: kernels, Isa: isa), false);
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state => CompileQuietly(state.Kernels, state.Isa), (Kernels: kernels, Isa: isa), preferLocal: false);
         }
 
         private static void CompileQuietly(TKernels kernels, KernelIsa isa)
