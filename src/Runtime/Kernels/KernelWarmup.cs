@@ -49,7 +49,7 @@ namespace GenSoftmax.Kernels
             }
         }
 
-        /// <summary>Calls every kernel of the variant with zero rows, then the engine's vector helpers on one block's worth.</summary>
+        /// <summary>Calls every kernel of the variant with zero rows, and the engine's vector helpers on a few vectors.</summary>
         internal static void Compile(TKernels k, KernelIsa isa)
         {
             var block = new float[k.ClassStride * 2];
@@ -59,23 +59,29 @@ namespace GenSoftmax.Kernels
             var floats = new float[1];
             var labels = new int[1];
             var rows = new float[2];
+
+            // In the order a training step first needs them, byte pixels (the images' own type) before floats.
+            bool gradients = (long)k.Inputs * k.Classes <= MaxScratchWeights;
+            float[]? dW = gradients ? new float[k.Inputs * k.Classes] : null;
+            var v = new float[64]; // enough floats to reach the vector loops of the engine's and optimizer's helpers
+            v.AsSpan().Fill(1f);
             k.Logits(isa, ref floats[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);
-            k.Logits(isa, ref floats[0], ref bias[0], ref floats[0], ref offs[0], 0, ref block[0]);
             k.LossRows(isa, ref block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref bias[0], 1f, 1f);
-            k.Softmax(isa, ref block[0], 0, ref rows[0], ref rows[1], 1f);
-            if ((long)k.Inputs * k.Classes <= MaxScratchWeights)
+            Blas.Log(v);
+            if (dW is not null)
             {
-                var dW = new float[k.Inputs * k.Classes];
                 k.Gradient(isa, ref bytes[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
+            }
+
+            Blas.MultiplyAdd(v, 1f, v, v);
+            _ = Blas.AllFinite(v);
+            k.Logits(isa, ref floats[0], ref bias[0], ref floats[0], ref offs[0], 0, ref block[0]);
+            if (dW is not null)
+            {
                 k.Gradient(isa, ref floats[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
             }
 
-            // The engine's and the optimizer's vector helpers, on enough floats to reach their vector loops.
-            var v = new float[64];
-            v.AsSpan().Fill(1f);
-            Blas.Log(v);
-            Blas.MultiplyAdd(v, 1f, v, v);
-            _ = Blas.AllFinite(v);
+            k.Softmax(isa, ref block[0], 0, ref rows[0], ref rows[1], 1f);
         }
     }
 }
