@@ -270,77 +270,15 @@ namespace GenSoftmax.Dynamic
                         TVec wv = TOps.Load(ref wb, kc);
                         a00 = TOps.MultiplyAdd(xv0, wv, a00);
                         a10 = TOps.MultiplyAdd(xv1, wv, a10);
-                        if (TBlock.Size > 1)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a01 = TOps.MultiplyAdd(xv0, wv, a01);
-                            a11 = TOps.MultiplyAdd(xv1, wv, a11);
-                        }
-
-                        if (TBlock.Size > 2)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a02 = TOps.MultiplyAdd(xv0, wv, a02);
-                            a12 = TOps.MultiplyAdd(xv1, wv, a12);
-                        }
-
-                        if (TBlock.Size > 3)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a03 = TOps.MultiplyAdd(xv0, wv, a03);
-                            a13 = TOps.MultiplyAdd(xv1, wv, a13);
-                        }
-
-                        if (TBlock.Size > 4)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a04 = TOps.MultiplyAdd(xv0, wv, a04);
-                            a14 = TOps.MultiplyAdd(xv1, wv, a14);
-                        }
-
-                        if (TBlock.Size > 5)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a05 = TOps.MultiplyAdd(xv0, wv, a05);
-                            a15 = TOps.MultiplyAdd(xv1, wv, a15);
-                        }
-
-                        if (TBlock.Size > 6)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a06 = TOps.MultiplyAdd(xv0, wv, a06);
-                            a16 = TOps.MultiplyAdd(xv1, wv, a16);
-                        }
-
-                        if (TBlock.Size > 7)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a07 = TOps.MultiplyAdd(xv0, wv, a07);
-                            a17 = TOps.MultiplyAdd(xv1, wv, a17);
-                        }
-
-                        if (TBlock.Size > 8)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a08 = TOps.MultiplyAdd(xv0, wv, a08);
-                            a18 = TOps.MultiplyAdd(xv1, wv, a18);
-                        }
-
-                        if (TBlock.Size > 9)
-                        {
-                            kc += d;
-                            wv = TOps.Load(ref wb, kc);
-                            a09 = TOps.MultiplyAdd(xv0, wv, a09);
-                            a19 = TOps.MultiplyAdd(xv1, wv, a19);
-                        }
+                        Next2<TBlock>(1, ref wb, ref kc, d, xv0, xv1, ref a01, ref a11);
+                        Next2<TBlock>(2, ref wb, ref kc, d, xv0, xv1, ref a02, ref a12);
+                        Next2<TBlock>(3, ref wb, ref kc, d, xv0, xv1, ref a03, ref a13);
+                        Next2<TBlock>(4, ref wb, ref kc, d, xv0, xv1, ref a04, ref a14);
+                        Next2<TBlock>(5, ref wb, ref kc, d, xv0, xv1, ref a05, ref a15);
+                        Next2<TBlock>(6, ref wb, ref kc, d, xv0, xv1, ref a06, ref a16);
+                        Next2<TBlock>(7, ref wb, ref kc, d, xv0, xv1, ref a07, ref a17);
+                        Next2<TBlock>(8, ref wb, ref kc, d, xv0, xv1, ref a08, ref a18);
+                        Next2<TBlock>(9, ref wb, ref kc, d, xv0, xv1, ref a09, ref a19);
                     }
 
                     float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t04 = 0f, t05 = 0f, t06 = 0f, t07 = 0f, t08 = 0f, t09 = 0f;
@@ -353,77 +291,15 @@ namespace GenSoftmax.Dynamic
                         float ws = Unsafe.Add(ref wb, kc);
                         t00 += xs0 * ws;
                         t10 += xs1 * ws;
-                        if (TBlock.Size > 1)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t01 += xs0 * ws;
-                            t11 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 2)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t02 += xs0 * ws;
-                            t12 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 3)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t03 += xs0 * ws;
-                            t13 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 4)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t04 += xs0 * ws;
-                            t14 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 5)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t05 += xs0 * ws;
-                            t15 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 6)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t06 += xs0 * ws;
-                            t16 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 7)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t07 += xs0 * ws;
-                            t17 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 8)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t08 += xs0 * ws;
-                            t18 += xs1 * ws;
-                        }
-
-                        if (TBlock.Size > 9)
-                        {
-                            kc += d;
-                            ws = Unsafe.Add(ref wb, kc);
-                            t09 += xs0 * ws;
-                            t19 += xs1 * ws;
-                        }
+                        NextScalar2<TBlock>(1, ref wb, ref kc, d, xs0, xs1, ref t01, ref t11);
+                        NextScalar2<TBlock>(2, ref wb, ref kc, d, xs0, xs1, ref t02, ref t12);
+                        NextScalar2<TBlock>(3, ref wb, ref kc, d, xs0, xs1, ref t03, ref t13);
+                        NextScalar2<TBlock>(4, ref wb, ref kc, d, xs0, xs1, ref t04, ref t14);
+                        NextScalar2<TBlock>(5, ref wb, ref kc, d, xs0, xs1, ref t05, ref t15);
+                        NextScalar2<TBlock>(6, ref wb, ref kc, d, xs0, xs1, ref t06, ref t16);
+                        NextScalar2<TBlock>(7, ref wb, ref kc, d, xs0, xs1, ref t07, ref t17);
+                        NextScalar2<TBlock>(8, ref wb, ref kc, d, xs0, xs1, ref t08, ref t18);
+                        NextScalar2<TBlock>(9, ref wb, ref kc, d, xs0, xs1, ref t09, ref t19);
                     }
 
                     Store<TBlock>(ref o0, ref bias, c0, pixelScale, a00, a01, a02, a03, a04, a05, a06, a07, a08, a09,
@@ -522,68 +398,15 @@ namespace GenSoftmax.Dynamic
                     TVec a70 = TOps.Zero, a71 = TOps.Zero;
                     TVec a80 = TOps.Zero, a81 = TOps.Zero;
                     TVec a90 = TOps.Zero, a91 = TOps.Zero;
-                    if (TBlock.Size > 1 && !first)
-                    {
-                        kc += d;
-                        a10 = TOps.Load(ref db, kc);
-                        a11 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 2 && !first)
-                    {
-                        kc += d;
-                        a20 = TOps.Load(ref db, kc);
-                        a21 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 3 && !first)
-                    {
-                        kc += d;
-                        a30 = TOps.Load(ref db, kc);
-                        a31 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 4 && !first)
-                    {
-                        kc += d;
-                        a40 = TOps.Load(ref db, kc);
-                        a41 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 5 && !first)
-                    {
-                        kc += d;
-                        a50 = TOps.Load(ref db, kc);
-                        a51 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 6 && !first)
-                    {
-                        kc += d;
-                        a60 = TOps.Load(ref db, kc);
-                        a61 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 7 && !first)
-                    {
-                        kc += d;
-                        a70 = TOps.Load(ref db, kc);
-                        a71 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 8 && !first)
-                    {
-                        kc += d;
-                        a80 = TOps.Load(ref db, kc);
-                        a81 = TOps.Load(ref db, kc + lanes);
-                    }
-
-                    if (TBlock.Size > 9 && !first)
-                    {
-                        kc += d;
-                        a90 = TOps.Load(ref db, kc);
-                        a91 = TOps.Load(ref db, kc + lanes);
-                    }
+                    Load2<TBlock>(1, first, ref db, ref kc, d, lanes, ref a10, ref a11);
+                    Load2<TBlock>(2, first, ref db, ref kc, d, lanes, ref a20, ref a21);
+                    Load2<TBlock>(3, first, ref db, ref kc, d, lanes, ref a30, ref a31);
+                    Load2<TBlock>(4, first, ref db, ref kc, d, lanes, ref a40, ref a41);
+                    Load2<TBlock>(5, first, ref db, ref kc, d, lanes, ref a50, ref a51);
+                    Load2<TBlock>(6, first, ref db, ref kc, d, lanes, ref a60, ref a61);
+                    Load2<TBlock>(7, first, ref db, ref kc, d, lanes, ref a70, ref a71);
+                    Load2<TBlock>(8, first, ref db, ref kc, d, lanes, ref a80, ref a81);
+                    Load2<TBlock>(9, first, ref db, ref kc, d, lanes, ref a90, ref a91);
 
                     for (int i = 0; i < count; i++)
                     {
@@ -595,72 +418,27 @@ namespace GenSoftmax.Dynamic
                         TVec gv = TOps.Create(gi);
                         a00 = TOps.MultiplyAdd(xv0, gv, a00);
                         a01 = TOps.MultiplyAdd(xv1, gv, a01);
-                        if (TBlock.Size > 1)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 1));
-                            a10 = TOps.MultiplyAdd(xv0, gv, a10);
-                            a11 = TOps.MultiplyAdd(xv1, gv, a11);
-                        }
-
-                        if (TBlock.Size > 2)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 2));
-                            a20 = TOps.MultiplyAdd(xv0, gv, a20);
-                            a21 = TOps.MultiplyAdd(xv1, gv, a21);
-                        }
-
-                        if (TBlock.Size > 3)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 3));
-                            a30 = TOps.MultiplyAdd(xv0, gv, a30);
-                            a31 = TOps.MultiplyAdd(xv1, gv, a31);
-                        }
-
-                        if (TBlock.Size > 4)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 4));
-                            a40 = TOps.MultiplyAdd(xv0, gv, a40);
-                            a41 = TOps.MultiplyAdd(xv1, gv, a41);
-                        }
-
-                        if (TBlock.Size > 5)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 5));
-                            a50 = TOps.MultiplyAdd(xv0, gv, a50);
-                            a51 = TOps.MultiplyAdd(xv1, gv, a51);
-                        }
-
-                        if (TBlock.Size > 6)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 6));
-                            a60 = TOps.MultiplyAdd(xv0, gv, a60);
-                            a61 = TOps.MultiplyAdd(xv1, gv, a61);
-                        }
-
-                        if (TBlock.Size > 7)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 7));
-                            a70 = TOps.MultiplyAdd(xv0, gv, a70);
-                            a71 = TOps.MultiplyAdd(xv1, gv, a71);
-                        }
-
-                        if (TBlock.Size > 8)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 8));
-                            a80 = TOps.MultiplyAdd(xv0, gv, a80);
-                            a81 = TOps.MultiplyAdd(xv1, gv, a81);
-                        }
-
-                        if (TBlock.Size > 9)
-                        {
-                            gv = TOps.Create(Unsafe.Add(ref gi, 9));
-                            a90 = TOps.MultiplyAdd(xv0, gv, a90);
-                            a91 = TOps.MultiplyAdd(xv1, gv, a91);
-                        }
+                        Outer2<TBlock>(1, ref gi, xv0, xv1, ref a10, ref a11);
+                        Outer2<TBlock>(2, ref gi, xv0, xv1, ref a20, ref a21);
+                        Outer2<TBlock>(3, ref gi, xv0, xv1, ref a30, ref a31);
+                        Outer2<TBlock>(4, ref gi, xv0, xv1, ref a40, ref a41);
+                        Outer2<TBlock>(5, ref gi, xv0, xv1, ref a50, ref a51);
+                        Outer2<TBlock>(6, ref gi, xv0, xv1, ref a60, ref a61);
+                        Outer2<TBlock>(7, ref gi, xv0, xv1, ref a70, ref a71);
+                        Outer2<TBlock>(8, ref gi, xv0, xv1, ref a80, ref a81);
+                        Outer2<TBlock>(9, ref gi, xv0, xv1, ref a90, ref a91);
                     }
 
-                    StorePair<TBlock>(ref db, k, lanes, d, skip, a00, a01, a10, a11, a20, a21, a30, a31, a40, a41,
-                        a50, a51, a60, a61, a70, a71, a80, a81, a90, a91);
+                    Store2<TBlock>(0, skip, ref db, k, d, lanes, a00, a01);
+                    Store2<TBlock>(1, skip, ref db, k, d, lanes, a10, a11);
+                    Store2<TBlock>(2, skip, ref db, k, d, lanes, a20, a21);
+                    Store2<TBlock>(3, skip, ref db, k, d, lanes, a30, a31);
+                    Store2<TBlock>(4, skip, ref db, k, d, lanes, a40, a41);
+                    Store2<TBlock>(5, skip, ref db, k, d, lanes, a50, a51);
+                    Store2<TBlock>(6, skip, ref db, k, d, lanes, a60, a61);
+                    Store2<TBlock>(7, skip, ref db, k, d, lanes, a70, a71);
+                    Store2<TBlock>(8, skip, ref db, k, d, lanes, a80, a81);
+                    Store2<TBlock>(9, skip, ref db, k, d, lanes, a90, a91);
                 }
 
                 if (k < vectorEnd) // one vector left
@@ -676,112 +454,42 @@ namespace GenSoftmax.Dynamic
                     TVec a7 = TOps.Zero;
                     TVec a8 = TOps.Zero;
                     TVec a9 = TOps.Zero;
-                    if (TBlock.Size > 1 && !first)
-                    {
-                        kc += d;
-                        a1 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 2 && !first)
-                    {
-                        kc += d;
-                        a2 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 3 && !first)
-                    {
-                        kc += d;
-                        a3 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 4 && !first)
-                    {
-                        kc += d;
-                        a4 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 5 && !first)
-                    {
-                        kc += d;
-                        a5 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 6 && !first)
-                    {
-                        kc += d;
-                        a6 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 7 && !first)
-                    {
-                        kc += d;
-                        a7 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 8 && !first)
-                    {
-                        kc += d;
-                        a8 = TOps.Load(ref db, kc);
-                    }
-
-                    if (TBlock.Size > 9 && !first)
-                    {
-                        kc += d;
-                        a9 = TOps.Load(ref db, kc);
-                    }
+                    Load1<TBlock>(1, first, ref db, ref kc, d, ref a1);
+                    Load1<TBlock>(2, first, ref db, ref kc, d, ref a2);
+                    Load1<TBlock>(3, first, ref db, ref kc, d, ref a3);
+                    Load1<TBlock>(4, first, ref db, ref kc, d, ref a4);
+                    Load1<TBlock>(5, first, ref db, ref kc, d, ref a5);
+                    Load1<TBlock>(6, first, ref db, ref kc, d, ref a6);
+                    Load1<TBlock>(7, first, ref db, ref kc, d, ref a7);
+                    Load1<TBlock>(8, first, ref db, ref kc, d, ref a8);
+                    Load1<TBlock>(9, first, ref db, ref kc, d, ref a9);
 
                     for (int i = 0; i < count; i++)
                     {
                         TVec xv = Load(ref x, Unsafe.Add(ref offs, i) + k);
                         ref float gi = ref Unsafe.Add(ref gb, i * stride);
                         a0 = TOps.MultiplyAdd(xv, TOps.Create(gi), a0);
-                        if (TBlock.Size > 1)
-                        {
-                            a1 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 1)), a1);
-                        }
-
-                        if (TBlock.Size > 2)
-                        {
-                            a2 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 2)), a2);
-                        }
-
-                        if (TBlock.Size > 3)
-                        {
-                            a3 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 3)), a3);
-                        }
-
-                        if (TBlock.Size > 4)
-                        {
-                            a4 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 4)), a4);
-                        }
-
-                        if (TBlock.Size > 5)
-                        {
-                            a5 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 5)), a5);
-                        }
-
-                        if (TBlock.Size > 6)
-                        {
-                            a6 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 6)), a6);
-                        }
-
-                        if (TBlock.Size > 7)
-                        {
-                            a7 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 7)), a7);
-                        }
-
-                        if (TBlock.Size > 8)
-                        {
-                            a8 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 8)), a8);
-                        }
-
-                        if (TBlock.Size > 9)
-                        {
-                            a9 = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, 9)), a9);
-                        }
+                        Outer1<TBlock>(1, ref gi, xv, ref a1);
+                        Outer1<TBlock>(2, ref gi, xv, ref a2);
+                        Outer1<TBlock>(3, ref gi, xv, ref a3);
+                        Outer1<TBlock>(4, ref gi, xv, ref a4);
+                        Outer1<TBlock>(5, ref gi, xv, ref a5);
+                        Outer1<TBlock>(6, ref gi, xv, ref a6);
+                        Outer1<TBlock>(7, ref gi, xv, ref a7);
+                        Outer1<TBlock>(8, ref gi, xv, ref a8);
+                        Outer1<TBlock>(9, ref gi, xv, ref a9);
                     }
 
-                    StoreOne<TBlock>(ref db, k, d, skip, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+                    Store1<TBlock>(0, skip, ref db, k, d, a0);
+                    Store1<TBlock>(1, skip, ref db, k, d, a1);
+                    Store1<TBlock>(2, skip, ref db, k, d, a2);
+                    Store1<TBlock>(3, skip, ref db, k, d, a3);
+                    Store1<TBlock>(4, skip, ref db, k, d, a4);
+                    Store1<TBlock>(5, skip, ref db, k, d, a5);
+                    Store1<TBlock>(6, skip, ref db, k, d, a6);
+                    Store1<TBlock>(7, skip, ref db, k, d, a7);
+                    Store1<TBlock>(8, skip, ref db, k, d, a8);
+                    Store1<TBlock>(9, skip, ref db, k, d, a9);
                     k += lanes;
                 }
 
@@ -802,128 +510,100 @@ namespace GenSoftmax.Dynamic
             }
         }
 
-        /// <summary>Stores two vectors of each class of a pass at input k, except the first <paramref name="skip"/> classes.</summary>
+        // One class of a pass each, if the block has it (c is a constant and TBlock.Size a JIT constant, so the test and
+        // every call for a class the block lacks compile to nothing): the logits' weights one row of W further, the
+        // gradient's accumulators loaded from dW, one row's g times its inputs, the stores of the classes not skipped.
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StorePair<TBlock>(ref float db, nuint k, nuint lanes, nuint d, int skip,
-            TVec a00, TVec a01, TVec a10, TVec a11, TVec a20, TVec a21, TVec a30, TVec a31, TVec a40, TVec a41,
-            TVec a50, TVec a51, TVec a60, TVec a61, TVec a70, TVec a71, TVec a80, TVec a81, TVec a90, TVec a91)
+        private static void Next2<TBlock>(int c, ref float wb, ref nuint kc, nuint d, TVec xv0, TVec xv1, ref TVec a0, ref TVec a1)
             where TBlock : struct, IClassBlock
         {
-            if (skip <= 0)
+            if (TBlock.Size > c)
             {
-                TOps.Store(a00, ref db, (0 * d) + k);
-                TOps.Store(a01, ref db, (0 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 1 && skip <= 1)
-            {
-                TOps.Store(a10, ref db, (1 * d) + k);
-                TOps.Store(a11, ref db, (1 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 2 && skip <= 2)
-            {
-                TOps.Store(a20, ref db, (2 * d) + k);
-                TOps.Store(a21, ref db, (2 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 3 && skip <= 3)
-            {
-                TOps.Store(a30, ref db, (3 * d) + k);
-                TOps.Store(a31, ref db, (3 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 4 && skip <= 4)
-            {
-                TOps.Store(a40, ref db, (4 * d) + k);
-                TOps.Store(a41, ref db, (4 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 5 && skip <= 5)
-            {
-                TOps.Store(a50, ref db, (5 * d) + k);
-                TOps.Store(a51, ref db, (5 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 6 && skip <= 6)
-            {
-                TOps.Store(a60, ref db, (6 * d) + k);
-                TOps.Store(a61, ref db, (6 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 7 && skip <= 7)
-            {
-                TOps.Store(a70, ref db, (7 * d) + k);
-                TOps.Store(a71, ref db, (7 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 8 && skip <= 8)
-            {
-                TOps.Store(a80, ref db, (8 * d) + k);
-                TOps.Store(a81, ref db, (8 * d) + k + lanes);
-            }
-
-            if (TBlock.Size > 9 && skip <= 9)
-            {
-                TOps.Store(a90, ref db, (9 * d) + k);
-                TOps.Store(a91, ref db, (9 * d) + k + lanes);
+                kc += d;
+                TVec wv = TOps.Load(ref wb, kc);
+                a0 = TOps.MultiplyAdd(xv0, wv, a0);
+                a1 = TOps.MultiplyAdd(xv1, wv, a1);
             }
         }
 
-        /// <summary>Stores one vector of each class of a pass at input k, except the first <paramref name="skip"/> classes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreOne<TBlock>(ref float db, nuint k, nuint d, int skip,
-            TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7, TVec a8, TVec a9)
+        private static void NextScalar2<TBlock>(
+            int c, ref float wb, ref nuint kc, nuint d, float xs0, float xs1, ref float t0, ref float t1)
             where TBlock : struct, IClassBlock
         {
-            if (skip <= 0)
+            if (TBlock.Size > c)
             {
-                TOps.Store(a0, ref db, (0 * d) + k);
+                kc += d;
+                float ws = Unsafe.Add(ref wb, kc);
+                t0 += xs0 * ws;
+                t1 += xs1 * ws;
             }
+        }
 
-            if (TBlock.Size > 1 && skip <= 1)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Load2<TBlock>(int c, bool first, ref float db, ref nuint kc, nuint d, nuint lanes, ref TVec a0, ref TVec a1)
+            where TBlock : struct, IClassBlock
+        {
+            if (TBlock.Size > c && !first)
             {
-                TOps.Store(a1, ref db, (1 * d) + k);
+                kc += d;
+                a0 = TOps.Load(ref db, kc);
+                a1 = TOps.Load(ref db, kc + lanes);
             }
+        }
 
-            if (TBlock.Size > 2 && skip <= 2)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Load1<TBlock>(int c, bool first, ref float db, ref nuint kc, nuint d, ref TVec a)
+            where TBlock : struct, IClassBlock
+        {
+            if (TBlock.Size > c && !first)
             {
-                TOps.Store(a2, ref db, (2 * d) + k);
+                kc += d;
+                a = TOps.Load(ref db, kc);
             }
+        }
 
-            if (TBlock.Size > 3 && skip <= 3)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Outer2<TBlock>(int c, ref float gi, TVec xv0, TVec xv1, ref TVec a0, ref TVec a1)
+            where TBlock : struct, IClassBlock
+        {
+            if (TBlock.Size > c)
             {
-                TOps.Store(a3, ref db, (3 * d) + k);
+                TVec gv = TOps.Create(Unsafe.Add(ref gi, c));
+                a0 = TOps.MultiplyAdd(xv0, gv, a0);
+                a1 = TOps.MultiplyAdd(xv1, gv, a1);
             }
+        }
 
-            if (TBlock.Size > 4 && skip <= 4)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Outer1<TBlock>(int c, ref float gi, TVec xv, ref TVec a)
+            where TBlock : struct, IClassBlock
+        {
+            if (TBlock.Size > c)
             {
-                TOps.Store(a4, ref db, (4 * d) + k);
+                a = TOps.MultiplyAdd(xv, TOps.Create(Unsafe.Add(ref gi, c)), a);
             }
+        }
 
-            if (TBlock.Size > 5 && skip <= 5)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store2<TBlock>(int c, int skip, ref float db, nuint k, nuint d, nuint lanes, TVec a0, TVec a1)
+            where TBlock : struct, IClassBlock
+        {
+            if (TBlock.Size > c && skip <= c)
             {
-                TOps.Store(a5, ref db, (5 * d) + k);
+                TOps.Store(a0, ref db, ((nuint)c * d) + k);
+                TOps.Store(a1, ref db, ((nuint)c * d) + k + lanes);
             }
+        }
 
-            if (TBlock.Size > 6 && skip <= 6)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store1<TBlock>(int c, int skip, ref float db, nuint k, nuint d, TVec a)
+            where TBlock : struct, IClassBlock
+        {
+            if (TBlock.Size > c && skip <= c)
             {
-                TOps.Store(a6, ref db, (6 * d) + k);
-            }
-
-            if (TBlock.Size > 7 && skip <= 7)
-            {
-                TOps.Store(a7, ref db, (7 * d) + k);
-            }
-
-            if (TBlock.Size > 8 && skip <= 8)
-            {
-                TOps.Store(a8, ref db, (8 * d) + k);
-            }
-
-            if (TBlock.Size > 9 && skip <= 9)
-            {
-                TOps.Store(a9, ref db, (9 * d) + k);
+                TOps.Store(a, ref db, ((nuint)c * d) + k);
             }
         }
 
