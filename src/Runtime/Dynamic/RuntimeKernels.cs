@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -71,7 +72,17 @@ namespace GenSoftmax.Dynamic
         /// one.</summary>
         public static RuntimeShape Of(int inputs, int classes) =>
             new(inputs, classes, KernelLayout.ClassStride(classes), KernelLayout.RowBlock(classes),
-                ClassBlockFor(classes, 5), ClassBlockFor(classes, KernelLayout.AliasesInL1(inputs) ? KernelLayout.MaxAliasedRows : 10));
+                ClassBlockFor(classes, Largest(NarrowLargest, inputs)), ClassBlockFor(classes, Largest(WideLargest, inputs)));
+
+        /// <summary>Most classes a pass takes with 16 vector registers: 2 x 5 accumulators, 2 inputs and a weight.</summary>
+        private const int NarrowLargest = 5;
+
+        /// <summary>Most classes a pass takes with the 32 registers of AVX-512: 2 x 10 accumulators, 2 inputs and a weight.</summary>
+        private const int WideLargest = 10;
+
+        /// <summary>The registers' limit, or fewer when rows of W share an L1 set (<see cref="KernelLayout.AliasesInL1"/>).</summary>
+        private static int Largest(int registers, int inputs) =>
+            KernelLayout.AliasesInL1(inputs) ? Math.Min(registers, KernelLayout.MaxAliasedRows) : registers;
 
         /// <summary>Classes per pass for vectors of <paramref name="lanes"/> floats.</summary>
         public int ClassBlock(int lanes) => lanes >= 16 ? WideClassBlock : NarrowClassBlock;
@@ -189,7 +200,8 @@ namespace GenSoftmax.Dynamic
                 case 4: Logits<T, ClassBlock4>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
                 case 5: Logits<T, ClassBlock5>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
                 case 8: Logits<T, ClassBlock8>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
-                default: Logits<T, ClassBlock10>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                case 10: Logits<T, ClassBlock10>(shape, ref w, ref bias, ref x, ref offs, count, ref blk); break;
+                default: throw new UnreachableException($"No logits kernel for a class block of {shape.ClassBlock(TOps.Count)}.");
             }
         }
 
@@ -218,7 +230,8 @@ namespace GenSoftmax.Dynamic
                 case 4: Gradient<T, ClassBlock4>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
                 case 5: Gradient<T, ClassBlock5>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
                 case 8: Gradient<T, ClassBlock8>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
-                default: Gradient<T, ClassBlock10>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                case 10: Gradient<T, ClassBlock10>(shape, ref x, ref offs, ref next, count, ref g, ref dW, first); break;
+                default: throw new UnreachableException($"No gradient kernel for a class block of {shape.ClassBlock(TOps.Count)}.");
             }
         }
 

@@ -61,8 +61,7 @@ namespace GenSoftmax.Kernels
             var rows = new float[2];
 
             // In the order a training step first needs them, byte pixels (the images' own type) before floats.
-            bool gradients = (long)k.Inputs * k.Classes <= MaxScratchWeights;
-            float[]? dW = gradients ? new float[k.Inputs * k.Classes] : null;
+            float[]? dW = (long)k.Inputs * k.Classes <= MaxScratchWeights ? new float[k.Inputs * k.Classes] : null;
             var v = new float[64]; // enough floats to reach the vector loops of the engine's and optimizer's helpers
             v.AsSpan().Fill(1f);
             k.Logits(isa, ref floats[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);

@@ -431,12 +431,30 @@ namespace GenSoftmax.Training
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
             if (float.IsFinite(r.Loss) && Internal.Blas.AllFinite(Model.Weights) && Internal.Blas.AllFinite(Model.Bias)
-                && Internal.ParameterSet.FirstNonFinite(Model.Parameters) is null)
+                && OtherParametersFinite())
             {
                 return;
             }
 
             Diverged(r, epoch, b, batches, start);
+        }
+
+        /// <summary>
+        /// Whether every parameter other than W and b themselves is finite: a dense model's parameters are W and b (just
+        /// checked), a reparameterised one's are the factors its W is built from.
+        /// </summary>
+        private bool OtherParametersFinite()
+        {
+            foreach (NamedTensor t in Model.Parameters)
+            {
+                ReadOnlySpan<float> values = t.Values;
+                if (!values.Overlaps(Model.Weights) && !values.Overlaps(Model.Bias) && !Internal.Blas.AllFinite(values))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>The cold half of <see cref="CheckFinite"/>, compiled only when a batch diverges.</summary>
