@@ -33,6 +33,7 @@ namespace GenSoftmax.Data
         private readonly long[] _rowsPerClass;
         private readonly byte[] _scratch = new byte[ScratchBytes];
         private readonly DirectReader? _direct; // the features around the page cache, for a file larger than half the memory
+        private MappableRows? _mappable;        // the features as training windows map them, made when first asked for
 
         private FileRowSource(
             Part features, Part labels, Part? weights, long count, int inputs, IReadOnlyList<string>? classNames, long memoryBudget)
@@ -71,6 +72,27 @@ namespace GenSoftmax.Data
 
         /// <summary>Whether the features are read around the page cache.</summary>
         internal bool ReadsDirect => _direct is not null;
+
+        /// <summary>Whether training windows may map the features file instead of copying it (tests turn it off to compare).</summary>
+        internal static bool MapWindows { get; set; } = true;
+
+        /// <inheritdoc/>
+        /// <remarks>Features stored as trained on (float32 little-endian, or bytes) in a file read through the page cache; a
+        /// file larger than half the memory is read around the cache instead (<see cref="DirectReadThreshold"/>).</remarks>
+        internal override MappableRows? Mappable
+        {
+            get
+            {
+                bool stored = IsPixels || (_features.Type == NpyType.Float32 && BitConverter.IsLittleEndian);
+                if (_mappable is null && MapWindows && stored && _direct is null && OperatingSystem.IsLinux()
+                    && _features.DataOffset % _features.ItemSize == 0)
+                {
+                    _mappable = new MappableRows(_features.Handle, _features.DataOffset, Inputs * _features.ItemSize, IsPixels);
+                }
+
+                return MapWindows ? _mappable : null;
+            }
+        }
 
         /// <inheritdoc/>
         public override long Count { get; }
@@ -245,7 +267,6 @@ namespace GenSoftmax.Data
         /// <inheritdoc/>
         protected override void ReadRowsCore(long first, Span<float> features, Span<byte> pixels, Span<int> labels, Span<float> weights)
         {
-            int rows = labels.Length;
             long element = first * Inputs;
             if (IsPixels)
             {
@@ -262,11 +283,30 @@ namespace GenSoftmax.Data
                 CheckFinite(_features, element, features);
             }
 
+            ReadLabelsAndWeights(first, labels, weights);
+        }
+
+        /// <inheritdoc/>
+        internal override void ReadMappedRows(
+            long first, ReadOnlySpan<byte> inputs, bool checkInputs, Span<int> labels, Span<float> weights)
+        {
+            CheckLength(_features); // before the mapped pages are touched: a page past the end of the file is SIGBUS
+            CountBytesRead(inputs.Length);
+            if (checkInputs && !IsPixels)
+            {
+                CheckFinite(_features, first * Inputs, MemoryMarshal.Cast<byte, float>(inputs));
+            }
+
+            ReadLabelsAndWeights(first, labels, weights);
+        }
+
+        private void ReadLabelsAndWeights(long first, Span<int> labels, Span<float> weights)
+        {
             ReadLabels(first, labels, Classes, ClassNames is not null);
             if (_weights is { } w)
             {
                 Convert(w, first, weights);
-                for (int i = 0; i < rows; i++)
+                for (int i = 0; i < labels.Length; i++)
                 {
                     if (!(weights[i] >= 0f && float.IsFinite(weights[i])))
                     {
@@ -366,15 +406,7 @@ namespace GenSoftmax.Data
         /// </summary>
         private void Read(Part part, long element, Span<byte> destination)
         {
-            long length = RandomAccess.GetLength(part.Handle);
-            if (length != part.Length)
-            {
-                throw new InvalidDataException(
-                    $"{part.Path} changed size while it was read: it had {part.Length} bytes when opened and has {length} now. Another " +
-                        $"program " +
-                    "is writing it: let it finish (or convert the data again), then start over.");
-            }
-
+            CheckLength(part);
             long offset = part.DataOffset + (element * part.ItemSize);
             if (_direct is not null && ReferenceEquals(part, _features))
             {
@@ -400,6 +432,18 @@ namespace GenSoftmax.Data
                 CountBytesRead(read);
                 offset += read;
                 destination = destination.Slice(read);
+            }
+        }
+
+        private static void CheckLength(Part part)
+        {
+            long length = RandomAccess.GetLength(part.Handle);
+            if (length != part.Length)
+            {
+                throw new InvalidDataException(
+                    $"{part.Path} changed size while it was read: it had {part.Length} bytes when opened and has {length} now. Another " +
+                        $"program " +
+                    "is writing it: let it finish (or convert the data again), then start over.");
             }
         }
 

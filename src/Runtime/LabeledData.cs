@@ -14,6 +14,9 @@ namespace GenSoftmax
     /// given, are copied.</remarks>
     public sealed class LabeledData
     {
+        private unsafe byte* _mapped; // a mapped window's inputs (Mapped), else null
+        private bool _mappedPixels;   // whether those inputs are pixels
+
         private LabeledData(
             float[]? features, byte[]? pixels, int[] labels, int inputs, int imageHeight, int imageWidth, IReadOnlyList<string>? classNames)
         {
@@ -92,6 +95,15 @@ namespace GenSoftmax
         internal static LabeledData Window(
             float[]? features, byte[]? pixels, int[] labels, float[]? weights, int inputs, IReadOnlyList<string>? classNames) =>
             new(features, pixels, labels, weights, inputs, classNames);
+
+        /// <summary>
+        /// A window of rows whose inputs are a file's pages mapped into memory (<see cref="Streaming.RowWindows"/>): row i's
+        /// inputs start at <paramref name="rows"/> + i x the row's bytes, for [labels.Length] rows of which the caller uses those
+        /// its row order names. The memory is the window's; the data is valid while the window holds its rows.
+        /// </summary>
+        internal static unsafe LabeledData Mapped(
+            byte* rows, bool isPixels, int[] labels, float[]? weights, int inputs, IReadOnlyList<string>? classNames) =>
+            new(null, null, labels, weights, inputs, classNames) { _mapped = rows, _mappedPixels = isPixels };
 
         /// <summary>
         /// Rejects a NaN or infinite feature, naming its row and column: one such value turns every weight into NaN
@@ -210,7 +222,7 @@ namespace GenSoftmax
 
         /// <summary>Whether the inputs are byte pixels (<see cref="Pixels"/>) rather than float features (<see
         /// cref="Features"/>).</summary>
-        public bool IsPixels => Pixels is not null;
+        public bool IsPixels => Pixels is not null || _mappedPixels;
 
         /// <summary>Float features [Count, Inputs], or null when the data is pixels.</summary>
         public float[]? Features { get; }
@@ -436,7 +448,15 @@ namespace GenSoftmax
         /// <summary>A batch of the rows <paramref name="rows"/> (repeats allowed), with labels; an empty list is an empty batch.</summary>
         public Batch Rows(ReadOnlySpan<int> rows) => All().WithRows(rows);
 
-        private Batch Input() => Pixels is not null ? Batch.Of(Pixels) : Batch.Of(Features!);
+        private Batch Input() => IsPixels ? Batch.Of(PixelValues) : Batch.Of(FeatureValues);
+
+        /// <summary>The features [Count, Inputs], whether in <see cref="Features"/> or mapped; empty for pixels.</summary>
+        internal unsafe ReadOnlySpan<float> FeatureValues =>
+            _mapped is null ? Features : _mappedPixels ? default : new ReadOnlySpan<float>(_mapped, checked(Count * Inputs));
+
+        /// <summary>The pixels [Count, Inputs], whether in <see cref="Pixels"/> or mapped; empty for features.</summary>
+        internal unsafe ReadOnlySpan<byte> PixelValues =>
+            _mapped is null ? Pixels : _mappedPixels ? new ReadOnlySpan<byte>(_mapped, checked(Count * Inputs)) : default;
 
         /// <summary>The pixels of row <paramref name="index"/>, [Inputs] (an image row by row).</summary>
         /// <exception cref="InvalidOperationException">The data is float features.</exception>

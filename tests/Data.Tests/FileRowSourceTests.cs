@@ -148,6 +148,128 @@ namespace GenSoftmax.Data.Tests
             }
         }
 
+        /// <summary>
+        /// 10,000 rows of 12 float32 (48 bytes) or 12 bytes after a 128-byte header, so rows start at every offset in a page.
+        /// A mapped block needs the rows of a whole number of pages (256 rows of 48 bytes, 1,024 of 12): windows of 8 blocks of
+        /// 288 rows (5 an epoch), or of 1,024 pixel rows (2 an epoch).
+        /// </summary>
+        private const int MappedRows = 10_000;
+
+        private static long MappedBudget(string dtype) => dtype == "|u1" ? 2L * 8192 * (Inputs + 8) : 2L * 2304 * ((Inputs * 4) + 8);
+
+        private static float[] TrainMapped(string f, string l, string dtype, bool map, int threads)
+        {
+            FileRowSource.MapWindows = map;
+            try
+            {
+                using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: MappedBudget(dtype));
+                float[] fit = Train(source, Options(threads) with { Epochs = 2 });
+                if (OperatingSystem.IsLinux())
+                {
+                    Assert.Equal(map, source.Mappable?.WindowsMapped > 0); // the path under test ran (Linux, a file this user owns)
+                }
+
+                return fit;
+            }
+            finally
+            {
+                FileRowSource.MapWindows = true;
+            }
+        }
+
+        [Theory]
+        [InlineData("<f4", 1)]
+        [InlineData("<f4", 2)]
+        [InlineData("|u1", 2)]
+        public void MappedWindows_TrainBitIdenticalToCopiedWindows(string dtype, int threads)
+        {
+            (float[] x, int[] y) = Synthetic(MappedRows, 31);
+            (string f, string l) = WriteNpy("m", x, y, dtype);
+            Assert.Equal(TrainMapped(f, l, dtype, map: false, threads), TrainMapped(f, l, dtype, map: true, threads));
+        }
+
+        [Fact]
+        public void MappedWindow_WithANaN_IsAnErrorNamingTheRow()
+        {
+            (float[] x, int[] y) = Synthetic(MappedRows, 32);
+            x[(6543 * Inputs) + 5] = float.NaN;
+            (string f, string l) = WriteNpy("m", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: MappedBudget("<f4"));
+            var e = Assert.Throws<InvalidDataException>(() => Train(source, Options()));
+            Assert.Contains(f, e.Message);
+            Assert.Contains("row 6543, column 5", e.Message);
+        }
+
+        [Fact]
+        public void MappedFile_WriterWaitsForTheWindowInUse_ThenTheChangeIsAClearError()
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return; // mapping is Linux-only; elsewhere windows are copies, which the other tests cover
+            }
+
+            (float[] x, int[] y) = Synthetic(MappedRows, 33);
+            (string f, string l) = WriteNpy("m", x, y);
+            long budget = MappedBudget("<f4");
+            FileRowSource.MapWindows = false;
+            using FileRowSource copied = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
+            using var copies = new RowWindows(copied, 16, 7, shuffled: true);
+            FileRowSource.MapWindows = true;
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
+            using var windows = new RowWindows(source, 16, 7, shuffled: true);
+            Assert.True(windows.IsMapped, "the file's lease should be granted to its owner");
+            Assert.False(copies.IsMapped);
+            Assert.True(windows.Windows >= 4);
+
+            RowWindows.Window window = windows.Get(1, 0, (1, 1));
+            AssertSameRows(copies.Get(1, 0, null), window);
+
+            // A writer opening the file waits for the lease; the window in use stays valid meanwhile.
+            var writer = new Thread(() =>
+            {
+                using var stream = new FileStream(f, FileMode.Open, FileAccess.Write);
+                stream.SetLength(stream.Length - (10 * Inputs * 4));
+            });
+            writer.Start();
+            Assert.False(writer.Join(300), "the writer should wait while a window of the file is mapped");
+            AssertSameRows(copies.Get(1, 0, null), window);
+
+            // The next window gives the lease up and copies: the rows as they were, or the change as an error.
+            try
+            {
+                AssertSameRows(copies.Get(1, 1, null), windows.Get(1, 1, (1, 2)));
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.Contains("changed size while it was read", e.Message);
+            }
+
+            Assert.True(writer.Join(TimeSpan.FromSeconds(30)), "the writer should go on once the lease is given up");
+            Assert.False(windows.IsMapped);
+            var error = Assert.Throws<InvalidDataException>(() =>
+            {
+                for (int w = 2; w < windows.Windows; w++)
+                {
+                    windows.Get(1, w, null);
+                }
+            });
+            Assert.Contains(f, error.Message);
+            Assert.Contains("changed size while it was read", error.Message);
+        }
+
+        /// <summary>Asserts that two windows hold the same rows (features and labels) in the same training order.</summary>
+        private static void AssertSameRows(RowWindows.Window expected, RowWindows.Window actual)
+        {
+            Assert.Equal(expected.Rows, actual.Rows);
+            ReadOnlySpan<float> a = expected.Data.FeatureValues, b = actual.Data.FeatureValues;
+            for (int i = 0; i < expected.Rows; i++)
+            {
+                int r = expected.Order[i], s = actual.Order[i];
+                Assert.Equal(expected.Labels[r], actual.Labels[s]);
+                Assert.True(a.Slice(r * Inputs, Inputs).SequenceEqual(b.Slice(s * Inputs, Inputs)), $"row {i} of the window");
+            }
+        }
+
         [Fact]
         public void StreamThatFitsTheBudget_TrainsBitIdenticalToTheSameRowsInMemory()
         {

@@ -95,6 +95,20 @@ namespace GenSoftmax.Streaming
             ReadRowsCore(first, features, pixels, labels, weights);
         }
 
+        /// <summary>
+        /// The file of the inputs when its rows are stored as they are trained on and may be mapped into memory in place of
+        /// being copied (<see cref="RowWindows"/>); null (the default) reads every window through <see cref="ReadRows"/>.
+        /// </summary>
+        internal virtual MappableRows? Mappable => null;
+
+        /// <summary>
+        /// What <see cref="ReadRows"/> does for rows whose inputs are mapped (<see cref="Mappable"/>): checks the inputs when
+        /// <paramref name="checkInputs"/> (the first time a block is mapped), reads the labels and the weights.
+        /// </summary>
+        internal virtual void ReadMappedRows(
+            long first, ReadOnlySpan<byte> inputs, bool checkInputs, Span<int> labels, Span<float> weights) =>
+            throw new NotSupportedException($"{Description} has no mappable rows.");
+
         /// <summary>Reads rows as <see cref="ReadRows"/> says, its arguments checked; adds the bytes it read with <see
         /// cref="CountBytesRead"/>.</summary>
         protected abstract void ReadRowsCore(long first, Span<float> features, Span<byte> pixels, Span<int> labels, Span<float> weights);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
 
 namespace GenSoftmax.Streaming
@@ -16,6 +17,8 @@ namespace GenSoftmax.Streaming
     /// <para>Shuffled (training): epoch e visits the blocks in the order <c>new Random(Mix(seed, e))</c> shuffles them
     /// into, and window w's rows in the order <c>new Random(Mix(seed, e, w))</c> shuffles them into: both functions of
     /// (seed, epoch, window) alone, so a window can be rebuilt after an interruption without replaying the ones before it.
+    /// Mapped (training, a file whose rows are stored as trained on, <see cref="MappableRows"/>): a window's blocks are the
+    /// file's pages mapped into the window's address space rather than copies; the rows and their order are the copy's.
     /// Data that fits one buffer is read once and kept (<see cref="IsWhole"/>); the caller orders its rows as it orders
     /// rows in memory. Sequential (evaluation, prediction): window w is block w, rows in file order.</para>
     /// </remarks>
@@ -31,6 +34,10 @@ namespace GenSoftmax.Streaming
         private readonly Window?[] _buffers = new Window?[2];
         private readonly int _capacity;
         private BlockOrdering? _blockOrder; // replaced whole, never changed: the background read may be using the previous one
+        private MappableRows? _map;         // the file mapped in place of copies, under its lease; null when rows are copied
+        private readonly int _gap;          // rows whose bytes are whole pages: block offsets in a mapped window step by it
+        private readonly int _slotRows;     // rows of address space per block of a mapped window
+        private readonly bool[] _checked;   // blocks whose mapped inputs were checked (the lease keeps them unchanged)
         private Task? _pending;
         private int _current = -1; // the buffer handed out last
         private int _pendingBuffer = -1;
@@ -69,7 +76,26 @@ namespace GenSoftmax.Streaming
 
             _capacity = BlockRows * BlocksPerWindow;
             _blocks = (source.Count + BlockRows - 1) / BlockRows;
+            _checked = [];
+            if (shuffled && !IsWhole && source.Mappable is { } map)
+            {
+                // A block is mapped from the page holding its first row, at an address with the same offset in its page: its
+                // first row goes g rows into its slot, g = page / gcd(row bytes, page), so slots of ceil(BlockRows, g) + 3g rows
+                // keep two pages between neighbours (bench/results/2026-12-05-mapped-windows).
+                int page = MappableRows.PageSize;
+                _gap = page / Math.Min(page, map.RowBytes & -map.RowBytes); // gcd(row bytes, page) of a power-of-two page
+                _slotRows = ((BlockRows + _gap - 1) / _gap * _gap) + (3 * _gap);
+                long values = (long)_slotRows * BlocksPerWindow * source.Inputs;
+                if (BlockRows >= _gap && values <= Array.MaxLength && _blocks <= Array.MaxLength && map.TryLease())
+                {
+                    _map = map;
+                    _checked = new bool[_blocks];
+                }
+            }
         }
+
+        /// <summary>Whether windows are mapped from the file rather than copied (until its lease is broken).</summary>
+        public bool IsMapped => _map is not null;
 
         /// <summary>Whether every row fits one buffer: it is read once, and window 0 is all of them in file order.</summary>
         public bool IsWhole { get; }
@@ -117,6 +143,14 @@ namespace GenSoftmax.Streaming
                 }
             }
 
+            if (_map is not null && !_map.LeaseHeld)
+            {
+                // Another process asked to write the file: nothing of it stays mapped, the writer goes on, and rows are copied
+                // (and checked) from here on, so a file that changes is the error it is without mapping.
+                StopMapping();
+                result = null;
+            }
+
             if (IsWhole)
             {
                 result = _buffers[0] ??= NewWindow();
@@ -153,6 +187,12 @@ namespace GenSoftmax.Streaming
         private void Fill(Window target, int epoch, int window)
         {
             target.Index = -1;
+            if (target.IsMapped)
+            {
+                FillMapped(target, epoch, window);
+                return;
+            }
+
             int[] order = BlockOrder(epoch);
             int inputs = _source.Inputs;
             int at = 0;
@@ -176,13 +216,77 @@ namespace GenSoftmax.Streaming
                 target.Order[i] = i;
             }
 
+            Finish(target, epoch, window);
+        }
+
+        /// <summary>
+        /// <see cref="Fill"/> for a mapped window: block k's pages are mapped into slot k of the window's address space, its
+        /// labels and weights read to the same rows, and row i of the window (in block order, as a copy would hold it) is
+        /// named by its row in that layout, so the order, and the training, is the copy's bit for bit.
+        /// </summary>
+        private unsafe void FillMapped(Window target, int epoch, int window)
+        {
+            MappableRows map = _map!;
+            int page = MappableRows.PageSize;
+            int rowBytes = map.RowBytes;
+            MappableRows.Clear(target.Region, target.RegionBytes);
+            int[] order = BlockOrder(epoch);
+            int at = 0;
+            int end = (int)Math.Min(_blocks, ((long)window + 1) * BlocksPerWindow);
+            for (int i = window * BlocksPerWindow, slot = 0; i < end; i++, slot++)
+            {
+                int block = order[i];
+                int rows = BlockLength(block);
+                long first = (long)block * BlockRows;
+                int row = (slot * _slotRows) + (int)(first % _gap); // the same offset in its page as in the file
+                byte* start = target.Rows0 + ((long)row * rowBytes);
+                long fileStart = map.DataOffset + (first * rowBytes);
+                long fileEnd = fileStart + ((long)rows * rowBytes);
+                long mapFrom = fileStart - (fileStart % page);
+                long mapTo = (fileEnd + page - 1) / page * page;
+                map.Map(start - (fileStart - mapFrom), (nuint)(mapTo - mapFrom), mapFrom);
+                _source.ReadMappedRows(
+                    first, new ReadOnlySpan<byte>(start, rows * rowBytes), !_checked[block], target.Labels.AsSpan(row, rows),
+                    target.Weights is null ? default : target.Weights.AsSpan(row, rows));
+                _checked[block] = true;
+                for (int r = 0; r < rows; r++)
+                {
+                    target.Order[at + r] = row + r;
+                }
+
+                at += rows;
+            }
+
+            target.Rows = at;
+            map.WindowsMapped++;
+            Finish(target, epoch, window);
+        }
+
+        /// <summary>Shuffles a filled window's order (training) and marks it as holding <paramref name="window"/>.</summary>
+        private void Finish(Window target, int epoch, int window)
+        {
             if (_shuffled && !IsWhole)
             {
-                new Random(Mix(_seed, epoch, window)).Shuffle(target.Order.AsSpan(0, at));
+                // Fisher-Yates moves positions, whatever they hold: a mapped window's rows take the copy's order.
+                new Random(Mix(_seed, epoch, window)).Shuffle(target.Order.AsSpan(0, target.Rows));
             }
 
             target.Epoch = epoch;
             target.Index = window;
+        }
+
+        /// <summary>Unmaps both windows and gives the file's lease up; windows are copies from then on.</summary>
+        private void StopMapping()
+        {
+            for (int i = 0; i < _buffers.Length; i++)
+            {
+                _buffers[i]?.Unmap();
+                _buffers[i] = null;
+            }
+
+            _current = -1;
+            _map?.ReleaseLease();
+            _map = null;
         }
 
         private int BlockLength(int block) => (int)Math.Min(BlockRows, _source.Count - ((long)block * BlockRows));
@@ -225,6 +329,13 @@ namespace GenSoftmax.Streaming
         private Window NewWindow()
         {
             int inputs = _source.Inputs;
+            if (_map is { } map)
+            {
+                int rows = _slotRows * BlocksPerWindow;
+                float[]? w = _source.HasWeights ? new float[rows] : null;
+                return Window.Mapped(map, rows, inputs, w, new int[_capacity], _source.ClassNames);
+            }
+
             long values = (long)_capacity * inputs;
             float[]? features = _source.IsPixels ? null : GC.AllocateUninitializedArray<float>(checked((int)values));
             byte[]? pixels = _source.IsPixels ? GC.AllocateUninitializedArray<byte>(checked((int)values)) : null;
@@ -248,12 +359,53 @@ namespace GenSoftmax.Streaming
             }
 
             _pending = null;
+            StopMapping();
         }
 
         /// <summary>One buffer: rows <c>[0, Rows)</c> of <see cref="Data"/>, in the order <see cref="Order"/> [Rows].</summary>
-        internal sealed class Window(LabeledData data, float[]? features, byte[]? pixels, int[] labels, float[]? weights, int[] order)
+        internal sealed unsafe class Window(
+            LabeledData data, float[]? features, byte[]? pixels, int[] labels, float[]? weights, int[] order)
         {
+            /// <summary>A window whose inputs are mapped: [rows] rows of address space reserved, none mapped yet.</summary>
+            public static Window Mapped(
+                MappableRows map, int rows, int inputs, float[]? weights, int[] order, IReadOnlyList<string>? classNames)
+            {
+                int page = MappableRows.PageSize;
+                nuint bytes = (nuint)((long)rows * map.RowBytes) + (nuint)(2 * page);
+                byte* region = MappableRows.Reserve(bytes);
+                byte* rows0 = region + (map.DataOffset % page); // row addresses share the file's offsets within a page
+                int[] labels = new int[rows];
+                return new Window(
+                    LabeledData.Mapped(rows0, map.IsPixels, labels, weights, inputs, classNames), null, null, labels, weights, order)
+                {
+                    Region = region,
+                    RegionBytes = bytes,
+                    Rows0 = rows0,
+                };
+            }
+
             public LabeledData Data { get; } = data;
+
+            /// <summary>The reserved address space of a mapped window, or null.</summary>
+            public byte* Region { get; private set; }
+
+            public nuint RegionBytes { get; private init; }
+
+            /// <summary>Where row 0 of a mapped window starts.</summary>
+            public byte* Rows0 { get; private init; }
+
+            public bool IsMapped => Region is not null;
+
+            /// <summary>Returns a mapped window's address space (its data is invalid after).</summary>
+            public void Unmap()
+            {
+                if (Region is not null)
+                {
+                    MappableRows.Free(Region, RegionBytes);
+                    Region = null;
+                    Index = -1;
+                }
+            }
 
             public float[]? Features { get; } = features;
 

@@ -174,7 +174,7 @@ namespace GenSoftmax.Training
                     ReadOnlySpan<float> x;
                     if (data.IsPixels)
                     {
-                        ReadOnlySpan<byte> pixels = data.Pixels.AsSpan(r * d, d);
+                        ReadOnlySpan<byte> pixels = data.PixelValues.Slice(r * d, d);
                         for (int k = 0; k < d; k++)
                         {
                             row[k] = pixels[k] * (1f / 255f);
@@ -184,7 +184,7 @@ namespace GenSoftmax.Training
                     }
                     else
                     {
-                        x = data.Features.AsSpan(r * d, d);
+                        x = data.FeatureValues.Slice(r * d, d);
                     }
 
                     for (int c = 0; c < q; c++)
