@@ -36,6 +36,9 @@ namespace GenSoftmax.Data
             _start = AlignmentOffset(_buffer);
         }
 
+        /// <summary>The file, open for reads around the page cache: offsets, lengths and addresses must be page-aligned.</summary>
+        public SafeFileHandle Handle => _handle;
+
         /// <summary>The aligned staging buffer.</summary>
         private Span<byte> Staging => _buffer.AsSpan(_start, StagingBytes);
 

@@ -33,7 +33,7 @@ namespace GenSoftmax.Data
         private readonly long[] _rowsPerClass;
         private readonly byte[] _scratch = new byte[ScratchBytes];
         private readonly DirectReader? _direct; // the features around the page cache, for a file larger than half the memory
-        private MappableRows? _mappable;        // the features as training windows map them, made when first asked for
+        private PagedRows? _paged;              // the features as training windows page them in, made when first asked for
 
         private FileRowSource(
             Part features, Part labels, Part? weights, long count, int inputs, IReadOnlyList<string>? classNames, long memoryBudget)
@@ -73,24 +73,24 @@ namespace GenSoftmax.Data
         /// <summary>Whether the features are read around the page cache.</summary>
         internal bool ReadsDirect => _direct is not null;
 
-        /// <summary>Whether training windows may map the features file instead of copying it (tests turn it off to compare).</summary>
-        internal static bool MapWindows { get; set; } = true;
+        /// <summary>Whether training windows may be filled page by page instead of copied (tests turn it off to compare).</summary>
+        internal static bool PagedWindows { get; set; } = true;
 
         /// <inheritdoc/>
-        /// <remarks>Features stored as trained on (float32 little-endian, or bytes) in a file read through the page cache; a
-        /// file larger than half the memory is read around the cache instead (<see cref="DirectReadThreshold"/>).</remarks>
-        internal override MappableRows? Mappable
+        /// <remarks>Features stored as trained on (float32 little-endian, or bytes): mapped from a file read through the page
+        /// cache, read around the cache from a larger one (<see cref="DirectReadThreshold"/>).</remarks>
+        internal override PagedRows? Paged
         {
             get
             {
                 bool stored = IsPixels || (_features.Type == NpyType.Float32 && BitConverter.IsLittleEndian);
-                if (_mappable is null && MapWindows && stored && _direct is null && OperatingSystem.IsLinux()
-                    && _features.DataOffset % _features.ItemSize == 0)
+                if (_paged is null && PagedWindows && stored && OperatingSystem.IsLinux() && _features.DataOffset % _features.ItemSize == 0)
                 {
-                    _mappable = new MappableRows(_features.Handle, _features.DataOffset, Inputs * _features.ItemSize, IsPixels);
+                    _paged = new PagedRows(
+                        _direct?.Handle ?? _features.Handle, _features.DataOffset, Inputs * _features.ItemSize, IsPixels, _direct is not null);
                 }
 
-                return MapWindows ? _mappable : null;
+                return PagedWindows ? _paged : null;
             }
         }
 
@@ -287,7 +287,7 @@ namespace GenSoftmax.Data
         }
 
         /// <inheritdoc/>
-        internal override void ReadMappedRows(
+        internal override void ReadPagedRows(
             long first, ReadOnlySpan<byte> inputs, bool checkInputs, Span<int> labels, Span<float> weights)
         {
             CheckLength(_features); // before the mapped pages are touched: a page past the end of the file is SIGBUS

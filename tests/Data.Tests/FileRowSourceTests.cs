@@ -149,43 +149,57 @@ namespace GenSoftmax.Data.Tests
         }
 
         /// <summary>
-        /// 10,000 rows of 12 float32 (48 bytes) or 12 bytes after a 128-byte header, so rows start at every offset in a page.
-        /// A mapped block needs the rows of a whole number of pages (256 rows of 48 bytes, 1,024 of 12): windows of 8 blocks of
-        /// 288 rows (5 an epoch), or of 1,024 pixel rows (2 an epoch).
+        /// Rows of 12 float32 (48 bytes) or 12 bytes after a 128-byte header, so rows start at every offset in a page. A paged
+        /// block needs the rows of a whole number of pages (g = 256 rows of 48 bytes, 1,024 of 12), and a block read around
+        /// the page cache 24 g rows (its slot's spare pages at most an eighth of it): windows of 8 such blocks.
         /// </summary>
+        private static int BlockRowsFor(string dtype, bool direct) => (dtype == "|u1" ? 1024 : 288) * (direct ? 24 : 1);
+
         private const int MappedRows = 10_000;
 
-        private static long MappedBudget(string dtype) => dtype == "|u1" ? 2L * 8192 * (Inputs + 8) : 2L * 2304 * ((Inputs * 4) + 8);
+        private static long PagedBudget(string dtype, bool direct = false) =>
+            2L * 8 * BlockRowsFor(dtype, direct) * ((dtype == "|u1" ? Inputs : Inputs * 4) + 8);
 
-        private static float[] TrainMapped(string f, string l, string dtype, bool map, int threads)
+        /// <summary>Trains on the rows with windows filled page by page (<paramref name="paged"/>) or copied, the features read
+        /// through the page cache or around it (<paramref name="direct"/>).</summary>
+        private static float[] TrainPaged(string f, string l, string dtype, bool paged, bool direct, int threads)
         {
-            FileRowSource.MapWindows = map;
+            FileRowSource.PagedWindows = paged;
+            long threshold = FileRowSource.DirectReadThreshold;
+            FileRowSource.DirectReadThreshold = direct ? 0 : threshold;
             try
             {
-                using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: MappedBudget(dtype));
+                using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: PagedBudget(dtype, direct));
                 float[] fit = Train(source, Options(threads) with { Epochs = 2 });
-                if (OperatingSystem.IsLinux())
+                if (OperatingSystem.IsLinux() && (!direct || source.ReadsDirect))
                 {
-                    Assert.Equal(map, source.Mappable?.WindowsMapped > 0); // the path under test ran (Linux, a file this user owns)
+                    // The path under test ran (Linux; a file this user owns, or one whose file system reads around the cache).
+                    Assert.Equal(paged, source.Paged?.WindowsFilled > 0);
+                    Assert.Equal(paged && direct, source.Paged?.IsDirect == true);
                 }
 
                 return fit;
             }
             finally
             {
-                FileRowSource.MapWindows = true;
+                FileRowSource.PagedWindows = true;
+                FileRowSource.DirectReadThreshold = threshold;
             }
         }
 
         [Theory]
-        [InlineData("<f4", 1)]
-        [InlineData("<f4", 2)]
-        [InlineData("|u1", 2)]
-        public void MappedWindows_TrainBitIdenticalToCopiedWindows(string dtype, int threads)
+        [InlineData("<f4", 1, false)]
+        [InlineData("<f4", 2, false)]
+        [InlineData("|u1", 2, false)]
+        [InlineData("<f4", 2, true)]
+        [InlineData("|u1", 1, true)]
+        public void PagedWindows_TrainBitIdenticalToCopiedWindows(string dtype, int threads, bool direct)
         {
-            (float[] x, int[] y) = Synthetic(MappedRows, 31);
+            // 10,000 rows: 5 mapped windows an epoch (2 of pixels); read around the cache, 3.5 windows' worth.
+            (float[] x, int[] y) = Synthetic(direct ? 28 * BlockRowsFor(dtype, direct) : MappedRows, 31);
             (string f, string l) = WriteNpy("m", x, y, dtype);
-            Assert.Equal(TrainMapped(f, l, dtype, map: false, threads), TrainMapped(f, l, dtype, map: true, threads));
+            Assert.Equal(
+                TrainPaged(f, l, dtype, paged: false, direct, threads), TrainPaged(f, l, dtype, paged: true, direct, threads));
         }
 
         [Fact]
@@ -194,7 +208,7 @@ namespace GenSoftmax.Data.Tests
             (float[] x, int[] y) = Synthetic(MappedRows, 32);
             x[(6543 * Inputs) + 5] = float.NaN;
             (string f, string l) = WriteNpy("m", x, y);
-            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: MappedBudget("<f4"));
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: PagedBudget("<f4"));
             var e = Assert.Throws<InvalidDataException>(() => Train(source, Options()));
             Assert.Contains(f, e.Message);
             Assert.Contains("row 6543, column 5", e.Message);
@@ -210,15 +224,15 @@ namespace GenSoftmax.Data.Tests
 
             (float[] x, int[] y) = Synthetic(MappedRows, 33);
             (string f, string l) = WriteNpy("m", x, y);
-            long budget = MappedBudget("<f4");
-            FileRowSource.MapWindows = false;
+            long budget = PagedBudget("<f4");
+            FileRowSource.PagedWindows = false;
             using FileRowSource copied = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
             using var copies = new RowWindows(copied, 16, 7, shuffled: true);
-            FileRowSource.MapWindows = true;
+            FileRowSource.PagedWindows = true;
             using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: budget);
             using var windows = new RowWindows(source, 16, 7, shuffled: true);
-            Assert.True(windows.IsMapped, "the file's lease should be granted to its owner");
-            Assert.False(copies.IsMapped);
+            Assert.True(windows.IsPaged, "the file's lease should be granted to its owner");
+            Assert.False(copies.IsPaged);
             Assert.True(windows.Windows >= 4);
 
             RowWindows.Window window = windows.Get(1, 0, (1, 1));
@@ -245,7 +259,7 @@ namespace GenSoftmax.Data.Tests
             }
 
             Assert.True(writer.Join(TimeSpan.FromSeconds(30)), "the writer should go on once the lease is given up");
-            Assert.False(windows.IsMapped);
+            Assert.False(windows.IsPaged);
             var error = Assert.Throws<InvalidDataException>(() =>
             {
                 for (int w = 2; w < windows.Windows; w++)

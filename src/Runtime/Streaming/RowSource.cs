@@ -99,13 +99,13 @@ namespace GenSoftmax.Streaming
         /// The file of the inputs when its rows are stored as they are trained on and may be mapped into memory in place of
         /// being copied (<see cref="RowWindows"/>); null (the default) reads every window through <see cref="ReadRows"/>.
         /// </summary>
-        internal virtual MappableRows? Mappable => null;
+        internal virtual PagedRows? Paged => null;
 
         /// <summary>
-        /// What <see cref="ReadRows"/> does for rows whose inputs are mapped (<see cref="Mappable"/>): checks the inputs when
+        /// What <see cref="ReadRows"/> does for rows whose inputs are mapped (<see cref="Paged"/>): checks the inputs when
         /// <paramref name="checkInputs"/> (the first time a block is mapped), reads the labels and the weights.
         /// </summary>
-        internal virtual void ReadMappedRows(
+        internal virtual void ReadPagedRows(
             long first, ReadOnlySpan<byte> inputs, bool checkInputs, Span<int> labels, Span<float> weights) =>
             throw new NotSupportedException($"{Description} has no mappable rows.");
 

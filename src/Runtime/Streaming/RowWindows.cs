@@ -17,8 +17,9 @@ namespace GenSoftmax.Streaming
     /// <para>Shuffled (training): epoch e visits the blocks in the order <c>new Random(Mix(seed, e))</c> shuffles them
     /// into, and window w's rows in the order <c>new Random(Mix(seed, e, w))</c> shuffles them into: both functions of
     /// (seed, epoch, window) alone, so a window can be rebuilt after an interruption without replaying the ones before it.
-    /// Mapped (training, a file whose rows are stored as trained on, <see cref="MappableRows"/>): a window's blocks are the
-    /// file's pages mapped into the window's address space rather than copies; the rows and their order are the copy's.
+    /// Paged (training, a file whose rows are stored as trained on, <see cref="PagedRows"/>): a window's blocks are the
+    /// file's pages, mapped or read around the page cache into the window's memory, rather than copies; the rows and their
+    /// order are the copy's.
     /// Data that fits one buffer is read once and kept (<see cref="IsWhole"/>); the caller orders its rows as it orders
     /// rows in memory. Sequential (evaluation, prediction): window w is block w, rows in file order.</para>
     /// </remarks>
@@ -34,9 +35,9 @@ namespace GenSoftmax.Streaming
         private readonly Window?[] _buffers = new Window?[2];
         private readonly int _capacity;
         private BlockOrdering? _blockOrder; // replaced whole, never changed: the background read may be using the previous one
-        private MappableRows? _map;         // the file mapped in place of copies, under its lease; null when rows are copied
-        private readonly int _gap;          // rows whose bytes are whole pages: block offsets in a mapped window step by it
-        private readonly int _slotRows;     // rows of address space per block of a mapped window
+        private PagedRows? _paged;          // the file's pages filling windows in place of copies; null when rows are copied
+        private readonly int _gap;          // rows whose bytes are whole pages: block offsets in a paged window step by it
+        private readonly int _slotRows;     // rows of address space per block of a paged window
         private readonly bool[] _checked;   // blocks whose mapped inputs were checked (the lease keeps them unchanged)
         private Task? _pending;
         private int _current = -1; // the buffer handed out last
@@ -77,25 +78,27 @@ namespace GenSoftmax.Streaming
             _capacity = BlockRows * BlocksPerWindow;
             _blocks = (source.Count + BlockRows - 1) / BlockRows;
             _checked = [];
-            if (shuffled && !IsWhole && source.Mappable is { } map)
+            if (shuffled && !IsWhole && source.Paged is { } paged)
             {
-                // A block is mapped from the page holding its first row, at an address with the same offset in its page: its
+                // A block is filled from the page holding its first row, at an address with the same offset in its page: its
                 // first row goes g rows into its slot, g = page / gcd(row bytes, page), so slots of ceil(BlockRows, g) + 3g rows
-                // keep two pages between neighbours (bench/results/2026-12-05-mapped-windows).
-                int page = MappableRows.PageSize;
-                _gap = page / Math.Min(page, map.RowBytes & -map.RowBytes); // gcd(row bytes, page) of a power-of-two page
+                // keep two pages between neighbours (bench/results/2026-12-05-mapped-windows). A direct window holds those
+                // rows in memory, so it is used only when they are at most an eighth of a block.
+                int page = PagedRows.PageSize;
+                _gap = page / Math.Min(page, paged.RowBytes & -paged.RowBytes); // gcd(row bytes, page) of a power-of-two page
                 _slotRows = ((BlockRows + _gap - 1) / _gap * _gap) + (3 * _gap);
                 long values = (long)_slotRows * BlocksPerWindow * source.Inputs;
-                if (BlockRows >= _gap && values <= Array.MaxLength && _blocks <= Array.MaxLength && map.TryLease())
+                bool fits = BlockRows >= (paged.IsDirect ? 24 * _gap : _gap) && values <= Array.MaxLength && _blocks <= Array.MaxLength;
+                if (fits && (paged.IsDirect || paged.TryLease()))
                 {
-                    _map = map;
+                    _paged = paged;
                     _checked = new bool[_blocks];
                 }
             }
         }
 
-        /// <summary>Whether windows are mapped from the file rather than copied (until its lease is broken).</summary>
-        public bool IsMapped => _map is not null;
+        /// <summary>Whether windows are filled page by page (mapped, or read around the page cache) rather than copied.</summary>
+        public bool IsPaged => _paged is not null;
 
         /// <summary>Whether every row fits one buffer: it is read once, and window 0 is all of them in file order.</summary>
         public bool IsWhole { get; }
@@ -143,11 +146,11 @@ namespace GenSoftmax.Streaming
                 }
             }
 
-            if (_map is not null && !_map.LeaseHeld)
+            if (_paged is { IsDirect: false } && !_paged.LeaseHeld)
             {
                 // Another process asked to write the file: nothing of it stays mapped, the writer goes on, and rows are copied
                 // (and checked) from here on, so a file that changes is the error it is without mapping.
-                StopMapping();
+                StopPaging();
                 result = null;
             }
 
@@ -187,9 +190,9 @@ namespace GenSoftmax.Streaming
         private void Fill(Window target, int epoch, int window)
         {
             target.Index = -1;
-            if (target.IsMapped)
+            if (target.IsPaged)
             {
-                FillMapped(target, epoch, window);
+                FillPaged(target, epoch, window);
                 return;
             }
 
@@ -220,16 +223,16 @@ namespace GenSoftmax.Streaming
         }
 
         /// <summary>
-        /// <see cref="Fill"/> for a mapped window: block k's pages are mapped into slot k of the window's address space, its
+        /// <see cref="Fill"/> for a paged window: block k's pages are mapped or read into slot k of the window's memory, its
         /// labels and weights read to the same rows, and row i of the window (in block order, as a copy would hold it) is
         /// named by its row in that layout, so the order, and the training, is the copy's bit for bit.
         /// </summary>
-        private unsafe void FillMapped(Window target, int epoch, int window)
+        private unsafe void FillPaged(Window target, int epoch, int window)
         {
-            MappableRows map = _map!;
-            int page = MappableRows.PageSize;
-            int rowBytes = map.RowBytes;
-            MappableRows.Clear(target.Region, target.RegionBytes);
+            PagedRows paged = _paged!;
+            int page = PagedRows.PageSize;
+            int rowBytes = paged.RowBytes;
+            paged.Clear(target.Region, target.RegionBytes);
             int[] order = BlockOrder(epoch);
             int at = 0;
             int end = (int)Math.Min(_blocks, ((long)window + 1) * BlocksPerWindow);
@@ -240,14 +243,21 @@ namespace GenSoftmax.Streaming
                 long first = (long)block * BlockRows;
                 int row = (slot * _slotRows) + (int)(first % _gap); // the same offset in its page as in the file
                 byte* start = target.Rows0 + ((long)row * rowBytes);
-                long fileStart = map.DataOffset + (first * rowBytes);
+                long fileStart = paged.DataOffset + (first * rowBytes);
                 long fileEnd = fileStart + ((long)rows * rowBytes);
-                long mapFrom = fileStart - (fileStart % page);
-                long mapTo = (fileEnd + page - 1) / page * page;
-                map.Map(start - (fileStart - mapFrom), (nuint)(mapTo - mapFrom), mapFrom);
-                _source.ReadMappedRows(
-                    first, new ReadOnlySpan<byte>(start, rows * rowBytes), !_checked[block], target.Labels.AsSpan(row, rows),
-                    target.Weights is null ? default : target.Weights.AsSpan(row, rows));
+                long from = fileStart - (fileStart % page);
+                long to = (fileEnd + page - 1) / page * page;
+                long got = paged.Fill(start - (fileStart - from), (nuint)(to - from), from);
+                _source.ReadPagedRows( // first: a file that changed size is an error before its pages are touched
+                    first, new ReadOnlySpan<byte>(start, rows * rowBytes), paged.IsDirect || !_checked[block],
+                    target.Labels.AsSpan(row, rows), target.Weights is null ? default : target.Weights.AsSpan(row, rows));
+                if (got < fileEnd - from)
+                {
+                    throw new System.IO.InvalidDataException(
+                        $"{_source.Description} ended at byte {from + got} while it was read, before row {first + rows - 1} ended at " +
+                            $"byte {fileEnd}: the file is damaged or was truncated. Write it again, then start over.");
+                }
+
                 _checked[block] = true;
                 for (int r = 0; r < rows; r++)
                 {
@@ -258,7 +268,7 @@ namespace GenSoftmax.Streaming
             }
 
             target.Rows = at;
-            map.WindowsMapped++;
+            paged.WindowsFilled++;
             Finish(target, epoch, window);
         }
 
@@ -275,18 +285,18 @@ namespace GenSoftmax.Streaming
             target.Index = window;
         }
 
-        /// <summary>Unmaps both windows and gives the file's lease up; windows are copies from then on.</summary>
-        private void StopMapping()
+        /// <summary>Frees both windows (unmaps them) and gives the file's lease up; windows are copies from then on.</summary>
+        private void StopPaging()
         {
             for (int i = 0; i < _buffers.Length; i++)
             {
-                _buffers[i]?.Unmap();
+                _buffers[i]?.Free();
                 _buffers[i] = null;
             }
 
             _current = -1;
-            _map?.ReleaseLease();
-            _map = null;
+            _paged?.ReleaseLease();
+            _paged = null;
         }
 
         private int BlockLength(int block) => (int)Math.Min(BlockRows, _source.Count - ((long)block * BlockRows));
@@ -329,11 +339,11 @@ namespace GenSoftmax.Streaming
         private Window NewWindow()
         {
             int inputs = _source.Inputs;
-            if (_map is { } map)
+            if (_paged is { } paged)
             {
                 int rows = _slotRows * BlocksPerWindow;
                 float[]? w = _source.HasWeights ? new float[rows] : null;
-                return Window.Mapped(map, rows, inputs, w, new int[_capacity], _source.ClassNames);
+                return Window.Paged(paged, rows, inputs, w, new int[_capacity], _source.ClassNames);
             }
 
             long values = (long)_capacity * inputs;
@@ -359,25 +369,26 @@ namespace GenSoftmax.Streaming
             }
 
             _pending = null;
-            StopMapping();
+            StopPaging();
         }
 
         /// <summary>One buffer: rows <c>[0, Rows)</c> of <see cref="Data"/>, in the order <see cref="Order"/> [Rows].</summary>
         internal sealed unsafe class Window(
             LabeledData data, float[]? features, byte[]? pixels, int[] labels, float[]? weights, int[] order)
         {
-            /// <summary>A window whose inputs are mapped: [rows] rows of address space reserved, none mapped yet.</summary>
-            public static Window Mapped(
-                MappableRows map, int rows, int inputs, float[]? weights, int[] order, IReadOnlyList<string>? classNames)
+            /// <summary>A window whose inputs are filled page by page: memory for [rows] rows, none filled yet.</summary>
+            public static Window Paged(
+                PagedRows paged, int rows, int inputs, float[]? weights, int[] order, IReadOnlyList<string>? classNames)
             {
-                int page = MappableRows.PageSize;
-                nuint bytes = (nuint)((long)rows * map.RowBytes) + (nuint)(2 * page);
-                byte* region = MappableRows.Reserve(bytes);
-                byte* rows0 = region + (map.DataOffset % page); // row addresses share the file's offsets within a page
+                int page = PagedRows.PageSize;
+                nuint bytes = (nuint)((long)rows * paged.RowBytes) + (nuint)(2 * page);
+                byte* region = paged.Allocate(bytes);
+                byte* rows0 = region + (paged.DataOffset % page); // row addresses share the file's offsets within a page
                 int[] labels = new int[rows];
                 return new Window(
-                    LabeledData.Mapped(rows0, map.IsPixels, labels, weights, inputs, classNames), null, null, labels, weights, order)
+                    LabeledData.Mapped(rows0, paged.IsPixels, labels, weights, inputs, classNames), null, null, labels, weights, order)
                 {
+                    Pages = paged,
                     Region = region,
                     RegionBytes = bytes,
                     Rows0 = rows0,
@@ -386,22 +397,25 @@ namespace GenSoftmax.Streaming
 
             public LabeledData Data { get; } = data;
 
-            /// <summary>The reserved address space of a mapped window, or null.</summary>
+            /// <summary>The file a paged window's pages come from, or null.</summary>
+            public PagedRows? Pages { get; private init; }
+
+            /// <summary>The memory of a paged window, or null.</summary>
             public byte* Region { get; private set; }
 
             public nuint RegionBytes { get; private init; }
 
-            /// <summary>Where row 0 of a mapped window starts.</summary>
+            /// <summary>Where row 0 of a paged window starts.</summary>
             public byte* Rows0 { get; private init; }
 
-            public bool IsMapped => Region is not null;
+            public bool IsPaged => Region is not null;
 
-            /// <summary>Returns a mapped window's address space (its data is invalid after).</summary>
-            public void Unmap()
+            /// <summary>Returns a paged window's memory (its data is invalid after).</summary>
+            public void Free()
             {
                 if (Region is not null)
                 {
-                    MappableRows.Free(Region, RegionBytes);
+                    Pages!.Free(Region, RegionBytes);
                     Region = null;
                     Index = -1;
                 }

@@ -6,10 +6,12 @@ using Microsoft.Win32.SafeHandles;
 namespace GenSoftmax.Streaming
 {
     /// <summary>
-    /// A file whose rows are stored as they are trained on (float32 little-endian, or bytes), which the training windows map
-    /// into memory instead of copying (<see cref="RowWindows"/>): a window of a cached file then costs the kernel the page
-    /// tables of its blocks, not a copy of its bytes on a third thread beside the training threads (2 GB an epoch in
-    /// 0.31-0.34 s on a 2-core Zen 4, against 0.013 s mapped; bench/results/2026-12-05-mapped-windows).
+    /// A file whose rows are stored as they are trained on (float32 little-endian, or bytes), which the training windows
+    /// fill page by page in place of copying rows (<see cref="RowWindows"/>): a file that may be cached is mapped into
+    /// memory, a file larger than the cache can hold is read around the cache (O_DIRECT) straight into the window. Either
+    /// way each block lands at an address with the same offset in its page as in the file, so no byte is copied: a window
+    /// of a cached file costs the kernel the page tables of its blocks (2 GB in 0.013 s, against 0.31-0.34 s to copy it on
+    /// a third thread beside the two training threads of a 2-core Zen 4; bench/results/2026-12-05-mapped-windows).
     /// </summary>
     /// <remarks>
     /// <para>A mapped page whose file is truncated under it stops the process with SIGBUS, so rows are mapped only under a
@@ -20,9 +22,10 @@ namespace GenSoftmax.Streaming
     /// than that could still see its file truncated. The break's signal is SIGURG, which is ignored by default; nothing
     /// handles it, the lease is polled.</para>
     /// <para>Where a lease cannot be had (not Linux, a file this user does not own, a file open for writing, a file system
-    /// without leases) <see cref="TryLease"/> says so and the windows copy rows as before.</para>
+    /// without leases) <see cref="TryLease"/> says so and the windows copy rows as before. Direct reads need no lease: the
+    /// window's memory is its own.</para>
     /// </remarks>
-    internal sealed partial class MappableRows
+    internal sealed partial class PagedRows
     {
         private const int SetSignal = 10;      // F_SETSIG
         private const int SetLease = 1024;     // F_SETLEASE
@@ -40,17 +43,23 @@ namespace GenSoftmax.Streaming
         private const int MapNoReserve = 0x4000;
         private const int MapPopulate = 0x8000;
 
+        /// <summary>Bytes per direct read call: as fast as larger calls, and the progress count moves between them.</summary>
+        private const int DirectChunk = 4 << 20;
+
         private readonly SafeFileHandle _handle;
         private bool _leased;
 
-        /// <summary>The rows of the file open as <paramref name="handle"/>, each <paramref name="rowBytes"/> bytes from byte
-        /// <paramref name="dataOffset"/> on.</summary>
-        public MappableRows(SafeFileHandle handle, long dataOffset, int rowBytes, bool isPixels)
+        /// <summary>
+        /// The rows of the file open as <paramref name="handle"/>, each <paramref name="rowBytes"/> bytes from byte <paramref
+        /// name="dataOffset"/> on; <paramref name="direct"/> when the handle reads around the page cache (O_DIRECT).
+        /// </summary>
+        public PagedRows(SafeFileHandle handle, long dataOffset, int rowBytes, bool isPixels, bool direct)
         {
             _handle = handle;
             DataOffset = dataOffset;
             RowBytes = rowBytes;
             IsPixels = isPixels;
+            IsDirect = direct;
         }
 
         /// <summary>Where the first row starts in the file.</summary>
@@ -62,16 +71,19 @@ namespace GenSoftmax.Streaming
         /// <summary>Whether the rows are bytes (pixels) rather than float32 features.</summary>
         public bool IsPixels { get; }
 
-        /// <summary>Windows mapped so far (tests: that the mapped path ran).</summary>
-        public int WindowsMapped { get; internal set; }
+        /// <summary>Whether windows are read into their own memory around the page cache rather than mapped.</summary>
+        public bool IsDirect { get; }
 
-        /// <summary>The memory page size: mappings start and end on its multiples.</summary>
+        /// <summary>Windows filled in place so far (tests: that the paged path ran).</summary>
+        public int WindowsFilled { get; internal set; }
+
+        /// <summary>The memory page size: mappings and direct reads start and end on its multiples.</summary>
         public static int PageSize => Environment.SystemPageSize;
 
-        /// <summary>Takes the read lease; false where none can be had (the rows are copied then).</summary>
+        /// <summary>Takes the read lease that mapping needs; false where none can be had (the rows are copied then).</summary>
         public bool TryLease()
         {
-            if (!OperatingSystem.IsLinux() || _handle.IsInvalid || _handle.IsClosed)
+            if (!OperatingSystem.IsLinux() || IsDirect || _handle.IsInvalid || _handle.IsClosed)
             {
                 return false;
             }
@@ -96,10 +108,18 @@ namespace GenSoftmax.Streaming
             }
         }
 
-        /// <summary>Reserves <paramref name="bytes"/> of address space, mapped to nothing (any access faults).</summary>
+        /// <summary>
+        /// Address space for a window of <paramref name="bytes"/>: for mapping, reserved and mapped to nothing (any access
+        /// faults); for direct reads, memory of the window's own, page-aligned.
+        /// </summary>
         /// <exception cref="IOException">The address space could not be reserved.</exception>
-        public static unsafe byte* Reserve(nuint bytes)
+        public unsafe byte* Allocate(nuint bytes)
         {
+            if (IsDirect)
+            {
+                return (byte*)NativeMemory.AlignedAlloc(bytes, (nuint)PageSize);
+            }
+
             void* address = Mmap(null, bytes, ProtNone, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
             if (address == (void*)-1)
             {
@@ -110,10 +130,27 @@ namespace GenSoftmax.Streaming
             return (byte*)address;
         }
 
-        /// <summary>Maps <paramref name="bytes"/> at <paramref name="address"/> (inside a reservation) back to nothing, dropping
-        /// the file pages mapped there.</summary>
-        public static unsafe void Clear(byte* address, nuint bytes)
+        /// <summary>Returns a window's memory from <see cref="Allocate"/>.</summary>
+        public unsafe void Free(byte* address, nuint bytes)
         {
+            if (IsDirect)
+            {
+                NativeMemory.AlignedFree(address);
+            }
+            else
+            {
+                _ = Munmap(address, bytes);
+            }
+        }
+
+        /// <summary>Empties a window before it is filled again: a mapped window's file pages are unmapped.</summary>
+        public unsafe void Clear(byte* address, nuint bytes)
+        {
+            if (IsDirect)
+            {
+                return;
+            }
+
             void* got = Mmap(address, bytes, ProtNone, MapPrivate | MapAnonymous | MapNoReserve | MapFixed, -1, 0);
             if (got != address)
             {
@@ -122,21 +159,39 @@ namespace GenSoftmax.Streaming
         }
 
         /// <summary>
-        /// Maps the file's bytes <c>[offset, offset + bytes)</c> read-only at <paramref name="address"/> (both page-aligned,
-        /// inside a reservation) and reads them in (populated), so the training threads take no page faults on them.
+        /// Puts the file's bytes <c>[offset, offset + bytes)</c> at <paramref name="address"/> (both page-aligned, inside a
+        /// window's memory): mapped read-only and read in (populated, so the training threads take no page faults on them), or
+        /// read around the page cache. Returns the bytes the file had there: fewer only at its end.
         /// </summary>
-        public unsafe void Map(byte* address, nuint bytes, long offset)
+        public unsafe long Fill(byte* address, nuint bytes, long offset)
         {
-            void* got = Mmap(address, bytes, ProtRead, MapShared | MapFixed | MapPopulate, (int)_handle.DangerousGetHandle(), offset);
-            if (got != address)
+            if (!IsDirect)
             {
-                throw new IOException($"Mapping {bytes:N0} bytes of rows at file offset {offset:N0} failed (errno " +
-                    $"{Marshal.GetLastPInvokeError()}).");
-            }
-        }
+                int fd = (int)_handle.DangerousGetHandle();
+                void* got = Mmap(address, bytes, ProtRead, MapShared | MapFixed | MapPopulate, fd, offset);
+                if (got != address)
+                {
+                    throw new IOException($"Mapping {bytes:N0} bytes of rows at file offset {offset:N0} failed (errno " +
+                        $"{Marshal.GetLastPInvokeError()}).");
+                }
 
-        /// <summary>Returns a reservation to the system.</summary>
-        public static unsafe void Free(byte* address, nuint bytes) => _ = Munmap(address, bytes);
+                return (long)bytes;
+            }
+
+            long done = 0;
+            while (done < (long)bytes)
+            {
+                int chunk = (int)Math.Min(DirectChunk, (long)bytes - done);
+                int got = RandomAccess.Read(_handle, new Span<byte>(address + done, chunk), offset + done);
+                done += got;
+                if (got < chunk)
+                {
+                    break; // the end of the file
+                }
+            }
+
+            return done;
+        }
 
         [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
         private static partial int Fcntl(SafeFileHandle handle, int command, int argument);
