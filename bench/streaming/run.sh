@@ -64,10 +64,13 @@ for step in $STEPS; do
         | tee "$RESULTS/generate.log" | tee -a "$summary"
       ;;
     disk)
-      say "-- disk: sequential read of $(du -h "$features" | cut -f1), cold cache"
+      say "-- disk: sequential read of $(du -h "$features" | cut -f1), cold cache, through the page cache and around it"
       drop_caches "$features"
       timed read-loop /usr/bin/python3 "$root/bench/streaming/readspeed.py" "$features"
       grep -E "^read" "$RESULTS/read-loop.log" | sed 's/^/  read loop: /' | tee -a "$summary"
+      drop_caches "$features"
+      timed read-loop-direct /usr/bin/python3 "$root/bench/streaming/readspeed.py" --direct "$features"
+      grep -E "^read" "$RESULTS/read-loop-direct.log" | sed 's/^/  read loop: /' | tee -a "$summary"
       ;;
     epoch)
       say "-- epoch: one SGD epoch streamed under --memory-budget $BUDGET, cold cache"
