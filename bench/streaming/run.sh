@@ -23,7 +23,7 @@ data="${1:-/var/tmp/gensoftmax-stream}"
 ROWS="${ROWS:-8000000}"; DIMS="${DIMS:-1024}"; CLASSES="${CLASSES:-100}"; NOISE="${NOISE:-0.1}"; TEST_ROWS="${TEST_ROWS:-100000}"
 WARM_ROWS="${WARM_ROWS:-500000}"; CSV_ROWS="${CSV_ROWS:-4000000}"
 FMNIST="${FMNIST:-${GENSOFTMAX_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}}"; SHUFFLE_BUDGET="${SHUFFLE_BUDGET:-4MB}"; SEEDS="${SEEDS:-1 2 3 4 5}"
-BUDGET="${BUDGET:-256MB}"; THREADS="${THREADS:-2}"; BATCH="${BATCH:-1024}"; LR="${LR:-0.1}"
+BUDGET="${BUDGET:-256MB}"; THREADS="${THREADS:-2}"; BATCH="${BATCH:-1024}"; LR="${LR:-0.02}"
 STEPS="${STEPS:-generate disk epoch warm csv}"
 RESULTS="${RESULTS:-$root/bench/results/$(date +%F)-streaming}"
 if [ "${SMOKE:-0}" = 1 ]; then
