@@ -86,8 +86,8 @@ namespace GenSoftmax.Data
                 bool stored = IsPixels || (_features.Type == NpyType.Float32 && BitConverter.IsLittleEndian);
                 if (_paged is null && PagedWindows && stored && OperatingSystem.IsLinux() && _features.DataOffset % _features.ItemSize == 0)
                 {
-                    _paged = new PagedRows(
-                        _direct?.Handle ?? _features.Handle, _features.DataOffset, Inputs * _features.ItemSize, IsPixels, _direct is not null);
+                    SafeFileHandle handle = _direct?.Handle ?? _features.Handle;
+                    _paged = new PagedRows(handle, _features.DataOffset, Inputs * _features.ItemSize, IsPixels, _direct is not null);
                 }
 
                 return PagedWindows ? _paged : null;

@@ -271,6 +271,27 @@ namespace GenSoftmax.Data.Tests
             Assert.Contains("changed size while it was read", error.Message);
         }
 
+        [Fact]
+        public void TwoWindowSetsOnOneFile_ShareItsLease_UntilTheLastLetsGo()
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return;
+            }
+
+            (float[] x, int[] y) = Synthetic(MappedRows, 34);
+            (string f, string l) = WriteNpy("m", x, y);
+            using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: PagedBudget("<f4"));
+            var first = new RowWindows(source, 16, 7, shuffled: true);
+            using var second = new RowWindows(source, 16, 8, shuffled: true);
+            Assert.True(first.IsPaged && second.IsPaged);
+            first.Dispose();
+            Assert.True(source.Paged!.LeaseHeld, "the second set of windows still maps the file");
+            second.Get(1, 0, null);
+            second.Dispose();
+            Assert.False(source.Paged.LeaseHeld);
+        }
+
         /// <summary>Asserts that two windows hold the same rows (features and labels) in the same training order.</summary>
         private static void AssertSameRows(RowWindows.Window expected, RowWindows.Window actual)
         {

@@ -47,7 +47,8 @@ namespace GenSoftmax.Streaming
         private const int DirectChunk = 4 << 20;
 
         private readonly SafeFileHandle _handle;
-        private bool _leased;
+        private readonly object _gate = new();
+        private int _leases; // windows holding the lease: it is given up when the last lets go
 
         /// <summary>
         /// The rows of the file open as <paramref name="handle"/>, each <paramref name="rowBytes"/> bytes from byte <paramref
@@ -80,28 +81,42 @@ namespace GenSoftmax.Streaming
         /// <summary>The memory page size: mappings and direct reads start and end on its multiples.</summary>
         public static int PageSize => Environment.SystemPageSize;
 
-        /// <summary>Takes the read lease that mapping needs; false where none can be had (the rows are copied then).</summary>
+        /// <summary>
+        /// Takes the read lease that mapping needs (or shares it with the windows that hold it); false where none can be had
+        /// (the rows are copied then). Each true is matched by one <see cref="ReleaseLease"/>.
+        /// </summary>
         public bool TryLease()
         {
-            if (!OperatingSystem.IsLinux() || IsDirect || _handle.IsInvalid || _handle.IsClosed)
+            lock (_gate)
             {
-                return false;
-            }
+                if (_leases == 0)
+                {
+                    if (!OperatingSystem.IsLinux() || IsDirect || _handle.IsInvalid || _handle.IsClosed
+                        || Fcntl(_handle, SetSignal, UrgentSignal) != 0 || Fcntl(_handle, SetLease, ReadLock) != 0)
+                    {
+                        return false;
+                    }
+                }
+                else if (!LeaseHeld)
+                {
+                    return false; // being broken: a writer is waiting for the windows that hold it
+                }
 
-            _leased = Fcntl(_handle, SetSignal, UrgentSignal) == 0 && Fcntl(_handle, SetLease, ReadLock) == 0;
-            return _leased;
+                _leases++;
+                return true;
+            }
         }
 
         /// <summary>Whether the lease is still held: false once another process has asked to write the file.</summary>
-        public bool LeaseHeld => _leased && Fcntl(_handle, GetLease, 0) == ReadLock;
+        public bool LeaseHeld => _leases > 0 && Fcntl(_handle, GetLease, 0) == ReadLock;
 
-        /// <summary>Gives the lease up (a writer waiting for it goes on); nothing of the file may stay mapped.</summary>
+        /// <summary>Lets go of the lease; the last holder gives it up (a writer waiting for it goes on), and nothing of the
+        /// file may stay mapped by the caller.</summary>
         public void ReleaseLease()
         {
-            if (_leased)
+            lock (_gate)
             {
-                _leased = false;
-                if (!_handle.IsClosed)
+                if (_leases > 0 && --_leases == 0 && !_handle.IsClosed)
                 {
                     Fcntl(_handle, SetLease, Unlock);
                 }
