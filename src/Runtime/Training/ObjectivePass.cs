@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
@@ -20,6 +21,7 @@ namespace GenSoftmax.Training
         private const double NoiseLevel = 1e-7; // relative rounding of an objective summed from float kernels' rows
         private const double PreciseNoiseLevel = 1e-13; // the same, computed in double
         private const int ChunkRows = 1024; // rows per kernel call: float sums over at most this many, then double (256: 4% slower a pass)
+        private const int PreciseRows = 8;  // rows per block of a precise pass: W and the gradient's sum are read once per block
 
         private readonly Action<int> _slice;
         private readonly Action<int> _preciseSlice;
@@ -33,7 +35,7 @@ namespace GenSoftmax.Training
         private readonly double[] _lossSums;
         private readonly double[][] _sums; // per slice: the gradient's sum over its rows, in double
         private double[] _point = [];
-        private double[][] _rowBuffers = []; // per slice, precise mode: a row of inputs and its logits in double
+        private double[][] _rowBuffers = []; // per slice, precise mode: a block of rows of inputs and their logits in double
 
         public ObjectivePass(ISoftmaxModel model, LabeledData data, double c, int threads)
         {
@@ -116,7 +118,7 @@ namespace GenSoftmax.Training
             _rowBuffers = new double[_dW.Length][];
             for (int t = 0; t < _rowBuffers.Length; t++)
             {
-                _rowBuffers[t] = new double[_model.Inputs + _model.Classes];
+                _rowBuffers[t] = new double[PreciseRows * (_model.Inputs + _model.Classes)];
             }
         }
 
@@ -191,59 +193,181 @@ namespace GenSoftmax.Training
 
         /// <summary>
         /// One slice's weighted cross-entropy sum and gradient sum at <see cref="_point"/>, in double throughout (the float
-        /// kernels' objective for the flat end of a solve): logits by dot products in double, the gradient row by row.
+        /// kernels' objective for the flat end of a solve), <see cref="PreciseRows"/> rows at a time: each pass over W for
+        /// the logits, and over the gradient's sum, serves the block's rows together. Row by row, the 100 x 768 doubles of a
+        /// linear probe's W and gradient went through the cache twice per row: 770 ms a pass against 180 ms in float
+        /// (bench/results/2026-12-05-precise-pass).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PreciseSlice(int t)
         {
             int d = _model.Inputs, q = _model.Classes;
             int from = _sliceStart[t], to = _sliceStart[t + 1];
             double[] sum = _sums[t];
             Array.Clear(sum);
-            Span<double> row = _rowBuffers[t].AsSpan(0, d), o = _rowBuffers[t].AsSpan(d, q);
+            Span<double> xs = _rowBuffers[t].AsSpan(0, PreciseRows * d), gs = _rowBuffers[t].AsSpan(PreciseRows * d, PreciseRows * q);
             ReadOnlySpan<double> w = _point.AsSpan(0, WeightCount), b = _point.AsSpan(WeightCount, q);
             float[]? features = _data.Features, weights = _data.Weights;
             byte[]? pixels = _data.Pixels;
             int[] labels = _data.Labels;
             double loss = 0;
-            for (int r = from; r < to; r++)
+            for (int r0 = from; r0 < to; r0 += PreciseRows)
             {
-                double weight = weights?[r] ?? 1.0;
-                if (weight == 0)
+                int n = Math.Min(PreciseRows, to - r0);
+                for (int i = 0; i < n; i++)
                 {
-                    continue;
+                    Span<double> row = xs.Slice(i * d, d);
+                    int at = (r0 + i) * d;
+                    for (int k = 0; k < d; k++)
+                    {
+                        row[k] = features is not null ? features[at + k] : pixels![at + k] / 255.0;
+                    }
                 }
 
-                for (int k = 0; k < d; k++)
+                PreciseLogits(w, b, xs, gs, n, d, q);
+                for (int i = 0; i < n; i++)
                 {
-                    row[k] = features is not null ? features[(r * d) + k] : pixels![(r * d) + k] / 255.0;
+                    // The logits become the gradient's coefficients: weight (softmax(o) - onehot(y)).
+                    int r = r0 + i, y = labels[r];
+                    double weight = weights?[r] ?? 1.0;
+                    Span<double> o = gs.Slice(i * q, q);
+                    if (weight == 0)
+                    {
+                        o.Clear();
+                        continue;
+                    }
+
+                    double max = TensorPrimitives.Max(o);
+                    double oy = o[y] - max;
+                    TensorPrimitives.Subtract(o, max, o);
+                    TensorPrimitives.Exp(o, o);
+                    double s = TensorPrimitives.Sum(o);
+                    loss += weight * (Math.Log(s) - oy);
+                    TensorPrimitives.Multiply(o, weight / s, o);
+                    o[y] -= weight;
                 }
 
-                double max = double.NegativeInfinity;
-                for (int c = 0; c < q; c++)
-                {
-                    o[c] = b[c] + TensorPrimitives.Dot(w.Slice(c * d, d), row);
-                    max = Math.Max(max, o[c]);
-                }
-
-                double s = 0;
-                for (int c = 0; c < q; c++)
-                {
-                    s += Math.Exp(o[c] - max);
-                }
-
-                double lse = max + Math.Log(s);
-                int y = labels[r];
-                loss += weight * (lse - o[y]);
-                for (int c = 0; c < q; c++)
-                {
-                    double gc = weight * (Math.Exp(o[c] - lse) - (c == y ? 1 : 0));
-                    Span<double> gw = sum.AsSpan(c * d, d);
-                    TensorPrimitives.MultiplyAdd(row, gc, gw, gw);
-                    sum[WeightCount + c] += gc;
-                }
+                PreciseGradient(sum, xs, gs, n, d, q);
             }
 
             _lossSums[t] = loss;
+        }
+
+        /// <summary>Logits <c>o[i, c] = b[c] + w[c] . x[i]</c> of <paramref name="n"/> rows in double, a row of W loaded once for
+        /// all of them.</summary>
+        private static void PreciseLogits(
+            ReadOnlySpan<double> w, ReadOnlySpan<double> b, ReadOnlySpan<double> xs, Span<double> os, int n, int d, int q)
+        {
+            if (n < PreciseRows)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    for (int c = 0; c < q; c++)
+                    {
+                        os[(i * q) + c] = b[c] + TensorPrimitives.Dot(w.Slice(c * d, d), xs.Slice(i * d, d));
+                    }
+                }
+
+                return;
+            }
+
+            int width = Vector<double>.Count, whole = d - (d % width);
+            for (int c = 0; c < q; c++)
+            {
+                ReadOnlySpan<double> wc = w.Slice(c * d, d);
+                Vector<double> a0 = default, a1 = default, a2 = default, a3 = default;
+                Vector<double> a4 = default, a5 = default, a6 = default, a7 = default;
+                for (int k = 0; k < whole; k += width)
+                {
+                    var v = new Vector<double>(wc.Slice(k));
+                    a0 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice(k)), a0);
+                    a1 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice(d + k)), a1);
+                    a2 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((2 * d) + k)), a2);
+                    a3 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((3 * d) + k)), a3);
+                    a4 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((4 * d) + k)), a4);
+                    a5 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((5 * d) + k)), a5);
+                    a6 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((6 * d) + k)), a6);
+                    a7 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((7 * d) + k)), a7);
+                }
+
+                os[c] = b[c] + Finish(a0, wc, xs.Slice(0, d), whole);
+                os[q + c] = b[c] + Finish(a1, wc, xs.Slice(d, d), whole);
+                os[(2 * q) + c] = b[c] + Finish(a2, wc, xs.Slice(2 * d, d), whole);
+                os[(3 * q) + c] = b[c] + Finish(a3, wc, xs.Slice(3 * d, d), whole);
+                os[(4 * q) + c] = b[c] + Finish(a4, wc, xs.Slice(4 * d, d), whole);
+                os[(5 * q) + c] = b[c] + Finish(a5, wc, xs.Slice(5 * d, d), whole);
+                os[(6 * q) + c] = b[c] + Finish(a6, wc, xs.Slice(6 * d, d), whole);
+                os[(7 * q) + c] = b[c] + Finish(a7, wc, xs.Slice(7 * d, d), whole);
+            }
+        }
+
+        /// <summary>A dot product from its vector part's lanes and the elements past the last whole vector.</summary>
+        private static double Finish(Vector<double> lanes, ReadOnlySpan<double> w, ReadOnlySpan<double> x, int whole)
+        {
+            double dot = Vector.Sum(lanes);
+            for (int k = whole; k < x.Length; k++)
+            {
+                dot += w[k] * x[k];
+            }
+
+            return dot;
+        }
+
+        /// <summary>Adds <c>g[i, c] x[i]</c> over <paramref name="n"/> rows to each class's gradient sum, and <c>g[i, c]</c> to
+        /// its bias's, a row of the sum loaded and stored once for all of them (in row order, as one row at a time would).</summary>
+        private static void PreciseGradient(Span<double> sum, ReadOnlySpan<double> xs, ReadOnlySpan<double> gs, int n, int d, int q)
+        {
+            int weights = d * q;
+            if (n < PreciseRows)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    for (int c = 0; c < q; c++)
+                    {
+                        Span<double> sc = sum.Slice(c * d, d);
+                        TensorPrimitives.MultiplyAdd(xs.Slice(i * d, d), gs[(i * q) + c], sc, sc);
+                        sum[weights + c] += gs[(i * q) + c];
+                    }
+                }
+
+                return;
+            }
+
+            int width = Vector<double>.Count, whole = d - (d % width);
+            for (int c = 0; c < q; c++)
+            {
+                Span<double> sc = sum.Slice(c * d, d);
+                double g0 = gs[c], g1 = gs[q + c], g2 = gs[(2 * q) + c], g3 = gs[(3 * q) + c];
+                double g4 = gs[(4 * q) + c], g5 = gs[(5 * q) + c], g6 = gs[(6 * q) + c], g7 = gs[(7 * q) + c];
+                Vector<double> v0 = new(g0), v1 = new(g1), v2 = new(g2), v3 = new(g3);
+                Vector<double> v4 = new(g4), v5 = new(g5), v6 = new(g6), v7 = new(g7);
+                for (int k = 0; k < whole; k += width)
+                {
+                    var a = new Vector<double>(sc.Slice(k));
+                    a = Vector.FusedMultiplyAdd(v0, new Vector<double>(xs.Slice(k)), a);
+                    a = Vector.FusedMultiplyAdd(v1, new Vector<double>(xs.Slice(d + k)), a);
+                    a = Vector.FusedMultiplyAdd(v2, new Vector<double>(xs.Slice((2 * d) + k)), a);
+                    a = Vector.FusedMultiplyAdd(v3, new Vector<double>(xs.Slice((3 * d) + k)), a);
+                    a = Vector.FusedMultiplyAdd(v4, new Vector<double>(xs.Slice((4 * d) + k)), a);
+                    a = Vector.FusedMultiplyAdd(v5, new Vector<double>(xs.Slice((5 * d) + k)), a);
+                    a = Vector.FusedMultiplyAdd(v6, new Vector<double>(xs.Slice((6 * d) + k)), a);
+                    a = Vector.FusedMultiplyAdd(v7, new Vector<double>(xs.Slice((7 * d) + k)), a);
+                    a.CopyTo(sc.Slice(k));
+                }
+
+                for (int k = whole; k < d; k++)
+                {
+                    double a = sc[k];
+                    for (int i = 0; i < PreciseRows; i++)
+                    {
+                        a = Math.FusedMultiplyAdd(gs[(i * q) + c], xs[(i * d) + k], a);
+                    }
+
+                    sc[k] = a;
+                }
+
+                sum[weights + c] += g0 + g1 + g2 + g3 + g4 + g5 + g6 + g7;
+            }
         }
 
         /// <summary>Writes the point <paramref name="x"/> into the model's W and b, inside its gate's write side.</summary>
