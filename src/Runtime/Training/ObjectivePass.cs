@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace GenSoftmax.Training
 {
@@ -21,7 +22,8 @@ namespace GenSoftmax.Training
         private const double NoiseLevel = 1e-7; // relative rounding of an objective summed from float kernels' rows
         private const double PreciseNoiseLevel = 1e-13; // the same, computed in double
         private const int ChunkRows = 1024; // rows per kernel call: float sums over at most this many, then double (256: 4% slower a pass)
-        private const int PreciseRows = 8;  // rows per block of a precise pass: W and the gradient's sum are read once per block
+        private const int PreciseRows = 32; // rows per block of a precise pass: W and the gradient's sum are read once per block
+        private const int PreciseGroup = 8; // rows whose dot products (and gradient terms) share each load of W (of the sum)
 
         private readonly Action<int> _slice;
         private readonly Action<int> _preciseSlice;
@@ -194,7 +196,8 @@ namespace GenSoftmax.Training
         /// <summary>
         /// One slice's weighted cross-entropy sum and gradient sum at <see cref="_point"/>, in double throughout (the float
         /// kernels' objective for the flat end of a solve), <see cref="PreciseRows"/> rows at a time: each pass over W for
-        /// the logits, and over the gradient's sum, serves the block's rows together. Row by row, the 100 x 768 doubles of a
+        /// the logits, and over the gradient's sum, serves the block's rows together (<see cref="PreciseGroup"/> at a time from
+        /// L1). Row by row, the 100 x 768 doubles of a
         /// linear probe's W and gradient went through the cache twice per row: 770 ms a pass against 180 ms in float
         /// (bench/results/2026-12-05-precise-pass).
         /// </summary>
@@ -253,52 +256,65 @@ namespace GenSoftmax.Training
             _lossSums[t] = loss;
         }
 
-        /// <summary>Logits <c>o[i, c] = b[c] + w[c] . x[i]</c> of <paramref name="n"/> rows in double, a row of W loaded once for
-        /// all of them.</summary>
+        /// <summary>
+        /// Logits <c>o[i, c] = b[c] + w[c] . x[i]</c> of <paramref name="n"/> rows in double: each row of W is read from memory
+        /// once for all of them and from L1 by each group of <see cref="PreciseGroup"/> rows, whose dot products share its loads.
+        /// </summary>
         private static void PreciseLogits(
             ReadOnlySpan<double> w, ReadOnlySpan<double> b, ReadOnlySpan<double> xs, Span<double> os, int n, int d, int q)
         {
-            if (n < PreciseRows)
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    for (int c = 0; c < q; c++)
-                    {
-                        os[(i * q) + c] = b[c] + TensorPrimitives.Dot(w.Slice(c * d, d), xs.Slice(i * d, d));
-                    }
-                }
-
-                return;
-            }
-
-            int width = Vector<double>.Count, whole = d - (d % width);
+            int grouped = n - (n % PreciseGroup);
             for (int c = 0; c < q; c++)
             {
                 ReadOnlySpan<double> wc = w.Slice(c * d, d);
-                Vector<double> a0 = default, a1 = default, a2 = default, a3 = default;
-                Vector<double> a4 = default, a5 = default, a6 = default, a7 = default;
-                for (int k = 0; k < whole; k += width)
+                for (int i = 0; i < grouped; i += PreciseGroup)
                 {
-                    var v = new Vector<double>(wc.Slice(k));
-                    a0 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice(k)), a0);
-                    a1 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice(d + k)), a1);
-                    a2 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((2 * d) + k)), a2);
-                    a3 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((3 * d) + k)), a3);
-                    a4 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((4 * d) + k)), a4);
-                    a5 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((5 * d) + k)), a5);
-                    a6 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((6 * d) + k)), a6);
-                    a7 = Vector.FusedMultiplyAdd(v, new Vector<double>(xs.Slice((7 * d) + k)), a7);
+                    Logits8(wc, b[c], xs.Slice(i * d, PreciseGroup * d), os.Slice((i * q) + c), d, q);
                 }
 
-                os[c] = b[c] + Finish(a0, wc, xs.Slice(0, d), whole);
-                os[q + c] = b[c] + Finish(a1, wc, xs.Slice(d, d), whole);
-                os[(2 * q) + c] = b[c] + Finish(a2, wc, xs.Slice(2 * d, d), whole);
-                os[(3 * q) + c] = b[c] + Finish(a3, wc, xs.Slice(3 * d, d), whole);
-                os[(4 * q) + c] = b[c] + Finish(a4, wc, xs.Slice(4 * d, d), whole);
-                os[(5 * q) + c] = b[c] + Finish(a5, wc, xs.Slice(5 * d, d), whole);
-                os[(6 * q) + c] = b[c] + Finish(a6, wc, xs.Slice(6 * d, d), whole);
-                os[(7 * q) + c] = b[c] + Finish(a7, wc, xs.Slice(7 * d, d), whole);
+                for (int i = grouped; i < n; i++)
+                {
+                    os[(i * q) + c] = b[c] + TensorPrimitives.Dot(wc, xs.Slice(i * d, d));
+                }
             }
+        }
+
+        /// <summary>One class's logits of 8 rows: <c>o[i q] = bias + wc . x[i]</c>. The rows are <paramref name="d"/> apart in
+        /// <paramref name="xs"/>, which holds 8 of them (checked), so the loads go unchecked.</summary>
+        private static void Logits8(ReadOnlySpan<double> wc, double bias, ReadOnlySpan<double> xs, Span<double> o, int d, int q)
+        {
+            if (xs.Length < PreciseGroup * d || wc.Length < d || o.Length <= 7 * q)
+            {
+                throw new ArgumentException("A group of rows is smaller than 8 rows of the model's inputs.", nameof(xs));
+            }
+
+            int width = Vector<double>.Count, whole = d - (d % width);
+            ref double w = ref MemoryMarshal.GetReference(wc);
+            ref double x = ref MemoryMarshal.GetReference(xs);
+            nuint d1 = (nuint)d, d2 = 2 * d1, d3 = 3 * d1, d4 = 4 * d1, d5 = 5 * d1, d6 = 6 * d1, d7 = 7 * d1;
+            Vector<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector<double> a4 = default, a5 = default, a6 = default, a7 = default;
+            for (nuint k = 0; k < (nuint)whole; k += (nuint)width)
+            {
+                Vector<double> v = Vector.LoadUnsafe(ref w, k);
+                a0 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, k), a0);
+                a1 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d1 + k), a1);
+                a2 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d2 + k), a2);
+                a3 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d3 + k), a3);
+                a4 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d4 + k), a4);
+                a5 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d5 + k), a5);
+                a6 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d6 + k), a6);
+                a7 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d7 + k), a7);
+            }
+
+            o[0] = bias + Finish(a0, wc, xs.Slice(0, d), whole);
+            o[q] = bias + Finish(a1, wc, xs.Slice(d, d), whole);
+            o[2 * q] = bias + Finish(a2, wc, xs.Slice(2 * d, d), whole);
+            o[3 * q] = bias + Finish(a3, wc, xs.Slice(3 * d, d), whole);
+            o[4 * q] = bias + Finish(a4, wc, xs.Slice(4 * d, d), whole);
+            o[5 * q] = bias + Finish(a5, wc, xs.Slice(5 * d, d), whole);
+            o[6 * q] = bias + Finish(a6, wc, xs.Slice(6 * d, d), whole);
+            o[7 * q] = bias + Finish(a7, wc, xs.Slice(7 * d, d), whole);
         }
 
         /// <summary>A dot product from its vector part's lanes and the elements past the last whole vector.</summary>
@@ -313,61 +329,76 @@ namespace GenSoftmax.Training
             return dot;
         }
 
-        /// <summary>Adds <c>g[i, c] x[i]</c> over <paramref name="n"/> rows to each class's gradient sum, and <c>g[i, c]</c> to
-        /// its bias's, a row of the sum loaded and stored once for all of them (in row order, as one row at a time would).</summary>
+        /// <summary>
+        /// Adds <c>g[i, c] x[i]</c> over <paramref name="n"/> rows to each class's gradient sum, and <c>g[i, c]</c> to its
+        /// bias's, in row order: each class's row of the sum is read from memory once for all of them and from L1 by each
+        /// group of <see cref="PreciseGroup"/> rows.
+        /// </summary>
         private static void PreciseGradient(Span<double> sum, ReadOnlySpan<double> xs, ReadOnlySpan<double> gs, int n, int d, int q)
         {
-            int weights = d * q;
-            if (n < PreciseRows)
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    for (int c = 0; c < q; c++)
-                    {
-                        Span<double> sc = sum.Slice(c * d, d);
-                        TensorPrimitives.MultiplyAdd(xs.Slice(i * d, d), gs[(i * q) + c], sc, sc);
-                        sum[weights + c] += gs[(i * q) + c];
-                    }
-                }
-
-                return;
-            }
-
-            int width = Vector<double>.Count, whole = d - (d % width);
+            int weights = d * q, grouped = n - (n % PreciseGroup);
             for (int c = 0; c < q; c++)
             {
                 Span<double> sc = sum.Slice(c * d, d);
-                double g0 = gs[c], g1 = gs[q + c], g2 = gs[(2 * q) + c], g3 = gs[(3 * q) + c];
-                double g4 = gs[(4 * q) + c], g5 = gs[(5 * q) + c], g6 = gs[(6 * q) + c], g7 = gs[(7 * q) + c];
-                Vector<double> v0 = new(g0), v1 = new(g1), v2 = new(g2), v3 = new(g3);
-                Vector<double> v4 = new(g4), v5 = new(g5), v6 = new(g6), v7 = new(g7);
-                for (int k = 0; k < whole; k += width)
+                double bias = sum[weights + c];
+                for (int i = 0; i < grouped; i += PreciseGroup)
                 {
-                    var a = new Vector<double>(sc.Slice(k));
-                    a = Vector.FusedMultiplyAdd(v0, new Vector<double>(xs.Slice(k)), a);
-                    a = Vector.FusedMultiplyAdd(v1, new Vector<double>(xs.Slice(d + k)), a);
-                    a = Vector.FusedMultiplyAdd(v2, new Vector<double>(xs.Slice((2 * d) + k)), a);
-                    a = Vector.FusedMultiplyAdd(v3, new Vector<double>(xs.Slice((3 * d) + k)), a);
-                    a = Vector.FusedMultiplyAdd(v4, new Vector<double>(xs.Slice((4 * d) + k)), a);
-                    a = Vector.FusedMultiplyAdd(v5, new Vector<double>(xs.Slice((5 * d) + k)), a);
-                    a = Vector.FusedMultiplyAdd(v6, new Vector<double>(xs.Slice((6 * d) + k)), a);
-                    a = Vector.FusedMultiplyAdd(v7, new Vector<double>(xs.Slice((7 * d) + k)), a);
-                    a.CopyTo(sc.Slice(k));
+                    bias += Gradient8(sc, xs.Slice(i * d, PreciseGroup * d), gs.Slice((i * q) + c), d, q);
                 }
 
-                for (int k = whole; k < d; k++)
+                for (int i = grouped; i < n; i++)
                 {
-                    double a = sc[k];
-                    for (int i = 0; i < PreciseRows; i++)
-                    {
-                        a = Math.FusedMultiplyAdd(gs[(i * q) + c], xs[(i * d) + k], a);
-                    }
-
-                    sc[k] = a;
+                    double g = gs[(i * q) + c];
+                    TensorPrimitives.MultiplyAdd(xs.Slice(i * d, d), g, sc, sc);
+                    bias += g;
                 }
 
-                sum[weights + c] += g0 + g1 + g2 + g3 + g4 + g5 + g6 + g7;
+                sum[weights + c] = bias;
             }
+        }
+
+        /// <summary>One class's gradient sum plus <c>g[i q] x[i]</c> over 8 rows (<paramref name="d"/> apart in <paramref
+        /// name="xs"/>, checked, so the loads go unchecked); returns the sum of the 8 coefficients.</summary>
+        private static double Gradient8(Span<double> sc, ReadOnlySpan<double> xs, ReadOnlySpan<double> g, int d, int q)
+        {
+            if (xs.Length < PreciseGroup * d || sc.Length < d || g.Length <= 7 * q)
+            {
+                throw new ArgumentException("A group of rows is smaller than 8 rows of the model's inputs.", nameof(xs));
+            }
+
+            int width = Vector<double>.Count, whole = d - (d % width);
+            double g0 = g[0], g1 = g[q], g2 = g[2 * q], g3 = g[3 * q], g4 = g[4 * q], g5 = g[5 * q], g6 = g[6 * q], g7 = g[7 * q];
+            Vector<double> v0 = new(g0), v1 = new(g1), v2 = new(g2), v3 = new(g3);
+            Vector<double> v4 = new(g4), v5 = new(g5), v6 = new(g6), v7 = new(g7);
+            ref double s = ref MemoryMarshal.GetReference(sc);
+            ref double x = ref MemoryMarshal.GetReference(xs);
+            nuint d1 = (nuint)d, d2 = 2 * d1, d3 = 3 * d1, d4 = 4 * d1, d5 = 5 * d1, d6 = 6 * d1, d7 = 7 * d1;
+            for (nuint k = 0; k < (nuint)whole; k += (nuint)width)
+            {
+                Vector<double> a = Vector.LoadUnsafe(ref s, k);
+                a = Vector.FusedMultiplyAdd(v0, Vector.LoadUnsafe(ref x, k), a);
+                a = Vector.FusedMultiplyAdd(v1, Vector.LoadUnsafe(ref x, d1 + k), a);
+                a = Vector.FusedMultiplyAdd(v2, Vector.LoadUnsafe(ref x, d2 + k), a);
+                a = Vector.FusedMultiplyAdd(v3, Vector.LoadUnsafe(ref x, d3 + k), a);
+                a = Vector.FusedMultiplyAdd(v4, Vector.LoadUnsafe(ref x, d4 + k), a);
+                a = Vector.FusedMultiplyAdd(v5, Vector.LoadUnsafe(ref x, d5 + k), a);
+                a = Vector.FusedMultiplyAdd(v6, Vector.LoadUnsafe(ref x, d6 + k), a);
+                a = Vector.FusedMultiplyAdd(v7, Vector.LoadUnsafe(ref x, d7 + k), a);
+                a.StoreUnsafe(ref s, k);
+            }
+
+            for (int k = whole; k < d; k++)
+            {
+                double a = sc[k];
+                for (int i = 0; i < PreciseGroup; i++)
+                {
+                    a = Math.FusedMultiplyAdd(g[i * q], xs[(i * d) + k], a);
+                }
+
+                sc[k] = a;
+            }
+
+            return g0 + g1 + g2 + g3 + g4 + g5 + g6 + g7;
         }
 
         /// <summary>Writes the point <paramref name="x"/> into the model's W and b, inside its gate's write side.</summary>
