@@ -37,7 +37,7 @@ namespace GenSoftmax.Training
         private readonly double[] _lossSums;
         private readonly double[][] _sums; // per slice: the gradient's sum over its rows, in double
         private double[] _point = [];
-        private double[][] _rowBuffers = []; // per slice, precise mode: a block of rows of inputs and their logits in double
+        private readonly double[][] _rowBuffers; // per slice, precise mode: a block of rows of inputs and their logits in double
 
         public ObjectivePass(ISoftmaxModel model, LabeledData data, double c, int threads)
         {
@@ -62,11 +62,13 @@ namespace GenSoftmax.Training
             _dW = new float[threads][];
             _db = new float[threads][];
             _sums = new double[threads][];
+            _rowBuffers = new double[threads][]; // allocated with the rest, so that a switch to precise passes allocates nothing
             for (int t = 0; t < threads; t++)
             {
                 _dW[t] = new float[WeightCount];
                 _db[t] = new float[model.Classes];
                 _sums[t] = new double[Size];
+                _rowBuffers[t] = new double[PreciseRows * (model.Inputs + model.Classes)];
             }
 
             _lossSums = new double[threads];
@@ -109,20 +111,7 @@ namespace GenSoftmax.Training
         public double Noise(double f) => (Precise ? PreciseNoiseLevel : NoiseLevel) * Math.Abs(f);
 
         /// <summary>From now on every pass runs in double from the point rather than through the float kernels.</summary>
-        public void UsePrecise()
-        {
-            if (Precise)
-            {
-                return;
-            }
-
-            Precise = true;
-            _rowBuffers = new double[_dW.Length][];
-            for (int t = 0; t < _rowBuffers.Length; t++)
-            {
-                _rowBuffers[t] = new double[PreciseRows * (_model.Inputs + _model.Classes)];
-            }
-        }
+        public void UsePrecise() => Precise = true;
 
         /// <summary>The objective at <paramref name="x"/> and its gradient into <paramref name="g"/>: one pass over the data.</summary>
         public double Evaluate(double[] x, double[] g)
