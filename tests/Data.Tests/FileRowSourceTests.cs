@@ -162,14 +162,14 @@ namespace GenSoftmax.Data.Tests
 
         /// <summary>Trains on the rows with windows filled page by page (<paramref name="paged"/>) or copied, the features read
         /// through the page cache or around it (<paramref name="direct"/>).</summary>
-        private static float[] TrainPaged(string f, string l, string dtype, bool paged, bool direct, int threads)
+        private static float[] TrainPaged(string f, string l, string dtype, bool paged, bool direct, int threads, string? w = null)
         {
             FileRowSource.PagedWindows = paged;
             long threshold = FileRowSource.DirectReadThreshold;
             FileRowSource.DirectReadThreshold = direct ? 0 : threshold;
             try
             {
-                using FileRowSource source = FileRowSource.OpenNpy(f, l, memoryBudget: PagedBudget(dtype, direct));
+                using FileRowSource source = FileRowSource.OpenNpy(f, l, w, memoryBudget: PagedBudget(dtype, direct) * (w is null ? 1 : 2));
                 float[] fit = Train(source, Options(threads) with { Epochs = 2 });
                 if (OperatingSystem.IsLinux() && (!direct || source.ReadsDirect))
                 {
@@ -200,6 +200,18 @@ namespace GenSoftmax.Data.Tests
             (string f, string l) = WriteNpy("m", x, y, dtype);
             Assert.Equal(
                 TrainPaged(f, l, dtype, paged: false, direct, threads), TrainPaged(f, l, dtype, paged: true, direct, threads));
+        }
+
+        [Fact]
+        public void PagedWindows_WithRowWeights_TrainBitIdenticalToCopiedWindows()
+        {
+            (float[] x, int[] y) = Synthetic(MappedRows, 35);
+            (string f, string l) = WriteNpy("m", x, y);
+            string w = _temp.File("m.weights.npy");
+            float[] weights = Enumerable.Range(0, MappedRows).Select(r => r % 5 == 0 ? 0f : 0.5f + (r % 3)).ToArray();
+            File.WriteAllBytes(w, NpyReaderTests.Npy("<f4", $"({MappedRows},)", weights.SelectMany(BitConverter.GetBytes).ToArray()));
+            Assert.Equal(
+                TrainPaged(f, l, "<f4", paged: false, direct: false, 2, w), TrainPaged(f, l, "<f4", paged: true, direct: false, 2, w));
         }
 
         [Fact]
