@@ -12,14 +12,16 @@ using GenSoftmax.Training;
 // (--data DIR: float32 features), with an exact solver at C until the objective is at most each target (scikit-learn's
 // objectives), printing for each the iterations, passes and seconds to reach it, then the test accuracy; the run stops at the
 // last target. With --search, LbfgsSolver.SearchC's C search on its default grid instead (the C and targets are ignored).
-// Arguments: [lbfgs|newton] [--data DIR] [--search] C threads max-iterations [target1 target2 ...]
+// --plain turns L-BFGS's preconditioner off (LbfgsOptions.Precondition = false: scikit-learn's plain L-BFGS).
+// Arguments: [lbfgs|newton] [--data DIR] [--search] [--plain] C threads max-iterations [target1 target2 ...]
 // (no target runs to the iteration limit; the solver is L-BFGS unless named).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool newton = args.Contains("newton");
 bool search = args.Contains("--search");
+bool plain = args.Contains("--plain");
 int dataAt = Array.IndexOf(args, "--data");
 string? directory = dataAt >= 0 ? args[dataAt + 1] : null;
-string[] rest = args.Where((a, i) => a is not ("newton" or "lbfgs" or "--search" or "--data") && (dataAt < 0 || i != dataAt + 1)).ToArray();
+string[] rest = args.Where((a, i) => a is not ("newton" or "lbfgs" or "--search" or "--plain" or "--data") && (dataAt < 0 || i != dataAt + 1)).ToArray();
 double c = double.Parse(rest[0], CultureInfo.InvariantCulture);
 int threads = int.Parse(rest[1], CultureInfo.InvariantCulture);
 int maxIterations = int.Parse(rest[2], CultureInfo.InvariantCulture);
@@ -36,7 +38,7 @@ Console.WriteLine(
 var clock = Stopwatch.StartNew();
 if (search)
 {
-    var options = new CSearchOptions { Solver = new LbfgsOptions { Threads = threads, MaxIterations = maxIterations } };
+    var options = new CSearchOptions { Solver = new LbfgsOptions { Threads = threads, MaxIterations = maxIterations, Precondition = !plain } };
     CSearchResult result = LbfgsSolver.SearchC(model, train, options, new Reporter<CSearchPoint>(p => Console.WriteLine(
         $"C {p.C:G3}: held-out loss {p.HeldOutLoss:F5}, accuracy {p.HeldOutAccuracy:F4}, {p.Result.Iterations} iterations, " +
         $"{p.Result.Passes} passes, {clock.Elapsed.TotalSeconds:F2} s")));
@@ -64,7 +66,7 @@ var progress = new Reporter<SolverProgress>(p =>
         reached.Cancel();
     }
 });
-var solverOptions = new LbfgsOptions { C = c, Tolerance = 1e-30, MaxIterations = maxIterations, Threads = threads };
+var solverOptions = new LbfgsOptions { C = c, Tolerance = 1e-30, MaxIterations = maxIterations, Threads = threads, Precondition = !plain };
 try
 {
     SolverResult result = newton

@@ -183,6 +183,7 @@ namespace GenSoftmax.App
         {
             SolverStop.Converged => "converged",
             SolverStop.IterationLimit => "stopped at the iteration limit",
+            SolverStop.RoundingLimit => "stopped where the float objective's rounding hides further progress",
             _ => "stopped where the line search found no lower point",
         };
 

@@ -258,7 +258,7 @@ namespace GenSoftmax.Training
                 ReadOnlySpan<double> wc = w.Slice(c * d, d);
                 for (int i = 0; i < grouped; i += PreciseGroup)
                 {
-                    Logits8(wc, b[c], xs.Slice(i * d, PreciseGroup * d), os.Slice((i * q) + c), d, q);
+                    Dots8(wc, b[c], xs.Slice(i * d, PreciseGroup * d), d, os.Slice((i * q) + c), q);
                 }
 
                 for (int i = grouped; i < n; i++)
@@ -268,42 +268,46 @@ namespace GenSoftmax.Training
             }
         }
 
-        /// <summary>One class's logits of 8 rows: <c>o[i q] = bias + wc . x[i]</c>. The rows are <paramref name="d"/> apart in
-        /// <paramref name="xs"/>, which holds 8 of them (checked), so the loads go unchecked.</summary>
-        private static void Logits8(ReadOnlySpan<double> wc, double bias, ReadOnlySpan<double> xs, Span<double> o, int d, int q)
+        /// <summary>
+        /// Eight dot products sharing each load of <paramref name="v"/>: <c>o[i oStride] = bias + v . rows[i stride ..]</c> for
+        /// i &lt; 8 (one class's logits of 8 rows, or 8 rows of a Cholesky factor against an earlier one). The rows are checked
+        /// to lie in <paramref name="rows"/> once, so the loads go unchecked.
+        /// </summary>
+        internal static void Dots8(ReadOnlySpan<double> v, double bias, ReadOnlySpan<double> rows, int stride, Span<double> o, int oStride)
         {
-            if (xs.Length < PreciseGroup * d || wc.Length < d || o.Length <= 7 * q)
+            int d = v.Length;
+            if (rows.Length < ((PreciseGroup - 1) * stride) + d || o.Length <= 7 * oStride || stride < d)
             {
-                throw new ArgumentException("A group of rows is smaller than 8 rows of the model's inputs.", nameof(xs));
+                throw new ArgumentException("A group of rows is smaller than 8 rows of the vector's length.", nameof(rows));
             }
 
             int width = Vector<double>.Count, whole = d - (d % width);
-            ref double w = ref MemoryMarshal.GetReference(wc);
-            ref double x = ref MemoryMarshal.GetReference(xs);
-            nuint d1 = (nuint)d, d2 = 2 * d1, d3 = 3 * d1, d4 = 4 * d1, d5 = 5 * d1, d6 = 6 * d1, d7 = 7 * d1;
+            ref double w = ref MemoryMarshal.GetReference(v);
+            ref double x = ref MemoryMarshal.GetReference(rows);
+            nuint d1 = (nuint)stride, d2 = 2 * d1, d3 = 3 * d1, d4 = 4 * d1, d5 = 5 * d1, d6 = 6 * d1, d7 = 7 * d1;
             Vector<double> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector<double> a4 = default, a5 = default, a6 = default, a7 = default;
             for (nuint k = 0; k < (nuint)whole; k += (nuint)width)
             {
-                Vector<double> v = Vector.LoadUnsafe(ref w, k);
-                a0 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, k), a0);
-                a1 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d1 + k), a1);
-                a2 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d2 + k), a2);
-                a3 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d3 + k), a3);
-                a4 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d4 + k), a4);
-                a5 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d5 + k), a5);
-                a6 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d6 + k), a6);
-                a7 = Vector.FusedMultiplyAdd(v, Vector.LoadUnsafe(ref x, d7 + k), a7);
+                Vector<double> e = Vector.LoadUnsafe(ref w, k);
+                a0 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, k), a0);
+                a1 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d1 + k), a1);
+                a2 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d2 + k), a2);
+                a3 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d3 + k), a3);
+                a4 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d4 + k), a4);
+                a5 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d5 + k), a5);
+                a6 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d6 + k), a6);
+                a7 = Vector.FusedMultiplyAdd(e, Vector.LoadUnsafe(ref x, d7 + k), a7);
             }
 
-            o[0] = bias + Finish(a0, wc, xs.Slice(0, d), whole);
-            o[q] = bias + Finish(a1, wc, xs.Slice(d, d), whole);
-            o[2 * q] = bias + Finish(a2, wc, xs.Slice(2 * d, d), whole);
-            o[3 * q] = bias + Finish(a3, wc, xs.Slice(3 * d, d), whole);
-            o[4 * q] = bias + Finish(a4, wc, xs.Slice(4 * d, d), whole);
-            o[5 * q] = bias + Finish(a5, wc, xs.Slice(5 * d, d), whole);
-            o[6 * q] = bias + Finish(a6, wc, xs.Slice(6 * d, d), whole);
-            o[7 * q] = bias + Finish(a7, wc, xs.Slice(7 * d, d), whole);
+            o[0] = bias + Finish(a0, v, rows.Slice(0, d), whole);
+            o[oStride] = bias + Finish(a1, v, rows.Slice(stride, d), whole);
+            o[2 * oStride] = bias + Finish(a2, v, rows.Slice(2 * stride, d), whole);
+            o[3 * oStride] = bias + Finish(a3, v, rows.Slice(3 * stride, d), whole);
+            o[4 * oStride] = bias + Finish(a4, v, rows.Slice(4 * stride, d), whole);
+            o[5 * oStride] = bias + Finish(a5, v, rows.Slice(5 * stride, d), whole);
+            o[6 * oStride] = bias + Finish(a6, v, rows.Slice(6 * stride, d), whole);
+            o[7 * oStride] = bias + Finish(a7, v, rows.Slice(7 * stride, d), whole);
         }
 
         /// <summary>A dot product from its vector part's lanes and the elements past the last whole vector.</summary>
@@ -448,24 +452,10 @@ namespace GenSoftmax.Training
             }
         }
 
-        public static double Dot(double[] a, double[] b)
-        {
-            double sum = 0;
-            for (int i = 0; i < a.Length; i++)
-            {
-                sum += a[i] * b[i];
-            }
+        public static double Dot(double[] a, double[] b) => TensorPrimitives.Dot<double>(a, b);
 
-            return sum;
-        }
-
-        public static void Axpy(double alpha, double[] x, double[] y)
-        {
-            for (int i = 0; i < x.Length; i++)
-            {
-                y[i] += alpha * x[i];
-            }
-        }
+        /// <summary>y += alpha x.</summary>
+        public static void Axpy(double alpha, double[] x, double[] y) => TensorPrimitives.MultiplyAdd<double>(x, alpha, y, y);
 
         public static double MaxAbs(double[] v)
         {

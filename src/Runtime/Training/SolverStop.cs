@@ -12,5 +12,10 @@ namespace GenSoftmax.Training
         /// <summary>No step along the search direction lowered the objective enough (often: the objective is as low as its float
         /// rounding allows, before the tolerance was met).</summary>
         LineSearchFailed,
+
+        /// <summary>The objective stopped falling by more than its float rounding, and the fit was not to continue in double:
+        /// the fits of <see cref="LbfgsSolver.SearchC"/>'s grid end so (their held-out loss cannot tell the difference), its
+        /// final refit does not.</summary>
+        RoundingLimit,
     }
 }
