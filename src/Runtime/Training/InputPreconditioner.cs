@@ -39,6 +39,21 @@ namespace GenSoftmax.Training
         private readonly Internal.SliceWorkers _workers;
         private readonly int[] _columnStart; // per worker: its first column of _work, in whole vectors
         private readonly Action<int> _solveSlice;
+        private Halves _halves; // the solve's halves, for the workers
+
+        /// <summary>Which triangular solves an application makes: both is M⁻¹ = L⁻ᵀ L⁻¹.</summary>
+        [Flags]
+        public enum Halves
+        {
+            /// <summary>L⁻¹ (forward substitution).</summary>
+            Lower = 1,
+
+            /// <summary>L⁻ᵀ (backward substitution).</summary>
+            Upper = 2,
+
+            /// <summary>M⁻¹.</summary>
+            Both = Lower | Upper,
+        }
 
         private InputPreconditioner(int inputs, int classes, double[] factor, Internal.SliceWorkers workers)
         {
@@ -56,7 +71,7 @@ namespace GenSoftmax.Training
                 _columnStart[t] = vectors * t / workers.Count * width;
             }
 
-            _solveSlice = t => Solve(_factor, _work, _size, _lanes, _columnStart[t], _columnStart[t + 1] - _columnStart[t]);
+            _solveSlice = t => Solve(_factor, _work, _size, _lanes, _columnStart[t], _columnStart[t + 1] - _columnStart[t], _halves);
         }
 
         /// <summary>
@@ -96,8 +111,14 @@ namespace GenSoftmax.Training
 
         /// <summary>z = M⁻¹ v for a point laid out as the solvers' (W's rows, then b): each class's inputs and bias solved
         /// together. <paramref name="v"/> and <paramref name="z"/> may be the same array.</summary>
-        public void Apply(ReadOnlySpan<double> v, Span<double> z)
+        public void Apply(ReadOnlySpan<double> v, Span<double> z) => Apply(v, z, Halves.Both);
+
+        /// <summary>z = L⁻¹ v, L⁻ᵀ v or M⁻¹ v (<paramref name="halves"/>), laid out as <see cref="Apply(ReadOnlySpan{double}, Span{double})"/>:
+        /// with θ = L⁻ᵀ u, u are whitened variables in which the Hessian is close to a multiple of the identity (Newton's
+        /// conjugate gradients work in them).</summary>
+        public void Apply(ReadOnlySpan<double> v, Span<double> z, Halves halves)
         {
+            _halves = halves;
             int d = _inputs, q = _classes, m = _size, lanes = _lanes, weights = d * q;
             Span<double> work = _work;
             for (int c = 0; c < q; c++)
@@ -304,7 +325,7 @@ namespace GenSoftmax.Training
         /// diagonal and Lᵀ above it. Each row of the answer is summed in registers, <see cref="Columns"/> vectors of columns at
         /// a time, in two interleaved chains (769 x 100 on two threads: 4-4.5 ms, against 10-14 ms when each row was updated in memory).
         /// </summary>
-        private static void Solve(double[] factor, double[] work, int m, int stride, int from, int lanes)
+        private static void Solve(double[] factor, double[] work, int m, int stride, int from, int lanes, Halves halves)
         {
             int width = Vector<double>.Count;
             if (lanes % width != 0 || (long)(m - 1) * stride + from + lanes > work.Length || factor.Length < m * m)
@@ -319,12 +340,12 @@ namespace GenSoftmax.Training
                 ref double w = ref Unsafe.Add(ref w0, c);
                 if (from + lanes - c >= Columns * width)
                 {
-                    for (int i = 0; i < m; i++)
+                    for (int i = 0; i < m && (halves & Halves.Lower) != 0; i++)
                     {
                         Row4(ref l, ref w, i, 0, i, m, stride); // L y = v
                     }
 
-                    for (int i = m - 1; i >= 0; i--)
+                    for (int i = m - 1; i >= 0 && (halves & Halves.Upper) != 0; i--)
                     {
                         Row4(ref l, ref w, i, i + 1, m, m, stride); // Lᵀ z = y
                     }
@@ -334,12 +355,12 @@ namespace GenSoftmax.Training
                     for (int v = c; v < from + lanes; v += width)
                     {
                         ref double wv = ref Unsafe.Add(ref w0, v);
-                        for (int i = 0; i < m; i++)
+                        for (int i = 0; i < m && (halves & Halves.Lower) != 0; i++)
                         {
                             Row1(ref l, ref wv, i, 0, i, m, stride);
                         }
 
-                        for (int i = m - 1; i >= 0; i--)
+                        for (int i = m - 1; i >= 0 && (halves & Halves.Upper) != 0; i--)
                         {
                             Row1(ref l, ref wv, i, i + 1, m, m, stride);
                         }
