@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using System.Threading;
 using static GenSoftmax.Training.ObjectivePass;
 
@@ -125,7 +126,9 @@ namespace GenSoftmax.Training
             private readonly double[] _rho;
             private readonly double[] _alpha;
             private readonly InputPreconditioner? _preconditioner;
-            private readonly double[] _scaled; // the preconditioner applied to the newest gradient change
+            private readonly double[][] _py; // with a preconditioner P: P y of each stored pair (P g's change)
+            private double[] _pg; // P g at the current point
+            private double[] _pgNew; // and at the line search's point
 
             public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
             {
@@ -148,7 +151,16 @@ namespace GenSoftmax.Training
                     _pass.CountPass(); // its sample of rows, at most a pass's worth of reading
                 }
 
-                _scaled = _preconditioner is null ? [] : new double[_size];
+                // P applied once an iteration, to the new gradient: P y is the change of P g, and P q (the two-loop
+                // recursion's middle) is P g less the stored P y's, since P is linear.
+                _py = new double[_preconditioner is null ? 0 : options.History][];
+                for (int k = 0; k < _py.Length; k++)
+                {
+                    _py[k] = new double[_size];
+                }
+
+                _pg = _preconditioner is null ? [] : new double[_size];
+                _pgNew = _preconditioner is null ? [] : new double[_size];
             }
 
             public void Dispose() => _pass.Dispose();
@@ -164,6 +176,7 @@ namespace GenSoftmax.Training
                 _pass.ReadParameters(x);
                 double f = _pass.Evaluate(x, g);
                 ObjectivePass.CheckStart(f);
+                _preconditioner?.Apply(g, _pg);
 
                 int stored = 0, newest = -1, iteration = 0, windowStart = 0;
                 double windowF = f;
@@ -223,6 +236,7 @@ namespace GenSoftmax.Training
                         }
 
                         f = _pass.Evaluate(x, g);
+                        _preconditioner?.Apply(g, _pg);
                         stored = 0;
                         windowStart = iteration;
                         windowF = f;
@@ -254,6 +268,13 @@ namespace GenSoftmax.Training
                     }
 
                     _rho[newest] = sy > 0 ? 1.0 / sy : 0;
+                    if (_preconditioner is not null)
+                    {
+                        _preconditioner.Apply(gNew, _pgNew);
+                        TensorPrimitives.Subtract(_pgNew, _pg, _py[newest]);
+                        (_pg, _pgNew) = (_pgNew, _pg);
+                    }
+
                     xNew.AsSpan().CopyTo(x);
                     gNew.AsSpan().CopyTo(g);
                     f = fNew;
@@ -288,16 +309,24 @@ namespace GenSoftmax.Training
                     Axpy(-_alpha[j], _y[j], d);
                 }
 
-                _preconditioner?.Apply(d, d);
-                if (stored > 0)
+                if (_preconditioner is not null)
                 {
-                    double[] py = _y[newest];
-                    if (_preconditioner is not null)
+                    // d = -P q: the loop above took alpha_j y_j from -g, so take alpha_j P y_j from -P g.
+                    for (int i = 0; i < _size; i++)
                     {
-                        _preconditioner.Apply(py, _scaled);
-                        py = _scaled;
+                        d[i] = -_pg[i];
                     }
 
+                    for (int k = 0; k < stored; k++)
+                    {
+                        int j = ((newest - k) % m + m) % m;
+                        Axpy(-_alpha[j], _py[j], d);
+                    }
+                }
+
+                if (stored > 0)
+                {
+                    double[] py = _preconditioner is null ? _y[newest] : _py[newest];
                     double yy = Dot(_y[newest], py);
                     double gamma = yy > 0 && _rho[newest] > 0 ? 1.0 / (_rho[newest] * yy) : 1.0;
                     for (int i = 0; i < _size; i++)
