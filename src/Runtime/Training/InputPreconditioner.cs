@@ -113,7 +113,8 @@ namespace GenSoftmax.Training
         /// together. <paramref name="v"/> and <paramref name="z"/> may be the same array.</summary>
         public void Apply(ReadOnlySpan<double> v, Span<double> z) => Apply(v, z, Halves.Both);
 
-        /// <summary>z = L⁻¹ v, L⁻ᵀ v or M⁻¹ v (<paramref name="halves"/>), laid out as <see cref="Apply(ReadOnlySpan{double}, Span{double})"/>:
+        /// <summary>z = L⁻¹ v, L⁻ᵀ v or M⁻¹ v (<paramref name="halves"/>), laid out as
+        /// <see cref="Apply(ReadOnlySpan{double}, Span{double})"/>:
         /// with θ = L⁻ᵀ u, u are whitened variables in which the Hessian is close to a multiple of the identity (Newton's
         /// conjugate gradients work in them).</summary>
         public void Apply(ReadOnlySpan<double> v, Span<double> z, Halves halves)
@@ -429,12 +430,14 @@ namespace GenSoftmax.Training
             {
                 ref double wj = ref Unsafe.Add(ref w, j * stride);
                 sum = Vector.FusedMultiplyAdd(new Vector<double>(-Unsafe.Add(ref ai, j)), Vector.LoadUnsafe(ref wj), sum);
-                other = Vector.FusedMultiplyAdd(new Vector<double>(-Unsafe.Add(ref ai, j + 1)), Vector.LoadUnsafe(ref wj, (nuint)stride), other);
+                var next = new Vector<double>(-Unsafe.Add(ref ai, j + 1));
+                other = Vector.FusedMultiplyAdd(next, Vector.LoadUnsafe(ref wj, (nuint)stride), other);
             }
 
             if (j < to)
             {
-                sum = Vector.FusedMultiplyAdd(new Vector<double>(-Unsafe.Add(ref ai, j)), Vector.LoadUnsafe(ref w, (nuint)(j * stride)), sum);
+                var last = new Vector<double>(-Unsafe.Add(ref ai, j));
+                sum = Vector.FusedMultiplyAdd(last, Vector.LoadUnsafe(ref w, (nuint)(j * stride)), sum);
             }
 
             ((sum + other) * (1.0 / Unsafe.Add(ref ai, i))).StoreUnsafe(ref wi);

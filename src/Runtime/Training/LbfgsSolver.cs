@@ -67,7 +67,8 @@ namespace GenSoftmax.Training
         /// the held-out loss and accuracy, then refits every row with the C of the lowest held-out loss, starting from that
         /// C's fit. The grid's fits end where the float objective's rounding hides further progress
         /// (<see cref="SolverStop.RoundingLimit"/>) rather than going on in double; the final refit goes on as
-        /// <see cref="Fit(ISoftmaxModel, LabeledData, LbfgsOptions?, IProgress{SolverProgress}?, CancellationToken)"/> does. The model ends with that final fit. Deterministic for a seed and thread count.
+        /// <see cref="Fit(ISoftmaxModel, LabeledData, LbfgsOptions?, IProgress{SolverProgress}?, CancellationToken)"/>
+        /// does. The model ends with that final fit. Deterministic for a seed and thread count.
         /// </summary>
         /// <exception cref="ArgumentException">The data does not fit the model, has fewer than 2 rows, or the model is not
         /// dense.</exception>

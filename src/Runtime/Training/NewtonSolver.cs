@@ -364,13 +364,13 @@ namespace GenSoftmax.Training
             }
 
             /// <summary>
-            /// The preconditioner, as a change of variables θ = T u. Where the inputs' second moments are factored
-            /// (<see cref="InputPreconditioner"/>, M = L Lᵀ), T = L⁻ᵀ: u are whitened variables, in which the linear probe of
-            /// bench/solver reached scikit-learn's converged objective in 169 passes instead of 482. Otherwise T moves the bias by -W μ, so that in u the features are
-            /// centred and the bias no longer couples to every weight through their means (which makes the Hessian's largest
-            /// eigenvalue, along the mean row, far larger than the rest). Products with H in u are Tᵀ H T, one product in θ.
-            /// Scaling each feature by its inverse spread, or by the Hessian's diagonal as LIBLINEAR does, as well was tried and
-            /// took more passes on Fashion-MNIST (bench/solver/README.md).
+            /// The preconditioner, as a change of variables θ = T u; products with H in u are Tᵀ H T, one product in θ. Where
+            /// the inputs' second moments are factored (<see cref="InputPreconditioner"/>, M = L Lᵀ), T = L⁻ᵀ: u are
+            /// whitened variables, in which the linear probe of bench/solver reached scikit-learn's converged objective in 169
+            /// passes instead of 482. Otherwise T moves the bias by -W μ, so that in u the features are centred and the bias
+            /// no longer couples to every weight through their means (which makes the Hessian's largest eigenvalue, along the
+            /// mean row, far larger than the rest). Scaling each feature by its inverse spread, or by the Hessian's diagonal
+            /// as LIBLINEAR does, as well was tried and took more passes on Fashion-MNIST (bench/solver/README.md).
             /// </summary>
             private void Lift(double[] u, double[] theta)
             {
