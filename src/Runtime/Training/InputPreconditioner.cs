@@ -37,7 +37,7 @@ namespace GenSoftmax.Training
         private readonly double[] _factor; // [size, size] row-major: L below the diagonal and on it, Lᵀ above it
         private readonly double[] _work; // [size, lanes]: a point's columns, classes along a row
         private readonly Internal.SliceWorkers _workers;
-        private readonly int[] _columnStart; // per worker: its first column of _work, in whole vectors
+        private readonly int[] _columnStart; // per worker: its first column of _work, in whole chunks
         private readonly Action<int> _solveSlice;
         private Halves _halves; // the solve's halves, for the workers
 
@@ -60,15 +60,18 @@ namespace GenSoftmax.Training
             _inputs = inputs;
             _classes = classes;
             _size = inputs + 1;
-            int width = Vector<double>.Count, vectors = (classes + width - 1) / width;
-            _lanes = vectors * width;
+            // Classes padded to whole chunks of Columns vectors, so that one row kernel serves every shape and each pass
+            // over L serves a whole chunk (against one vector at a time for the classes past the last chunk: the same
+            // times on Fashion-MNIST and the probe, bench/results/2026-12-05-preconditioner/ab-chunks-*.txt).
+            int chunk = Columns * Vector<double>.Count, chunks = (classes + chunk - 1) / chunk;
+            _lanes = chunks * chunk;
             _factor = factor;
             _work = new double[_size * _lanes];
             _workers = workers;
             _columnStart = new int[workers.Count + 1];
             for (int t = 0; t <= workers.Count; t++)
             {
-                _columnStart[t] = vectors * t / workers.Count * width;
+                _columnStart[t] = chunks * t / workers.Count * chunk;
             }
 
             _solveSlice = t => Solve(_factor, _work, _size, _lanes, _columnStart[t], _columnStart[t + 1] - _columnStart[t], _halves);
@@ -321,51 +324,31 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>
-        /// Solves L Lᵀ z = v, in place, for <paramref name="lanes"/> columns (whole vectors) of <paramref name="work"/>
-        /// ([m, stride], a row per input) from column <paramref name="from"/>, <paramref name="factor"/> holding L below the
-        /// diagonal and Lᵀ above it. Each row of the answer is summed in registers, <see cref="Columns"/> vectors of columns at
-        /// a time, in two interleaved chains (769 x 100 on two threads: 4-4.5 ms, against 10-14 ms when each row was updated in memory).
+        /// Solves L Lᵀ z = v, in place, for <paramref name="lanes"/> columns (whole chunks of <see cref="Columns"/> vectors) of
+        /// <paramref name="work"/> ([m, stride], a row per input) from column <paramref name="from"/>, <paramref name="factor"/>
+        /// holding L below the diagonal and Lᵀ above it. Each row of the answer is summed in registers, a chunk at a time, in
+        /// two interleaved chains (769 x 100 on two threads: 4-4.5 ms, against 10-14 ms when each row was updated in memory).
         /// </summary>
         private static void Solve(double[] factor, double[] work, int m, int stride, int from, int lanes, Halves halves)
         {
-            int width = Vector<double>.Count;
-            if (lanes % width != 0 || (long)(m - 1) * stride + from + lanes > work.Length || factor.Length < m * m)
+            int chunk = Columns * Vector<double>.Count;
+            if (lanes % chunk != 0 || (long)(m - 1) * stride + from + lanes > work.Length || factor.Length < m * m)
             {
                 throw new ArgumentException("The columns lie outside the work array.", nameof(lanes));
             }
 
             ref double l = ref MemoryMarshal.GetArrayDataReference(factor);
-            ref double w0 = ref MemoryMarshal.GetArrayDataReference(work);
-            for (int c = from; c < from + lanes; c += Columns * width)
+            for (int c = from; c < from + lanes; c += chunk)
             {
-                ref double w = ref Unsafe.Add(ref w0, c);
-                if (from + lanes - c >= Columns * width)
+                ref double w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(work), c);
+                for (int i = 0; i < m && (halves & Halves.Lower) != 0; i++)
                 {
-                    for (int i = 0; i < m && (halves & Halves.Lower) != 0; i++)
-                    {
-                        Row4(ref l, ref w, i, 0, i, m, stride); // L y = v
-                    }
-
-                    for (int i = m - 1; i >= 0 && (halves & Halves.Upper) != 0; i--)
-                    {
-                        Row4(ref l, ref w, i, i + 1, m, m, stride); // Lᵀ z = y
-                    }
+                    Row(ref l, ref w, i, 0, i, m, stride); // L y = v
                 }
-                else
-                {
-                    for (int v = c; v < from + lanes; v += width)
-                    {
-                        ref double wv = ref Unsafe.Add(ref w0, v);
-                        for (int i = 0; i < m && (halves & Halves.Lower) != 0; i++)
-                        {
-                            Row1(ref l, ref wv, i, 0, i, m, stride);
-                        }
 
-                        for (int i = m - 1; i >= 0 && (halves & Halves.Upper) != 0; i--)
-                        {
-                            Row1(ref l, ref wv, i, i + 1, m, m, stride);
-                        }
-                    }
+                for (int i = m - 1; i >= 0 && (halves & Halves.Upper) != 0; i--)
+                {
+                    Row(ref l, ref w, i, i + 1, m, m, stride); // Lᵀ z = y
                 }
             }
         }
@@ -373,11 +356,11 @@ namespace GenSoftmax.Training
         private const int Columns = 4; // vectors of columns solved together
 
         /// <summary>
-        /// Row i of the answer, 4 vectors of columns: <c>w[i] = (w[i] - sum_j a[i, j] w[j]) / a[i, i]</c> over j in
+        /// Row i of the answer, a chunk of 4 vectors of columns: <c>w[i] = (w[i] - sum_j a[i, j] w[j]) / a[i, i]</c> over j in
         /// [<paramref name="from"/>, <paramref name="to"/>), rows of w that are already final. Forward (L y = v) takes the
         /// rows before i, backward (Lᵀ z = y, Lᵀ above the diagonal) the rows after it.
         /// </summary>
-        private static void Row4(ref double a, ref double w, int i, int from, int to, int m, int stride)
+        private static void Row(ref double a, ref double w, int i, int from, int to, int m, int stride)
         {
             nuint width = (nuint)Vector<double>.Count, w1 = width, w2 = 2 * width, w3 = 3 * width;
             ref double wi = ref Unsafe.Add(ref w, i * stride);
@@ -417,30 +400,6 @@ namespace GenSoftmax.Training
             ((a1 + b1) * inverse).StoreUnsafe(ref wi, w1);
             ((a2 + b2) * inverse).StoreUnsafe(ref wi, w2);
             ((a3 + b3) * inverse).StoreUnsafe(ref wi, w3);
-        }
-
-        /// <summary><see cref="Row4"/> for one vector of columns.</summary>
-        private static void Row1(ref double a, ref double w, int i, int from, int to, int m, int stride)
-        {
-            ref double wi = ref Unsafe.Add(ref w, i * stride);
-            ref double ai = ref Unsafe.Add(ref a, i * m);
-            Vector<double> sum = Vector.LoadUnsafe(ref wi), other = default;
-            int j = from;
-            for (; j + 1 < to; j += 2)
-            {
-                ref double wj = ref Unsafe.Add(ref w, j * stride);
-                sum = Vector.FusedMultiplyAdd(new Vector<double>(-Unsafe.Add(ref ai, j)), Vector.LoadUnsafe(ref wj), sum);
-                var next = new Vector<double>(-Unsafe.Add(ref ai, j + 1));
-                other = Vector.FusedMultiplyAdd(next, Vector.LoadUnsafe(ref wj, (nuint)stride), other);
-            }
-
-            if (j < to)
-            {
-                var last = new Vector<double>(-Unsafe.Add(ref ai, j));
-                sum = Vector.FusedMultiplyAdd(last, Vector.LoadUnsafe(ref w, (nuint)(j * stride)), sum);
-            }
-
-            ((sum + other) * (1.0 / Unsafe.Add(ref ai, i))).StoreUnsafe(ref wi);
         }
 
         private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) =>
