@@ -90,8 +90,9 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>The preconditioner of <paramref name="data"/> for a fit with penalty strength <paramref name="c"/>, the
-        /// sample's blocks shared out over <paramref name="workers"/>.</summary>
-        public static InputPreconditioner Create(ISoftmaxModel model, LabeledData data, double c, Internal.SliceWorkers workers)
+        /// sample's blocks shared out over <paramref name="workers"/>; null when its matrix cannot be factored (inputs so
+        /// large that their float squares overflow, or a sample whose rows all weigh 0): the solver then runs without.</summary>
+        public static InputPreconditioner? Create(ISoftmaxModel model, LabeledData data, double c, Internal.SliceWorkers workers)
         {
             int inputs = model.Inputs, size = inputs + 1;
             double[] moments = SecondMoments(model.Isa, data, inputs, workers);
@@ -107,7 +108,11 @@ namespace GenSoftmax.Training
                 moments[(i * size) + i] += ridge + (i < inputs ? penalty : 0);
             }
 
-            Factor(moments, size);
+            if (!Factor(moments, size))
+            {
+                return null; // inputs so large that their float squares overflow, or rows whose weights are all 0
+            }
+
             Mirror(moments, size);
             return new InputPreconditioner(inputs, model.Classes, moments, workers);
         }
@@ -258,8 +263,8 @@ namespace GenSoftmax.Training
         /// L Lᵀ = a. Rows are taken <see cref="Group"/> at a time, so each earlier row of L is read once for the group's
         /// dot products (769 x 769: 45 ms, against 198 ms one row at a time).
         /// </summary>
-        /// <exception cref="ArgumentException">The matrix is not positive definite (non-finite inputs).</exception>
-        private static void Factor(double[] a, int m)
+        /// <returns>Whether the matrix is positive definite (and finite): false leaves <paramref name="a"/> in part factored.</returns>
+        private static bool Factor(double[] a, int m)
         {
             Span<double> dots = stackalloc double[Group];
             for (int i0 = 0; i0 < m; i0 += Group)
@@ -294,9 +299,7 @@ namespace GenSoftmax.Training
                     double diagonal = a[(j * m) + j] - Dot(lj, lj);
                     if (!(diagonal > 0) || !double.IsFinite(diagonal))
                     {
-                        throw new ArgumentException(
-                            $"The inputs' second-moment matrix is not positive definite at input {j} ({diagonal}): check the data " +
-                                "for NaN or infinite values.");
+                        return false;
                     }
 
                     double root = Math.Sqrt(diagonal);
@@ -307,6 +310,8 @@ namespace GenSoftmax.Training
                     }
                 }
             }
+
+            return true;
         }
 
         private const int Group = 8; // rows of L whose dot products share each load of an earlier row (ObjectivePass.Dots8)

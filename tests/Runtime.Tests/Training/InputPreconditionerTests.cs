@@ -103,7 +103,8 @@ namespace GenSoftmax.Tests.Training
 
             var model = new RuntimeSoftmaxModel(Inputs, Classes);
             using var workers = new GenSoftmax.Internal.SliceWorkers(threads, "test");
-            InputPreconditioner p = InputPreconditioner.Create(model, data, c, workers);
+            InputPreconditioner? p = InputPreconditioner.Create(model, data, c, workers);
+            Assert.NotNull(p);
             double[,] a = Moments(data, Classes, c, weights);
             var random = new Random(11);
             int size = (Inputs * Classes) + Classes;
@@ -174,6 +175,17 @@ namespace GenSoftmax.Tests.Training
 
             Assert.True(preconditioned.Evaluations * 2 < plain.Evaluations,
                 $"preconditioned: {preconditioned.Evaluations} passes, plain: {plain.Evaluations}");
+        }
+
+        [Fact]
+        public void Inputs_whose_squares_overflow_a_float_leave_the_solver_without_it()
+        {
+            LabeledData small = Correlated(600, 12, 3, seed: 4);
+            float[] huge = small.Features!.Select(v => v * 1e19f).ToArray();
+            LabeledData data = LabeledData.FromFeatures(huge, small.Labels, 12);
+            using var workers = new GenSoftmax.Internal.SliceWorkers(1, "test");
+            Assert.Null(InputPreconditioner.Create(new RuntimeSoftmaxModel(12, 3), data, 1.0, workers));
+            Assert.NotNull(InputPreconditioner.Create(new RuntimeSoftmaxModel(12, 3), small, 1.0, workers));
         }
 
         [Theory]
