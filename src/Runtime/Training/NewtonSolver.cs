@@ -91,7 +91,8 @@ namespace GenSoftmax.Training
             private double[][] _rowBuffers = []; // per slice: a row of inputs and its two logit rows, in double
             private int _products;
             private InputPreconditioner? _whitening; // while it pays and the solve is in float: u whitened, not only centred
-            private readonly double[] _classScale; // with the whitening: each class's scale (UpdateClassScales)
+            private readonly double[] _classFactor; // with the whitening: R, lower, R Rᵀ = K (A + δ I) (UpdateClassFactor)
+            private bool _classesFactored; // whether R holds a factor (else the classes are not mixed)
             private bool _stored; // whether the probabilities have been stored at some point
 
             public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
@@ -141,8 +142,7 @@ namespace GenSoftmax.Training
                 _hv = new double[_size];
                 _productSlice = ProductSlice;
                 _preciseProductSlice = PreciseProductSlice;
-                _classScale = new double[model.Classes];
-                Array.Fill(_classScale, 1.0);
+                _classFactor = new double[model.Classes * model.Classes];
                 if (options.Precondition && InputPreconditioner.Pays(data.Count, model.Inputs, model.Classes))
                 {
                     _whitening = InputPreconditioner.Create(model, data, options.C, _pass.Workers);
@@ -313,7 +313,7 @@ namespace GenSoftmax.Training
                 double[] gu = _gu, su = _su, r = _ru, d = _d, hd = _hd;
                 if (_whitening is not null && _stored) // fixed for the whole solve: the variables of this iteration's system
                 {
-                    UpdateClassScales();
+                    UpdateClassFactor();
                 }
 
                 Pull(g, gu);
@@ -375,34 +375,23 @@ namespace GenSoftmax.Training
             /// <summary>
             /// The preconditioner, as a change of variables θ = T u; products with H in u are Tᵀ H T, one product in θ. Where
             /// the inputs' second moments are factored (<see cref="InputPreconditioner"/>, M = L Lᵀ), T = L⁻ᵀ: u are
-            /// whitened variables, each class's also scaled (<see cref="UpdateClassScales"/>), in which the linear probe of
-            /// bench/solver reached scikit-learn's converged objective in 118 passes instead of 482 (169 without the classes'
-            /// scales). Otherwise T moves the bias by -W μ, so that in u the features are centred and the bias
+            /// whitened variables, the classes mixed by their softmax covariance (<see cref="UpdateClassFactor"/>), in which
+            /// the linear probe of bench/solver reached scikit-learn's converged objective in 92 passes instead of 482 (169
+            /// without the classes' factor, 118 with each class only scaled). Otherwise T moves the bias by -W μ, so that in u the features are centred and the bias
             /// no longer couples to every weight through their means (which makes the Hessian's largest eigenvalue, along the
             /// mean row, far larger than the rest). Scaling each feature by its inverse spread, or by the Hessian's diagonal
             /// as LIBLINEAR does, as well was tried and took more passes on Fashion-MNIST (bench/solver/README.md).
             /// </summary>
-            /// <summary>Multiplies each class's weights and bias in <paramref name="v"/> by its scale.</summary>
-            private void ScaleClasses(double[] v)
-            {
-                int d = _mean.Length;
-                for (int c = 0; c < _classes; c++)
-                {
-                    double scale = _classScale[c];
-                    TensorPrimitives.Multiply(v.AsSpan(c * d, d), scale, v.AsSpan(c * d, d));
-                    v[_weightCount + c] *= scale;
-                }
-            }
-
             /// <summary>
-            /// The classes' scales for the whitened variables from the stored probabilities (the last point's): a class's block
-            /// of the Hessian is about a_c X̃ᵀX̃ + I/C with a_c the mean of p_c (1 - p_c) over the rows, and the whitening
-            /// assumed a_c = 1/K, so class c is scaled by 1 / √(K a_c), within [0.1, 10].
+            /// The classes' factor of the whitened variables, from the probabilities stored at the last point: the Hessian is
+            /// about A ⊗ X̃ᵀX̃ + I/C with A the rows' mean of diag(p) - p pᵀ (the classes' softmax covariance), and the
+            /// whitening assumed A = I/K, so the classes are mixed by R⁻ᵀ with R Rᵀ = K (A + δ I), δ a hundredth of A's mean
+            /// diagonal (A is singular along the all-ones direction). A is measured on at most <see cref="ClassRows"/> rows.
             /// </summary>
-            private void UpdateClassScales()
+            private void UpdateClassFactor()
             {
-                int n = _data.Count, k = _classes, sample = Math.Min(n, InputPreconditioner.SampleRows);
-                double[] a = _classScale;
+                int n = _data.Count, k = _classes, sample = Math.Min(n, ClassRows);
+                double[] a = _classFactor;
                 Array.Clear(a);
                 float[]? weights = _data.Weights;
                 double total = 0;
@@ -412,16 +401,83 @@ namespace GenSoftmax.Training
                     double w = weights?[r] ?? 1.0;
                     total += w;
                     ReadOnlySpan<float> p = _probabilities.AsSpan(r * k, k);
-                    for (int c = 0; c < k; c++)
+                    for (int c = 0; c < k; c++) // the lower triangle of w (diag(p) - p pᵀ)
                     {
-                        a[c] += w * p[c] * (1 - p[c]);
+                        double wp = w * p[c];
+                        a[(c * k) + c] += wp;
+                        for (int e = 0; e <= c; e++)
+                        {
+                            a[(c * k) + e] -= wp * p[e];
+                        }
                     }
                 }
 
+                if (!(total > 0))
+                {
+                    _classesFactored = false;
+                    return;
+                }
+
+                double trace = 0;
                 for (int c = 0; c < k; c++)
                 {
-                    double mean = total > 0 ? a[c] / total : 1.0 / k;
-                    a[c] = Math.Clamp(1 / Math.Sqrt(k * mean), 0.1, 10);
+                    trace += a[(c * k) + c] / total;
+                }
+
+                double delta = 0.01 * trace / k;
+                for (int c = 0; c < k; c++)
+                {
+                    for (int e = 0; e <= c; e++)
+                    {
+                        a[(c * k) + e] = k * ((a[(c * k) + e] / total) + (c == e ? delta : 0));
+                    }
+                }
+
+                _classesFactored = InputPreconditioner.Factor(a, k);
+            }
+
+            /// <summary>Rows whose probabilities measure the classes' covariance.</summary>
+            private const int ClassRows = 2048;
+
+            /// <summary>Per input column of v (classes d apart): forward (R⁻¹) or backward (R⁻ᵀ) solve, a class's row of
+            /// inputs at a time.</summary>
+            private void ClassSolve(double[] v, bool forward)
+            {
+                int d = _mean.Length, k = _classes;
+                double[] r = _classFactor;
+                Span<double> bias = v.AsSpan(_weightCount, k);
+                if (forward)
+                {
+                    for (int i = 0; i < k; i++)
+                    {
+                        Span<double> vi = v.AsSpan(i * d, d);
+                        for (int e = 0; e < i; e++)
+                        {
+                            double f = -r[(i * k) + e];
+                            TensorPrimitives.MultiplyAdd(v.AsSpan(e * d, d), f, vi, vi);
+                            bias[i] += f * bias[e];
+                        }
+
+                        double inverse = 1.0 / r[(i * k) + i];
+                        TensorPrimitives.Multiply(vi, inverse, vi);
+                        bias[i] *= inverse;
+                    }
+                }
+                else
+                {
+                    for (int i = k - 1; i >= 0; i--)
+                    {
+                        Span<double> vi = v.AsSpan(i * d, d);
+                        double inverse = 1.0 / r[(i * k) + i];
+                        TensorPrimitives.Multiply(vi, inverse, vi);
+                        bias[i] *= inverse;
+                        for (int e = 0; e < i; e++) // take z_i's share out of the rows above: Rᵀ[e, i] = R[i, e]
+                        {
+                            double f = -r[(i * k) + e];
+                            TensorPrimitives.MultiplyAdd(vi, f, v.AsSpan(e * d, d), v.AsSpan(e * d, d));
+                            bias[e] += f * bias[i];
+                        }
+                    }
                 }
             }
 
@@ -430,7 +486,11 @@ namespace GenSoftmax.Training
                 if (_whitening is not null)
                 {
                     u.AsSpan().CopyTo(theta);
-                    ScaleClasses(theta);
+                    if (_classesFactored)
+                    {
+                        ClassSolve(theta, forward: false);
+                    }
+
                     _whitening.Apply(theta, theta, InputPreconditioner.Halves.Upper);
                     return;
                 }
@@ -450,7 +510,11 @@ namespace GenSoftmax.Training
                 if (_whitening is not null)
                 {
                     _whitening.Apply(theta, u, InputPreconditioner.Halves.Lower);
-                    ScaleClasses(u);
+                    if (_classesFactored)
+                    {
+                        ClassSolve(u, forward: true);
+                    }
+
                     return;
                 }
 
