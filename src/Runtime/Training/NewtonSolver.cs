@@ -373,16 +373,6 @@ namespace GenSoftmax.Training
             }
 
             /// <summary>
-            /// The preconditioner, as a change of variables θ = T u; products with H in u are Tᵀ H T, one product in θ. Where
-            /// the inputs' second moments are factored (<see cref="InputPreconditioner"/>, M = L Lᵀ), T = L⁻ᵀ: u are
-            /// whitened variables, the classes mixed by their softmax covariance (<see cref="UpdateClassFactor"/>), in which
-            /// the linear probe of bench/solver reached scikit-learn's converged objective in 92 passes instead of 482 (169
-            /// without the classes' factor, 118 with each class only scaled). Otherwise T moves the bias by -W μ, so that in u the features are centred and the bias
-            /// no longer couples to every weight through their means (which makes the Hessian's largest eigenvalue, along the
-            /// mean row, far larger than the rest). Scaling each feature by its inverse spread, or by the Hessian's diagonal
-            /// as LIBLINEAR does, as well was tried and took more passes on Fashion-MNIST (bench/solver/README.md).
-            /// </summary>
-            /// <summary>
             /// The classes' factor of the whitened variables, from the probabilities stored at the last point: the Hessian is
             /// about A ⊗ X̃ᵀX̃ + I/C with A the rows' mean of diag(p) - p pᵀ (the classes' softmax covariance), and the
             /// whitening assumed A = I/K, so the classes are mixed by R⁻ᵀ with R Rᵀ = K (A + δ I), δ a hundredth of A's mean
@@ -481,6 +471,17 @@ namespace GenSoftmax.Training
                 }
             }
 
+            /// <summary>
+            /// The preconditioner, as a change of variables θ = T u; products with H in u are Tᵀ H T, one product in θ. Where
+            /// the inputs' second moments are factored (<see cref="InputPreconditioner"/>, M = L Lᵀ), T = R⁻ᵀ ⊗ L⁻ᵀ: u
+            /// are whitened variables, the classes mixed by their softmax covariance (<see cref="UpdateClassFactor"/>), in
+            /// which the linear probe of bench/solver reached scikit-learn's converged objective in 92 passes instead of 482 (169
+            /// without the classes' factor, 118 with each class only scaled). Otherwise T moves the bias by -W μ, so that in u
+            /// the features are centred and the bias no longer couples to every weight through their means (which makes the
+            /// Hessian's largest eigenvalue, along the mean row, far larger than the rest). Scaling each feature by its inverse
+            /// spread, or by the Hessian's diagonal as LIBLINEAR does, as well was tried and took more passes on Fashion-MNIST
+            /// (bench/solver/README.md).
+            /// </summary>
             private void Lift(double[] u, double[] theta)
             {
                 if (_whitening is not null)
