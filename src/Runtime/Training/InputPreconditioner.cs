@@ -79,15 +79,19 @@ namespace GenSoftmax.Training
 
         /// <summary>
         /// Whether preconditioning pays on data of <paramref name="rows"/> x <paramref name="inputs"/> with
-        /// <paramref name="classes"/>: each application costs about (inputs + 1)² x classes multiply-adds in double, twice an
+        /// <paramref name="classes"/>: each application costs about (inputs + 1)² x classes multiply-adds in double, once an
         /// iteration, against 2 x rows x inputs x classes for a pass, so the rows must be at least twice the inputs; the
-        /// factorisation's (inputs + 1)³ / 3 must stay within a few passes.
+        /// factorisation's (inputs + 1)³ / 3 must stay within a few passes; and at most <see cref="MaxInputs"/> inputs, whose
+        /// matrix and per-thread sums take about 100 MB while it is built (3 x 8 bytes x (inputs + 1)² on two threads).
         /// </summary>
         public static bool Pays(int rows, int inputs, int classes)
         {
             long size = inputs + 1L;
-            return rows >= 2 * size && size * size <= 8L * rows * classes;
+            return inputs <= MaxInputs && rows >= 2 * size && size * size <= 8L * rows * classes;
         }
+
+        /// <summary>Most inputs preconditioned.</summary>
+        public const int MaxInputs = 2048;
 
         /// <summary>The preconditioner of <paramref name="data"/> for a fit with penalty strength <paramref name="c"/>, the
         /// sample's blocks shared out over <paramref name="workers"/>; null when its matrix cannot be factored (inputs so

@@ -28,8 +28,8 @@ namespace GenSoftmax.Training
         /// Whether the search directions are scaled by the inverse of the inputs' second-moment matrix (measured on a sample
         /// of at most 4,096 rows before the first iteration), which makes correlated or unevenly scaled inputs (embeddings,
         /// pixels) as quick to fit as whitened ones: 3 to 4 times fewer passes to the same objective on Fashion-MNIST and on
-        /// a linear probe. It is used where it pays: at least twice as many rows as inputs, and inputs few enough that
-        /// factoring their (inputs + 1)² matrix costs no more than a few passes. <c>false</c> runs plain L-BFGS, as
+        /// a linear probe. It is used where it pays: at least twice as many rows as inputs, at most 2,048 inputs, and inputs
+        /// few enough that factoring their (inputs + 1)² matrix costs no more than a few passes. <c>false</c> runs plain L-BFGS, as
         /// scikit-learn's <c>lbfgs</c> does. The minimum is the same either way; only the path to it differs.
         /// </summary>
         public bool Precondition { get; init; } = true;

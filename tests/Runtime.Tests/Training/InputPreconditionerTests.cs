@@ -194,6 +194,8 @@ namespace GenSoftmax.Tests.Training
         [InlineData(100000, 768, 100, true)] // a linear probe
         [InlineData(50, 30, 3, false)] // fewer than twice as many rows as inputs
         [InlineData(50000, 3072, 10, false)] // factoring 3073 x 3073 would cost more than the passes it saves
+        [InlineData(1000000, 2048, 100, true)]
+        [InlineData(1000000, 4096, 100, false)] // its matrix alone would take 134 MB
         public void It_is_used_where_it_pays(int rows, int inputs, int classes, bool pays) =>
             Assert.Equal(pays, InputPreconditioner.Pays(rows, inputs, classes));
     }
