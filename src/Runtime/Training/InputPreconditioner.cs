@@ -96,11 +96,14 @@ namespace GenSoftmax.Training
 
         /// <summary>The preconditioner of <paramref name="data"/> for a fit with penalty strength <paramref name="c"/>, the
         /// sample's blocks shared out over <paramref name="workers"/>; null when its matrix cannot be factored (inputs so
-        /// large that their float squares overflow, or a sample whose rows all weigh 0): the solver then runs without.</summary>
-        public static InputPreconditioner? Create(ISoftmaxModel model, LabeledData data, double c, Internal.SliceWorkers workers)
+        /// large that their float squares overflow, or a sample whose rows all weigh 0): the solver then runs without.
+        /// <paramref name="secondMoments"/>, from <see cref="Moments"/> on the same data and workers, spares measuring them
+        /// again (a C search fits the same rows for every C).</summary>
+        public static InputPreconditioner? Create(
+            ISoftmaxModel model, LabeledData data, double c, Internal.SliceWorkers workers, double[]? secondMoments = null)
         {
             int inputs = model.Inputs, size = inputs + 1;
-            double[] moments = SecondMoments(model.Isa, data, inputs, workers);
+            double[] moments = secondMoments is null ? Moments(model, data, workers) : (double[])secondMoments.Clone();
             double trace = 0;
             for (int i = 0; i < size; i++)
             {
@@ -156,6 +159,10 @@ namespace GenSoftmax.Training
                 z[weights + c] = work[(d * lanes) + c];
             }
         }
+
+        /// <summary>X̃ᵀX̃ of <paramref name="data"/>'s sample, [inputs + 1, inputs + 1], before the ridge and penalty.</summary>
+        public static double[] Moments(ISoftmaxModel model, LabeledData data, Internal.SliceWorkers workers) =>
+            SecondMoments(model.Isa, data, model.Inputs, workers);
 
         /// <summary>
         /// X̃ᵀX̃ over the sample, [size, size] in double: block by block, the rows (times the square root of their weights)

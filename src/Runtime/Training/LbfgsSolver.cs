@@ -46,18 +46,19 @@ namespace GenSoftmax.Training
             CancellationToken cancellationToken = default)
         {
             options ??= new LbfgsOptions();
-            return Fit(model, data, options, progress, cancellationToken, continueInDouble: true);
+            return Fit(model, data, options, progress, cancellationToken, continueInDouble: true, moments: null);
         }
 
         /// <summary><see cref="Fit(ISoftmaxModel, LabeledData, LbfgsOptions?, IProgress{SolverProgress}?, CancellationToken)"/>;
         /// without <paramref name="continueInDouble"/> the fit ends (<see cref="SolverStop.RoundingLimit"/>) where the float
-        /// objective's rounding hides further progress, instead of going on in double.</summary>
+        /// objective's rounding hides further progress, instead of going on in double. <paramref name="moments"/>: the
+        /// preconditioner's second moments of <paramref name="data"/>, when already measured.</summary>
         private static SolverResult Fit(
             ISoftmaxModel model, LabeledData data, LbfgsOptions options, IProgress<SolverProgress>? progress,
-            CancellationToken cancellationToken, bool continueInDouble)
+            CancellationToken cancellationToken, bool continueInDouble, double[]? moments)
         {
             ObjectivePass.Check(model, data, options);
-            using var solver = new Run(model, data, options);
+            using var solver = new Run(model, data, options, moments);
             return solver.Solve(progress, cancellationToken, continueInDouble);
         }
 
@@ -88,12 +89,23 @@ namespace GenSoftmax.Training
             Array.Sort(cs);
             var curve = new List<CSearchPoint>(cs.Length);
             IReadOnlyList<NamedTensor>? best = null;
+            // The preconditioner's second moments depend on the rows, not on C: measured once for the grid, on as many
+            // threads as each fit's pass uses (so the same sums as a fit's own).
+            double[]? moments = null;
+            if (options.Solver.Precondition && InputPreconditioner.Pays(train.Count, model.Inputs, model.Classes))
+            {
+                using var workers = new Internal.SliceWorkers(
+                    Math.Min(options.Solver.Threads, Math.Max(1, train.Count)), "GenSoftmax solver");
+                moments = InputPreconditioner.Moments(model, train, workers);
+            }
+
             double bestLoss = double.PositiveInfinity, bestC = cs[0];
             foreach (double c in cs)
             {
                 // The grid's fits stay in float: their held-out loss cannot tell a float minimum from a double one, and the
                 // double passes (2.7 times a float one) cost the linear probe's search half its time.
-                SolverResult fit = Fit(model, train, options.Solver with { C = c }, null, cancellationToken, continueInDouble: false);
+                SolverResult fit = Fit(
+                    model, train, options.Solver with { C = c }, null, cancellationToken, continueInDouble: false, moments);
                 BatchResult h = model.Loss(heldOut.All());
                 var point = new CSearchPoint(c, h.Loss, (double)h.Correct / h.Count, fit);
                 curve.Add(point);
@@ -131,7 +143,7 @@ namespace GenSoftmax.Training
             private double[] _pg; // P g at the current point
             private double[] _pgNew; // and at the line search's point
 
-            public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
+            public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options, double[]? moments)
             {
                 _options = options;
                 _pass = new ObjectivePass(model, data, options.C, options.Threads);
@@ -148,7 +160,7 @@ namespace GenSoftmax.Training
                 _alpha = new double[options.History];
                 if (options.Precondition && InputPreconditioner.Pays(data.Count, model.Inputs, model.Classes))
                 {
-                    _preconditioner = InputPreconditioner.Create(model, data, options.C, _pass.Workers);
+                    _preconditioner = InputPreconditioner.Create(model, data, options.C, _pass.Workers, moments);
                     _pass.CountPass(); // its sample of rows, at most a pass's worth of reading
                 }
 

@@ -177,6 +177,26 @@ namespace GenSoftmax.Tests.Training
                 $"preconditioned: {preconditioned.Evaluations} passes, plain: {plain.Evaluations}");
         }
 
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]
+        public void Second_moments_measured_once_give_the_same_preconditioner_for_every_C(int threads)
+        {
+            LabeledData data = Correlated(900, 20, 6, seed: 6);
+            var model = new RuntimeSoftmaxModel(20, 6);
+            using var workers = new GenSoftmax.Internal.SliceWorkers(threads, "test");
+            double[] moments = InputPreconditioner.Moments(model, data, workers);
+            var random = new Random(3);
+            double[] v = Enumerable.Range(0, (20 * 6) + 6).Select(_ => random.NextDouble() - 0.5).ToArray();
+            foreach (double c in new[] { 0.01, 1.0, double.PositiveInfinity })
+            {
+                double[] own = new double[v.Length], shared = new double[v.Length];
+                InputPreconditioner.Create(model, data, c, workers)!.Apply(v, own);
+                InputPreconditioner.Create(model, data, c, workers, moments)!.Apply(v, shared);
+                Assert.Equal(own, shared);
+            }
+        }
+
         [Fact]
         public void Inputs_whose_squares_overflow_a_float_leave_the_solver_without_it()
         {
