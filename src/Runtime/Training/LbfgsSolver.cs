@@ -94,8 +94,8 @@ namespace GenSoftmax.Training
             double[]? moments = null;
             if (options.Solver.Precondition && InputPreconditioner.Pays(train.Count, model.Inputs, model.Classes))
             {
-                using var workers = new Internal.SliceWorkers(
-                    Math.Min(options.Solver.Threads, Math.Max(1, train.Count)), "GenSoftmax solver");
+                int threads = ObjectivePass.SliceCount(options.Solver.Threads, train.Count);
+                using var workers = new Internal.SliceWorkers(threads, "GenSoftmax solver");
                 moments = InputPreconditioner.Moments(model, train, workers);
             }
 
@@ -224,23 +224,23 @@ namespace GenSoftmax.Training
                         windowF = f;
                     }
 
-                    if (!_pass.Precise && (double.IsNaN(fNew) || stalled) && !continueInDouble)
-                    {
-                        if (!double.IsNaN(fNew))
-                        {
-                            // The last step is taken: it lowered the objective, if by little more than its rounding.
-                            iteration++;
-                            xNew.AsSpan().CopyTo(x);
-                            gNew.AsSpan().CopyTo(g);
-                            f = fNew;
-                        }
-
-                        stop = SolverStop.RoundingLimit;
-                        break;
-                    }
-
                     if (!_pass.Precise && (double.IsNaN(fNew) || stalled))
                     {
+                        if (!continueInDouble)
+                        {
+                            if (!double.IsNaN(fNew))
+                            {
+                                // The last step is taken: it lowered the objective, if by little more than its rounding.
+                                iteration++;
+                                xNew.AsSpan().CopyTo(x);
+                                gNew.AsSpan().CopyTo(g);
+                                f = fNew;
+                            }
+
+                            stop = SolverStop.RoundingLimit;
+                            break;
+                        }
+
                         // The float objective's rounding hides further progress: continue from the best point in double.
                         _pass.UsePrecise();
                         if (!double.IsNaN(fNew))

@@ -93,7 +93,7 @@ namespace GenSoftmax.Training
             private InputPreconditioner? _whitening; // while it pays and the solve is in float: u whitened, not only centred
             private readonly double[] _classFactor; // with the whitening: R, lower, R Rᵀ = K (A + δ I) (UpdateClassFactor)
             private bool _classesFactored; // whether R holds a factor (else the classes are not mixed)
-            private bool _stored; // whether the probabilities have been stored at some point
+            private bool _classesStale; // probabilities stored since the classes' factor was last taken from them
 
             public Run(ISoftmaxModel model, LabeledData data, LbfgsOptions options)
             {
@@ -311,7 +311,7 @@ namespace GenSoftmax.Training
                 double delta, double[] g, double[] s, out double predicted, out double sNorm, CancellationToken cancellationToken)
             {
                 double[] gu = _gu, su = _su, r = _ru, d = _d, hd = _hd;
-                if (_whitening is not null && _stored) // fixed for the whole solve: the variables of this iteration's system
+                if (_whitening is not null && _classesStale) // fixed for the whole solve: the variables of this iteration's system
                 {
                     UpdateClassFactor();
                 }
@@ -424,6 +424,7 @@ namespace GenSoftmax.Training
                 }
 
                 _classesFactored = InputPreconditioner.Factor(a, k);
+                _classesStale = false;
             }
 
             /// <summary>Rows whose probabilities measure the classes' covariance.</summary>
@@ -602,7 +603,7 @@ namespace GenSoftmax.Training
                 }
 
                 _pass.Workers.Run(_pass.Precise ? _preciseProductSlice : _productSlice);
-                _stored |= _refresh;
+                _classesStale |= _refresh;
                 _refresh = false;
                 Array.Clear(hv);
                 foreach (double[] sum in _sums)

@@ -52,7 +52,7 @@ namespace GenSoftmax.Training
                 _rows[i] = i;
             }
 
-            threads = Math.Min(threads, Math.Max(1, data.Count));
+            threads = SliceCount(threads, data.Count);
             _sliceStart = new int[threads + 1];
             for (int t = 0; t <= threads; t++)
             {
@@ -76,6 +76,9 @@ namespace GenSoftmax.Training
             _preciseSlice = PreciseSlice;
             Workers = new Internal.SliceWorkers(threads, "GenSoftmax solver");
         }
+
+        /// <summary>Slices (and threads) a pass over <paramref name="rows"/> rows uses when given <paramref name="threads"/>.</summary>
+        public static int SliceCount(int threads, int rows) => Math.Min(threads, Math.Max(1, rows));
 
         /// <summary>Parameters: W's then b's.</summary>
         public int Size { get; }
