@@ -122,7 +122,7 @@ internal sealed class JitLog : System.Diagnostics.Tracing.EventListener
         DateTime to = _from + epoch;
         var list = _done.Where(d => d.At >= _from && d.At <= to).OrderByDescending(d => d.Ms).ToList();
         Console.WriteLine($"  JIT in epoch 1 by the events: {list.Count} methods, {list.Sum(d => d.Ms):F1} ms (of {_done.Count} seen; {_from:O} {_done.Select(d => d.At).DefaultIfEmpty().Min():O})");
-        foreach (var (_, ms, name) in list.Take(25))
+        foreach (var (_, ms, name) in list.Take(Environment.GetEnvironmentVariable("JITLOG_ALL") is null ? 25 : 1000))
         {
             Console.WriteLine($"  {ms,6:F2} ms  {name}");
         }
@@ -150,7 +150,10 @@ internal sealed class JitLog : System.Diagnostics.Tracing.EventListener
         }
         else if (_started.TryRemove(id, out DateTime start))
         {
-            string name = $"{e.Payload[e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
+            int flags = e.PayloadNames.IndexOf("MethodFlags") is int f and >= 0 ? Convert.ToInt32(e.Payload[f], System.Globalization.CultureInfo.InvariantCulture) : 0;
+            string tier = ((flags >> 7) & 7) switch { 1 => "minopts", 2 => "optimized", 3 => "tier0", 4 => "tier1", 5 => "osr", 6 => "tier0-instr", 7 => "tier1-instr", var t => $"tier {t}" };
+            int size = e.PayloadNames.IndexOf("MethodSize") is int z and >= 0 ? Convert.ToInt32(e.Payload[z], System.Globalization.CultureInfo.InvariantCulture) : 0;
+            string name = $"{tier,-10} {size,6} B  {e.Payload[e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
             DateTime end = e.TimeStamp.ToUniversalTime();
             _done.Add((end, (end - start).TotalMilliseconds, name));
         }

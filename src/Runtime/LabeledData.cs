@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
 
@@ -545,15 +546,21 @@ namespace GenSoftmax
                 throw new ArgumentException($"The {name} data is empty.", name);
             }
 
-            for (int i = 0; i < Labels.Length; i++)
+            int classes = model.Classes;
+            int[] labels = Labels;
+            for (int i = 0; i < labels.Length; i++)
             {
-                if ((uint)Labels[i] >= (uint)model.Classes)
+                if ((uint)labels[i] >= (uint)classes)
                 {
-                    throw new ArgumentException(
-                        $"Label {Labels[i]} of {name} row {i} is not a class of the model, which has {model.Classes} " +
-                            $"(0..{model.Classes - 1}).", name);
+                    ThrowNotAClass(labels[i], i, classes, name);
                 }
             }
         }
+
+        // The message apart, so the loop above compiles small (it is compiled on every fresh process's first epoch).
+        [DoesNotReturn]
+        private static void ThrowNotAClass(int label, int row, int classes, string name) =>
+            throw new ArgumentException(
+                $"Label {label} of {name} row {row} is not a class of the model, which has {classes} (0..{classes - 1}).", name);
     }
 }

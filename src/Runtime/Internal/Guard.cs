@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 
 namespace GenSoftmax.Internal
 {
@@ -80,11 +81,15 @@ namespace GenSoftmax.Internal
                 int row = hasRows ? rows[i] : i;
                 if ((uint)labels[row] >= (uint)classes)
                 {
-                    throw new ArgumentOutOfRangeException(
-                        name, labels[row], $"{name}[{row}] = {labels[row]} is not a class: labels must be 0..{classes - 1}.");
+                    ThrowNotAClass(labels[row], row, classes, name);
                 }
             }
         }
+
+        // The message apart, so the loop above (run for every batch) compiles small.
+        [DoesNotReturn]
+        private static void ThrowNotAClass(int label, int row, int classes, string name) =>
+            throw new ArgumentOutOfRangeException(name, label, $"{name}[{row}] = {label} is not a class: labels must be 0..{classes - 1}.");
 
         /// <summary>Checks a learning rate: positive and finite.</summary>
         public static void LearningRate(float learningRate, string name)

@@ -418,12 +418,19 @@ namespace GenSoftmax.Training
                 _lossSum += (double)r.Loss * r.Count;
                 _correct += r.Correct;
                 _batchesDone = b + 1;
-                progress?.Report(new TrainingProgress(epoch, b + 1, batches, r, TimeSpan.FromSeconds(_seconds)
-                    + Stopwatch.GetElapsedTime(start), null));
+                if (progress is not null)
+                {
+                    ReportBatch(progress, epoch, b + 1, batches, r, start);
+                }
             }
 
             return last;
         }
+
+        // Apart from the loop above, which compiles fully optimised on the first epoch: a batch's report is cold beside its step.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void ReportBatch(IProgress<TrainingProgress> progress, int epoch, int batch, int batches, BatchResult r, long start) =>
+            progress.Report(new TrainingProgress(epoch, batch, batches, r, TimeSpan.FromSeconds(_seconds) + Stopwatch.GetElapsedTime(start), null));
 
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/>
         /// diverged.</summary>
@@ -769,13 +776,32 @@ namespace GenSoftmax.Training
                 _shuffle = new Random(unchecked((Options.Seed * 7919) + 1));
                 for (int e = 1; e < epoch; e++)
                 {
-                    _shuffle.Shuffle(_order);
+                    Shuffle(_shuffle, _order);
                 }
             }
 
-            _shuffle.Shuffle(_order);
+            Shuffle(_shuffle, _order);
             _orderEpoch = epoch;
             return _order;
+        }
+
+        /// <summary>
+        /// <see cref="Random.Shuffle{T}(Span{T})"/>'s Fisher-Yates pass, the same draws in the same order, so the same rows
+        /// for a seed. Its own small loop, compiled once fully optimised: the generic one went through tier 0 and an
+        /// on-stack replacement on every fresh process's first epoch (1.2 ms of JIT).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void Shuffle(Random random, Span<int> values)
+        {
+            int n = values.Length;
+            for (int i = 0; i < n - 1; i++)
+            {
+                int j = random.Next(i, n);
+                if (j != i)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                }
+            }
         }
     }
 }

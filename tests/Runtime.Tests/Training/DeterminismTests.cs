@@ -54,5 +54,27 @@ namespace GenSoftmax.Tests.Training
                 Assert.True(worst < 1e-3 * scale, $"{isa} x {threads}: max |dW| {worst:G3} against max |W| {scale:G3}");
             }
         }
+
+        [Theory]
+        [InlineData(0, 0)]
+        [InlineData(1, 1)]
+        [InlineData(2, 2)]
+        [InlineData(3, 1000)]
+        [InlineData(4, 60000)]
+        public void The_trainers_shuffle_draws_the_same_order_as_Random_Shuffle(int seed, int count)
+        {
+            int[] expected = Enumerable.Range(0, count).ToArray();
+            int[] actual = Enumerable.Range(0, count).ToArray();
+            var a = new Random(seed);
+            var b = new Random(seed);
+            for (int e = 0; e < 3; e++)
+            {
+                a.Shuffle(expected);
+                Trainer.Shuffle(b, actual);
+                Assert.Equal(expected, actual);
+            }
+
+            Assert.Equal(a.Next(), b.Next()); // the same number of draws
+        }
     }
 }
