@@ -43,10 +43,7 @@ namespace GenSoftmax
 
             int held = Math.Clamp(Size(count, fraction), 1, count - 1);
             int[] order = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                order[i] = i;
-            }
+            Internal.Blas.Iota(order);
 
             new Random(unchecked((seed * 7919) + 2)).Shuffle(order);
             int[] heldOut = order.AsSpan(0, held).ToArray();

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace GenSoftmax
 {
@@ -532,18 +533,12 @@ namespace GenSoftmax
         }
 
         /// <summary>Checks that a model of this shape can use the data: the input width, and every label a class of it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one compile, not tier 0 and an on-stack replacement
         internal void CheckFits(ISoftmaxModel model, string name)
         {
-            if (Inputs != model.Inputs)
+            if (Inputs != model.Inputs || Count == 0)
             {
-                throw new ArgumentException(
-                    $"The {name} data has {Plural.Of(Inputs, "input")} per row but the model takes {model.Inputs}: " +
-                    $"use a model with {Plural.Of(Inputs, "input")}, or reshape the data.", name);
-            }
-
-            if (Count == 0)
-            {
-                throw new ArgumentException($"The {name} data is empty.", name);
+                ThrowDoesNotFit(model, name);
             }
 
             int classes = model.Classes;
@@ -557,7 +552,20 @@ namespace GenSoftmax
             }
         }
 
-        // The message apart, so the loop above compiles small (it is compiled on every fresh process's first epoch).
+        [DoesNotReturn]
+        private void ThrowDoesNotFit(ISoftmaxModel model, string name)
+        {
+            if (Inputs != model.Inputs)
+            {
+                throw new ArgumentException(
+                    $"The {name} data has {Plural.Of(Inputs, "input")} per row but the model takes {model.Inputs}: " +
+                    $"use a model with {Plural.Of(Inputs, "input")}, or reshape the data.", name);
+            }
+
+            throw new ArgumentException($"The {name} data is empty.", name);
+        }
+
+        // The messages apart, so the check above compiles small (it is compiled on every fresh process's first epoch).
         [DoesNotReturn]
         private static void ThrowNotAClass(int label, int row, int classes, string name) =>
             throw new ArgumentException(

@@ -240,8 +240,17 @@ namespace GenSoftmax.Generator.Emit
 
                 using (_w.Block("if (i < count)"))
                 {
-                    EmitLogitRows(input, 1);
+                    _w.WriteLine($"Logits{Suffix(input)}Last(ref w, ref bias, ref x, ref offs, i, ref blk);");
                 }
+            }
+
+            // The odd last row apart: batches and evaluation blocks of an even number of rows never compile it.
+            _w.WriteLine();
+            _w.WriteLine("[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]");
+            using (_w.Block($"private static void Logits{Suffix(input)}Last(ref float w, ref float bias, ref {Elem(input)} x, ref nuint " +
+                $"offs, int i, ref float blk)"))
+            {
+                EmitLogitRows(input, 1);
             }
         }
 

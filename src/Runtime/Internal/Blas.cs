@@ -125,6 +125,16 @@ namespace GenSoftmax.Internal
             }
         }
 
+        /// <summary>x[i] = i.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Iota(Span<int> x)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = i;
+            }
+        }
+
         /// <summary>x *= s.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Scale(Span<float> x, float s)

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace GenSoftmax.Internal
 {
@@ -74,6 +75,7 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>Checks the labels a batch reads (all of them, or those named by <paramref name="rows"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once a batch: one compile, not tier 0 and an on-stack replacement
         public static void Labels(ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, bool hasRows, int n, int classes, string name)
         {
             for (int i = 0; i < n; i++)

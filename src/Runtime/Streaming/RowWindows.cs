@@ -214,10 +214,7 @@ namespace GenSoftmax.Streaming
             }
 
             target.Rows = at;
-            for (int i = 0; i < at; i++)
-            {
-                target.Order[i] = i;
-            }
+            Internal.Blas.Iota(target.Order.AsSpan(0, at));
 
             Finish(target, epoch, window);
         }
@@ -311,10 +308,7 @@ namespace GenSoftmax.Streaming
 
             // Built afresh for the epoch (never from the previous one), so the caller's thread and the background read agree.
             int[] order = new int[_blocks];
-            for (int i = 0; i < order.Length; i++)
-            {
-                order[i] = i;
-            }
+            Internal.Blas.Iota(order);
 
             if (_shuffled)
             {

@@ -105,34 +105,12 @@ namespace GenSoftmax.Training
             }
             else
             {
-                // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
-                if (_rows.Length < rows.Length)
-                {
-                    _rows = new int[rows.Length];
-                }
-
-                rows.CopyTo(_rows);
-                int generation = Publish();
-                Run(0, generation);
-                WaitForAll(_applied, generation);
-                if (_failure is not null)
-                {
-                    throw new AggregateException("A training thread failed.", _failure);
-                }
+                RunAll(rows);
             }
 
             if (_optimizer.Reparameterized)
             {
-                // Every slice of the combined gradient is in the buffers of the first thread that had rows.
-                int u = FirstWithRows();
-                _optimizer.MapGradient(_dW[u], _db[u]);
-                IReadOnlyList<NamedTensor> gradient = _optimizer.Gradient;
-                for (int i = 0; i < gradient.Count; i++)
-                {
-                    _optimizer.UpdateSlice(i, 0, gradient[i].Values);
-                }
-
-                _optimizer.Rebuilt();
+                UpdateReparameterized();
             }
 
             int n = rows.Length;
@@ -145,6 +123,44 @@ namespace GenSoftmax.Training
             }
 
             return new BatchResult((float)(lossSum / n), correct, n);
+        }
+
+        /// <summary>Both phases on every thread: the workers' and this one's share.</summary>
+        // Apart from Step, as is UpdateReparameterized: each is one call a batch, and Step (compiled fully optimised on the
+        // first epoch) compiles only the path its model and thread count take.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private void RunAll(ReadOnlySpan<int> rows)
+        {
+            // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
+            if (_rows.Length < rows.Length)
+            {
+                _rows = new int[rows.Length];
+            }
+
+            rows.CopyTo(_rows);
+            int generation = Publish();
+            Run(0, generation);
+            WaitForAll(_applied, generation);
+            if (_failure is not null)
+            {
+                throw new AggregateException("A training thread failed.", _failure);
+            }
+        }
+
+        /// <summary>Maps the combined gradient onto the parameters of a reparameterised model, updates them and rebuilds W.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void UpdateReparameterized()
+        {
+            // Every slice of the combined gradient is in the buffers of the first thread that had rows.
+            int u = FirstWithRows();
+            _optimizer.MapGradient(_dW[u], _db[u]);
+            IReadOnlyList<NamedTensor> gradient = _optimizer.Gradient;
+            for (int i = 0; i < gradient.Count; i++)
+            {
+                _optimizer.UpdateSlice(i, 0, gradient[i].Values);
+            }
+
+            _optimizer.Rebuilt();
         }
 
         private int Publish()

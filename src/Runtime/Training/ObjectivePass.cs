@@ -47,10 +47,7 @@ namespace GenSoftmax.Training
             WeightCount = model.Inputs * model.Classes;
             Size = WeightCount + model.Classes;
             _rows = new int[data.Count];
-            for (int i = 0; i < _rows.Length; i++)
-            {
-                _rows[i] = i;
-            }
+            Internal.Blas.Iota(_rows);
 
             threads = SliceCount(threads, data.Count);
             _sliceStart = new int[threads + 1];
