@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -36,8 +37,7 @@ namespace GenSoftmax.Internal
             int n = x.Length;
             if (y.Length != n || destination.Length != n)
             {
-                throw new ArgumentException($"x has {Plural.Of(x.Length, "element")}, y {y.Length} and the destination " +
-                    $"{destination.Length}; they must match.", nameof(destination));
+                ThrowLengths(x.Length, y.Length, destination.Length);
             }
 
             ref float xr = ref MemoryMarshal.GetReference(x);
@@ -60,6 +60,12 @@ namespace GenSoftmax.Internal
                 Unsafe.Add(ref dr, i) = (Unsafe.Add(ref xr, i) * s) + Unsafe.Add(ref yr, i);
             }
         }
+
+        // The message apart, so the loops above compile small (they are compiled on every fresh process's first epoch).
+        [DoesNotReturn]
+        private static void ThrowLengths(int x, int y, int destination) =>
+            throw new ArgumentException(
+                $"x has {Plural.Of(x, "element")}, y {y} and the destination {destination}; they must match.", nameof(destination));
 
         /// <summary>The index of the largest value, the first on ties: a row's predicted class (softmax is monotonic).</summary>
         public static int ArgMax(ReadOnlySpan<float> o)
