@@ -431,7 +431,8 @@ namespace GenSoftmax.Training
         // Apart from the loop above, which compiles fully optimised on the first epoch: a batch's report is cold beside its step.
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void ReportBatch(IProgress<TrainingProgress> progress, int epoch, int batch, int batches, BatchResult r, long start) =>
-            progress.Report(new TrainingProgress(epoch, batch, batches, r, TimeSpan.FromSeconds(_seconds) + Stopwatch.GetElapsedTime(start), null));
+            progress.Report(new TrainingProgress(
+                epoch, batch, batches, r, TimeSpan.FromSeconds(_seconds) + Stopwatch.GetElapsedTime(start), null));
 
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/>
         /// diverged.</summary>
