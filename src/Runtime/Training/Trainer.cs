@@ -428,7 +428,7 @@ namespace GenSoftmax.Training
             return last;
         }
 
-        // Apart from the loop above, which compiles fully optimised on the first epoch: a batch's report is cold beside its step.
+        // A batch's report, apart from the loop above: it is cold beside the batch's step and keeps the loop small.
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void ReportBatch(IProgress<TrainingProgress> progress, int epoch, int batch, int batches, BatchResult r, long start) =>
             progress.Report(new TrainingProgress(
@@ -756,7 +756,7 @@ namespace GenSoftmax.Training
         /// The order of the rows in <paramref name="epoch"/>: one more shuffle of the previous epoch's order, starting
         /// from <paramref name="rows"/> (ascending), or from 0 .. count - 1 when null.
         /// </summary>
-        // Not AggressiveOptimization: once an epoch, its loops over the rows are Fill's and Shuffle's, compiled apart.
+        // Not AggressiveOptimization: once an epoch, and its loops over the rows are Blas.Iota's and Shuffle's, compiled apart.
         private int[] EpochOrder(int epoch, int[]? rows, int count)
         {
             int length = rows?.Length ?? count;
