@@ -579,6 +579,7 @@ namespace GenSoftmax.Training
             }
 
             ClassesWithoutRows = empty;
+            // Tested here as well: the warning's text is compiled only when there is one to give.
             if (empty.Count > 0 && EmptyClassesWarning(empty, rowsPerClass.Length) is { } warning)
             {
                 Warn(warning);
