@@ -4,7 +4,7 @@ namespace GenSoftmax.Bench
 {
     /// <summary>
     /// The work one call of a benchmark method does, read by <see cref="WorkColumn"/> to turn the mean time into
-    /// GFLOP/s, percent of the measured FMA peak, and images per second.
+    /// GFLOP/s, percent of the measured FMA peak, images per second and, for memory benchmarks, GB/s read.
     /// </summary>
     [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
     public sealed class WorkAttribute : Attribute
@@ -22,6 +22,9 @@ namespace GenSoftmax.Bench
 
         /// <summary>Images per call.</summary>
         public int Images { get; }
+
+        /// <summary>Bytes of memory read per call, for a GB/s column (0 when the method is not a memory benchmark).</summary>
+        public double Bytes { get; set; }
     }
 
     /// <summary>FLOP counts of the benchmarked operations. Only the two matrix products count: forward and weight gradient.</summary>

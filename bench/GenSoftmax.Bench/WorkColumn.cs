@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 using System.Reflection;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
@@ -9,7 +10,7 @@ namespace GenSoftmax.Bench
 {
     /// <summary>
     /// Columns computed from each benchmark's <see cref="WorkAttribute"/> and its mean time: GFLOP/s, percent of the
-    /// measured FMA peak of the cores the case uses, and images per second.
+    /// measured FMA peak of the cores the case uses, images per second, and GB/s read for memory benchmarks.
     /// </summary>
     public sealed class WorkColumn : IColumn
     {
@@ -28,10 +29,17 @@ namespace GenSoftmax.Bench
 
             /// <summary>Images / mean time.</summary>
             ImagesPerSecond,
+
+            /// <summary>Bytes read / mean time, in GB/s (10^9 bytes a second).</summary>
+            BytesPerSecond,
         }
 
-        /// <summary>The three columns, in table order.</summary>
-        public static IColumn[] All { get; } = { new WorkColumn(Kind.Gflops), new WorkColumn(Kind.PercentOfPeak), new WorkColumn(Kind.ImagesPerSecond) };
+        /// <summary>The four columns, in table order.</summary>
+        public static IColumn[] All { get; } =
+        {
+            new WorkColumn(Kind.Gflops), new WorkColumn(Kind.PercentOfPeak), new WorkColumn(Kind.ImagesPerSecond),
+            new WorkColumn(Kind.BytesPerSecond),
+        };
 
         /// <inheritdoc />
         public string Id => "GenSoftmax.Work." + _kind;
@@ -41,7 +49,8 @@ namespace GenSoftmax.Bench
         {
             Kind.Gflops => "GFLOP/s",
             Kind.PercentOfPeak => "% peak",
-            _ => "img/s",
+            Kind.ImagesPerSecond => "img/s",
+            _ => "GB/s",
         };
 
         /// <inheritdoc />
@@ -65,7 +74,8 @@ namespace GenSoftmax.Bench
             Kind.Gflops => "Floating-point operations per second (an FMA is 2 FLOP; only the forward and weight-gradient products are counted)",
             Kind.PercentOfPeak => string.Create(CultureInfo.InvariantCulture,
                 $"GFLOP/s as a share of the single-core FMA peak measured at start-up ({PeakFma.SingleCoreGflops:F1} GFLOP/s, {PeakFma.Kind}) times the threads the case uses"),
-            _ => "Images processed per second",
+            Kind.ImagesPerSecond => "Images processed per second",
+            _ => "Bytes of memory read per second, in 10^9 (memory benchmarks only)",
         };
 
         /// <inheritdoc />
@@ -83,18 +93,26 @@ namespace GenSoftmax.Bench
 
             double seconds = meanNs.Value * 1e-9;
             double gflops = work.Flop / seconds / 1e9;
+            if (work.Flop <= 0 && _kind != Kind.BytesPerSecond)
+            {
+                return "-";
+            }
+
             return _kind switch
             {
                 Kind.Gflops => gflops.ToString("F1", CultureInfo.InvariantCulture),
                 Kind.PercentOfPeak => PeakFma.SingleCoreGflops > 0
                     ? (100 * gflops / (PeakFma.SingleCoreGflops * ThreadsOf(benchmarkCase))).ToString("F1", CultureInfo.InvariantCulture) + "%"
                     : "-",
-                _ => work.Images > 0 ? FormatRate(work.Images / seconds) : "-",
+                Kind.ImagesPerSecond => work.Images > 0 ? FormatRate(work.Images / seconds) : "-",
+                _ => work.Bytes > 0 ? (work.Bytes / seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture) : "-",
             };
         }
 
         /// <inheritdoc />
-        public bool IsAvailable(Summary summary) => true;
+        /// <remarks>The GB/s column appears only in tables with a memory benchmark.</remarks>
+        public bool IsAvailable(Summary summary) => _kind != Kind.BytesPerSecond || summary.BenchmarksCases.Any(
+            c => c.Descriptor.WorkloadMethod.GetCustomAttribute<WorkAttribute>() is { Bytes: > 0 });
 
         /// <inheritdoc />
         public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
