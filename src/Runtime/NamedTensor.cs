@@ -17,6 +17,7 @@ namespace GenSoftmax
     public sealed class NamedTensor
     {
         private readonly float[] _storage;
+        private readonly int _offset;
         private readonly int[] _shape;
 
         /// <summary>A tensor of zeros with its own storage.</summary>
@@ -36,16 +37,23 @@ namespace GenSoftmax
         /// <exception cref="ArgumentException">The name is empty, a dimension is below 1, or the storage is shorter than the
         /// shape.</exception>
         public NamedTensor(string name, float[] storage, ReadOnlySpan<int> shape, bool decays, TensorInit init)
+            : this(name, storage, 0, shape, decays, init)
+        {
+        }
+
+        /// <summary>A tensor over <paramref name="storage"/> from index <paramref name="offset"/> (a model's aligned W).</summary>
+        internal NamedTensor(string name, float[] storage, int offset, ReadOnlySpan<int> shape, bool decays, TensorInit init)
         {
             ArgumentNullException.ThrowIfNull(storage);
             (Name, _shape, Length) = Describe(name, shape);
-            if (storage.Length < Length)
+            if (storage.Length - offset < Length)
             {
                 throw new ArgumentException($"Tensor '{name}' needs {Length:N0} floats, but its storage holds {storage.Length:N0}.",
                     nameof(storage));
             }
 
             _storage = storage;
+            _offset = offset;
             Decays = decays;
             Init = init;
         }
@@ -95,7 +103,7 @@ namespace GenSoftmax
         public TensorInit Init { get; }
 
         /// <summary>The values, row-major.</summary>
-        public Span<float> Values => _storage.AsSpan(0, Length);
+        public Span<float> Values => _storage.AsSpan(_offset, Length);
 
         /// <summary>A copy with its own storage, the same name, shape and description.</summary>
         public NamedTensor Clone()

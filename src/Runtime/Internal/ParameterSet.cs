@@ -8,9 +8,9 @@ namespace GenSoftmax.Internal
     {
         /// <summary>The dense parameters over a model's storage: W [classes, inputs] (decays, normal draws) and b [classes]
         /// (zeros).</summary>
-        public static NamedTensor[] Dense(float[] weights, float[] bias, int inputs, int classes) =>
+        public static NamedTensor[] Dense(AlignedFloats weights, float[] bias, int inputs, int classes) =>
         [
-            new NamedTensor("W", weights, [classes, inputs], decays: true, TensorInit.Normal),
+            new NamedTensor("W", weights.Storage, weights.Offset, [classes, inputs], decays: true, TensorInit.Normal),
             new NamedTensor("b", bias, [classes], decays: false, TensorInit.Zeros),
         ];
 

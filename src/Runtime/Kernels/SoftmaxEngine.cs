@@ -27,7 +27,7 @@ namespace GenSoftmax.Kernels
         private const float PixelScale = 1f / 255f;
 
         private readonly TKernels _kernels;
-        private readonly float[] _weights;
+        private readonly AlignedFloats _weights; // W on a 64-byte boundary, where the kernels' vector loads fall on whole lines
         private readonly float[] _bias; // BiasLength floats: kernels may read the bias a vector at a time; the pad stays 0
         private readonly ParameterGate _gate;
         private readonly NamedTensor[] _parameters;
@@ -47,7 +47,7 @@ namespace GenSoftmax.Kernels
         {
             _kernels = kernels;
             _gate = new ParameterGate { Curvature = this };
-            _weights = new float[kernels.Inputs * kernels.Classes];
+            _weights = AlignedFloats.Allocate(kernels.Inputs * kernels.Classes);
             _bias = new float[kernels.BiasLength];
             _parameters = ParameterSet.Dense(_weights, _bias, kernels.Inputs, kernels.Classes);
             PerformanceWarnings.CheckModel(typeof(TKernels));
@@ -61,13 +61,13 @@ namespace GenSoftmax.Kernels
         public int Classes => _kernels.Classes;
 
         /// <summary>The weights W, [Classes, Inputs], class-major, writable (the parameter <c>W</c>).</summary>
-        public Span<float> Weights => _weights;
+        public Span<float> Weights => _weights.Span;
 
         /// <summary>The bias b, [Classes], writable (the parameter <c>b</c>).</summary>
         public Span<float> Bias => _bias.AsSpan(0, _kernels.Classes);
 
         /// <inheritdoc />
-        ReadOnlySpan<float> ISoftmaxModel.Weights => _weights;
+        ReadOnlySpan<float> ISoftmaxModel.Weights => _weights.Span;
 
         /// <inheritdoc />
         ReadOnlySpan<float> ISoftmaxModel.Bias => _bias.AsSpan(0, _kernels.Classes);
@@ -408,7 +408,7 @@ namespace GenSoftmax.Kernels
         private void Logits<T>(ReadOnlySpan<T> x, Span<nuint> offs, int count, Span<float> blk)
             where T : unmanaged =>
             _kernels.Logits(
-                _isa, ref MemoryMarshal.GetArrayDataReference(_weights), ref MemoryMarshal.GetArrayDataReference(_bias),
+                _isa, ref _weights.First, ref MemoryMarshal.GetArrayDataReference(_bias),
                 ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
