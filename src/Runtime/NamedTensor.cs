@@ -48,8 +48,8 @@ namespace GenSoftmax
             (Name, _shape, Length) = Describe(name, shape);
             if (storage.Length - offset < Length)
             {
-                throw new ArgumentException($"Tensor '{name}' needs {Length:N0} floats, but its storage holds {storage.Length - offset:N0}.",
-                    nameof(storage));
+                throw new ArgumentException(
+                    $"Tensor '{name}' needs {Length:N0} floats, but its storage holds {storage.Length - offset:N0}.", nameof(storage));
             }
 
             _storage = storage;
