@@ -166,6 +166,8 @@ namespace GenSoftmax.Generator
 
                             public int RowBlock => {{KernelLayout.RowBlock(spec.Classes)}};
 
+                            public int BiasLength => {{KernelLayout.BiasLength(spec.Classes)}};
+
                             public void Logits<T>(
                                 {{isa}} isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
                                 where T : unmanaged =>

@@ -89,6 +89,12 @@ namespace GenSoftmax
         public static int ClassStride(int classes) => (classes + WidestLanes - 1) / WidestLanes * WidestLanes;
 
         /// <summary>
+        /// Floats of the bias a generated model keeps (the pad stays 0): its logits kernels add the bias a whole vector at a
+        /// time from the start of every class block, so up to one vector past the last class.
+        /// </summary>
+        public static int BiasLength(int classes) => ClassStride(classes) + WidestLanes;
+
+        /// <summary>
         /// Whether rows of <paramref name="inputs"/> floats lie a whole number of 4 KiB pages apart, so that the same input
         /// of every row falls in the same set of a 32 KiB, 8-way L1 cache: a logits pass that reads more than
         /// <see cref="MaxAliasedRows"/> rows of W beside 2 input rows then evicts its own lines every step (3072 inputs:

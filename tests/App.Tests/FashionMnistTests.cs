@@ -128,7 +128,7 @@ namespace GenSoftmax.App.Tests
         /// </summary>
         [SkippableTheory]
         [InlineData("avx512", "0.8463")]
-        [InlineData("avx2", "0.8464")]
+        [InlineData("avx2", "0.8466")]
         [InlineData("portable", "0.8466")]
         public void Fast_recipe_gives_its_documented_accuracy_per_variant(string isa, string accuracy)
         {

@@ -19,7 +19,17 @@ namespace GenSoftmax.Generator.Emit
             // 16 bytes -> 16 int32 (vpmovzxbd) -> 16 float (vcvtdq2ps)
             loadBytes: "X86.Avx512F.ConvertToVector512Single(X86.Avx512F.ConvertToVector512Int32(V128.LoadUnsafe(ref x, offset)))",
             description: "AVX-512F, 16 float lanes, FMA",
-            foldTo128: "F256 h = Vec.GetLower(a) + Vec.GetUpper(a);\nreturn V256.GetLower(h) + V256.GetUpper(h);");
+            foldTo128: "F256 h = Vec.GetLower(a) + Vec.GetUpper(a);\nreturn V256.GetLower(h) + V256.GetUpper(h);",
+            transposeSum:
+            [
+                // vshuff32x4: the low halves of a and b, plus their high halves: [a0 + a2, a1 + a3, b0 + b2, b1 + b3]
+                "X86.Avx512F.Shuffle4x128({0}, {1}, 0x44) + X86.Avx512F.Shuffle4x128({0}, {1}, 0xEE)",
+                // the even 128-bit lanes plus the odd ones: [a, b, c, d], each one 128-bit lane of partial sums
+                "X86.Avx512F.Shuffle4x128({0}, {1}, 0x88) + X86.Avx512F.Shuffle4x128({0}, {1}, 0xDD)",
+                // vshufps within each 128-bit lane: two partial sums of each source's class
+                "X86.Avx512F.Shuffle({0}, {1}, 0x44) + X86.Avx512F.Shuffle({0}, {1}, 0xEE)",
+                "X86.Avx512F.Shuffle({0}, {1}, 0x88) + X86.Avx512F.Shuffle({0}, {1}, 0xDD)",
+            ]);
 
         public static readonly IsaProfile Avx2 = new IsaProfile(
             name: "Avx2",
@@ -31,7 +41,15 @@ namespace GenSoftmax.Generator.Emit
             loadBytes: "X86.Avx.ConvertToVector256Single(X86.Avx2.ConvertToVector256Int32(\n    " +
                 "V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, offset))))))",
             description: "AVX2 + FMA3, 8 float lanes",
-            foldTo128: "return Vec.GetLower(a) + Vec.GetUpper(a);");
+            foldTo128: "return Vec.GetLower(a) + Vec.GetUpper(a);",
+            transposeSum:
+            [
+                // vperm2f128: [a.lo + a.hi, b.lo + b.hi]
+                "X86.Avx.Permute2x128({0}, {1}, 0x20) + X86.Avx.Permute2x128({0}, {1}, 0x31)",
+                // vshufps within each 128-bit lane: two partial sums of each source's class, then one
+                "X86.Avx.Shuffle({0}, {1}, 0x44) + X86.Avx.Shuffle({0}, {1}, 0xEE)",
+                "X86.Avx.Shuffle({0}, {1}, 0x88) + X86.Avx.Shuffle({0}, {1}, 0xDD)",
+            ]);
 
         public static readonly IsaProfile Portable = new IsaProfile(
             name: "Portable",
@@ -67,7 +85,8 @@ namespace GenSoftmax.Generator.Emit
             System.Func<string, string, string, string> fma,
             string loadBytes,
             string description,
-            string? foldTo128 = null)
+            string? foldTo128 = null,
+            string[]? transposeSum = null)
         {
             Name = name;
             VectorType = vectorType;
@@ -77,6 +96,7 @@ namespace GenSoftmax.Generator.Emit
             LoadBytesBody = loadBytes;
             Description = description;
             FoldTo128Body = foldTo128;
+            TransposeSum = transposeSum;
         }
 
         /// <summary>Name of the variant's namespace and of its KernelIsa member.</summary>
@@ -106,6 +126,14 @@ namespace GenSoftmax.Generator.Emit
         /// CPUs have SSE3's horizontal add; null where the portable path must not assume x86 (it reduces with Vec.Sum).
         /// </summary>
         public string? FoldTo128Body { get; }
+
+        /// <summary>
+        /// The rounds of a transposing sum, as formats of two vectors ({0}, {1}): each round adds pairs of vectors into one
+        /// whose lanes hold half as many partial sums of each, so log2(lanes) rounds turn one accumulator per class into one
+        /// vector of every class's sum. Lane <c>4k + j</c> of the result is the sum of input <c>k + (lanes / 4) j</c>
+        /// (k &lt; lanes / 4, j &lt; 4). Null where the portable path must not assume x86 (it reduces with Vec.Sum).
+        /// </summary>
+        public string[]? TransposeSum { get; }
 
         /// <summary>The <c>using</c> aliases at the top of the variant's namespace.</summary>
         public string Aliases => $"""
