@@ -315,10 +315,35 @@ namespace GenSoftmax.Dynamic
                         NextScalar2<TBlock>(9, ref wb, ref kc, d, xs0, xs1, ref t09, ref t19);
                     }
 
-                    Store<TBlock>(ref o0, ref bias, c0, pixelScale, a00, a01, a02, a03, a04, a05, a06, a07, a08, a09,
-                        t00, t01, t02, t03, t04, t05, t06, t07, t08, t09);
-                    Store<TBlock>(ref o1, ref bias, c0, pixelScale, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
-                        t10, t11, t12, t13, t14, t15, t16, t17, t18, t19);
+                    if (TBlock.Size <= TOps.SumEachMax)
+                    {
+                        if (vectorEnd < d)
+                        {
+                            // The scalar tails join lane 0 of their accumulators.
+                            a00 = TOps.Add(a00, TOps.CreateScalar(t00)); a01 = TOps.Add(a01, TOps.CreateScalar(t01));
+                            a02 = TOps.Add(a02, TOps.CreateScalar(t02)); a03 = TOps.Add(a03, TOps.CreateScalar(t03));
+                            a04 = TOps.Add(a04, TOps.CreateScalar(t04)); a05 = TOps.Add(a05, TOps.CreateScalar(t05));
+                            a06 = TOps.Add(a06, TOps.CreateScalar(t06)); a07 = TOps.Add(a07, TOps.CreateScalar(t07));
+                            a08 = TOps.Add(a08, TOps.CreateScalar(t08)); a09 = TOps.Add(a09, TOps.CreateScalar(t09));
+                            a10 = TOps.Add(a10, TOps.CreateScalar(t10)); a11 = TOps.Add(a11, TOps.CreateScalar(t11));
+                            a12 = TOps.Add(a12, TOps.CreateScalar(t12)); a13 = TOps.Add(a13, TOps.CreateScalar(t13));
+                            a14 = TOps.Add(a14, TOps.CreateScalar(t14)); a15 = TOps.Add(a15, TOps.CreateScalar(t15));
+                            a16 = TOps.Add(a16, TOps.CreateScalar(t16)); a17 = TOps.Add(a17, TOps.CreateScalar(t17));
+                            a18 = TOps.Add(a18, TOps.CreateScalar(t18)); a19 = TOps.Add(a19, TOps.CreateScalar(t19));
+                        }
+
+                        StoreEach<TBlock>(ref o0, ref bias, c0, stride, pixelScale,
+                            TOps.SumEach(a00, a01, a02, a03, a04, a05, a06, a07, a08, a09));
+                        StoreEach<TBlock>(ref o1, ref bias, c0, stride, pixelScale,
+                            TOps.SumEach(a10, a11, a12, a13, a14, a15, a16, a17, a18, a19));
+                    }
+                    else
+                    {
+                        Store<TBlock>(ref o0, ref bias, c0, pixelScale, a00, a01, a02, a03, a04, a05, a06, a07, a08, a09,
+                            t00, t01, t02, t03, t04, t05, t06, t07, t08, t09);
+                        Store<TBlock>(ref o1, ref bias, c0, pixelScale, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
+                            t10, t11, t12, t13, t14, t15, t16, t17, t18, t19);
+                    }
                 }
             }
 
@@ -329,6 +354,38 @@ namespace GenSoftmax.Dynamic
                 {
                     Unsafe.Add(ref o, c) = float.NegativeInfinity;
                 }
+            }
+        }
+
+        /// <summary>
+        /// One row's logits of one pass from the vector of its class sums (<see cref="IVectorOps{TVec}.SumEach"/>), scaled, plus
+        /// the bias (read a vector at a time: <see cref="KernelLayout.BiasLength"/>), stored as a whole vector where the row
+        /// has room: the lanes past the pass are the next pass's (stored after this one) or pad lanes (set to -inf last).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreEach<TBlock>(ref float o, ref float bias, int c0, int stride, float scale, TVec sums)
+            where TBlock : struct, IClassBlock
+        {
+            nuint c = (nuint)c0;
+            TVec y = TOps.Add(TOps.Multiply(sums, TOps.Create(scale)), TOps.Load(ref bias, c));
+            if (c0 + TOps.Count <= stride)
+            {
+                TOps.Store(y, ref o, c);
+            }
+            else
+            {
+                StoreFirst(y, TBlock.Size, ref Unsafe.Add(ref o, c));
+            }
+        }
+
+        /// <summary>The first <paramref name="count"/> lanes of <paramref name="value"/>: a pass that ends the row.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void StoreFirst(TVec value, int count, ref float destination)
+        {
+            ref float lanes = ref Unsafe.As<TVec, float>(ref value);
+            for (int j = 0; j < count; j++)
+            {
+                Unsafe.Add(ref destination, j) = Unsafe.Add(ref lanes, j);
             }
         }
 

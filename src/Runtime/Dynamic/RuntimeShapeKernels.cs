@@ -22,8 +22,8 @@ namespace GenSoftmax.Dynamic
 
         public int RowBlock => _shape.RowBlock;
 
-        // The run-time kernels read the bias four classes at a time, up to the padded stride.
-        public int BiasLength => _shape.ClassStride;
+        // The run-time kernels read the bias a whole vector at a time from the start of every pass.
+        public int BiasLength => KernelLayout.BiasLength(_shape.Classes);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)

@@ -56,6 +56,23 @@ namespace GenSoftmax.Dynamic
         /// <summary>The lane sums of four vectors, in one Vector128 (a, b, c, d), in a fixed order.</summary>
         static abstract Vector128<float> Sum4(TVec a, TVec b, TVec c, TVec d);
 
+        /// <summary>
+        /// The most accumulators <see cref="SumEach"/> reduces into one vector; 0 where it is not written (the portable
+        /// variant reduces with <see cref="Sum4"/> and <see cref="Sum"/>).
+        /// </summary>
+        static abstract int SumEachMax { get; }
+
+        /// <summary>
+        /// Lane c holds the sum of the lanes of accumulator c, for the first <see cref="SumEachMax"/> accumulators (the other
+        /// lanes hold partial sums that belong to no class): rounds of shuffles and adds, each halving the vectors, as the
+        /// generator's <c>IsaProfile.TransposeSum</c> spells them. Every class's lanes are added in the same order
+        /// whichever accumulator it is, so a class's sum does not depend on its place in a pass.
+        /// </summary>
+        static abstract TVec SumEach(TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7, TVec a8, TVec a9);
+
+        /// <summary><paramref name="value"/> in lane 0, zeros elsewhere.</summary>
+        static abstract TVec CreateScalar(float value);
+
         /// <summary>Each lane rounded to the nearest integer, ties to even.</summary>
         static abstract TVec Round(TVec value);
 
@@ -125,6 +142,24 @@ namespace GenSoftmax.Dynamic
         public static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d) =>
             Sse3.HorizontalAdd(Sse3.HorizontalAdd(Fold(a), Fold(b)), Sse3.HorizontalAdd(Fold(c), Fold(d)));
 
+        public static int SumEachMax => 10;
+
+        // Accumulator c goes in as input c / 4 + 4 (c % 4) of four rounds over 16 inputs; inputs no class fills take their
+        // partner's place. Lane 4k + j of the result is the sum of input k + 4j.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> SumEach(
+            Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4,
+            Vector512<float> a5, Vector512<float> a6, Vector512<float> a7, Vector512<float> a8, Vector512<float> a9)
+        {
+            Vector512<float> t0 = Halves(a0, a4), t1 = Halves(a8, a8), t2 = Halves(a1, a5), t3 = Halves(a9, a9);
+            Vector512<float> t4 = Halves(a2, a6), t6 = Halves(a3, a7);
+            Vector512<float> u0 = Quarters(t0, t1), u1 = Quarters(t2, t3), u2 = Quarters(t4, t4), u3 = Quarters(t6, t6);
+            return Pairs(Evens(u0, u1), Evens(u2, u3));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> CreateScalar(float value) => Vector512.CreateScalar(value);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
 
@@ -156,6 +191,26 @@ namespace GenSoftmax.Dynamic
             Vector256<float> h = a.GetLower() + a.GetUpper();
             return h.GetLower() + h.GetUpper();
         }
+
+        // [a0 + a2, a1 + a3, b0 + b2, b1 + b3] in 128-bit lanes (vshuff32x4)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
+            Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+
+        // the even 128-bit lanes plus the odd ones
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b) =>
+            Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
+
+        // within each 128-bit lane (vshufps): elements 0, 1 plus 2, 3 of a, then of b
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Evens(Vector512<float> a, Vector512<float> b) =>
+            Avx512F.Shuffle(a, b, 0x44) + Avx512F.Shuffle(a, b, 0xEE);
+
+        // within each 128-bit lane: elements 0 plus 1 and 2 plus 3 of a, then of b
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Pairs(Vector512<float> a, Vector512<float> b) =>
+            Avx512F.Shuffle(a, b, 0x88) + Avx512F.Shuffle(a, b, 0xDD);
     }
 
     /// <summary>AVX2 + FMA3, 8 float lanes.</summary>
@@ -208,6 +263,22 @@ namespace GenSoftmax.Dynamic
                 Sse3.HorizontalAdd(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper()),
                 Sse3.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper()));
 
+        public static int SumEachMax => 8;
+
+        // Accumulator c goes in as input c / 4 + 2 (c % 4) of three rounds over 8 inputs (a8 and a9 are not reduced).
+        // Lane 4k + j of the result is the sum of input k + 2j.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> SumEach(
+            Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, Vector256<float> a4,
+            Vector256<float> a5, Vector256<float> a6, Vector256<float> a7, Vector256<float> a8, Vector256<float> a9)
+        {
+            Vector256<float> t0 = Halves(a0, a4), t1 = Halves(a1, a5), t2 = Halves(a2, a6), t3 = Halves(a3, a7);
+            return Pairs(Evens(t0, t1), Evens(t2, t3));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> CreateScalar(float value) => Vector256.CreateScalar(value);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
 
@@ -232,6 +303,21 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> OneHot(int firstClass, int label, Vector256<float> value) =>
             Vector256.Equals(Vector256<int>.Indices + Vector256.Create(firstClass), Vector256.Create(label)).AsSingle() & value;
+
+        // [a.lo + a.hi, b.lo + b.hi] (vperm2f128)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Halves(Vector256<float> a, Vector256<float> b) =>
+            Avx.Permute2x128(a, b, 0x20) + Avx.Permute2x128(a, b, 0x31);
+
+        // within each 128-bit lane (vshufps): elements 0, 1 plus 2, 3 of a, then of b
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Evens(Vector256<float> a, Vector256<float> b) =>
+            Avx.Shuffle(a, b, 0x44) + Avx.Shuffle(a, b, 0xEE);
+
+        // within each 128-bit lane: elements 0 plus 1 and 2 plus 3 of a, then of b
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Pairs(Vector256<float> a, Vector256<float> b) =>
+            Avx.Shuffle(a, b, 0x88) + Avx.Shuffle(a, b, 0xDD);
     }
 
     /// <summary>Vector128, 4 float lanes: x64 SSE, ARM64 AdvSimd, or software. No x86 call here, so it runs everywhere.</summary>
@@ -281,6 +367,16 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Sum4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d) =>
             Vector128.Create(Vector128.Sum(a), Vector128.Sum(b), Vector128.Sum(c), Vector128.Sum(d));
+
+        public static int SumEachMax => 0;
+
+        public static Vector128<float> SumEach(
+            Vector128<float> a0, Vector128<float> a1, Vector128<float> a2, Vector128<float> a3, Vector128<float> a4,
+            Vector128<float> a5, Vector128<float> a6, Vector128<float> a7, Vector128<float> a8, Vector128<float> a9) =>
+            throw new System.NotSupportedException("The portable variant reduces with Sum4 and Sum (SumEachMax is 0).");
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> CreateScalar(float value) => Vector128.CreateScalar(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
