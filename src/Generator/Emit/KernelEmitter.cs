@@ -462,14 +462,15 @@ namespace GenSoftmax.Generator.Emit
                     }
 
                     sums[m] = $"s{r}_{round}_{m}";
-                    _w.WriteLine($"V {sums[m]} = {string.Format(System.Globalization.CultureInfo.InvariantCulture, rounds[round], a ?? b, b ?? a)};");
+                    string sum = string.Format(System.Globalization.CultureInfo.InvariantCulture, rounds[round], a ?? b, b ?? a);
+                    _w.WriteLine($"V {sums[m]} = {sum};");
                 }
 
                 inputs = sums;
             }
 
-            string sum = scale.Length > 0 ? $"({inputs[0]}{scale})" : inputs[0]!;
-            _w.WriteLine($"V y{r} = {sum} + Vec.LoadUnsafe(ref bias, c0);");
+            string scaled = scale.Length > 0 ? $"({inputs[0]}{scale})" : inputs[0]!;
+            _w.WriteLine($"V y{r} = {scaled} + Vec.LoadUnsafe(ref bias, c0);");
             if (FitsWholeVector(cb))
             {
                 // Lanes past the block are the next block's (stored after this one) or pad lanes (set to -inf below).
