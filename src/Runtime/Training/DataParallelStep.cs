@@ -327,7 +327,15 @@ namespace GenSoftmax.Training
         /// rows (a slice without rows, when there are fewer rows than threads, holds a stale gradient and is left out).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private Span<float> Combine(float[][] gradients, int start, int length)
+        private Span<float> Combine(float[][] gradients, int start, int length) =>
+            _threads == 1 ? gradients[0].AsSpan(start, length) : CombineSlices(gradients, start, length);
+
+        /// <summary>
+        /// <see cref="Combine"/> for more than one thread, a method of its own: a one-thread run never compiles its vector
+        /// loops (the first epoch of a fresh process waits for every method the JIT compiles on the way).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private Span<float> CombineSlices(float[][] gradients, int start, int length)
         {
             Span<float> sum = default;
             bool first = true;
