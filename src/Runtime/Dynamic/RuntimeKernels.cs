@@ -315,21 +315,23 @@ namespace GenSoftmax.Dynamic
                         NextScalar2<TBlock>(9, ref wb, ref kc, d, xs0, xs1, ref t09, ref t19);
                     }
 
-                    if (TBlock.Size <= TOps.SumEachMax)
+                    // One transposing sum where the pass fills at least half a vector's lanes; a pass of fewer classes
+                    // sums them one by one (the transposing sum would spend most of its rounds on empty accumulators).
+                    if (TBlock.Size <= TOps.SumEachMax && 2 * TBlock.Size >= TOps.Count)
                     {
                         if (vectorEnd < d)
                         {
-                            // The scalar tails join lane 0 of their accumulators.
-                            a00 = TOps.Add(a00, TOps.CreateScalar(t00)); a01 = TOps.Add(a01, TOps.CreateScalar(t01));
-                            a02 = TOps.Add(a02, TOps.CreateScalar(t02)); a03 = TOps.Add(a03, TOps.CreateScalar(t03));
-                            a04 = TOps.Add(a04, TOps.CreateScalar(t04)); a05 = TOps.Add(a05, TOps.CreateScalar(t05));
-                            a06 = TOps.Add(a06, TOps.CreateScalar(t06)); a07 = TOps.Add(a07, TOps.CreateScalar(t07));
-                            a08 = TOps.Add(a08, TOps.CreateScalar(t08)); a09 = TOps.Add(a09, TOps.CreateScalar(t09));
-                            a10 = TOps.Add(a10, TOps.CreateScalar(t10)); a11 = TOps.Add(a11, TOps.CreateScalar(t11));
-                            a12 = TOps.Add(a12, TOps.CreateScalar(t12)); a13 = TOps.Add(a13, TOps.CreateScalar(t13));
-                            a14 = TOps.Add(a14, TOps.CreateScalar(t14)); a15 = TOps.Add(a15, TOps.CreateScalar(t15));
-                            a16 = TOps.Add(a16, TOps.CreateScalar(t16)); a17 = TOps.Add(a17, TOps.CreateScalar(t17));
-                            a18 = TOps.Add(a18, TOps.CreateScalar(t18)); a19 = TOps.Add(a19, TOps.CreateScalar(t19));
+                            // The scalar tails join lane 0 of their classes' accumulators.
+                            a00 = WithTail<TBlock>(0, a00, t00); a01 = WithTail<TBlock>(1, a01, t01);
+                            a02 = WithTail<TBlock>(2, a02, t02); a03 = WithTail<TBlock>(3, a03, t03);
+                            a04 = WithTail<TBlock>(4, a04, t04); a05 = WithTail<TBlock>(5, a05, t05);
+                            a06 = WithTail<TBlock>(6, a06, t06); a07 = WithTail<TBlock>(7, a07, t07);
+                            a08 = WithTail<TBlock>(8, a08, t08); a09 = WithTail<TBlock>(9, a09, t09);
+                            a10 = WithTail<TBlock>(0, a10, t10); a11 = WithTail<TBlock>(1, a11, t11);
+                            a12 = WithTail<TBlock>(2, a12, t12); a13 = WithTail<TBlock>(3, a13, t13);
+                            a14 = WithTail<TBlock>(4, a14, t14); a15 = WithTail<TBlock>(5, a15, t15);
+                            a16 = WithTail<TBlock>(6, a16, t16); a17 = WithTail<TBlock>(7, a17, t17);
+                            a18 = WithTail<TBlock>(8, a18, t18); a19 = WithTail<TBlock>(9, a19, t19);
                         }
 
                         StoreEach<TBlock>(ref o0, ref bias, c0, stride, pixelScale,
@@ -377,6 +379,12 @@ namespace GenSoftmax.Dynamic
                 StoreFirst(y, TBlock.Size, ref Unsafe.Add(ref o, c));
             }
         }
+
+        /// <summary>Accumulator <paramref name="c"/> with its scalar tail in lane 0, if the pass has class c.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TVec WithTail<TBlock>(int c, TVec a, float t)
+            where TBlock : struct, IClassBlock =>
+            c < TBlock.Size ? TOps.Add(a, TOps.CreateScalar(t)) : a;
 
         /// <summary>The first <paramref name="count"/> lanes of <paramref name="value"/>: a pass that ends the row.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
