@@ -493,13 +493,23 @@ namespace GenSoftmax.Tests
 
         [SkippableTheory]
         [MemberData(nameof(VariantData))]
-        public void The_background_warm_up_calls_every_kernel_with_zero_rows_for_any_shape(KernelIsa isa)
+        public void The_background_warm_up_calls_every_kernel_and_the_engine_for_any_shape(KernelIsa isa)
         {
             Skip.IfNot(IsaSelection.IsSupported(isa), $"{isa} kernels need instructions this CPU does not have");
             foreach ((int inputs, int classes) in new[] { (784, 10), (3072, 100), (1, 2), (33, 7), (4096, 512) })
             {
-                // 4096 x 512 is past the scratch limit: its gradient kernel is left to its first call.
-                Kernels.KernelWarmup<RuntimeShapeKernels>.Compile(new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes)), isa);
+                // 4096 x 512 is past the scratch limit: its gradient kernel and its engine are left to their first calls.
+                var kernels = new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes));
+                Kernels.KernelWarmup<RuntimeShapeKernels>.Compile(kernels, isa);
+                float loss = Kernels.KernelWarmup<RuntimeShapeKernels>.CompileEngine(kernels, isa);
+                if ((long)inputs * classes > Kernels.KernelWarmup<RuntimeShapeKernels>.MaxScratchWeights)
+                {
+                    Assert.True(float.IsNaN(loss));
+                }
+                else
+                {
+                    Assert.Equal(MathF.Log(classes), loss, 5); // every logit 0: the throwaway engine really ran a batch
+                }
             }
 
             // A generated model's kernel struct is private to it: reached by reflection (an exception surfaces wrapped).

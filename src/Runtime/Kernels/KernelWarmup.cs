@@ -40,6 +40,7 @@ namespace GenSoftmax.Kernels
         {
             try
             {
+                _ = CompileEngine(kernels, isa);
                 Compile(kernels, isa);
             }
 #pragma warning disable CA1031 // best effort: whatever fails here is compiled at its first real call instead
@@ -47,6 +48,31 @@ namespace GenSoftmax.Kernels
 #pragma warning restore CA1031
             {
             }
+        }
+
+        /// <summary>
+        /// A throwaway engine's loss, gradient and predictions over two rows of zero pixels: the engine's per-batch methods
+        /// for this kernel struct and the byte kernels they call, compiled in the order a training step needs them (the
+        /// training thread, which reaches them a few milliseconds later, then finds them compiled or waits for the rest of
+        /// their compilation instead of starting it). Returns the loss, ln(classes) with zero weights; NaN for models over
+        /// <see cref="MaxScratchWeights"/> weights, which it skips.
+        /// </summary>
+        internal static float CompileEngine(TKernels k, KernelIsa isa)
+        {
+            if ((long)k.Inputs * k.Classes > MaxScratchWeights)
+            {
+                return float.NaN;
+            }
+
+            var engine = new SoftmaxEngine<TKernels>(k) { Isa = isa };
+            var pixels = new byte[2 * k.Inputs];
+            var labels = new int[2];
+            var dW = new float[k.Inputs * k.Classes];
+            var db = new float[k.Classes];
+            var predictions = new int[2];
+            BatchResult result = engine.LossAndGradient(Batch.Of(pixels).WithLabels(labels), dW, db);
+            engine.Predict(Batch.Of(pixels), predictions);
+            return result.Loss;
         }
 
         /// <summary>Calls every kernel of the variant with zero rows, and the engine's vector helpers on a few vectors.</summary>
