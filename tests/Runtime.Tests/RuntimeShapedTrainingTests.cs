@@ -108,13 +108,23 @@ namespace GenSoftmax.Tests
 
                 All(); // JIT, tiering and the optimizer's lazily allocated buffers
                 All();
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < 5; i++)
+
+                // The runtime's own work can allocate on this thread now and then (a CI run saw 2,976 bytes in one window,
+                // once in three runs, as tiered compilation promoted methods); an operation's allocation would be in every
+                // window, so the least of three.
+                long least = long.MaxValue;
+                for (int window = 0; window < 3; window++)
                 {
-                    All();
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 5; i++)
+                    {
+                        All();
+                    }
+
+                    least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
                 }
 
-                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+                Assert.Equal(0, least);
             }
         }
 
