@@ -89,8 +89,8 @@ namespace GenSoftmax
         public static int ClassStride(int classes) => (classes + WidestLanes - 1) / WidestLanes * WidestLanes;
 
         /// <summary>
-        /// Floats of the bias a generated model keeps (the pad stays 0): its logits kernels add the bias a whole vector at a
-        /// time from the start of every class block, so up to one vector past the last class.
+        /// Floats of the bias a model keeps (the pad stays 0): the generated and run-time-shaped logits kernels add the bias a
+        /// whole vector at a time from the start of every class block or pass, so up to one vector past the last class.
         /// </summary>
         public static int BiasLength(int classes) => ClassStride(classes) + WidestLanes;
 

@@ -19,7 +19,6 @@ namespace GenSoftmax.Generator.Emit
             // 16 bytes -> 16 int32 (vpmovzxbd) -> 16 float (vcvtdq2ps)
             loadBytes: "X86.Avx512F.ConvertToVector512Single(X86.Avx512F.ConvertToVector512Int32(V128.LoadUnsafe(ref x, offset)))",
             description: "AVX-512F, 16 float lanes, FMA",
-            foldTo128: "F256 h = Vec.GetLower(a) + Vec.GetUpper(a);\nreturn V256.GetLower(h) + V256.GetUpper(h);",
             transposeSum:
             [
                 // vshuff32x4: the low halves of a and b, plus their high halves: [a0 + a2, a1 + a3, b0 + b2, b1 + b3]
@@ -41,7 +40,6 @@ namespace GenSoftmax.Generator.Emit
             loadBytes: "X86.Avx.ConvertToVector256Single(X86.Avx2.ConvertToVector256Int32(\n    " +
                 "V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, offset))))))",
             description: "AVX2 + FMA3, 8 float lanes",
-            foldTo128: "return Vec.GetLower(a) + Vec.GetUpper(a);",
             transposeSum:
             [
                 // vperm2f128: [a.lo + a.hi, b.lo + b.hi]
@@ -85,7 +83,6 @@ namespace GenSoftmax.Generator.Emit
             System.Func<string, string, string, string> fma,
             string loadBytes,
             string description,
-            string? foldTo128 = null,
             string[]? transposeSum = null)
         {
             Name = name;
@@ -95,7 +92,6 @@ namespace GenSoftmax.Generator.Emit
             _fma = fma;
             LoadBytesBody = loadBytes;
             Description = description;
-            FoldTo128Body = foldTo128;
             TransposeSum = transposeSum;
         }
 
@@ -120,12 +116,6 @@ namespace GenSoftmax.Generator.Emit
 
         /// <summary>Body of <c>LoadBytes(ref byte x, nuint offset)</c>: one vector of floats from bytes.</summary>
         public string LoadBytesBody { get; }
-
-        /// <summary>
-        /// Body of <c>Fold(V a)</c>, which sums the halves of an accumulator down to one Vector128, for variants whose
-        /// CPUs have SSE3's horizontal add; null where the portable path must not assume x86 (it reduces with Vec.Sum).
-        /// </summary>
-        public string? FoldTo128Body { get; }
 
         /// <summary>
         /// The rounds of a transposing sum, as formats of two vectors ({0}, {1}): each round adds pairs of vectors into one

@@ -57,12 +57,6 @@ namespace GenSoftmax.Generator.Emit
         /// </summary>
         private bool ReducesByTranspose => VectorEnd > 0 && _isa.TransposeSum is not null;
 
-        /// <summary>Whether the logits of four classes are reduced together with horizontal adds.</summary>
-        private bool ReducesInQuads => VectorEnd > 0 && _isa.FoldTo128Body is not null && !ReducesByTranspose;
-
-        /// <summary>Whether any class block is large enough for a quad, so the Sum4 helper is called.</summary>
-        private bool UsesSum4 => ReducesInQuads && ClassBlocks(Q, MaxClassBlock).Size >= 4;
-
         public void EmitAll()
         {
             EmitHelpers();
@@ -124,26 +118,6 @@ namespace GenSoftmax.Generator.Emit
             }
 
             EmitExp();
-            if (UsesSum4)
-            {
-                _w.WriteLine();
-                _w.WriteLine("// The sums of four accumulators in one Vector128: each folded to 128 bits, then " +
-                    "two rounds of horizontal adds.");
-                _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-                using (_w.Block("private static F128 Sum4(V a, V b, V c, V d)"))
-                {
-                    _w.WriteLine("return X86.Sse3.HorizontalAdd(X86.Sse3.HorizontalAdd(Fold(a), Fold(b)), " +
-                        "X86.Sse3.HorizontalAdd(Fold(c), Fold(d)));");
-                }
-
-                _w.WriteLine();
-                _w.WriteLine("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-                using (_w.Block("private static F128 Fold(V a)"))
-                {
-                    _w.WriteLine(_isa.FoldTo128Body!);
-                }
-            }
-
             _w.WriteLine();
         }
 
@@ -387,24 +361,9 @@ namespace GenSoftmax.Generator.Emit
                     return;
                 }
 
-                int quads = ReducesInQuads ? cb / 4 : 0;
                 for (int r = 0; r < rows; r++)
                 {
-                    for (int q = 0; q < quads; q++)
-                    {
-                        // Four classes' sums in one vector, stored with the bias in one go.
-                        int c = q * 4;
-                        string sums = $"Sum4(a{r}_{c}, a{r}_{c + 1}, a{r}_{c + 2}, a{r}_{c + 3})";
-                        if (VectorEnd < D)
-                        {
-                            sums += $" + V128.Create(t{r}_{c}, t{r}_{c + 1}, t{r}_{c + 2}, t{r}_{c + 3})";
-                        }
-
-                        _w.WriteLine($"F128 s{r}_{c} = {sums};");
-                        _w.WriteLine($"V128.StoreUnsafe((s{r}_{c}{scale}) + V128.LoadUnsafe(ref bias, c0 + {c}), ref o{r}, c0 + {c});");
-                    }
-
-                    for (int c = quads * 4; c < cb; c++)
+                    for (int c = 0; c < cb; c++)
                     {
                         string sum = VectorEnd > 0 ? $"Vec.Sum(a{r}_{c})" : string.Empty;
                         if (VectorEnd < D)
