@@ -22,6 +22,12 @@ namespace GenSoftmax.Training
     /// every thread is done the calling thread maps the combined gradient, updates each parameter and rebuilds W. The
     /// hypercomplex projection costs n·dq multiply-adds, small next to the batch's 2·rows·dq, so it stays serial.
     /// </summary>
+    /// <remarks>
+    /// The step's own methods run once per batch and call the kernels, which are compiled fully optimised at their first
+    /// call; the step's methods are left to tiered compilation (tier 0 first, then optimised once they are hot), so a fresh
+    /// process's first epoch does not wait for the JIT's optimiser on them: 1 CPU, first epoch 32.1-35.2 -> 28.3-31.9 ms
+    /// (bench/results/2026-12-06-tier0-step).
+    /// </remarks>
     internal sealed class DataParallelStep : IDisposable
     {
         private readonly ISoftmaxModel _model;
@@ -89,7 +95,6 @@ namespace GenSoftmax.Training
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public BatchResult Step(ReadOnlySpan<int> rows)
         {
             // The whole step, both phases, inside the write side: a prediction on another thread sees the parameters
@@ -126,9 +131,8 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>Both phases on every thread: the workers' and this one's share.</summary>
-        // Apart from Step, as is UpdateReparameterized: each is one call a batch, and Step (compiled fully optimised on the
-        // first epoch) compiles only the path its model and thread count take.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        // Apart from Step, as is UpdateReparameterized: Step compiles only the path its model and thread count take.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private void RunAll(ReadOnlySpan<int> rows)
         {
             // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
@@ -208,7 +212,6 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>Both phases of thread <paramref name="t"/>'s share of step <paramref name="generation"/>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Run(int t, int generation)
         {
             // The calling thread holds the write side for the step; this thread works for it, so the model's calls here
@@ -257,7 +260,6 @@ namespace GenSoftmax.Training
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Compute(int t, ReadOnlySpan<int> batch)
         {
             // Slice t of the batch: the first (n % threads) slices take one row more.
@@ -275,7 +277,6 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Apply(int t)
         {
             int start = _weightStart[t];

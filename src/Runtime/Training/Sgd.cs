@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 
 namespace GenSoftmax.Training
 {
@@ -236,7 +235,6 @@ namespace GenSoftmax.Training
         /// The update of elements [start, start + gradient.Length) of parameter <paramref name="index"/> from their gradient,
         /// which is used as scratch. Touches nothing outside the slice, so threads may update disjoint slices at once.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal void UpdateSlice(int index, int start, Span<float> gradient)
         {
             Span<float> p = _parameters[index].Values.Slice(start, gradient.Length);

@@ -284,7 +284,7 @@ namespace GenSoftmax.Training
         /// <summary>
         /// The SGD epochs over <paramref name="feed"/>; <paramref name="train"/> is its data when it is in memory. Runs once per
         /// fit and loops per window and epoch, so the JIT compiles it quickly (tier 0, replaced in its loop if it runs long);
-        /// the per-batch loop is <see cref="TrainWindow"/>, compiled fully optimised at once.
+        /// the per-batch loop is <see cref="TrainWindow"/>.
         /// </summary>
         private IReadOnlyList<EpochReport> FitSgd(
             TrainingFeed feed, LabeledData? train, float[]? targets, LabeledData? validation, int[]? heldOut,
@@ -392,8 +392,8 @@ namespace GenSoftmax.Training
         /// The batches from the next to be done up to <paramref name="to"/> - 1 of an epoch: one window's rows in
         /// <paramref name="order"/>, the window starting at batch <paramref name="firstBatch"/>. Returns the last batch's result.
         /// </summary>
-        // Not AggressiveOptimization: tier 0 serves a loop whose every turn is one batch's optimised step (compiled fully
-        // optimised, its 1 KB cost every fresh process's first epoch 1.4 ms).
+        // Not AggressiveOptimization: tier 0 serves a loop whose every turn is one batch's step around optimised kernels
+        // (compiled fully optimised, its 1 KB cost every fresh process's first epoch 1.4 ms).
         private BatchResult TrainWindow(
             DataParallelStep step, int[] order, int rows, int firstBatch, int to, int epoch, int batches, bool scheduled, long start,
             IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -436,7 +436,6 @@ namespace GenSoftmax.Training
 
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/>
         /// diverged.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
         {
             if (float.IsFinite(r.Loss) && Internal.Blas.AllFinite(Model.Weights) && Internal.Blas.AllFinite(Model.Bias)
