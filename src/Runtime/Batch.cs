@@ -50,6 +50,12 @@ namespace GenSoftmax
         /// <summary>Whether the batch is a list of rows of the data rather than all of it.</summary>
         public bool HasRows { get; private init; }
 
+        /// <summary>
+        /// Rows of the same data that the next batch will use (the trainer's next batch): the gradient pass fetches the first
+        /// of them into cache while it works on this batch's last block. A hint only: it changes no result.
+        /// </summary>
+        internal ReadOnlySpan<int> Following { get; private init; }
+
         /// <summary>Per-row weights [n] of the loss and its gradient, when <see cref="HasWeights"/>.</summary>
         public ReadOnlySpan<float> Weights { get; private init; }
 
@@ -71,6 +77,9 @@ namespace GenSoftmax
         /// <summary>This batch restricted to the rows <paramref name="rows"/> of the data, in that order. An empty list is an empty
         /// batch.</summary>
         public Batch WithRows(ReadOnlySpan<int> rows) => this with { Rows = rows, HasRows = true };
+
+        /// <summary>This batch with <see cref="Following"/>: the rows the next batch will use.</summary>
+        internal Batch WithFollowing(ReadOnlySpan<int> rows) => this with { Following = rows };
 
         /// <summary>
         /// This batch with a weight per row of the data [n] (finite, at least 0), indexed like the labels: the loss becomes

@@ -38,6 +38,38 @@ namespace GenSoftmax.Tests
 
         [SkippableTheory]
         [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
+        public void The_next_batch_rows_the_trainer_names_change_no_result(string name, KernelIsa isa)
+        {
+            // The trainer names the next batch's rows (Batch.Following) so the gradient pass fetches them ahead: a hint
+            // that must not change the loss, the count or a bit of the gradient, and must not fail for rows outside the data.
+            ISoftmaxModel model = Create(name, isa);
+            var random = new Random(33);
+            Randomize(model, random);
+            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
+            int[] labels = Labels(random, DataRows, model.Classes);
+            int[] rows = Enumerable.Range(0, 70).Select(_ => random.Next(DataRows)).ToArray(); // several blocks of rows
+            int[][] followings = { new[] { 3, 1, 4 }, new[] { DataRows + 5, -1 }, Enumerable.Range(0, DataRows).Reverse().ToArray() };
+            foreach (bool bytes in new[] { false, true })
+            {
+                Batch batch = (bytes ? Batch.Of(pixels) : Batch.Of(features)).WithLabels(labels).WithRows(rows);
+                var dW = new float[model.Weights.Length];
+                var db = new float[model.Classes];
+                BatchResult expected = model.LossAndGradient(batch, dW, db);
+                foreach (int[] following in followings)
+                {
+                    var dW2 = new float[dW.Length];
+                    var db2 = new float[db.Length];
+                    BatchResult result = model.LossAndGradient(batch.WithFollowing(following), dW2, db2);
+                    Assert.Equal(expected.Loss, result.Loss);
+                    Assert.Equal(expected.Correct, result.Correct);
+                    Assert.Equal(dW, dW2);
+                    Assert.Equal(db, db2);
+                }
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
         public void An_empty_row_list_never_trains_or_scores_on_every_row(string name, KernelIsa isa)
         {
             ISoftmaxModel model = Create(name, isa);

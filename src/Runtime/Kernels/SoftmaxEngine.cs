@@ -304,8 +304,16 @@ namespace GenSoftmax.Kernels
 
                 if (gradient)
                 {
-                    // The next block's rows (clamped to the batch's last row), for the gradient pass to prefetch.
-                    RowOffsets(rows, hasRows, r0 + RowBlock, n, next);
+                    // The next block's rows (clamped to the batch's last row), for the gradient pass to prefetch; after the
+                    // last block, the first rows of the batch that follows, if the caller named them.
+                    if (r0 + RowBlock < n || batch.Following.IsEmpty)
+                    {
+                        RowOffsets(rows, hasRows, r0 + RowBlock, n, next);
+                    }
+                    else
+                    {
+                        FollowingOffsets(batch.Following, available, next);
+                    }
                     Gradient(x, offs, next, count, blk, dW, first: r0 == 0);
                 }
             }
@@ -401,6 +409,19 @@ namespace GenSoftmax.Kernels
             {
                 int r = Math.Min(r0 + i, n - 1);
                 offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * (nuint)_kernels.Inputs;
+            }
+        }
+
+        /// <summary>
+        /// Offsets of the first rows of <paramref name="following"/> (the next batch's), as many as <paramref name="offs"/>
+        /// holds, repeating its last row if it has fewer: only prefetched, so a row outside the data becomes row 0.
+        /// </summary>
+        private void FollowingOffsets(ReadOnlySpan<int> following, int available, Span<nuint> offs)
+        {
+            for (int i = 0; i < offs.Length; i++)
+            {
+                int r = following[Math.Min(i, following.Length - 1)];
+                offs[i] = (uint)r < (uint)available ? (nuint)(uint)r * (nuint)_kernels.Inputs : 0;
             }
         }
 

@@ -25,7 +25,7 @@ namespace GenSoftmax.Training
     /// <remarks>
     /// The step's own methods run once per batch and call the kernels, which are compiled fully optimised at their first
     /// call; the step's methods are left to tiered compilation (tier 0 first, then optimised once they are hot), so a fresh
-    /// process's first epoch does not wait for the JIT's optimiser on them: 1 CPU, first epoch 32.1-35.2 -> 28.3-31.9 ms
+    /// process's first epoch does not wait for the JIT's optimiser on them: 1 CPU, first epoch 32.1-35.2 -> 28.3-32.9 ms
     /// (bench/results/2026-12-06-tier0-step).
     /// </remarks>
     internal sealed class DataParallelStep : IDisposable
@@ -51,8 +51,9 @@ namespace GenSoftmax.Training
         private readonly int[] _computed;
         private readonly int[] _applied;
         private int _generation;
-        private int[] _rows = Array.Empty<int>();
+        private int[] _rows = Array.Empty<int>(); // the batch's rows, then the next batch's
         private int _rowCount;
+        private int _followingCount;
         private volatile bool _stopping;
         private Exception? _failure;
 
@@ -95,22 +96,27 @@ namespace GenSoftmax.Training
             }
         }
 
-        public BatchResult Step(ReadOnlySpan<int> rows)
+        /// <summary>
+        /// One step on <paramref name="rows"/>; <paramref name="following"/> are the rows of the step that comes next (empty if
+        /// none), which each thread's gradient pass fetches ahead (<see cref="Batch.Following"/>).
+        /// </summary>
+        public BatchResult Step(ReadOnlySpan<int> rows, ReadOnlySpan<int> following)
         {
             // The whole step, both phases, inside the write side: a prediction on another thread sees the parameters
             // from before the step or after it. This thread and the workers (Run) pass through the gate.
             using ParameterGate.WriteScope write = _parameters is null ? default : _parameters.EnterWrite();
             _rowCount = rows.Length;
+            _followingCount = following.Length;
             if (_workers.Length == 0)
             {
                 // One thread: the same two phases on the caller, with nothing to publish or wait for, and a failure
                 // surfaces as itself.
-                Compute(0, rows);
+                Compute(0, rows, following);
                 Apply(0);
             }
             else
             {
-                RunAll(rows);
+                RunAll(rows, following);
             }
 
             if (_optimizer.Reparameterized)
@@ -133,15 +139,16 @@ namespace GenSoftmax.Training
         /// <summary>Both phases on every thread: the workers' and this one's share.</summary>
         // Apart from Step, as is UpdateReparameterized: Step compiles only the path its model and thread count take.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void RunAll(ReadOnlySpan<int> rows)
+        private void RunAll(ReadOnlySpan<int> rows, ReadOnlySpan<int> following)
         {
             // Workers read the rows through a shared array; the trainer's batch is a slice of its order array.
-            if (_rows.Length < rows.Length)
+            if (_rows.Length < rows.Length + following.Length)
             {
-                _rows = new int[rows.Length];
+                _rows = new int[rows.Length + following.Length];
             }
 
             rows.CopyTo(_rows);
+            following.CopyTo(_rows.AsSpan(rows.Length));
             int generation = Publish();
             Run(0, generation);
             WaitForAll(_applied, generation);
@@ -220,7 +227,7 @@ namespace GenSoftmax.Training
             {
                 try
                 {
-                    Compute(t, _rows.AsSpan(0, _rowCount));
+                    Compute(t, _rows.AsSpan(0, _rowCount), _rows.AsSpan(_rowCount, _followingCount));
                 }
                 catch (Exception e)
                 {
@@ -260,20 +267,26 @@ namespace GenSoftmax.Training
             }
         }
 
-        private void Compute(int t, ReadOnlySpan<int> batch)
+        private void Compute(int t, ReadOnlySpan<int> batch, ReadOnlySpan<int> following)
         {
-            // Slice t of the batch: the first (n % threads) slices take one row more.
-            int n = _rowCount;
-            int baseSize = n / _threads, extra = n % _threads;
-            int start = (t * baseSize) + Math.Min(t, extra);
-            int size = baseSize + (t < extra ? 1 : 0);
+            (int start, int size) = Slice(t, batch.Length);
             if (size == 0)
             {
                 _results[t * Pad] = default;
                 return;
             }
 
-            _results[t * Pad] = _objective.LossAndGradient(t, batch.Slice(start, size), _dW[t], _db[t]);
+            // The thread's slice of the next batch is the one it computes next.
+            (int nextStart, int nextSize) = Slice(t, following.Length);
+            _results[t * Pad] = _objective.LossAndGradient(
+                t, batch.Slice(start, size), _dW[t], _db[t], following.Slice(nextStart, nextSize));
+        }
+
+        /// <summary>Slice <paramref name="t"/> of <paramref name="n"/> rows: the first (n % threads) slices take one row more.</summary>
+        private (int Start, int Size) Slice(int t, int n)
+        {
+            int baseSize = n / _threads, extra = n % _threads;
+            return ((t * baseSize) + Math.Min(t, extra), baseSize + (t < extra ? 1 : 0));
         }
 
         /// <summary>Phase 2 for thread <paramref name="t"/>: combine the slices' gradients over its part of W and apply them.</summary>

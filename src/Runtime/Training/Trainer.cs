@@ -414,7 +414,10 @@ namespace GenSoftmax.Training
                 }
 
                 int first = (b - firstBatch) * batchSize;
-                BatchResult r = last = step.Step(order.AsSpan(first, Math.Min(batchSize, rows - first)));
+                int next = first + batchSize;
+                BatchResult r = last = step.Step(
+                    order.AsSpan(first, Math.Min(batchSize, rows - first)),
+                    b + 1 < to ? order.AsSpan(next, Math.Min(batchSize, rows - next)) : default);
                 CheckFinite(r, epoch, b, batches, start);
                 _lossSum += (double)r.Loss * r.Count;
                 _correct += r.Correct;

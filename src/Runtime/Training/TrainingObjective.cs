@@ -63,8 +63,9 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>Mean loss and gradient of the rows <paramref name="rows"/> of the training data, into <paramref name="dW"/> and
-        /// <paramref name="db"/>.</summary>
-        public BatchResult LossAndGradient(int thread, ReadOnlySpan<int> rows, Span<float> dW, Span<float> db)
+        /// <paramref name="db"/>; <paramref name="following"/> are rows the next call will use (<see cref="Batch.Following"/>).</summary>
+        public BatchResult LossAndGradient(
+            int thread, ReadOnlySpan<int> rows, Span<float> dW, Span<float> db, ReadOnlySpan<int> following = default)
         {
             if (_loss == TrainingLoss.SquaredError)
             {
@@ -72,8 +73,8 @@ namespace GenSoftmax.Training
             }
 
             return _targets is null
-                ? _model.LossAndGradient(Data.Rows(rows), dW, db)
-                : _model.LossAndGradient(Weighted(Input(Data).WithTargets(_targets).WithRows(rows), Data), dW, db);
+                ? _model.LossAndGradient(Data.Rows(rows).WithFollowing(following), dW, db)
+                : _model.LossAndGradient(Weighted(Input(Data).WithTargets(_targets).WithRows(rows), Data).WithFollowing(following), dW, db);
         }
 
         /// <summary>Mean loss (this objective's loss, against the hard labels, unsmoothed) and correct count of <paramref name="rows"/> of
