@@ -47,11 +47,13 @@ namespace GenSoftmax.Training
         // to wake, so workers spin for a while before they block (between epochs, or when the machine is
         // oversubscribed), and every wait inside a step spins.
         private const int Pad = 16; // one cache line per thread's flag
+        private const int MinRowsPerThread = 256; // an evaluation of fewer rows a thread stays on the calling thread
         private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
         private readonly int[] _computed;
         private readonly int[] _applied;
         private int _generation;
-        private int[] _rows = Array.Empty<int>(); // the batch's rows, then the next batch's
+        private int[] _rows = Array.Empty<int>(); // the batch's rows, then the next batch's; or the rows evaluated
+        private LabeledData? _evaluated; // the data of an evaluation (Evaluate), null during a step
         private int _rowCount;
         private int _followingCount;
         private volatile bool _stopping;
@@ -158,6 +160,73 @@ namespace GenSoftmax.Training
             }
         }
 
+        /// <summary>
+        /// Mean loss and correct count of <paramref name="rows"/> of <paramref name="data"/> (every row when
+        /// <paramref name="all"/>), as <see cref="TrainingObjective.Evaluate(LabeledData, ReadOnlySpan{int}, int)"/>, with the rows
+        /// split across the step's threads like a batch. The mean is the slices' loss sums added in thread order, over the
+        /// row count.
+        /// </summary>
+        public BatchResult Evaluate(LabeledData data, ReadOnlySpan<int> rows, bool all)
+        {
+            int n = all ? data.Count : rows.Length;
+            if (_workers.Length == 0 || n < _threads * MinRowsPerThread)
+            {
+                return all ? _objective.Evaluate(data) : _objective.Evaluate(data, rows);
+            }
+
+            if (_rows.Length < n)
+            {
+                _rows = new int[n];
+            }
+
+            if (all)
+            {
+                Internal.Blas.Iota(_rows.AsSpan(0, n));
+            }
+            else
+            {
+                rows.CopyTo(_rows);
+            }
+
+            _rowCount = n;
+            _evaluated = data;
+            int generation = Publish();
+            EvaluateSlice(0, generation);
+            WaitForAll(_applied, generation);
+            _evaluated = null;
+            if (_failure is not null)
+            {
+                throw new AggregateException("A training thread failed.", _failure);
+            }
+
+            double lossSum = 0;
+            int correct = 0;
+            for (int t = 0; t < _threads; t++)
+            {
+                BatchResult r = _results[t * Pad];
+                lossSum += r.LossSum != 0 ? r.LossSum : (double)r.Loss * r.Count;
+                correct += r.Correct;
+            }
+
+            return new BatchResult((float)(lossSum / n), correct, n) { LossSum = lossSum };
+        }
+
+        /// <summary>Thread <paramref name="t"/>'s slice of the evaluation published as <paramref name="generation"/>.</summary>
+        private void EvaluateSlice(int t, int generation)
+        {
+            try
+            {
+                (int start, int size) = Slice(t, _rowCount);
+                _results[t * Pad] = _objective.Evaluate(_evaluated!, _rows.AsSpan(start, size), t);
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+            }
+
+            Volatile.Write(ref _applied[t * Pad], generation);
+        }
+
         /// <summary>Maps the combined gradient onto the parameters of a reparameterised model, updates them and rebuilds W.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void UpdateReparameterized()
@@ -214,7 +283,14 @@ namespace GenSoftmax.Training
                     return;
                 }
 
-                Run(index, seen);
+                if (_evaluated is not null)
+                {
+                    EvaluateSlice(index, seen);
+                }
+                else
+                {
+                    Run(index, seen);
+                }
             }
         }
 

@@ -356,7 +356,7 @@ namespace GenSoftmax.Training
                 }
 
                 double seconds = _seconds + Stopwatch.GetElapsedTime(start).TotalSeconds;
-                BatchResult v = validation is null ? default : objective.Evaluate(validation);
+                BatchResult v = validation is null ? default : step.Evaluate(validation, default, all: true);
                 var report = new EpochReport(
                     epoch, _lossSum / trainCount, (double)_correct / trainCount,
                     validation is null ? double.NaN : v.Loss, validation is null ? double.NaN : (double)v.Correct / v.Count, seconds)
@@ -365,7 +365,7 @@ namespace GenSoftmax.Training
                 };
                 if (stopping is not null)
                 {
-                    BatchResult h = objective.Evaluate(train!, heldOut);
+                    BatchResult h = step.Evaluate(train!, heldOut, all: false);
                     report = report with { HeldOutLoss = h.Loss, HeldOutAccuracy = (double)h.Correct / h.Count };
                     Watch(stopping, epoch, stopping.Metric == EarlyStoppingMetric.HeldOutLoss ? h.Loss : report.HeldOutAccuracy);
                 }

@@ -78,16 +78,16 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>Mean loss (this objective's loss, against the hard labels, unsmoothed) and correct count of <paramref name="rows"/> of
-        /// <paramref name="data"/>.</summary>
-        public BatchResult Evaluate(LabeledData data, ReadOnlySpan<int> rows)
+        /// <paramref name="data"/>, with the scratch of trainer thread <paramref name="thread"/>.</summary>
+        public BatchResult Evaluate(LabeledData data, ReadOnlySpan<int> rows, int thread = 0)
         {
             return _loss == TrainingLoss.SquaredError
-                ? SquaredError(0, data, null, rows, hasRows: true, default, default, gradient: false)
+                ? SquaredError(thread, data, null, rows, hasRows: true, default, default, gradient: false)
                 : _model.Loss(data.Rows(rows));
         }
 
         /// <summary>Mean loss and correct count of every row of <paramref name="data"/>, as <see cref="Evaluate(LabeledData,
-        /// ReadOnlySpan{int})"/>.</summary>
+        /// ReadOnlySpan{int}, int)"/>.</summary>
         public BatchResult Evaluate(LabeledData data)
         {
             return _loss == TrainingLoss.SquaredError
