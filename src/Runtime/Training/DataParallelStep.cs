@@ -21,6 +21,8 @@ namespace GenSoftmax.Training
     /// dW to map it onto its parameters. Its phase 2 only combines the slices (in parallel, by the same arithmetic), and once
     /// every thread is done the calling thread maps the combined gradient, updates each parameter and rebuilds W. The
     /// hypercomplex projection costs n·dq multiply-adds, small next to the batch's 2·rows·dq, so it stays serial.
+    /// The same threads evaluate (<see cref="Evaluate"/>): thread t takes the t-th slice of the rows and the slices' loss
+    /// sums are added in thread order.
     /// </summary>
     /// <remarks>
     /// The step's own methods run once per batch and call the kernels, which are compiled fully optimised at their first

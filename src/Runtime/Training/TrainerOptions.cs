@@ -28,7 +28,8 @@ namespace GenSoftmax.Training
         /// <summary>
         /// Threads that share each minibatch (data parallelism): thread t takes the t-th slice of the batch, and
         /// the slices' gradients are combined in thread order, so a seed and thread count give bit-identical results.
-        /// Defaults to 1.
+        /// The evaluation after each epoch (validation set, early stopping's held-out rows) is split across them the same
+        /// way. Defaults to 1.
         /// </summary>
         public int Threads { get; init; } = 1;
 
