@@ -266,6 +266,64 @@ namespace GenSoftmax.Tests
             }
         }
 
+        [Fact]
+        public void A_fit_inside_the_models_write_side_evaluates_across_its_threads_without_waiting_for_itself()
+        {
+            // A caller may hold the model's write side around a fit (its steps pass through). The evaluation after each
+            // epoch splits 1,100 rows across the two threads; the worker's slice must pass through the caller's gate too.
+            (LabeledData train, LabeledData validation) = Clusters(23, 400, 1100);
+            var options = new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 2, BatchSize = 40, Threads = 2 };
+            var outside = new M17x10();
+            var plain = new Trainer(outside, options);
+            plain.Initialize();
+            IReadOnlyList<EpochReport> expected = plain.Fit(train, validation);
+
+            var inside = new M17x10();
+            var trainer = new Trainer(inside, options);
+            trainer.Initialize();
+            IReadOnlyList<EpochReport>? reports = null;
+            Exception? failure = null;
+            var thread = new System.Threading.Thread(() =>
+            {
+                try
+                {
+                    using (inside.Gate!.EnterWrite())
+                    {
+                        reports = trainer.Fit(train, validation);
+                    }
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            }) { IsBackground = true };
+            thread.Start();
+
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the fit inside the write side did not finish in 60 s");
+            Assert.Null(failure);
+            Assert.Equal(expected.Select(r => (r.ValidationLoss, r.ValidationAccuracy)), reports!.Select(r => (r.ValidationLoss, r.ValidationAccuracy)));
+            Assert.Equal(outside.Weights.ToArray(), inside.Weights.ToArray());
+        }
+
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]
+        public void A_bad_validation_weight_met_in_the_split_evaluation_is_the_error_one_thread_gives(int threads)
+        {
+            // The weights array is used as given, so a weight spoilt after WithWeights reaches the evaluation; in the worker's
+            // half of 1,100 rows it must surface as the same ArgumentException, not wrapped in an AggregateException.
+            (LabeledData train, LabeledData validation) = Clusters(29, 400, 1100);
+            float[] weights = Enumerable.Repeat(1f, validation.Count).ToArray();
+            LabeledData weighted = validation.WithWeights(weights);
+            weights[900] = -1f;
+            var trainer = new Trainer(
+                new M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = 40, Threads = threads });
+            trainer.Initialize();
+
+            var e = Assert.Throws<ArgumentException>(() => trainer.Fit(train, weighted));
+            Assert.Contains("weights[900] = -1", e.Message);
+        }
+
         [Theory]
         [InlineData(1, 150)]
         [InlineData(2, 1100)] // split across the step's threads: 550 rows each

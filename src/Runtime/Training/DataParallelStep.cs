@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace GenSoftmax.Training
@@ -190,15 +191,20 @@ namespace GenSoftmax.Training
                 rows.CopyTo(_rows);
             }
 
+            // One read for the whole evaluation, so every slice sees the same parameters; the workers pass through it (a
+            // caller that already holds the model's write side passes through its own gate, and so do they).
+            using ParameterGate.ReadScope read = _parameters is null ? default : _parameters.EnterRead();
             _rowCount = n;
             _evaluated = data;
             int generation = Publish();
             EvaluateSlice(0, generation);
             WaitForAll(_applied, generation);
             _evaluated = null;
-            if (_failure is not null)
+            if (_failure is { } failure)
             {
-                throw new AggregateException("A training thread failed.", _failure);
+                // As the one-thread evaluation would have thrown it (an evaluation changes nothing, so the step stays usable).
+                _failure = null;
+                ExceptionDispatchInfo.Capture(failure).Throw();
             }
 
             double lossSum = 0;
@@ -218,8 +224,11 @@ namespace GenSoftmax.Training
         {
             try
             {
-                (int start, int size) = Slice(t, _rowCount);
-                _results[t * Pad] = _objective.Evaluate(_evaluated!, _rows.AsSpan(start, size), t);
+                using (ParameterGate.PassThrough(_parameters))
+                {
+                    (int start, int size) = Slice(t, _rowCount);
+                    _results[t * Pad] = _objective.Evaluate(_evaluated!, _rows.AsSpan(start, size), t);
+                }
             }
             catch (Exception e)
             {
