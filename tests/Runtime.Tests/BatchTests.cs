@@ -36,19 +36,27 @@ namespace GenSoftmax.Tests
             Assert.Contains("must have 0", e.Message);
         }
 
-        [SkippableTheory]
-        [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
-        public void A_rows_loss_terms_are_the_same_in_a_block_as_alone(string name, KernelIsa isa)
+        /// <summary>A model with random parameters, random data and labels, and a list of 70 random rows (several blocks).</summary>
+        private static (ISoftmaxModel Model, byte[] Pixels, float[] Features, int[] Labels, int[] Rows) RandomBlocks(
+            string name, KernelIsa isa, int seed)
         {
-            // The loss kernel takes groups of rows together where it can (16 at a time, transposed, on AVX-512) and the rest
-            // one by one. A row's loss and whether it is correct must not depend on which way it went, to the last bit: the
-            // batch's loss sum is its rows' terms added in row order, so it equals the rows' own sums added in that order.
             ISoftmaxModel model = Create(name, isa);
-            var random = new Random(34);
+            var random = new Random(seed);
             Randomize(model, random);
             (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
             int[] labels = Labels(random, DataRows, model.Classes);
             int[] rows = Enumerable.Range(0, 70).Select(_ => random.Next(DataRows)).ToArray();
+            return (model, pixels, features, labels, rows);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(ModelsAndVariants), MemberType = typeof(TestModels))]
+        public void A_rows_loss_terms_are_the_same_in_a_block_as_alone(string name, KernelIsa isa)
+        {
+            // The loss kernels take a block of rows per call; a kernel may treat a group of them together and the rest one by
+            // one. A row's loss and whether it is correct must not depend on where in a block it falls, to the last bit: the
+            // batch's loss sum is its rows' terms added in row order, so it equals the rows' own sums added in that order.
+            (ISoftmaxModel model, byte[] pixels, float[] features, int[] labels, int[] rows) = RandomBlocks(name, isa, 34);
             foreach (bool bytes in new[] { false, true })
             {
                 Batch input = (bytes ? Batch.Of(pixels) : Batch.Of(features)).WithLabels(labels);
@@ -73,12 +81,7 @@ namespace GenSoftmax.Tests
         {
             // The trainer names the next batch's rows (Batch.Following) so the gradient pass fetches them ahead: a hint
             // that must not change the loss, the count or a bit of the gradient, and must not fail for rows outside the data.
-            ISoftmaxModel model = Create(name, isa);
-            var random = new Random(33);
-            Randomize(model, random);
-            (byte[] pixels, float[] features) = Pixels(random, DataRows * model.Inputs);
-            int[] labels = Labels(random, DataRows, model.Classes);
-            int[] rows = Enumerable.Range(0, 70).Select(_ => random.Next(DataRows)).ToArray(); // several blocks of rows
+            (ISoftmaxModel model, byte[] pixels, float[] features, int[] labels, int[] rows) = RandomBlocks(name, isa, 33);
             int[][] followings = { new[] { 3, 1, 4 }, new[] { DataRows + 5, -1 }, Enumerable.Range(0, DataRows).Reverse().ToArray() };
             foreach (bool bytes in new[] { false, true })
             {

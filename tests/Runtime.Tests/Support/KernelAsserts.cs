@@ -158,7 +158,7 @@ namespace GenSoftmax.Tests
         {
             model.B.Fill(2.5f);
             int q = model.Classes;
-            // 20 rows: a kernel that takes 16 rows at a time (AVX-512's loss rows) meets the tie both ways.
+            // 20 rows, more than one vector's lanes: a kernel that treats rows in groups meets the tie in and out of one.
             const int Rows = 20;
             float[] x = new float[Rows * model.Inputs];
             int[] labels = Enumerable.Range(0, Rows).Select(i => (i % 4) switch { 1 => 1, 2 => q - 1, _ => 0 }).ToArray();
