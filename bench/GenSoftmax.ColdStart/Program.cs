@@ -9,7 +9,8 @@ using GenSoftmax.Training;
 // Trains the textbook recipe (batch 256, learning rate 0.1) in a fresh process and prints, per epoch, the wall time
 // and what the JIT did during it (methods compiled, time spent compiling), then the totals. Arguments:
 //   [epochs (10)] [threads (all cores)] [uint8|float32 (uint8)] [generated|runtime (generated)] [jitlog]
-// jitlog: after the first epoch, the methods the JIT compiled during it, longest first (runtime JIT events).
+// jitlog: after the first epoch, the methods the JIT compiled during it, longest first (runtime JIT events), each with
+//   its start and end in ms from the start of training and the thread that compiled it (main, or the OS thread id).
 if (args is ["jit"])
 {
     JitCost.Print();
@@ -153,9 +154,10 @@ internal sealed class JitLog : System.Diagnostics.Tracing.EventListener
             int flags = e.PayloadNames.IndexOf("MethodFlags") is int f and >= 0 ? Convert.ToInt32(e.Payload[f], System.Globalization.CultureInfo.InvariantCulture) : 0;
             string tier = ((flags >> 7) & 7) switch { 1 => "minopts", 2 => "optimized", 3 => "tier0", 4 => "tier1", 5 => "osr", 6 => "tier0-instr", 7 => "tier1-instr", var t => $"tier {t}" };
             int size = e.PayloadNames.IndexOf("MethodSize") is int z and >= 0 ? Convert.ToInt32(e.Payload[z], System.Globalization.CultureInfo.InvariantCulture) : 0;
-            string name = $"{tier,-10} {size,6} B  {e.Payload[e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
+            string thread = e.OSThreadId == Environment.ProcessId ? "main" : $"t{e.OSThreadId}";
+            string name = $"{tier,-10} {size,6} B  {thread,-8} {e.Payload[e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
             DateTime end = e.TimeStamp.ToUniversalTime();
-            _done.Add((end, (end - start).TotalMilliseconds, name));
+            _done.Add((end, (end - start).TotalMilliseconds, $"{(start - _from).TotalMilliseconds,7:F2}-{(end - _from).TotalMilliseconds,7:F2} {name}"));
         }
     }
 }

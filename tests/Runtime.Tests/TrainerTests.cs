@@ -113,6 +113,66 @@ namespace GenSoftmax.Tests
             }
         }
 
+        [Theory]
+        [InlineData(2, 64)]
+        [InlineData(3, 50)] // slices of 17, 17 and 16 rows: unequal shares
+        public void A_data_parallel_step_combines_the_slices_gradients_as_documented(int threads, int batchSize)
+        {
+            // DataParallelStep: g = Σ_u (n_u / n) g_u in thread order, each product and sum rounded to float, then w -= η g.
+            (LabeledData train, _) = Clusters(14, 600);
+            var options = new TrainerOptions
+            {
+                Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = batchSize, Seed = 4, Threads = threads,
+                Optimizer = new SgdOptions { LearningRate = 0.2f },
+            };
+            (M17x10 trained, _) = Train(options, train);
+
+            var manual = new M17x10();
+            Trainer.Initialize(manual, options.Seed, options.InitStdDev);
+            int[] order = Enumerable.Range(0, train.Count).ToArray();
+            new Random(unchecked((options.Seed * 7919) + 1)).Shuffle(order);
+            float[] w = manual.Weights.ToArray(), b = manual.Bias.ToArray();
+            var dW = new float[threads][];
+            var db = new float[threads][];
+            for (int first = 0; first < train.Count; first += batchSize)
+            {
+                int n = Math.Min(batchSize, train.Count - first);
+                var shares = new float[threads];
+                for (int u = 0, start = first; u < threads; u++)
+                {
+                    // The first n % threads slices take one row more.
+                    int size = (n / threads) + (u < n % threads ? 1 : 0);
+                    dW[u] = new float[w.Length];
+                    db[u] = new float[b.Length];
+                    manual.LossAndGradient(train.Rows(order.AsSpan(start, size)), dW[u], db[u]);
+                    shares[u] = (float)size / n;
+                    start += size;
+                }
+
+                Update(w, dW);
+                Update(b, db);
+                w.CopyTo(manual.Weights);
+                b.CopyTo(manual.Bias);
+
+                void Update(float[] p, float[][] g)
+                {
+                    for (int j = 0; j < p.Length; j++)
+                    {
+                        float sum = g[0][j] * shares[0];
+                        for (int u = 1; u < threads; u++)
+                        {
+                            sum = (g[u][j] * shares[u]) + sum;
+                        }
+
+                        p[j] = (sum * -options.Optimizer.LearningRate) + p[j];
+                    }
+                }
+            }
+
+            Assert.Equal(w, trained.Weights.ToArray());
+            Assert.Equal(b, trained.Bias.ToArray());
+        }
+
         [Fact]
         public void Threads_without_rows_are_left_out_of_the_update()
         {

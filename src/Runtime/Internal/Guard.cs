@@ -61,18 +61,25 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>Checks every row index in <paramref name="rows"/> against the data set's row count.</summary>
+        // Once a batch, and over every row of an evaluation: one compile, not tier 0 and an on-stack replacement (1.4 ms in a
+        // fresh process's first epoch when the evaluation's rows are split across threads).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void RowIndices(ReadOnlySpan<int> rows, int available, string name)
         {
             for (int i = 0; i < rows.Length; i++)
             {
                 if ((uint)rows[i] >= (uint)available)
                 {
-                    throw new ArgumentOutOfRangeException(
-                        name, rows[i], $"{name}[{i}] = {rows[i]} is not a row of the data, which has {Plural.Of(available, "row")} " +
-                            $"(0..{available - 1}).");
+                    ThrowNotARow(rows[i], i, available, name);
                 }
             }
         }
+
+        // The message apart, so the loop above compiles small.
+        [DoesNotReturn]
+        private static void ThrowNotARow(int row, int i, int available, string name) =>
+            throw new ArgumentOutOfRangeException(
+                name, row, $"{name}[{i}] = {row} is not a row of the data, which has {Plural.Of(available, "row")} (0..{available - 1}).");
 
         /// <summary>Checks the labels a batch reads (all of them, or those named by <paramref name="rows"/>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once a batch: one compile, not tier 0 and an on-stack replacement

@@ -89,7 +89,11 @@ namespace GenSoftmax.Kernels
             // In the order a training step first needs them, byte pixels (the images' own type) before floats.
             float[]? dW = (long)k.Inputs * k.Classes <= MaxScratchWeights ? new float[k.Inputs * k.Classes] : null;
             var v = new float[64]; // enough floats to reach the vector loops of the engine's and optimizer's helpers
-            v.AsSpan().Fill(1f);
+            for (int i = 0; i < v.Length; i++)
+            {
+                v[i] = 1f; // a loop: Span.Fill would compile its generic vector code here too
+            }
+
             k.Logits(isa, ref floats[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);
             k.LossRows(isa, ref block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref bias[0], 1f, 1f);
             Blas.Log(v);

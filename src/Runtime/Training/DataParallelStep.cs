@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace GenSoftmax.Training
@@ -12,8 +14,8 @@ namespace GenSoftmax.Training
     /// 1. Thread t computes the loss and gradient of the t-th contiguous slice of the batch's rows into its own
     ///    buffers.
     /// 2. After all have finished, thread t combines the slices' gradients over its own slice of the weights (and
-    ///    thread 0 over the bias), g[j] = Σ_u (n_u / n) dW_u[j] summed in thread order u = 0, 1, ..., and applies the
-    ///    optimizer's element-wise update to that slice.
+    ///    thread 0 over the bias), g[j] = Σ_u (n_u / n) dW_u[j] summed in thread order u = 0, 1, ..., into its own
+    ///    buffer, and applies the optimizer's element-wise update to that slice.
     /// Each element is combined by the same arithmetic in the same order whichever thread does it and whenever it
     /// runs, so results are reproducible for a given thread count. Splitting the update keeps the combine off the
     /// critical path: done by the calling thread while the others waited, the 2-thread epoch (784 x 10, bytes) took
@@ -52,6 +54,7 @@ namespace GenSoftmax.Training
         private const int Pad = 16; // one cache line per thread's flag
         private const int MinRowsPerThread = 256; // an evaluation of fewer rows a thread stays on the calling thread
         private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
+        private readonly int[] _counts; // rows of thread t's slice of the step, written by thread t in phase 1
         private readonly int[] _computed;
         private readonly int[] _applied;
         private int _generation;
@@ -89,6 +92,7 @@ namespace GenSoftmax.Training
 
             _weightStart[threads] = length;
             _results = new BatchResult[threads * Pad];
+            _counts = new int[threads];
             _computed = new int[threads * Pad];
             _applied = new int[threads * Pad];
             // The calling thread is thread 0; threads - 1 dedicated workers are the others.
@@ -242,7 +246,7 @@ namespace GenSoftmax.Training
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void UpdateReparameterized()
         {
-            // Every slice of the combined gradient is in the buffers of the first thread that had rows.
+            // Every slice of the combined gradient is in the buffers of the first thread that had rows (Apply).
             int u = FirstWithRows();
             _optimizer.MapGradient(_dW[u], _db[u]);
             IReadOnlyList<NamedTensor> gradient = _optimizer.Gradient;
@@ -357,6 +361,7 @@ namespace GenSoftmax.Training
         private void Compute(int t, ReadOnlySpan<int> batch, ReadOnlySpan<int> following)
         {
             (int start, int size) = Slice(t, batch.Length);
+            _counts[t] = size;
             if (size == 0)
             {
                 _results[t * Pad] = default;
@@ -383,33 +388,36 @@ namespace GenSoftmax.Training
             int length = _weightStart[t + 1] - start;
             if (_optimizer.Reparameterized)
             {
-                // Combine only; the caller maps the gradient onto the parameters and updates once every slice is combined.
+                // Combine only, into the buffers of the first thread with rows, where the caller maps the whole gradient onto
+                // the parameters and updates once every slice is combined.
+                int into = FirstWithRows();
                 if (length > 0)
                 {
-                    Combine(_dW, start, length);
+                    Combine(_dW, start, length, into);
                 }
 
                 if (t == 0)
                 {
-                    Combine(_db, 0, _db[0].Length);
+                    Combine(_db, 0, _db[0].Length, into);
                 }
 
                 return;
             }
 
-            // A model that is not reparameterised has the parameters W and b: each thread updates its slice of W, thread 0 b.
+            // A model that is not reparameterised has the parameters W and b: each thread updates its slice of W, thread 0 b,
+            // from the slice combined into its own buffer.
             if (length > 0)
             {
-                _optimizer.UpdateSlice(0, start, Combine(_dW, start, length));
+                _optimizer.UpdateSlice(0, start, Combine(_dW, start, length, t));
             }
 
             if (t == 0)
             {
-                _optimizer.UpdateSlice(1, 0, Combine(_db, 0, _db[0].Length));
+                _optimizer.UpdateSlice(1, 0, Combine(_db, 0, _db[0].Length, t));
             }
         }
 
-        /// <summary>The first thread whose slice of the batch had rows: its buffers hold the combined gradient.</summary>
+        /// <summary>The first thread whose slice of the batch had rows.</summary>
         private int FirstWithRows()
         {
             for (int u = 0; u < _threads; u++)
@@ -424,49 +432,73 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>
-        /// Σ_u (n_u / n) g_u[start .. start + length) in thread order, in place in the first slice's buffer that has
-        /// rows (a slice without rows, when there are fewer rows than threads, holds a stale gradient and is left out).
+        /// Σ_u (n_u / n) g_u[start .. start + length) in thread order into thread <paramref name="into"/>'s buffer, which it
+        /// returns (a slice without rows, when there are fewer rows than threads, holds a stale gradient and is left out).
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private Span<float> Combine(float[][] gradients, int start, int length) =>
-            _threads == 1 ? gradients[0].AsSpan(start, length) : CombineSlices(gradients, start, length);
+        private Span<float> Combine(float[][] gradients, int start, int length, int into)
+        {
+            if (_threads == 1)
+            {
+                return gradients[0].AsSpan(start, length);
+            }
+
+            Span<float> sum = gradients[into].AsSpan(start, length);
+            SumSlices(gradients, _counts, _rowCount, start, sum);
+            return sum;
+        }
 
         /// <summary>
-        /// <see cref="Combine"/> for more than one thread, a method of its own: a one-thread run never compiles its vector
-        /// loops (the first epoch of a fresh process waits for every method the JIT compiles on the way).
+        /// destination[i] = Σ_u (counts[u] / rows) · gradients[u][start + i] over the slices u with rows, in thread order, in one
+        /// pass: the first slice's element times its share, then each later slice's times its share added, every product and
+        /// sum rounded to float (the same figures whichever buffer receives them). <paramref name="destination"/> may be one
+        /// of the slices: each element is read from every slice before it is written. Its own method, compiled only when a
+        /// step has more than one thread (a fresh process's first epoch waits for every method the JIT compiles on the way).
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private Span<float> CombineSlices(float[][] gradients, int start, int length)
+        private static void SumSlices(float[][] gradients, ReadOnlySpan<int> counts, int rows, int start, Span<float> destination)
         {
-            Span<float> sum = default;
-            bool first = true;
-            for (int u = 0; u < _threads; u++)
+            int first = 0;
+            while (counts[first] == 0)
             {
-                int count = _results[u * Pad].Count;
-                if (count == 0)
-                {
-                    continue;
-                }
+                first++;
+            }
 
-                float share = (float)count / _rowCount;
-                Span<float> g = gradients[u].AsSpan(start, length);
-                if (first)
+            int length = destination.Length;
+            ref float sum = ref MemoryMarshal.GetReference(destination);
+            ref float g = ref MemoryMarshal.GetArrayDataReference(gradients[first]);
+            float share = (float)counts[first] / rows;
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; i <= length - Vector<float>.Count; i += Vector<float>.Count)
                 {
-                    if (count != _rowCount) // a share of 1 (one slice has every row) would change nothing
+                    Vector<float> acc = Vector.LoadUnsafe(ref g, (nuint)(start + i)) * share;
+                    for (int u = first + 1; u < counts.Length; u++)
                     {
-                        Internal.Blas.Scale(g, share);
+                        if (counts[u] != 0)
+                        {
+                            ref float gu = ref MemoryMarshal.GetArrayDataReference(gradients[u]);
+                            acc = (Vector.LoadUnsafe(ref gu, (nuint)(start + i)) * ((float)counts[u] / rows)) + acc;
+                        }
                     }
 
-                    sum = g;
-                    first = false;
-                }
-                else
-                {
-                    Internal.Blas.Axpy(share, g, sum);
+                    Vector.StoreUnsafe(acc, ref sum, (nuint)i);
                 }
             }
 
-            return sum;
+            for (; i < length; i++)
+            {
+                float acc = Unsafe.Add(ref g, start + i) * share;
+                for (int u = first + 1; u < counts.Length; u++)
+                {
+                    if (counts[u] != 0)
+                    {
+                        acc = (gradients[u][start + i] * ((float)counts[u] / rows)) + acc;
+                    }
+                }
+
+                Unsafe.Add(ref sum, i) = acc;
+            }
         }
 
         public void Dispose()
