@@ -55,6 +55,8 @@ namespace GenSoftmax.Training
         private const int MinRowsPerThread = 256; // an evaluation of fewer rows a thread stays on the calling thread
         private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
         private readonly int[] _counts; // rows of thread t's slice of the step, written by thread t in phase 1
+        private readonly int[] _cpus; // the CPU thread t ran its last step on, at _cpus[t * Pad]; with _separate only
+        private readonly bool _separate; // workers move off a CPU another of the step's threads runs on (ThreadPlacement)
         private readonly int[] _computed;
         private readonly int[] _applied;
         private int _generation;
@@ -93,6 +95,8 @@ namespace GenSoftmax.Training
             _weightStart[threads] = length;
             _results = new BatchResult[threads * Pad];
             _counts = new int[threads];
+            _cpus = new int[threads * Pad];
+            _separate = threads > 1 && threads <= Environment.ProcessorCount && Internal.ThreadPlacement.Supported;
             _computed = new int[threads * Pad];
             _applied = new int[threads * Pad];
             // The calling thread is thread 0; threads - 1 dedicated workers are the others.
@@ -271,6 +275,7 @@ namespace GenSoftmax.Training
         private void WorkerLoop(int index)
         {
             int seen = 0;
+            var placement = new Placement(_threads);
             while (true)
             {
                 long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
@@ -305,13 +310,73 @@ namespace GenSoftmax.Training
                 else
                 {
                     Run(index, seen);
+                    if (_separate)
+                    {
+                        Separate(index, ref placement);
+                    }
                 }
             }
+        }
+
+        /// <summary>
+        /// A worker's side of keeping the step's threads on different CPUs (Linux). Two threads that hand each step to each
+        /// other, waiting by spinning and yielding, both stay runnable: when a fresh process's first steps start while another
+        /// thread (a warm-up, the JIT's) holds the second CPU, the scheduler can put both on one CPU and keep them there for
+        /// the whole first epoch, each waiting out the other's half of every step (2 CPUs, 2 threads, the textbook epoch:
+        /// 24-33 ms so against 17-23 ms apart, bench/results/2026-12-06-two-thread-placement). A worker that ran
+        /// <see cref="Placement.Patience"/> steps in a row on the CPU of a thread before it moves itself off the others' CPUs,
+        /// its allowed CPUs left as they were. Each move doubles the patience, so where threads must share a CPU (or the
+        /// scheduler keeps putting them back) moves stay rare.
+        /// </summary>
+        private void Separate(int t, ref Placement placement)
+        {
+            int cpu = Volatile.Read(ref _cpus[t * Pad]);
+            bool shared = false;
+            for (int u = 0; u < t; u++)
+            {
+                shared |= Volatile.Read(ref _cpus[u * Pad]) == cpu;
+            }
+
+            if (!shared || cpu < 0)
+            {
+                placement.Together = 0;
+                return;
+            }
+
+            if (++placement.Together < placement.Patience)
+            {
+                return;
+            }
+
+            for (int u = 0, i = 0; u < _threads; u++)
+            {
+                if (u != t)
+                {
+                    placement.Others[i++] = Volatile.Read(ref _cpus[u * Pad]);
+                }
+            }
+
+            _ = Internal.ThreadPlacement.MoveOff(placement.Others);
+            placement.Together = 0;
+            placement.Patience = Math.Min(placement.Patience * 2, 1 << 16);
+        }
+
+        /// <summary>A worker's record for <see cref="Separate"/>.</summary>
+        private struct Placement(int threads)
+        {
+            public int Together; // steps in a row on the CPU of a thread before this one
+            public int Patience = 4; // steps in a row that make it move
+            public readonly int[] Others = new int[threads - 1]; // the other threads' CPUs
         }
 
         /// <summary>Both phases of thread <paramref name="t"/>'s share of step <paramref name="generation"/>.</summary>
         private void Run(int t, int generation)
         {
+            if (_separate)
+            {
+                Volatile.Write(ref _cpus[t * Pad], Internal.ThreadPlacement.CurrentCpu());
+            }
+
             // The calling thread holds the write side for the step; this thread works for it, so the model's calls here
             // pass through the gate instead of waiting for the step to end.
             using (ParameterGate.PassThrough(_parameters))

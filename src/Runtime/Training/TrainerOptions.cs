@@ -29,7 +29,8 @@ namespace GenSoftmax.Training
         /// Threads that share each minibatch (data parallelism): thread t takes the t-th slice of the batch, and
         /// the slices' gradients are combined in thread order, so a seed and thread count give bit-identical results.
         /// The evaluation after each epoch (validation set, early stopping's held-out rows) is split across them the same
-        /// way. Defaults to 1.
+        /// way. On Linux, with no more threads than <see cref="System.Environment.ProcessorCount"/>, a training thread that
+        /// keeps running on the same CPU as another moves itself to another CPU the process may use. Defaults to 1.
         /// </summary>
         public int Threads { get; init; } = 1;
 

@@ -1,0 +1,138 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace GenSoftmax.Internal
+{
+    /// <summary>
+    /// Which CPU the calling thread runs on, and moving it off CPUs it shares, on Linux (elsewhere: unknown, and no move).
+    /// The trainer's worker threads use it when they find themselves on the same CPU as another of the step's threads
+    /// (<see cref="Training.DataParallelStep"/>): the kernel's scheduler can keep two threads that hand work to each other on
+    /// one CPU for tens of milliseconds while the other CPU idles.
+    /// </summary>
+    internal static partial class ThreadPlacement
+    {
+        private const int MaskWords = 16; // 1,024 CPUs
+
+        // Cleared when libc cannot be reached or the calls fail: placement then stays the scheduler's alone.
+        private static bool s_available = OperatingSystem.IsLinux();
+
+        /// <summary>Whether this process can read and change where its threads run.</summary>
+        public static bool Supported => s_available;
+
+        /// <summary>The CPU the calling thread is running on, or -1 where that is unknown.</summary>
+        public static int CurrentCpu()
+        {
+            if (!s_available)
+            {
+                return -1;
+            }
+
+            try
+            {
+                return SchedGetCpu();
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                s_available = false;
+                return -1;
+            }
+        }
+
+        /// <summary>The CPUs the calling thread may run on, ascending; empty where that is unknown.</summary>
+        public static unsafe int[] AllowedCpus()
+        {
+            if (!s_available)
+            {
+                return [];
+            }
+
+            ulong* allowed = stackalloc ulong[MaskWords];
+            try
+            {
+                if (SchedGetAffinity(0, MaskWords * sizeof(ulong), allowed) != 0)
+                {
+                    return [];
+                }
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                s_available = false;
+                return [];
+            }
+
+            var cpus = new System.Collections.Generic.List<int>();
+            for (int cpu = 0; cpu < MaskWords * 64; cpu++)
+            {
+                if ((allowed[cpu / 64] & (1UL << (cpu % 64))) != 0)
+                {
+                    cpus.Add(cpu);
+                }
+            }
+
+            return cpus.ToArray();
+        }
+
+        /// <summary>
+        /// Moves the calling thread to a CPU outside <paramref name="avoid"/> among those it may run on, and leaves the set it
+        /// may run on as it was (the scheduler keeps it where it was moved until it has a reason to move it). Returns whether it
+        /// moved: false where unsupported, when every CPU it may run on is in <paramref name="avoid"/>, or when a call fails.
+        /// </summary>
+        public static unsafe bool MoveOff(ReadOnlySpan<int> avoid)
+        {
+            if (!s_available)
+            {
+                return false;
+            }
+
+            ulong* allowed = stackalloc ulong[MaskWords];
+            ulong* elsewhere = stackalloc ulong[MaskWords];
+            try
+            {
+                if (SchedGetAffinity(0, MaskWords * sizeof(ulong), allowed) != 0)
+                {
+                    return false;
+                }
+
+                bool any = false;
+                for (int w = 0; w < MaskWords; w++)
+                {
+                    ulong bits = allowed[w];
+                    foreach (int cpu in avoid)
+                    {
+                        if ((uint)cpu < MaskWords * 64 && cpu / 64 == w)
+                        {
+                            bits &= ~(1UL << (cpu % 64));
+                        }
+                    }
+
+                    elsewhere[w] = bits;
+                    any |= bits != 0;
+                }
+
+                // Narrowing the set moves the thread at once; widening it again moves it nowhere.
+                if (!any || SchedSetAffinity(0, MaskWords * sizeof(ulong), elsewhere) != 0)
+                {
+                    return false;
+                }
+
+                _ = SchedSetAffinity(0, MaskWords * sizeof(ulong), allowed);
+                return true;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                s_available = false;
+                return false;
+            }
+        }
+
+        [LibraryImport("libc", EntryPoint = "sched_getcpu")]
+        [SuppressGCTransition] // a few nanoseconds through the vDSO, called once a step
+        private static partial int SchedGetCpu();
+
+        [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
+        private static unsafe partial int SchedGetAffinity(int thread, nint bytes, ulong* mask);
+
+        [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
+        private static unsafe partial int SchedSetAffinity(int thread, nint bytes, ulong* mask);
+    }
+}
