@@ -8,27 +8,15 @@ namespace GenSoftmax.Internal
 {
     /// <summary>Element-wise helpers of the drivers and the trainer.</summary>
     /// <remarks>
-    /// The ones the trainer calls per batch (<see cref="Axpy"/>, <see cref="MultiplyAdd"/>, <see cref="Scale"/>) are
-    /// loops of their own marked <see cref="MethodImplOptions.AggressiveOptimization"/>, so a fresh process runs them
-    /// optimised from the first batch: the generic <c>TensorPrimitives</c> loops they replace have no precompiled code
+    /// The ones the trainer calls per batch (<see cref="MultiplyAdd"/>, <see cref="AllFinite"/>) are loops of their own
+    /// marked <see cref="MethodImplOptions.AggressiveOptimization"/>, so a fresh process runs them optimised from the first
+    /// batch: the generic <c>TensorPrimitives</c> loops they replace have no precompiled code
     /// and ran at tier 0 through the first epochs (bench/README.md, "Fast from the first call"). Each element is
     /// computed as <c>x * s + y</c>, rounded twice (not fused), as <c>TensorPrimitives.MultiplyAdd</c> did, so the
     /// results did not change.
     /// </remarks>
     internal static class Blas
     {
-        /// <summary>y += alpha * x.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
-        {
-            if (x.Length != y.Length)
-            {
-                throw new ArgumentException($"x has {Plural.Of(x.Length, "element")} and y {y.Length}; they must match.", nameof(y));
-            }
-
-            MultiplyAdd(x, alpha, y, y);
-        }
-
         /// <summary>destination = x * s + y, element-wise; <paramref name="destination"/> may be <paramref name="x"/> or <paramref
         /// name="y"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -138,28 +126,6 @@ namespace GenSoftmax.Internal
             for (int i = 0; i < x.Length; i++)
             {
                 x[i] = i;
-            }
-        }
-
-        /// <summary>x *= s.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Scale(Span<float> x, float s)
-        {
-            int n = x.Length;
-            ref float xr = ref MemoryMarshal.GetReference(x);
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var sv = new Vector<float>(s);
-                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-                {
-                    Vector.StoreUnsafe(Vector.LoadUnsafe(ref xr, (nuint)i) * sv, ref xr, (nuint)i);
-                }
-            }
-
-            for (; i < n; i++)
-            {
-                Unsafe.Add(ref xr, i) *= s;
             }
         }
     }

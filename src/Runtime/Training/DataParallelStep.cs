@@ -324,8 +324,8 @@ namespace GenSoftmax.Training
         /// thread (a warm-up, the JIT's) holds the second CPU, the scheduler can put both on one CPU and keep them there for
         /// the whole first epoch, each waiting out the other's half of every step (2 CPUs, 2 threads, the textbook epoch:
         /// 24-33 ms so against 17-23 ms apart, bench/results/2026-12-06-two-thread-placement). A worker that ran
-        /// <see cref="Placement.Patience"/> steps in a row on the CPU of a thread before it moves itself off the others' CPUs,
-        /// its allowed CPUs left as they were. Each move doubles the patience, so where threads must share a CPU (or the
+        /// <see cref="Placement.Patience"/> steps in a row on the CPU of a thread with a lower index moves itself off the other
+        /// threads' CPUs, its allowed CPUs left as they were. Each move doubles the patience, so where threads must share a CPU (or the
         /// scheduler keeps putting them back) moves stay rare.
         /// </summary>
         private void Separate(int t, ref Placement placement)
@@ -505,6 +505,11 @@ namespace GenSoftmax.Training
             if (_threads == 1)
             {
                 return gradients[0].AsSpan(start, length);
+            }
+
+            if (_rowCount == 0)
+            {
+                throw new InvalidOperationException("The batch had no rows.");
             }
 
             Span<float> sum = gradients[into].AsSpan(start, length);
