@@ -519,6 +519,13 @@ namespace GenSoftmax.Tests
                 .Invoke(null, [Activator.CreateInstance(generated), isa]);
         }
 
+        [Fact]
+        public void The_background_warm_up_runs_the_trainers_loops_on_its_own_arrays()
+        {
+            // Halves made ones by the optimizer's multiply-add, then two slices at a quarter each summed: 0.5.
+            Assert.Equal(0.5f, GenSoftmax.Training.TrainingWarmup.Compile());
+        }
+
         public static TheoryData<KernelIsa> VariantData() => new(Variants);
 
         /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>

@@ -11,7 +11,9 @@ namespace GenSoftmax.Kernels
     /// fully optimised at their first call), and a program usually builds its trainer, checks its data and shuffles it
     /// between creating a model and training it. Each kernel is called with zero rows, which compiles it and touches
     /// nothing; the gradient kernel writes its zero-row result into a scratch array of the model's size, so models over
-    /// <see cref="MaxScratchWeights"/> weights skip it. Only where code is compiled at run time and a second core can do it
+    /// <see cref="MaxScratchWeights"/> weights skip it. After the engine's per-batch methods it compiles the trainer's loops
+    /// (<see cref="Training.TrainingWarmup"/>), then the float kernels. Only where code is compiled at run time and a second
+    /// core can do it
     /// (on one core it would only take turns with the training thread); best effort: a failure only leaves the
     /// compilation to the first call, as without it.
     /// </summary>
@@ -41,6 +43,7 @@ namespace GenSoftmax.Kernels
             try
             {
                 _ = CompileEngine(kernels, isa);
+                _ = Training.TrainingWarmup.Compile(); // the trainer's loops (a later warm-up finds them compiled)
                 Compile(kernels, isa);
             }
 #pragma warning disable CA1031 // best effort: whatever fails here is compiled at its first real call instead
@@ -88,7 +91,7 @@ namespace GenSoftmax.Kernels
 
             // In the order a training step first needs them, byte pixels (the images' own type) before floats.
             float[]? dW = (long)k.Inputs * k.Classes <= MaxScratchWeights ? new float[k.Inputs * k.Classes] : null;
-            var v = new float[64]; // enough floats to reach the vector loops of the engine's and optimizer's helpers
+            var v = new float[64]; // enough floats to reach the vector loop of the engine's logarithm
             for (int i = 0; i < v.Length; i++)
             {
                 v[i] = 1f; // a loop: Span.Fill would compile its generic vector code here too
@@ -102,8 +105,6 @@ namespace GenSoftmax.Kernels
                 k.Gradient(isa, ref bytes[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
             }
 
-            Blas.MultiplyAdd(v, 1f, v, v);
-            _ = Blas.AllFinite(v);
             k.Logits(isa, ref floats[0], ref bias[0], ref floats[0], ref offs[0], 0, ref block[0]);
             if (dW is not null)
             {

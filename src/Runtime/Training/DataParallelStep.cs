@@ -522,10 +522,11 @@ namespace GenSoftmax.Training
         /// pass: the first slice's element times its share, then each later slice's times its share added, every product and
         /// sum rounded to float (the same figures whichever buffer receives them). <paramref name="destination"/> may be one
         /// of the slices: each element is read from every slice before it is written. Its own method, compiled only when a
-        /// step has more than one thread (a fresh process's first epoch waits for every method the JIT compiles on the way).
+        /// step has more than one thread (a fresh process's first epoch waits for every method the JIT compiles on the way),
+        /// and ahead of the first step by <see cref="TrainingWarmup"/> where a second CPU can.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void SumSlices(float[][] gradients, ReadOnlySpan<int> counts, int rows, int start, Span<float> destination)
+        internal static void SumSlices(float[][] gradients, ReadOnlySpan<int> counts, int rows, int start, Span<float> destination)
         {
             int first = 0;
             while (counts[first] == 0)
