@@ -12,8 +12,8 @@ namespace GenSoftmax.Kernels
     /// between creating a model and training it. Each kernel is called with zero rows, which compiles it and touches
     /// nothing; the gradient kernel writes its zero-row result into a scratch array of the model's size, so models over
     /// <see cref="MaxScratchWeights"/> weights skip it. After the engine's per-batch methods it compiles the trainer's loops
-    /// (<see cref="Training.TrainingWarmup"/>), then the float kernels. Only where code is compiled at run time and a second
-    /// core can do it
+    /// (<see cref="Training.TrainingWarmup"/>), then the float kernels unless a trainer has started on pixels by then. Only
+    /// where code is compiled at run time and a second core can do it
     /// (on one core it would only take turns with the training thread); best effort: a failure only leaves the
     /// compilation to the first call, as without it.
     /// </summary>
@@ -44,7 +44,10 @@ namespace GenSoftmax.Kernels
             {
                 _ = CompileEngine(kernels, isa);
                 _ = Training.TrainingWarmup.Compile(); // the trainer's loops (a later warm-up finds them compiled)
-                Compile(kernels, isa);
+                if (!Training.TrainingWarmup.PixelTraining)
+                {
+                    Compile(kernels, isa);
+                }
             }
 #pragma warning disable CA1031 // best effort: whatever fails here is compiled at its first real call instead
             catch (Exception)

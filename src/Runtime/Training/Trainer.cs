@@ -198,6 +198,11 @@ namespace GenSoftmax.Training
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
+            if (train.IsPixels)
+            {
+                TrainingWarmup.PixelTrainingStarts();
+            }
+
             (Solver, SolverReason) = Options.SolverFor(Model, train, targets is not null);
             if (Solver is TrainingSolver.Lbfgs or TrainingSolver.Newton)
             {
@@ -254,6 +259,11 @@ namespace GenSoftmax.Training
             ArgumentNullException.ThrowIfNull(train);
             CheckFits(train);
             validation?.CheckFits(Model, nameof(validation));
+            if (train.IsPixels)
+            {
+                TrainingWarmup.PixelTrainingStarts();
+            }
+
             string? inMemoryOnly = Options.Solver == TrainingSolver.Lbfgs
                 ? "the exact solver (Solver = Lbfgs), which makes many passes; use Sgd or Auto"
                 : Options.EarlyStopping is not null

@@ -16,6 +16,18 @@ namespace GenSoftmax.Training
     /// </remarks>
     internal static class TrainingWarmup
     {
+        private static volatile bool s_pixelTraining;
+
+        /// <summary>
+        /// Whether a trainer of this process has started on pixel rows: the warm-up then leaves the float kernels to their
+        /// first call, instead of compiling them on a CPU the training threads want (two threads on two CPUs: the run-time-
+        /// shaped model's float kernels took 9 ms of compile during its first epoch).
+        /// </summary>
+        public static bool PixelTraining => s_pixelTraining;
+
+        /// <summary>Records that a trainer is starting on pixel rows (<see cref="PixelTraining"/>).</summary>
+        public static void PixelTrainingStarts() => s_pixelTraining = true;
+
         /// <summary>Calls each loop once; returns 0.5f, the sum of two quarters of the ones it made, so the calls stay observable.</summary>
         public static float Compile()
         {
