@@ -28,7 +28,7 @@ namespace GenSoftmax.Training
         /// <summary>Records that a trainer is starting on pixel rows (<see cref="PixelTraining"/>).</summary>
         public static void PixelTrainingStarts() => s_pixelTraining = true;
 
-        /// <summary>Calls each loop once; returns 0.5f, the sum of two quarters of the ones it made, so the calls stay observable.</summary>
+        /// <summary>Calls each loop once; returns 0.5f, two quarters of the ones it made, so the calls stay observable.</summary>
         public static float Compile()
         {
             var order = new int[2];
