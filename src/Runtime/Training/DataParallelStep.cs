@@ -325,11 +325,14 @@ namespace GenSoftmax.Training
         /// the whole first epoch, each waiting out the other's half of every step (2 CPUs, 2 threads, the textbook epoch:
         /// 24-33 ms so against 17-23 ms apart, bench/results/2026-12-06-two-thread-placement). A worker that ran
         /// <see cref="Placement.Patience"/> steps in a row on the CPU of a thread with a lower index moves itself off the other
-        /// threads' CPUs, its allowed CPUs left as they were. Each move doubles the patience, so where threads must share a CPU (or the
-        /// scheduler keeps putting them back) moves stay rare.
+        /// threads' CPUs, its allowed CPUs left as they were. A move within <see cref="Placement.Recent"/> steps of the last one
+        /// doubles the patience, so where threads must share a CPU (or the scheduler keeps putting them back) moves stay rare;
+        /// a move long after the last starts again from <see cref="Placement.FirstPatience"/>, so each of a long run's rare
+        /// episodes ends within a few steps (60 epochs of two threads: 1-4 moves).
         /// </summary>
         private void Separate(int t, ref Placement placement)
         {
+            placement.Since = Math.Min(placement.Since + 1, int.MaxValue - 1);
             int cpu = Volatile.Read(ref _cpus[t * Pad]);
             bool shared = false;
             for (int u = 0; u < t; u++)
@@ -358,14 +361,19 @@ namespace GenSoftmax.Training
 
             _ = Internal.ThreadPlacement.MoveOff(placement.Others);
             placement.Together = 0;
-            placement.Patience = Math.Min(placement.Patience * 2, 1 << 16);
+            placement.Patience = placement.Since < Placement.Recent ? Math.Min(placement.Patience * 2, 1 << 16) : Placement.FirstPatience;
+            placement.Since = 0;
         }
 
         /// <summary>A worker's record for <see cref="Separate"/>.</summary>
         private struct Placement(int threads)
         {
+            public const int FirstPatience = 4;
+            public const int Recent = 1024; // a move this many steps after the last one doubles the patience; a later one resets it
+
             public int Together; // steps in a row on the CPU of a thread before this one
-            public int Patience = 4; // steps in a row that make it move
+            public int Patience = FirstPatience; // steps in a row that make it move
+            public int Since; // steps since the last move
             public readonly int[] Others = new int[threads - 1]; // the other threads' CPUs
         }
 
