@@ -526,19 +526,6 @@ namespace GenSoftmax.Tests
             Assert.Equal(0.5f, TrainingWarmup.Compile());
         }
 
-        [Fact]
-        public void A_trainer_starting_on_pixels_tells_the_warm_up_to_leave_the_float_kernels()
-        {
-            // Process-wide and never cleared: once a trainer has started on pixel rows, later warm-ups skip the float kernels.
-            var random = new Random(8);
-            var pixels = new byte[40 * 17];
-            random.NextBytes(pixels);
-            int[] labels = Enumerable.Range(0, 40).Select(i => i % 10).ToArray();
-            var trainer = new Trainer(new Models.M17x10(), new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = 1 });
-            trainer.Fit(LabeledData.FromPixels(pixels, labels, 17));
-            Assert.True(TrainingWarmup.PixelTraining);
-        }
-
         public static TheoryData<KernelIsa> VariantData() => new(Variants);
 
         /// <summary>Float results of two implementations within the kernel tolerance of each other.</summary>

@@ -114,12 +114,14 @@ namespace GenSoftmax.Tests
         }
 
         [Theory]
-        [InlineData(2, 64)]
-        [InlineData(3, 50)] // slices of 17, 17 and 16 rows: unequal shares
-        public void A_data_parallel_step_combines_the_slices_gradients_as_documented(int threads, int batchSize)
+        [InlineData(2, 64, 600)]
+        [InlineData(3, 50, 600)] // slices of 17, 17 and 16 rows: unequal shares
+        [InlineData(3, 50, 601)] // and a last batch of one row: two slices without rows, left out
+        public void A_data_parallel_step_combines_the_slices_gradients_as_documented(int threads, int batchSize, int rows)
         {
-            // DataParallelStep: g = Σ_u (n_u / n) g_u in thread order, each product and sum rounded to float, then w -= η g.
-            (LabeledData train, _) = Clusters(14, 600);
+            // DataParallelStep: g = Σ_u (n_u / n) g_u in thread order over the slices with rows, each product and sum rounded
+            // to float, then w -= η g.
+            (LabeledData train, _) = Clusters(14, rows);
             var options = new TrainerOptions
             {
                 Solver = TrainingSolver.Sgd, Epochs = 1, BatchSize = batchSize, Seed = 4, Threads = threads,
@@ -144,7 +146,11 @@ namespace GenSoftmax.Tests
                     int size = (n / threads) + (u < n % threads ? 1 : 0);
                     dW[u] = new float[w.Length];
                     db[u] = new float[b.Length];
-                    manual.LossAndGradient(train.Rows(order.AsSpan(start, size)), dW[u], db[u]);
+                    if (size > 0)
+                    {
+                        manual.LossAndGradient(train.Rows(order.AsSpan(start, size)), dW[u], db[u]);
+                    }
+
                     shares[u] = (float)size / n;
                     start += size;
                 }
@@ -158,10 +164,13 @@ namespace GenSoftmax.Tests
                 {
                     for (int j = 0; j < p.Length; j++)
                     {
-                        float sum = g[0][j] * shares[0];
+                        float sum = g[0][j] * shares[0]; // slice 0 always has rows
                         for (int u = 1; u < threads; u++)
                         {
-                            sum = (g[u][j] * shares[u]) + sum;
+                            if (shares[u] != 0)
+                            {
+                                sum = (g[u][j] * shares[u]) + sum;
+                            }
                         }
 
                         p[j] = (sum * -options.Optimizer.LearningRate) + p[j];

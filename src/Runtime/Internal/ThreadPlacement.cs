@@ -13,7 +13,8 @@ namespace GenSoftmax.Internal
     {
         private const int MaskWords = 16; // 1,024 CPUs
 
-        // Cleared when libc cannot be reached or the calls fail: placement then stays the scheduler's alone.
+        // Cleared when libc cannot be reached, a call throws, reading the mask fails (a machine of more than 1,024 CPUs: the
+        // kernel refuses a smaller mask), or putting a thread's mask back fails: placement then stays the scheduler's alone.
         private static bool s_available = OperatingSystem.IsLinux();
 
         /// <summary>Whether this process can read and change where its threads run.</summary>
@@ -31,7 +32,9 @@ namespace GenSoftmax.Internal
             {
                 return SchedGetCpu();
             }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+#pragma warning disable CA1031 // best effort: any failure leaves placement to the scheduler
+            catch (Exception)
+#pragma warning restore CA1031
             {
                 s_available = false;
                 return -1;
@@ -51,10 +54,13 @@ namespace GenSoftmax.Internal
             {
                 if (SchedGetAffinity(0, MaskWords * sizeof(ulong), allowed) != 0)
                 {
+                    s_available = false;
                     return [];
                 }
             }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+#pragma warning disable CA1031 // best effort: any failure leaves placement to the scheduler
+            catch (Exception)
+#pragma warning restore CA1031
             {
                 s_available = false;
                 return [];
@@ -94,6 +100,7 @@ namespace GenSoftmax.Internal
                 {
                     if (SchedGetAffinity(0, MaskWords * sizeof(ulong), a) != 0)
                     {
+                        s_available = false;
                         return false;
                     }
 
@@ -119,11 +126,17 @@ namespace GenSoftmax.Internal
                         return false;
                     }
 
-                    _ = SchedSetAffinity(0, MaskWords * sizeof(ulong), a);
+                    if (SchedSetAffinity(0, MaskWords * sizeof(ulong), a) != 0)
+                    {
+                        s_available = false; // this thread stays narrowed; no thread narrows itself again
+                    }
+
                     return true;
                 }
             }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+#pragma warning disable CA1031 // best effort: any failure leaves placement to the scheduler
+            catch (Exception)
+#pragma warning restore CA1031
             {
                 s_available = false;
                 return false;

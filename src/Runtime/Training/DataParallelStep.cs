@@ -55,7 +55,7 @@ namespace GenSoftmax.Training
         private const int MinRowsPerThread = 256; // an evaluation of fewer rows a thread stays on the calling thread
         private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
         private readonly int[] _counts; // rows of thread t's slice of the step, written by thread t in phase 1
-        private readonly int[] _cpus; // the CPU thread t ran its last step on, at _cpus[t * Pad]; with _separate only
+        private readonly int[] _cpus; // the CPU thread t started its last step on, at _cpus[t * Pad]; with _separate only
         private readonly bool _separate; // workers move off a CPU another of the step's threads runs on (ThreadPlacement)
         private readonly int[] _computed;
         private readonly int[] _applied;
@@ -325,14 +325,15 @@ namespace GenSoftmax.Training
         /// the whole first epoch, each waiting out the other's half of every step (2 CPUs, 2 threads, the textbook epoch:
         /// 24-33 ms so against 17-23 ms apart, bench/results/2026-12-06-two-thread-placement). A worker that ran
         /// <see cref="Placement.Patience"/> steps in a row on the CPU of a thread with a lower index moves itself off the other
-        /// threads' CPUs, its allowed CPUs left as they were. A move within <see cref="Placement.Recent"/> steps of the last one
-        /// doubles the patience, so where threads must share a CPU (or the scheduler keeps putting them back) moves stay rare;
-        /// a move long after the last starts again from <see cref="Placement.FirstPatience"/>, so each of a long run's rare
-        /// episodes ends within a few steps (60 epochs of two threads: 1-4 moves).
+        /// threads' CPUs, its allowed CPUs left as they were. When the threads were apart for fewer than
+        /// <see cref="Placement.Recent"/> steps since the last move, the patience doubles (up to
+        /// <see cref="Placement.MostPatience"/>), so where threads must share a CPU (or the scheduler keeps putting them back)
+        /// moves stay rare; after longer apart it starts again from <see cref="Placement.FirstPatience"/>, so each of a long
+        /// run's rare episodes ends within a few steps (60 epochs of two threads: 1-4 moves).
         /// </summary>
         private void Separate(int t, ref Placement placement)
         {
-            placement.Since = Math.Min(placement.Since + 1, int.MaxValue - 1);
+            placement.Since = Math.Min(placement.Since + 1, int.MaxValue / 2);
             int cpu = Volatile.Read(ref _cpus[t * Pad]);
             bool shared = false;
             for (int u = 0; u < t; u++)
@@ -361,7 +362,9 @@ namespace GenSoftmax.Training
 
             _ = Internal.ThreadPlacement.MoveOff(placement.Others);
             placement.Together = 0;
-            placement.Patience = placement.Since < Placement.Recent ? Math.Min(placement.Patience * 2, 1 << 16) : Placement.FirstPatience;
+            // Apart for fewer than Recent steps between the last move and this episode: doubled; apart longer: from the start.
+            placement.Patience = placement.Since - placement.Patience < Placement.Recent
+                ? Math.Min(placement.Patience * 2, Placement.MostPatience) : Placement.FirstPatience;
             placement.Since = 0;
         }
 
@@ -369,11 +372,12 @@ namespace GenSoftmax.Training
         private struct Placement(int threads)
         {
             public const int FirstPatience = 4;
-            public const int Recent = 1024; // a move this many steps after the last one doubles the patience; a later one resets it
+            public const int MostPatience = 1 << 16;
+            public const int Recent = 1024; // steps apart between a move and the next episode that still count as ping-pong
 
             public int Together; // steps in a row on the CPU of a thread before this one
             public int Patience = FirstPatience; // steps in a row that make it move
-            public int Since; // steps since the last move
+            public int Since = Recent + FirstPatience; // steps since the last move (none yet: as if long ago)
             public readonly int[] Others = new int[threads - 1]; // the other threads' CPUs
         }
 
@@ -382,7 +386,7 @@ namespace GenSoftmax.Training
         {
             if (_separate)
             {
-                Volatile.Write(ref _cpus[t * Pad], Internal.ThreadPlacement.CurrentCpu());
+                Volatile.Write(ref _cpus[t * Pad], Internal.ThreadPlacement.CurrentCpu()); // -1 on any failure, never throws
             }
 
             // The calling thread holds the write side for the step; this thread works for it, so the model's calls here
@@ -495,7 +499,7 @@ namespace GenSoftmax.Training
         {
             for (int u = 0; u < _threads; u++)
             {
-                if (_results[u * Pad].Count != 0)
+                if (_counts[u] != 0)
                 {
                     return u;
                 }

@@ -28,6 +28,9 @@ namespace GenSoftmax.Training
         /// <summary>Records that a trainer is starting on pixel rows (<see cref="PixelTraining"/>).</summary>
         public static void PixelTrainingStarts() => s_pixelTraining = true;
 
+        /// <summary>Clears <see cref="PixelTraining"/>, for a test that runs alone to see a trainer set it.</summary>
+        internal static void ForgetPixelTraining() => s_pixelTraining = false;
+
         /// <summary>Calls each loop once; returns 0.5f, two quarters of the ones it made, so the calls stay observable.</summary>
         public static float Compile()
         {
