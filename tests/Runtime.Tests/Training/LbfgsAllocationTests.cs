@@ -4,7 +4,10 @@ using Xunit;
 
 namespace GenSoftmax.Tests.Training
 {
-    /// <summary>Tests that count the process's allocations: they run alone, after the tests that run in parallel.</summary>
+    /// <summary>
+    /// Tests that count the process's allocations, or read process-wide state they set: they run alone, after the tests
+    /// that run in parallel.
+    /// </summary>
     [CollectionDefinition(Name, DisableParallelization = true)]
     public sealed class AllocationCollection
     {

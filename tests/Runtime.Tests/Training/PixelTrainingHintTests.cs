@@ -5,18 +5,11 @@ using Xunit;
 
 namespace GenSoftmax.Tests.Training
 {
-    /// <summary>Tests of process-wide state: they run alone, after the tests that run in parallel.</summary>
-    [CollectionDefinition(Name, DisableParallelization = true)]
-    public sealed class ProcessStateCollection
-    {
-        public const string Name = "process-wide state";
-    }
-
     /// <summary>
     /// A trainer that starts on pixel rows tells the kernel warm-up to leave the float kernels to their first call
     /// (<see cref="TrainingWarmup.PixelTraining"/>); one on float features does not.
     /// </summary>
-    [Collection(ProcessStateCollection.Name)]
+    [Collection(AllocationCollection.Name)] // runs alone: it clears and reads process-wide state
     public sealed class PixelTrainingHintTests
     {
         [Fact]
