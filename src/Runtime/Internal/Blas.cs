@@ -18,9 +18,10 @@ namespace GenSoftmax.Internal
     internal static class Blas
     {
         /// <summary>destination = x * s + y, element-wise; <paramref name="destination"/> may be <paramref name="x"/> or <paramref
-        /// name="y"/>.</summary>
+        /// name="y"/>. Returns whether every value it stored is finite (no NaN, no infinity): the optimizer's update checks
+        /// the parameters it writes in the same pass (r - r is 0 for a finite r and NaN otherwise, summed).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void MultiplyAdd(ReadOnlySpan<float> x, float s, ReadOnlySpan<float> y, Span<float> destination)
+        public static bool MultiplyAdd(ReadOnlySpan<float> x, float s, ReadOnlySpan<float> y, Span<float> destination)
         {
             int n = x.Length;
             if (y.Length != n || destination.Length != n)
@@ -32,21 +33,32 @@ namespace GenSoftmax.Internal
             ref float yr = ref MemoryMarshal.GetReference(y);
             ref float dr = ref MemoryMarshal.GetReference(destination);
             int i = 0;
+            bool finite = true;
             if (Vector.IsHardwareAccelerated)
             {
                 var sv = new Vector<float>(s);
+                Vector<float> check = Vector<float>.Zero;
                 for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
                 {
                     Vector<float> xv = Vector.LoadUnsafe(ref xr, (nuint)i);
                     Vector<float> yv = Vector.LoadUnsafe(ref yr, (nuint)i);
-                    Vector.StoreUnsafe((xv * sv) + yv, ref dr, (nuint)i);
+                    Vector<float> r = (xv * sv) + yv;
+                    Vector.StoreUnsafe(r, ref dr, (nuint)i);
+                    check += r - r;
                 }
+
+                finite = Vector.EqualsAll(check, Vector<float>.Zero);
             }
 
+            float tail = 0f;
             for (; i < n; i++)
             {
-                Unsafe.Add(ref dr, i) = (Unsafe.Add(ref xr, i) * s) + Unsafe.Add(ref yr, i);
+                float r = (Unsafe.Add(ref xr, i) * s) + Unsafe.Add(ref yr, i);
+                Unsafe.Add(ref dr, i) = r;
+                tail += r - r;
             }
+
+            return finite && tail == 0f;
         }
 
         // The message apart, so the loops above compile small (they are compiled on every fresh process's first epoch).

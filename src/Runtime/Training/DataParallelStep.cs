@@ -55,6 +55,7 @@ namespace GenSoftmax.Training
         private const int MinRowsPerThread = 256; // an evaluation of fewer rows a thread stays on the calling thread
         private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
         private readonly int[] _counts; // rows of thread t's slice of the step, written by thread t in phase 1
+        private readonly bool[] _finite; // whether thread t's update of its part of W (and b) wrote only finite values
         private readonly int[] _cpus; // the CPU thread t started its last step on, at _cpus[t * Pad]; with _separate only
         private readonly bool _separate; // workers move off a CPU another of the step's threads runs on (ThreadPlacement)
         private readonly int[] _computed;
@@ -95,6 +96,7 @@ namespace GenSoftmax.Training
             _weightStart[threads] = length;
             _results = new BatchResult[threads * Pad];
             _counts = new int[threads];
+            _finite = new bool[threads * Pad];
             _cpus = new int[threads * Pad];
             _separate = threads > 1 && threads <= Environment.ProcessorCount && Internal.ThreadPlacement.Supported;
             _computed = new int[threads * Pad];
@@ -108,6 +110,12 @@ namespace GenSoftmax.Training
                 _workers[t - 1].Start();
             }
         }
+
+        /// <summary>
+        /// Whether the last <see cref="Step"/> left W and b finite, as its update wrote them; null for a reparameterised model,
+        /// whose parameters are others (the trainer then checks them itself).
+        /// </summary>
+        public bool? ParametersFinite { get; private set; }
 
         /// <summary>
         /// One step on <paramref name="rows"/>; <paramref name="following"/> are the rows of the step that comes next (empty if
@@ -135,6 +143,17 @@ namespace GenSoftmax.Training
             if (_optimizer.Reparameterized)
             {
                 UpdateReparameterized();
+                ParametersFinite = null;
+            }
+            else
+            {
+                bool finite = true;
+                for (int t = 0; t < _threads; t++)
+                {
+                    finite &= _finite[t * Pad];
+                }
+
+                ParametersFinite = finite;
             }
 
             int n = rows.Length;
@@ -256,7 +275,7 @@ namespace GenSoftmax.Training
             IReadOnlyList<NamedTensor> gradient = _optimizer.Gradient;
             for (int i = 0; i < gradient.Count; i++)
             {
-                _optimizer.UpdateSlice(i, 0, gradient[i].Values);
+                _ = _optimizer.UpdateSlice(i, 0, gradient[i].Values);
             }
 
             _optimizer.Rebuilt();
@@ -482,16 +501,19 @@ namespace GenSoftmax.Training
             }
 
             // A model that is not reparameterised has the parameters W and b: each thread updates its slice of W, thread 0 b,
-            // from the slice combined into its own buffer.
+            // from the slice combined into its own buffer, and notes whether what it wrote is finite.
+            bool finite = true;
             if (length > 0)
             {
-                _optimizer.UpdateSlice(0, start, Combine(_dW, start, length, t));
+                finite = _optimizer.UpdateSlice(0, start, Combine(_dW, start, length, t));
             }
 
             if (t == 0)
             {
-                _optimizer.UpdateSlice(1, 0, Combine(_db, 0, _db[0].Length, t));
+                finite &= _optimizer.UpdateSlice(1, 0, Combine(_db, 0, _db[0].Length, t));
             }
+
+            _finite[t * Pad] = finite;
         }
 
         /// <summary>The first thread whose slice of the batch had rows.</summary>

@@ -234,8 +234,9 @@ namespace GenSoftmax.Training
         /// <summary>
         /// The update of elements [start, start + gradient.Length) of parameter <paramref name="index"/> from their gradient,
         /// which is used as scratch. Touches nothing outside the slice, so threads may update disjoint slices at once.
+        /// Returns whether every updated element is finite (checked as they are written).
         /// </summary>
-        internal void UpdateSlice(int index, int start, Span<float> gradient)
+        internal bool UpdateSlice(int index, int start, Span<float> gradient)
         {
             Span<float> p = _parameters[index].Values.Slice(start, gradient.Length);
             Span<float> velocity = _velocity.Length == 0 ? default : _velocity[index].Values.Slice(start, gradient.Length);
@@ -260,7 +261,7 @@ namespace GenSoftmax.Training
                 step = velocity;
             }
 
-            Internal.Blas.MultiplyAdd(step, -_learningRate, p, p); // p -= η step
+            return Internal.Blas.MultiplyAdd(step, -_learningRate, p, p); // p -= η step
         }
 
         /// <summary>Updates every parameter from <see cref="Gradient"/>, then rebuilds, inside the model's write side.</summary>
@@ -270,7 +271,7 @@ namespace GenSoftmax.Training
             using ParameterGate.WriteScope write = EnterWrite();
             for (int i = 0; i < _gradient.Length; i++)
             {
-                UpdateSlice(i, 0, _gradient[i].Values);
+                _ = UpdateSlice(i, 0, _gradient[i].Values);
             }
 
             Rebuilt();

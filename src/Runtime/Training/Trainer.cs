@@ -428,7 +428,7 @@ namespace GenSoftmax.Training
                 BatchResult r = last = step.Step(
                     order.AsSpan(first, Math.Min(batchSize, rows - first)),
                     b + 1 < to ? order.AsSpan(next, Math.Min(batchSize, rows - next)) : default);
-                CheckFinite(r, epoch, b, batches, start);
+                CheckFinite(r, step.ParametersFinite, epoch, b, batches, start);
                 _lossSum += (double)r.Loss * r.Count;
                 _correct += r.Correct;
                 _batchesDone = b + 1;
@@ -449,10 +449,12 @@ namespace GenSoftmax.Training
 
         /// <summary>Throws <see cref="TrainingDivergedException"/> after putting back the last finite state, if batch <paramref name="b"/>
         /// diverged.</summary>
-        private void CheckFinite(BatchResult r, int epoch, int b, int batches, long start)
+        private void CheckFinite(BatchResult r, bool? updateFinite, int epoch, int b, int batches, long start)
         {
-            if (float.IsFinite(r.Loss) && Internal.Blas.AllFinite(Model.Weights) && Internal.Blas.AllFinite(Model.Bias)
-                && OtherParametersFinite())
+            // The step's update checked W and b as it wrote them (updateFinite); a reparameterised model's parameters are
+            // checked here.
+            if (float.IsFinite(r.Loss) && (updateFinite ?? (Internal.Blas.AllFinite(Model.Weights) && Internal.Blas.AllFinite(Model.Bias)
+                && OtherParametersFinite())))
             {
                 return;
             }

@@ -60,6 +60,37 @@ namespace GenSoftmax.Tests.Training
         }
 
         [Theory]
+        [InlineData(1, 0f)]
+        [InlineData(2, 0f)]
+        [InlineData(3, 0.9f)]
+        public void A_weight_that_overflows_in_its_update_stops_training_at_that_batch(int threads, float momentum)
+        {
+            // Features of about 100 make gradients of about 100, which a learning rate of 1e38 takes past float's range in
+            // the first update, while that batch's loss (from the initial weights) is finite: the update itself must be
+            // caught, or the next batch would start from infinite weights and be the one blamed.
+            (LabeledData clusters, _) = TrainerTests.Clusters(7, 320, 10);
+            LabeledData train = LabeledData.FromFeatures(
+                clusters.Features!.ToArray().Select(v => v * 100f).ToArray(), clusters.Labels, clusters.Inputs);
+            var model = new M17x10();
+            var trainer = new Trainer(model, new TrainerOptions
+            {
+                Solver = TrainingSolver.Sgd,
+                BatchSize = 32, Threads = threads, Optimizer = new SgdOptions { LearningRate = 1e38f, Momentum = momentum },
+            });
+            trainer.Initialize();
+            float[] initial = model.Weights.ToArray(), initialBias = model.Bias.ToArray();
+            (TrainingDivergedException e, _, _, int batches) = RunToDivergence(trainer, train);
+
+            Assert.Equal(0, batches);
+            Assert.Equal(1, e.Epoch);
+            Assert.Equal(1, e.Batch);
+            Assert.Contains("the weights after its update are not all finite", e.Message);
+            TrainingData.AssertFinite(model);
+            Assert.Equal(initial, model.Weights.ToArray());
+            Assert.Equal(initialBias, model.Bias.ToArray());
+        }
+
+        [Theory]
         [InlineData(float.NaN, "NaN")]
         [InlineData(float.NegativeInfinity, "-Infinity")]
         [InlineData(float.PositiveInfinity, "+Infinity")]
