@@ -562,28 +562,34 @@ namespace GenSoftmax.Training
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void SumSlices(float[][] gradients, ReadOnlySpan<int> counts, int rows, int start, Span<float> destination)
         {
-            int first = 0;
-            while (counts[first] == 0)
+            // The slices' shares, once: (float)count / rows, 0 for a slice without rows.
+            Span<float> shares = stackalloc float[counts.Length];
+            int first = -1;
+            for (int u = 0; u < counts.Length; u++)
             {
-                first++;
+                shares[u] = (float)counts[u] / rows;
+                if (first < 0 && counts[u] != 0)
+                {
+                    first = u;
+                }
             }
 
             int length = destination.Length;
             ref float sum = ref MemoryMarshal.GetReference(destination);
             ref float g = ref MemoryMarshal.GetArrayDataReference(gradients[first]);
-            float share = (float)counts[first] / rows;
+            float share = shares[first];
             int i = 0;
             if (Vector.IsHardwareAccelerated)
             {
                 for (; i <= length - Vector<float>.Count; i += Vector<float>.Count)
                 {
                     Vector<float> acc = Vector.LoadUnsafe(ref g, (nuint)(start + i)) * share;
-                    for (int u = first + 1; u < counts.Length; u++)
+                    for (int u = first + 1; u < shares.Length; u++)
                     {
-                        if (counts[u] != 0)
+                        if (shares[u] != 0)
                         {
                             ref float gu = ref MemoryMarshal.GetArrayDataReference(gradients[u]);
-                            acc = (Vector.LoadUnsafe(ref gu, (nuint)(start + i)) * ((float)counts[u] / rows)) + acc;
+                            acc = (Vector.LoadUnsafe(ref gu, (nuint)(start + i)) * shares[u]) + acc;
                         }
                     }
 
@@ -594,11 +600,11 @@ namespace GenSoftmax.Training
             for (; i < length; i++)
             {
                 float acc = Unsafe.Add(ref g, start + i) * share;
-                for (int u = first + 1; u < counts.Length; u++)
+                for (int u = first + 1; u < shares.Length; u++)
                 {
-                    if (counts[u] != 0)
+                    if (shares[u] != 0)
                     {
-                        acc = (gradients[u][start + i] * ((float)counts[u] / rows)) + acc;
+                        acc = (gradients[u][start + i] * shares[u]) + acc;
                     }
                 }
 

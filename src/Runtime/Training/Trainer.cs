@@ -198,10 +198,7 @@ namespace GenSoftmax.Training
         {
             train.CheckFits(Model, nameof(train));
             validation?.CheckFits(Model, nameof(validation));
-            if (train.IsPixels)
-            {
-                TrainingWarmup.PixelTrainingStarts();
-            }
+            TrainingWarmup.TrainingStarts(train.IsPixels);
 
             (Solver, SolverReason) = Options.SolverFor(Model, train, targets is not null);
             if (Solver is TrainingSolver.Lbfgs or TrainingSolver.Newton)
@@ -259,10 +256,7 @@ namespace GenSoftmax.Training
             ArgumentNullException.ThrowIfNull(train);
             CheckFits(train);
             validation?.CheckFits(Model, nameof(validation));
-            if (train.IsPixels)
-            {
-                TrainingWarmup.PixelTrainingStarts();
-            }
+            TrainingWarmup.TrainingStarts(train.IsPixels);
 
             string? inMemoryOnly = Options.Solver == TrainingSolver.Lbfgs
                 ? "the exact solver (Solver = Lbfgs), which makes many passes; use Sgd or Auto"

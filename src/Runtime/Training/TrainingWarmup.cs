@@ -25,8 +25,14 @@ namespace GenSoftmax.Training
         /// </summary>
         public static bool PixelTraining => s_pixelTraining;
 
-        /// <summary>Records that a trainer is starting on pixel rows (<see cref="PixelTraining"/>).</summary>
-        public static void PixelTrainingStarts() => s_pixelTraining = true;
+        /// <summary>Records that a trainer is starting, on pixel rows or not (<see cref="PixelTraining"/>).</summary>
+        public static void TrainingStarts(bool pixels)
+        {
+            if (pixels)
+            {
+                s_pixelTraining = true;
+            }
+        }
 
         /// <summary>Clears <see cref="PixelTraining"/>, for a test that runs alone to see a trainer set it.</summary>
         internal static void ForgetPixelTraining() => s_pixelTraining = false;
