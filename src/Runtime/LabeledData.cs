@@ -533,7 +533,7 @@ namespace GenSoftmax
         }
 
         /// <summary>Checks that a model of this shape can use the data: the input width, and every label a class of it.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one compile, not tier 0 and an on-stack replacement
+        [MethodImpl(Internal.FirstCall.Optimized)] // one compile, not tier 0 and an on-stack replacement
         internal void CheckFits(ISoftmaxModel model, string name)
         {
             if (Inputs != model.Inputs || Count == 0)

@@ -122,7 +122,7 @@ namespace GenSoftmax.Internal
         /// (TensorPrimitives', VectorMath.LogSingle) cost every fresh process's first epoch 3 ms of JIT and ran at tier 0
         /// for its first 30 blocks.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(FirstCall.Optimized)]
         public static void Log(Span<float> x)
         {
             for (int i = 0; i < x.Length; i++)
@@ -132,7 +132,7 @@ namespace GenSoftmax.Internal
         }
 
         /// <summary>x[i] = i.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(FirstCall.Optimized)]
         public static void Iota(Span<int> x)
         {
             for (int i = 0; i < x.Length; i++)

@@ -63,7 +63,7 @@ namespace GenSoftmax.Internal
         /// <summary>Checks every row index in <paramref name="rows"/> against the data set's row count.</summary>
         // Once a batch, and over every row of an evaluation: one compile, not tier 0 and an on-stack replacement (1.4 ms in a
         // fresh process's first epoch when the evaluation's rows are split across threads).
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(FirstCall.Optimized)]
         public static void RowIndices(ReadOnlySpan<int> rows, int available, string name)
         {
             for (int i = 0; i < rows.Length; i++)
@@ -82,7 +82,7 @@ namespace GenSoftmax.Internal
                 name, row, $"{name}[{i}] = {row} is not a row of the data, which has {Plural.Of(available, "row")} (0..{available - 1}).");
 
         /// <summary>Checks the labels a batch reads (all of them, or those named by <paramref name="rows"/>).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once a batch: one compile, not tier 0 and an on-stack replacement
+        [MethodImpl(FirstCall.Optimized)] // once a batch: one compile, not tier 0 and an on-stack replacement
         public static void Labels(ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, bool hasRows, int n, int classes, string name)
         {
             for (int i = 0; i < n; i++)

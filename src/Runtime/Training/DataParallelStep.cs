@@ -439,7 +439,7 @@ namespace GenSoftmax.Training
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(Internal.FirstCall.Optimized)]
         private void WaitForAll(int[] flags, int generation)
         {
             for (int t = 0; t < _threads; t++)

@@ -552,7 +552,7 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>Rows of each of the model's classes among <paramref name="rows"/> (all rows when null).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one compile, not tier 0 and an on-stack replacement
+        [MethodImpl(Internal.FirstCall.Optimized)] // one compile, not tier 0 and an on-stack replacement
         private long[] CountClasses(int[] labels, int[]? rows)
         {
             long[] counts = new long[Model.Classes];
@@ -806,7 +806,7 @@ namespace GenSoftmax.Training
         /// for a seed. Its own small loop, compiled once fully optimised: the generic one went through tier 0 and an
         /// on-stack replacement on every fresh process's first epoch (1.2 ms of JIT).
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(Internal.FirstCall.Optimized)]
         internal static void Shuffle(Random random, Span<int> values)
         {
             int n = values.Length;
