@@ -501,6 +501,8 @@ namespace GenSoftmax.Tests
                 // 4096 x 512 is past the scratch limit: its gradient kernel and its engine are left to their first calls.
                 var kernels = new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes));
                 Kernels.KernelWarmup<RuntimeShapeKernels>.Compile(kernels, isa);
+                Kernels.KernelWarmup<RuntimeShapeKernels>.CompileStepKernels(kernels, isa);
+                Assert.Equal(0, Kernels.KernelWarmup<RuntimeShapeKernels>.CompilePredictions(kernels, isa)); // all logits tie
                 float loss = Kernels.KernelWarmup<RuntimeShapeKernels>.CompileEngine(kernels, isa);
                 if ((long)inputs * classes > Kernels.KernelWarmup<RuntimeShapeKernels>.MaxScratchWeights)
                 {

@@ -6,16 +6,18 @@ using GenSoftmax.Internal;
 namespace GenSoftmax.Kernels
 {
     /// <summary>
-    /// Compiles a model's kernels on a thread-pool thread as soon as the first model of a kernel struct is created, so that
-    /// a fresh process's first batch does not wait for them: under the JIT they are several milliseconds each (compiled
-    /// fully optimised at their first call), and a program usually builds its trainer, checks its data and shuffles it
-    /// between creating a model and training it. Each kernel is called with zero rows, which compiles it and touches
-    /// nothing; the gradient kernel writes its zero-row result into a scratch array of the model's size, so models over
-    /// <see cref="MaxScratchWeights"/> weights skip it. After the engine's per-batch methods it compiles the trainer's loops
-    /// (<see cref="Training.TrainingWarmup"/>), then the float kernels unless a trainer has started on pixels by then. Only
-    /// where code is compiled at run time and a second core can do it
-    /// (on one core it would only take turns with the training thread); best effort: a failure only leaves the
-    /// compilation to the first call, as without it.
+    /// Compiles a model's kernels on two thread-pool threads as soon as the first model of a kernel struct is created, so
+    /// that a fresh process's first batch does not wait for them: under the JIT they are several milliseconds each
+    /// (compiled fully optimised at their first call), and a program usually builds its trainer, checks its data and
+    /// shuffles it between creating a model and training it. Each kernel is called with zero rows, which compiles it and
+    /// touches nothing; the gradient kernel writes its zero-row result into a scratch array of the model's size, so models
+    /// over <see cref="MaxScratchWeights"/> weights skip it. One item runs the engine's loss and gradient, then the
+    /// trainer's loops (<see cref="Training.TrainingWarmup"/>), the engine's predictions, and the float kernels unless a
+    /// trainer has started on pixels by then; the other compiles the byte logits and gradient kernels at the same time
+    /// (on two CPUs, first epoch 18.5 -> 15.4 ms with one training thread, 15.2 -> 14.1 ms with two:
+    /// bench/results/2026-12-06-readytorun). Only where code is compiled at run time and a second core can do it (on one
+    /// core it would only take turns with the training thread); best effort: a failure only leaves the compilation to the
+    /// first call, as without it.
     /// </summary>
     /// <typeparam name="TKernels">The model's kernel struct.</typeparam>
     internal static class KernelWarmup<TKernels>
@@ -34,20 +36,21 @@ namespace GenSoftmax.Kernels
                 return;
             }
 
+            // Two items, so two CPUs compile at once: the engine's loss (its own method first, the largest) and, beside
+            // it, the byte kernels it calls first and last, which it then finds compiled or being compiled.
             ThreadPool.UnsafeQueueUserWorkItem(
-                static state => CompileQuietly(state.Kernels, state.Isa), (Kernels: kernels, Isa: isa), preferLocal: false);
+                static state => Quietly(() => CompileEngineThenTrainer(state.Kernels, state.Isa)), (Kernels: kernels, Isa: isa),
+                preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state => Quietly(() => CompileStepKernels(state.Kernels, state.Isa)), (Kernels: kernels, Isa: isa),
+                preferLocal: false);
         }
 
-        private static void CompileQuietly(TKernels kernels, KernelIsa isa)
+        private static void Quietly(Action compile)
         {
             try
             {
-                _ = CompileEngine(kernels, isa);
-                _ = Training.TrainingWarmup.Compile(); // the trainer's loops (a later warm-up finds them compiled)
-                if (!Training.TrainingWarmup.PixelTraining)
-                {
-                    Compile(kernels, isa);
-                }
+                compile();
             }
 #pragma warning disable CA1031 // best effort: whatever fails here is compiled at its first real call instead
             catch (Exception)
@@ -56,11 +59,22 @@ namespace GenSoftmax.Kernels
             }
         }
 
+        private static void CompileEngineThenTrainer(TKernels kernels, KernelIsa isa)
+        {
+            _ = CompileEngine(kernels, isa);
+            _ = Training.TrainingWarmup.Compile(); // the trainer's loops (a later warm-up finds them compiled)
+            _ = CompilePredictions(kernels, isa); // an evaluation's, needed at the end of the first epoch
+            if (!Training.TrainingWarmup.PixelTraining)
+            {
+                Compile(kernels, isa);
+            }
+        }
+
         /// <summary>
-        /// A throwaway engine's loss, gradient and predictions over two rows of zero pixels: the engine's per-batch methods
-        /// for this kernel struct and the byte kernels they call, compiled in the order a training step needs them (the
-        /// training thread, which reaches them a few milliseconds later, then finds them compiled or waits for the rest of
-        /// their compilation instead of starting it). Returns the loss, ln(classes) with zero weights; NaN for models over
+        /// A throwaway engine's loss and gradient over two rows of zero pixels: the engine's per-batch methods for this
+        /// kernel struct and the byte kernels they call, compiled in the order a training step needs them (the training
+        /// thread, which reaches them a few milliseconds later, then finds them compiled or waits for the rest of their
+        /// compilation instead of starting it). Returns the loss, ln(classes) with zero weights; NaN for models over
         /// <see cref="MaxScratchWeights"/> weights, which it skips.
         /// </summary>
         internal static float CompileEngine(TKernels k, KernelIsa isa)
@@ -72,13 +86,35 @@ namespace GenSoftmax.Kernels
 
             var engine = new SoftmaxEngine<TKernels>(k) { Isa = isa };
             var pixels = new byte[2 * k.Inputs];
-            var labels = new int[2];
             var dW = new float[k.Inputs * k.Classes];
             var db = new float[k.Classes];
+            return engine.LossAndGradient(Batch.Of(pixels).WithLabels(new int[2]), dW, db).Loss;
+        }
+
+        /// <summary>A throwaway engine's predictions over two rows of zero pixels (an evaluation's methods); returns the
+        /// first, class 0 with zero weights.</summary>
+        internal static int CompilePredictions(TKernels k, KernelIsa isa)
+        {
+            var engine = new SoftmaxEngine<TKernels>(k) { Isa = isa };
             var predictions = new int[2];
-            BatchResult result = engine.LossAndGradient(Batch.Of(pixels).WithLabels(labels), dW, db);
-            engine.Predict(Batch.Of(pixels), predictions);
-            return result.Loss;
+            engine.Predict(Batch.Of(new byte[2 * k.Inputs]), predictions);
+            return predictions[0];
+        }
+
+        /// <summary>The byte kernels a training step calls first and last (logits, gradient), with zero rows.</summary>
+        internal static void CompileStepKernels(TKernels k, KernelIsa isa)
+        {
+            var block = new float[k.ClassStride * 2];
+            var bias = new float[k.BiasLength];
+            var offs = new nuint[KernelLayout.PrefetchRows + 2];
+            var bytes = new byte[1];
+            var weights = new float[1];
+            k.Logits(isa, ref weights[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);
+            if ((long)k.Inputs * k.Classes <= MaxScratchWeights)
+            {
+                var dW = new float[k.Inputs * k.Classes];
+                k.Gradient(isa, ref bytes[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
+            }
         }
 
         /// <summary>Calls every kernel of the variant with zero rows, and the engine's vector helpers on a few vectors.</summary>
