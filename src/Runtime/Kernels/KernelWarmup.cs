@@ -63,7 +63,7 @@ namespace GenSoftmax.Kernels
         {
             _ = CompileEngine(kernels, isa);
             _ = Training.TrainingWarmup.Compile(); // the trainer's loops (a later warm-up finds them compiled)
-            _ = CompilePredictions(kernels, isa); // an evaluation's, needed at the end of the first epoch
+            _ = CompilePredictions(kernels, isa); // what a program calls after training
             if (!Training.TrainingWarmup.PixelTraining)
             {
                 Compile(kernels, isa);
@@ -91,10 +91,16 @@ namespace GenSoftmax.Kernels
             return engine.LossAndGradient(Batch.Of(pixels).WithLabels(new int[2]), dW, db).Loss;
         }
 
-        /// <summary>A throwaway engine's predictions over two rows of zero pixels (an evaluation's methods); returns the
-        /// first, class 0 with zero weights.</summary>
+        /// <summary>A throwaway engine's predictions over two rows of zero pixels; returns the first, class 0 with zero
+        /// weights; -1 for models over <see cref="MaxScratchWeights"/> weights, which it skips (the engine would copy
+        /// their weights).</summary>
         internal static int CompilePredictions(TKernels k, KernelIsa isa)
         {
+            if ((long)k.Inputs * k.Classes > MaxScratchWeights)
+            {
+                return -1;
+            }
+
             var engine = new SoftmaxEngine<TKernels>(k) { Isa = isa };
             var predictions = new int[2];
             engine.Predict(Batch.Of(new byte[2 * k.Inputs]), predictions);
