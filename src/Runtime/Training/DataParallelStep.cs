@@ -352,7 +352,6 @@ namespace GenSoftmax.Training
         /// </summary>
         private void Separate(int t, ref Placement placement)
         {
-            placement.Since = Math.Min(placement.Since + 1, int.MaxValue / 2);
             int cpu = Volatile.Read(ref _cpus[t * Pad]);
             bool shared = false;
             for (int u = 0; u < t; u++)
@@ -360,13 +359,7 @@ namespace GenSoftmax.Training
                 shared |= Volatile.Read(ref _cpus[u * Pad]) == cpu;
             }
 
-            if (!shared || cpu < 0)
-            {
-                placement.Together = 0;
-                return;
-            }
-
-            if (++placement.Together < placement.Patience)
+            if (!placement.Step(shared && cpu >= 0))
             {
                 return;
             }
@@ -380,15 +373,10 @@ namespace GenSoftmax.Training
             }
 
             _ = Internal.ThreadPlacement.MoveOff(placement.Others);
-            placement.Together = 0;
-            // Apart for fewer than Recent steps between the last move and this episode: doubled; apart longer: from the start.
-            placement.Patience = placement.Since - placement.Patience < Placement.Recent
-                ? Math.Min(placement.Patience * 2, Placement.MostPatience) : Placement.FirstPatience;
-            placement.Since = 0;
         }
 
-        /// <summary>A worker's record for <see cref="Separate"/>.</summary>
-        private struct Placement(int threads)
+        /// <summary>A worker's record for <see cref="Separate"/>, and its rule for when to move.</summary>
+        internal struct Placement(int threads)
         {
             public const int FirstPatience = 4;
             public const int MostPatience = 1 << 16;
@@ -398,6 +386,32 @@ namespace GenSoftmax.Training
             public int Patience = FirstPatience; // steps in a row that make it move
             public int Since = Recent + FirstPatience; // steps since the last move (none yet: as if long ago)
             public readonly int[] Others = new int[threads - 1]; // the other threads' CPUs
+
+            /// <summary>
+            /// Counts one step, run on the CPU of a thread before this one or not (<paramref name="shared"/>); returns whether
+            /// to move now, and if so starts counting again with the patience for the next episode: doubled (up to
+            /// <see cref="MostPatience"/>) when the threads were apart for fewer than <see cref="Recent"/> steps between the
+            /// last move and this episode, <see cref="FirstPatience"/> when apart longer.
+            /// </summary>
+            public bool Step(bool shared)
+            {
+                Since = Math.Min(Since + 1, int.MaxValue / 2);
+                if (!shared)
+                {
+                    Together = 0;
+                    return false;
+                }
+
+                if (++Together < Patience)
+                {
+                    return false;
+                }
+
+                Together = 0;
+                Patience = Since - Patience < Recent ? Math.Min(Patience * 2, MostPatience) : FirstPatience;
+                Since = 0;
+                return true;
+            }
         }
 
         /// <summary>Both phases of thread <paramref name="t"/>'s share of step <paramref name="generation"/>.</summary>
