@@ -156,7 +156,7 @@ namespace GenSoftmax
             string? level = KernelVariant.Of(isa).InstructionSet;
             return !nativeAot
                 ? $"this CPU has {isa} (by its CPUID) but the .NET runtime does not use it, so the models run the slower {best} kernels. " +
-                    "A setting such as DOTNET_EnableAVX2=0, DOTNET_EnableAVX512F=0 or DOTNET_EnableHWIntrinsic=0 turns it off: " +
+                    "A setting such as DOTNET_EnableAVX2=0, DOTNET_EnableAVX512=0 or DOTNET_EnableHWIntrinsic=0 turns it off: " +
                     "unset it for full speed."
                 : $"this CPU has {isa} (by its CPUID) but this native AOT program was compiled for " +
                     $"{KernelVariant.Of(best).InstructionSet ?? "baseline x86-64"} (at most {best}), without {isa}, " +
