@@ -108,55 +108,48 @@ namespace GenSoftmax.Kernels
         }
 
         /// <summary>The byte kernels a training step calls first and last (logits, gradient), with zero rows.</summary>
-        internal static void CompileStepKernels(TKernels k, KernelIsa isa)
+        internal static void CompileStepKernels(TKernels k, KernelIsa isa) => CompileStepKernels(k, isa, new ZeroRows(k));
+
+        /// <summary>Calls every kernel of the variant with zero rows, and the engine's logarithm on one value.</summary>
+        internal static void Compile(TKernels k, KernelIsa isa)
         {
-            var block = new float[k.ClassStride * 2];
-            var bias = new float[k.BiasLength];
-            var offs = new nuint[KernelLayout.PrefetchRows + 2];
-            var bytes = new byte[1];
-            var weights = new float[1];
-            k.Logits(isa, ref weights[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);
-            if ((long)k.Inputs * k.Classes <= MaxScratchWeights)
+            // Byte pixels (the images' own type) before floats.
+            var z = new ZeroRows(k);
+            CompileStepKernels(k, isa, z);
+            var labels = new int[1];
+            var rows = new float[2];
+            k.LossRows(isa, ref z.Block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref z.Bias[0], 1f, 1f);
+            Blas.Log([1f]);
+            k.Logits(isa, ref z.Floats[0], ref z.Bias[0], ref z.Floats[0], ref z.Offs[0], 0, ref z.Block[0]);
+            if (z.Gradient is not null)
             {
-                var dW = new float[k.Inputs * k.Classes];
-                k.Gradient(isa, ref bytes[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
+                k.Gradient(isa, ref z.Floats[0], ref z.Offs[0], ref z.Offs[0], 0, ref z.Block[0], ref z.Gradient[0], true);
+            }
+
+            k.Softmax(isa, ref z.Block[0], 0, ref rows[0], ref rows[1], 1f);
+        }
+
+        private static void CompileStepKernels(TKernels k, KernelIsa isa, ZeroRows z)
+        {
+            k.Logits(isa, ref z.Floats[0], ref z.Bias[0], ref z.Bytes[0], ref z.Offs[0], 0, ref z.Block[0]);
+            if (z.Gradient is not null)
+            {
+                k.Gradient(isa, ref z.Bytes[0], ref z.Offs[0], ref z.Offs[0], 0, ref z.Block[0], ref z.Gradient[0], true);
             }
         }
 
-        /// <summary>Calls every kernel of the variant with zero rows, and the engine's vector helpers on a few vectors.</summary>
-        internal static void Compile(TKernels k, KernelIsa isa)
+        /// <summary>
+        /// The arguments of a kernel call with zero rows: nothing is read or written but the gradient kernel's scratch of the
+        /// model's size (null for models over <see cref="MaxScratchWeights"/> weights, whose gradient kernel is skipped).
+        /// </summary>
+        private sealed class ZeroRows(TKernels k)
         {
-            var block = new float[k.ClassStride * 2];
-            var bias = new float[k.BiasLength];
-            var offs = new nuint[KernelLayout.PrefetchRows + 2];
-            var bytes = new byte[1];
-            var floats = new float[1];
-            var labels = new int[1];
-            var rows = new float[2];
-
-            // In the order a training step first needs them, byte pixels (the images' own type) before floats.
-            float[]? dW = (long)k.Inputs * k.Classes <= MaxScratchWeights ? new float[k.Inputs * k.Classes] : null;
-            var v = new float[64]; // enough floats to reach the vector loop of the engine's logarithm
-            for (int i = 0; i < v.Length; i++)
-            {
-                v[i] = 1f; // a loop: Span.Fill would compile its generic vector code here too
-            }
-
-            k.Logits(isa, ref floats[0], ref bias[0], ref bytes[0], ref offs[0], 0, ref block[0]);
-            k.LossRows(isa, ref block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref bias[0], 1f, 1f);
-            Blas.Log(v);
-            if (dW is not null)
-            {
-                k.Gradient(isa, ref bytes[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
-            }
-
-            k.Logits(isa, ref floats[0], ref bias[0], ref floats[0], ref offs[0], 0, ref block[0]);
-            if (dW is not null)
-            {
-                k.Gradient(isa, ref floats[0], ref offs[0], ref offs[0], 0, ref block[0], ref dW[0], true);
-            }
-
-            k.Softmax(isa, ref block[0], 0, ref rows[0], ref rows[1], 1f);
+            public readonly float[] Block = new float[k.ClassStride * 2];
+            public readonly float[] Bias = new float[k.BiasLength];
+            public readonly nuint[] Offs = new nuint[KernelLayout.PrefetchRows + 2];
+            public readonly byte[] Bytes = new byte[1];
+            public readonly float[] Floats = new float[1];
+            public readonly float[]? Gradient = (long)k.Inputs * k.Classes <= MaxScratchWeights ? new float[k.Inputs * k.Classes] : null;
         }
     }
 }
