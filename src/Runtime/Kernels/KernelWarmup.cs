@@ -72,7 +72,8 @@ namespace GenSoftmax.Kernels
 
         /// <summary>
         /// A throwaway engine's loss and gradient over two rows of zero pixels: the engine's per-batch methods for this
-        /// kernel struct and the byte kernels they call, compiled in the order a training step needs them (the training
+        /// kernel struct (the loss driver itself, <see cref="BatchLoss"/>, where no ReadyToRun image holds it) and the byte
+        /// kernels they call, compiled in the order a training step needs them (the training
         /// thread, which reaches them a few milliseconds later, then finds them compiled or waits for the rest of their
         /// compilation instead of starting it). Returns the loss, ln(classes) with zero weights; NaN for models over
         /// <see cref="MaxScratchWeights"/> weights, which it skips.

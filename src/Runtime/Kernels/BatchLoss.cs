@@ -1,0 +1,267 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using GenSoftmax.Internal;
+
+namespace GenSoftmax.Kernels
+{
+    /// <summary>
+    /// The loss and its gradient over a batch, block by block of rows: one driver for every model, over its
+    /// <see cref="KernelTable"/>. Not generic over the kernel struct, as the kernels and the smaller drivers of
+    /// <see cref="SoftmaxEngine{TKernels}"/> are, so the package's ReadyToRun image holds its code (its instantiations
+    /// over byte and float): a fresh process's first step compiles the kernels only, where it compiled this 2.9-4.0 KB
+    /// method per model before (bench/results/2026-12-06-cross-module). Its per-row work is scalar and its buffers a few
+    /// KB, so the sizes it reads once per call cost nothing next to the kernels it calls once per block.
+    /// </summary>
+    internal static class BatchLoss
+    {
+        /// <summary>Pixels enter the kernels as 0..255; their 1/255 is folded into a gradient's rows.</summary>
+        public const float PixelScale = 1f / 255f;
+
+        /// <summary>Checks the inputs and the row list; returns the rows of the batch.</summary>
+        public static int BatchRows(in Batch batch, int inputs, out int available)
+        {
+            available = Guard.Rows(batch.InputLength, inputs, batch.InputName);
+            if (!batch.HasRows)
+            {
+                return available;
+            }
+
+            Guard.RowIndices(batch.Rows, available, "rows");
+            return batch.Rows.Length;
+        }
+
+        // Mean cross-entropy from the logits, never from probabilities, and its gradient:
+        //   m = max(o);  loss = sum_c t_c ((m - o_c) + log sum exp(o - m));  dL/do = (softmax(o) - t) / n
+        //   dW = dL/do^T X,  db = column sums of dL/do.
+        // Hard labels are t = onehot(y). Row blocks keep dL/do on the stack; dW accumulates block by block.
+        /// <summary>
+        /// The batch's mean loss, correct count and rows; with <paramref name="gradient"/>, dW and db too (dW is overwritten).
+        /// <typeparamref name="T"/> is byte (pixels) or float (features); the caller checked dW's and db's lengths.
+        /// </summary>
+        public static BatchResult Run<T>(
+            KernelTable kernels, KernelIsa isa, ref float w, ref float bias, ReadOnlySpan<T> x, in Batch batch, Span<float> dW,
+            Span<float> db, bool gradient)
+            where T : unmanaged
+        {
+            int q = kernels.Classes;
+            int stride = kernels.Stride;
+            int rowBlock = kernels.RowBlock;
+            int n = BatchRows(batch, kernels.Inputs, out int available);
+            Guard.NotEmpty(n, batch.HasRows ? "rows" : batch.InputName);
+            ReadOnlySpan<int> rows = batch.Rows;
+            bool hasRows = batch.HasRows;
+            bool soft = batch.HasTargets;
+            ReadOnlySpan<int> labels = batch.Labels;
+            ReadOnlySpan<float> targets = batch.Targets;
+            if (soft)
+            {
+                Guard.Length(targets.Length, "targets", available, q);
+            }
+            else
+            {
+                Guard.HasLabels(labels.Length, available, batch.InputName);
+                Guard.Labels(labels, rows, hasRows, n, q, "labels");
+            }
+
+            bool weighted = batch.HasWeights;
+            ReadOnlySpan<float> weights = batch.Weights;
+            if (weighted)
+            {
+                Guard.Length(weights.Length, "weights", available);
+            }
+
+            Span<float> blk = stackalloc float[rowBlock * stride];
+            Span<nuint> offs = stackalloc nuint[rowBlock + KernelLayout.PrefetchRows];
+            Span<nuint> next = stackalloc nuint[rowBlock];
+            Span<int> ys = stackalloc int[rowBlock];
+            Span<float> ws = stackalloc float[rowBlock];
+            Span<float> m = stackalloc float[rowBlock];
+            Span<float> pre = stackalloc float[rowBlock];
+            Span<float> logS = stackalloc float[rowBlock];
+            Span<float> dbAcc = stackalloc float[stride]; // db with the pad lanes, which stay 0
+            dbAcc.Clear();
+            float scale = 1f / n;
+            // Pixels enter the kernels as 0..255; their 1/255 is folded into dL/do before the gradient pass.
+            float gScale = typeof(T) == typeof(byte) ? PixelScale : 1f;
+            double loss = 0;
+            int correct = 0;
+            for (int r0 = 0; r0 < n; r0 += rowBlock)
+            {
+                int count = Math.Min(rowBlock, n - r0);
+                RowOffsets(rows, hasRows, r0, n, kernels.Inputs, offs);
+                kernels.Logits(
+                    isa, ref w, ref bias, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count,
+                    ref MemoryMarshal.GetReference(blk));
+                if (weighted)
+                {
+                    RowWeights(weights, rows, hasRows, r0, ws.Slice(0, count));
+                }
+
+                if (soft)
+                {
+                    (double blockLoss, int blockCorrect) = SoftRows(
+                        kernels, isa, blk, count, targets, rows, hasRows, r0, m, logS, dbAcc, scale, gScale, weighted ? ws : default);
+                    loss += blockLoss;
+                    correct += blockCorrect;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        ys[i] = labels[hasRows ? rows[r0 + i] : r0 + i];
+                    }
+
+                    if (weighted)
+                    {
+                        // Row by row, each with its weight in the scale of its gradient row and of its part of db.
+                        for (int i = 0; i < count; i++)
+                        {
+                            correct += kernels.LossRows(
+                                isa, ref blk[i * stride], 1, ref ys[i], ref pre[i], ref logS[i], ref MemoryMarshal.GetReference(dbAcc),
+                                scale * ws[i], gScale);
+                        }
+                    }
+                    else
+                    {
+                        correct += kernels.LossRows(
+                            isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys),
+                                ref MemoryMarshal.GetReference(pre),
+                            ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
+                    }
+
+                    Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
+                    for (int i = 0; i < count; i++)
+                    {
+                        double rowLoss = (double)pre[i] + logS[i];
+                        loss += weighted ? ws[i] * rowLoss : rowLoss;
+                    }
+                }
+
+                if (gradient)
+                {
+                    // The next block's rows (clamped to the batch's last row), for the gradient pass to prefetch; after the
+                    // last block, the first rows of the batch that follows, if the caller named them.
+                    if (r0 + rowBlock < n || batch.Following.IsEmpty)
+                    {
+                        RowOffsets(rows, hasRows, r0 + rowBlock, n, kernels.Inputs, next);
+                    }
+                    else
+                    {
+                        FollowingOffsets(batch.Following, available, kernels.Inputs, next);
+                    }
+                    kernels.Gradient(
+                        isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next),
+                        count, ref MemoryMarshal.GetReference(blk), ref MemoryMarshal.GetReference(dW), first: r0 == 0);
+                }
+            }
+
+            if (gradient)
+            {
+                dbAcc.Slice(0, q).CopyTo(db);
+            }
+
+            return new BatchResult((float)(loss / n), correct, n) { LossSum = loss };
+        }
+
+        /// <summary>
+        /// Soft targets for one block: loss terms, correct count, and the scaled gradient rows in place.
+        /// sum_c t_c (m - o_c) = m tsum - sum_c t_c o_c: the dot product is taken before softmax overwrites the
+        /// logits, in double, where t_c o_c is exact.
+        /// </summary>
+        private static (double Loss, int Correct) SoftRows(
+            KernelTable kernels, KernelIsa isa, Span<float> blk, int count, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows, bool hasRows, int r0,
+            Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale, ReadOnlySpan<float> weights)
+        {
+            bool weighted = !weights.IsEmpty;
+            int q = kernels.Classes;
+            int stride = kernels.Stride;
+            Span<double> dot = stackalloc double[kernels.RowBlock];
+            Span<double> tsum = stackalloc double[kernels.RowBlock];
+            int correct = 0;
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<float> o = blk.Slice(i * stride, q);
+                ReadOnlySpan<float> t = targets.Slice((hasRows ? rows[r0 + i] : r0 + i) * q, q);
+                double d = 0, ts = 0;
+                for (int c = 0; c < q; c++)
+                {
+                    d += (double)t[c] * o[c];
+                    ts += t[c];
+                }
+
+                dot[i] = d;
+                tsum[i] = ts;
+                correct += Blas.ArgMax(o) == Blas.ArgMax(t) ? 1 : 0;
+            }
+
+            // Weighted rows: softmax unscaled, then each row's (p - t) times its own scale.
+            kernels.Softmax(
+                isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(logS),
+                weighted ? 1f : scale);
+            Blas.Log(logS.Slice(0, count));
+            double loss = 0;
+            for (int i = 0; i < count; i++)
+            {
+                double rowLoss = (tsum[i] * m[i]) - dot[i] + (tsum[i] * logS[i]);
+                loss += weighted ? weights[i] * rowLoss : rowLoss;
+                Span<float> gi = blk.Slice(i * stride, q);
+                ReadOnlySpan<float> t = targets.Slice((hasRows ? rows[r0 + i] : r0 + i) * q, q);
+                float rowScale = weighted ? scale * weights[i] : scale;
+                for (int c = 0; c < q; c++)
+                {
+                    gi[c] = weighted ? (gi[c] - t[c]) * rowScale : gi[c] - (t[c] * scale);
+                    dbAcc[c] += gi[c];
+                    gi[c] *= gScale;
+                }
+            }
+
+            return (loss, correct);
+        }
+
+        /// <summary>The weights of the block's rows r0, r0 + 1, ..., each checked to be finite and at least 0.</summary>
+        private static void RowWeights(ReadOnlySpan<float> weights, ReadOnlySpan<int> rows, bool hasRows, int r0, Span<float> ws)
+        {
+            for (int i = 0; i < ws.Length; i++)
+            {
+                int row = hasRows ? rows[r0 + i] : r0 + i;
+                float w = weights[row];
+                if (!(w >= 0f && float.IsFinite(w)))
+                {
+                    throw new ArgumentException(
+                        $"weights[{row}] = {w}: a row's weight must be finite and at least 0 (0 leaves the row out).", "weights");
+                }
+
+                ws[i] = w;
+            }
+        }
+
+        /// <summary>
+        /// Offsets of rows r0, r0 + 1, ... of the batch, as many as <paramref name="offs"/> holds, clamped to the batch's
+        /// last row: a block's rows followed by PrefetchRows more for the logits kernel's prefetch, or the next block's
+        /// rows for the gradient kernel's.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, int inputs, Span<nuint> offs)
+        {
+            for (int i = 0; i < offs.Length; i++)
+            {
+                int r = Math.Min(r0 + i, n - 1);
+                offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * (nuint)inputs;
+            }
+        }
+
+        /// <summary>
+        /// Offsets of the first rows of <paramref name="following"/> (the next batch's), as many as <paramref name="offs"/>
+        /// holds, repeating its last row if it has fewer: only prefetched, so a row outside the data becomes row 0.
+        /// </summary>
+        private static void FollowingOffsets(ReadOnlySpan<int> following, int available, int inputs, Span<nuint> offs)
+        {
+            for (int i = 0; i < offs.Length; i++)
+            {
+                int r = following[Math.Min(i, following.Length - 1)];
+                offs[i] = (uint)r < (uint)available ? (nuint)(uint)r * (nuint)inputs : 0;
+            }
+        }
+    }
+}

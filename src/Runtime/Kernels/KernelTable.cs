@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+
+namespace GenSoftmax.Kernels
+{
+    /// <summary>
+    /// A model's kernels behind virtual calls, one per block of rows, for the drivers that are written once for every
+    /// kernel struct instead of compiled per struct (<see cref="BatchLoss"/>): code over the library's own types only,
+    /// which the package's ReadyToRun image holds, so a fresh process compiles only the kernels and these forwarders.
+    /// </summary>
+    /// <param name="inputs">Input features per row.</param>
+    /// <param name="classes">Classes.</param>
+    /// <param name="stride">Floats per row of a block of logits.</param>
+    /// <param name="rowBlock">Rows per block of logits.</param>
+    internal abstract class KernelTable(int inputs, int classes, int stride, int rowBlock)
+    {
+        /// <summary>Input features per row.</summary>
+        public int Inputs { get; } = inputs;
+
+        /// <summary>Classes.</summary>
+        public int Classes { get; } = classes;
+
+        /// <summary>Floats per row of a block of logits (<see cref="ISoftmaxKernels.ClassStride"/>).</summary>
+        public int Stride { get; } = stride;
+
+        /// <summary>Rows per block of logits.</summary>
+        public int RowBlock { get; } = rowBlock;
+
+        /// <summary><see cref="ISoftmaxKernels.Logits{T}"/> over pixels.</summary>
+        public abstract void Logits(KernelIsa isa, ref float weights, ref float bias, ref byte x, ref nuint offs, int count, ref float block);
+
+        /// <summary><see cref="ISoftmaxKernels.Logits{T}"/> over features.</summary>
+        public abstract void Logits(KernelIsa isa, ref float weights, ref float bias, ref float x, ref nuint offs, int count, ref float block);
+
+        /// <summary><see cref="ISoftmaxKernels.Gradient{T}"/> over pixels.</summary>
+        public abstract void Gradient(KernelIsa isa, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
+
+        /// <summary><see cref="ISoftmaxKernels.Gradient{T}"/> over features.</summary>
+        public abstract void Gradient(KernelIsa isa, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
+
+        /// <summary><see cref="ISoftmaxKernels.Softmax"/>.</summary>
+        public abstract void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale);
+
+        /// <summary><see cref="ISoftmaxKernels.LossRows"/>.</summary>
+        public abstract int LossRows(
+            KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale);
+
+        /// <summary>The logits of a block from pixels or features (<typeparamref name="T"/> is byte or float).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
+            where T : unmanaged
+        {
+            if (typeof(T) == typeof(byte))
+            {
+                Logits(isa, ref weights, ref bias, ref Unsafe.As<T, byte>(ref x), ref offs, count, ref block);
+            }
+            else
+            {
+                Logits(isa, ref weights, ref bias, ref Unsafe.As<T, float>(ref x), ref offs, count, ref block);
+            }
+        }
+
+        /// <summary>The weight gradient of a block from pixels or features (<typeparamref name="T"/> is byte or float).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Gradient<T>(KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+            where T : unmanaged
+        {
+            if (typeof(T) == typeof(byte))
+            {
+                Gradient(isa, ref Unsafe.As<T, byte>(ref x), ref offs, ref next, count, ref g, ref dW, first);
+            }
+            else
+            {
+                Gradient(isa, ref Unsafe.As<T, float>(ref x), ref offs, ref next, count, ref g, ref dW, first);
+            }
+        }
+    }
+
+    /// <summary>The kernels of <typeparamref name="TKernels"/> as a <see cref="KernelTable"/>.</summary>
+    /// <typeparam name="TKernels">The model's kernel struct.</typeparam>
+    /// <param name="kernels">Its kernels.</param>
+    internal sealed class KernelTable<TKernels>(TKernels kernels)
+        : KernelTable(kernels.Inputs, kernels.Classes, kernels.ClassStride, kernels.RowBlock)
+        where TKernels : struct, ISoftmaxKernels
+    {
+        public override void Logits(
+            KernelIsa isa, ref float weights, ref float bias, ref byte x, ref nuint offs, int count, ref float block) =>
+            kernels.Logits(isa, ref weights, ref bias, ref x, ref offs, count, ref block);
+
+        public override void Logits(
+            KernelIsa isa, ref float weights, ref float bias, ref float x, ref nuint offs, int count, ref float block) =>
+            kernels.Logits(isa, ref weights, ref bias, ref x, ref offs, count, ref block);
+
+        public override void Gradient(
+            KernelIsa isa, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first) =>
+            kernels.Gradient(isa, ref x, ref offs, ref next, count, ref g, ref dW, first);
+
+        public override void Gradient(
+            KernelIsa isa, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first) =>
+            kernels.Gradient(isa, ref x, ref offs, ref next, count, ref g, ref dW, first);
+
+        public override void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale) =>
+            kernels.Softmax(isa, ref block, count, ref m, ref sums, scale);
+
+        public override int LossRows(
+            KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+            float gScale) =>
+            kernels.LossRows(isa, ref block, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
+    }
+}
