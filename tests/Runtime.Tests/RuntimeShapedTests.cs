@@ -502,7 +502,8 @@ namespace GenSoftmax.Tests
                 // throwaway engine would copy its 2 M weights) are left to their first calls.
                 var kernels = new RuntimeShapeKernels(RuntimeShape.Of(inputs, classes));
                 Kernels.KernelWarmup<RuntimeShapeKernels>.Compile(kernels, isa);
-                Kernels.KernelWarmup<RuntimeShapeKernels>.CompileStepKernels(kernels, isa);
+                Kernels.KernelWarmup<RuntimeShapeKernels>.CompileForward(kernels, isa);
+                Kernels.KernelWarmup<RuntimeShapeKernels>.CompileBackward(kernels, isa);
                 int prediction = Kernels.KernelWarmup<RuntimeShapeKernels>.CompilePredictions(kernels, isa);
                 float loss = Kernels.KernelWarmup<RuntimeShapeKernels>.CompileEngine(kernels, isa);
                 if ((long)inputs * classes > Kernels.KernelWarmup<RuntimeShapeKernels>.MaxScratchWeights)

@@ -170,8 +170,9 @@ namespace GenSoftmax.Kernels
         /// logits, in double, where t_c o_c is exact.
         /// </summary>
         private static (double Loss, int Correct) SoftRows(
-            KernelTable kernels, KernelIsa isa, Span<float> blk, int count, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows, bool hasRows, int r0,
-            Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale, ReadOnlySpan<float> weights)
+            KernelTable kernels, KernelIsa isa, Span<float> blk, int count, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows,
+            bool hasRows, int r0, Span<float> m, Span<float> logS, Span<float> dbAcc, float scale, float gScale,
+            ReadOnlySpan<float> weights)
         {
             bool weighted = !weights.IsEmpty;
             int q = kernels.Classes;

@@ -26,23 +26,28 @@ namespace GenSoftmax.Kernels
         public int RowBlock { get; } = rowBlock;
 
         /// <summary><see cref="ISoftmaxKernels.Logits{T}"/> over pixels.</summary>
-        public abstract void Logits(KernelIsa isa, ref float weights, ref float bias, ref byte x, ref nuint offs, int count, ref float block);
+        public abstract void Logits(
+            KernelIsa isa, ref float weights, ref float bias, ref byte x, ref nuint offs, int count, ref float block);
 
         /// <summary><see cref="ISoftmaxKernels.Logits{T}"/> over features.</summary>
-        public abstract void Logits(KernelIsa isa, ref float weights, ref float bias, ref float x, ref nuint offs, int count, ref float block);
+        public abstract void Logits(
+            KernelIsa isa, ref float weights, ref float bias, ref float x, ref nuint offs, int count, ref float block);
 
         /// <summary><see cref="ISoftmaxKernels.Gradient{T}"/> over pixels.</summary>
-        public abstract void Gradient(KernelIsa isa, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
+        public abstract void Gradient(
+            KernelIsa isa, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
 
         /// <summary><see cref="ISoftmaxKernels.Gradient{T}"/> over features.</summary>
-        public abstract void Gradient(KernelIsa isa, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
+        public abstract void Gradient(
+            KernelIsa isa, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first);
 
         /// <summary><see cref="ISoftmaxKernels.Softmax"/>.</summary>
         public abstract void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale);
 
         /// <summary><see cref="ISoftmaxKernels.LossRows"/>.</summary>
         public abstract int LossRows(
-            KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale, float gScale);
+            KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+            float gScale);
 
         /// <summary>The logits of a block from pixels or features (<typeparamref name="T"/> is byte or float).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,13 +11,13 @@ namespace GenSoftmax.Kernels
     /// (compiled fully optimised at their first call), and a program usually builds its trainer, checks its data and
     /// shuffles it between creating a model and training it. Each kernel is called with zero rows, which compiles it and
     /// touches nothing; the gradient kernel writes its zero-row result into a scratch array of the model's size, so models
-    /// over <see cref="MaxScratchWeights"/> weights skip it. One item runs the engine's loss and gradient, then the
-    /// trainer's loops (<see cref="Training.TrainingWarmup"/>), the engine's predictions, and the float kernels unless a
-    /// trainer has started on pixels by then; the other compiles the byte logits and gradient kernels at the same time
-    /// (on two CPUs, first epoch 18.5 -> 15.4 ms with one training thread, 15.2 -> 14.1 ms with two:
-    /// bench/results/2026-12-06-readytorun). Only where code is compiled at run time and a second core can do it (on one
-    /// core it would only take turns with the training thread); best effort: a failure only leaves the compilation to the
-    /// first call, as without it.
+    /// over <see cref="MaxScratchWeights"/> weights skip it. One item compiles the byte logits kernel, which a step calls
+    /// first; the other, at the same time, the byte gradient and loss kernels, then runs the engine's loss and gradient (its
+    /// driver precompiled in the package's image, <see cref="BatchLoss"/>), the trainer's loops
+    /// (<see cref="Training.TrainingWarmup"/>), the engine's predictions, and the float kernels unless a trainer has started
+    /// on pixels by then (bench/results/2026-12-06-readytorun, bench/results/2026-12-06-cross-module). Only where code is
+    /// compiled at run time and a second core can do it (on one core it would only take turns with the training thread);
+    /// best effort: a failure only leaves the compilation to the first call, as without it.
     /// </summary>
     /// <typeparam name="TKernels">The model's kernel struct.</typeparam>
     internal static class KernelWarmup<TKernels>
@@ -36,13 +36,13 @@ namespace GenSoftmax.Kernels
                 return;
             }
 
-            // Two items, so two CPUs compile at once: the engine's loss (its own method first, the largest) and, beside
-            // it, the byte kernels it calls first and last, which it then finds compiled or being compiled.
+            // Two items, so two CPUs compile at once and about half each: the logits kernel (the largest) on one, the
+            // gradient and loss kernels on the other, which then runs the engine and finds the logits compiled or being so.
             ThreadPool.UnsafeQueueUserWorkItem(
-                static state => Quietly(() => CompileEngineThenTrainer(state.Kernels, state.Isa)), (Kernels: kernels, Isa: isa),
+                static state => Quietly(() => CompileBackwardThenTrainer(state.Kernels, state.Isa)), (Kernels: kernels, Isa: isa),
                 preferLocal: false);
             ThreadPool.UnsafeQueueUserWorkItem(
-                static state => Quietly(() => CompileStepKernels(state.Kernels, state.Isa)), (Kernels: kernels, Isa: isa),
+                static state => Quietly(() => CompileForward(state.Kernels, state.Isa)), (Kernels: kernels, Isa: isa),
                 preferLocal: false);
         }
 
@@ -59,8 +59,9 @@ namespace GenSoftmax.Kernels
             }
         }
 
-        private static void CompileEngineThenTrainer(TKernels kernels, KernelIsa isa)
+        private static void CompileBackwardThenTrainer(TKernels kernels, KernelIsa isa)
         {
+            CompileBackward(kernels, isa);
             _ = CompileEngine(kernels, isa);
             _ = Training.TrainingWarmup.Compile(); // the trainer's loops (a later warm-up finds them compiled)
             _ = CompilePredictions(kernels, isa); // what a program calls after training
@@ -108,19 +109,21 @@ namespace GenSoftmax.Kernels
             return predictions[0];
         }
 
-        /// <summary>The byte kernels a training step calls first and last (logits, gradient), with zero rows.</summary>
-        internal static void CompileStepKernels(TKernels k, KernelIsa isa) => CompileStepKernels(k, isa, new ZeroRows(k));
+        /// <summary>The byte logits kernel, which a training step calls first, with zero rows.</summary>
+        internal static void CompileForward(TKernels k, KernelIsa isa) => CompileForward(k, isa, new ZeroRows(k));
+
+        /// <summary>The byte gradient kernel and the loss kernel, which a training step calls after the logits, with zero rows.</summary>
+        internal static void CompileBackward(TKernels k, KernelIsa isa) => CompileBackward(k, isa, new ZeroRows(k));
 
         /// <summary>Calls every kernel of the variant with zero rows, and the engine's logarithm on one value.</summary>
         internal static void Compile(TKernels k, KernelIsa isa)
         {
             // Byte pixels (the images' own type) before floats.
             var z = new ZeroRows(k);
-            CompileStepKernels(k, isa, z);
-            var labels = new int[1];
-            var rows = new float[2];
-            k.LossRows(isa, ref z.Block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref z.Bias[0], 1f, 1f);
+            CompileForward(k, isa, z);
+            CompileBackward(k, isa, z);
             Blas.Log([1f]);
+            var rows = new float[2];
             k.Logits(isa, ref z.Floats[0], ref z.Bias[0], ref z.Floats[0], ref z.Offs[0], 0, ref z.Block[0]);
             if (z.Gradient is not null)
             {
@@ -130,13 +133,19 @@ namespace GenSoftmax.Kernels
             k.Softmax(isa, ref z.Block[0], 0, ref rows[0], ref rows[1], 1f);
         }
 
-        private static void CompileStepKernels(TKernels k, KernelIsa isa, ZeroRows z)
-        {
+        private static void CompileForward(TKernels k, KernelIsa isa, ZeroRows z) =>
             k.Logits(isa, ref z.Floats[0], ref z.Bias[0], ref z.Bytes[0], ref z.Offs[0], 0, ref z.Block[0]);
+
+        private static void CompileBackward(TKernels k, KernelIsa isa, ZeroRows z)
+        {
             if (z.Gradient is not null)
             {
                 k.Gradient(isa, ref z.Bytes[0], ref z.Offs[0], ref z.Offs[0], 0, ref z.Block[0], ref z.Gradient[0], true);
             }
+
+            var labels = new int[1];
+            var rows = new float[2];
+            k.LossRows(isa, ref z.Block[0], 0, ref labels[0], ref rows[0], ref rows[1], ref z.Bias[0], 1f, 1f);
         }
 
         /// <summary>
