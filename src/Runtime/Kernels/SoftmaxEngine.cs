@@ -10,7 +10,9 @@ namespace GenSoftmax.Kernels
     /// <summary>
     /// A softmax-regression model whose kernels come from <typeparamref name="TKernels"/>: the parameters, the ISA
     /// setting, the argument checks and the drivers that walk a batch in blocks of rows, written once for every
-    /// model. The JIT compiles them per kernel struct, so every size is a constant in the code that runs.
+    /// model. The JIT compiles them per kernel struct, so every size is a constant in the code that runs; the loss and
+    /// gradient driver (<see cref="BatchLoss"/>, over a <see cref="KernelTable"/>) is compiled once for every model
+    /// instead, so the package's ReadyToRun image holds it.
     /// </summary>
     /// <remarks>For generated code: each <c>[SoftmaxModel]</c> class holds one and forwards <see cref="ISoftmaxModel"/> to it.</remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
