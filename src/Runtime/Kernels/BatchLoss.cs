@@ -264,5 +264,97 @@ namespace GenSoftmax.Kernels
                 offs[i] = (uint)r < (uint)available ? (nuint)(uint)r * (nuint)inputs : 0;
             }
         }
+
+        // Hessian of the cross-entropy sum times a direction V, block by block of rows:
+        //   Z = X Vᵀ + vb (the logits kernel with V as the weights);  P = softmax(X Wᵀ + b), stored on refresh
+        //   R_i = w_i (P_i ∘ Z_i − P_i (P_i · Z_i));  Hv_W = Rᵀ X (the gradient kernel);  Hv_b = column sums of R.
+        // On refresh a block's rows pass through the logits kernel twice while they are in cache, so one product is one
+        // pass over the data either way.
+        /// <summary>
+        /// The Hessian of the batch's summed cross-entropy at (<paramref name="weights"/>, <paramref name="bias"/>) times the
+        /// direction (<paramref name="vW"/>, <paramref name="vb"/>), into <paramref name="hW"/> and <paramref name="hb"/>;
+        /// the batch's probabilities are computed into <paramref name="probabilities"/> on <paramref name="refresh"/>, read
+        /// from it otherwise. The caller checked every length.
+        /// </summary>
+        public static void HessianVector<T>(
+            KernelTable kernels, KernelIsa isa, ReadOnlySpan<T> x, in Batch batch, int n, ReadOnlySpan<float> weights,
+            ReadOnlySpan<float> bias, Span<float> probabilities, bool refresh, ReadOnlySpan<float> vW, ReadOnlySpan<float> vb,
+            Span<float> hW, Span<float> hb)
+            where T : unmanaged
+        {
+            int q = kernels.Classes;
+            int stride = kernels.Stride;
+            int rowBlock = kernels.RowBlock;
+            ReadOnlySpan<int> rows = batch.Rows;
+            bool hasRows = batch.HasRows, weighted = batch.HasWeights;
+            ReadOnlySpan<float> rowWeights = batch.Weights;
+            Span<float> blk = stackalloc float[rowBlock * stride];
+            Span<nuint> offs = stackalloc nuint[rowBlock + KernelLayout.PrefetchRows];
+            Span<nuint> next = stackalloc nuint[rowBlock];
+            Span<float> m = stackalloc float[rowBlock];
+            Span<float> sums = stackalloc float[rowBlock];
+            // The kernels may read a bias a vector at a time: both biases padded with zeros to the stride.
+            Span<float> b = stackalloc float[stride];
+            Span<float> c = stackalloc float[stride];
+            Span<double> hbAcc = stackalloc double[q];
+            b.Clear();
+            c.Clear();
+            hbAcc.Clear();
+            bias.CopyTo(b);
+            vb.CopyTo(c);
+            float gScale = typeof(T) == typeof(byte) ? PixelScale : 1f;
+            for (int r0 = 0; r0 < n; r0 += rowBlock)
+            {
+                int count = Math.Min(rowBlock, n - r0);
+                RowOffsets(rows, hasRows, r0, n, kernels.Inputs, offs);
+                if (refresh)
+                {
+                    kernels.Logits(
+                        isa, ref MemoryMarshal.GetReference(weights), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(x),
+                        ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
+                    kernels.Softmax(
+                        isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m),
+                        ref MemoryMarshal.GetReference(sums), 1f);
+                    for (int i = 0; i < count; i++)
+                    {
+                        blk.Slice(i * stride, q).CopyTo(probabilities.Slice((r0 + i) * q, q));
+                    }
+                }
+
+                kernels.Logits(
+                    isa, ref MemoryMarshal.GetReference(vW), ref MemoryMarshal.GetReference(c), ref MemoryMarshal.GetReference(x),
+                    ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
+                for (int i = 0; i < count; i++)
+                {
+                    ReadOnlySpan<float> p = probabilities.Slice((r0 + i) * q, q);
+                    Span<float> z = blk.Slice(i * stride, stride);
+                    float pz = 0;
+                    for (int k = 0; k < q; k++)
+                    {
+                        pz += p[k] * z[k];
+                    }
+
+                    float w = weighted ? rowWeights[hasRows ? rows[r0 + i] : r0 + i] : 1f;
+                    for (int k = 0; k < q; k++)
+                    {
+                        float r = w * p[k] * (z[k] - pz);
+                        hbAcc[k] += r;
+                        z[k] = r * gScale;
+                    }
+
+                    z.Slice(q).Clear(); // the pad lanes held -inf
+                }
+
+                RowOffsets(rows, hasRows, r0 + rowBlock, n, kernels.Inputs, next);
+                kernels.Gradient(
+                    isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next),
+                    count, ref MemoryMarshal.GetReference(blk), ref MemoryMarshal.GetReference(hW), first: r0 == 0);
+            }
+
+            for (int k = 0; k < q; k++)
+            {
+                hb[k] = (float)hbAcc[k];
+            }
+        }
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using GenSoftmax.Internal;
 
@@ -9,27 +8,18 @@ namespace GenSoftmax.Kernels
 {
     /// <summary>
     /// A softmax-regression model whose kernels come from <typeparamref name="TKernels"/>: the parameters, the ISA
-    /// setting, the argument checks and the drivers that walk a batch in blocks of rows, written once for every
-    /// model. The JIT compiles them per kernel struct, so every size is a constant in the code that runs; the loss and
-    /// gradient driver (<see cref="BatchLoss"/>, over a <see cref="KernelTable"/>) is compiled once for every model
-    /// instead, so the package's ReadyToRun image holds it.
+    /// setting and the argument checks, written once for every model. The drivers that walk a batch in blocks of rows
+    /// (<see cref="BatchLoss"/>, <see cref="BatchForward"/>) take the kernels as a <see cref="KernelTable"/>: compiled once
+    /// for every model rather than per kernel struct, so the package's ReadyToRun image holds them and a fresh process
+    /// compiles only the kernels.
     /// </summary>
     /// <remarks>For generated code: each <c>[SoftmaxModel]</c> class holds one and forwards <see cref="ISoftmaxModel"/> to it.</remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public sealed partial class SoftmaxEngine<TKernels> : ISoftmaxModel, ICurvatureModel
         where TKernels : struct, ISoftmaxKernels
     {
-        // Literals in the generated struct, so after the JIT specialises the engine every buffer below has a constant
-        // size and every loop bound is known (a computed size here kept the stack buffers dynamic: bench/README.md); the
-        // run-time struct's fields, read once per call.
-        private int Stride => _kernels.ClassStride;
-
-        private int RowBlock => _kernels.RowBlock;
-
-        private const float PixelScale = BatchLoss.PixelScale;
-
         private readonly TKernels _kernels;
-        private readonly KernelTable<TKernels> _table; // the same kernels for the drivers written once (BatchLoss)
+        private readonly KernelTable<TKernels> _table; // the same kernels for the drivers (BatchLoss, BatchForward)
         private readonly AlignedFloats _weights; // W on a 64-byte boundary, where the kernels' vector loads fall on whole lines
         private readonly float[] _bias; // BiasLength floats: kernels may read the bias a vector at a time; the pad stays 0
         private readonly ParameterGate _gate;
@@ -105,11 +95,11 @@ namespace GenSoftmax.Kernels
             using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
-                PredictCore(batch.Pixels, batch, predictions);
+                BatchForward.Predict(_table, _isa, ref _weights.First, ref Bias0, batch.Pixels, batch, predictions);
             }
             else
             {
-                PredictCore(batch.Features, batch, predictions);
+                BatchForward.Predict(_table, _isa, ref _weights.First, ref Bias0, batch.Features, batch, predictions);
             }
         }
 
@@ -118,11 +108,11 @@ namespace GenSoftmax.Kernels
             using ParameterGate.ReadScope read = _gate.EnterRead();
             if (batch.IsPixels)
             {
-                ForwardCore(batch.Pixels, batch, output, probabilities);
+                BatchForward.Forward(_table, _isa, ref _weights.First, ref Bias0, batch.Pixels, batch, output, probabilities);
             }
             else
             {
-                ForwardCore(batch.Features, batch, output, probabilities);
+                BatchForward.Forward(_table, _isa, ref _weights.First, ref Bias0, batch.Features, batch, output, probabilities);
             }
         }
 
@@ -149,75 +139,6 @@ namespace GenSoftmax.Kernels
         /// <summary>Checks the inputs and the row list; returns the rows of the batch.</summary>
         private int BatchRows(in Batch batch, out int available) => BatchLoss.BatchRows(batch, _kernels.Inputs, out available);
 
-        private void ForwardCore<T>(ReadOnlySpan<T> x, in Batch batch, Span<float> output, bool probabilities)
-            where T : unmanaged
-        {
-            int n = BatchRows(batch, out _);
-            Guard.Length(output.Length, probabilities ? "probabilities" : "logits", n, _kernels.Classes);
-            ReadOnlySpan<int> rows = batch.Rows;
-            bool hasRows = batch.HasRows;
-            Span<float> blk = stackalloc float[RowBlock * Stride];
-            Span<nuint> offs = stackalloc nuint[RowBlock + KernelLayout.PrefetchRows];
-            Span<float> m = stackalloc float[RowBlock];
-            Span<float> sums = stackalloc float[RowBlock];
-            for (int r0 = 0; r0 < n; r0 += RowBlock)
-            {
-                int count = Math.Min(RowBlock, n - r0);
-                RowOffsets(rows, hasRows, r0, n, offs);
-                Logits(x, offs, count, blk);
-                if (probabilities)
-                {
-                    _kernels.Softmax(_isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m),
-                        ref MemoryMarshal.GetReference(sums), 1f);
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    blk.Slice(i * Stride, _kernels.Classes).CopyTo(output.Slice((r0 + i) * _kernels.Classes, _kernels.Classes));
-                }
-            }
-        }
-
-        private void PredictCore<T>(ReadOnlySpan<T> x, in Batch batch, Span<int> predictions)
-            where T : unmanaged
-        {
-            int n = BatchRows(batch, out _);
-            Guard.Length(predictions.Length, nameof(predictions), n);
-            ReadOnlySpan<int> rows = batch.Rows;
-            bool hasRows = batch.HasRows;
-            Span<float> blk = stackalloc float[RowBlock * Stride];
-            Span<nuint> offs = stackalloc nuint[RowBlock + KernelLayout.PrefetchRows];
-            for (int r0 = 0; r0 < n; r0 += RowBlock)
-            {
-                int count = Math.Min(RowBlock, n - r0);
-                RowOffsets(rows, hasRows, r0, n, offs);
-                Logits(x, offs, count, blk);
-                for (int i = 0; i < count; i++)
-                {
-                    predictions[r0 + i] = Blas.ArgMax(blk.Slice(i * Stride, _kernels.Classes));
-                }
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, Span<nuint> offs) =>
-            BatchLoss.RowOffsets(rows, hasRows, r0, n, _kernels.Inputs, offs);
-
         private ref float Bias0 => ref MemoryMarshal.GetArrayDataReference(_bias);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Logits<T>(ReadOnlySpan<T> x, Span<nuint> offs, int count, Span<float> blk)
-            where T : unmanaged =>
-            _kernels.Logits(
-                _isa, ref _weights.First, ref MemoryMarshal.GetArrayDataReference(_bias),
-                ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Gradient<T>(ReadOnlySpan<T> x, Span<nuint> offs, Span<nuint> next, int count, Span<float> g, Span<float> dW,
-            bool first)
-            where T : unmanaged =>
-            _kernels.Gradient(
-                _isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next), count,
-                ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(dW), first);
     }
 }
