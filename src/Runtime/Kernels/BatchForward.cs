@@ -18,7 +18,7 @@ namespace GenSoftmax.Kernels
         {
             int stride = kernels.Stride;
             int rowBlock = kernels.RowBlock;
-            int n = BatchLoss.BatchRows(batch, kernels.Inputs, out _);
+            int n = kernels.BatchRows(batch, out _);
             Guard.Length(output.Length, probabilities ? "probabilities" : "logits", n, kernels.Classes);
             ReadOnlySpan<int> rows = batch.Rows;
             bool hasRows = batch.HasRows;
@@ -29,10 +29,8 @@ namespace GenSoftmax.Kernels
             for (int r0 = 0; r0 < n; r0 += rowBlock)
             {
                 int count = Math.Min(rowBlock, n - r0);
-                BatchLoss.RowOffsets(rows, hasRows, r0, n, kernels.Inputs, offs);
-                kernels.Logits(
-                    isa, ref w, ref bias, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count,
-                    ref MemoryMarshal.GetReference(blk));
+                kernels.RowOffsets(rows, hasRows, r0, n, offs);
+                kernels.Logits(isa, ref w, ref bias, x, offs, count, blk);
                 if (probabilities)
                 {
                     kernels.Softmax(isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m),
@@ -53,7 +51,7 @@ namespace GenSoftmax.Kernels
         {
             int stride = kernels.Stride;
             int rowBlock = kernels.RowBlock;
-            int n = BatchLoss.BatchRows(batch, kernels.Inputs, out _);
+            int n = kernels.BatchRows(batch, out _);
             Guard.Length(predictions.Length, nameof(predictions), n);
             ReadOnlySpan<int> rows = batch.Rows;
             bool hasRows = batch.HasRows;
@@ -62,10 +60,8 @@ namespace GenSoftmax.Kernels
             for (int r0 = 0; r0 < n; r0 += rowBlock)
             {
                 int count = Math.Min(rowBlock, n - r0);
-                BatchLoss.RowOffsets(rows, hasRows, r0, n, kernels.Inputs, offs);
-                kernels.Logits(
-                    isa, ref w, ref bias, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count,
-                    ref MemoryMarshal.GetReference(blk));
+                kernels.RowOffsets(rows, hasRows, r0, n, offs);
+                kernels.Logits(isa, ref w, ref bias, x, offs, count, blk);
                 for (int i = 0; i < count; i++)
                 {
                     predictions[r0 + i] = Blas.ArgMax(blk.Slice(i * stride, kernels.Classes));

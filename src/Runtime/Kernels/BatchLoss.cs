@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using GenSoftmax.Internal;
 
@@ -18,19 +17,6 @@ namespace GenSoftmax.Kernels
         /// <summary>Pixels enter the kernels as 0..255; their 1/255 is folded into a gradient's rows.</summary>
         public const float PixelScale = 1f / 255f;
 
-        /// <summary>Checks the inputs and the row list; returns the rows of the batch.</summary>
-        public static int BatchRows(in Batch batch, int inputs, out int available)
-        {
-            available = Guard.Rows(batch.InputLength, inputs, batch.InputName);
-            if (!batch.HasRows)
-            {
-                return available;
-            }
-
-            Guard.RowIndices(batch.Rows, available, "rows");
-            return batch.Rows.Length;
-        }
-
         // Mean cross-entropy from the logits, never from probabilities, and its gradient:
         //   m = max(o);  loss = sum_c t_c ((m - o_c) + log sum exp(o - m));  dL/do = (softmax(o) - t) / n
         //   dW = dL/do^T X,  db = column sums of dL/do.
@@ -47,7 +33,7 @@ namespace GenSoftmax.Kernels
             int q = kernels.Classes;
             int stride = kernels.Stride;
             int rowBlock = kernels.RowBlock;
-            int n = BatchRows(batch, kernels.Inputs, out int available);
+            int n = kernels.BatchRows(batch, out int available);
             Guard.NotEmpty(n, batch.HasRows ? "rows" : batch.InputName);
             ReadOnlySpan<int> rows = batch.Rows;
             bool hasRows = batch.HasRows;
@@ -89,10 +75,8 @@ namespace GenSoftmax.Kernels
             for (int r0 = 0; r0 < n; r0 += rowBlock)
             {
                 int count = Math.Min(rowBlock, n - r0);
-                RowOffsets(rows, hasRows, r0, n, kernels.Inputs, offs);
-                kernels.Logits(
-                    isa, ref w, ref bias, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), count,
-                    ref MemoryMarshal.GetReference(blk));
+                kernels.RowOffsets(rows, hasRows, r0, n, offs);
+                kernels.Logits(isa, ref w, ref bias, x, offs, count, blk);
                 if (weighted)
                 {
                     RowWeights(weights, rows, hasRows, r0, ws.Slice(0, count));
@@ -144,15 +128,13 @@ namespace GenSoftmax.Kernels
                     // last block, the first rows of the batch that follows, if the caller named them.
                     if (r0 + rowBlock < n || batch.Following.IsEmpty)
                     {
-                        RowOffsets(rows, hasRows, r0 + rowBlock, n, kernels.Inputs, next);
+                        kernels.RowOffsets(rows, hasRows, r0 + rowBlock, n, next);
                     }
                     else
                     {
                         FollowingOffsets(batch.Following, available, kernels.Inputs, next);
                     }
-                    kernels.Gradient(
-                        isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next),
-                        count, ref MemoryMarshal.GetReference(blk), ref MemoryMarshal.GetReference(dW), first: r0 == 0);
+                    kernels.Gradient(isa, x, offs, next, count, blk, dW, first: r0 == 0);
                 }
             }
 
@@ -238,21 +220,6 @@ namespace GenSoftmax.Kernels
         }
 
         /// <summary>
-        /// Offsets of rows r0, r0 + 1, ... of the batch, as many as <paramref name="offs"/> holds, clamped to the batch's
-        /// last row: a block's rows followed by PrefetchRows more for the logits kernel's prefetch, or the next block's
-        /// rows for the gradient kernel's.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, int inputs, Span<nuint> offs)
-        {
-            for (int i = 0; i < offs.Length; i++)
-            {
-                int r = Math.Min(r0 + i, n - 1);
-                offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * (nuint)inputs;
-            }
-        }
-
-        /// <summary>
         /// Offsets of the first rows of <paramref name="following"/> (the next batch's), as many as <paramref name="offs"/>
         /// holds, repeating its last row if it has fewer: only prefetched, so a row outside the data becomes row 0.
         /// </summary>
@@ -306,12 +273,10 @@ namespace GenSoftmax.Kernels
             for (int r0 = 0; r0 < n; r0 += rowBlock)
             {
                 int count = Math.Min(rowBlock, n - r0);
-                RowOffsets(rows, hasRows, r0, n, kernels.Inputs, offs);
+                kernels.RowOffsets(rows, hasRows, r0, n, offs);
                 if (refresh)
                 {
-                    kernels.Logits(
-                        isa, ref MemoryMarshal.GetReference(weights), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(x),
-                        ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
+                    kernels.Logits(isa, ref MemoryMarshal.GetReference(weights), ref MemoryMarshal.GetReference(b), x, offs, count, blk);
                     kernels.Softmax(
                         isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(m),
                         ref MemoryMarshal.GetReference(sums), 1f);
@@ -321,9 +286,7 @@ namespace GenSoftmax.Kernels
                     }
                 }
 
-                kernels.Logits(
-                    isa, ref MemoryMarshal.GetReference(vW), ref MemoryMarshal.GetReference(c), ref MemoryMarshal.GetReference(x),
-                    ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(blk));
+                kernels.Logits(isa, ref MemoryMarshal.GetReference(vW), ref MemoryMarshal.GetReference(c), x, offs, count, blk);
                 for (int i = 0; i < count; i++)
                 {
                     ReadOnlySpan<float> p = probabilities.Slice((r0 + i) * q, q);
@@ -345,10 +308,8 @@ namespace GenSoftmax.Kernels
                     z.Slice(q).Clear(); // the pad lanes held -inf
                 }
 
-                RowOffsets(rows, hasRows, r0 + rowBlock, n, kernels.Inputs, next);
-                kernels.Gradient(
-                    isa, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(offs), ref MemoryMarshal.GetReference(next),
-                    count, ref MemoryMarshal.GetReference(blk), ref MemoryMarshal.GetReference(hW), first: r0 == 0);
+                kernels.RowOffsets(rows, hasRows, r0 + rowBlock, n, next);
+                kernels.Gradient(isa, x, offs, next, count, blk, hW, first: r0 == 0);
             }
 
             for (int k = 0; k < q; k++)

@@ -1,4 +1,7 @@
+using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using GenSoftmax.Internal;
 
 namespace GenSoftmax.Kernels
 {
@@ -51,31 +54,73 @@ namespace GenSoftmax.Kernels
 
         /// <summary>The logits of a block from pixels or features (<typeparamref name="T"/> is byte or float).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
+        public void Logits<T>(
+            KernelIsa isa, ref float weights, ref float bias, ReadOnlySpan<T> x, ReadOnlySpan<nuint> offs, int count, Span<float> block)
             where T : unmanaged
         {
             if (typeof(T) == typeof(byte))
             {
-                Logits(isa, ref weights, ref bias, ref Unsafe.As<T, byte>(ref x), ref offs, count, ref block);
+                Logits(
+                    isa, ref weights, ref bias, ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(x)),
+                    ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(block));
             }
             else
             {
-                Logits(isa, ref weights, ref bias, ref Unsafe.As<T, float>(ref x), ref offs, count, ref block);
+                Logits(
+                    isa, ref weights, ref bias, ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(x)),
+                    ref MemoryMarshal.GetReference(offs), count, ref MemoryMarshal.GetReference(block));
             }
         }
 
         /// <summary>The weight gradient of a block from pixels or features (<typeparamref name="T"/> is byte or float).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Gradient<T>(KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
+        public void Gradient<T>(
+            KernelIsa isa, ReadOnlySpan<T> x, ReadOnlySpan<nuint> offs, ReadOnlySpan<nuint> next, int count, Span<float> g, Span<float> dW,
+            bool first)
             where T : unmanaged
         {
+            ref nuint o = ref MemoryMarshal.GetReference(offs);
+            ref nuint nx = ref MemoryMarshal.GetReference(next);
             if (typeof(T) == typeof(byte))
             {
-                Gradient(isa, ref Unsafe.As<T, byte>(ref x), ref offs, ref next, count, ref g, ref dW, first);
+                Gradient(
+                    isa, ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(x)), ref o, ref nx, count, ref MemoryMarshal.GetReference(g),
+                    ref MemoryMarshal.GetReference(dW), first);
             }
             else
             {
-                Gradient(isa, ref Unsafe.As<T, float>(ref x), ref offs, ref next, count, ref g, ref dW, first);
+                Gradient(
+                    isa, ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(x)), ref o, ref nx, count,
+                    ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(dW), first);
+            }
+        }
+
+        /// <summary>Checks the batch's inputs and row list against <see cref="Inputs"/>; returns the rows of the batch.</summary>
+        public int BatchRows(in Batch batch, out int available)
+        {
+            available = Guard.Rows(batch.InputLength, Inputs, batch.InputName);
+            if (!batch.HasRows)
+            {
+                return available;
+            }
+
+            Guard.RowIndices(batch.Rows, available, "rows");
+            return batch.Rows.Length;
+        }
+
+        /// <summary>
+        /// Offsets of rows r0, r0 + 1, ... of the batch, as many as <paramref name="offs"/> holds, clamped to the batch's
+        /// last row: a block's rows followed by PrefetchRows more for the logits kernel's prefetch, or the next block's
+        /// rows for the gradient kernel's.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void RowOffsets(ReadOnlySpan<int> rows, bool hasRows, int r0, int n, Span<nuint> offs)
+        {
+            nuint inputs = (nuint)Inputs;
+            for (int i = 0; i < offs.Length; i++)
+            {
+                int r = Math.Min(r0 + i, n - 1);
+                offs[i] = (nuint)(uint)(hasRows ? rows[r] : r) * inputs;
             }
         }
     }

@@ -137,7 +137,7 @@ namespace GenSoftmax.Kernels
         }
 
         /// <summary>Checks the inputs and the row list; returns the rows of the batch.</summary>
-        private int BatchRows(in Batch batch, out int available) => BatchLoss.BatchRows(batch, _kernels.Inputs, out available);
+        private int BatchRows(in Batch batch, out int available) => _table.BatchRows(batch, out available);
 
         private ref float Bias0 => ref MemoryMarshal.GetArrayDataReference(_bias);
     }
