@@ -35,7 +35,7 @@ namespace GenSoftmax
                 runs: Avx512F.IsSupported && Sse3.IsSupported,
                 cpuExtensions: ["avx512f", "sse3"],
                 instructionSet: "x86-64-v4",
-                new RuntimeKernelSet<Avx512Ops, Vector512<float>>()),
+                new PrecompiledAvx512Kernels()),
             new(
                 KernelIsa.Avx2,
                 runs: Avx2.IsSupported && Fma.IsSupported && Sse3.IsSupported,

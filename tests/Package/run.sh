@@ -90,12 +90,17 @@ NUPKG="$FEED/GenSoftmax.$VERSION.nupkg"
 # One package gives both: the runtime library, and the generator as an analyzer (never as a lib reference).
 CONTENTS="$(list_zip "$NUPKG")"
 for entry in lib/net10.0/GenSoftmax.dll runtimes/linux-x64/lib/net10.0/GenSoftmax.dll analyzers/dotnet/cs/GenSoftmax.Generator.dll \
+  lib/net10.0/GenSoftmax.Avx512.dll runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx512.dll \
   build/GenSoftmax.targets buildTransitive/GenSoftmax.targets; do
   grep -qx "$entry" <<<"$CONTENTS" || fail "the package has no $entry; it holds: $(tr '\n' ' ' <<<"$CONTENTS")"
 done
 [ "$(assembly_kind "$NUPKG" lib/net10.0/GenSoftmax.dll)" = il ] || fail "lib/net10.0/GenSoftmax.dll is not the IL build"
 [ "$(assembly_kind "$NUPKG" runtimes/linux-x64/lib/net10.0/GenSoftmax.dll)" = readytorun ] \
   || fail "runtimes/linux-x64/lib/net10.0/GenSoftmax.dll has no ReadyToRun code"
+# The AVX-512 run-time kernels: an assembly inside this package, its image compiled for AVX-512 (src/Avx512).
+[ "$(assembly_kind "$NUPKG" lib/net10.0/GenSoftmax.Avx512.dll)" = il ] || fail "lib/net10.0/GenSoftmax.Avx512.dll is not the IL build"
+[ "$(assembly_kind "$NUPKG" runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx512.dll)" = readytorun ] \
+  || fail "runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx512.dll has no ReadyToRun code"
 if grep -q '^lib/.*GenSoftmax\.Generator\.dll$' <<<"$CONTENTS"; then
   fail "the generator is packed under lib/, so consumers would reference it as a library"
 fi
@@ -106,11 +111,14 @@ grep -qx "README.md" <<<"$CONTENTS" || fail "the package does not carry README.m
 if grep -qi 'dependency id="GenSoftmax.Generator"' <<<"$NUSPEC"; then
   fail "the package depends on GenSoftmax.Generator, which is not a package"
 fi
+if grep -qi 'dependency id="GenSoftmax.Avx512"' <<<"$NUSPEC"; then
+  fail "the package depends on GenSoftmax.Avx512, which it carries inside"
+fi
 if grep -qi 'dependency id="Sep"' <<<"$NUSPEC"; then
   fail "the runtime package depends on Sep; CSV reading belongs to GenSoftmax.Data"
 fi
 echo "   ok: lib/net10.0/GenSoftmax.dll, its ReadyToRun image for linux-x64, analyzers/dotnet/cs/GenSoftmax.Generator.dll,"
-echo "       depends on System.Numerics.Tensors, not on Sep"
+echo "       GenSoftmax.Avx512.dll and its image; depends on System.Numerics.Tensors, not on Sep"
 
 # The two other packages: each its library, depending on GenSoftmax of the same version (Data: and on Sep).
 for id in Data Onnx; do
@@ -251,6 +259,13 @@ namespace PackageSmoke
             BatchResult step = new Sgd(model, options.Optimizer).Step(test.Rows([0, 1, 2, 3]));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epochs={reports.Count} train_loss={last.TrainLoss:F4} step_loss={step.Loss:F4}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy={last.ValidationAccuracy:F4}"));
+
+            // A model whose shape is known only at run time, trained the same way: the package's own kernels.
+            var shaped = new RuntimeSoftmaxModel(Blobs.InputCount, Blobs.ClassCount);
+            var shapedTrainer = new Trainer(shaped, options);
+            shapedTrainer.Initialize();
+            EpochReport shapedLast = shapedTrainer.Fit(train, test)[^1];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"runtime_shaped_accuracy={shapedLast.ValidationAccuracy:F4}"));
             return 0;
         }
     }
@@ -280,6 +295,9 @@ echo "$OUTPUT" | sed 's/^/   /'
 ACCURACY="$(sed -n 's/^accuracy=\([0-9.]*\)$/\1/p' <<<"$OUTPUT")"
 [ -n "$ACCURACY" ] || fail "the program printed no accuracy= line"
 awk -v a="$ACCURACY" 'BEGIN { exit !(a >= 0.95) }' || fail "test accuracy $ACCURACY is below 0.95"
+SHAPED_ACCURACY="$(sed -n 's/^runtime_shaped_accuracy=\([0-9.]*\)$/\1/p' <<<"$OUTPUT")"
+awk -v a="${SHAPED_ACCURACY:-0}" 'BEGIN { exit !(a >= 0.95) }' \
+  || fail "the run-time-shaped model's test accuracy ${SHAPED_ACCURACY:-(none printed)} is below 0.95"
 # On linux-x64 the host loads the package's ReadyToRun image (runtimes/linux-x64/lib), not the IL under lib/.
 if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
   grep -q "^runtime=.*/runtimes/linux-x64/lib/net10.0/GenSoftmax.dll$" <<<"$OUTPUT" \
@@ -298,6 +316,13 @@ if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
     fail "the JIT compiled the engine's drivers (BatchLoss.Run, BatchForward.Predict) at their first call: the image does not hold them"
   fi
   echo "   ok: the engine's drivers ran from the image (the JIT compiled the model's kernels, not BatchLoss.Run or BatchForward.Predict)"
+  # On an AVX-512 CPU the run-time-shaped model's kernels run from GenSoftmax.Avx512's image: the JIT compiles none.
+  if grep -qw avx512f /proc/cpuinfo 2>/dev/null && grep -q "^isa=Avx512$" <<<"$OUTPUT"; then
+    if grep -E "JIT compiled GenSoftmax\.Dynamic\.RuntimeKernels\`2\[GenSoftmax\.Dynamic\.Avx512Ops" "$WORK/jit-summary.txt"; then
+      fail "the JIT compiled AVX-512 run-time kernels: GenSoftmax.Avx512's image was not used"
+    fi
+    echo "   ok: the run-time-shaped model's AVX-512 kernels ran from GenSoftmax.Avx512's image (the JIT compiled none)"
+  fi
   # Built for linux-x64 itself, the program gets the image beside it.
   dotnet build "$APP/PackageSmoke.csproj" -c Release -r linux-x64 --nologo >"$WORK/build-rid.log" 2>&1 \
     || fail_with_log "$WORK/build-rid.log" "the console project does not build for linux-x64"

@@ -3,7 +3,7 @@ namespace GenSoftmax.Dynamic
 {
     /// <summary>
     /// One variant's run-time-shaped kernels, as a column of the variant table (<see cref="KernelVariant.Kernels"/>):
-    /// <see cref="RuntimeKernels"/> calls the row's set, so a variant added to the table is reachable without another
+    /// <see cref="RuntimeKernelDispatch"/> calls the row's set, so a variant added to the table is reachable without another
     /// switch. One virtual call per block of rows, and one per element type (no generic virtual methods).
     /// </summary>
     internal abstract class RuntimeKernelSet

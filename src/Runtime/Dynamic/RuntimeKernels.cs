@@ -7,54 +7,6 @@ using GenSoftmax.Internal;
 
 namespace GenSoftmax.Dynamic
 {
-    /// <summary>
-    /// The run-time-shaped kernels by variant: the same four kernels as a generated model's (see
-    /// <see cref="Kernels.ISoftmaxKernels"/> for the block layout), with the shape passed in instead of compiled in. The
-    /// variant's row of the table (<see cref="KernelVariant.Of"/>) holds its kernels; a value that names no variant runs
-    /// the fallback's, as the generated dispatch's default arm does.
-    /// </summary>
-    internal static class RuntimeKernels
-    {
-        public static void Logits<T>(
-            KernelIsa isa, in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
-            where T : unmanaged
-        {
-            RuntimeKernelSet kernels = KernelVariant.Of(isa).Kernels;
-            if (typeof(T) == typeof(float))
-            {
-                kernels.LogitsF32(shape, ref w, ref bias, ref Unsafe.As<T, float>(ref x), ref offs, count, ref blk);
-            }
-            else
-            {
-                kernels.LogitsU8(shape, ref w, ref bias, ref Unsafe.As<T, byte>(ref x), ref offs, count, ref blk);
-            }
-        }
-
-        public static void Gradient<T>(
-            KernelIsa isa, in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
-            where T : unmanaged
-        {
-            RuntimeKernelSet kernels = KernelVariant.Of(isa).Kernels;
-            if (typeof(T) == typeof(float))
-            {
-                kernels.GradientF32(shape, ref Unsafe.As<T, float>(ref x), ref offs, ref next, count, ref g, ref dW, first);
-            }
-            else
-            {
-                kernels.GradientU8(shape, ref Unsafe.As<T, byte>(ref x), ref offs, ref next, count, ref g, ref dW, first);
-            }
-        }
-
-        public static void Softmax(
-            KernelIsa isa, in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale) =>
-            KernelVariant.Of(isa).Kernels.Softmax(shape, ref blk, count, ref m, ref sums, scale);
-
-        public static int LossRows(
-            KernelIsa isa, in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db,
-            float scale, float gScale) =>
-            KernelVariant.Of(isa).Kernels.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
-    }
-
     /// <summary>A model's sizes as the kernels use them: every one fixed when the model is created.</summary>
     /// <param name="Inputs">Input features per row.</param>
     /// <param name="Classes">Classes.</param>
@@ -171,7 +123,8 @@ namespace GenSoftmax.Dynamic
     /// </list>
     /// The generated kernels also keep short rows in registers and fold every size into the code; what that buys is measured
     /// in bench/README.md (RuntimeShapedBenchmarks). As the generated kernels, every kernel here is
-    /// compiled fully optimised at its first call (AggressiveOptimization) and uses their exp, so no first epoch runs slow.
+    /// compiled fully optimised at its first call (<see cref="KernelCompilation"/>) or precompiled, and uses their exp, so no
+    /// first epoch runs slow.
     /// </summary>
     [SkipLocalsInit]
     internal static class RuntimeKernels<TOps, TVec>
@@ -241,7 +194,7 @@ namespace GenSoftmax.Dynamic
         // Size does not divide Classes: the logits of the overlap are computed again to the same value, and its gradient
         // is computed but not stored (it was added in the pass before).
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(KernelCompilation.Options)]
         private static void Logits<T, TBlock>(
             in RuntimeShape shape, ref float w, ref float bias, ref T x, ref nuint offs, int count, ref float blk)
             where T : unmanaged
@@ -376,7 +329,10 @@ namespace GenSoftmax.Dynamic
             }
             else
             {
-                StoreFirst(y, TBlock.Size, ref Unsafe.Add(ref o, c));
+                // The vector goes to the call by reference: a vector argument would keep the kernel out of a ReadyToRun
+                // image (its calling convention may change between runtime versions).
+                TVec lanes = y;
+                StoreFirst(ref Unsafe.As<TVec, float>(ref lanes), TBlock.Size, ref Unsafe.Add(ref o, c));
             }
         }
 
@@ -386,11 +342,10 @@ namespace GenSoftmax.Dynamic
             where TBlock : struct, IClassBlock =>
             c < TBlock.Size ? TOps.Add(a, TOps.CreateScalar(t)) : a;
 
-        /// <summary>The first <paramref name="count"/> lanes of <paramref name="value"/>: a pass that ends the row.</summary>
+        /// <summary>The first <paramref name="count"/> of <paramref name="lanes"/>: a pass that ends the row.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void StoreFirst(TVec value, int count, ref float destination)
+        private static void StoreFirst(ref float lanes, int count, ref float destination)
         {
-            ref float lanes = ref Unsafe.As<TVec, float>(ref value);
             for (int j = 0; j < count; j++)
             {
                 Unsafe.Add(ref destination, j) = Unsafe.Add(ref lanes, j);
@@ -442,7 +397,7 @@ namespace GenSoftmax.Dynamic
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(KernelCompilation.Options)]
         private static void Gradient<T, TBlock>(
             in RuntimeShape shape, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
             where T : unmanaged
@@ -689,7 +644,7 @@ namespace GenSoftmax.Dynamic
         /// Softmax of each row of a block, in place: <c>m[i] = max(o)</c>, <c>sums[i] = sum exp(o - m)</c>,
         /// <c>row = exp(o - m) * scale / sums[i]</c>. The max lanes' exponential is exactly 1; pad lanes (-inf) give 0.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(KernelCompilation.Options)]
         public static void Softmax(in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale)
         {
             nuint width = (nuint)shape.ClassStride;
@@ -714,7 +669,7 @@ namespace GenSoftmax.Dynamic
         /// loss is <c>pre + log sums</c>), <c>g = (softmax(o) - onehot(y)) * scale</c>, <c>db += g</c> (ClassStride lanes), the row
         /// replaced by <c>g * gScale</c>. Returns how many rows had y as the first index of their max (as Predict says).
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(KernelCompilation.Options)]
         public static int LossRows(
             in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
                 float gScale)

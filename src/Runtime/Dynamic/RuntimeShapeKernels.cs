@@ -28,20 +28,20 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Logits<T>(KernelIsa isa, ref float weights, ref float bias, ref T x, ref nuint offs, int count, ref float block)
             where T : unmanaged =>
-            RuntimeKernels.Logits(isa, _shape, ref weights, ref bias, ref x, ref offs, count, ref block);
+            RuntimeKernelDispatch.Logits(isa, _shape, ref weights, ref bias, ref x, ref offs, count, ref block);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Gradient<T>(KernelIsa isa, ref T x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
             where T : unmanaged =>
-            RuntimeKernels.Gradient(isa, _shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
+            RuntimeKernelDispatch.Gradient(isa, _shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Softmax(KernelIsa isa, ref float block, int count, ref float m, ref float sums, float scale) =>
-            RuntimeKernels.Softmax(isa, _shape, ref block, count, ref m, ref sums, scale);
+            RuntimeKernelDispatch.Softmax(isa, _shape, ref block, count, ref m, ref sums, scale);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int LossRows(KernelIsa isa, ref float block, int count, ref int labels, ref float pre, ref float sums, ref float db,
             float scale, float gScale) =>
-            RuntimeKernels.LossRows(isa, _shape, ref block, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
+            RuntimeKernelDispatch.LossRows(isa, _shape, ref block, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
     }
 }

@@ -95,7 +95,7 @@ namespace GenSoftmax.Dynamic
         static abstract TVec OneHot(int firstClass, int label, TVec value);
     }
 
-    /// <summary>AVX-512F, 16 float lanes, FMA. Used only when <see cref="IsaSelection.IsSupported"/> says so.</summary>
+    /// <summary>AVX-512F, 16 float lanes, FMA. Used only when <c>IsaSelection.IsSupported</c> says so.</summary>
     internal readonly struct Avx512Ops : IVectorOps<Vector512<float>>
     {
         public static int Count => Vector512<float>.Count;

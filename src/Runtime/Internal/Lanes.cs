@@ -6,7 +6,12 @@ namespace GenSoftmax.Internal
 {
     /// <summary>Across-lane reductions for the generated kernels. Not for direct use.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
+    // Public for the generated kernels; internal in the AVX-512 kernel assembly, which compiles this file too (src/Avx512).
+#if AVX512_KERNELS
+    internal static class Lanes
+#else
     public static class Lanes
+#endif
     {
         /// <summary>
         /// The largest lane, by the platform's max: with a NaN lane the result is unspecified, but the kernels' sum of

@@ -6,7 +6,12 @@ namespace GenSoftmax.Internal
 {
     /// <summary>Software prefetch for the generated kernels, so user projects need not allow unsafe code. Not for direct use.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
+    // Public for the generated kernels; internal in the AVX-512 kernel assembly, which compiles this file too (src/Avx512).
+#if AVX512_KERNELS
+    internal static unsafe class Prefetch
+#else
     public static unsafe class Prefetch
+#endif
     {
         /// <summary>
         /// Asks for the cache line holding <paramref name="location"/> to be brought into the L2 cache (prefetcht1),

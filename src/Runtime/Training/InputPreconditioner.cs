@@ -239,7 +239,7 @@ namespace GenSoftmax.Training
 
                     ref float x = ref MemoryMarshal.GetArrayDataReference(block);
                     ref nuint offs = ref MemoryMarshal.GetArrayDataReference(offsets);
-                    RuntimeKernels.Gradient(isa, shape, ref x, ref offs, ref offs, count, ref x,
+                    RuntimeKernelDispatch.Gradient(isa, shape, ref x, ref offs, ref offs, count, ref x,
                         ref MemoryMarshal.GetArrayDataReference(product), first: true);
                     for (int i = 0; i < sum.Length; i++)
                     {

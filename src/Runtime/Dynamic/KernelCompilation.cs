@@ -1,0 +1,20 @@
+using System.Runtime.CompilerServices;
+
+namespace GenSoftmax.Dynamic
+{
+    /// <summary>How the run-time-shaped kernels (<see cref="RuntimeKernels{TOps, TVec}"/>) are compiled.</summary>
+    internal static class KernelCompilation
+    {
+        /// <summary>
+        /// Fully optimised at the first call (<see cref="MethodImplOptions.AggressiveOptimization"/>), so no epoch runs
+        /// tier-0 kernels; none in the ReadyToRun image of the AVX-512 kernel assembly (src/Avx512), whose kernels are
+        /// precompiled there (crossgen2 leaves out methods with that flag).
+        /// </summary>
+        public const MethodImplOptions Options =
+#if AVX512_KERNEL_IMAGE
+            default;
+#else
+            MethodImplOptions.AggressiveOptimization;
+#endif
+    }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using GenSoftmax.Dynamic;
+using Xunit;
+
+namespace GenSoftmax.Tests
+{
+    /// <summary>
+    /// The AVX-512 row's kernels run the kernel assembly's precompiled copy while a first call compiles nothing, and this
+    /// library's own copy of a kernel whose first call was compiled from the image's build (which would run at tier 0);
+    /// both copies give the same bits. What a first call compiled is simulated here; tests/Package/run.sh checks in a real
+    /// process that the package's image holds every kernel.
+    /// </summary>
+    public sealed class PrecompiledAvx512KernelsTests
+    {
+        // Odd sizes: a scalar tail of inputs, and a class pass that ends past the row's last class.
+        private const int Inputs = 37, Classes = 7, Rows = 5;
+
+        [SkippableFact]
+        public void Every_kernel_stays_on_the_image_while_first_calls_compile_nothing()
+        {
+            Skip.IfNot(IsaSelection.IsSupported(KernelIsa.Avx512), "AVX-512 kernels need instructions this CPU does not have");
+            var kernels = new PrecompiledAvx512Kernels(compiledMethods: () => 0, precompiled: () => true);
+
+            Assert.Equal(Run(new RuntimeKernelSet<Avx512Ops, Vector512<float>>()), Run(kernels));
+            Assert.Equal(6, kernels.KernelsFromImage);
+        }
+
+        [SkippableFact]
+        public void A_kernel_compiled_from_the_image_build_at_its_first_call_moves_to_the_library_copy()
+        {
+            Skip.IfNot(IsaSelection.IsSupported(KernelIsa.Avx512), "AVX-512 kernels need instructions this CPU does not have");
+            long compiled = 0;
+            var kernels = new PrecompiledAvx512Kernels(compiledMethods: () => compiled++, precompiled: () => true);
+            float[] expected = Run(new RuntimeKernelSet<Avx512Ops, Vector512<float>>());
+
+            Assert.Equal(expected, Run(kernels)); // first calls: the image's copy, then the decision
+            Assert.Equal(0, kernels.KernelsFromImage);
+            long decided = compiled;
+            Assert.Equal(expected, Run(kernels)); // the library's copy, and no more counting
+            Assert.Equal(decided, compiled);
+        }
+
+        [SkippableFact]
+        public void An_il_build_of_the_kernel_assembly_is_kept_when_its_first_calls_compile()
+        {
+            // Its kernels are compiled fully optimised, as this library's are: compiling the library's copy too would be waste.
+            Skip.IfNot(IsaSelection.IsSupported(KernelIsa.Avx512), "AVX-512 kernels need instructions this CPU does not have");
+            long compiled = 0;
+            var kernels = new PrecompiledAvx512Kernels(compiledMethods: () => compiled++, precompiled: () => false);
+
+            Assert.Equal(Run(new RuntimeKernelSet<Avx512Ops, Vector512<float>>()), Run(kernels));
+            Assert.Equal(6, kernels.KernelsFromImage);
+        }
+
+        /// <summary>Every kernel of <paramref name="kernels"/> once on the same rows (floats and bytes): all their outputs.</summary>
+        private static float[] Run(RuntimeKernelSet kernels)
+        {
+            RuntimeShape shape = RuntimeShape.Of(Inputs, Classes);
+            var random = new Random(7);
+            float[] w = Enumerable.Range(0, Classes * Inputs).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            float[] bias = new float[KernelLayout.BiasLength(Classes)];
+            for (int c = 0; c < Classes; c++)
+            {
+                bias[c] = c * 0.1f;
+            }
+
+            byte[] pixels = Enumerable.Range(0, Rows * Inputs).Select(_ => (byte)random.Next(256)).ToArray();
+            float[] features = pixels.Select(p => p / 255f).ToArray();
+            nuint[] offs = Enumerable.Range(0, Rows + KernelLayout.PrefetchRows).Select(i => (nuint)(i % Rows * Inputs)).ToArray();
+            int[] labels = Enumerable.Range(0, Rows).Select(i => i % Classes).ToArray();
+
+            var outputs = new System.Collections.Generic.List<float>();
+            foreach (bool bytes in new[] { false, true })
+            {
+                float[] logits = new float[Rows * shape.ClassStride];
+                if (bytes)
+                {
+                    kernels.LogitsU8(shape, ref w[0], ref bias[0], ref pixels[0], ref offs[0], Rows, ref logits[0]);
+                }
+                else
+                {
+                    kernels.LogitsF32(shape, ref w[0], ref bias[0], ref features[0], ref offs[0], Rows, ref logits[0]);
+                }
+
+                float[] probabilities = (float[])logits.Clone(), m = new float[Rows], sums = new float[Rows];
+                kernels.Softmax(shape, ref probabilities[0], Rows, ref m[0], ref sums[0], 1f);
+
+                float[] pre = new float[Rows], lossSums = new float[Rows], db = new float[shape.ClassStride];
+                int hits = kernels.LossRows(shape, ref logits[0], Rows, ref labels[0], ref pre[0], ref lossSums[0], ref db[0], 1f / Rows, 1f);
+
+                float[] dW = new float[Classes * Inputs];
+                if (bytes)
+                {
+                    kernels.GradientU8(shape, ref pixels[0], ref offs[0], ref offs[0], Rows, ref logits[0], ref dW[0], first: true);
+                }
+                else
+                {
+                    kernels.GradientF32(shape, ref features[0], ref offs[0], ref offs[0], Rows, ref logits[0], ref dW[0], first: true);
+                }
+
+                Assert.Contains(dW, v => v != 0); // the rows reached the gradient
+                outputs.AddRange(probabilities.Concat(m).Concat(sums).Concat(pre).Concat(lossSums).Concat(db).Concat(dW).Append(hits));
+            }
+
+            return outputs.ToArray();
+        }
+    }
+}
