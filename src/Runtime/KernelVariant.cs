@@ -18,7 +18,8 @@ namespace GenSoftmax
     /// <param name="runs">Whether this process can run it.</param>
     /// <param name="cpuExtensions">The CPUID extensions a CPU needs for it.</param>
     /// <param name="instructionSet">The x86-64 level that compiles it into a native AOT binary.</param>
-    /// <param name="kernels">Its run-time-shaped kernels.</param>
+    /// <param name="kernels">Its run-time-shaped kernels: for the x86 rows those precompiled in the variant's kernel assembly
+    /// (<see cref="PrecompiledKernelSet"/>), with this library's copy behind them.</param>
     internal sealed class KernelVariant(KernelIsa isa, bool runs, string[] cpuExtensions, string? instructionSet, RuntimeKernelSet kernels)
     {
         /// <summary>
@@ -35,13 +36,15 @@ namespace GenSoftmax
                 runs: Avx512F.IsSupported && Sse3.IsSupported,
                 cpuExtensions: ["avx512f", "sse3"],
                 instructionSet: "x86-64-v4",
-                new PrecompiledAvx512Kernels()),
+                new PrecompiledKernelSet(
+                    new Avx512ImageKernels(), new RuntimeKernelSet<Avx512Ops, Vector512<float>>(), () => Avx512ImageKernels.Precompiled)),
             new(
                 KernelIsa.Avx2,
                 runs: Avx2.IsSupported && Fma.IsSupported && Sse3.IsSupported,
                 cpuExtensions: ["avx2", "fma", "sse3"],
                 instructionSet: "x86-64-v3",
-                new RuntimeKernelSet<Avx2Ops, Vector256<float>>()),
+                new PrecompiledKernelSet(
+                    new Avx2ImageKernels(), new RuntimeKernelSet<Avx2Ops, Vector256<float>>(), () => Avx2ImageKernels.Precompiled)),
             new(
                 KernelIsa.Portable,
                 runs: true,

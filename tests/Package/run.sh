@@ -91,16 +91,20 @@ NUPKG="$FEED/GenSoftmax.$VERSION.nupkg"
 CONTENTS="$(list_zip "$NUPKG")"
 for entry in lib/net10.0/GenSoftmax.dll runtimes/linux-x64/lib/net10.0/GenSoftmax.dll analyzers/dotnet/cs/GenSoftmax.Generator.dll \
   lib/net10.0/GenSoftmax.Avx512.dll runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx512.dll \
+  lib/net10.0/GenSoftmax.Avx2.dll runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx2.dll \
   build/GenSoftmax.targets buildTransitive/GenSoftmax.targets; do
   grep -qx "$entry" <<<"$CONTENTS" || fail "the package has no $entry; it holds: $(tr '\n' ' ' <<<"$CONTENTS")"
 done
 [ "$(assembly_kind "$NUPKG" lib/net10.0/GenSoftmax.dll)" = il ] || fail "lib/net10.0/GenSoftmax.dll is not the IL build"
 [ "$(assembly_kind "$NUPKG" runtimes/linux-x64/lib/net10.0/GenSoftmax.dll)" = readytorun ] \
   || fail "runtimes/linux-x64/lib/net10.0/GenSoftmax.dll has no ReadyToRun code"
-# The AVX-512 run-time kernels: an assembly inside this package, its image compiled for AVX-512 (src/Avx512).
-[ "$(assembly_kind "$NUPKG" lib/net10.0/GenSoftmax.Avx512.dll)" = il ] || fail "lib/net10.0/GenSoftmax.Avx512.dll is not the IL build"
-[ "$(assembly_kind "$NUPKG" runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx512.dll)" = readytorun ] \
-  || fail "runtimes/linux-x64/lib/net10.0/GenSoftmax.Avx512.dll has no ReadyToRun code"
+# The AVX-512 and AVX2 run-time kernels: assemblies inside this package, their images compiled for their instruction
+# sets (src/KernelImages), and no package dependencies.
+for variant in Avx512 Avx2; do
+  [ "$(assembly_kind "$NUPKG" lib/net10.0/GenSoftmax.$variant.dll)" = il ] || fail "lib/net10.0/GenSoftmax.$variant.dll is not the IL build"
+  [ "$(assembly_kind "$NUPKG" runtimes/linux-x64/lib/net10.0/GenSoftmax.$variant.dll)" = readytorun ] \
+    || fail "runtimes/linux-x64/lib/net10.0/GenSoftmax.$variant.dll has no ReadyToRun code"
+done
 if grep -q '^lib/.*GenSoftmax\.Generator\.dll$' <<<"$CONTENTS"; then
   fail "the generator is packed under lib/, so consumers would reference it as a library"
 fi
@@ -111,14 +115,14 @@ grep -qx "README.md" <<<"$CONTENTS" || fail "the package does not carry README.m
 if grep -qi 'dependency id="GenSoftmax.Generator"' <<<"$NUSPEC"; then
   fail "the package depends on GenSoftmax.Generator, which is not a package"
 fi
-if grep -qi 'dependency id="GenSoftmax.Avx512"' <<<"$NUSPEC"; then
-  fail "the package depends on GenSoftmax.Avx512, which it carries inside"
+if grep -qi 'dependency id="GenSoftmax.Avx' <<<"$NUSPEC"; then
+  fail "the package depends on a kernel assembly (GenSoftmax.Avx512, GenSoftmax.Avx2), which it carries inside"
 fi
 if grep -qi 'dependency id="Sep"' <<<"$NUSPEC"; then
   fail "the runtime package depends on Sep; CSV reading belongs to GenSoftmax.Data"
 fi
 echo "   ok: lib/net10.0/GenSoftmax.dll, its ReadyToRun image for linux-x64, analyzers/dotnet/cs/GenSoftmax.Generator.dll,"
-echo "       GenSoftmax.Avx512.dll and its image; depends on System.Numerics.Tensors, not on Sep"
+echo "       GenSoftmax.Avx512.dll, GenSoftmax.Avx2.dll and their images; depends on System.Numerics.Tensors, not on Sep"
 
 # The two other packages: each its library, depending on GenSoftmax of the same version (Data: and on Sep).
 for id in Data Onnx; do
@@ -316,12 +320,24 @@ if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
     fail "the JIT compiled the engine's drivers (BatchLoss.Run, BatchForward.Predict) at their first call: the image does not hold them"
   fi
   echo "   ok: the engine's drivers ran from the image (the JIT compiled the model's kernels, not BatchLoss.Run or BatchForward.Predict)"
-  # On an AVX-512 CPU the run-time-shaped model's kernels run from GenSoftmax.Avx512's image: the JIT compiles none.
-  if grep -qw avx512f /proc/cpuinfo 2>/dev/null && grep -q "^isa=Avx512$" <<<"$OUTPUT"; then
-    if grep -E "JIT compiled GenSoftmax\.Dynamic\.RuntimeKernels\`2\[GenSoftmax\.Dynamic\.Avx512Ops" "$WORK/jit-summary.txt"; then
-      fail "the JIT compiled AVX-512 run-time kernels: GenSoftmax.Avx512's image was not used"
+  # The run-time-shaped model's AVX-512 or AVX2 kernels run from their assembly's image: the JIT compiles none.
+  VARIANT="$(sed -n 's/^isa=\(Avx512\|Avx2\)$/\1/p' <<<"$OUTPUT")"
+  if [ -n "$VARIANT" ]; then
+    if grep -E "JIT compiled GenSoftmax\.Dynamic\.RuntimeKernels\`2\[GenSoftmax\.Dynamic\.${VARIANT}Ops" "$WORK/jit-summary.txt"; then
+      fail "the JIT compiled $VARIANT run-time kernels: GenSoftmax.$VARIANT's image was not used"
     fi
-    echo "   ok: the run-time-shaped model's AVX-512 kernels ran from GenSoftmax.Avx512's image (the JIT compiled none)"
+    echo "   ok: the run-time-shaped model's $VARIANT kernels ran from GenSoftmax.$VARIANT's image (the JIT compiled none)"
+  fi
+  # The AVX2 kernels too, where the CPU has AVX-512 (the runtime told not to use it).
+  if [ "$VARIANT" = Avx512 ]; then
+    DOTNET_EnableAVX512=0 DOTNET_JitStdOutFile="$WORK/jit-summary-avx2.txt" DOTNET_JitDisasmSummary=1 \
+      dotnet "$APP/bin/Release/net10.0/PackageSmoke.dll" >"$WORK/jit-run-avx2.log" 2>&1 \
+      || fail_with_log "$WORK/jit-run-avx2.log" "the program failed with DOTNET_EnableAVX512=0"
+    grep -q "^isa=Avx2$" "$WORK/jit-run-avx2.log" || fail_with_log "$WORK/jit-run-avx2.log" "DOTNET_EnableAVX512=0 did not give Avx2"
+    if grep -E "JIT compiled GenSoftmax\.Dynamic\.RuntimeKernels\`2\[GenSoftmax\.Dynamic\.Avx2Ops" "$WORK/jit-summary-avx2.txt"; then
+      fail "the JIT compiled AVX2 run-time kernels: GenSoftmax.Avx2's image was not used"
+    fi
+    echo "   ok: with DOTNET_EnableAVX512=0 the Avx2 kernels ran from GenSoftmax.Avx2's image (the JIT compiled none)"
   fi
   # Built for linux-x64 itself, the program gets the image beside it.
   dotnet build "$APP/PackageSmoke.csproj" -c Release -r linux-x64 --nologo >"$WORK/build-rid.log" 2>&1 \

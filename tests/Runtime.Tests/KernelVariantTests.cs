@@ -57,13 +57,19 @@ namespace GenSoftmax.Tests
             Assert.True(KernelVariant.IsDefined(isa));
             Assert.Equal(isa.ToString(), row.Name);
 
-            // Each row has kernels of its own vector width: no two rows share a kernel set. The AVX-512 row's are the
-            // precompiled ones of the kernel assembly, with the generic set of that width behind them.
-            Type kernels = row.Kernels.GetType();
-            Assert.Equal(
-                isa == KernelIsa.Avx512 ? typeof(PrecompiledAvx512Kernels) : typeof(RuntimeKernelSet<,>),
-                kernels.IsGenericType ? kernels.GetGenericTypeDefinition() : kernels);
-            Assert.Single(KernelVariant.All, v => v.Kernels.GetType() == kernels);
+            // Each row has kernels of its own vector width: no two rows share a kernel set. The x86 rows' are those
+            // precompiled in their kernel assemblies, with this library's generic set of that width behind them.
+            static Type Width(RuntimeKernelSet set) => (set is PrecompiledKernelSet p ? p.Compiled : set).GetType();
+            Type kernels = Width(row.Kernels);
+            Assert.Equal(typeof(RuntimeKernelSet<,>), kernels.GetGenericTypeDefinition());
+            Assert.Single(KernelVariant.All, v => Width(v.Kernels) == kernels);
+            Type? image = isa switch
+            {
+                KernelIsa.Avx512 => typeof(Avx512ImageKernels),
+                KernelIsa.Avx2 => typeof(Avx2ImageKernels),
+                _ => null,
+            };
+            Assert.Equal(image, (row.Kernels as PrecompiledKernelSet)?.Image.GetType());
         }
 
         [Fact]

@@ -7,11 +7,11 @@ namespace GenSoftmax.Dynamic
     {
         /// <summary>
         /// Fully optimised at the first call (<see cref="MethodImplOptions.AggressiveOptimization"/>), so no epoch runs
-        /// tier-0 kernels; none in the ReadyToRun image of the AVX-512 kernel assembly (src/Avx512), whose kernels are
+        /// tier-0 kernels; none in the ReadyToRun images of the kernel assemblies (src/KernelImages), whose kernels are
         /// precompiled there (crossgen2 leaves out methods with that flag).
         /// </summary>
         public const MethodImplOptions Options =
-#if AVX512_KERNEL_IMAGE
+#if KERNEL_IMAGE
             default;
 #else
             MethodImplOptions.AggressiveOptimization;

@@ -6,8 +6,8 @@ namespace GenSoftmax.Internal
 {
     /// <summary>Software prefetch for the generated kernels, so user projects need not allow unsafe code. Not for direct use.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    // Public for the generated kernels; internal in the AVX-512 kernel assembly, which compiles this file too (src/Avx512).
-#if AVX512_KERNELS
+    // Public for the generated kernels; internal in the kernel assemblies, which compile this file too (src/KernelImages).
+#if KERNEL_IMAGE_ASSEMBLY
     internal static unsafe class Prefetch
 #else
     public static unsafe class Prefetch

@@ -7,33 +7,35 @@ using Xunit;
 namespace GenSoftmax.Tests
 {
     /// <summary>
-    /// The AVX-512 row's kernels run the kernel assembly's precompiled copy while a first call compiles nothing, and this
+    /// The x86 rows' kernels run their kernel assembly's precompiled copy while a first call compiles nothing, and this
     /// library's own copy of a kernel whose first call was compiled from the image's build (which would run at tier 0);
     /// both copies give the same bits. What a first call compiled is simulated here; tests/Package/run.sh checks in a real
     /// process that the package's image holds every kernel.
     /// </summary>
-    public sealed class PrecompiledAvx512KernelsTests
+    public sealed class PrecompiledKernelSetTests
     {
         // Odd sizes: a scalar tail of inputs, and a class pass that ends past the row's last class.
         private const int Inputs = 37, Classes = 7, Rows = 5;
 
-        [SkippableFact]
-        public void Every_kernel_stays_on_the_image_while_first_calls_compile_nothing()
-        {
-            Skip.IfNot(IsaSelection.IsSupported(KernelIsa.Avx512), "AVX-512 kernels need instructions this CPU does not have");
-            var kernels = new PrecompiledAvx512Kernels(compiledMethods: () => 0, precompiled: () => true);
+        public static TheoryData<KernelIsa> Variants => new() { KernelIsa.Avx512, KernelIsa.Avx2 };
 
-            Assert.Equal(Run(new RuntimeKernelSet<Avx512Ops, Vector512<float>>()), Run(kernels));
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void Every_kernel_stays_on_the_image_while_first_calls_compile_nothing(KernelIsa isa)
+        {
+            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => 0, precompiled: () => true);
+
+            Assert.Equal(Run(Library(isa)), Run(kernels));
             Assert.Equal(6, kernels.KernelsFromImage);
         }
 
-        [SkippableFact]
-        public void A_kernel_compiled_from_the_image_build_at_its_first_call_moves_to_the_library_copy()
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void A_kernel_compiled_from_the_image_build_at_its_first_call_moves_to_the_library_copy(KernelIsa isa)
         {
-            Skip.IfNot(IsaSelection.IsSupported(KernelIsa.Avx512), "AVX-512 kernels need instructions this CPU does not have");
             long compiled = 0;
-            var kernels = new PrecompiledAvx512Kernels(compiledMethods: () => compiled++, precompiled: () => true);
-            float[] expected = Run(new RuntimeKernelSet<Avx512Ops, Vector512<float>>());
+            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => compiled++, precompiled: () => true);
+            float[] expected = Run(Library(isa));
 
             Assert.Equal(expected, Run(kernels)); // first calls: the image's copy, then the decision
             Assert.Equal(0, kernels.KernelsFromImage);
@@ -42,17 +44,31 @@ namespace GenSoftmax.Tests
             Assert.Equal(decided, compiled);
         }
 
-        [SkippableFact]
-        public void An_il_build_of_the_kernel_assembly_is_kept_when_its_first_calls_compile()
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void An_il_build_of_the_kernel_assembly_is_kept_when_its_first_calls_compile(KernelIsa isa)
         {
             // Its kernels are compiled fully optimised, as this library's are: compiling the library's copy too would be waste.
-            Skip.IfNot(IsaSelection.IsSupported(KernelIsa.Avx512), "AVX-512 kernels need instructions this CPU does not have");
             long compiled = 0;
-            var kernels = new PrecompiledAvx512Kernels(compiledMethods: () => compiled++, precompiled: () => false);
+            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => compiled++, precompiled: () => false);
 
-            Assert.Equal(Run(new RuntimeKernelSet<Avx512Ops, Vector512<float>>()), Run(kernels));
+            Assert.Equal(Run(Library(isa)), Run(kernels));
             Assert.Equal(6, kernels.KernelsFromImage);
         }
+
+        /// <summary>The row's precompiled kernel set, learning what first calls compiled from the arguments (skipped when the
+        /// CPU lacks the variant).</summary>
+        private static PrecompiledKernelSet Create(KernelIsa isa, Func<long> compiledMethods, Func<bool> precompiled)
+        {
+            Skip.IfNot(IsaSelection.IsSupported(isa), $"{isa} kernels need instructions this CPU does not have");
+            RuntimeKernelSet image = isa == KernelIsa.Avx512 ? new Avx512ImageKernels() : new Avx2ImageKernels();
+            return new PrecompiledKernelSet(image, Library(isa), precompiled, compiledMethods);
+        }
+
+        /// <summary>This library's own kernels of the variant.</summary>
+        private static RuntimeKernelSet Library(KernelIsa isa) => isa == KernelIsa.Avx512
+            ? new RuntimeKernelSet<Avx512Ops, Vector512<float>>()
+            : new RuntimeKernelSet<Avx2Ops, Vector256<float>>();
 
         /// <summary>Every kernel of <paramref name="kernels"/> once on the same rows (floats and bytes): all their outputs.</summary>
         private static float[] Run(RuntimeKernelSet kernels)

@@ -1,39 +1,41 @@
-extern alias Avx512Image;
-
 using System;
 using System.Linq;
 using System.Runtime;
-using System.Runtime.Intrinsics;
-using Image = Avx512Image::GenSoftmax.Dynamic;
 
 namespace GenSoftmax.Dynamic
 {
     /// <summary>
-    /// The AVX-512 row's run-time-shaped kernels: those of the kernel assembly (src/Avx512), whose ReadyToRun image holds
-    /// them precompiled for AVX-512, as long as each one's first call compiled nothing; else this library's own copy,
-    /// compiled fully optimised at its first call. A kernel the JIT compiles from that image (ReadyToRun code off, a runtime
-    /// whose inlined code differs from the one the image was made for) would start at tier 0, many times slower.
+    /// A variant's run-time-shaped kernels: those of its kernel assembly (src/KernelImages), whose ReadyToRun image holds
+    /// them precompiled for the variant's instruction sets, as long as each one's first call compiled nothing; else this
+    /// library's own copy, compiled fully optimised at its first call. A kernel the JIT compiles from that image (ReadyToRun
+    /// code off, a runtime whose inlined code differs from the one the image was made for, a CPU that rejects the image)
+    /// would start at tier 0, many times slower.
     /// </summary>
-    internal sealed class PrecompiledAvx512Kernels : RuntimeKernelSet
+    internal sealed class PrecompiledKernelSet : RuntimeKernelSet
     {
-        private readonly RuntimeKernelSet _compiled = new RuntimeKernelSet<Avx512Ops, Vector512<float>>();
+        private readonly RuntimeKernelSet _image, _compiled;
         private readonly KernelCopy _logitsF32, _logitsU8, _gradientF32, _gradientU8, _softmax, _lossRows;
 
-        /// <summary>The kernels of the AVX-512 row.</summary>
-        public PrecompiledAvx512Kernels()
-            : this(static () => JitInfo.GetCompiledMethodCount(currentThread: true), static () => Image.Avx512KernelImage.Precompiled)
-        {
-        }
-
-        /// <summary>Kernels that learn what a first call compiled from <paramref name="compiledMethods"/> (tests).</summary>
-        /// <param name="compiledMethods">Methods the calling thread has compiled so far.</param>
+        /// <summary>The kernels of <paramref name="image"/> while their first calls compile nothing, else <paramref name="compiled"/>.</summary>
+        /// <param name="image">The kernel assembly's kernels (<see cref="Avx512ImageKernels"/>, <see cref="Avx2ImageKernels"/>).</param>
+        /// <param name="compiled">This library's copy of the same kernels.</param>
         /// <param name="precompiled">Whether the kernel assembly is its image's build (read at the first call, so that the
-        /// assembly is loaded only where the AVX-512 kernels run).</param>
-        internal PrecompiledAvx512Kernels(Func<long> compiledMethods, Func<bool> precompiled)
+        /// assembly is loaded only where its kernels run).</param>
+        /// <param name="compiledMethods">Methods the calling thread has compiled so far; by default
+        /// <see cref="JitInfo.GetCompiledMethodCount"/> (tests pass their own).</param>
+        public PrecompiledKernelSet(RuntimeKernelSet image, RuntimeKernelSet compiled, Func<bool> precompiled, Func<long>? compiledMethods = null)
         {
+            (_image, _compiled) = (image, compiled);
+            compiledMethods ??= static () => JitInfo.GetCompiledMethodCount(currentThread: true);
             KernelCopy Copy() => new(compiledMethods, precompiled);
             (_logitsF32, _logitsU8, _gradientF32, _gradientU8, _softmax, _lossRows) = (Copy(), Copy(), Copy(), Copy(), Copy(), Copy());
         }
+
+        /// <summary>The kernel assembly's kernels.</summary>
+        internal RuntimeKernelSet Image => _image;
+
+        /// <summary>This library's copy.</summary>
+        internal RuntimeKernelSet Compiled => _compiled;
 
         /// <summary>How many of the six kernels run the image's copy (or have not been called yet).</summary>
         internal int KernelsFromImage =>
@@ -49,7 +51,7 @@ namespace GenSoftmax.Dynamic
             }
 
             long start = _logitsF32.Start();
-            Image.Avx512KernelImage.LogitsF32(Of(shape), ref w, ref bias, ref x, ref offs, count, ref blk);
+            _image.LogitsF32(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
             _logitsF32.End(start);
         }
 
@@ -63,7 +65,7 @@ namespace GenSoftmax.Dynamic
             }
 
             long start = _logitsU8.Start();
-            Image.Avx512KernelImage.LogitsU8(Of(shape), ref w, ref bias, ref x, ref offs, count, ref blk);
+            _image.LogitsU8(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
             _logitsU8.End(start);
         }
 
@@ -77,7 +79,7 @@ namespace GenSoftmax.Dynamic
             }
 
             long start = _gradientF32.Start();
-            Image.Avx512KernelImage.GradientF32(Of(shape), ref x, ref offs, ref next, count, ref g, ref dW, first);
+            _image.GradientF32(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
             _gradientF32.End(start);
         }
 
@@ -91,7 +93,7 @@ namespace GenSoftmax.Dynamic
             }
 
             long start = _gradientU8.Start();
-            Image.Avx512KernelImage.GradientU8(Of(shape), ref x, ref offs, ref next, count, ref g, ref dW, first);
+            _image.GradientU8(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
             _gradientU8.End(start);
         }
 
@@ -104,7 +106,7 @@ namespace GenSoftmax.Dynamic
             }
 
             long start = _softmax.Start();
-            Image.Avx512KernelImage.Softmax(Of(shape), ref blk, count, ref m, ref sums, scale);
+            _image.Softmax(shape, ref blk, count, ref m, ref sums, scale);
             _softmax.End(start);
         }
 
@@ -118,14 +120,10 @@ namespace GenSoftmax.Dynamic
             }
 
             long start = _lossRows.Start();
-            int hits = Image.Avx512KernelImage.LossRows(Of(shape), ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
+            int hits = _image.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
             _lossRows.End(start);
             return hits;
         }
-
-        /// <summary>The kernel assembly's copy of the shape (the same source file, so the same fields).</summary>
-        private static Image.RuntimeShape Of(in RuntimeShape s) =>
-            new(s.Inputs, s.Classes, s.ClassStride, s.RowBlock, s.NarrowClassBlock, s.WideClassBlock);
 
         /// <summary>
         /// Which copy of one kernel runs: the image's until its first call is seen to compile something on the calling thread
