@@ -21,10 +21,12 @@ namespace GenSoftmax.Dynamic
             false;
 #endif
 
-        public static void LogitsF32(in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk) =>
+        public static void LogitsF32(
+            in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk) =>
             Kernels.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
 
-        public static void LogitsU8(in RuntimeShape shape, ref float w, ref float bias, ref byte x, ref nuint offs, int count, ref float blk) =>
+        public static void LogitsU8(
+            in RuntimeShape shape, ref float w, ref float bias, ref byte x, ref nuint offs, int count, ref float blk) =>
             Kernels.Logits(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
 
         public static void GradientF32(

@@ -16,14 +16,17 @@ namespace GenSoftmax.Dynamic
         private readonly RuntimeKernelSet _image, _compiled;
         private readonly KernelCopy _logitsF32, _logitsU8, _gradientF32, _gradientU8, _softmax, _lossRows;
 
-        /// <summary>The kernels of <paramref name="image"/> while their first calls compile nothing, else <paramref name="compiled"/>.</summary>
-        /// <param name="image">The kernel assembly's kernels (<see cref="Avx512ImageKernels"/>, <see cref="Avx2ImageKernels"/>).</param>
+        /// <summary>The kernels of <paramref name="image"/> while their first calls compile nothing, else
+        /// <paramref name="compiled"/>.</summary>
+        /// <param name="image">The kernel assembly's kernels (<see cref="Avx512ImageKernels"/>,
+        /// <see cref="Avx2ImageKernels"/>).</param>
         /// <param name="compiled">This library's copy of the same kernels.</param>
         /// <param name="precompiled">Whether the kernel assembly is its image's build (read at the first call, so that the
         /// assembly is loaded only where its kernels run).</param>
         /// <param name="compiledMethods">Methods the calling thread has compiled so far; by default
         /// <see cref="JitInfo.GetCompiledMethodCount"/> (tests pass their own).</param>
-        public PrecompiledKernelSet(RuntimeKernelSet image, RuntimeKernelSet compiled, Func<bool> precompiled, Func<long>? compiledMethods = null)
+        public PrecompiledKernelSet(
+            RuntimeKernelSet image, RuntimeKernelSet compiled, Func<bool> precompiled, Func<long>? compiledMethods = null)
         {
             (_image, _compiled) = (image, compiled);
             compiledMethods ??= static () => JitInfo.GetCompiledMethodCount(currentThread: true);
