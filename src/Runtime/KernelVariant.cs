@@ -37,14 +37,16 @@ namespace GenSoftmax
                 cpuExtensions: ["avx512f", "sse3"],
                 instructionSet: "x86-64-v4",
                 new PrecompiledKernelSet(
-                    new Avx512ImageKernels(), new RuntimeKernelSet<Avx512Ops, Vector512<float>>(), () => Avx512ImageKernels.Precompiled)),
+                    new Avx512ImageKernels(), new RuntimeKernelSet<Avx512Ops, Vector512<float>>(), Avx512Ops.Count,
+                    () => Avx512ImageKernels.Precompiled)),
             new(
                 KernelIsa.Avx2,
                 runs: Avx2.IsSupported && Fma.IsSupported && Sse3.IsSupported,
                 cpuExtensions: ["avx2", "fma", "sse3"],
                 instructionSet: "x86-64-v3",
                 new PrecompiledKernelSet(
-                    new Avx2ImageKernels(), new RuntimeKernelSet<Avx2Ops, Vector256<float>>(), () => Avx2ImageKernels.Precompiled)),
+                    new Avx2ImageKernels(), new RuntimeKernelSet<Avx2Ops, Vector256<float>>(), Avx2Ops.Count,
+                    () => Avx2ImageKernels.Precompiled)),
             new(
                 KernelIsa.Portable,
                 runs: true,

@@ -1,5 +1,7 @@
 using System;
+using System.Diagnostics;
 using System.Linq;
+using System.Threading;
 using System.Runtime.Intrinsics;
 using GenSoftmax.Dynamic;
 using Xunit;
@@ -7,9 +9,9 @@ using Xunit;
 namespace GenSoftmax.Tests
 {
     /// <summary>
-    /// The x86 rows' kernels run their kernel assembly's precompiled copy while a first call compiles nothing, and this
-    /// library's own copy of a kernel whose first call was compiled from the image's build (which would run at tier 0);
-    /// both copies give the same bits. What a first call compiled is simulated here; tests/Package/run.sh checks in a real
+    /// The x86 rows' kernels run their kernel assembly's precompiled copy while a first call compiles nothing, until this
+    /// library's own copy is compiled in the background; and this library's copy at once for a kernel whose first call was
+    /// compiled from the image's build (which would run at tier 0). Both copies give the same bits. What a first call compiled is simulated here; tests/Package/run.sh checks in a real
     /// process that the package's image holds every kernel.
     /// </summary>
     public sealed class PrecompiledKernelSetTests
@@ -26,7 +28,8 @@ namespace GenSoftmax.Tests
             PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => 0, precompiled: () => true);
 
             Assert.Equal(Run(Library(isa)), Run(kernels));
-            Assert.Equal(6, kernels.KernelsFromImage);
+            Assert.Equal(6, kernels.KernelsFromImage); // the four block kernels for this shape's class block, and the two row kernels
+            Assert.Equal(0, kernels.KernelsCompiled);
         }
 
         [SkippableTheory]
@@ -39,6 +42,7 @@ namespace GenSoftmax.Tests
 
             Assert.Equal(expected, Run(kernels)); // first calls: the image's copy, then the decision
             Assert.Equal(0, kernels.KernelsFromImage);
+            Assert.Equal(6, kernels.KernelsCompiled);
             long decided = compiled;
             Assert.Equal(expected, Run(kernels)); // the library's copy, and no more counting
             Assert.Equal(decided, compiled);
@@ -50,19 +54,41 @@ namespace GenSoftmax.Tests
         {
             // Its kernels are compiled fully optimised, as this library's are: compiling the library's copy too would be waste.
             long compiled = 0;
-            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => compiled++, precompiled: () => false);
+            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => compiled++, precompiled: () => false, handover: TimeSpan.Zero);
 
             Assert.Equal(Run(Library(isa)), Run(kernels));
+            Assert.Equal(Run(Library(isa)), Run(kernels)); // no handover either
             Assert.Equal(6, kernels.KernelsFromImage);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void The_library_copy_takes_over_once_compiled_in_the_background(KernelIsa isa)
+        {
+            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => 0, precompiled: () => true, handover: TimeSpan.Zero);
+            float[] expected = Run(Library(isa));
+
+            Assert.Equal(expected, Run(kernels)); // first calls: the image's copy
+            Assert.Equal(expected, Run(kernels)); // the handover is due: each kernel's library copy compiles on the thread pool
+            var waited = Stopwatch.StartNew();
+            while (kernels.KernelsCompiled < 6 && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Thread.Sleep(10);
+            }
+
+            Assert.Equal(6, kernels.KernelsCompiled);
+            Assert.Equal(expected, Run(kernels));
         }
 
         /// <summary>The row's precompiled kernel set, learning what first calls compiled from the arguments (skipped when the
         /// CPU lacks the variant).</summary>
-        private static PrecompiledKernelSet Create(KernelIsa isa, Func<long> compiledMethods, Func<bool> precompiled)
+        private static PrecompiledKernelSet Create(
+            KernelIsa isa, Func<long> compiledMethods, Func<bool> precompiled, TimeSpan? handover = null)
         {
             Skip.IfNot(IsaSelection.IsSupported(isa), $"{isa} kernels need instructions this CPU does not have");
             RuntimeKernelSet image = isa == KernelIsa.Avx512 ? new Avx512ImageKernels() : new Avx2ImageKernels();
-            return new PrecompiledKernelSet(image, Library(isa), precompiled, compiledMethods);
+            int lanes = isa == KernelIsa.Avx512 ? Avx512Ops.Count : Avx2Ops.Count;
+            return new PrecompiledKernelSet(image, Library(isa), lanes, precompiled, compiledMethods, handover ?? Timeout.InfiniteTimeSpan);
         }
 
         /// <summary>This library's own kernels of the variant.</summary>

@@ -1,37 +1,74 @@
 using System;
+using System.Diagnostics;
 using System.Linq;
 using System.Runtime;
+using System.Threading;
 
 namespace GenSoftmax.Dynamic
 {
     /// <summary>
     /// A variant's run-time-shaped kernels: those of its kernel assembly (src/KernelImages), whose ReadyToRun image holds
-    /// them precompiled for the variant's instruction sets, as long as each one's first call compiled nothing; else this
-    /// library's own copy, compiled fully optimised at its first call. A kernel the JIT compiles from that image (ReadyToRun
-    /// code off, a runtime whose inlined code differs from the one the image was made for, a CPU that rejects the image)
-    /// would start at tier 0, many times slower.
+    /// them precompiled for the variant's instruction sets, for a fresh process's first calls; this library's own copy,
+    /// compiled fully optimised, for the rest. Per kernel and class block:
+    /// <list type="bullet">
+    /// <item>The first call runs the image's copy. If that call compiled something on the calling thread
+    /// (<see cref="JitInfo.GetCompiledMethodCount"/>) and the kernel assembly is the image's build, the image's code was
+    /// rejected (ReadyToRun code off, a runtime whose inlined code differs from the one the image was made for, a CPU that
+    /// rejects the image) and the JIT compiled it for tier 0: every later call runs this library's copy.</item>
+    /// <item>Otherwise the image's copy runs until this library's copy, compiled on a thread-pool thread from
+    /// <see cref="Handover"/> after the first call, is ready. The image's code is 1-3% slower, and the runtime would
+    /// recompile it once it is hot, with TieredPGO's instrumentation first: epochs several times slower until the final
+    /// recompile (bench/results/2026-12-06-kernel-images).</item>
+    /// </list>
+    /// An IL build of the kernel assembly (other platforms) keeps its kernels: they are compiled fully optimised too.
     /// </summary>
     internal sealed class PrecompiledKernelSet : RuntimeKernelSet
     {
-        private readonly RuntimeKernelSet _image, _compiled;
-        private readonly KernelCopy _logitsF32, _logitsU8, _gradientF32, _gradientU8, _softmax, _lossRows;
+        /// <summary>How long after a kernel's first call this library's copy starts compiling: past a first Fashion-MNIST
+        /// epoch on one CPU, and well before the runtime counts calls to recompile hot precompiled code (100 ms after the
+        /// process last compiled a method at tier 0).</summary>
+        public static readonly TimeSpan Handover = TimeSpan.FromMilliseconds(20);
 
-        /// <summary>The kernels of <paramref name="image"/> while their first calls compile nothing, else
-        /// <paramref name="compiled"/>.</summary>
+        private enum Kernel
+        {
+            LogitsF32,
+            LogitsU8,
+            GradientF32,
+            GradientU8,
+            Softmax,
+            LossRows,
+        }
+
+        private readonly RuntimeKernelSet _image, _compiled;
+        private readonly int _lanes;
+        private readonly KernelCopy[] _copies;
+
+        /// <summary>The kernels of <paramref name="image"/> for a process's first calls, else <paramref name="compiled"/>.</summary>
         /// <param name="image">The kernel assembly's kernels (<see cref="Avx512ImageKernels"/>,
         /// <see cref="Avx2ImageKernels"/>).</param>
         /// <param name="compiled">This library's copy of the same kernels.</param>
+        /// <param name="lanes">Floats per vector of the variant (which class block a shape's kernels take).</param>
         /// <param name="precompiled">Whether the kernel assembly is its image's build (read at the first call, so that the
         /// assembly is loaded only where its kernels run).</param>
         /// <param name="compiledMethods">Methods the calling thread has compiled so far; by default
         /// <see cref="JitInfo.GetCompiledMethodCount"/> (tests pass their own).</param>
+        /// <param name="handover">When this library's copy starts compiling after a first call; by default
+        /// <see cref="Handover"/>, <see cref="Timeout.InfiniteTimeSpan"/> for never (tests).</param>
         public PrecompiledKernelSet(
-            RuntimeKernelSet image, RuntimeKernelSet compiled, Func<bool> precompiled, Func<long>? compiledMethods = null)
+            RuntimeKernelSet image, RuntimeKernelSet compiled, int lanes, Func<bool> precompiled,
+            Func<long>? compiledMethods = null, TimeSpan? handover = null)
         {
-            (_image, _compiled) = (image, compiled);
+            (_image, _compiled, _lanes) = (image, compiled, lanes);
             compiledMethods ??= static () => JitInfo.GetCompiledMethodCount(currentThread: true);
-            KernelCopy Copy() => new(compiledMethods, precompiled);
-            (_logitsF32, _logitsU8, _gradientF32, _gradientU8, _softmax, _lossRows) = (Copy(), Copy(), Copy(), Copy(), Copy(), Copy());
+            TimeSpan after = handover ?? Handover;
+            long ticks = after == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(after.TotalSeconds * Stopwatch.Frequency);
+            int kernels = Enum.GetValues<Kernel>().Length;
+            _copies = new KernelCopy[kernels * RuntimeShape.ClassBlocks.Length];
+            for (int i = 0; i < _copies.Length; i++)
+            {
+                var kernel = (Kernel)(i / RuntimeShape.ClassBlocks.Length);
+                _copies[i] = new KernelCopy(compiledMethods, precompiled, ticks, shape => RunOnZeroRows(compiled, kernel, shape));
+            }
         }
 
         /// <summary>The kernel assembly's kernels.</summary>
@@ -40,116 +77,199 @@ namespace GenSoftmax.Dynamic
         /// <summary>This library's copy.</summary>
         internal RuntimeKernelSet Compiled => _compiled;
 
-        /// <summary>How many of the six kernels run the image's copy (or have not been called yet).</summary>
-        internal int KernelsFromImage =>
-            new[] { _logitsF32, _logitsU8, _gradientF32, _gradientU8, _softmax, _lossRows }.Count(k => k.UsesImage);
+        /// <summary>Kernels (per class block) that have been called and run the image's copy.</summary>
+        internal int KernelsFromImage => _copies.Count(k => k.State == KernelCopy.FromImage);
+
+        /// <summary>Kernels (per class block) that run this library's copy.</summary>
+        internal int KernelsCompiled => _copies.Count(k => k.State == KernelCopy.Compiled);
 
         public override void LogitsF32(
             in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk)
         {
-            if (!_logitsF32.UsesImage)
+            KernelCopy copy = CopyOf(Kernel.LogitsF32, shape);
+            if (!copy.UsesImage)
             {
                 _compiled.LogitsF32(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
                 return;
             }
 
-            long start = _logitsF32.Start();
+            long start = copy.Start();
             _image.LogitsF32(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
-            _logitsF32.End(start);
+            copy.End(start, shape);
         }
 
         public override void LogitsU8(
             in RuntimeShape shape, ref float w, ref float bias, ref byte x, ref nuint offs, int count, ref float blk)
         {
-            if (!_logitsU8.UsesImage)
+            KernelCopy copy = CopyOf(Kernel.LogitsU8, shape);
+            if (!copy.UsesImage)
             {
                 _compiled.LogitsU8(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
                 return;
             }
 
-            long start = _logitsU8.Start();
+            long start = copy.Start();
             _image.LogitsU8(shape, ref w, ref bias, ref x, ref offs, count, ref blk);
-            _logitsU8.End(start);
+            copy.End(start, shape);
         }
 
         public override void GradientF32(
             in RuntimeShape shape, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
         {
-            if (!_gradientF32.UsesImage)
+            KernelCopy copy = CopyOf(Kernel.GradientF32, shape);
+            if (!copy.UsesImage)
             {
                 _compiled.GradientF32(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
                 return;
             }
 
-            long start = _gradientF32.Start();
+            long start = copy.Start();
             _image.GradientF32(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
-            _gradientF32.End(start);
+            copy.End(start, shape);
         }
 
         public override void GradientU8(
             in RuntimeShape shape, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first)
         {
-            if (!_gradientU8.UsesImage)
+            KernelCopy copy = CopyOf(Kernel.GradientU8, shape);
+            if (!copy.UsesImage)
             {
                 _compiled.GradientU8(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
                 return;
             }
 
-            long start = _gradientU8.Start();
+            long start = copy.Start();
             _image.GradientU8(shape, ref x, ref offs, ref next, count, ref g, ref dW, first);
-            _gradientU8.End(start);
+            copy.End(start, shape);
         }
 
         public override void Softmax(in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale)
         {
-            if (!_softmax.UsesImage)
+            KernelCopy copy = CopyOf(Kernel.Softmax, shape);
+            if (!copy.UsesImage)
             {
                 _compiled.Softmax(shape, ref blk, count, ref m, ref sums, scale);
                 return;
             }
 
-            long start = _softmax.Start();
+            long start = copy.Start();
             _image.Softmax(shape, ref blk, count, ref m, ref sums, scale);
-            _softmax.End(start);
+            copy.End(start, shape);
         }
 
         public override int LossRows(
             in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
             float gScale)
         {
-            if (!_lossRows.UsesImage)
+            KernelCopy copy = CopyOf(Kernel.LossRows, shape);
+            if (!copy.UsesImage)
             {
                 return _compiled.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
             }
 
-            long start = _lossRows.Start();
+            long start = copy.Start();
             int hits = _image.LossRows(shape, ref blk, count, ref labels, ref pre, ref sums, ref db, scale, gScale);
-            _lossRows.End(start);
+            copy.End(start, shape);
             return hits;
         }
 
-        /// <summary>
-        /// Which copy of one kernel runs: the image's until its first call is seen to compile something on the calling thread
-        /// (<see cref="JitInfo.GetCompiledMethodCount"/>), and then only if the kernel assembly is the image's build (an IL
-        /// build's kernels are compiled fully optimised, as this library's). Two threads making a first call at once each
-        /// measure their own call.
-        /// </summary>
-        private sealed class KernelCopy(Func<long> compiledMethods, Func<bool> precompiled)
+        /// <summary>The copy decision of <paramref name="kernel"/> for the class block <paramref name="shape"/>'s kernels take
+        /// (one compiled method each; the row kernels have one for every shape).</summary>
+        private KernelCopy CopyOf(Kernel kernel, in RuntimeShape shape)
         {
-            private const int Unknown = 0, FromImage = 1, Compiled = 2;
+            int block = 0;
+            if (kernel is not (Kernel.Softmax or Kernel.LossRows))
+            {
+                block = RuntimeShape.ClassBlocks.IndexOf(shape.ClassBlock(_lanes));
+            }
+
+            return _copies[((int)kernel * RuntimeShape.ClassBlocks.Length) + block];
+        }
+
+        /// <summary>Runs <paramref name="kernel"/> of <paramref name="kernels"/> once on two zero rows of
+        /// <paramref name="shape"/>, so that the JIT compiles it; the results are dropped.</summary>
+        private static void RunOnZeroRows(RuntimeKernelSet kernels, Kernel kernel, RuntimeShape shape)
+        {
+            const int Rows = 2;
+            float[] w = new float[shape.Classes * shape.Inputs], bias = new float[KernelLayout.BiasLength(shape.Classes)];
+            float[] block = new float[Rows * shape.ClassStride], m = new float[Rows], sums = new float[Rows];
+            float[] floats = new float[Rows * shape.Inputs];
+            byte[] bytes = new byte[Rows * shape.Inputs];
+            nuint[] offs = new nuint[Rows + KernelLayout.PrefetchRows];
+            offs[1] = (nuint)shape.Inputs;
+            int[] labels = new int[Rows];
+            switch (kernel)
+            {
+                case Kernel.LogitsF32:
+                    kernels.LogitsF32(shape, ref w[0], ref bias[0], ref floats[0], ref offs[0], Rows, ref block[0]);
+                    break;
+                case Kernel.LogitsU8:
+                    kernels.LogitsU8(shape, ref w[0], ref bias[0], ref bytes[0], ref offs[0], Rows, ref block[0]);
+                    break;
+                case Kernel.GradientF32:
+                    kernels.GradientF32(shape, ref floats[0], ref offs[0], ref offs[0], Rows, ref block[0], ref w[0], first: true);
+                    break;
+                case Kernel.GradientU8:
+                    kernels.GradientU8(shape, ref bytes[0], ref offs[0], ref offs[0], Rows, ref block[0], ref w[0], first: true);
+                    break;
+                case Kernel.Softmax:
+                    kernels.Softmax(shape, ref block[0], Rows, ref m[0], ref sums[0], 1f);
+                    break;
+                default:
+                    kernels.LossRows(shape, ref block[0], Rows, ref labels[0], ref m[0], ref sums[0], ref bias[0], 0.5f, 1f);
+                    break;
+            }
+        }
+
+        /// <summary>
+        /// Which copy of one kernel (for one class block) runs; see <see cref="PrecompiledKernelSet"/>. Two threads making a
+        /// first call at once each measure their own call.
+        /// </summary>
+        private sealed class KernelCopy
+        {
+            public const int Unknown = 0, FromImage = 1, Compiled = 2;
+            private readonly Func<long> _compiledMethods;
+            private readonly Func<bool> _precompiled;
+            private readonly long _handoverTicks;
+            private readonly Action<RuntimeShape> _compile;
             private volatile int _state;
+            private long _handoverAt = long.MaxValue;
+            private int _handoverStarted;
+
+            public KernelCopy(Func<long> compiledMethods, Func<bool> precompiled, long handoverTicks, Action<RuntimeShape> compile) =>
+                (_compiledMethods, _precompiled, _handoverTicks, _compile) = (compiledMethods, precompiled, handoverTicks, compile);
+
+            public int State => _state;
 
             public bool UsesImage => _state != Compiled;
 
             /// <summary>The calling thread's count of compiled methods before a first call, or -1 once decided.</summary>
-            public long Start() => _state == Unknown ? compiledMethods() : -1;
+            public long Start() => _state == Unknown ? _compiledMethods() : -1;
 
-            public void End(long start)
+            /// <summary>After a call of the image's copy: decides after the first, hands over when it is time.</summary>
+            public void End(long start, in RuntimeShape shape)
             {
                 if (start >= 0)
                 {
-                    _state = compiledMethods() != start && precompiled() ? Compiled : FromImage;
+                    bool precompiled = _precompiled();
+                    bool rejected = precompiled && _compiledMethods() != start;
+                    if (precompiled && !rejected && _handoverTicks != long.MaxValue)
+                    {
+                        Volatile.Write(ref _handoverAt, Stopwatch.GetTimestamp() + _handoverTicks);
+                    }
+
+                    _state = rejected ? Compiled : FromImage;
                 }
+                else if (Stopwatch.GetTimestamp() >= Volatile.Read(ref _handoverAt) && Interlocked.Exchange(ref _handoverStarted, 1) == 0)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static state => state.Self.HandOver(state.Shape), (Self: this, Shape: shape), false);
+                }
+            }
+
+            private void HandOver(RuntimeShape shape)
+            {
+                _compile(shape);
+                _state = Compiled;
             }
         }
     }
