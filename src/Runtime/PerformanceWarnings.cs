@@ -20,6 +20,7 @@ namespace GenSoftmax
     {
         private static readonly object Gate = new();
         private static readonly List<string> IssuedWarnings = new();
+        private static readonly HashSet<string> HandoverFailures = new(StringComparer.Ordinal);
         private static readonly HashSet<Assembly> CheckedAssemblies = new();
         private static bool _isaChecked;
 
@@ -97,6 +98,23 @@ namespace GenSoftmax
             {
                 Issue(IsaSelection.CompiledWithoutMessage(missing));
             }
+        }
+
+        /// <summary>The library's copy of a run-time-shaped kernel failed to compile in the background
+        /// (<see cref="Dynamic.PrecompiledKernelSet"/>): the precompiled copy keeps running.</summary>
+        internal static void HandoverFailed(Exception e)
+        {
+            string warning = "a run-time-shaped kernel keeps running its precompiled code (a few percent slower): compiling " +
+                $"this library's own copy in the background failed with {e.GetType().Name}: {e.Message}";
+            lock (Gate)
+            {
+                if (!HandoverFailures.Add(warning))
+                {
+                    return; // each failure once, however many kernels it stops
+                }
+            }
+
+            Issue(warning);
         }
 
         private static void Issue(string warning)

@@ -11,8 +11,9 @@ namespace GenSoftmax.Tests
     /// <summary>
     /// The x86 rows' kernels run their kernel assembly's precompiled copy while a first call compiles nothing, until this
     /// library's own copy is compiled in the background; and this library's copy at once for a kernel whose first call was
-    /// compiled from the image's build (which would run at tier 0). Both copies give the same bits. What a first call compiled is simulated here; tests/Package/run.sh checks in a real
-    /// process that the package's image holds every kernel.
+    /// compiled from the image's build (which would run at tier 0). Both copies give the same bits. What a first call
+    /// compiled is simulated here; tests/Package/run.sh checks in a real process that the package's images hold every
+    /// kernel.
     /// </summary>
     public sealed class PrecompiledKernelSetTests
     {
@@ -54,7 +55,8 @@ namespace GenSoftmax.Tests
         {
             // Its kernels are compiled fully optimised, as this library's are: compiling the library's copy too would be waste.
             long compiled = 0;
-            PrecompiledKernelSet kernels = Create(isa, compiledMethods: () => compiled++, precompiled: () => false, handover: TimeSpan.Zero);
+            PrecompiledKernelSet kernels =
+                Create(isa, compiledMethods: () => compiled++, precompiled: () => false, handover: TimeSpan.Zero);
 
             Assert.Equal(Run(Library(isa)), Run(kernels));
             Assert.Equal(Run(Library(isa)), Run(kernels)); // no handover either
@@ -78,6 +80,62 @@ namespace GenSoftmax.Tests
 
             Assert.Equal(6, kernels.KernelsCompiled);
             Assert.Equal(expected, Run(kernels));
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Variants))]
+        public void A_library_copy_that_fails_to_compile_leaves_the_image_copy_running_and_warns(KernelIsa isa)
+        {
+            Skip.IfNot(IsaSelection.IsSupported(isa), $"{isa} kernels need instructions this CPU does not have");
+            string reason = "no code for this test " + Guid.NewGuid().ToString("N");
+            RuntimeKernelSet image = isa == KernelIsa.Avx512 ? new Avx512ImageKernels() : new Avx2ImageKernels();
+            int lanes = isa == KernelIsa.Avx512 ? Avx512Ops.Count : Avx2Ops.Count;
+            var kernels = new PrecompiledKernelSet(
+                image, new FailingKernels(reason), lanes, () => true, () => 0, handover: TimeSpan.Zero);
+            float[] expected = Run(Library(isa));
+
+            Assert.Equal(expected, Run(kernels));
+            Assert.Equal(expected, Run(kernels)); // the handovers start, and fail on the thread pool
+            var waited = Stopwatch.StartNew();
+            while (!PerformanceWarnings.All.Any(w => w.Contains(reason, StringComparison.Ordinal)) &&
+                   waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Thread.Sleep(10);
+            }
+
+            Thread.Sleep(200); // the other five handovers fail too, and are not reported again
+            string warning = Assert.Single(PerformanceWarnings.All, w => w.Contains(reason, StringComparison.Ordinal));
+            Assert.Contains("keeps running its precompiled code", warning);
+            Assert.Equal(6, kernels.KernelsFromImage);
+            Assert.Equal(expected, Run(kernels)); // the process goes on, on the image's copies
+        }
+
+        /// <summary>A kernel set whose every kernel throws.</summary>
+        private sealed class FailingKernels(string reason) : RuntimeKernelSet
+        {
+            public override void LogitsF32(
+                in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk) =>
+                throw new InvalidOperationException(reason);
+
+            public override void LogitsU8(
+                in RuntimeShape shape, ref float w, ref float bias, ref byte x, ref nuint offs, int count, ref float blk) =>
+                throw new InvalidOperationException(reason);
+
+            public override void GradientF32(
+                in RuntimeShape shape, ref float x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first) =>
+                throw new InvalidOperationException(reason);
+
+            public override void GradientU8(
+                in RuntimeShape shape, ref byte x, ref nuint offs, ref nuint next, int count, ref float g, ref float dW, bool first) =>
+                throw new InvalidOperationException(reason);
+
+            public override void Softmax(in RuntimeShape shape, ref float blk, int count, ref float m, ref float sums, float scale) =>
+                throw new InvalidOperationException(reason);
+
+            public override int LossRows(
+                in RuntimeShape shape, ref float blk, int count, ref int labels, ref float pre, ref float sums, ref float db, float scale,
+                float gScale) =>
+                throw new InvalidOperationException(reason);
         }
 
         /// <summary>The row's precompiled kernel set, learning what first calls compiled from the arguments (skipped when the
@@ -130,7 +188,8 @@ namespace GenSoftmax.Tests
                 kernels.Softmax(shape, ref probabilities[0], Rows, ref m[0], ref sums[0], 1f);
 
                 float[] pre = new float[Rows], lossSums = new float[Rows], db = new float[shape.ClassStride];
-                int hits = kernels.LossRows(shape, ref logits[0], Rows, ref labels[0], ref pre[0], ref lossSums[0], ref db[0], 1f / Rows, 1f);
+                int hits = kernels.LossRows(
+                    shape, ref logits[0], Rows, ref labels[0], ref pre[0], ref lossSums[0], ref db[0], 1f / Rows, 1f);
 
                 float[] dW = new float[Classes * Inputs];
                 if (bytes)

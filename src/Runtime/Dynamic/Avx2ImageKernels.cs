@@ -4,7 +4,8 @@ using Image = Avx2Image::GenSoftmax.Dynamic;
 
 namespace GenSoftmax.Dynamic
 {
-    /// <summary>The AVX2 run-time-shaped kernels of GenSoftmax.Avx2 (src/Avx2), precompiled in its image, as a kernel set.</summary>
+    /// <summary>The AVX2 run-time-shaped kernels of GenSoftmax.Avx2 (src/Avx2), precompiled in its image, as a kernel
+    /// set.</summary>
     internal sealed class Avx2ImageKernels : RuntimeKernelSet
     {
         /// <summary>Whether the loaded GenSoftmax.Avx2 is its image's build.</summary>

@@ -4,7 +4,8 @@ using Image = Avx512Image::GenSoftmax.Dynamic;
 
 namespace GenSoftmax.Dynamic
 {
-    /// <summary>The AVX-512 run-time-shaped kernels of GenSoftmax.Avx512 (src/Avx512), precompiled in its image, as a kernel set.</summary>
+    /// <summary>The AVX-512 run-time-shaped kernels of GenSoftmax.Avx512 (src/Avx512), precompiled in its image, as a kernel
+    /// set.</summary>
     internal sealed class Avx512ImageKernels : RuntimeKernelSet
     {
         /// <summary>Whether the loaded GenSoftmax.Avx512 is its image's build.</summary>

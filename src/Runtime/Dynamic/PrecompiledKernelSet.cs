@@ -268,8 +268,16 @@ namespace GenSoftmax.Dynamic
 
             private void HandOver(RuntimeShape shape)
             {
-                _compile(shape);
-                _state = Compiled;
+                try
+                {
+                    _compile(shape);
+                    _state = Compiled;
+                }
+                catch (Exception e)
+                {
+                    // The image's copy keeps running: a thread-pool thread's failure would end the process.
+                    PerformanceWarnings.HandoverFailed(e);
+                }
             }
         }
     }
