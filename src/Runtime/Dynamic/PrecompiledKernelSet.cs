@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace GenSoftmax.Dynamic
@@ -53,14 +54,15 @@ namespace GenSoftmax.Dynamic
         /// <param name="compiledMethods">Methods the calling thread has compiled so far; by default
         /// <see cref="JitInfo.GetCompiledMethodCount"/> (tests pass their own).</param>
         /// <param name="handover">When this library's copy starts compiling after a first call; by default
-        /// <see cref="Handover"/>, <see cref="Timeout.InfiniteTimeSpan"/> for never (tests).</param>
+        /// <see cref="Handover"/>, <see cref="Timeout.InfiniteTimeSpan"/> for never (tests); never under native AOT.</param>
         public PrecompiledKernelSet(
             RuntimeKernelSet image, RuntimeKernelSet compiled, int lanes, Func<bool> precompiled,
             Func<long>? compiledMethods = null, TimeSpan? handover = null)
         {
             (_image, _compiled, _lanes) = (image, compiled, lanes);
             compiledMethods ??= static () => JitInfo.GetCompiledMethodCount(currentThread: true);
-            TimeSpan after = handover ?? Handover;
+            // Native AOT compiled both copies ahead alike: nothing to hand over.
+            TimeSpan after = RuntimeFeature.IsDynamicCodeCompiled ? handover ?? Handover : Timeout.InfiniteTimeSpan;
             long ticks = after == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(after.TotalSeconds * Stopwatch.Frequency);
             int kernels = Enum.GetValues<Kernel>().Length;
             _copies = new KernelCopy[kernels * RuntimeShape.ClassBlocks.Length];
