@@ -40,9 +40,17 @@ namespace GenSoftmax.Dynamic
             LossRows,
         }
 
+        /// <summary>A kernel's decisions by class block: the block's size is its slot (the row kernels use slot 0).</summary>
+        private static readonly int Slots = RuntimeShape.ClassBlocks[^1] + 1;
+
         private readonly RuntimeKernelSet _image, _compiled;
         private readonly int _lanes;
-        private readonly KernelCopy[] _copies;
+        private readonly Func<bool> _precompiled;
+        private readonly Func<long> _compiledMethods;
+        private readonly long _handoverTicks;
+
+        // Made at a kernel's first call for a class block, so that creating the variant table (every process) costs nothing.
+        private readonly KernelCopy?[] _copies;
 
         /// <summary>The kernels of <paramref name="image"/> for a process's first calls, else <paramref name="compiled"/>.</summary>
         /// <param name="image">The kernel assembly's kernels (<see cref="Avx512ImageKernels"/>,
@@ -59,18 +67,12 @@ namespace GenSoftmax.Dynamic
             RuntimeKernelSet image, RuntimeKernelSet compiled, int lanes, Func<bool> precompiled,
             Func<long>? compiledMethods = null, TimeSpan? handover = null)
         {
-            (_image, _compiled, _lanes) = (image, compiled, lanes);
-            compiledMethods ??= static () => JitInfo.GetCompiledMethodCount(currentThread: true);
+            (_image, _compiled, _lanes, _precompiled) = (image, compiled, lanes, precompiled);
+            _compiledMethods = compiledMethods ?? (static () => JitInfo.GetCompiledMethodCount(currentThread: true));
             // Native AOT compiled both copies ahead alike: nothing to hand over.
             TimeSpan after = RuntimeFeature.IsDynamicCodeCompiled ? handover ?? Handover : Timeout.InfiniteTimeSpan;
-            long ticks = after == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(after.TotalSeconds * Stopwatch.Frequency);
-            int kernels = Enum.GetValues<Kernel>().Length;
-            _copies = new KernelCopy[kernels * RuntimeShape.ClassBlocks.Length];
-            for (int i = 0; i < _copies.Length; i++)
-            {
-                var kernel = (Kernel)(i / RuntimeShape.ClassBlocks.Length);
-                _copies[i] = new KernelCopy(compiledMethods, precompiled, ticks, shape => RunOnZeroRows(compiled, kernel, shape));
-            }
+            _handoverTicks = after == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(after.TotalSeconds * Stopwatch.Frequency);
+            _copies = new KernelCopy?[((int)Kernel.LossRows + 1) * Slots];
         }
 
         /// <summary>The kernel assembly's kernels.</summary>
@@ -80,10 +82,10 @@ namespace GenSoftmax.Dynamic
         internal RuntimeKernelSet Compiled => _compiled;
 
         /// <summary>Kernels (per class block) that have been called and run the image's copy.</summary>
-        internal int KernelsFromImage => _copies.Count(k => k.State == KernelCopy.FromImage);
+        internal int KernelsFromImage => _copies.Count(k => k?.State == KernelCopy.FromImage);
 
         /// <summary>Kernels (per class block) that run this library's copy.</summary>
-        internal int KernelsCompiled => _copies.Count(k => k.State == KernelCopy.Compiled);
+        internal int KernelsCompiled => _copies.Count(k => k?.State == KernelCopy.Compiled);
 
         public override void LogitsF32(
             in RuntimeShape shape, ref float w, ref float bias, ref float x, ref nuint offs, int count, ref float blk)
@@ -179,13 +181,15 @@ namespace GenSoftmax.Dynamic
         /// (one compiled method each; the row kernels have one for every shape).</summary>
         private KernelCopy CopyOf(Kernel kernel, in RuntimeShape shape)
         {
-            int block = 0;
-            if (kernel is not (Kernel.Softmax or Kernel.LossRows))
+            int slot = ((int)kernel * Slots) + (kernel is Kernel.Softmax or Kernel.LossRows ? 0 : shape.ClassBlock(_lanes));
+            KernelCopy? copy = Volatile.Read(ref _copies[slot]);
+            if (copy is null)
             {
-                block = RuntimeShape.ClassBlocks.IndexOf(shape.ClassBlock(_lanes));
+                Interlocked.CompareExchange(ref _copies[slot], new KernelCopy(this, kernel), null);
+                copy = _copies[slot]!;
             }
 
-            return _copies[((int)kernel * RuntimeShape.ClassBlocks.Length) + block];
+            return copy;
         }
 
         /// <summary>Runs <paramref name="kernel"/> of <paramref name="kernels"/> once on two zero rows of
@@ -227,42 +231,36 @@ namespace GenSoftmax.Dynamic
         /// Which copy of one kernel (for one class block) runs; see <see cref="PrecompiledKernelSet"/>. Two threads making a
         /// first call at once each measure their own call.
         /// </summary>
-        private sealed class KernelCopy
+        private sealed class KernelCopy(PrecompiledKernelSet set, Kernel kernel)
         {
             public const int Unknown = 0, FromImage = 1, Compiled = 2;
-            private readonly Func<long> _compiledMethods;
-            private readonly Func<bool> _precompiled;
-            private readonly long _handoverTicks;
-            private readonly Action<RuntimeShape> _compile;
             private volatile int _state;
             private long _handoverAt = long.MaxValue;
             private int _handoverStarted;
-
-            public KernelCopy(Func<long> compiledMethods, Func<bool> precompiled, long handoverTicks, Action<RuntimeShape> compile) =>
-                (_compiledMethods, _precompiled, _handoverTicks, _compile) = (compiledMethods, precompiled, handoverTicks, compile);
 
             public int State => _state;
 
             public bool UsesImage => _state != Compiled;
 
             /// <summary>The calling thread's count of compiled methods before a first call, or -1 once decided.</summary>
-            public long Start() => _state == Unknown ? _compiledMethods() : -1;
+            public long Start() => _state == Unknown ? set._compiledMethods() : -1;
 
             /// <summary>After a call of the image's copy: decides after the first, hands over when it is time.</summary>
             public void End(long start, in RuntimeShape shape)
             {
                 if (start >= 0)
                 {
-                    bool precompiled = _precompiled();
-                    bool rejected = precompiled && _compiledMethods() != start;
-                    if (precompiled && !rejected && _handoverTicks != long.MaxValue)
+                    bool precompiled = set._precompiled();
+                    bool rejected = precompiled && set._compiledMethods() != start;
+                    if (precompiled && !rejected && set._handoverTicks != long.MaxValue)
                     {
-                        Volatile.Write(ref _handoverAt, Stopwatch.GetTimestamp() + _handoverTicks);
+                        Volatile.Write(ref _handoverAt, Stopwatch.GetTimestamp() + set._handoverTicks);
                     }
 
                     _state = rejected ? Compiled : FromImage;
                 }
-                else if (Stopwatch.GetTimestamp() >= Volatile.Read(ref _handoverAt) && Interlocked.Exchange(ref _handoverStarted, 1) == 0)
+                else if (Volatile.Read(ref _handoverAt) is long at && at != long.MaxValue && Stopwatch.GetTimestamp() >= at &&
+                         Interlocked.Exchange(ref _handoverStarted, 1) == 0)
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(static state => state.Self.HandOver(state.Shape), (Self: this, Shape: shape), false);
                 }
@@ -272,7 +270,7 @@ namespace GenSoftmax.Dynamic
             {
                 try
                 {
-                    _compile(shape);
+                    RunOnZeroRows(set._compiled, kernel, shape);
                     _state = Compiled;
                 }
                 catch (Exception e)
