@@ -37,7 +37,7 @@ ISoftmaxModel model = runtimeShaped ? new RuntimeSoftmaxModel(784, 10) : new Col
 var trainer = new Trainer(model, new TrainerOptions { Solver = TrainingSolver.Sgd, Epochs = epochs, Threads = threads, Optimizer = new SgdOptions { LearningRate = 0.1f } });
 trainer.Initialize();
 Console.WriteLine($"{model}, threads {threads}, {(floats ? "float32" : "uint8")}, dynamic code {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled}");
-Console.WriteLine("epoch      ms  jit methods  jit ms  test acc");
+Console.WriteLine($"epoch      ms  jit methods  jit ms  test acc  (methods before: {JitInfo.GetCompiledMethodCount()})");
 long methods = JitInfo.GetCompiledMethodCount();
 TimeSpan jit = JitInfo.GetCompilationTime();
 var epoch = Stopwatch.StartNew();
@@ -47,7 +47,7 @@ trainer.Fit(train, test, new Reporter(r =>
 {
     long m = JitInfo.GetCompiledMethodCount();
     TimeSpan j = JitInfo.GetCompilationTime();
-    Console.WriteLine($"{r.Epoch,5}  {epoch.Elapsed.TotalMilliseconds,6:F1}  {m - methods,11}  {(j - jit).TotalMilliseconds,6:F1}  {r.ValidationAccuracy,8:F4}");
+    Console.WriteLine($"{r.Epoch,5}  {epoch.Elapsed.TotalMilliseconds,6:F1}  {m - methods,11}  {(j - jit).TotalMilliseconds,6:F1}  {r.ValidationAccuracy,8:F4}  {m,6}");
     if (r.Epoch == 1 && jitLog is not null)
     {
         jitLog.PrintSince(epoch.Elapsed);
