@@ -19,6 +19,8 @@ namespace GenSoftmax.Generator.Emit
             // 16 bytes -> 16 int32 (vpmovzxbd) -> 16 float (vcvtdq2ps)
             loadBytes: "X86.Avx512F.ConvertToVector512Single(X86.Avx512F.ConvertToVector512Int32(V128.LoadUnsafe(ref x, offset)))",
             description: "AVX-512F, 16 float lanes, FMA",
+            scaleByPow2: "X86.Avx512F.Scale({0}, {1})", // vscalefps: one instruction for the clamp, conversion, shift and multiply
+            lanesAcross: true,
             transposeSum:
             [
                 // vshuff32x4: the low halves of a and b, plus their high halves: [a0 + a2, a1 + a3, b0 + b2, b1 + b3]
@@ -40,6 +42,7 @@ namespace GenSoftmax.Generator.Emit
             loadBytes: "X86.Avx.ConvertToVector256Single(X86.Avx2.ConvertToVector256Int32(\n    " +
                 "V128.AsByte(V128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, offset))))))",
             description: "AVX2 + FMA3, 8 float lanes",
+            lanesAcross: true,
             transposeSum:
             [
                 // vperm2f128: [a.lo + a.hi, b.lo + b.hi]
@@ -83,6 +86,8 @@ namespace GenSoftmax.Generator.Emit
             System.Func<string, string, string, string> fma,
             string loadBytes,
             string description,
+            string? scaleByPow2 = null,
+            bool lanesAcross = false,
             string[]? transposeSum = null)
         {
             Name = name;
@@ -93,6 +98,10 @@ namespace GenSoftmax.Generator.Emit
             LoadBytesBody = loadBytes;
             Description = description;
             TransposeSum = transposeSum;
+            ScaleByPow2Format = scaleByPow2 ??
+                "{0} * Vec.AsSingle(Vec.ShiftLeft(\n" +
+                "    Vec.ConvertToInt32Native(Vec.MaxNative({1}, Vec.Create(-126f))) + Vec.Create(127), 23))";
+            LanesAcross = lanesAcross;
         }
 
         /// <summary>Name of the variant's namespace and of its KernelIsa member.</summary>
@@ -124,6 +133,19 @@ namespace GenSoftmax.Generator.Emit
         /// (k &lt; lanes / 4, j &lt; 4). Null where the portable path must not assume x86 (it reduces with Vec.Sum).
         /// </summary>
         public string[]? TransposeSum { get; }
+
+        /// <summary>
+        /// <c>{0} * 2^{1}</c> for integral {1} of at least -126, with one rounding (lanes with a smaller exponent are the
+        /// caller's to replace). Elsewhere than AVX-512, 2^n built in the exponent bits from n clamped to -126, converted
+        /// without the saturating fix-ups the clamp makes needless.
+        /// </summary>
+        public string ScaleByPow2Format { get; }
+
+        /// <summary>
+        /// Whether a row's max and sum reduce in registers to every lane (<c>Lanes.MaxAll</c>, <c>Lanes.SumAll</c>: in-lane
+        /// swaps, x86 only, the sum in <c>Vec.Sum</c>'s order) instead of to a float (<c>Lanes.Max</c>, <c>Vec.Sum</c>).
+        /// </summary>
+        public bool LanesAcross { get; }
 
         /// <summary>The <c>using</c> aliases at the top of the variant's namespace.</summary>
         public string Aliases => $"""

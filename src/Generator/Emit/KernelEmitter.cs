@@ -134,7 +134,8 @@ namespace GenSoftmax.Generator.Emit
             _w.WriteLine($$"""
                 // exp(x) for the x = o - max(o) <= 0 of softmax (Cephes' expf): n = round(x log2 e), r = x - n ln 2 with
                 // ln 2 in two parts (the first exact in 9 bits, so n * it is exact), exp(r) ~ 1 + r + r^2 p(r) on
-                // |r| <= ln 2 / 2 (error about 1 ulp), scaled by 2^n built in the exponent bits. Below -87.33654
+                // |r| <= ln 2 / 2 (error about 1 ulp), times 2^n with one rounding (vscalefps with AVX-512, elsewhere 2^n
+                // built in the exponent bits from n clamped to -126; the clamp changes only lanes replaced below). Below -87.33654
                 // (exp(x) < 2^-126, the smallest normal float), and at -inf (the pad lanes), the result is 0.
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 private static V Exp(V x)
@@ -148,8 +149,8 @@ namespace GenSoftmax.Generator.Emit
                     p = {{Fma("p", "r", "Vec.Create(1.6666665459e-1f)")}};
                     p = {{Fma("p", "r", "Vec.Create(5.0000001201e-1f)")}};
                     p = {{Fma("p", "r * r", "r + V.One")}};
-                    V scale = Vec.AsSingle(Vec.ShiftLeft(Vec.ConvertToInt32(Vec.MaxNative(n, Vec.Create(-126f))) + Vec.Create(127), 23));
-                    return Vec.ConditionalSelect(Vec.LessThan(x, Vec.Create(-87.33654f)), V.Zero, p * scale);
+                    V scaled = {{string.Format(_isa.ScaleByPow2Format, "p", "n").Replace("\n", "\n    ")}};
+                    return Vec.ConditionalSelect(Vec.LessThan(x, Vec.Create(-87.33654f)), V.Zero, scaled);
                 }
                 """);
         }
@@ -678,6 +679,43 @@ namespace GenSoftmax.Generator.Emit
             }
         }
 
+        /// <summary>
+        /// The row's max as <c>mx</c> and in every lane as <c>mv</c>, from the vector of lane maxima <paramref name="lanes"/>.
+        /// </summary>
+        private void EmitRowMax(string lanes)
+        {
+            if (_isa.LanesAcross)
+            {
+                _w.WriteLine($"V mv = Lanes.MaxAll({lanes});");
+                _w.WriteLine("float mx = Vec.ToScalar(mv);");
+            }
+            else
+            {
+                _w.WriteLine($"float mx = Lanes.Max({lanes});");
+                _w.WriteLine("V mv = Vec.Create(mx);");
+            }
+        }
+
+        /// <summary>
+        /// The row's sum of exponentials, from the vector of lane sums <paramref name="lanes"/>, stored in <c>sums[i]</c>, and
+        /// <c>inv = scale / sum</c> in every lane (a division of vectors rounds each lane as the scalar one does).
+        /// </summary>
+        private void EmitRowSum(string lanes)
+        {
+            if (_isa.LanesAcross)
+            {
+                _w.WriteLine($"V sAll = Lanes.SumAll({lanes});");
+                _w.WriteLine("Unsafe.Add(ref sums, i) = Vec.ToScalar(sAll);");
+                _w.WriteLine("V inv = Vec.Create(scale) / sAll;");
+            }
+            else
+            {
+                _w.WriteLine($"float s = Vec.Sum({lanes});");
+                _w.WriteLine("Unsafe.Add(ref sums, i) = s;");
+                _w.WriteLine("V inv = Vec.Create(scale / s);");
+            }
+        }
+
         /// <summary>The body of the row loop of Softmax (loss: false) or LossRows (loss: true), for row i.</summary>
         private void EmitRowSoftmax(bool loss)
         {
@@ -701,8 +739,7 @@ namespace GenSoftmax.Generator.Emit
                     max = $"Vec.MaxNative({max}, o{j})";
                 }
 
-                _w.WriteLine($"float mx = Lanes.Max({max});");
-                _w.WriteLine("V mv = Vec.Create(mx);");
+                EmitRowMax(max);
                 for (int j = 0; j < vectors; j++)
                 {
                     _w.WriteLine($"V top{j} = Vec.Equals(o{j}, mv); // the lanes that hold the max");
@@ -729,10 +766,7 @@ namespace GenSoftmax.Generator.Emit
                     _w.WriteLine($"V e{j} = Vec.ConditionalSelect(top{j}, one, Exp(o{j} - mv));");
                 }
 
-                string sum = string.Join(" + ", Enumerable.Range(0, vectors).Select(j => $"e{j}"));
-                _w.WriteLine($"float s = Vec.Sum({sum});");
-                _w.WriteLine("Unsafe.Add(ref sums, i) = s;");
-                _w.WriteLine("V inv = Vec.Create(scale / s);");
+                EmitRowSum(string.Join(" + ", Enumerable.Range(0, vectors).Select(j => $"e{j}")));
                 if (loss)
                 {
                     _w.WriteLine("VI yv = Vec.Create(y);");
@@ -762,8 +796,7 @@ namespace GenSoftmax.Generator.Emit
                 _w.WriteLine("mxv = Vec.MaxNative(mxv, Vec.LoadUnsafe(ref row, j));");
             }
 
-            _w.WriteLine("float mx = Lanes.Max(mxv);");
-            _w.WriteLine("V mv = Vec.Create(mx);");
+            EmitRowMax("mxv");
             if (loss)
             {
                 _w.WriteLine("Unsafe.Add(ref pre, i) = mx - Unsafe.Add(ref row, y);");
@@ -794,9 +827,7 @@ namespace GenSoftmax.Generator.Emit
                 _w.WriteLine("sum += e;");
             }
 
-            _w.WriteLine("float s = Vec.Sum(sum);");
-            _w.WriteLine("Unsafe.Add(ref sums, i) = s;");
-            _w.WriteLine("V inv = Vec.Create(scale / s);");
+            EmitRowSum("sum");
             if (loss)
             {
                 _w.WriteLine("VI yv = Vec.Create(y);");

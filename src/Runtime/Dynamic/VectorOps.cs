@@ -76,8 +76,12 @@ namespace GenSoftmax.Dynamic
         /// <summary>Each lane rounded to the nearest integer, ties to even.</summary>
         static abstract TVec Round(TVec value);
 
-        /// <summary>2^n per lane for integral n in [-126, 127], built in the exponent bits.</summary>
-        static abstract TVec Pow2(TVec n);
+        /// <summary>
+        /// <paramref name="value"/> * 2^n per lane, for integral n of at least -126 (lanes with smaller n, including -inf and
+        /// NaN, hold an unspecified value: the caller replaces them). One rounding, as a multiplication by 2^n built in the
+        /// exponent bits rounds: <c>vscalefps</c> with AVX-512, that multiplication elsewhere.
+        /// </summary>
+        static abstract TVec ScaleByPow2(TVec value, TVec n);
 
         /// <summary><paramref name="whenTrue"/> in the lanes where <paramref name="a"/> &lt; <paramref name="b"/>, else <paramref
         /// name="whenFalse"/>.</summary>
@@ -136,7 +140,7 @@ namespace GenSoftmax.Dynamic
         public static float MaxAcross(Vector512<float> value) => Lanes.Max(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+        public static float Sum(Vector512<float> value) => Lanes.SumAll(value).ToScalar(); // Vector512.Sum's order, fewer steps
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d) =>
@@ -164,8 +168,7 @@ namespace GenSoftmax.Dynamic
         public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Pow2(Vector512<float> n) =>
-            Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+        public static Vector512<float> ScaleByPow2(Vector512<float> value, Vector512<float> n) => Avx512F.Scale(value, n);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> WhereLess(Vector512<float> a, Vector512<float> b, Vector512<float> whenTrue,
@@ -255,7 +258,7 @@ namespace GenSoftmax.Dynamic
         public static float MaxAcross(Vector256<float> value) => Lanes.Max(value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+        public static float Sum(Vector256<float> value) => Lanes.SumAll(value).ToScalar(); // Vector256.Sum's order, fewer steps
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d) =>
@@ -282,9 +285,11 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
 
+        // n clamped to -126 first, so the conversion never saturates (the native one, without the saturating fix-ups).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Pow2(Vector256<float> n) =>
-            Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        public static Vector256<float> ScaleByPow2(Vector256<float> value, Vector256<float> n) =>
+            value * Vector256.ShiftLeft(
+                Vector256.ConvertToInt32Native(Vector256.MaxNative(n, Vector256.Create(-126f))) + Vector256.Create(127), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> WhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue,
@@ -381,9 +386,11 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
 
+        // n clamped to -126 first, so the conversion never saturates (the native one, without the saturating fix-ups).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> Pow2(Vector128<float> n) =>
-            Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+        public static Vector128<float> ScaleByPow2(Vector128<float> value, Vector128<float> n) =>
+            value * Vector128.ShiftLeft(
+                Vector128.ConvertToInt32Native(Vector128.MaxNative(n, Vector128.Create(-126f))) + Vector128.Create(127), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> WhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue,
@@ -429,7 +436,7 @@ namespace GenSoftmax.Dynamic
             p = TOps.MultiplyAdd(p, r, TOps.Create(1.6666665459e-1f));
             p = TOps.MultiplyAdd(p, r, TOps.Create(5.0000001201e-1f));
             p = TOps.MultiplyAdd(p, TOps.Multiply(r, r), TOps.Add(r, TOps.Create(1f)));
-            TVec e = TOps.WhereLess(x, TOps.Create(-87.33654f), TOps.Zero, TOps.Multiply(p, TOps.Pow2(TOps.Max(n, TOps.Create(-126f)))));
+            TVec e = TOps.WhereLess(x, TOps.Create(-87.33654f), TOps.Zero, TOps.ScaleByPow2(p, n));
             return TOps.WhereEqual(o, max, TOps.Create(1f), e);
         }
     }
