@@ -100,7 +100,7 @@ namespace GenSoftmax.Generator.Emit
             TransposeSum = transposeSum;
             ScaleByPow2Format = scaleByPow2 ??
                 "{0} * Vec.AsSingle(Vec.ShiftLeft(\n" +
-                "    Vec.ConvertToInt32Native(Vec.MaxNative({1}, Vec.Create(-126f))) + Vec.Create(127), 23))";
+                "    Vec.AsInt32(Vec.MaxNative({1}, Vec.Create(-126f)) + Vec.Create(12583039f)), 23))";
             LanesAcross = lanesAcross;
         }
 
@@ -136,8 +136,8 @@ namespace GenSoftmax.Generator.Emit
 
         /// <summary>
         /// <c>{0} * 2^{1}</c> for integral {1} of at least -126, with one rounding (lanes with a smaller exponent are the
-        /// caller's to replace). Elsewhere than AVX-512, 2^n built in the exponent bits from n clamped to -126, converted
-        /// without the saturating fix-ups the clamp makes needless.
+        /// caller's to replace). Elsewhere than AVX-512, 2^n built in the exponent bits without a conversion: n clamped to
+        /// -126 plus 1.5 * 2^23 + 127 is exact and holds n + 127 in its low bits, which a shift by 23 moves into the exponent.
         /// </summary>
         public string ScaleByPow2Format { get; }
 

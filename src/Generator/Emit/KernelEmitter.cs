@@ -134,8 +134,9 @@ namespace GenSoftmax.Generator.Emit
             _w.WriteLine($$"""
                 // exp(x) for the x = o - max(o) <= 0 of softmax (Cephes' expf): n = round(x log2 e), r = x - n ln 2 with
                 // ln 2 in two parts (the first exact in 9 bits, so n * it is exact), exp(r) ~ 1 + r + r^2 p(r) on
-                // |r| <= ln 2 / 2 (error about 1 ulp), times 2^n with one rounding (vscalefps with AVX-512, elsewhere 2^n
-                // built in the exponent bits from n clamped to -126; the clamp changes only lanes replaced below). Below -87.33654
+                // |r| <= ln 2 / 2 (error about 1 ulp), times 2^n with one rounding (vscalefps with AVX-512; elsewhere 2^n in
+                // the exponent bits: n, clamped to -126, plus 12583039 = 1.5 * 2^23 + 127 is exact with n + 127 in its low
+                // bits, shifted into the exponent; the clamp changes only lanes replaced below). Below -87.33654
                 // (exp(x) < 2^-126, the smallest normal float), and at -inf (the pad lanes), the result is 0.
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 private static V Exp(V x)

@@ -285,11 +285,12 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
 
-        // n clamped to -126 first, so the conversion never saturates (the native one, without the saturating fix-ups).
+        // 2^n from the exponent bits without a conversion: n (clamped to -126) plus 1.5 * 2^23 + 127 is exact and holds
+        // n + 127 in its low mantissa bits, which the shift moves into the exponent field (the rest shifts out).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> ScaleByPow2(Vector256<float> value, Vector256<float> n) =>
             value * Vector256.ShiftLeft(
-                Vector256.ConvertToInt32Native(Vector256.MaxNative(n, Vector256.Create(-126f))) + Vector256.Create(127), 23).AsSingle();
+                (Vector256.MaxNative(n, Vector256.Create(-126f)) + Vector256.Create(VectorMath.Pow2Bias)).AsInt32(), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> WhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> whenTrue,
@@ -386,11 +387,12 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
 
-        // n clamped to -126 first, so the conversion never saturates (the native one, without the saturating fix-ups).
+        // 2^n from the exponent bits without a conversion: n (clamped to -126) plus 1.5 * 2^23 + 127 is exact and holds
+        // n + 127 in its low mantissa bits, which the shift moves into the exponent field (the rest shifts out).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> ScaleByPow2(Vector128<float> value, Vector128<float> n) =>
             value * Vector128.ShiftLeft(
-                Vector128.ConvertToInt32Native(Vector128.MaxNative(n, Vector128.Create(-126f))) + Vector128.Create(127), 23).AsSingle();
+                (Vector128.MaxNative(n, Vector128.Create(-126f)) + Vector128.Create(VectorMath.Pow2Bias)).AsInt32(), 23).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> WhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> whenTrue,
@@ -409,6 +411,13 @@ namespace GenSoftmax.Dynamic
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> OneHot(int firstClass, int label, Vector128<float> value) =>
             Vector128.Equals(Vector128<int>.Indices + Vector128.Create(firstClass), Vector128.Create(label)).AsSingle() & value;
+    }
+
+    /// <summary>Constants of the vector math.</summary>
+    internal static class VectorMath
+    {
+        /// <summary>1.5 * 2^23 + 127: an integral n in [-126, 127] plus this is exact, with n + 127 in the low mantissa bits.</summary>
+        public const float Pow2Bias = 12583039f;
     }
 
     /// <summary>The vector math the run-time kernels share across widths, written once over <see cref="IVectorOps{TVec}"/>.</summary>
