@@ -43,11 +43,15 @@ namespace GenSoftmax.Tests
         /// <summary>Reports compare without their wall time.</summary>
         private static EpochReport[] Untimed(IEnumerable<EpochReport> reports) => reports.Select(r => r with { Seconds = 0 }).ToArray();
 
-        [SkippableFact]
-        public void Drawing_the_next_epochs_order_ahead_trains_bit_identically()
+        // One thread draws the next order on a thread-pool thread (a CPU is free); two threads on two CPUs draw it in the
+        // step's waits.
+        [SkippableTheory]
+        [InlineData(1)]
+        [InlineData(2)]
+        public void Drawing_the_next_epochs_order_ahead_trains_bit_identically(int threads)
         {
-            Skip.If(Environment.ProcessorCount < 2, "the order is drawn ahead only where a CPU is left beside the training thread");
-            TrainerOptions options = Options(threads: 1) with { Epochs = 5 };
+            Skip.If(threads == 1 && Environment.ProcessorCount < 2, "one thread draws ahead only where a CPU is left beside it");
+            TrainerOptions options = Options(threads) with { Epochs = 5 };
             var ahead = new M17x10();
             var aheadTrainer = new Trainer(ahead, options);
             aheadTrainer.Initialize();
@@ -63,6 +67,16 @@ namespace GenSoftmax.Tests
             Assert.Equal(Untimed(inlineReports), Untimed(aheadReports));
             Assert.Equal(inline.Weights.ToArray(), ahead.Weights.ToArray());
             Assert.Equal(inline.Bias.ToArray(), ahead.Bias.ToArray());
+
+            // Two threads with no draws in the waits: every order drawn ahead is finished at its epoch's start.
+            if (threads == 2)
+            {
+                var late = new M17x10();
+                var lateTrainer = new Trainer(late, options) { DrawsPerWait = 0 };
+                lateTrainer.Initialize();
+                Assert.Equal(Untimed(inlineReports), Untimed(lateTrainer.Fit(Data.Train, Data.Validation)));
+                Assert.Equal(inline.Weights.ToArray(), late.Weights.ToArray());
+            }
 
             // The same trainer taken back to the state after epoch 1: the order drawn ahead is epoch 6's, not the one
             // wanted, so the orders replay from the seed and epochs 2-5 come out as before.

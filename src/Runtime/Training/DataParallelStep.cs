@@ -183,7 +183,7 @@ namespace GenSoftmax.Training
             following.CopyTo(_rows.AsSpan(rows.Length));
             int generation = Publish();
             Run(0, generation);
-            WaitForAll(_applied, generation);
+            WaitForAll(_applied, generation, caller: true);
             if (_failure is not null)
             {
                 throw new AggregateException("A training thread failed.", _failure);
@@ -225,7 +225,7 @@ namespace GenSoftmax.Training
             _evaluated = data;
             int generation = Publish();
             EvaluateSlice(0, generation);
-            WaitForAll(_applied, generation);
+            WaitForAll(_applied, generation, caller: true);
             _evaluated = null;
             if (_failure is { } failure)
             {
@@ -436,7 +436,7 @@ namespace GenSoftmax.Training
                 }
 
                 Volatile.Write(ref _computed[t * Pad], generation);
-                WaitForAll(_computed, generation);
+                WaitForAll(_computed, generation, caller: t == 0);
                 try
                 {
                     if (_failure is null)
@@ -453,9 +453,17 @@ namespace GenSoftmax.Training
             }
         }
 
+        /// <summary>
+        /// Work for the calling thread while it waits for the others (<see cref="Step"/>'s and <see cref="Evaluate"/>'s
+        /// waits, none of the workers'): each call does a small piece and returns whether there is more. The trainer draws
+        /// the next epoch's order this way where no CPU is free for it.
+        /// </summary>
+        internal Func<bool>? Idle { get; set; }
+
         [MethodImpl(Internal.FirstCall.Optimized)]
-        private void WaitForAll(int[] flags, int generation)
+        private void WaitForAll(int[] flags, int generation, bool caller)
         {
+            Func<bool>? idle = caller ? Idle : null;
             for (int t = 0; t < _threads; t++)
             {
                 // SpinWait yields the core after a few rounds, so a thread that lost its core (more threads than
@@ -463,6 +471,12 @@ namespace GenSoftmax.Training
                 SpinWait spin = default;
                 while (Volatile.Read(ref flags[t * Pad]) != generation)
                 {
+                    if (idle is not null && idle())
+                    {
+                        continue;
+                    }
+
+                    idle = null;
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
             }

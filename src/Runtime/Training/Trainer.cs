@@ -36,6 +36,11 @@ namespace GenSoftmax.Training
         // The order of epoch _orderEpoch + 1, drawn from _shuffle on a thread-pool thread while epoch _orderEpoch trains
         // (where a CPU is left over); nothing else touches _shuffle until it is taken.
         private System.Threading.Tasks.Task<int[]>? _nextOrder;
+        // Or, where no CPU is free and the step has other threads to wait for, that order drawn in pieces in the calling
+        // thread's waits (DataParallelStep.Idle): the draws done so far (_aheadIndex of them) into _aheadOrder.
+        private int[]? _aheadOrder;
+        private int _aheadIndex;
+        private Func<bool>? _shuffleInWaits;
         private int _epochsDone;
         private int _batchesDone;
         private double _lossSum;
@@ -336,6 +341,7 @@ namespace GenSoftmax.Training
             LearningRateSchedule schedule = Options.Schedule;
             bool scheduled = schedule.Kind != LearningRateScheduleKind.Constant || schedule.WarmupEpochs > 0;
             using var step = new DataParallelStep(Model, _optimizer, objective, Options.Threads);
+            step.Idle = _shuffleInWaits ??= ShuffleInWaits;
             BatchResult last = default;
 
             while (_epochsDone < Options.Epochs && !_stopped)
@@ -796,6 +802,21 @@ namespace GenSoftmax.Training
                 }
             }
 
+            if (_aheadOrder is { } partial)
+            {
+                _aheadOrder = null;
+                if (follows)
+                {
+                    Shuffle(_shuffle!, partial, _aheadIndex); // the draws the waits left
+                    int[] spare = _order;
+                    _order = partial;
+                    _orderEpoch = epoch;
+                    OrdersDrawnAhead++;
+                    ShuffleAhead(spare);
+                    return _order;
+                }
+            }
+
             if (!follows || _shuffle is null)
             {
                 // Replay from the start: the order of epoch e is the base order shuffled e times.
@@ -840,12 +861,13 @@ namespace GenSoftmax.Training
 
         /// <summary>
         /// Starts drawing the order of the epoch after <see cref="_orderEpoch"/> into <paramref name="buffer"/> (or a new
-        /// array) on a thread-pool thread, where <see cref="ShufflesAhead"/> and a CPU is free: the shuffle of 60,000 rows
+        /// array), where <see cref="ShufflesAhead"/>: on a thread-pool thread where a CPU is free, else in pieces in the
+        /// calling thread's waits of a step with other threads (<see cref="ShuffleInWaits"/>). The shuffle of 60,000 rows
         /// takes 0.3 ms that the training thread otherwise spends at the start of every epoch.
         /// </summary>
         private void ShuffleAhead(int[]? buffer)
         {
-            if (!ShufflesAhead || _shuffle is null || Options.Threads >= Environment.ProcessorCount)
+            if (!ShufflesAhead || _shuffle is null || (Options.Threads >= Environment.ProcessorCount && Options.Threads < 2))
             {
                 return;
             }
@@ -853,6 +875,14 @@ namespace GenSoftmax.Training
             int[] current = _order;
             Random random = _shuffle;
             int[] next = buffer is not null && buffer.Length == current.Length ? buffer : new int[current.Length];
+            if (Options.Threads >= Environment.ProcessorCount)
+            {
+                current.CopyTo(next, 0);
+                _aheadOrder = next;
+                _aheadIndex = 0;
+                return;
+            }
+
             _nextOrder = System.Threading.Tasks.Task.Run(() =>
             {
                 current.CopyTo(next, 0);
@@ -862,15 +892,39 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>
+        /// Draws of the next epoch's order in each of the step's waits (32; tests set 0 to leave them all to the epoch's
+        /// start).
+        /// </summary>
+        internal int DrawsPerWait { get; set; } = 32;
+
+        /// <summary>
+        /// A piece of the next epoch's order (<see cref="DrawsPerWait"/> draws), for <see cref="DataParallelStep.Idle"/>;
+        /// whether draws are left.
+        /// </summary>
+        private bool ShuffleInWaits()
+        {
+            if (_aheadOrder is not { } order || DrawsPerWait <= 0)
+            {
+                return false;
+            }
+
+            int end = Math.Min(_aheadIndex + DrawsPerWait, order.Length - 1);
+            Shuffle(_shuffle!, order, _aheadIndex, end);
+            _aheadIndex = end;
+            return end < order.Length - 1;
+        }
+
+        /// <summary>
         /// <see cref="Random.Shuffle{T}(Span{T})"/>'s Fisher-Yates pass, the same draws in the same order, so the same rows
-        /// for a seed. Its own small loop, compiled once fully optimised: the generic one went through tier 0 and an
-        /// on-stack replacement on every fresh process's first epoch (1.2 ms of JIT).
+        /// for a seed; its steps <paramref name="from"/> to <paramref name="to"/> - 1 alone (step i fixes position i), so
+        /// that a pass in pieces draws the same. Its own small loop, compiled once fully optimised: the generic one went
+        /// through tier 0 and an on-stack replacement on every fresh process's first epoch (1.2 ms of JIT).
         /// </summary>
         [MethodImpl(Internal.FirstCall.Optimized)]
-        internal static void Shuffle(Random random, Span<int> values)
+        internal static void Shuffle(Random random, Span<int> values, int from = 0, int to = int.MaxValue)
         {
             int n = values.Length;
-            for (int i = 0; i < n - 1; i++)
+            for (int i = from, end = Math.Min(to, n - 1); i < end; i++)
             {
                 int j = random.Next(i, n);
                 if (j != i)
