@@ -785,36 +785,33 @@ namespace GenSoftmax.Training
             }
 
             bool follows = _orderEpoch == epoch - 1 && _order.Length == length && sameBase;
+            // An order drawn ahead (ShuffleAhead) is taken if it is the one wanted; otherwise the order below replays from the
+            // seed, as it does whenever the epoch does not follow.
+            int[]? ahead = null;
             if (_nextOrder is { } pending)
             {
-                // The next order was drawn ahead: taken if it is the one wanted (otherwise the order below replays from the
-                // seed, as it does whenever the epoch does not follow).
                 _nextOrder = null;
-                int[] next = pending.Result;
-                if (follows)
-                {
-                    int[] spare = _order; // the finished epoch's order, reused for the one after this
-                    _order = next;
-                    _orderEpoch = epoch;
-                    OrdersDrawnAhead++;
-                    ShuffleAhead(spare);
-                    return _order;
-                }
+                ahead = pending.Result;
             }
-
-            if (_aheadOrder is { } partial)
+            else if (_aheadOrder is { } partial)
             {
                 _aheadOrder = null;
                 if (follows)
                 {
                     Shuffle(_shuffle!, partial, _aheadIndex); // the draws the waits left
-                    int[] spare = _order;
-                    _order = partial;
-                    _orderEpoch = epoch;
-                    OrdersDrawnAhead++;
-                    ShuffleAhead(spare);
-                    return _order;
                 }
+
+                ahead = partial;
+            }
+
+            if (ahead is not null && follows)
+            {
+                int[] spare = _order; // the finished epoch's order, reused for the one after this
+                _order = ahead;
+                _orderEpoch = epoch;
+                OrdersDrawnAhead++;
+                ShuffleAhead(spare);
+                return _order;
             }
 
             if (!follows || _shuffle is null)
@@ -851,8 +848,8 @@ namespace GenSoftmax.Training
         }
 
         /// <summary>
-        /// Whether the next epoch's order may be drawn on a thread-pool thread while an epoch trains: where the training
-        /// threads leave a CPU free. The draws and their order are the same either way (tests switch it off to compare).
+        /// Whether the next epoch's order may be drawn while an epoch trains (<see cref="ShuffleAhead"/>). The draws and their
+        /// order are the same either way (tests switch it off to compare).
         /// </summary>
         internal bool ShufflesAhead { get; set; } = true;
 
@@ -867,7 +864,8 @@ namespace GenSoftmax.Training
         /// </summary>
         private void ShuffleAhead(int[]? buffer)
         {
-            if (!ShufflesAhead || _shuffle is null || (Options.Threads >= Environment.ProcessorCount && Options.Threads < 2))
+            bool cpuFree = Options.Threads < Environment.ProcessorCount;
+            if (!ShufflesAhead || _shuffle is null || (!cpuFree && Options.Threads < 2))
             {
                 return;
             }
@@ -875,7 +873,7 @@ namespace GenSoftmax.Training
             int[] current = _order;
             Random random = _shuffle;
             int[] next = buffer is not null && buffer.Length == current.Length ? buffer : new int[current.Length];
-            if (Options.Threads >= Environment.ProcessorCount)
+            if (!cpuFree)
             {
                 current.CopyTo(next, 0);
                 _aheadOrder = next;
