@@ -114,11 +114,17 @@ namespace GenSoftmax.Kernels
                             ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
                     }
 
-                    Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
-                    for (int i = 0; i < count; i++)
+                    if (weighted)
                     {
-                        double rowLoss = (double)pre[i] + logS[i];
-                        loss += weighted ? ws[i] * rowLoss : rowLoss;
+                        Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
+                        for (int i = 0; i < count; i++)
+                        {
+                            loss += ws[i] * ((double)pre[i] + logS[i]);
+                        }
+                    }
+                    else
+                    {
+                        loss += BlockLoss(pre.Slice(0, count), logS.Slice(0, count));
                     }
                 }
 
@@ -144,6 +150,34 @@ namespace GenSoftmax.Kernels
             }
 
             return new BatchResult((float)(loss / n), correct, n) { LossSum = loss };
+        }
+
+        /// <summary>
+        /// The loss of a block's rows, sum_i pre[i] + log sums[i], with one logarithm of the product of the sums: each sum of
+        /// exponentials is at least 1 (the max's term) and at most the class count q, so the product of a block's (RowBlock
+        /// rows of at most q each) is at most 256^32 over every shape, far inside double's range, and rounds in double where a
+        /// log a row rounded in float. Scalar logs a row (logf) and the chain of additions were 2-3% of a byte epoch (784 x 10,
+        /// bench/results/2026-12-06-block-log).
+        /// </summary>
+        private static double BlockLoss(ReadOnlySpan<float> pre, ReadOnlySpan<float> sums)
+        {
+            double p0 = 1, p1 = 1, s0 = 0, s1 = 0;
+            int i = 0;
+            for (; i + 1 < pre.Length; i += 2)
+            {
+                p0 *= sums[i];
+                p1 *= sums[i + 1];
+                s0 += pre[i];
+                s1 += pre[i + 1];
+            }
+
+            if (i < pre.Length)
+            {
+                p0 *= sums[i];
+                s0 += pre[i];
+            }
+
+            return s0 + s1 + Math.Log(p0 * p1);
         }
 
         /// <summary>
