@@ -453,7 +453,7 @@ namespace GenSoftmax.Data
             {
                 CheckRows();
                 _chunks.Add(_chunk);
-                float[] features = GC.AllocateUninitializedArray<float>(_rows * Inputs);
+                float[] features = Internal.HugePages.Allocate<float>(_rows * Inputs); // rows read in shuffled order
                 int offset = 0;
                 for (int i = 0; i < _chunks.Count; i++)
                 {
