@@ -33,7 +33,9 @@ namespace GenSoftmax.Internal
             return array;
         }
 
-        /// <summary>Advises the whole 2 MiB pages inside <paramref name="array"/> (Linux, arrays of at least <see cref="MinBytes"/>).</summary>
+        /// <summary>
+        /// Advises the whole 2 MiB pages inside <paramref name="array"/> (Linux, arrays of at least <see cref="MinBytes"/>).
+        /// </summary>
         public static unsafe void Advise<T>(T[] array)
             where T : unmanaged
         {
