@@ -64,7 +64,7 @@ namespace GenSoftmax.Kernels
             Span<float> ws = stackalloc float[rowBlock];
             Span<float> m = stackalloc float[rowBlock];
             Span<float> pre = stackalloc float[rowBlock];
-            Span<float> logS = stackalloc float[rowBlock];
+            Span<float> sums = stackalloc float[rowBlock]; // each row's sum of exponentials (logged in place where a row's log is taken)
             Span<float> dbAcc = stackalloc float[stride]; // db with the pad lanes, which stay 0
             dbAcc.Clear();
             float scale = 1f / n;
@@ -85,7 +85,7 @@ namespace GenSoftmax.Kernels
                 if (soft)
                 {
                     (double blockLoss, int blockCorrect) = SoftRows(
-                        kernels, isa, blk, count, targets, rows, hasRows, r0, m, logS, dbAcc, scale, gScale, weighted ? ws : default);
+                        kernels, isa, blk, count, targets, rows, hasRows, r0, m, sums, dbAcc, scale, gScale, weighted ? ws : default);
                     loss += blockLoss;
                     correct += blockCorrect;
                 }
@@ -102,7 +102,7 @@ namespace GenSoftmax.Kernels
                         for (int i = 0; i < count; i++)
                         {
                             correct += kernels.LossRows(
-                                isa, ref blk[i * stride], 1, ref ys[i], ref pre[i], ref logS[i], ref MemoryMarshal.GetReference(dbAcc),
+                                isa, ref blk[i * stride], 1, ref ys[i], ref pre[i], ref sums[i], ref MemoryMarshal.GetReference(dbAcc),
                                 scale * ws[i], gScale);
                         }
                     }
@@ -111,20 +111,20 @@ namespace GenSoftmax.Kernels
                         correct += kernels.LossRows(
                             isa, ref MemoryMarshal.GetReference(blk), count, ref MemoryMarshal.GetReference(ys),
                                 ref MemoryMarshal.GetReference(pre),
-                            ref MemoryMarshal.GetReference(logS), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
+                            ref MemoryMarshal.GetReference(sums), ref MemoryMarshal.GetReference(dbAcc), scale, gScale);
                     }
 
                     if (weighted)
                     {
-                        Blas.Log(logS.Slice(0, count)); // the block's sums of exponentials, logged together
+                        Blas.Log(sums.Slice(0, count)); // the block's sums of exponentials, logged together
                         for (int i = 0; i < count; i++)
                         {
-                            loss += ws[i] * ((double)pre[i] + logS[i]);
+                            loss += ws[i] * ((double)pre[i] + sums[i]); // sums[i] is now its log
                         }
                     }
                     else
                     {
-                        loss += BlockLoss(pre.Slice(0, count), logS.Slice(0, count));
+                        loss += BlockLoss(pre.Slice(0, count), sums.Slice(0, count));
                     }
                 }
 

@@ -70,15 +70,6 @@ namespace GenSoftmax.Tests.Internal
             }
         }
 
-        [Fact]
-        public void A_small_array_is_left_to_the_default_pages()
-        {
-            // Below the threshold nothing is advised; the array is an ordinary one of the requested length.
-            float[] small = HugePages.Allocate<float>(1000);
-            Assert.Equal(1000, small.Length);
-            Assert.True(1000L * sizeof(float) < HugePages.MinBytes);
-        }
-
         private static void SkipWithoutHugePages()
         {
             Skip.IfNot(OperatingSystem.IsLinux(), "transparent huge pages are Linux's");
