@@ -19,24 +19,28 @@ namespace GenSoftmax.Internal
         public const long MinBytes = 4L << 20;
 
         private const long PageBytes = 2L << 20;
+        private const int MadvDontNeed = 4;
         private const int MadvHugePage = 14;
 
         /// <summary>
-        /// An uninitialized array of <paramref name="length"/> elements, advised to huge pages before anything touches it
-        /// (pages are backed by the size the advice asks for when first written, so the caller fills it after this returns).
+        /// An uninitialized array of <paramref name="length"/> elements, advised to huge pages before the caller fills it
+        /// (pages are backed by the size the advice asks for when first written).
         /// </summary>
         public static T[] Allocate<T>(int length)
             where T : unmanaged
         {
             T[] array = GC.AllocateUninitializedArray<T>(length);
-            Advise(array);
+            AdviseAndDiscard(array);
             return array;
         }
 
         /// <summary>
-        /// Advises the whole 2 MiB pages inside <paramref name="array"/> (Linux, arrays of at least <see cref="MinBytes"/>).
+        /// Advises the whole 2 MiB pages inside <paramref name="array"/> to huge pages and gives back the pages that already
+        /// back them (Linux, arrays of at least <see cref="MinBytes"/>): <b>their contents read as zeros afterwards</b>. Memory
+        /// the GC hands out again was often written before, through 4 KiB pages, which an advice alone leaves in place until
+        /// the kernel's background collapsing gets to them (seconds to minutes); given back, the next write faults in 2 MiB.
         /// </summary>
-        public static unsafe void Advise<T>(T[] array)
+        public static unsafe void AdviseAndDiscard<T>(T[] array)
             where T : unmanaged
         {
             long bytes = (long)array.Length * sizeof(T);
@@ -57,7 +61,11 @@ namespace GenSoftmax.Internal
 
             try
             {
-                _ = Madvise((nint)first, (nuint)(end - first), MadvHugePage); // a declined hint leaves 4 KiB pages
+                // A declined hint leaves 4 KiB pages; the range lies inside the array, whose contents are not yet defined.
+                if (Madvise((nint)first, (nuint)(end - first), MadvHugePage) == 0)
+                {
+                    _ = Madvise((nint)first, (nuint)(end - first), MadvDontNeed);
+                }
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {

@@ -30,6 +30,25 @@ namespace GenSoftmax.Tests.Internal
         }
 
         [SkippableFact]
+        public void Memory_written_before_through_small_pages_is_given_back_and_faulted_in_as_huge_pages()
+        {
+            // What the GC hands out again has often been written before (another array's, earlier), through 4 KiB pages or
+            // 2 MiB ones; an advice alone leaves those in place. The array's own written pages stand in for such memory.
+            SkipWithoutHugePages();
+            byte[] rows = GC.AllocateUninitializedArray<byte>(24 << 20);
+            rows.AsSpan().Fill(3);
+            nuint middle = Address(rows) + (nuint)(12 << 20);
+            HugePages.AdviseAndDiscard(rows);
+            Assert.Equal(0, rows[12 << 20]); // given back: the whole 2 MiB pages inside the array read as zeros
+            long before = Mapping(middle).HugeKb; // other arrays' huge pages in the same mapping, if any; none of these rows'
+            rows.AsSpan().Fill(7);
+            (string flags, long after) = Mapping(middle);
+            Assert.Contains(" hg", flags, StringComparison.Ordinal);
+            Assert.True(after - before >= 10 * 2048, $"the rewritten rows brought {after - before} kB of huge pages, not 20 MiB");
+            GC.KeepAlive(rows);
+        }
+
+        [SkippableFact]
         public void Pixels_read_from_IDX_files_and_their_floats_are_advised()
         {
             // The arrays training reads rows from in shuffled order: pixels as the reader returns them, and as floats.
