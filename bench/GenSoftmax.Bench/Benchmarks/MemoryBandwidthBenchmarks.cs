@@ -1,5 +1,9 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
 
@@ -12,6 +16,9 @@ namespace GenSoftmax.Bench
     /// training set at least once, in the logits pass (the gradient pass re-reads each batch from L2), so its read time is
     /// a floor of the float epoch beside the FMA floor; predicting the test set from floats reads the test set once, and
     /// compares with the test set's read time (which, repeated, an L3 of 32 MB partly holds, as it does for prediction).
+    /// The trainer reads its rows in a fresh shuffled order every epoch: the <c>Shuffled</c> rows read the training set's
+    /// rows, as the library's readers return them (on 2 MiB pages where Linux offers them), in one shuffled order, each row
+    /// fetched four rows ahead as the kernels fetch theirs, which is the floor a shuffled epoch's logits pass reads against.
     /// </summary>
     public class MemoryBandwidthBenchmarks
     {
@@ -20,8 +27,11 @@ namespace GenSoftmax.Bench
         private const double TrainBytes = TrainCount * (double)sizeof(float);
         private const double TestBytes = TestCount * (double)sizeof(float);
 
+        private const int AheadRows = 4;
+
         private float[] _train = null!;
         private float[] _test = null!;
+        private int[] _order = null!;
 
         /// <summary>Fresh arrays (not <see cref="BenchData"/>'s, so no other benchmark's pages are warm).</summary>
         [GlobalSetup]
@@ -31,6 +41,13 @@ namespace GenSoftmax.Bench
             BenchData.TrainX.AsSpan().CopyTo(_train);
             _test = GC.AllocateUninitializedArray<float>(TestCount);
             BenchData.TestX.AsSpan().CopyTo(_test);
+            _order = new int[BenchData.TrainCount + AheadRows]; // the last rows fetch row 0 ahead, which costs nothing
+            for (int i = 0; i < BenchData.TrainCount; i++)
+            {
+                _order[i] = i;
+            }
+
+            new Random(42).Shuffle(_order.AsSpan(0, BenchData.TrainCount));
         }
 
         /// <summary>The training set summed on one core.</summary>
@@ -48,6 +65,76 @@ namespace GenSoftmax.Bench
         /// <summary>The test set in one contiguous part per core, summed in parallel.</summary>
         [Benchmark, Work(0, Bytes = TestBytes)]
         public float ReadTestFloatsAllCores() => SumOnAllCores(_test);
+
+        /// <summary>The training set's float rows in a shuffled order, one core.</summary>
+        [Benchmark, Work(0, Bytes = TrainBytes)]
+        public float ReadTrainFloatsShuffled() => SumRows(BenchData.TrainFeatures.Features!, _order, 0, BenchData.TrainCount);
+
+        /// <summary>The same rows and order, the first half of the order on one core and the second on the other.</summary>
+        [Benchmark, Work(0, Bytes = TrainBytes)]
+        public float ReadTrainFloatsShuffledAllCores()
+        {
+            int parts = Environment.ProcessorCount;
+            float[] rows = BenchData.TrainFeatures.Features!;
+            var sums = new float[parts];
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                int start = (int)((long)BenchData.TrainCount * p / parts);
+                int end = (int)((long)BenchData.TrainCount * (p + 1) / parts);
+                sums[p] = SumRows(rows, _order, start, end);
+            });
+            return TensorPrimitives.Sum(sums);
+        }
+
+        /// <summary>The training set's byte rows (47 MB) in the same shuffled order, one core.</summary>
+        [Benchmark, Work(0, Bytes = TrainBytes / sizeof(float))]
+        public float ReadTrainBytesShuffled() => SumRows(BenchData.Train.Pixels!, _order, 0, BenchData.TrainCount);
+
+        /// <summary>
+        /// The rows <paramref name="order"/>[start..end) of <paramref name="rows"/> read: one 32-byte load and add a 64-byte
+        /// line (which brings in the whole line), in four chains, each row's lines prefetched <see cref="AheadRows"/> rows
+        /// ahead. The sum is the reads' only use.
+        /// </summary>
+        private static unsafe float SumRows<T>(T[] rows, int[] order, int start, int end)
+            where T : unmanaged
+        {
+            int rowBytes = BenchData.Inputs * sizeof(T);
+            ref byte data = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetArrayDataReference(rows));
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int i = start; i < end; i++)
+            {
+                ref byte ahead = ref Unsafe.Add(ref data, (nint)order[i + AheadRows] * rowBytes);
+                ref byte row = ref Unsafe.Add(ref data, (nint)order[i] * rowBytes);
+                int at = 0;
+                for (; at + 256 <= rowBytes; at += 256)
+                {
+                    Prefetch(ref Unsafe.Add(ref ahead, at), ref Unsafe.Add(ref ahead, at + 64));
+                    Prefetch(ref Unsafe.Add(ref ahead, at + 128), ref Unsafe.Add(ref ahead, at + 192));
+                    s0 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at)));
+                    s1 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at + 64)));
+                    s2 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at + 128)));
+                    s3 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at + 192)));
+                }
+
+                for (; at < rowBytes; at += 64)
+                {
+                    // The row's last line: for bytes, the row's last 64 bytes, overlapping the 256 before them.
+                    Prefetch(ref Unsafe.Add(ref ahead, at), ref Unsafe.Add(ref ahead, at));
+                    s0 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, Math.Min(at, rowBytes - 64))));
+                }
+            }
+
+            return Vector256.Sum((s0 + s1) + (s2 + s3));
+        }
+
+        private static unsafe void Prefetch(ref byte a, ref byte b)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref a));
+                Sse.Prefetch0(Unsafe.AsPointer(ref b));
+            }
+        }
 
         private static float SumOnAllCores(float[] values)
         {
