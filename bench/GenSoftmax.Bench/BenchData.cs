@@ -33,8 +33,8 @@ namespace GenSoftmax.Bench
         public static byte[] TrainPixels => s_loaded.Value.TrainPixels;
 
         /// <summary>
-        /// The training set as the library's reader returns it, in stored order (its arrays on 2 MiB pages where Linux offers
-        /// them, as a program that loads Fashion-MNIST with the library gets them), or the random pixels.
+        /// The training set as the library's reader returns it, in stored order (as a program that loads Fashion-MNIST with the
+        /// library gets it), or the random pixels.
         /// </summary>
         public static LabeledData Train => s_loaded.Value.Train;
 

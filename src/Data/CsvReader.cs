@@ -453,7 +453,7 @@ namespace GenSoftmax.Data
             {
                 CheckRows();
                 _chunks.Add(_chunk);
-                float[] features = Internal.HugePages.Allocate<float>(_rows * Inputs); // rows read in shuffled order
+                float[] features = GC.AllocateUninitializedArray<float>(_rows * Inputs);
                 int offset = 0;
                 for (int i = 0; i < _chunks.Count; i++)
                 {

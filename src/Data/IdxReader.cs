@@ -145,7 +145,7 @@ namespace GenSoftmax.Data
             }
 
             // The file's length matched the header, so the array is no larger than the file.
-            byte[] data = Internal.HugePages.Allocate<byte>((int)expected); // rows read in shuffled order
+            byte[] data = GC.AllocateUninitializedArray<byte>((int)expected);
             int read = file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (read < data.Length)
             {
@@ -179,7 +179,7 @@ namespace GenSoftmax.Data
             // Allocated as the data arrives, never more than twice what has arrived (or a first guess from the compressed
             // size): a header that declares gigabytes costs only what the file really holds.
             int capacity = (int)Math.Min(expected, Math.Max(1 << 16, Math.Min(fileLength * 4, Array.MaxLength)));
-            byte[] data = Internal.HugePages.Allocate<byte>(capacity); // rows read in shuffled order
+            byte[] data = GC.AllocateUninitializedArray<byte>(capacity);
             int filled = 0;
             while (true)
             {
@@ -190,7 +190,7 @@ namespace GenSoftmax.Data
                     break;
                 }
 
-                byte[] larger = Internal.HugePages.Allocate<byte>((int)Math.Min(expected, (long)data.Length * 2));
+                byte[] larger = GC.AllocateUninitializedArray<byte>((int)Math.Min(expected, (long)data.Length * 2));
                 data.AsSpan(0, filled).CopyTo(larger);
                 data = larger;
             }

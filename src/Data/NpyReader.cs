@@ -70,7 +70,7 @@ namespace GenSoftmax.Data
 
             if (header.Type == NpyType.UInt8)
             {
-                byte[] pixels = Internal.HugePages.Allocate<byte>((int)header.Elements); // rows read in shuffled order
+                byte[] pixels = GC.AllocateUninitializedArray<byte>((int)header.Elements);
                 ReadData(file, featuresPath, header, pixels);
                 return header.Shape.Length == 3
                     ? LabeledData.FromImages(pixels, labels, header.Shape[1], header.Shape[2], classNames)
@@ -275,7 +275,7 @@ namespace GenSoftmax.Data
         private static float[] ReadFloats(FileStream file, string path, in NpyHeader header)
         {
             int count = (int)header.Elements;
-            float[] result = Internal.HugePages.Allocate<float>(count); // rows read in shuffled order
+            float[] result = GC.AllocateUninitializedArray<float>(count);
             if (header.Type == NpyType.Float32 && BitConverter.IsLittleEndian)
             {
                 ReadInPlace(file, path, header, result, DirectChunkFloats);

@@ -95,7 +95,7 @@ namespace GenSoftmax
 
             if (data.Pixels is { } pixels)
             {
-                byte[] copy = Internal.HugePages.Allocate<byte>(checked(rows.Length * d)); // rows read in shuffled order
+                byte[] copy = new byte[(long)rows.Length * d];
                 for (int i = 0; i < rows.Length; i++)
                 {
                     pixels.AsSpan(rows[i] * d, d).CopyTo(copy.AsSpan(i * d, d));
@@ -107,7 +107,7 @@ namespace GenSoftmax
             }
 
             float[] features = data.Features!;
-            float[] featureCopy = Internal.HugePages.Allocate<float>(checked(rows.Length * d));
+            float[] featureCopy = new float[(long)rows.Length * d];
             for (int i = 0; i < rows.Length; i++)
             {
                 features.AsSpan(rows[i] * d, d).CopyTo(featureCopy.AsSpan(i * d, d));

@@ -484,7 +484,7 @@ namespace GenSoftmax
         /// <summary>The inputs as floats in a new array, [Count, Inputs]: pixels divided by 255, or a copy of the features.</summary>
         public float[] ToFloats()
         {
-            float[] result = Internal.HugePages.Allocate<float>(Count * Inputs); // rows read in shuffled order
+            float[] result = GC.AllocateUninitializedArray<float>(Count * Inputs);
             ToFloats(result);
             return result;
         }

@@ -17,7 +17,7 @@ namespace GenSoftmax.Bench
     /// a floor of the float epoch beside the FMA floor; predicting the test set from floats reads the test set once, and
     /// compares with the test set's read time (which, repeated, an L3 of 32 MB partly holds, as it does for prediction).
     /// The trainer reads its rows in a fresh shuffled order every epoch: the <c>Shuffled</c> rows read the training set's
-    /// rows, as the library's readers return them (on 2 MiB pages where Linux offers them), in one shuffled order, each row
+    /// rows, as the library's readers return them, in one shuffled order, each row
     /// fetched four rows ahead as the kernels fetch theirs, which is the floor a shuffled epoch's logits pass reads against.
     /// </summary>
     public class MemoryBandwidthBenchmarks

@@ -341,8 +341,8 @@ namespace GenSoftmax.Streaming
             }
 
             long values = (long)_capacity * inputs;
-            float[]? features = _source.IsPixels ? null : Internal.HugePages.Allocate<float>(checked((int)values));
-            byte[]? pixels = _source.IsPixels ? Internal.HugePages.Allocate<byte>(checked((int)values)) : null;
+            float[]? features = _source.IsPixels ? null : GC.AllocateUninitializedArray<float>(checked((int)values));
+            byte[]? pixels = _source.IsPixels ? GC.AllocateUninitializedArray<byte>(checked((int)values)) : null;
             int[] labels = new int[_capacity];
             float[]? weights = _source.HasWeights ? new float[_capacity] : null;
             return new Window(
