@@ -17,8 +17,8 @@ namespace GenSoftmax.Bench
     /// a floor of the float epoch beside the FMA floor; predicting the test set from floats reads the test set once, and
     /// compares with the test set's read time (which, repeated, an L3 of 32 MB partly holds, as it does for prediction).
     /// The trainer reads its rows in a fresh shuffled order every epoch: the <c>Shuffled</c> rows read the training set's
-    /// rows, as the library's readers return them, in one shuffled order, each row
-    /// fetched four rows ahead as the kernels fetch theirs, which is the floor a shuffled epoch's logits pass reads against.
+    /// rows, as the library's readers return them, in one shuffled order, each row fetched four
+    /// rows ahead as the kernels fetch theirs: the floor a shuffled epoch's logits pass reads against.
     /// </summary>
     public class MemoryBandwidthBenchmarks
     {
@@ -91,9 +91,9 @@ namespace GenSoftmax.Bench
         public float ReadTrainBytesShuffled() => SumRows(BenchData.Train.Pixels!, _order, 0, BenchData.TrainCount);
 
         /// <summary>
-        /// The rows <paramref name="order"/>[start..end) of <paramref name="rows"/> read: one 32-byte load and add a 64-byte
-        /// line (which brings in the whole line), in four chains, each row's lines prefetched <see cref="AheadRows"/> rows
-        /// ahead. The sum is the reads' only use.
+        /// The rows <paramref name="order"/>[start..end) of <paramref name="rows"/> read, every byte (64 bytes a load pair and
+        /// two adds, in four chains), each row's lines prefetched <see cref="AheadRows"/> rows ahead. The sum is the reads'
+        /// only use.
         /// </summary>
         private static unsafe float SumRows<T>(T[] rows, int[] order, int start, int end)
             where T : unmanaged
@@ -105,34 +105,42 @@ namespace GenSoftmax.Bench
             {
                 ref byte ahead = ref Unsafe.Add(ref data, (nint)order[i + AheadRows] * rowBytes);
                 ref byte row = ref Unsafe.Add(ref data, (nint)order[i] * rowBytes);
-                int at = 0;
-                for (; at + 256 <= rowBytes; at += 256)
+                int k = 0;
+                for (; k + 256 <= rowBytes; k += 256)
                 {
-                    Prefetch(ref Unsafe.Add(ref ahead, at), ref Unsafe.Add(ref ahead, at + 64));
-                    Prefetch(ref Unsafe.Add(ref ahead, at + 128), ref Unsafe.Add(ref ahead, at + 192));
-                    s0 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at)));
-                    s1 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at + 64)));
-                    s2 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at + 128)));
-                    s3 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, at + 192)));
+                    // The lines ahead fetched as this row's are read (all of a row's at once made the reads slower).
+                    Prefetch(ref Unsafe.Add(ref ahead, k));
+                    Prefetch(ref Unsafe.Add(ref ahead, k + 64));
+                    Prefetch(ref Unsafe.Add(ref ahead, k + 128));
+                    Prefetch(ref Unsafe.Add(ref ahead, k + 192));
+                    s0 += Line(ref Unsafe.Add(ref row, k));
+                    s1 += Line(ref Unsafe.Add(ref row, k + 64));
+                    s2 += Line(ref Unsafe.Add(ref row, k + 128));
+                    s3 += Line(ref Unsafe.Add(ref row, k + 192));
                 }
 
-                for (; at < rowBytes; at += 64)
+                for (; k < rowBytes; k += 64)
                 {
-                    // The row's last line: for bytes, the row's last 64 bytes, overlapping the 256 before them.
-                    Prefetch(ref Unsafe.Add(ref ahead, at), ref Unsafe.Add(ref ahead, at));
-                    s0 += Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, Math.Min(at, rowBytes - 64))));
+                    // The row's last 64 bytes at most (overlapping what was read) end at its end.
+                    Prefetch(ref Unsafe.Add(ref ahead, k));
+                    s0 += Line(ref Unsafe.Add(ref row, Math.Min(k, rowBytes - 64)));
                 }
+
+                Prefetch(ref Unsafe.Add(ref ahead, rowBytes - 1)); // the row's last line, wherever it starts in a line
             }
 
             return Vector256.Sum((s0 + s1) + (s2 + s3));
         }
 
-        private static unsafe void Prefetch(ref byte a, ref byte b)
+        /// <summary>64 bytes as two vectors, added.</summary>
+        private static Vector256<float> Line(ref byte at) =>
+            Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref at)) + Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref at, 32)));
+
+        private static unsafe void Prefetch(ref byte location)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(Unsafe.AsPointer(ref a));
-                Sse.Prefetch0(Unsafe.AsPointer(ref b));
+                Sse.Prefetch0(Unsafe.AsPointer(ref location));
             }
         }
 
