@@ -21,7 +21,6 @@ namespace GenSoftmax.Bench
         public const int Seed = 42;
 
         private static readonly Lazy<Loaded> s_loaded = new(Load);
-        private static readonly Lazy<LabeledData> s_trainFeatures = new(() => Train.ToFeatures());
 
         /// <summary>Where the data came from, for reports.</summary>
         public static string Source => s_loaded.Value.Source;
@@ -31,15 +30,6 @@ namespace GenSoftmax.Bench
 
         /// <summary>The same training images as raw pixels 0..255, same order, [TrainCount, Inputs]: a quarter of the bytes.</summary>
         public static byte[] TrainPixels => s_loaded.Value.TrainPixels;
-
-        /// <summary>
-        /// The training set as the library's reader returns it, in stored order (as a program that loads Fashion-MNIST with the
-        /// library gets it), or the random pixels.
-        /// </summary>
-        public static LabeledData Train => s_loaded.Value.Train;
-
-        /// <summary><see cref="Train"/> as float features, by the library's conversion (<see cref="LabeledData.ToFeatures"/>).</summary>
-        public static LabeledData TrainFeatures => s_trainFeatures.Value;
 
         /// <summary>Training labels in the same order, [TrainCount].</summary>
         public static int[] TrainY => s_loaded.Value.TrainY;
@@ -73,12 +63,10 @@ namespace GenSoftmax.Bench
             byte[] trainPixels, testPixels;
             int[] trainLabels, testLabels;
             string source;
-            LabeledData loaded;
             try
             {
                 (LabeledData train, LabeledData test) = FashionMnist.Load();
                 (trainPixels, trainLabels, testPixels, testLabels) = (train.Pixels!, train.Labels, test.Pixels!, test.Labels);
-                loaded = train;
                 source = $"Fashion-MNIST ({FashionMnist.Locate()})";
             }
             catch (DatasetNotFoundException)
@@ -91,7 +79,6 @@ namespace GenSoftmax.Bench
                 random.NextBytes(testPixels);
                 trainLabels = RandomLabels(random, TrainCount);
                 testLabels = RandomLabels(random, TestCount);
-                loaded = LabeledData.FromPixels(trainPixels, trainLabels, Inputs);
                 source = "random pixels (Fashion-MNIST not found; set " + FashionMnist.EnvironmentVariable + " or install dataset-fashion-mnist)";
             }
 
@@ -133,9 +120,7 @@ namespace GenSoftmax.Bench
             trainer.Initialize();
             float[] initial = model.Weights.ToArray();
             trainer.Fit(LabeledData.FromFeatures(trainX, trainY, Inputs));
-            return new Loaded(
-                source, trainX, shuffledPixels, trainY, testX, testPixels, testLabels, initial, model.Weights.ToArray(), model.Bias.ToArray(),
-                loaded);
+            return new Loaded(source, trainX, shuffledPixels, trainY, testX, testPixels, testLabels, initial, model.Weights.ToArray(), model.Bias.ToArray());
         }
 
         private static void Scale(ReadOnlySpan<byte> pixels, Span<float> destination)
@@ -160,6 +145,6 @@ namespace GenSoftmax.Bench
 
         private sealed record Loaded(
             string Source, float[] TrainX, byte[] TrainPixels, int[] TrainY, float[] TestX, byte[] TestPixels, int[] TestY,
-            float[] InitialWeights, float[] TrainedWeights, float[] TrainedBias, LabeledData Train);
+            float[] InitialWeights, float[] TrainedWeights, float[] TrainedBias);
     }
 }

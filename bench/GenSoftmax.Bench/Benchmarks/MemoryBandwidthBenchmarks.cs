@@ -17,7 +17,7 @@ namespace GenSoftmax.Bench
     /// a floor of the float epoch beside the FMA floor; predicting the test set from floats reads the test set once, and
     /// compares with the test set's read time (which, repeated, an L3 of 32 MB partly holds, as it does for prediction).
     /// The trainer reads its rows in a fresh shuffled order every epoch: the <c>Shuffled</c> rows read the training set's
-    /// rows, as the library's readers return them, in one shuffled order, each row fetched four
+    /// rows (as floats and as pixels) in one shuffled order, each row fetched four
     /// rows ahead as the kernels fetch theirs: the floor a shuffled epoch's logits pass reads against.
     /// </summary>
     public class MemoryBandwidthBenchmarks
@@ -31,6 +31,7 @@ namespace GenSoftmax.Bench
 
         private float[] _train = null!;
         private float[] _test = null!;
+        private byte[] _pixels = null!;
         private int[] _order = null!;
 
         /// <summary>Fresh arrays (not <see cref="BenchData"/>'s, so no other benchmark's pages are warm).</summary>
@@ -41,6 +42,7 @@ namespace GenSoftmax.Bench
             BenchData.TrainX.AsSpan().CopyTo(_train);
             _test = GC.AllocateUninitializedArray<float>(TestCount);
             BenchData.TestX.AsSpan().CopyTo(_test);
+            _pixels = BenchData.TrainPixels.AsSpan().ToArray();
             _order = new int[BenchData.TrainCount + AheadRows]; // the last rows fetch row 0 ahead, which costs nothing
             for (int i = 0; i < BenchData.TrainCount; i++)
             {
@@ -68,27 +70,26 @@ namespace GenSoftmax.Bench
 
         /// <summary>The training set's float rows in a shuffled order, one core.</summary>
         [Benchmark, Work(0, Bytes = TrainBytes)]
-        public float ReadTrainFloatsShuffled() => SumRows(BenchData.TrainFeatures.Features!, _order, 0, BenchData.TrainCount);
+        public float ReadTrainFloatsShuffled() => SumRows(_train, _order, 0, BenchData.TrainCount);
 
         /// <summary>The same rows and order, the first half of the order on one core and the second on the other.</summary>
         [Benchmark, Work(0, Bytes = TrainBytes)]
         public float ReadTrainFloatsShuffledAllCores()
         {
             int parts = Environment.ProcessorCount;
-            float[] rows = BenchData.TrainFeatures.Features!;
             var sums = new float[parts];
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
                 int start = (int)((long)BenchData.TrainCount * p / parts);
                 int end = (int)((long)BenchData.TrainCount * (p + 1) / parts);
-                sums[p] = SumRows(rows, _order, start, end);
+                sums[p] = SumRows(_train, _order, start, end);
             });
             return TensorPrimitives.Sum(sums);
         }
 
         /// <summary>The training set's byte rows (47 MB) in the same shuffled order, one core.</summary>
         [Benchmark, Work(0, Bytes = TrainBytes / sizeof(float))]
-        public float ReadTrainBytesShuffled() => SumRows(BenchData.Train.Pixels!, _order, 0, BenchData.TrainCount);
+        public float ReadTrainBytesShuffled() => SumRows(_pixels, _order, 0, BenchData.TrainCount);
 
         /// <summary>
         /// The rows <paramref name="order"/>[start..end) of <paramref name="rows"/> read, every byte (64 bytes a load pair and

@@ -12,7 +12,7 @@ namespace GenSoftmax.Bench
     /// <see cref="TrainerOptions.Epochs"/> are complete, so each call makes a new trainer for one epoch: like a call of
     /// the former <c>Trainer.Train</c>, it also initialises the weights, shuffles and starts its workers, the cost a
     /// user of the trainer pays. The images come as bytes (the demo's default: 47 MB an epoch) or as float features
-    /// (188 MB), as the library's reader and conversion give them to a program (<see cref="BenchData.Train"/>).
+    /// (188 MB).
     /// </summary>
     [MemoryDiagnoser]
     public class ThreadScalingBenchmarks
@@ -36,7 +36,9 @@ namespace GenSoftmax.Bench
         [GlobalSetup]
         public void Setup()
         {
-            _train = Input == "uint8" ? BenchData.Train : BenchData.TrainFeatures;
+            _train = Input == "uint8"
+                ? LabeledData.FromPixels(BenchData.TrainPixels, BenchData.TrainY, BenchData.Inputs)
+                : LabeledData.FromFeatures(BenchData.TrainX, BenchData.TrainY, BenchData.Inputs);
             _options = new TrainerOptions
             {
                 Solver = TrainingSolver.Sgd,

@@ -118,10 +118,9 @@ namespace GenSoftmax.Internal
 
         /// <summary>
         /// x = log(x), element-wise, with the platform's <see cref="MathF.Log(float)"/>. The loss of weighted rows and of soft
-        /// targets takes one log a row (of its sum of exponentials; hard labels one a block), little beside the row's logits, so
-        /// a scalar loop serves; the vector log
-        /// (TensorPrimitives', VectorMath.LogSingle) cost every fresh process's first epoch 3 ms of JIT and ran at tier 0
-        /// for its first 30 blocks.
+        /// targets takes one log a row (of its sum of exponentials; hard labels one a block), little beside the row's logits,
+        /// so a scalar loop serves; the vector log (TensorPrimitives', VectorMath.LogSingle) cost every fresh process's first
+        /// epoch 3 ms of JIT and ran at tier 0 for its first 30 blocks.
         /// </summary>
         [MethodImpl(FirstCall.Optimized)]
         public static void Log(Span<float> x)
